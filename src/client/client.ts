@@ -1,0 +1,704 @@
+/**
+ * `ZooKeeperClient`: the public, promise-based API. Each operation validates its arguments
+ * (throwing a typed error before anything is queued), maps paths through the chroot, and hands
+ * one `Request` to the session; watch bookkeeping happens when the reply arrives.
+ *
+ * @example
+ *   const zk = new ZooKeeperClient({ hosts: '127.0.0.1:2181', sessionTimeout: 10_000 });
+ *   await zk.start();
+ *   await zk.create('/app/config', 'v1', { makePath: true });
+ *   const { data } = await zk.get('/app/config', { watch: (event) => console.log(event.type) });
+ *   await zk.close();
+ */
+import { EventEmitter } from 'node:events';
+import type tls from 'node:tls';
+import winston, { type Logger } from 'winston';
+import { OPEN_ACL_UNSAFE, type ACL } from './acl.js';
+import type { Request } from './connection/connection.js';
+import {
+  ClientClosedError,
+  ErrorCode,
+  InvalidArgumentError,
+  NoNodeError,
+  NodeExistsError,
+  NoWatcherError,
+  DataTooLargeError,
+} from './errors.js';
+import { parseHosts } from './hosts.js';
+import { Chroot, joinPath, parentPath, validatePath } from './paths.js';
+import type { JuteReader, JuteWriter } from './protocol/jute.js';
+import { AddWatchMode, CreateFlags, MAX_FRAME_PAYLOAD, OpCode, WatcherType } from './protocol/op-codes.js';
+import {
+  readAcl,
+  readChildren2,
+  readClientInfo,
+  readGetData,
+  readStat,
+  writePathInt,
+  writePathWatch,
+  writeReconfig,
+  writeSetAcl,
+  writeSetData,
+  writeCreate,
+  type ClientInfo,
+  type CreateRecord,
+  type GetDataResult,
+  type ChildrenResult,
+  type Stat,
+  type WatcherEventRecord,
+} from './protocol/records.js';
+import { RetryPolicy, type RetryOptions } from './retry.js';
+import { Session } from './session.js';
+import { ConnectionState, EventType, KeeperState, eventTypeFromWire, type WatchListener } from './states.js';
+import {
+  Transaction,
+  readMulti,
+  readMultiRead,
+  transactionFailure,
+  writeMulti,
+  writeMultiRead,
+  type CreateOpOptions,
+  type OpResult,
+  type ReadOp,
+  type ReadResult,
+  type TransactionOp,
+} from './transaction.js';
+import { WatchRegistry, type WatchKind } from './watch-registry.js';
+
+export interface AuthInfo {
+  scheme: string;
+  /** For `digest`: `"user:password"`. */
+  credential: string | Buffer;
+}
+
+export interface ZooKeeperClientOptions {
+  /** `"host1:port1,host2:port2/optional/chroot"` or an array of `"host:port"`. */
+  hosts: string | readonly string[];
+  /** Requested session timeout in ms (the server clamps it). Default 10000. */
+  sessionTimeout?: number;
+  /** Per-host connect timeout in ms. Default: session timeout / number of hosts. */
+  connectTimeout?: number;
+  /** Accept a read-only server when the ensemble has lost quorum. Default false. */
+  readOnly?: boolean;
+  /** Credentials sent on every connection, before any request. */
+  authData?: readonly AuthInfo[];
+  /** ACL for nodes created without an explicit one. Default `OPEN_ACL_UNSAFE`. */
+  defaultAcl?: readonly ACL[];
+  /** The policy `client.retry(fn)` uses. */
+  retry?: RetryOptions;
+  /** A winston logger; the default is silent. */
+  logger?: Logger;
+  /** Shuffle the host list so a fleet spreads over the ensemble. Default true. */
+  randomizeHosts?: boolean;
+  /** Resume an existing session (kazoo's `client_id`). */
+  session?: { id: bigint; password: Buffer };
+  /** Connect with TLS using these options (the server's secure client port). */
+  tls?: tls.ConnectionOptions;
+  /** Largest reply frame accepted, bytes. Default 16 MiB (replies are not limited by the server). */
+  maxIncomingFrame?: number;
+}
+
+export interface ClientEvents {
+  /** The kazoo-style state changed. */
+  state: [state: ConnectionState];
+  /** The detailed keeper state changed. */
+  keeperState: [state: KeeperState];
+}
+
+export interface CreateOptions extends CreateOpOptions {
+  /** Create missing parent nodes (persistent, default ACL) first. */
+  makePath?: boolean;
+}
+
+export interface WatchOptions {
+  /** Called once with the next change of the node (a one-shot watch). */
+  watch?: WatchListener;
+}
+
+export interface VersionOptions {
+  /** Expected version; -1 (the default) matches any. */
+  version?: number;
+}
+
+export interface StartOptions {
+  /** Give up (and close the client) when not connected within this many ms. Default 15000. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export type RemovableWatchType = 'data' | 'children' | 'any' | 'persistent' | 'persistentRecursive';
+
+const DEFAULT_SESSION_TIMEOUT = 10_000;
+/** The largest TTL the server accepts: 2^40 - 1 ms (spec §8.3). */
+const MAX_TTL = 2 ** 40 - 1;
+const EXISTS_WATCH_ERRORS = new Set<number>([ErrorCode.Ok, ErrorCode.NoNode]);
+
+function silentLogger(): Logger {
+  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+}
+
+function checkBoolean(name: string, value: unknown, op: string): void {
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be a boolean`, { op });
+}
+
+function checkVersion(value: unknown, op: string, path: string): number {
+  if (value === undefined) return -1;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < -1 || value > 0x7fffffff) {
+    throw new InvalidArgumentError(`version must be an integer >= -1, got ${String(value)}`, { op, path });
+  }
+  return value;
+}
+
+function checkListener(value: unknown, op: string, path: string): WatchListener | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new InvalidArgumentError('watch must be a function', { op, path });
+  return value as WatchListener;
+}
+
+/** Accept Buffer / Uint8Array / string / null; anything else is a typed error. */
+function toData(data: unknown, op: string, path: string): Uint8Array | null {
+  if (data === undefined) return EMPTY;
+  if (data === null) return null;
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data instanceof Uint8Array) return data;
+  throw new InvalidArgumentError(`data must be a Buffer, Uint8Array, string or null, got ${typeof data}`, { op, path });
+}
+const EMPTY = new Uint8Array(0);
+
+function checkAcl(acl: unknown, op: string, path: string): readonly ACL[] {
+  if (!Array.isArray(acl) || acl.length === 0) throw new InvalidArgumentError('acl must be a non-empty array', { op, path });
+  for (const entry of acl as ACL[]) {
+    if (typeof entry?.perms !== 'number' || typeof entry.id?.scheme !== 'string' || typeof entry.id?.id !== 'string') {
+      throw new InvalidArgumentError('each ACL entry must be { perms: number, id: { scheme: string, id: string } }', { op, path });
+    }
+  }
+  return acl as ACL[];
+}
+
+export class ZooKeeperClient extends EventEmitter<ClientEvents> implements AsyncDisposable {
+  readonly logger: Logger;
+  readonly chroot: string;
+  private readonly paths: Chroot;
+  private readonly session: Session;
+  private readonly registry: WatchRegistry;
+  private readonly defaultAcl: readonly ACL[];
+  private readonly retryPolicy: RetryPolicy;
+  private readonly initialAuth: readonly AuthInfo[];
+
+  constructor(options: ZooKeeperClientOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
+    const { endpoints, chroot } = parseHosts(options.hosts);
+    const sessionTimeout = options.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT;
+    for (const [name, value] of [
+      ['sessionTimeout', sessionTimeout],
+      ['connectTimeout', options.connectTimeout],
+      ['maxIncomingFrame', options.maxIncomingFrame],
+    ] as const) {
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
+        throw new InvalidArgumentError(`${name} must be a positive number, got ${String(value)}`);
+      }
+    }
+    checkBoolean('readOnly', options.readOnly, 'constructor');
+    checkBoolean('randomizeHosts', options.randomizeHosts, 'constructor');
+    if (options.session !== undefined) {
+      if (typeof options.session.id !== 'bigint' || !Buffer.isBuffer(options.session.password) || options.session.password.length !== 16) {
+        throw new InvalidArgumentError('session must be { id: bigint, password: 16-byte Buffer }');
+      }
+    }
+    this.logger = options.logger ?? silentLogger();
+    this.chroot = chroot;
+    this.paths = new Chroot(chroot);
+    this.defaultAcl = options.defaultAcl === undefined ? OPEN_ACL_UNSAFE : checkAcl(options.defaultAcl, 'constructor', '');
+    this.retryPolicy = new RetryPolicy(options.retry);
+    this.initialAuth = options.authData ?? [];
+    this.registry = new WatchRegistry(this.logger);
+    this.session = new Session(
+      {
+        endpoints,
+        randomizeHosts: options.randomizeHosts ?? true,
+        sessionTimeout,
+        connectTimeout: options.connectTimeout,
+        readOnly: options.readOnly ?? false,
+        tls: options.tls,
+        maxIncomingFrame: options.maxIncomingFrame ?? 16 * 1024 * 1024,
+        sessionId: options.session?.id,
+        sessionPassword: options.session?.password,
+        registry: this.registry,
+        chroot: this.paths,
+        logger: this.logger,
+      },
+      {
+        onStateChange: (state, keeperState) => this.onStateChange(state, keeperState),
+        onNotification: (record) => this.onNotification(record),
+      },
+    );
+  }
+
+  // ---- lifecycle and state ----
+
+  /** Connect; resolves when CONNECTED. On timeout or abort the client is closed and the call rejects. */
+  async start(options: StartOptions = {}): Promise<void> {
+    const timeout = options.timeout ?? 15_000;
+    if (!this.startedAuth) {
+      this.startedAuth = true;
+      for (const { scheme, credential } of this.initialAuth) void this.addAuth(scheme, credential).catch(() => {});
+    }
+    try {
+      await this.session.start(timeout, options.signal);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+  private startedAuth = false;
+
+  /** Send closeSession (ephemerals go at once), close the socket, fail what is pending. Idempotent. */
+  async close(): Promise<void> {
+    await this.session.close();
+    await this.registry.idle();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** CONNECTED, SUSPENDED or LOST (kazoo's model). LOST before `start()` and after `close()`. */
+  get state(): ConnectionState {
+    return this.session.state;
+  }
+
+  get keeperState(): KeeperState {
+    return this.session.keeperState;
+  }
+
+  /** The session id (0n when there is none). */
+  get sessionId(): bigint {
+    return this.session.sessionId;
+  }
+
+  /** The 16-byte session password; with `sessionId` it can resume the session elsewhere. */
+  get sessionPassword(): Buffer {
+    return this.session.password;
+  }
+
+  /** The negotiated session timeout (the requested one until connected). */
+  get sessionTimeout(): number {
+    return this.session.negotiatedTimeout;
+  }
+
+  /** The largest zxid seen in a reply. */
+  get lastZxid(): bigint {
+    return this.session.lastZxid;
+  }
+
+  /** `host:port` of the server currently connected to. */
+  get connectedServer(): string | undefined {
+    return this.session.connectedTo;
+  }
+
+  get closed(): boolean {
+    return this.session.isClosed;
+  }
+
+  private onStateChange(state: ConnectionState, keeperState: KeeperState): void {
+    this.logger.debug(`state ${state} (${keeperState})`);
+    this.emit('keeperState', keeperState);
+    if (state !== this.lastEmittedState) {
+      this.lastEmittedState = state;
+      this.emit('state', state);
+    }
+  }
+  private lastEmittedState: ConnectionState = ConnectionState.LOST;
+
+  private onNotification(record: WatcherEventRecord): void {
+    const type = eventTypeFromWire[record.type];
+    if (type === undefined) {
+      this.logger.warn(`ignoring notification of unknown type ${record.type}`);
+      return;
+    }
+    this.registry.dispatch({ type, state: this.session.keeperState, path: this.paths.toClient(record.path) });
+  }
+
+  /** Run `fn` with the client's retry policy (ConnectionLoss and OperationTimeout are retried). */
+  retry<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.retryPolicy.run(fn, signal);
+  }
+
+  // ---- the request path ----
+
+  private call<T>(
+    type: number,
+    op: string,
+    path: string | undefined,
+    write: (w: JuteWriter) => void,
+    read: (r: JuteReader) => T,
+    onReply?: (err: number) => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const request: Request<T> = { type, op, path, write, read, resolve, reject, onReply };
+      this.session.submit(request as Request);
+    });
+  }
+
+  private checkOpen(op: string, path?: string): void {
+    if (this.session.isClosed) throw new ClientClosedError({ op, path });
+  }
+
+  /** Validate a path and return its server form. */
+  private serverPath(path: unknown, op: string, sequential = false): string {
+    validatePath(path, op, sequential);
+    this.checkOpen(op, path);
+    return this.paths.toServer(path);
+  }
+
+  // ---- create ----
+
+  private createRecord(path: string, data: unknown, options: CreateOpOptions = {}, op = 'create'): { opCode: number; record: CreateRecord } {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object', { op, path });
+    const { ephemeral = false, sequence = false, container = false, ttl } = options;
+    checkBoolean('ephemeral', ephemeral, op);
+    checkBoolean('sequence', sequence, op);
+    checkBoolean('container', container, op);
+    const serverPath = this.serverPath(path, op, sequence);
+    const acl = options.acl === undefined ? this.defaultAcl : checkAcl(options.acl, op, path);
+    const bytes = toData(data, op, path);
+    if (bytes !== null && bytes.length > MAX_FRAME_PAYLOAD) throw new DataTooLargeError(bytes.length, MAX_FRAME_PAYLOAD, { op, path });
+    if (container) {
+      if (ephemeral || sequence || ttl !== undefined) {
+        throw new InvalidArgumentError('a container node cannot be ephemeral, sequential or have a TTL', { op, path });
+      }
+      return { opCode: OpCode.createContainer, record: { path: serverPath, data: bytes, acl, flags: CreateFlags.container } };
+    }
+    if (ttl !== undefined) {
+      // Validated strictly: a malformed createTTL can crash a 3.8 server (spec §8.3).
+      if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL) {
+        throw new InvalidArgumentError(`ttl must be an integer from 1 to ${MAX_TTL} ms, got ${String(ttl)}`, { op, path });
+      }
+      if (ephemeral) throw new InvalidArgumentError('a TTL node cannot be ephemeral', { op, path });
+      const flags = sequence ? CreateFlags.persistentSequentialWithTtl : CreateFlags.persistentWithTtl;
+      return { opCode: OpCode.createTTL, record: { path: serverPath, data: bytes, acl, flags, ttl } };
+    }
+    const flags = (ephemeral ? CreateFlags.ephemeral : 0) + (sequence ? CreateFlags.persistentSequential : 0);
+    return { opCode: OpCode.create, record: { path: serverPath, data: bytes, acl, flags } };
+  }
+
+  /**
+   * Create a node; resolves with its path (with the sequence suffix for sequential nodes).
+   *
+   * @example
+   *   const path = await zk.create('/jobs/job-', 'payload', { sequence: true, makePath: true });
+   */
+  async create(path: string, data?: Buffer | Uint8Array | string | null, options: CreateOptions = {}): Promise<string> {
+    return (await this.createNode(path, data, options, false)).path;
+  }
+
+  /** Like `create`, but also returns the new node's Stat (create2). */
+  createWithStat(path: string, data?: Buffer | Uint8Array | string | null, options: CreateOptions = {}): Promise<{ path: string; stat: Stat }> {
+    return this.createNode(path, data, options, true) as Promise<{ path: string; stat: Stat }>;
+  }
+
+  private async createNode(path: string, data: unknown, options: CreateOptions, withStat: boolean): Promise<{ path: string; stat?: Stat }> {
+    const op = withStat ? 'createWithStat' : 'create';
+    const { opCode, record } = this.createRecord(path, data, options, op);
+    checkBoolean('makePath', options.makePath, op);
+    // Container and TTL creates always answer with a Stat; plain create uses op 15 only when asked.
+    const type = opCode === OpCode.create && withStat ? OpCode.create2 : opCode;
+    const send = () =>
+      this.call(
+        type,
+        op,
+        path,
+        (w) => writeCreate(w, record),
+        (r) => {
+          const created = this.paths.toClient(r.requiredString());
+          return type === OpCode.create ? { path: created } : { path: created, stat: readStat(r) };
+        },
+      );
+    if (!options.makePath) return send();
+    try {
+      return await send();
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      await this.ensurePath(parentPath(path));
+      return send();
+    }
+  }
+
+  /** Create `path` and any missing ancestors (persistent, default ACL unless given). Existing nodes are fine. */
+  async ensurePath(path: string, options: { acl?: readonly ACL[] } = {}): Promise<void> {
+    validatePath(path, 'ensurePath');
+    if (path === '/') return;
+    if (await this.exists(path)) return;
+    let current = '';
+    for (const component of path.slice(1).split('/')) {
+      current = joinPath(current || '/', component);
+      try {
+        await this.create(current, null, { acl: options.acl });
+      } catch (error) {
+        if (!(error instanceof NodeExistsError)) throw error;
+      }
+    }
+  }
+
+  // ---- reads ----
+
+  /** The node's Stat, or null when it does not exist. A `watch` fires on create, change or delete. */
+  async exists(path: string, options: WatchOptions = {}): Promise<Stat | null> {
+    const serverPath = this.serverPath(path, 'exists');
+    const listener = checkListener(options.watch, 'exists', path);
+    try {
+      return await this.call(OpCode.exists, 'exists', path, (w) => writePathWatch(w, serverPath, listener !== undefined), readStat,
+        listener && ((err) => {
+          // The server sets a data watch when the node exists, an exist watch when it does not (spec §5.2).
+          if (EXISTS_WATCH_ERRORS.has(err)) this.registry.add(err === ErrorCode.Ok ? 'data' : 'exist', path, listener);
+        }));
+    } catch (error) {
+      if (error instanceof NoNodeError) return null;
+      throw error;
+    }
+  }
+
+  /** The node's data (an empty Buffer when it has none) and Stat. A `watch` fires on change or delete. */
+  get(path: string, options: WatchOptions = {}): Promise<GetDataResult> {
+    const serverPath = this.serverPath(path, 'get');
+    const listener = checkListener(options.watch, 'get', path);
+    return this.call(OpCode.getData, 'get', path, (w) => writePathWatch(w, serverPath, listener !== undefined), readGetData,
+      this.watchOnSuccess('data', path, listener));
+  }
+
+  /** The names of the node's children (unsorted). A `watch` fires when a child is added or removed, or the node is deleted. */
+  async getChildren(path: string, options: WatchOptions = {}): Promise<string[]> {
+    const serverPath = this.serverPath(path, 'getChildren');
+    const listener = checkListener(options.watch, 'getChildren', path);
+    return this.call(OpCode.getChildren, 'getChildren', path, (w) => writePathWatch(w, serverPath, listener !== undefined), (r) => r.stringVector(),
+      this.watchOnSuccess('child', path, listener));
+  }
+
+  /** Children plus the parent's Stat (getChildren2). */
+  getChildrenWithStat(path: string, options: WatchOptions = {}): Promise<ChildrenResult> {
+    const serverPath = this.serverPath(path, 'getChildrenWithStat');
+    const listener = checkListener(options.watch, 'getChildrenWithStat', path);
+    return this.call(OpCode.getChildren2, 'getChildrenWithStat', path, (w) => writePathWatch(w, serverPath, listener !== undefined), readChildren2,
+      this.watchOnSuccess('child', path, listener));
+  }
+
+  private watchOnSuccess(kind: WatchKind, path: string, listener: WatchListener | undefined): ((err: number) => void) | undefined {
+    return listener && ((err) => {
+      if (err === ErrorCode.Ok) this.registry.add(kind, path, listener);
+    });
+  }
+
+  /** The node's ACL and Stat. */
+  getAcl(path: string): Promise<{ acl: ACL[]; stat: Stat }> {
+    const serverPath = this.serverPath(path, 'getAcl');
+    return this.call(OpCode.getACL, 'getAcl', path, (w) => w.string(serverPath), (r) => ({ acl: readAcl(r), stat: readStat(r) }));
+  }
+
+  /** Number of all descendants of the node (not counting itself). */
+  getAllChildrenNumber(path: string): Promise<number> {
+    const serverPath = this.serverPath(path, 'getAllChildrenNumber');
+    return this.call(OpCode.getAllChildrenNumber, 'getAllChildrenNumber', path, (w) => w.string(serverPath), (r) => r.int());
+  }
+
+  /** This session's ephemeral nodes whose path starts with `prefix` (a string prefix, not a subtree). */
+  getEphemerals(prefix = '/'): Promise<string[]> {
+    if (typeof prefix !== 'string' || !prefix.startsWith('/')) throw new InvalidArgumentError('prefix must be a string starting with /', { op: 'getEphemerals' });
+    this.checkOpen('getEphemerals', prefix);
+    const serverPrefix = this.chroot + prefix;
+    return this.call(OpCode.getEphemerals, 'getEphemerals', prefix, (w) => w.string(serverPrefix), (r) =>
+      r.stringVector().map((path) => this.paths.toClient(path)),
+    );
+  }
+
+  /** Read several nodes in one round trip; each result is independent (not atomic). */
+  multiRead(ops: readonly ReadOp[]): Promise<ReadResult[]> {
+    if (!Array.isArray(ops)) throw new InvalidArgumentError('ops must be an array', { op: 'multiRead' });
+    const serverOps = ops.map((op): ReadOp => {
+      if (op?.type !== 'getData' && op?.type !== 'getChildren') throw new InvalidArgumentError('each op must be { type: "getData" | "getChildren", path }', { op: 'multiRead' });
+      return { type: op.type, path: this.serverPath(op.path, 'multiRead') };
+    });
+    return this.call(OpCode.multiRead, 'multiRead', undefined, (w) => writeMultiRead(w, serverOps), (r) => readMultiRead(r, ops));
+  }
+
+  /** The identities the server associates with this session. */
+  whoAmI(): Promise<ClientInfo[]> {
+    this.checkOpen('whoAmI');
+    return this.call(OpCode.whoAmI, 'whoAmI', undefined, () => {}, (r) => r.vector(readClientInfo, 8));
+  }
+
+  /** The ensemble configuration (`/zookeeper/config`, never under the chroot). */
+  getConfig(options: WatchOptions = {}): Promise<GetDataResult> {
+    this.checkOpen('getConfig');
+    const path = '/zookeeper/config';
+    const listener = checkListener(options.watch, 'getConfig', path);
+    return this.call(OpCode.getData, 'getConfig', path, (w) => writePathWatch(w, path, listener !== undefined), readGetData,
+      this.watchOnSuccess('data', path, listener));
+  }
+
+  /** Wait until the server this client talks to has caught up with the leader for `path`. */
+  sync(path: string): Promise<string> {
+    const serverPath = this.serverPath(path, 'sync');
+    return this.call(OpCode.sync, 'sync', path, (w) => w.string(serverPath), (r) => this.paths.toClient(r.requiredString()));
+  }
+
+  // ---- writes ----
+
+  /** Replace the node's data; resolves with the new Stat. */
+  set(path: string, data: Buffer | Uint8Array | string | null, options: VersionOptions = {}): Promise<Stat> {
+    const serverPath = this.serverPath(path, 'set');
+    const bytes = toData(data, 'set', path);
+    const version = checkVersion(options.version, 'set', path);
+    if (bytes !== null && bytes.length > MAX_FRAME_PAYLOAD) throw new DataTooLargeError(bytes.length, MAX_FRAME_PAYLOAD, { op: 'set', path });
+    return this.call(OpCode.setData, 'set', path, (w) => writeSetData(w, serverPath, bytes, version), readStat);
+  }
+
+  /**
+   * Delete the node. With `recursive`, its descendants first (a node that vanishes meanwhile is fine;
+   * `version` then applies to `path` itself).
+   */
+  async delete(path: string, options: VersionOptions & { recursive?: boolean } = {}): Promise<void> {
+    const serverPath = this.serverPath(path, 'delete');
+    const version = checkVersion(options.version, 'delete', path);
+    checkBoolean('recursive', options.recursive, 'delete');
+    if (options.recursive) {
+      let children: string[];
+      try {
+        children = await this.getChildren(path);
+      } catch (error) {
+        if (error instanceof NoNodeError) return;
+        throw error;
+      }
+      await Promise.all(children.map((child) => this.delete(joinPath(path, child), { recursive: true })));
+    }
+    try {
+      await this.call(OpCode.delete, 'delete', path, (w) => writePathInt(w, serverPath, version), () => undefined);
+    } catch (error) {
+      if (options.recursive && error instanceof NoNodeError) return;
+      throw error;
+    }
+  }
+
+  /** Replace the node's ACL; `version` is the ACL version (`aversion`). */
+  setAcl(path: string, acl: readonly ACL[], options: VersionOptions = {}): Promise<Stat> {
+    const serverPath = this.serverPath(path, 'setAcl');
+    const checked = checkAcl(acl, 'setAcl', path);
+    const version = checkVersion(options.version, 'setAcl', path);
+    return this.call(OpCode.setACL, 'setAcl', path, (w) => writeSetAcl(w, serverPath, checked, version), readStat);
+  }
+
+  /** Add credentials to the session (and to every later reconnect); resolves when the server accepts them. */
+  addAuth(scheme: string, credential: string | Buffer): Promise<void> {
+    if (typeof scheme !== 'string' || scheme === '') throw new InvalidArgumentError('scheme must be a non-empty string', { op: 'addAuth' });
+    if (typeof credential !== 'string' && !Buffer.isBuffer(credential)) throw new InvalidArgumentError('credential must be a string or Buffer', { op: 'addAuth' });
+    this.checkOpen('addAuth');
+    return this.session.addAuth(scheme, Buffer.from(credential));
+  }
+
+  /** Change the ensemble membership (dynamic reconfig; the server must allow it). */
+  reconfig(options: { joining?: string; leaving?: string; newMembers?: string; fromConfig?: bigint }): Promise<GetDataResult> {
+    this.checkOpen('reconfig');
+    const { joining = null, leaving = null, newMembers = null, fromConfig = -1n } = options;
+    return this.call(OpCode.reconfig, 'reconfig', undefined, (w) => writeReconfig(w, joining, leaving, newMembers, fromConfig), readGetData);
+  }
+
+  // ---- transactions ----
+
+  /** Start a transaction: chain `create`, `delete`, `set`, `check`, then `commit()`. */
+  transaction(): Transaction {
+    this.checkOpen('transaction');
+    return new Transaction({
+      createOp: (path, data, options) => {
+        const { opCode, record } = this.createRecord(path, data, options, 'transaction.create');
+        return { type: 'create', opCode, record, path: record.path };
+      },
+      versionedOp: (type, path, version) => ({
+        type,
+        path: this.serverPath(path, `transaction.${type}`),
+        version: checkVersion(version, `transaction.${type}`, path),
+      }),
+      setOp: (path, data, version) => ({
+        type: 'set',
+        path: this.serverPath(path, 'transaction.set'),
+        data: toData(data, 'transaction.set', path),
+        version: checkVersion(version, 'transaction.set', path),
+      }),
+      multi: (ops) => this.multi(ops),
+    });
+  }
+
+  private async multi(ops: TransactionOp[]): Promise<OpResult[]> {
+    if (ops.length === 0) return []; // the server would accept it and burn a zxid
+    const results = await this.call(OpCode.multi, 'transaction', undefined, (w) => writeMulti(w, ops), (r) =>
+      readMulti(r, ops, (path) => this.paths.toClient(path)),
+    );
+    const failure = transactionFailure(results);
+    if (failure) throw failure;
+    return results;
+  }
+
+  // ---- persistent watches ----
+
+  /**
+   * Watch `path` until removed: every create, change and delete of the node (and, with
+   * `recursive`, of every descendant), plus child changes for a non-recursive watch.
+   *
+   * @example
+   *   await zk.addWatch('/config', (event) => reload(event.path), { recursive: true });
+   */
+  addWatch(path: string, listener: WatchListener, options: { recursive?: boolean } = {}): Promise<void> {
+    const serverPath = this.serverPath(path, 'addWatch');
+    checkListener(listener, 'addWatch', path);
+    if (listener === undefined) throw new InvalidArgumentError('listener is required', { op: 'addWatch', path });
+    checkBoolean('recursive', options.recursive, 'addWatch');
+    const kind: WatchKind = options.recursive ? 'persistentRecursive' : 'persistent';
+    const mode = options.recursive ? AddWatchMode.persistentRecursive : AddWatchMode.persistent;
+    return this.call(OpCode.addWatch, 'addWatch', path, (w) => writePathInt(w, serverPath, mode), () => undefined,
+      this.watchOnSuccess(kind, path, listener));
+  }
+
+  /**
+   * Remove watches on `path`: one `listener`, or every listener of `type`. The server's watch
+   * is removed only when no local listener of that kind remains (it is shared, spec §5.5).
+   * Each removed listener receives a `*WatchRemoved` event. Rejects with `NoWatcherError`
+   * when nothing matched.
+   */
+  async removeWatches(path: string, type: RemovableWatchType, listener?: WatchListener): Promise<void> {
+    const serverPath = this.serverPath(path, 'removeWatches');
+    checkListener(listener, 'removeWatches', path);
+    const kinds: Record<RemovableWatchType, WatchKind[]> = {
+      data: ['data', 'exist'],
+      children: ['child'],
+      any: ['data', 'exist', 'child', 'persistent', 'persistentRecursive'],
+      persistent: ['persistent'],
+      persistentRecursive: ['persistentRecursive'],
+    };
+    const selected = kinds[type];
+    if (selected === undefined) throw new InvalidArgumentError(`unknown watch type ${String(type)}`, { op: 'removeWatches', path });
+    const removedByKind = selected.map((kind) => ({ kind, removed: this.registry.remove(kind, path, listener) }));
+    if (removedByKind.every(({ removed }) => removed.length === 0)) throw new NoWatcherError({ op: 'removeWatches', path });
+    const lastOfKind = removedByKind.filter(({ kind, removed }) => removed.length > 0 && !this.registry.has(kind, path));
+    // ≤3.8 servers only know Children, Data and Any (persistent watches need Any, spec §5.4).
+    let wireType = 0;
+    for (const { kind } of lastOfKind) {
+      wireType |= kind === 'child' ? WatcherType.children : kind === 'data' || kind === 'exist' ? WatcherType.data : WatcherType.any;
+    }
+    if (wireType !== 0) {
+      try {
+        await this.call(OpCode.removeWatches, 'removeWatches', path, (w) => writePathInt(w, serverPath, wireType), () => undefined);
+      } catch (error) {
+        // The server may have dropped it already (fired, or a new session); local removal stands.
+        if (!(error instanceof NoWatcherError)) throw error;
+      }
+    }
+    for (const { kind, removed } of removedByKind) {
+      const eventType = kind === 'child' ? EventType.ChildWatchRemoved : kind === 'data' || kind === 'exist' ? EventType.DataWatchRemoved : EventType.PersistentWatchRemoved;
+      this.registry.deliver(removed, { type: eventType, state: this.session.keeperState, path });
+    }
+  }
+
+  /** Number of locally registered watch listeners (diagnostics). */
+  get watchCount(): number {
+    return this.registry.size;
+  }
+}

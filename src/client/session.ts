@@ -1,0 +1,358 @@
+/**
+ * The session: one connect loop that owns the socket's lifetime, the state machine, and what
+ * must be replayed on every new connection (spec/protocol.md §2.5, §10; DESIGN.md).
+ *
+ * Loop: pick the next host → connect (timeout = session timeout / hosts) → handshake with
+ * lastZxid and the session id/password → re-send auth → re-register watches (batched
+ * SetWatches/SetWatches2) → flush requests queued while disconnected → wait for the connection
+ * to die → SUSPENDED → try again. A client-side timer declares the session LOST when no server
+ * has confirmed it for the negotiated timeout; the next connection then starts a new session
+ * (kazoo behaviour). Closing is one idempotent path.
+ */
+import type { Logger } from 'winston';
+import { Connection, type ConnectionOptions, type Endpoint, type Request } from './connection/connection.js';
+import {
+  AbortError,
+  AuthFailedError,
+  ClientClosedError,
+  ConnectionLossError,
+  SessionExpiredError,
+  TimeoutError,
+} from './errors.js';
+import { shuffled } from './hosts.js';
+import type { Chroot } from './paths.js';
+import { setWatchesOpCode, writeSetWatches, type SetWatchesRecord, type WatcherEventRecord } from './protocol/records.js';
+import { ConnectionState, KeeperState } from './states.js';
+import type { WatchRegistry } from './watch-registry.js';
+
+export interface SessionOptions {
+  endpoints: Endpoint[];
+  randomizeHosts: boolean;
+  /** Requested session timeout, ms. */
+  sessionTimeout: number;
+  /** Per-attempt connect timeout; default: session timeout / number of hosts. */
+  connectTimeout: number | undefined;
+  readOnly: boolean;
+  tls: ConnectionOptions['tls'];
+  maxIncomingFrame: number;
+  /** Resume this session instead of starting a new one (kazoo's `client_id`). */
+  sessionId: bigint | undefined;
+  sessionPassword: Buffer | undefined;
+  registry: WatchRegistry;
+  chroot: Chroot;
+  logger: Logger;
+}
+
+export interface SessionListener {
+  onStateChange(state: ConnectionState, keeperState: KeeperState): void;
+  onNotification(event: WatcherEventRecord): void;
+}
+
+/** The Java client's SetWatches batch bound: total path characters per message (spec §5.6). */
+const SET_WATCHES_BATCH_CHARS = 128 * 1024;
+const EMPTY_PASSWORD = Buffer.alloc(16);
+
+export class Session {
+  sessionId = 0n;
+  password: Buffer = EMPTY_PASSWORD;
+  /** The negotiated timeout once connected; the requested one before. */
+  negotiatedTimeout: number;
+  lastZxid = 0n;
+  keeperState: KeeperState = KeeperState.CLOSED;
+  state: ConnectionState = ConnectionState.LOST;
+  /** The server of the current connection, `host:port`. */
+  connectedTo: string | undefined;
+
+  private connection: Connection | undefined;
+  /** True between a successful handshake and the connection's death. */
+  private connected = false;
+  private readonly unsent: Request[] = [];
+  private readonly credentials: { scheme: string; credential: Buffer }[] = [];
+  private loop: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private terminalError: Error | undefined;
+  private lostTimer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly options: SessionOptions,
+    private readonly listener: SessionListener,
+  ) {
+    this.negotiatedTimeout = options.sessionTimeout;
+    if (options.sessionId !== undefined && options.sessionPassword !== undefined) {
+      this.sessionId = options.sessionId;
+      this.password = options.sessionPassword;
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** Start the connect loop (once) and wait until connected. */
+  async start(timeout: number, signal?: AbortSignal): Promise<void> {
+    if (this.closing) throw new ClientClosedError({ op: 'start' });
+    if (this.terminalError) throw this.terminalError;
+    this.loop ??= this.run().catch((error: unknown) => {
+      this.options.logger.error(`connect loop failed: ${String(error)}`);
+    });
+    if (this.connected) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.startWaiters.delete(done);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onAbort = () => done(new AbortError(signal?.reason, { op: 'start' }));
+      const timer = setTimeout(() => done(new TimeoutError(`not connected within ${timeout} ms`, { op: 'start' })), timeout);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) onAbort();
+      else this.startWaiters.add(done);
+    });
+  }
+
+  private readonly startWaiters = new Set<(error?: Error) => void>();
+
+  /** Send now when connected, otherwise queue for the next connection. */
+  submit(request: Request): void {
+    if (this.closing) request.reject(new ClientClosedError({ op: request.op, path: request.path }));
+    else if (this.terminalError) request.reject(this.terminalError);
+    else if (this.loop === undefined) {
+      request.reject(new ConnectionLossError({ op: request.op, path: request.path }, 'the client is not started; call start() first'));
+    } else if (this.connected && this.connection) this.connection.send(request);
+    else this.unsent.push(request);
+  }
+
+  /** Add credentials for this and every later connection; resolves when the server accepts them. */
+  async addAuth(scheme: string, credential: Buffer): Promise<void> {
+    if (this.closing) throw new ClientClosedError({ op: 'addAuth' });
+    this.credentials.push({ scheme, credential });
+    if (this.connected && this.connection) await this.connection.sendAuth(scheme, credential);
+  }
+
+  private async run(): Promise<void> {
+    const endpoints = this.options.randomizeHosts ? shuffled(this.options.endpoints) : [...this.options.endpoints];
+    const connectTimeout = this.options.connectTimeout ?? Math.max(1000, Math.floor(this.options.sessionTimeout / endpoints.length));
+    let next = 0;
+    let failuresInARow = 0;
+    this.setKeeperState(KeeperState.CONNECTING);
+    while (!this.closing && !this.terminalError) {
+      if (failuresInARow > 0) {
+        // Random back-off avoids a thundering herd; a full failed cycle adds a second.
+        const cycleDone = failuresInARow % endpoints.length === 0;
+        await this.pause(Math.random() * 1000 + (cycleDone ? 1000 : 0));
+        if (this.closing) break;
+      }
+      const endpoint = endpoints[next]!;
+      next = (next + 1) % endpoints.length;
+      const connection = Connection.connect({
+        endpoint,
+        connectTimeout,
+        maxIncomingFrame: this.options.maxIncomingFrame,
+        tls: this.options.tls,
+        logger: this.options.logger,
+      });
+      this.connection = connection;
+      const closed = new Promise<Error>((resolve) => (this.onConnectionClosed = resolve));
+      let response;
+      try {
+        response = await connection.handshake({
+          lastZxidSeen: this.lastZxid,
+          timeout: this.options.sessionTimeout,
+          sessionId: this.sessionId,
+          password: this.password,
+          readOnly: this.options.readOnly,
+        });
+      } catch (error) {
+        this.options.logger.debug(`connect to ${endpoint.host}:${endpoint.port} failed: ${(error as Error).message}`);
+        connection.close(error as Error);
+        failuresInARow++;
+        continue;
+      }
+      if (this.closing) {
+        connection.close(new ClientClosedError());
+        break;
+      }
+      if (response.timeout <= 0) {
+        connection.close(new SessionExpiredError());
+        this.expire(KeeperState.EXPIRED_SESSION);
+        failuresInARow = 0;
+        continue;
+      }
+      failuresInARow = 1; // after a working connection drops, the next attempt still backs off
+      this.onConnected(connection, response.sessionId, response.password, response.timeout, response.readOnly, endpoint);
+      const reason = await closed;
+      this.connected = false;
+      this.connectedTo = undefined;
+      this.connection = undefined;
+      if (reason instanceof AuthFailedError) {
+        this.fail(reason, KeeperState.AUTH_FAILED);
+        break;
+      }
+      if (this.closing) break;
+      this.options.logger.info(`connection to ${endpoint.host}:${endpoint.port} lost: ${reason.message}`);
+      this.setKeeperState(KeeperState.CONNECTING);
+      this.startLostTimer(connection.lastReceivedAt);
+    }
+  }
+
+  private onConnectionClosed: (reason: Error) => void = () => {};
+
+  private onConnected(connection: Connection, sessionId: bigint, password: Buffer, timeout: number, readOnly: boolean, endpoint: Endpoint): void {
+    const sameSession = sessionId === this.sessionId;
+    this.sessionId = sessionId;
+    this.password = password;
+    this.negotiatedTimeout = timeout;
+    this.connected = true;
+    this.connectedTo = `${endpoint.host}:${endpoint.port}`;
+    clearTimeout(this.lostTimer);
+    connection.activate(
+      {
+        onNotification: (event) => this.listener.onNotification(event),
+        onZxid: (zxid) => {
+          if (zxid > this.lastZxid) this.lastZxid = zxid;
+        },
+        onClose: (reason) => this.onConnectionClosed(reason),
+      },
+      timeout,
+    );
+    // Order matters (spec §2.5): auth first so everything after runs with the right identity.
+    for (const { scheme, credential } of this.credentials) {
+      connection.sendAuth(scheme, credential).catch(() => {}); // a failure closes the connection: AUTH_FAILED
+    }
+    this.restoreWatches(connection, sameSession);
+    for (const request of this.unsent.splice(0)) connection.send(request);
+    this.options.logger.info(`connected to ${this.connectedTo}, session 0x${sessionId.toString(16)}, timeout ${timeout} ms${readOnly ? ' (read-only)' : ''}`);
+    this.setKeeperState(readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED);
+    for (const waiter of [...this.startWaiters]) waiter();
+  }
+
+  /**
+   * Re-register watches: everything on a re-attached session (the server fires what was missed
+   * since lastZxid), only persistent ones on a new session (one-shot ones were dropped at LOST).
+   */
+  private restoreWatches(connection: Connection, sameSession: boolean): void {
+    const paths = this.options.registry.paths();
+    const { chroot } = this.options;
+    const lists: (keyof Omit<SetWatchesRecord, 'relativeZxid'>)[] = sameSession
+      ? ['data', 'exist', 'child', 'persistent', 'persistentRecursive']
+      : ['persistent', 'persistentRecursive'];
+    let batch = this.emptyBatch();
+    let chars = 0;
+    const send = () => {
+      connection.send(setWatchesRequest(batch, this.options.logger));
+      batch = this.emptyBatch();
+      chars = 0;
+    };
+    for (const list of lists) {
+      for (const path of paths[list]) {
+        const serverPath = chroot.toServer(path);
+        batch[list].push(serverPath);
+        chars += serverPath.length;
+        if (chars >= SET_WATCHES_BATCH_CHARS) send();
+      }
+    }
+    if (chars > 0) send();
+  }
+
+  private emptyBatch(): SetWatchesRecord {
+    return { relativeZxid: this.lastZxid, data: [], exist: [], child: [], persistent: [], persistentRecursive: [] };
+  }
+
+  /** SUSPENDED: if no server confirms the session within its timeout, it is LOST. */
+  private startLostTimer(lastHeard: number): void {
+    clearTimeout(this.lostTimer);
+    const remaining = Math.max(0, lastHeard + this.negotiatedTimeout - Date.now());
+    this.lostTimer = setTimeout(() => {
+      if (!this.connected && !this.closing) {
+        this.options.logger.warn(`no server confirmed session 0x${this.sessionId.toString(16)} within ${this.negotiatedTimeout} ms`);
+        this.expire(KeeperState.EXPIRED_SESSION);
+        this.setKeeperState(KeeperState.CONNECTING);
+      }
+    }, remaining);
+    this.lostTimer.unref();
+  }
+
+  /** The session is gone: forget it, fail what waited for it, tell every watcher. */
+  private expire(state: KeeperState): void {
+    clearTimeout(this.lostTimer);
+    if (this.sessionId === 0n) return;
+    this.options.logger.warn(`session 0x${this.sessionId.toString(16)} expired`);
+    this.sessionId = 0n;
+    this.password = EMPTY_PASSWORD;
+    this.setKeeperState(state);
+    for (const request of this.unsent.splice(0)) request.reject(new SessionExpiredError({ op: request.op, path: request.path }));
+    this.options.registry.sessionLost(state);
+  }
+
+  /** A terminal failure (auth failed): nothing will work again. */
+  private fail(error: Error, state: KeeperState): void {
+    this.terminalError = error;
+    clearTimeout(this.lostTimer);
+    this.setKeeperState(state);
+    for (const request of this.unsent.splice(0)) request.reject(error);
+    for (const waiter of [...this.startWaiters]) waiter(error);
+    this.options.registry.sessionLost(state);
+  }
+
+  private setKeeperState(keeperState: KeeperState): void {
+    if (keeperState === this.keeperState) return;
+    this.keeperState = keeperState;
+    let state: ConnectionState;
+    if (keeperState === KeeperState.CONNECTED || keeperState === KeeperState.CONNECTED_RO) state = ConnectionState.CONNECTED;
+    else if (keeperState === KeeperState.CONNECTING) state = this.state === ConnectionState.LOST ? ConnectionState.LOST : ConnectionState.SUSPENDED;
+    else state = ConnectionState.LOST;
+    this.state = state;
+    this.listener.onStateChange(state, keeperState);
+  }
+
+  /** An interruptible sleep: `close()` wakes it. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Close the session (closeSession to the server) and stop for good. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearTimeout(this.lostTimer);
+    this.wake?.();
+    const connection = this.connection;
+    if (connection) {
+      if (this.connected) await connection.closeSession(Math.min(this.negotiatedTimeout, 5000));
+      else connection.close(new ClientClosedError());
+      await connection.closedPromise;
+    }
+    await this.loop;
+    const closed = new ClientClosedError();
+    for (const request of this.unsent.splice(0)) request.reject(new ClientClosedError({ op: request.op, path: request.path }));
+    for (const waiter of [...this.startWaiters]) waiter(closed);
+    this.setKeeperState(KeeperState.CLOSED);
+  }
+}
+
+function setWatchesRequest(record: SetWatchesRecord, logger: Logger): Request<void> {
+  return {
+    type: setWatchesOpCode(record),
+    op: 'setWatches',
+    write: (w) => writeSetWatches(w, record),
+    read: () => undefined,
+    resolve: () => {},
+    reject: (error) => logger.warn(`re-registering watches failed: ${error.message}`),
+  };
+}

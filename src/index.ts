@@ -1,0 +1,30 @@
+/**
+ * zookeeper-coordination: a pure TypeScript ZooKeeper client and coordination recipes.
+ * Everything public is exported from here; the test kit lives at `zookeeper-coordination/testing`.
+ */
+import * as errors from './client/errors.js';
+
+export { ZooKeeperClient } from './client/client.js';
+export type {
+  AuthInfo,
+  ClientEvents,
+  CreateOptions,
+  RemovableWatchType,
+  StartOptions,
+  VersionOptions,
+  WatchOptions,
+  ZooKeeperClientOptions,
+} from './client/client.js';
+export { ConnectionState, KeeperState, EventType } from './client/states.js';
+export type { WatchEvent, WatchListener } from './client/states.js';
+export { Perms, OPEN_ACL_UNSAFE, CREATOR_ALL_ACL, READ_ACL_UNSAFE, digestId, makeAcl, makeDigestAcl } from './client/acl.js';
+export type { ACL, Id } from './client/acl.js';
+export type { Stat, ClientInfo, GetDataResult, ChildrenResult } from './client/protocol/records.js';
+export { Transaction, TransactionError } from './client/transaction.js';
+export type { CreateOpOptions, OpResult, ReadOp, ReadResult } from './client/transaction.js';
+export { RetryPolicy, isTransientError } from './client/retry.js';
+export type { RetryOptions } from './client/retry.js';
+export { validatePath } from './client/paths.js';
+export { CreateMode } from './client/create-mode.js';
+export { errors };
+export * from './client/errors.js';
