@@ -156,12 +156,13 @@ export class Session {
       });
       this.connection = connection;
       const closed = new Promise<Error>((resolve) => (this.onConnectionClosed = resolve));
+      const requestedSession = this.sessionId;
       let response;
       try {
         response = await connection.handshake({
           lastZxidSeen: this.lastZxid,
           timeout: this.options.sessionTimeout,
-          sessionId: this.sessionId,
+          sessionId: requestedSession,
           password: this.password,
           readOnly: this.options.readOnly,
         });
@@ -174,6 +175,12 @@ export class Session {
       if (this.closing) {
         connection.close(new ClientClosedError());
         break;
+      }
+      if (requestedSession !== 0n && this.sessionId === 0n && response.timeout > 0) {
+        // The lost timer already declared this session LOST while we were re-attaching it; users
+        // were told its ephemerals are gone, so end it for real and start a fresh one.
+        await connection.closeSession(Math.min(response.timeout, 5000));
+        continue;
       }
       if (response.timeout <= 0) {
         connection.close(new SessionExpiredError());
