@@ -155,13 +155,17 @@ function checkListener(value: unknown, op: string, path: string): WatchListener 
   return value as WatchListener;
 }
 
-/** Accept Buffer / Uint8Array / string / null; anything else is a typed error. */
+/** Accept Buffer / Uint8Array / string / null within the frame limit; anything else is a typed error. */
 function toData(data: unknown, op: string, path: string): Uint8Array | null {
-  if (data === undefined) return EMPTY;
-  if (data === null) return null;
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (data instanceof Uint8Array) return data;
-  throw new InvalidArgumentError(`data must be a Buffer, Uint8Array, string or null, got ${typeof data}`, { op, path });
+  let bytes: Uint8Array | null;
+  if (data === undefined) bytes = EMPTY;
+  else if (data === null) bytes = null;
+  else if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
+  else if (data instanceof Uint8Array) bytes = data;
+  else throw new InvalidArgumentError(`data must be a Buffer, Uint8Array, string or null, got ${typeof data}`, { op, path });
+  // The exact limit (data plus the rest of the request) is enforced when the frame is encoded.
+  if (bytes !== null && bytes.length > MAX_FRAME_PAYLOAD) throw new DataTooLargeError(bytes.length, MAX_FRAME_PAYLOAD, { op, path });
+  return bytes;
 }
 const EMPTY = new Uint8Array(0);
 
@@ -321,7 +325,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** Run `fn` with the client's retry policy (ConnectionLoss and OperationTimeout are retried). */
-  retry<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async retry<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return this.retryPolicy.run(fn, signal);
   }
 
@@ -363,7 +367,6 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const serverPath = this.serverPath(path, op, sequence);
     const acl = options.acl === undefined ? this.defaultAcl : checkAcl(options.acl, op, path);
     const bytes = toData(data, op, path);
-    if (bytes !== null && bytes.length > MAX_FRAME_PAYLOAD) throw new DataTooLargeError(bytes.length, MAX_FRAME_PAYLOAD, { op, path });
     if (container) {
       if (ephemeral || sequence || ttl !== undefined) {
         throw new InvalidArgumentError('a container node cannot be ephemeral, sequential or have a TTL', { op, path });
@@ -394,7 +397,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** Like `create`, but also returns the new node's Stat (create2). */
-  createWithStat(path: string, data?: Buffer | Uint8Array | string | null, options: CreateOptions = {}): Promise<{ path: string; stat: Stat }> {
+  async createWithStat(path: string, data?: Buffer | Uint8Array | string | null, options: CreateOptions = {}): Promise<{ path: string; stat: Stat }> {
     return this.createNode(path, data, options, true) as Promise<{ path: string; stat: Stat }>;
   }
 
@@ -460,7 +463,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** The node's data (an empty Buffer when it has none) and Stat. A `watch` fires on change or delete. */
-  get(path: string, options: WatchOptions = {}): Promise<GetDataResult> {
+  async get(path: string, options: WatchOptions = {}): Promise<GetDataResult> {
     const serverPath = this.serverPath(path, 'get');
     const listener = checkListener(options.watch, 'get', path);
     return this.call(OpCode.getData, 'get', path, (w) => writePathWatch(w, serverPath, listener !== undefined), readGetData,
@@ -476,7 +479,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** Children plus the parent's Stat (getChildren2). */
-  getChildrenWithStat(path: string, options: WatchOptions = {}): Promise<ChildrenResult> {
+  async getChildrenWithStat(path: string, options: WatchOptions = {}): Promise<ChildrenResult> {
     const serverPath = this.serverPath(path, 'getChildrenWithStat');
     const listener = checkListener(options.watch, 'getChildrenWithStat', path);
     return this.call(OpCode.getChildren2, 'getChildrenWithStat', path, (w) => writePathWatch(w, serverPath, listener !== undefined), readChildren2,
@@ -490,19 +493,19 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** The node's ACL and Stat. */
-  getAcl(path: string): Promise<{ acl: ACL[]; stat: Stat }> {
+  async getAcl(path: string): Promise<{ acl: ACL[]; stat: Stat }> {
     const serverPath = this.serverPath(path, 'getAcl');
     return this.call(OpCode.getACL, 'getAcl', path, (w) => w.string(serverPath), (r) => ({ acl: readAcl(r), stat: readStat(r) }));
   }
 
   /** Number of all descendants of the node (not counting itself). */
-  getAllChildrenNumber(path: string): Promise<number> {
+  async getAllChildrenNumber(path: string): Promise<number> {
     const serverPath = this.serverPath(path, 'getAllChildrenNumber');
     return this.call(OpCode.getAllChildrenNumber, 'getAllChildrenNumber', path, (w) => w.string(serverPath), (r) => r.int());
   }
 
   /** This session's ephemeral nodes whose path starts with `prefix` (a string prefix, not a subtree). */
-  getEphemerals(prefix = '/'): Promise<string[]> {
+  async getEphemerals(prefix = '/'): Promise<string[]> {
     if (typeof prefix !== 'string' || !prefix.startsWith('/')) throw new InvalidArgumentError('prefix must be a string starting with /', { op: 'getEphemerals' });
     this.checkOpen('getEphemerals', prefix);
     const serverPrefix = this.chroot + prefix;
@@ -512,7 +515,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** Read several nodes in one round trip; each result is independent (not atomic). */
-  multiRead(ops: readonly ReadOp[]): Promise<ReadResult[]> {
+  async multiRead(ops: readonly ReadOp[]): Promise<ReadResult[]> {
     if (!Array.isArray(ops)) throw new InvalidArgumentError('ops must be an array', { op: 'multiRead' });
     const serverOps = ops.map((op): ReadOp => {
       if (op?.type !== 'getData' && op?.type !== 'getChildren') throw new InvalidArgumentError('each op must be { type: "getData" | "getChildren", path }', { op: 'multiRead' });
@@ -522,13 +525,13 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** The identities the server associates with this session. */
-  whoAmI(): Promise<ClientInfo[]> {
+  async whoAmI(): Promise<ClientInfo[]> {
     this.checkOpen('whoAmI');
     return this.call(OpCode.whoAmI, 'whoAmI', undefined, () => {}, (r) => r.vector(readClientInfo, 8));
   }
 
   /** The ensemble configuration (`/zookeeper/config`, never under the chroot). */
-  getConfig(options: WatchOptions = {}): Promise<GetDataResult> {
+  async getConfig(options: WatchOptions = {}): Promise<GetDataResult> {
     this.checkOpen('getConfig');
     const path = '/zookeeper/config';
     const listener = checkListener(options.watch, 'getConfig', path);
@@ -537,7 +540,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** Wait until the server this client talks to has caught up with the leader for `path`. */
-  sync(path: string): Promise<string> {
+  async sync(path: string): Promise<string> {
     const serverPath = this.serverPath(path, 'sync');
     return this.call(OpCode.sync, 'sync', path, (w) => w.string(serverPath), (r) => this.paths.toClient(r.requiredString()));
   }
@@ -545,11 +548,10 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   // ---- writes ----
 
   /** Replace the node's data; resolves with the new Stat. */
-  set(path: string, data: Buffer | Uint8Array | string | null, options: VersionOptions = {}): Promise<Stat> {
+  async set(path: string, data: Buffer | Uint8Array | string | null, options: VersionOptions = {}): Promise<Stat> {
     const serverPath = this.serverPath(path, 'set');
     const bytes = toData(data, 'set', path);
     const version = checkVersion(options.version, 'set', path);
-    if (bytes !== null && bytes.length > MAX_FRAME_PAYLOAD) throw new DataTooLargeError(bytes.length, MAX_FRAME_PAYLOAD, { op: 'set', path });
     return this.call(OpCode.setData, 'set', path, (w) => writeSetData(w, serverPath, bytes, version), readStat);
   }
 
@@ -580,7 +582,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** Replace the node's ACL; `version` is the ACL version (`aversion`). */
-  setAcl(path: string, acl: readonly ACL[], options: VersionOptions = {}): Promise<Stat> {
+  async setAcl(path: string, acl: readonly ACL[], options: VersionOptions = {}): Promise<Stat> {
     const serverPath = this.serverPath(path, 'setAcl');
     const checked = checkAcl(acl, 'setAcl', path);
     const version = checkVersion(options.version, 'setAcl', path);
@@ -588,7 +590,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** Add credentials to the session (and to every later reconnect); resolves when the server accepts them. */
-  addAuth(scheme: string, credential: string | Buffer): Promise<void> {
+  async addAuth(scheme: string, credential: string | Buffer): Promise<void> {
     if (typeof scheme !== 'string' || scheme === '') throw new InvalidArgumentError('scheme must be a non-empty string', { op: 'addAuth' });
     if (typeof credential !== 'string' && !Buffer.isBuffer(credential)) throw new InvalidArgumentError('credential must be a string or Buffer', { op: 'addAuth' });
     this.checkOpen('addAuth');
@@ -596,7 +598,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** Change the ensemble membership (dynamic reconfig; the server must allow it). */
-  reconfig(options: { joining?: string; leaving?: string; newMembers?: string; fromConfig?: bigint }): Promise<GetDataResult> {
+  async reconfig(options: { joining?: string; leaving?: string; newMembers?: string; fromConfig?: bigint }): Promise<GetDataResult> {
     this.checkOpen('reconfig');
     const { joining = null, leaving = null, newMembers = null, fromConfig = -1n } = options;
     return this.call(OpCode.reconfig, 'reconfig', undefined, (w) => writeReconfig(w, joining, leaving, newMembers, fromConfig), readGetData);
@@ -646,7 +648,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * @example
    *   await zk.addWatch('/config', (event) => reload(event.path), { recursive: true });
    */
-  addWatch(path: string, listener: WatchListener, options: { recursive?: boolean } = {}): Promise<void> {
+  async addWatch(path: string, listener: WatchListener, options: { recursive?: boolean } = {}): Promise<void> {
     const serverPath = this.serverPath(path, 'addWatch');
     checkListener(listener, 'addWatch', path);
     if (listener === undefined) throw new InvalidArgumentError('listener is required', { op: 'addWatch', path });

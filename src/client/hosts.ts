@@ -31,8 +31,8 @@ function parseEndpoint(text: string): Endpoint {
     portText = colon === -1 ? undefined : entry.slice(colon + 1);
   }
   if (host === '') throw new InvalidArgumentError(`invalid host "${entry}": empty host name`);
-  const port = portText === undefined ? DEFAULT_PORT : Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  const port = portText === undefined ? DEFAULT_PORT : /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
     throw new InvalidArgumentError(`invalid port in "${entry}"`);
   }
   return { host, port };

@@ -6,7 +6,10 @@
  *
  * Listeners run one at a time, in server order, on a p-queue with concurrency 1: an async
  * listener that takes long delays later events but never the socket reader, and a listener
- * that throws is logged and skipped.
+ * that throws is logged and skipped. When the queue is idle a listener starts at once, so a
+ * watch fired by the session's own write has been called before that write's promise settles
+ * (the server sends the event first). The connection tolerates a listener that closes the
+ * client from inside that call.
  */
 import PQueue from 'p-queue';
 import type { Logger } from 'winston';

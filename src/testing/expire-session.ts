@@ -11,11 +11,11 @@ export interface SessionCredentials {
 }
 
 const TIMEOUT_MS = 10_000;
+const MAX_ATTEMPTS = 5;
 
 /**
  * Expire `session` on the ensemble at `connectString` (`host:port[,host:port...][/chroot]`; the
- * first server is used). Returns once the server has closed the session; does nothing if the
- * session is already gone.
+ * first server is used). Returns once the server reports the session expired.
  *
  * @example
  * ```ts
@@ -24,17 +24,23 @@ const TIMEOUT_MS = 10_000;
  */
 export async function expireSession(connectString: string, session: SessionCredentials): Promise<void> {
   const { host, port } = firstServer(connectString);
-  const { connection, response } = await openRawSession(
-    host,
-    port,
-    { sessionId: session.sessionId, password: session.sessionPassword, timeout: TIMEOUT_MS },
-    TIMEOUT_MS,
-  );
-  if (response.timeout <= 0) {
-    connection.close(); // already expired (or unknown): nothing to do
-    return;
+  // The owner reconnects on its own and may re-attach the session between our re-attach and our
+  // closeSession (the server then drops our connection instead). So re-attach until the server
+  // answers "expired": each round either closes the session or finds it gone.
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const { connection, response } = await openRawSession(
+      host,
+      port,
+      { sessionId: session.sessionId, password: session.sessionPassword, timeout: TIMEOUT_MS },
+      TIMEOUT_MS,
+    );
+    if (response.timeout <= 0) {
+      connection.close(); // expired (or unknown): done
+      return;
+    }
+    await closeRawSession(connection, TIMEOUT_MS).catch(() => {});
   }
-  await closeRawSession(connection, TIMEOUT_MS);
+  throw new Error(`session 0x${session.sessionId.toString(16)} could not be expired in ${MAX_ATTEMPTS} attempts`);
 }
 
 /** The first `host:port` of a connect string, without the chroot; IPv6 hosts may be bracketed. */

@@ -309,8 +309,10 @@ export class Connection {
     try {
       value = request.read(reader);
     } catch (error) {
-      request.reject(error as Error);
-      throw error;
+      // An unreadable reply: the call's outcome is unknown, like any lost connection.
+      const reason = error instanceof ZooKeeperError ? error : new ProtocolError(String(error), { cause: error });
+      request.reject(new ConnectionLossError({ op: request.op, path: request.path, cause: reason }));
+      throw reason;
     }
     request.resolve(value);
   }
@@ -361,8 +363,9 @@ export class Connection {
     this.handshakeWaiter = undefined;
     waiter?.reject(reason);
     // Outstanding calls learn "connection lost" (their outcome is unknown), or "auth failed".
+    const cause = reason instanceof ConnectionLossError && reason.cause !== undefined ? reason.cause : reason;
     const failure = (op: string, path?: string) =>
-      reason instanceof AuthFailedError ? new AuthFailedError({ op, path }) : new ConnectionLossError({ op, path, cause: reason });
+      reason instanceof AuthFailedError ? new AuthFailedError({ op, path }) : new ConnectionLossError({ op, path, cause });
     for (const { request } of this.pending.drain()) request.reject(failure(request.op, request.path));
     for (const auth of this.pendingAuth.splice(0)) auth.reject(failure('addAuth'));
     this.events?.onClose(reason);

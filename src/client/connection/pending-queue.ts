@@ -9,7 +9,7 @@ export class PendingQueue<T> {
   private count = 0;
 
   constructor(initialCapacity = 1024) {
-    this.items = new Array<T | undefined>(initialCapacity);
+    this.items = new Array<T | undefined>(Math.max(1, initialCapacity));
   }
 
   get size(): number {

@@ -1,0 +1,294 @@
+/**
+ * Session lifecycle against a real ZooKeeper 3.8: start (success, timeout, abort), close,
+ * expiry and the automatic new session, resuming a session, pings, and that a closed client
+ * leaves nothing behind that keeps the process alive.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { ConnectionState, KeeperState, ZooKeeperClient, errors, type WatchEvent } from '../../src/index.js';
+import { ZooKeeperServer, expireSession } from '../../src/testing/index.js';
+import { EventLog, SAFETY_MS, connect, freePort, newClient, nextState, uniqueRoot, waitFor } from './helpers.js';
+
+const { AbortError, ClientClosedError, TimeoutError } = errors;
+
+const CLIENT_URL = new URL('../../src/index.js', import.meta.url).href;
+
+/** Run an ESM script in a child `node`; resolves with its exit code and output, or kills it after `limitMs` and fails. */
+async function runChild(script: string, limitMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limitMs)));
+  const outcome = await Promise.race([exited, limit]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    child.kill('SIGKILL');
+    await exited;
+    assert.fail(`the child process did not exit on its own within ${limitMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
+  }
+  return { ...outcome, stdout, stderr };
+}
+
+describe('ZooKeeperClient session', () => {
+  let server: ZooKeeperServer;
+
+  before(async () => {
+    server = await ZooKeeperServer.start();
+  });
+
+  after(async () => {
+    await server?.close();
+  });
+
+  describe('start', () => {
+    test('start() resolves CONNECTED and emits a single state event', async (t) => {
+      const zk = newClient(t, server, { sessionTimeout: 10_000 });
+      assert.equal(zk.state, ConnectionState.LOST);
+      const states: string[] = [];
+      zk.on('state', (state) => states.push(state));
+      await zk.start();
+      assert.equal(zk.state, 'CONNECTED');
+      assert.equal(zk.keeperState, KeeperState.CONNECTED);
+      assert.notEqual(zk.sessionId, 0n);
+      assert.equal(zk.sessionPassword.length, 16);
+      assert.equal(zk.sessionTimeout, 10_000);
+      assert.equal(zk.connectedServer, server.connectString);
+      assert.ok(await zk.exists('/'));
+      await zk.start(); // already connected: resolves at once, no new event
+      assert.deepEqual(states, ['CONNECTED']);
+    });
+
+    test('start({ timeout }) against a port nobody listens on rejects with TimeoutError and closes the client', async (t) => {
+      const port = await freePort();
+      const zk = newClient(t, `127.0.0.1:${port}`);
+      await assert.rejects(zk.start({ timeout: 500 }), TimeoutError);
+      assert.equal(zk.closed, true);
+      assert.equal(zk.state, 'LOST');
+      assert.equal(zk.keeperState, 'CLOSED');
+      await assert.rejects(async () => zk.get('/'), ClientClosedError); // (sync throw vs rejection: see client-operations)
+    });
+
+    test('start({ signal }) rejects with AbortError when aborted', async (t) => {
+      // Aborted while connecting (nothing listens, so it cannot connect first).
+      const port = await freePort();
+      const connecting = newClient(t, `127.0.0.1:${port}`);
+      const controller = new AbortController();
+      const started = connecting.start({ signal: controller.signal, timeout: SAFETY_MS });
+      controller.abort(new Error('changed my mind'));
+      await assert.rejects(started, AbortError);
+      assert.equal(connecting.closed, true);
+
+      // Already aborted, against a live server.
+      const live = newClient(t, server);
+      await assert.rejects(live.start({ signal: AbortSignal.abort() }), AbortError);
+      assert.equal(live.closed, true);
+      assert.equal(live.state, 'LOST');
+    });
+  });
+
+  describe('close', () => {
+    test('close() is idempotent and leaves state LOST / keeperState CLOSED', async (t) => {
+      const zk = await connect(t, server);
+      const states: string[] = [];
+      const keeperStates: string[] = [];
+      zk.on('state', (state) => states.push(state));
+      zk.on('keeperState', (state) => keeperStates.push(state));
+      const first = zk.close();
+      const second = zk.close();
+      await Promise.all([first, second]);
+      await zk.close();
+      assert.equal(zk.closed, true);
+      assert.equal(zk.state, ConnectionState.LOST);
+      assert.equal(zk.keeperState, KeeperState.CLOSED);
+      assert.deepEqual(states, ['LOST']);
+      assert.deepEqual(keeperStates, ['CLOSED']);
+    });
+
+    test('close() removes the session: its ephemeral nodes are gone', async (t) => {
+      const zk = await connect(t, server);
+      const observer = await connect(t, server);
+      const root = uniqueRoot();
+      await zk.create(root);
+      await zk.create(`${root}/eph`, 'x', { ephemeral: true });
+      await zk.create(`${root}/eph-seq-`, null, { ephemeral: true, sequence: true });
+      const deleted = new EventLog();
+      assert.ok(await observer.exists(`${root}/eph`, { watch: deleted.listener }));
+      assert.equal((await observer.getChildren(root)).length, 2);
+      await zk.close();
+      assert.equal(await observer.exists(`${root}/eph`), null);
+      assert.deepEqual(await observer.getChildren(root), []);
+      assert.deepEqual(await deleted.nth(1), { type: 'NodeDeleted', state: 'CONNECTED', path: `${root}/eph` });
+    });
+
+    test('close() fails requests still waiting for a connection with ClientClosedError', async (t) => {
+      const port = await freePort();
+      const zk = newClient(t, `127.0.0.1:${port}`);
+      const started = zk.start({ timeout: SAFETY_MS });
+      const queued = zk.get('/');
+      await zk.close();
+      await assert.rejects(queued, ClientClosedError);
+      await assert.rejects(started, ClientClosedError);
+    });
+  });
+
+  describe('expiry', () => {
+    test('an expired session goes LOST, loses its ephemerals, fires None, then a new session starts', async (t) => {
+      const zk = await connect(t, server, { sessionTimeout: 4000 });
+      const observer = await connect(t, server);
+      const root = uniqueRoot();
+      await zk.create(root, 'v0');
+      await zk.create(`${root}/eph`, null, { ephemeral: true });
+      const oneShot = new EventLog();
+      await zk.get(root, { watch: oneShot.listener });
+      const persistent = new EventLog();
+      await zk.addWatch(`${root}/p`, persistent.listener);
+      const states: string[] = [];
+      zk.on('state', (state) => states.push(state));
+      const lost = nextState(zk, ConnectionState.LOST, 30_000);
+      const oldSession = zk.sessionId;
+
+      await server.expireSession({ sessionId: zk.sessionId, sessionPassword: zk.sessionPassword });
+      await lost;
+      assert.equal(await observer.exists(`${root}/eph`), null, 'the ephemeral node is gone on the server');
+      const none: WatchEvent = await oneShot.nth(1);
+      assert.equal(none.type, 'None');
+      assert.equal(none.path, root);
+      assert.equal(none.state, KeeperState.EXPIRED_SESSION);
+
+      // The client starts a new session by itself.
+      await waitFor(() => zk.state === ConnectionState.CONNECTED, 30_000, 'a new session (CONNECTED)');
+      assert.deepEqual(states, ['SUSPENDED', 'LOST', 'CONNECTED']);
+      assert.notEqual(zk.sessionId, 0n);
+      assert.notEqual(zk.sessionId, oldSession);
+      const { stat } = await zk.createWithStat(`${root}/eph`, null, { ephemeral: true });
+      assert.equal(stat.ephemeralOwner, zk.sessionId);
+
+      // The one-shot watch is gone for good; the persistent one carries over to the new session.
+      await observer.set(root, 'v1');
+      await observer.create(`${root}/p`);
+      const persistentEvents = await persistent.waitForCount(2);
+      assert.equal(persistentEvents[0]?.type, 'None');
+      assert.deepEqual(persistentEvents[1], { type: 'NodeCreated', state: 'CONNECTED', path: `${root}/p` });
+      assert.deepEqual(oneShot.events.map((e) => e.type), ['None']);
+    });
+
+    test('expireSession(connectString, ...) works the same for a chrooted client', async (t) => {
+      const plain = await connect(t, server);
+      const chroot = uniqueRoot('chroot');
+      await plain.create(chroot);
+      const zk = await connect(t, `${server.connectString}${chroot}`, { sessionTimeout: 4000 });
+      await zk.create('/eph', null, { ephemeral: true });
+      const lost = nextState(zk, ConnectionState.LOST, 30_000);
+      await expireSession(`${server.connectString}${chroot}`, { sessionId: zk.sessionId, sessionPassword: zk.sessionPassword });
+      await lost;
+      assert.equal(await plain.exists(`${chroot}/eph`), null);
+      await waitFor(() => zk.state === ConnectionState.CONNECTED, 30_000, 'a new session');
+      assert.equal(await zk.create('/eph', null, { ephemeral: true }), '/eph');
+    });
+  });
+
+  describe('resume and keep-alive', () => {
+    test('the session option resumes another live client\'s session', async (t) => {
+      const owner = await connect(t, server, { sessionTimeout: 10_000 });
+      const observer = await connect(t, server);
+      const root = uniqueRoot();
+      await owner.create(root);
+      await owner.create(`${root}/eph`, null, { ephemeral: true });
+      const sessionId = owner.sessionId;
+
+      const resumed = await connect(t, server, {
+        sessionTimeout: 10_000,
+        session: { id: owner.sessionId, password: owner.sessionPassword },
+        retry: { maxTries: 20, delay: 50 },
+      });
+      assert.equal(resumed.sessionId, sessionId);
+      assert.equal(resumed.state, 'CONNECTED');
+      // Both clients now share one session (and may take its connection from each other).
+      assert.deepEqual(await resumed.retry(() => resumed.getEphemerals(root)), [`${root}/eph`]);
+      const created = await resumed.retry(() => resumed.createWithStat(`${root}/eph2`, null, { ephemeral: true }));
+      assert.equal(created.stat.ephemeralOwner, sessionId);
+
+      // Closing the resumed client closes the shared session: both ephemerals go.
+      await resumed.close();
+      assert.equal(await observer.exists(`${root}/eph`), null);
+      assert.equal(await observer.exists(`${root}/eph2`), null);
+    });
+
+    test('pings keep an idle session alive', async (t) => {
+      const zk = await connect(t, server, { sessionTimeout: 2000 });
+      const observer = await connect(t, server);
+      assert.equal(zk.sessionTimeout, 2000);
+      const root = uniqueRoot();
+      await zk.create(root);
+      await zk.create(`${root}/eph`, null, { ephemeral: true });
+      const sessionId = zk.sessionId;
+      const states: string[] = [];
+      zk.on('state', (state) => states.push(state));
+      // Idle for 2.5 session timeouts: only pings can keep the session alive (a generous margin, not a speed check).
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      assert.deepEqual(states, [], 'no state change while idle');
+      assert.equal(zk.state, 'CONNECTED');
+      assert.equal(zk.sessionId, sessionId);
+      const stat = await observer.exists(`${root}/eph`);
+      assert.ok(stat, 'the ephemeral node survived');
+      assert.equal(stat.ephemeralOwner, sessionId);
+    });
+  });
+
+  describe('process lifetime', () => {
+    test('a closed client leaves no handle that keeps the process alive', async () => {
+      const root = uniqueRoot();
+      const script = `
+        import { ZooKeeperClient } from ${JSON.stringify(CLIENT_URL)};
+        const zk = new ZooKeeperClient({ hosts: ${JSON.stringify(server.connectString)}, sessionTimeout: 4000 });
+        await zk.start();
+        await zk.create(${JSON.stringify(root)}, 'x');
+        await zk.create(${JSON.stringify(`${root}/eph`)}, null, { ephemeral: true });
+        await zk.get(${JSON.stringify(root)}, { watch: () => {} });
+        await zk.exists(${JSON.stringify(`${root}/missing`)}, { watch: () => {} });
+        await zk.getChildren(${JSON.stringify(root)}, { watch: () => {} });
+        await zk.addWatch(${JSON.stringify(root)}, () => {}, { recursive: true });
+        await zk.transaction().set(${JSON.stringify(root)}, 'y').commit();
+        await zk.close();
+        process.stdout.write('closed ' + zk.keeperState + '\\n');
+      `;
+      const { code, signal, stdout, stderr } = await runChild(script);
+      assert.equal(signal, null, stderr);
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout.trim(), 'closed CLOSED');
+      // The child really talked to the server: its node is there, its ephemeral is gone.
+      const zk = new ZooKeeperClient({ hosts: server.connectString });
+      try {
+        await zk.start({ timeout: SAFETY_MS });
+        assert.equal((await zk.get(root)).data.toString(), 'y');
+        assert.equal(await zk.exists(`${root}/eph`), null);
+      } finally {
+        await zk.close();
+      }
+    });
+
+    test('a client whose start() timed out leaves no handle that keeps the process alive', async () => {
+      const port = await freePort();
+      const script = `
+        import { ZooKeeperClient, errors } from ${JSON.stringify(CLIENT_URL)};
+        const zk = new ZooKeeperClient({ hosts: '127.0.0.1:${port}' });
+        try {
+          await zk.start({ timeout: 500 });
+          process.stdout.write('connected?!\\n');
+        } catch (error) {
+          process.stdout.write((error instanceof errors.TimeoutError ? 'timeout' : String(error)) + '\\n');
+        }
+      `;
+      const { code, stdout, stderr } = await runChild(script);
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout.trim(), 'timeout');
+    });
+  });
+});

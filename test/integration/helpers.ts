@@ -1,0 +1,150 @@
+/**
+ * Shared helpers for the client integration tests: unique paths, started clients that are
+ * always closed, event collectors, and waits that FAIL the test after a generous safety limit
+ * (they never assert on speed).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import type { TestContext } from 'node:test';
+import {
+  ZooKeeperClient,
+  type ConnectionState,
+  type WatchEvent,
+  type WatchListener,
+  type ZooKeeperClientOptions,
+} from '../../src/index.js';
+import type { ZooKeeperServer } from '../../src/testing/index.js';
+
+/** The safety limit of every wait: only a broken client ever reaches it. */
+export const SAFETY_MS = 10_000;
+
+/** A fresh top-level path, unique per test. */
+export function uniqueRoot(prefix = 't'): string {
+  return `/${prefix}-${randomUUID()}`;
+}
+
+/**
+ * Resolve with the promise's value, or fail the test if it has not settled within `ms`.
+ * With a predicate, poll it until it returns something truthy.
+ */
+export async function waitFor<T>(what: Promise<T> | (() => T | Promise<T>), ms = SAFETY_MS, description = 'condition'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let settled = false;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new assert.AssertionError({ message: `timed out after ${ms} ms waiting for ${description}` })), ms);
+  });
+  const work =
+    typeof what === 'function'
+      ? (async () => {
+          while (!settled) {
+            const value = await what();
+            if (value) return value;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          return undefined as T;
+        })()
+      : what;
+  try {
+    return await Promise.race([work, limit]);
+  } finally {
+    settled = true;
+    clearTimeout(timer);
+  }
+}
+
+/** A new client for `server` (not started); closed when the test ends. */
+export function newClient(t: TestContext, server: ZooKeeperServer | string, options: Partial<ZooKeeperClientOptions> = {}): ZooKeeperClient {
+  const hosts = typeof server === 'string' ? server : server.connectString;
+  const zk = new ZooKeeperClient({ hosts, sessionTimeout: 10_000, ...options });
+  t.after(() => zk.close());
+  return zk;
+}
+
+/** A started client for `server`; closed when the test ends. */
+export async function connect(t: TestContext, server: ZooKeeperServer | string, options: Partial<ZooKeeperClientOptions> = {}): Promise<ZooKeeperClient> {
+  const zk = newClient(t, server, options);
+  await zk.start({ timeout: SAFETY_MS });
+  return zk;
+}
+
+/** Resolves on the next 'state' event equal to `state` (or at once if already there and `orNow`). */
+export function nextState(zk: ZooKeeperClient, state: ConnectionState, ms = SAFETY_MS): Promise<void> {
+  return waitFor(
+    new Promise<void>((resolve) => {
+      const onState = (s: ConnectionState) => {
+        if (s === state) {
+          zk.off('state', onState);
+          resolve();
+        }
+      };
+      zk.on('state', onState);
+    }),
+    ms,
+    `state ${state}`,
+  );
+}
+
+/** Records every event a listener receives and lets a test wait for them. */
+export class EventLog {
+  readonly events: WatchEvent[] = [];
+  private waiters: { count: number; resolve: () => void }[] = [];
+
+  /** The listener to register; records the event (and, with `then`, runs it). */
+  readonly listener: WatchListener = (event) => {
+    this.events.push(event);
+    for (const waiter of [...this.waiters]) {
+      if (this.events.length >= waiter.count) {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+
+  /** Wait until at least `count` events were received; fails after the safety limit. */
+  async waitForCount(count: number, ms = SAFETY_MS): Promise<WatchEvent[]> {
+    if (this.events.length < count) {
+      await waitFor(new Promise<void>((resolve) => this.waiters.push({ count, resolve })), ms, `${count} watch event(s), got ${JSON.stringify(this.events)}`);
+    }
+    return this.events;
+  }
+
+  /** The next event (the `n`th overall, 1-based). */
+  async nth(n: number, ms = SAFETY_MS): Promise<WatchEvent> {
+    await this.waitForCount(n, ms);
+    return this.events[n - 1]!;
+  }
+}
+
+/**
+ * A fence for "nothing else arrives": every server event sent to `watcher` before this
+ * call has been delivered to its listeners once it resolves (the server sends events in
+ * order and the client delivers them in order). `writer` creates a sentinel node that
+ * `watcher` watches with a one-shot exists watch.
+ */
+export async function eventFence(watcher: ZooKeeperClient, writer: ZooKeeperClient, root: string): Promise<void> {
+  const sentinel = `${root}-fence-${randomUUID()}`;
+  const log = new EventLog();
+  assert.equal(await watcher.exists(sentinel, { watch: log.listener }), null);
+  await writer.create(sentinel, null);
+  const event = await log.nth(1);
+  assert.equal(event.type, 'NodeCreated');
+  await writer.delete(sentinel);
+}
+
+/** A loopback port that nothing listens on (right now). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sorted copy, for order-insensitive comparisons of child lists. */
+export function sorted(items: readonly string[]): string[] {
+  return [...items].sort();
+}
