@@ -16,7 +16,9 @@ import winston, { type Logger } from 'winston';
 import { OPEN_ACL_UNSAFE, type ACL } from './acl.js';
 import type { Request } from './connection/connection.js';
 import {
+  AbortError,
   ClientClosedError,
+  TimeoutError,
   ErrorCode,
   InvalidArgumentError,
   NoNodeError,
@@ -26,7 +28,6 @@ import {
 } from './errors.js';
 import { parseHosts } from './hosts.js';
 import { Chroot, joinPath, parentPath, validatePath } from './paths.js';
-import type { JuteReader, JuteWriter } from './protocol/jute.js';
 import { AddWatchMode, CreateFlags, MAX_FRAME_PAYLOAD, OpCode, WatcherType } from './protocol/op-codes.js';
 import {
   readAcl,
@@ -48,6 +49,7 @@ import {
   type WatcherEventRecord,
 } from './protocol/records.js';
 import { RetryPolicy, type RetryOptions } from './retry.js';
+import { checkSaslOptions, type SaslOptions } from './sasl/authenticate.js';
 import { Session } from './session.js';
 import { ConnectionState, EventType, KeeperState, eventTypeFromWire, type WatchListener } from './states.js';
 import {
@@ -92,8 +94,12 @@ export interface ZooKeeperClientOptions {
   randomizeHosts?: boolean;
   /** Resume an existing session (kazoo's `client_id`). */
   session?: { id: bigint; password: Buffer };
+  /** SASL credentials (kazoo's `sasl_options`): `{ mechanism: 'DIGEST-MD5', username, password }`. */
+  sasl?: SaslOptions;
   /** Connect with TLS using these options (the server's secure client port). */
   tls?: tls.ConnectionOptions;
+  /** Default `timeout` of every request, ms (see `RequestOptions`). Default: none. */
+  requestTimeout?: number;
   /** Largest reply frame accepted, bytes. Default 16 MiB (replies are not limited by the server). */
   maxIncomingFrame?: number;
 }
@@ -105,20 +111,36 @@ export interface ClientEvents {
   keeperState: [state: KeeperState];
 }
 
-export interface CreateOptions extends CreateOpOptions {
+export interface CreateOptions extends CreateOpOptions, RequestOptions {
   /** Create missing parent nodes (persistent, default ACL) first. */
   makePath?: boolean;
 }
 
-export interface WatchOptions {
+export interface WatchOptions extends RequestOptions {
   /** Called once with the next change of the node (a one-shot watch). */
   watch?: WatchListener;
 }
 
-export interface VersionOptions {
+export interface VersionOptions extends RequestOptions {
   /** Expected version; -1 (the default) matches any. */
   version?: number;
 }
+
+/**
+ * Per-call options of every operation. A request made while the client is SUSPENDED waits for
+ * the next connection; these bound that wait (and the wait for the reply).
+ */
+export interface RequestOptions {
+  /** Give up after this many ms with `TimeoutError` (default: the client's `requestTimeout`, none). */
+  timeout?: number;
+  /** Give up when aborted, with `AbortError`. */
+  signal?: AbortSignal;
+  /** Fail at once with `ConnectionLossError` instead of waiting when not connected. */
+  failFast?: boolean;
+}
+
+/** One operation as `call` takes it: the request minus how it settles. */
+type RequestSpec<T> = Omit<Request<T>, 'resolve' | 'reject'>;
 
 export interface StartOptions {
   /** Give up (and close the client) when not connected within this many ms. Default 15000. */
@@ -188,6 +210,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   private readonly defaultAcl: readonly ACL[];
   private readonly retryPolicy: RetryPolicy;
   private readonly initialAuth: readonly AuthInfo[];
+  private readonly requestTimeout: number | undefined;
 
   constructor(options: ZooKeeperClientOptions) {
     super();
@@ -198,6 +221,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       ['sessionTimeout', sessionTimeout],
       ['connectTimeout', options.connectTimeout],
       ['maxIncomingFrame', options.maxIncomingFrame],
+      ['requestTimeout', options.requestTimeout],
     ] as const) {
       if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
         throw new InvalidArgumentError(`${name} must be a positive number, got ${String(value)}`);
@@ -210,7 +234,9 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         throw new InvalidArgumentError('session must be { id: bigint, password: 16-byte Buffer }');
       }
     }
+    if (options.sasl !== undefined) checkSaslOptions(options.sasl);
     this.logger = options.logger ?? silentLogger();
+    this.requestTimeout = options.requestTimeout;
     this.chroot = chroot;
     this.paths = new Chroot(chroot);
     this.defaultAcl = options.defaultAcl === undefined ? OPEN_ACL_UNSAFE : checkAcl(options.defaultAcl, 'constructor', '');
@@ -225,6 +251,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         connectTimeout: options.connectTimeout,
         readOnly: options.readOnly ?? false,
         tls: options.tls,
+        sasl: options.sasl,
         maxIncomingFrame: options.maxIncomingFrame ?? 16 * 1024 * 1024,
         sessionId: options.session?.id,
         sessionPassword: options.session?.password,
@@ -331,17 +358,45 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
 
   // ---- the request path ----
 
-  private call<T>(
-    type: number,
-    op: string,
-    path: string | undefined,
-    write: (w: JuteWriter) => void,
-    read: (r: JuteReader) => T,
-    onReply?: (err: number) => void,
-  ): Promise<T> {
+  /**
+   * Submit one request. Without `timeout`/`signal` this is the lean hot path; with them, giving
+   * up withdraws a request still waiting for a connection, or stops waiting for one already sent
+   * (its outcome is then unknown, and a watch it would set is not registered).
+   */
+  private call<T>(spec: RequestSpec<T>, options: RequestOptions = {}): Promise<T> {
+    const timeout = options.timeout ?? this.requestTimeout;
+    const { signal, failFast = false } = options;
+    if (timeout === undefined && signal === undefined) {
+      return new Promise<T>((resolve, reject) => this.session.submit({ ...spec, resolve, reject } as Request, failFast));
+    }
     return new Promise<T>((resolve, reject) => {
-      const request: Request<T> = { type, op, path, write, read, resolve, reject, onReply };
-      this.session.submit(request as Request);
+      const { op, path, onReply } = spec;
+      if (signal?.aborted) {
+        reject(new AbortError(signal.reason, { op, path }));
+        return;
+      }
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = () => {
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const request: Request<T> = {
+        ...spec,
+        onReply: onReply && ((err) => (settled ? undefined : onReply(err))),
+        resolve: (value) => settled || (settle(), resolve(value)),
+        reject: (error) => settled || (settle(), reject(error)),
+      };
+      const giveUp = (error: Error) => {
+        if (settled) return;
+        this.session.withdraw(request as Request);
+        request.reject(error);
+      };
+      const onAbort = () => giveUp(new AbortError(signal?.reason, { op, path }));
+      if (timeout !== undefined) timer = setTimeout(() => giveUp(new TimeoutError(`no reply within ${timeout} ms`, { op, path })), timeout);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.session.submit(request as Request, failFast);
     });
   }
 
@@ -408,36 +463,30 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     // Container and TTL creates always answer with a Stat; plain create uses op 15 only when asked.
     const type = opCode === OpCode.create && withStat ? OpCode.create2 : opCode;
     const send = () =>
-      this.call(
-        type,
-        op,
-        path,
-        (w) => writeCreate(w, record),
-        (r) => {
+      this.call({ type, op, path, write: (w) => writeCreate(w, record), read: (r) => {
           const created = this.paths.toClient(r.requiredString());
           return type === OpCode.create ? { path: created } : { path: created, stat: readStat(r) };
-        },
-      );
+        } }, options);
     if (!options.makePath) return send();
     try {
       return await send();
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
-      await this.ensurePath(parentPath(path));
+      await this.ensurePath(parentPath(path), { timeout: options.timeout, signal: options.signal, failFast: options.failFast });
       return send();
     }
   }
 
   /** Create `path` and any missing ancestors (persistent, default ACL unless given). Existing nodes are fine. */
-  async ensurePath(path: string, options: { acl?: readonly ACL[] } = {}): Promise<void> {
+  async ensurePath(path: string, options: RequestOptions & { acl?: readonly ACL[] } = {}): Promise<void> {
     validatePath(path, 'ensurePath');
     if (path === '/') return;
-    if (await this.exists(path)) return;
+    if (await this.exists(path, options)) return;
     let current = '';
     for (const component of path.slice(1).split('/')) {
       current = joinPath(current || '/', component);
       try {
-        await this.create(current, null, { acl: options.acl });
+        await this.create(current, null, { ...options, acl: options.acl });
       } catch (error) {
         if (!(error instanceof NodeExistsError)) throw error;
       }
@@ -451,11 +500,10 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const serverPath = this.serverPath(path, 'exists');
     const listener = checkListener(options.watch, 'exists', path);
     try {
-      return await this.call(OpCode.exists, 'exists', path, (w) => writePathWatch(w, serverPath, listener !== undefined), readStat,
-        listener && ((err) => {
+      return await this.call({ type: OpCode.exists, op: 'exists', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readStat, onReply: listener && ((err) => {
           // The server sets a data watch when the node exists, an exist watch when it does not (spec §5.2).
           if (EXISTS_WATCH_ERRORS.has(err)) this.registry.add(err === ErrorCode.Ok ? 'data' : 'exist', path, listener);
-        }));
+        }) }, options);
     } catch (error) {
       if (error instanceof NoNodeError) return null;
       throw error;
@@ -466,24 +514,21 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   async get(path: string, options: WatchOptions = {}): Promise<GetDataResult> {
     const serverPath = this.serverPath(path, 'get');
     const listener = checkListener(options.watch, 'get', path);
-    return this.call(OpCode.getData, 'get', path, (w) => writePathWatch(w, serverPath, listener !== undefined), readGetData,
-      this.watchOnSuccess('data', path, listener));
+    return this.call({ type: OpCode.getData, op: 'get', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readGetData, onReply: this.watchOnSuccess('data', path, listener) }, options);
   }
 
   /** The names of the node's children (unsorted). A `watch` fires when a child is added or removed, or the node is deleted. */
   async getChildren(path: string, options: WatchOptions = {}): Promise<string[]> {
     const serverPath = this.serverPath(path, 'getChildren');
     const listener = checkListener(options.watch, 'getChildren', path);
-    return this.call(OpCode.getChildren, 'getChildren', path, (w) => writePathWatch(w, serverPath, listener !== undefined), (r) => r.stringVector(),
-      this.watchOnSuccess('child', path, listener));
+    return this.call({ type: OpCode.getChildren, op: 'getChildren', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: (r) => r.stringVector(), onReply: this.watchOnSuccess('child', path, listener) }, options);
   }
 
   /** Children plus the parent's Stat (getChildren2). */
   async getChildrenWithStat(path: string, options: WatchOptions = {}): Promise<ChildrenResult> {
     const serverPath = this.serverPath(path, 'getChildrenWithStat');
     const listener = checkListener(options.watch, 'getChildrenWithStat', path);
-    return this.call(OpCode.getChildren2, 'getChildrenWithStat', path, (w) => writePathWatch(w, serverPath, listener !== undefined), readChildren2,
-      this.watchOnSuccess('child', path, listener));
+    return this.call({ type: OpCode.getChildren2, op: 'getChildrenWithStat', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readChildren2, onReply: this.watchOnSuccess('child', path, listener) }, options);
   }
 
   private watchOnSuccess(kind: WatchKind, path: string, listener: WatchListener | undefined): ((err: number) => void) | undefined {
@@ -493,41 +538,40 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** The node's ACL and Stat. */
-  async getAcl(path: string): Promise<{ acl: ACL[]; stat: Stat }> {
+  async getAcl(path: string, options: RequestOptions = {}): Promise<{ acl: ACL[]; stat: Stat }> {
     const serverPath = this.serverPath(path, 'getAcl');
-    return this.call(OpCode.getACL, 'getAcl', path, (w) => w.string(serverPath), (r) => ({ acl: readAcl(r), stat: readStat(r) }));
+    return this.call({ type: OpCode.getACL, op: 'getAcl', path, write: (w) => w.string(serverPath), read: (r) => ({ acl: readAcl(r), stat: readStat(r) }) }, options);
   }
 
   /** Number of all descendants of the node (not counting itself). */
-  async getAllChildrenNumber(path: string): Promise<number> {
+  async getAllChildrenNumber(path: string, options: RequestOptions = {}): Promise<number> {
     const serverPath = this.serverPath(path, 'getAllChildrenNumber');
-    return this.call(OpCode.getAllChildrenNumber, 'getAllChildrenNumber', path, (w) => w.string(serverPath), (r) => r.int());
+    return this.call({ type: OpCode.getAllChildrenNumber, op: 'getAllChildrenNumber', path, write: (w) => w.string(serverPath), read: (r) => r.int() }, options);
   }
 
   /** This session's ephemeral nodes whose path starts with `prefix` (a string prefix, not a subtree). */
-  async getEphemerals(prefix = '/'): Promise<string[]> {
+  async getEphemerals(prefix = '/', options: RequestOptions = {}): Promise<string[]> {
     if (typeof prefix !== 'string' || !prefix.startsWith('/')) throw new InvalidArgumentError('prefix must be a string starting with /', { op: 'getEphemerals' });
     this.checkOpen('getEphemerals', prefix);
     const serverPrefix = this.chroot + prefix;
-    return this.call(OpCode.getEphemerals, 'getEphemerals', prefix, (w) => w.string(serverPrefix), (r) =>
-      r.stringVector().map((path) => this.paths.toClient(path)),
-    );
+    return this.call({ type: OpCode.getEphemerals, op: 'getEphemerals', path: prefix, write: (w) => w.string(serverPrefix), read: (r) =>
+      r.stringVector().map((path) => this.paths.toClient(path)) }, options);
   }
 
   /** Read several nodes in one round trip; each result is independent (not atomic). */
-  async multiRead(ops: readonly ReadOp[]): Promise<ReadResult[]> {
+  async multiRead(ops: readonly ReadOp[], options: RequestOptions = {}): Promise<ReadResult[]> {
     if (!Array.isArray(ops)) throw new InvalidArgumentError('ops must be an array', { op: 'multiRead' });
     const serverOps = ops.map((op): ReadOp => {
       if (op?.type !== 'getData' && op?.type !== 'getChildren') throw new InvalidArgumentError('each op must be { type: "getData" | "getChildren", path }', { op: 'multiRead' });
       return { type: op.type, path: this.serverPath(op.path, 'multiRead') };
     });
-    return this.call(OpCode.multiRead, 'multiRead', undefined, (w) => writeMultiRead(w, serverOps), (r) => readMultiRead(r, ops));
+    return this.call({ type: OpCode.multiRead, op: 'multiRead', write: (w) => writeMultiRead(w, serverOps), read: (r) => readMultiRead(r, ops) }, options);
   }
 
   /** The identities the server associates with this session. */
-  async whoAmI(): Promise<ClientInfo[]> {
+  async whoAmI(options: RequestOptions = {}): Promise<ClientInfo[]> {
     this.checkOpen('whoAmI');
-    return this.call(OpCode.whoAmI, 'whoAmI', undefined, () => {}, (r) => r.vector(readClientInfo, 8));
+    return this.call({ type: OpCode.whoAmI, op: 'whoAmI', write: () => {}, read: (r) => r.vector(readClientInfo, 8) }, options);
   }
 
   /** The ensemble configuration (`/zookeeper/config`, never under the chroot). */
@@ -535,14 +579,13 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     this.checkOpen('getConfig');
     const path = '/zookeeper/config';
     const listener = checkListener(options.watch, 'getConfig', path);
-    return this.call(OpCode.getData, 'getConfig', path, (w) => writePathWatch(w, path, listener !== undefined), readGetData,
-      this.watchOnSuccess('data', path, listener));
+    return this.call({ type: OpCode.getData, op: 'getConfig', path, write: (w) => writePathWatch(w, path, listener !== undefined), read: readGetData, onReply: this.watchOnSuccess('data', path, listener) }, options);
   }
 
   /** Wait until the server this client talks to has caught up with the leader for `path`. */
-  async sync(path: string): Promise<string> {
+  async sync(path: string, options: RequestOptions = {}): Promise<string> {
     const serverPath = this.serverPath(path, 'sync');
-    return this.call(OpCode.sync, 'sync', path, (w) => w.string(serverPath), (r) => this.paths.toClient(r.requiredString()));
+    return this.call({ type: OpCode.sync, op: 'sync', path, write: (w) => w.string(serverPath), read: (r) => this.paths.toClient(r.requiredString()) }, options);
   }
 
   // ---- writes ----
@@ -552,7 +595,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const serverPath = this.serverPath(path, 'set');
     const bytes = toData(data, 'set', path);
     const version = checkVersion(options.version, 'set', path);
-    return this.call(OpCode.setData, 'set', path, (w) => writeSetData(w, serverPath, bytes, version), readStat);
+    return this.call({ type: OpCode.setData, op: 'set', path, write: (w) => writeSetData(w, serverPath, bytes, version), read: readStat }, options);
   }
 
   /**
@@ -566,15 +609,15 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     if (options.recursive) {
       let children: string[];
       try {
-        children = await this.getChildren(path);
+        children = await this.getChildren(path, { timeout: options.timeout, signal: options.signal, failFast: options.failFast });
       } catch (error) {
         if (error instanceof NoNodeError) return;
         throw error;
       }
-      await Promise.all(children.map((child) => this.delete(joinPath(path, child), { recursive: true })));
+      await Promise.all(children.map((child) => this.delete(joinPath(path, child), { recursive: true, timeout: options.timeout, signal: options.signal, failFast: options.failFast })));
     }
     try {
-      await this.call(OpCode.delete, 'delete', path, (w) => writePathInt(w, serverPath, version), () => undefined);
+      await this.call({ type: OpCode.delete, op: 'delete', path, write: (w) => writePathInt(w, serverPath, version), read: () => undefined }, options);
     } catch (error) {
       if (options.recursive && error instanceof NoNodeError) return;
       throw error;
@@ -586,7 +629,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const serverPath = this.serverPath(path, 'setAcl');
     const checked = checkAcl(acl, 'setAcl', path);
     const version = checkVersion(options.version, 'setAcl', path);
-    return this.call(OpCode.setACL, 'setAcl', path, (w) => writeSetAcl(w, serverPath, checked, version), readStat);
+    return this.call({ type: OpCode.setACL, op: 'setAcl', path, write: (w) => writeSetAcl(w, serverPath, checked, version), read: readStat }, options);
   }
 
   /** Add credentials to the session (and to every later reconnect); resolves when the server accepts them. */
@@ -598,10 +641,10 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   /** Change the ensemble membership (dynamic reconfig; the server must allow it). */
-  async reconfig(options: { joining?: string; leaving?: string; newMembers?: string; fromConfig?: bigint }): Promise<GetDataResult> {
+  async reconfig(options: RequestOptions & { joining?: string; leaving?: string; newMembers?: string; fromConfig?: bigint }): Promise<GetDataResult> {
     this.checkOpen('reconfig');
     const { joining = null, leaving = null, newMembers = null, fromConfig = -1n } = options;
-    return this.call(OpCode.reconfig, 'reconfig', undefined, (w) => writeReconfig(w, joining, leaving, newMembers, fromConfig), readGetData);
+    return this.call({ type: OpCode.reconfig, op: 'reconfig', write: (w) => writeReconfig(w, joining, leaving, newMembers, fromConfig), read: readGetData }, options);
   }
 
   // ---- transactions ----
@@ -625,15 +668,14 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         data: toData(data, 'transaction.set', path),
         version: checkVersion(version, 'transaction.set', path),
       }),
-      multi: (ops) => this.multi(ops),
+      multi: (ops, options) => this.multi(ops, options),
     });
   }
 
-  private async multi(ops: TransactionOp[]): Promise<OpResult[]> {
+  private async multi(ops: TransactionOp[], options: RequestOptions): Promise<OpResult[]> {
     if (ops.length === 0) return []; // the server would accept it and burn a zxid
-    const results = await this.call(OpCode.multi, 'transaction', undefined, (w) => writeMulti(w, ops), (r) =>
-      readMulti(r, ops, (path) => this.paths.toClient(path)),
-    );
+    const results = await this.call({ type: OpCode.multi, op: 'transaction', write: (w) => writeMulti(w, ops), read: (r) =>
+      readMulti(r, ops, (path) => this.paths.toClient(path)) }, options);
     const failure = transactionFailure(results);
     if (failure) throw failure;
     return results;
@@ -648,15 +690,14 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * @example
    *   await zk.addWatch('/config', (event) => reload(event.path), { recursive: true });
    */
-  async addWatch(path: string, listener: WatchListener, options: { recursive?: boolean } = {}): Promise<void> {
+  async addWatch(path: string, listener: WatchListener, options: RequestOptions & { recursive?: boolean } = {}): Promise<void> {
     const serverPath = this.serverPath(path, 'addWatch');
     checkListener(listener, 'addWatch', path);
     if (listener === undefined) throw new InvalidArgumentError('listener is required', { op: 'addWatch', path });
     checkBoolean('recursive', options.recursive, 'addWatch');
     const kind: WatchKind = options.recursive ? 'persistentRecursive' : 'persistent';
     const mode = options.recursive ? AddWatchMode.persistentRecursive : AddWatchMode.persistent;
-    return this.call(OpCode.addWatch, 'addWatch', path, (w) => writePathInt(w, serverPath, mode), () => undefined,
-      this.watchOnSuccess(kind, path, listener));
+    return this.call({ type: OpCode.addWatch, op: 'addWatch', path, write: (w) => writePathInt(w, serverPath, mode), read: () => undefined, onReply: this.watchOnSuccess(kind, path, listener) }, options);
   }
 
   /**
@@ -665,7 +706,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * Each removed listener receives a `*WatchRemoved` event. Rejects with `NoWatcherError`
    * when nothing matched.
    */
-  async removeWatches(path: string, type: RemovableWatchType, listener?: WatchListener): Promise<void> {
+  async removeWatches(path: string, type: RemovableWatchType, listener?: WatchListener, options: RequestOptions = {}): Promise<void> {
     const serverPath = this.serverPath(path, 'removeWatches');
     checkListener(listener, 'removeWatches', path);
     const kinds: Record<RemovableWatchType, WatchKind[]> = {
@@ -687,7 +728,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     }
     if (wireType !== 0) {
       try {
-        await this.call(OpCode.removeWatches, 'removeWatches', path, (w) => writePathInt(w, serverPath, wireType), () => undefined);
+        await this.call({ type: OpCode.removeWatches, op: 'removeWatches', path, write: (w) => writePathInt(w, serverPath, wireType), read: () => undefined }, options);
       } catch (error) {
         // The server may have dropped it already (fired, or a new session); local removal stands.
         if (!(error instanceof NoWatcherError)) throw error;

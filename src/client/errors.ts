@@ -208,6 +208,16 @@ export class ProtocolError extends ZooKeeperError {
   }
 }
 
+/**
+ * TLS failed: the server's certificate was not trusted (or did not match its name), or the
+ * server refused ours. Not retried once every server failed this way.
+ */
+export class TlsError extends ZooKeeperError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super(ErrorCode.AuthFailed, message, context);
+  }
+}
+
 /** A call was cancelled through its `AbortSignal`. */
 export class AbortError extends ZooKeeperError {
   constructor(reason?: unknown, context: ErrorContext = {}) {

@@ -19,9 +19,12 @@ import {
   SessionExpiredError,
   TimeoutError,
 } from './errors.js';
+import { certificateError } from './connection/certificate-error.js';
+import { fourLetterWord } from './connection/four-letter-word.js';
 import { shuffled } from './hosts.js';
+import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js';
 import type { Chroot } from './paths.js';
-import { setWatchesOpCode, writeSetWatches, type SetWatchesRecord, type WatcherEventRecord } from './protocol/records.js';
+import { setWatchesOpCode, writeSetWatches, type ConnectResponse, type SetWatchesRecord, type WatcherEventRecord } from './protocol/records.js';
 import { ConnectionState, KeeperState } from './states.js';
 import type { WatchRegistry } from './watch-registry.js';
 
@@ -38,6 +41,8 @@ export interface SessionOptions {
   /** Resume this session instead of starting a new one (kazoo's `client_id`). */
   sessionId: bigint | undefined;
   sessionPassword: Buffer | undefined;
+  /** SASL credentials, authenticated on every connection before anything else. */
+  sasl: SaslOptions | undefined;
   registry: WatchRegistry;
   chroot: Chroot;
   logger: Logger;
@@ -64,8 +69,12 @@ export class Session {
   connectedTo: string | undefined;
 
   private connection: Connection | undefined;
-  /** True between a successful handshake and the connection's death. */
-  private connected = false;
+  /** True once a connection is set up for normal traffic (handshake, SASL, auth, watches) until it dies. */
+  private ready = false;
+  /** A read-write server found while connected read-only: the next connection goes there. */
+  private preferred: Endpoint | undefined;
+  /** The session was created by a read-only server (a local session that cannot move). */
+  private sessionIsReadOnlyLocal = false;
   private readonly unsent: Request[] = [];
   private readonly credentials: { scheme: string; credential: Buffer }[] = [];
   private loop: Promise<void> | undefined;
@@ -96,7 +105,7 @@ export class Session {
     this.loop ??= this.run().catch((error: unknown) => {
       this.options.logger.error(`connect loop failed: ${String(error)}`);
     });
-    if (this.connected) return;
+    if (this.ready) return;
     await new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer);
@@ -115,21 +124,28 @@ export class Session {
 
   private readonly startWaiters = new Set<(error?: Error) => void>();
 
-  /** Send now when connected, otherwise queue for the next connection. */
-  submit(request: Request): void {
+  /** Send now when connected, otherwise queue for the next connection (or fail, with `failFast`). */
+  submit(request: Request, failFast = false): void {
     if (this.closing) request.reject(new ClientClosedError({ op: request.op, path: request.path }));
     else if (this.terminalError) request.reject(this.terminalError);
     else if (this.loop === undefined) {
       request.reject(new ConnectionLossError({ op: request.op, path: request.path }, 'the client is not started; call start() first'));
-    } else if (this.connected && this.connection) this.connection.send(request);
+    } else if (this.ready && this.connection) this.connection.send(request);
+    else if (failFast) request.reject(new ConnectionLossError({ op: request.op, path: request.path }, 'not connected (failFast)'));
     else this.unsent.push(request);
+  }
+
+  /** Forget a request still waiting for a connection (its caller gave up). */
+  withdraw(request: Request): void {
+    const index = this.unsent.indexOf(request);
+    if (index !== -1) this.unsent.splice(index, 1);
   }
 
   /** Add credentials for this and every later connection; resolves when the server accepts them. */
   async addAuth(scheme: string, credential: Buffer): Promise<void> {
     if (this.closing) throw new ClientClosedError({ op: 'addAuth' });
     this.credentials.push({ scheme, credential });
-    if (this.connected && this.connection) await this.connection.sendAuth(scheme, credential);
+    if (this.ready && this.connection) await this.connection.sendAuth(scheme, credential);
   }
 
   private async run(): Promise<void> {
@@ -137,6 +153,7 @@ export class Session {
     const connectTimeout = this.options.connectTimeout ?? Math.max(1000, Math.floor(this.options.sessionTimeout / endpoints.length));
     let next = 0;
     let failuresInARow = 0;
+    let certificateFailures = 0;
     this.setKeeperState(KeeperState.CONNECTING);
     while (!this.closing && !this.terminalError) {
       if (failuresInARow > 0) {
@@ -145,8 +162,18 @@ export class Session {
         await this.pause(Math.random() * 1000 + (cycleDone ? 1000 : 0));
         if (this.closing) break;
       }
-      const endpoint = endpoints[next]!;
-      next = (next + 1) % endpoints.length;
+      let endpoint = endpoints[next]!;
+      if (this.preferred) {
+        endpoint = this.preferred; // a read-write server found while read-only
+        this.preferred = undefined;
+      } else {
+        next = (next + 1) % endpoints.length;
+      }
+      if (this.sessionIsReadOnlyLocal) {
+        // A session made by a read-only server is local to it and cannot move: start afresh.
+        this.expire(KeeperState.EXPIRED_SESSION);
+        this.sessionIsReadOnlyLocal = false;
+      }
       const connection = Connection.connect({
         endpoint,
         connectTimeout,
@@ -170,8 +197,16 @@ export class Session {
         this.options.logger.debug(`connect to ${endpoint.host}:${endpoint.port} failed: ${(error as Error).message}`);
         connection.close(error as Error);
         failuresInARow++;
+        const tlsError = certificateError(error, endpoint);
+        certificateFailures = tlsError ? certificateFailures + 1 : 0;
+        if (tlsError && certificateFailures >= endpoints.length) {
+          // Every server rejected us, or we rejected every server: retrying cannot help.
+          this.fail(tlsError, KeeperState.AUTH_FAILED);
+          break;
+        }
         continue;
       }
+      certificateFailures = 0;
       if (this.closing) {
         connection.close(new ClientClosedError());
         break;
@@ -189,9 +224,9 @@ export class Session {
         continue;
       }
       failuresInARow = 1; // after a working connection drops, the next attempt still backs off
-      this.onConnected(connection, response.sessionId, response.password, response.timeout, response.readOnly, endpoint);
+      await this.establish(connection, response, endpoint);
       const reason = await closed;
-      this.connected = false;
+      this.ready = false;
       this.connectedTo = undefined;
       this.connection = undefined;
       if (reason instanceof AuthFailedError) {
@@ -201,18 +236,24 @@ export class Session {
       if (this.closing) break;
       this.options.logger.info(`connection to ${endpoint.host}:${endpoint.port} lost: ${reason.message}`);
       this.setKeeperState(KeeperState.CONNECTING);
-      this.startLostTimer(connection.lastReceivedAt);
+      if (this.preferred) failuresInARow = 0; // switching to a read-write server: go at once
+      else this.startLostTimer(connection.lastReceivedAt);
     }
   }
 
   private onConnectionClosed: (reason: Error) => void = () => {};
 
-  private onConnected(connection: Connection, sessionId: bigint, password: Buffer, timeout: number, readOnly: boolean, endpoint: Endpoint): void {
-    const sameSession = sessionId === this.sessionId;
-    this.sessionId = sessionId;
-    this.password = password;
-    this.negotiatedTimeout = timeout;
-    this.connected = true;
+  /**
+   * The handshake succeeded: authenticate (SASL, then auth packets), re-register watches,
+   * flush what waited, and only then report CONNECTED. Order matters (spec §2.5): identity
+   * first, so everything after runs with it.
+   */
+  private async establish(connection: Connection, response: ConnectResponse, endpoint: Endpoint): Promise<void> {
+    const sameSession = response.sessionId === this.sessionId;
+    if (!sameSession && response.readOnly) this.sessionIsReadOnlyLocal = true;
+    this.sessionId = response.sessionId;
+    this.password = response.password;
+    this.negotiatedTimeout = response.timeout;
     this.connectedTo = `${endpoint.host}:${endpoint.port}`;
     clearTimeout(this.lostTimer);
     connection.activate(
@@ -223,17 +264,53 @@ export class Session {
         },
         onClose: (reason) => this.onConnectionClosed(reason),
       },
-      timeout,
+      response.timeout,
     );
-    // Order matters (spec §2.5): auth first so everything after runs with the right identity.
+    if (this.options.sasl) {
+      try {
+        await authenticateSasl(connection, this.options.sasl);
+      } catch (error) {
+        const reason = error instanceof AuthFailedError ? error : new AuthFailedError({ op: 'sasl', cause: error });
+        connection.close(reason);
+        return;
+      }
+      if (connection.isClosed) return;
+    }
     for (const { scheme, credential } of this.credentials) {
       connection.sendAuth(scheme, credential).catch(() => {}); // a failure closes the connection: AUTH_FAILED
     }
     this.restoreWatches(connection, sameSession);
     for (const request of this.unsent.splice(0)) connection.send(request);
-    this.options.logger.info(`connected to ${this.connectedTo}, session 0x${sessionId.toString(16)}, timeout ${timeout} ms${readOnly ? ' (read-only)' : ''}`);
-    this.setKeeperState(readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED);
+    this.ready = true;
+    this.options.logger.info(
+      `connected to ${this.connectedTo}, session 0x${response.sessionId.toString(16)}, timeout ${response.timeout} ms${response.readOnly ? ' (read-only)' : ''}`,
+    );
+    this.setKeeperState(response.readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED);
     for (const waiter of [...this.startWaiters]) waiter();
+    if (response.readOnly) void this.seekReadWriteServer(connection, endpoint);
+  }
+
+  /**
+   * While connected to a read-only server, probe the other servers with `isro` (100 ms, then
+   * doubling up to 60 s, as the Java client does); on a read-write answer, drop this connection
+   * and reconnect straight to that server.
+   */
+  private async seekReadWriteServer(connection: Connection, current: Endpoint): Promise<void> {
+    const others = this.options.endpoints.filter((e) => e.host !== current.host || e.port !== current.port);
+    let delay = 100;
+    for (let i = 0; others.length > 0 && !connection.isClosed && !this.closing; i++) {
+      await this.pause(delay, connection.closedPromise);
+      if (connection.isClosed || this.closing) return;
+      const candidate = others[i % others.length]!;
+      const answer = await fourLetterWord(candidate, 'isro', 1000, this.options.tls).catch(() => '');
+      if (answer.trim() === 'rw' && !connection.isClosed) {
+        this.options.logger.info(`read-write server found at ${candidate.host}:${candidate.port}; switching`);
+        this.preferred = candidate;
+        connection.close(new ConnectionLossError({}, 'switching to a read-write server'));
+        return;
+      }
+      delay = Math.min(delay * 2, 60_000);
+    }
   }
 
   /**
@@ -273,7 +350,7 @@ export class Session {
     clearTimeout(this.lostTimer);
     const remaining = Math.max(0, lastHeard + this.negotiatedTimeout - Date.now());
     this.lostTimer = setTimeout(() => {
-      if (!this.connected && !this.closing) {
+      if (!this.ready && !this.closing) {
         this.options.logger.warn(`no server confirmed session 0x${this.sessionId.toString(16)} within ${this.negotiatedTimeout} ms`);
         this.expire(KeeperState.EXPIRED_SESSION);
         this.setKeeperState(KeeperState.CONNECTING);
@@ -315,18 +392,18 @@ export class Session {
     this.listener.onStateChange(state, keeperState);
   }
 
-  /** An interruptible sleep: `close()` wakes it. */
-  private pause(ms: number): Promise<void> {
+  /** An interruptible sleep: `close()` wakes the connect loop's; `until` ends it early too. */
+  private pause(ms: number, until?: Promise<unknown>): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
+      const done = () => {
         clearTimeout(timer);
-        this.wake = undefined;
+        if (this.wake === done) this.wake = undefined;
         resolve();
       };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      if (until) until.then(done, done);
+      else this.wake = done;
     });
   }
 
@@ -341,7 +418,7 @@ export class Session {
     this.wake?.();
     const connection = this.connection;
     if (connection) {
-      if (this.connected) await connection.closeSession(Math.min(this.negotiatedTimeout, 5000));
+      if (connection.isActive) await connection.closeSession(Math.min(this.negotiatedTimeout, 5000));
       else connection.close(new ClientClosedError());
       await connection.closedPromise;
     }

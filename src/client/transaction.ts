@@ -32,7 +32,7 @@ export interface TransactionHost {
   createOp(path: string, data: unknown, options: CreateOpOptions | undefined): TransactionOp;
   versionedOp(type: 'delete' | 'check', path: string, version: unknown): TransactionOp;
   setOp(path: string, data: unknown, version: unknown): TransactionOp;
-  multi(ops: TransactionOp[]): Promise<OpResult[]>;
+  multi(ops: TransactionOp[], options: { timeout?: number; signal?: AbortSignal; failFast?: boolean }): Promise<OpResult[]>;
 }
 
 /** The create options that make sense inside a transaction (no `makePath`). */
@@ -79,8 +79,8 @@ export class Transaction {
   }
 
   /** Send the transaction; resolves with one result per op, or rejects with `TransactionError`. */
-  commit(): Promise<OpResult[]> {
-    return this.host.multi(this.ops.slice());
+  commit(options: { timeout?: number; signal?: AbortSignal; failFast?: boolean } = {}): Promise<OpResult[]> {
+    return this.host.multi(this.ops.slice(), options);
   }
 }
 

@@ -185,6 +185,11 @@ export class Connection {
     return this.closed;
   }
 
+  /** Handshake done, activated and still open: the server holds a session for this connection. */
+  get isActive(): boolean {
+    return this.events !== undefined && !this.closed;
+  }
+
   /** When the last byte arrived from the server (the session is alive at least until then + timeout). */
   get lastReceivedAt(): number {
     return this.lastReceived;
