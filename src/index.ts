@@ -10,6 +10,7 @@ export type {
   ClientEvents,
   CreateOptions,
   RemovableWatchType,
+  RequestOptions,
   StartOptions,
   VersionOptions,
   WatchOptions,
@@ -25,6 +26,7 @@ export type { CreateOpOptions, OpResult, ReadOp, ReadResult } from './client/tra
 export { RetryPolicy, isTransientError } from './client/retry.js';
 export type { RetryOptions } from './client/retry.js';
 export { validatePath } from './client/paths.js';
+export type { SaslOptions } from './client/sasl/authenticate.js';
 export { CreateMode } from './client/create-mode.js';
 export { errors };
 export * from './client/errors.js';
