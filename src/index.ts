@@ -30,3 +30,11 @@ export type { SaslOptions } from './client/sasl/authenticate.js';
 export { CreateMode } from './client/create-mode.js';
 export { errors };
 export * from './client/errors.js';
+
+// ---- recipes ----
+export { Lock } from './recipes/lock/lock.js';
+export type { LockOptions, AcquireOptions } from './recipes/lock/lock.js';
+export { ReadLock, WriteLock } from './recipes/lock/read-write-lock.js';
+export { Election } from './recipes/election/election.js';
+export type { ElectionOptions, Leadership } from './recipes/election/election.js';
+export { AlreadyAcquiredError, NotHeldError, LockLostError, RecipeMismatchError } from './recipes/errors.js';

@@ -214,6 +214,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
 
   constructor(options: ZooKeeperClientOptions) {
     super();
+    // Every recipe instance follows the state: dozens of listeners are normal, not a leak.
+    this.setMaxListeners(0);
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
     const { endpoints, chroot } = parseHosts(options.hosts);
     const sessionTimeout = options.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT;

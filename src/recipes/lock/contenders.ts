@@ -1,0 +1,48 @@
+/**
+ * Contender naming and ordering, exactly as kazoo does it (spec/recipes.md §1.12, §2.1): a child
+ * is a contender when its name matches `(?:NAME1|NAME2…)(-?\d{10})$`, and contenders are ordered
+ * by that captured suffix compared as a *string*. Numeric order would disagree with kazoo after
+ * the sequence counter wraps negative and could give two processes the same lock (pitfall P2).
+ */
+
+/** Node-name markers: kazoo's writer and reader markers, and Curator's `-lock-`. */
+export const LOCK_NAME = '__lock__';
+export const READ_LOCK_NAME = '__rlock__';
+export const CURATOR_LOCK_NAME = '-lock-';
+
+export interface Contender {
+  /** The child's name (no path). */
+  name: string;
+  /** The captured sequence suffix, e.g. `0000000042` or `-2147483648`. */
+  sequence: string;
+}
+
+/** kazoo inserts the names unescaped into the regex; so do we, to recognise exactly the same nodes. */
+export function contenderPattern(names: readonly string[]): RegExp {
+  return new RegExp(`(?:${names.join('|')})(-?\\d{10})$`);
+}
+
+/** The children matching `pattern`, ordered by their sequence string (kazoo's order). */
+export function sortedContenders(children: readonly string[], pattern: RegExp): Contender[] {
+  const contenders: Contender[] = [];
+  for (const name of children) {
+    const match = pattern.exec(name);
+    if (match) contenders.push({ name, sequence: match[1]! });
+  }
+  return contenders.sort((a, b) => (a.sequence < b.sequence ? -1 : a.sequence > b.sequence ? 1 : 0));
+}
+
+/** The sequence suffix of our own node (which always ends in a 10-character sequence). */
+export function sequenceOf(node: string): string {
+  const match = /(-?\d{10})$/.exec(node);
+  if (!match) throw new Error(`not a sequential node name: ${node}`);
+  return match[1]!;
+}
+
+/**
+ * The contenders ahead of `ownSequence` that block it, nearest last. With `maxHolders` > 1
+ * (several concurrent holders on one layout), a node holds while fewer than that are ahead.
+ */
+export function blockersAhead(children: readonly string[], blocking: RegExp, ownSequence: string): Contender[] {
+  return sortedContenders(children, blocking).filter((contender) => contender.sequence < ownSequence);
+}

@@ -1,0 +1,372 @@
+/**
+ * Lock: a fair (FIFO) distributed mutex, wire-compatible with kazoo's `Lock` (and `Election`).
+ *
+ * Znode layout (kazoo 2.8): `<path>` persistent and empty; one contender node per acquire,
+ * `<path>/<32hex>__lock__<seq>`, ephemeral + sequential, data = identifier (UTF-8). The lowest
+ * sequence holds the lock; each waiter watches only the node just ahead of it. With
+ * `naming: 'curator'` nodes are `_c_<uuid>-lock-<seq>` instead (Curator's InterProcessMutex).
+ *
+ * SUSPENDED: a holder's `signal` fires (ownership may be lost: stop relying on the lock), unless
+ * `ownershipLostOn: 'LOST'`; if the session survives, `isAcquired` stays true and a fresh
+ * `signal` is armed. A waiter keeps its place; its reads wait for the reconnect.
+ * LOST: the lock node is gone. A holder's `isAcquired` becomes false at once and its `signal`
+ * fires. A waiter re-queues at the back with a new node (`onSessionLost: 'requeue'`, kazoo's
+ * behaviour, the default) or `acquire` rejects with `LockLostError` (`'fail'`).
+ *
+ * Not re-entrant: `acquire()` on an instance that holds or is acquiring throws
+ * `AlreadyAcquiredError` (kazoo would return False or hang).
+ *
+ * @example
+ *   await using lock = new Lock(zk, '/locks/billing', { identifier: 'worker-1' });
+ *   if (await lock.acquire({ timeout: 5_000 })) {
+ *     await chargeCustomers({ signal: lock.signal, fencingToken: lock.fencingToken });
+ *   } // released by `await using`
+ */
+import { randomUUID } from 'node:crypto';
+import type { ZooKeeperClient } from '../../client/client.js';
+import {
+  AbortError,
+  ClientClosedError,
+  ConnectionLossError,
+  NoNodeError,
+  SessionExpiredError,
+  TimeoutError,
+} from '../../client/errors.js';
+import { joinPath, validatePath } from '../../client/paths.js';
+import { ConnectionState, type WatchListener } from '../../client/states.js';
+import type { Transaction } from '../../client/transaction.js';
+import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js';
+import { blockersAhead, contenderPattern, CURATOR_LOCK_NAME, LOCK_NAME, sequenceOf, sortedContenders } from './contenders.js';
+
+export interface LockOptions {
+  /** Stored as the node's data; what `contenders()` lists. Default: empty. */
+  identifier?: string;
+  /** More contender markers to honour, e.g. `['-lock-']` for Curator nodes (kazoo's `extra_lock_patterns`). */
+  extraLockPatterns?: readonly string[];
+  /** Node naming: kazoo's `<32hex>__lock__` (default) or Curator's `_c_<uuid>-lock-`. */
+  naming?: 'kazoo' | 'curator';
+  /** When a holder's `signal` fires: on SUSPENDED (default, safe) or only on LOST. */
+  ownershipLostOn?: 'SUSPENDED' | 'LOST';
+  /** A waiter whose session is lost: re-queue at the back (default) or fail with `LockLostError`. */
+  onSessionLost?: 'requeue' | 'fail';
+}
+
+export interface AcquireOptions {
+  /** Give up after this many ms (one deadline for the whole acquire) and resolve `false`. */
+  timeout?: number;
+  /** Abort the acquire: rejects with `AbortError` and leaves no node behind. */
+  signal?: AbortSignal;
+  /** `false`: resolve `false` at once when someone is ahead. Default true. */
+  blocking?: boolean;
+  /** `false`: a persistent contender node that survives the session (kazoo's `ephemeral=False`). */
+  ephemeral?: boolean;
+}
+
+/** How a lock kind names its nodes and which nodes block it (Lock, ReadLock, WriteLock, Election). */
+export interface LockKind {
+  /** The marker in our node names, e.g. `__lock__`. */
+  nodeName: string;
+  /** Markers of the contenders that block us. */
+  blockingNames: readonly string[];
+  /** How many may hold at once (1 for a mutex). */
+  maxHolders: number;
+}
+
+const MUTEX: LockKind = { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHolders: 1 };
+
+type Wake = 'watch' | 'state' | 'deadline' | 'abort';
+
+export class Lock implements AsyncDisposable {
+  readonly path: string;
+  readonly identifier: string;
+  private readonly data: Buffer;
+  /** Our node-name prefix, unique per instance: finds our node after a lost create reply. */
+  private readonly prefix: string;
+  /** The contenders that block us (for a reader: writers only). */
+  private readonly blocking: RegExp;
+  /** Every contender of the path, for `contenders()` (readers and writers alike). */
+  private readonly everyContender: RegExp;
+  private readonly maxHolders: number;
+  private readonly ownershipLostOn: 'SUSPENDED' | 'LOST';
+  private readonly onSessionLost: 'requeue' | 'fail';
+  private pathEnsured = false;
+  /** Our contender node's name, when we have one. */
+  private node: string | undefined;
+  /** A create was sent whose outcome we may not know (reply lost). */
+  private createUncertain = false;
+  private acquiring = false;
+  private held = false;
+  private token: bigint | undefined;
+  private ownership = new AbortController();
+  private stopWatchingState: (() => void) | undefined;
+
+  constructor(
+    readonly client: ZooKeeperClient,
+    path: string,
+    options: LockOptions = {},
+    kind: LockKind = MUTEX,
+  ) {
+    validatePath(path, 'Lock');
+    this.path = path;
+    this.identifier = options.identifier ?? '';
+    this.data = Buffer.from(this.identifier, 'utf8');
+    const id = randomUUID();
+    // Curator naming is for mutexes (Curator's read locks use other names).
+    const curator = options.naming === 'curator' && kind.nodeName === LOCK_NAME;
+    const ownName = curator ? CURATOR_LOCK_NAME : kind.nodeName;
+    this.prefix = curator ? `_c_${id}${CURATOR_LOCK_NAME}` : `${id.replaceAll('-', '')}${kind.nodeName}`;
+    const blockingNames = [...kind.blockingNames, ...(curator ? [CURATOR_LOCK_NAME] : []), ...(options.extraLockPatterns ?? [])];
+    this.blocking = contenderPattern([...new Set(blockingNames)]);
+    this.everyContender = contenderPattern([...new Set([...blockingNames, ownName])]);
+    this.maxHolders = kind.maxHolders;
+    this.ownershipLostOn = options.ownershipLostOn ?? 'SUSPENDED';
+    this.onSessionLost = options.onSessionLost ?? 'requeue';
+    this.ownership.abort(new NotHeldError({ path }));
+  }
+
+  /** True while this instance holds the lock (false at once when the session is lost). */
+  get isAcquired(): boolean {
+    return this.held;
+  }
+
+  /**
+   * Aborts when ownership may have been lost (SUSPENDED or LOST, per `ownershipLostOn`) or the
+   * lock is released. Already aborted when not held. Pass it to the work the lock protects.
+   */
+  get signal(): AbortSignal {
+    return this.ownership.signal;
+  }
+
+  /**
+   * A number that grows with every acquisition of this lock path (the czxid of our lock node):
+   * downstream systems can reject writes carrying an older token than one they have seen.
+   */
+  get fencingToken(): bigint {
+    if (!this.held || this.token === undefined) throw new NotHeldError({ path: this.path });
+    return this.token;
+  }
+
+  /** Our contender node's full path, while we have one. */
+  get nodePath(): string | undefined {
+    return this.node === undefined ? undefined : joinPath(this.path, this.node);
+  }
+
+  /**
+   * Wait for the lock. Resolves `true` once held; `false` when non-blocking and someone is
+   * ahead, or the `timeout` passed. Rejects with `AbortError` when `signal` aborts, and with
+   * `AlreadyAcquiredError` when this instance holds or is acquiring. No node is left behind
+   * unless the lock is held.
+   */
+  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+    if (this.held || this.acquiring) throw new AlreadyAcquiredError({ op: 'acquire', path: this.path });
+    const { blocking = true, ephemeral = true, signal, timeout } = options;
+    if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
+    this.acquiring = true;
+    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    try {
+      const acquired = await this.acquireLoop(blocking, ephemeral, deadline, signal);
+      if (acquired) this.becomeHolder(ephemeral);
+      else await this.removeOwnNode();
+      return acquired;
+    } catch (error) {
+      await this.removeOwnNode();
+      throw error;
+    } finally {
+      this.acquiring = false;
+    }
+  }
+
+  private async acquireLoop(blocking: boolean, ephemeral: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+    for (;;) {
+      if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
+      const remaining = deadline === undefined ? undefined : deadline - Date.now();
+      if (remaining !== undefined && remaining <= 0) return false;
+      const request = { timeout: remaining, signal };
+      let children: string[];
+      try {
+        if (!this.pathEnsured) {
+          await this.client.ensurePath(this.path, request);
+          this.pathEnsured = true;
+        }
+        children = await this.findOrCreateNode(ephemeral, request);
+      } catch (error) {
+        if (error instanceof ConnectionLossError) continue; // the next requests wait for the reconnect
+        if (error instanceof TimeoutError) return false;
+        if (!(error instanceof SessionExpiredError)) throw error;
+        children = []; // the session was lost while our read waited: so was our node
+      }
+      if (!children.includes(this.node!)) {
+        // Our node is gone: the session was lost while we waited.
+        this.node = undefined;
+        if (this.onSessionLost === 'fail') throw new LockLostError({ op: 'acquire', path: this.path });
+        continue;
+      }
+      const ahead = blockersAhead(children, this.blocking, sequenceOf(this.node!));
+      if (ahead.length < this.maxHolders) return true;
+      if (!blocking) return false;
+      // A mutex watches the node just ahead (no herd). With several holders any of the nodes
+      // ahead may leave first, so watch the directory instead.
+      const watched = this.maxHolders === 1 ? joinPath(this.path, ahead[ahead.length - 1]!.name) : undefined;
+      const wake = await this.waitForChange(watched, deadline, signal);
+      if (wake === 'deadline') return false;
+    }
+  }
+
+  /**
+   * Our node plus the current children. The create and the children read are pipelined (one
+   * round trip; the server applies them in order, so the list includes our node). After a
+   * lost create reply, our node is found by the instance-unique prefix instead of creating a
+   * second one (no orphan contenders).
+   */
+  private async findOrCreateNode(ephemeral: boolean, request: { timeout?: number | undefined; signal?: AbortSignal | undefined }): Promise<string[]> {
+    if (this.node !== undefined) return this.client.getChildren(this.path, request);
+    if (this.createUncertain) {
+      const children = await this.client.getChildren(this.path, request);
+      this.node = children.find((child) => child.startsWith(this.prefix));
+      this.createUncertain = false;
+      if (this.node !== undefined) {
+        this.token = (await this.client.exists(joinPath(this.path, this.node), request))?.czxid;
+        return children;
+      }
+    }
+    this.createUncertain = true;
+    const created = this.client.createWithStat(joinPath(this.path, this.prefix), this.data, { ephemeral, sequence: true, ...request });
+    const listed = this.client.getChildren(this.path, request);
+    listed.catch(() => {}); // awaited below; keep a failed create from leaving it unhandled
+    const { path, stat } = await created;
+    this.createUncertain = false;
+    this.node = path.slice(path.lastIndexOf('/') + 1);
+    this.token = stat.czxid;
+    return listed;
+  }
+
+  /**
+   * Sleep until the predecessor (or, without one, the directory's children) changes, the
+   * connection state changes, the deadline, or abort. Every wake-up is re-checked by the caller.
+   */
+  private async waitForChange(predecessor: string | undefined, deadline: number | undefined, signal: AbortSignal | undefined): Promise<Wake> {
+    let wake!: (reason: Wake) => void;
+    const woken = new Promise<Wake>((resolve) => (wake = resolve));
+    const onWatch: WatchListener = () => wake('watch');
+    const onState = () => wake('state');
+    const onAbort = () => wake('abort');
+    const timer = deadline === undefined ? undefined : setTimeout(() => wake('deadline'), Math.max(0, deadline - Date.now()));
+    this.client.on('state', onState);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // A data read, not exists: a vanished predecessor leaves no creation watch behind.
+    const watching = predecessor === undefined ? this.client.getChildren(this.path, { watch: onWatch, signal }) : this.client.get(predecessor, { watch: onWatch, signal });
+    watching.catch((error: unknown) => {
+      if (error instanceof NoNodeError) wake('watch');
+      else wake('state'); // connection trouble: re-check from the top
+    });
+    const reason = await woken;
+    clearTimeout(timer);
+    this.client.off('state', onState);
+    signal?.removeEventListener('abort', onAbort);
+    if (reason !== 'watch') {
+      // Don't leave our listener behind on the watch.
+      const removing = predecessor === undefined ? this.client.removeWatches(this.path, 'children', onWatch) : this.client.removeWatches(predecessor, 'data', onWatch);
+      removing.catch(() => {});
+    }
+    return reason;
+  }
+
+  private becomeHolder(ephemeral: boolean): void {
+    this.held = true;
+    this.ownership = new AbortController();
+    const onState = (state: ConnectionState) => {
+      if (state === ConnectionState.LOST && ephemeral) {
+        this.held = false;
+        this.node = undefined;
+        this.stopWatchingState?.();
+        this.ownership.abort(new LockLostError({ path: this.path }, 'the session was lost: the lock is no longer held'));
+      } else if (state === ConnectionState.SUSPENDED && this.ownershipLostOn === 'SUSPENDED') {
+        this.ownership.abort(new ConnectionLossError({ path: this.path }, 'the connection is suspended: the lock may be lost'));
+      } else if (state === ConnectionState.CONNECTED && this.ownership.signal.aborted) {
+        this.ownership = new AbortController(); // same session: still ours
+      }
+    };
+    this.client.on('state', onState);
+    this.stopWatchingState = () => {
+      this.client.off('state', onState);
+      this.stopWatchingState = undefined;
+    };
+  }
+
+  /** Release the lock; resolves `false` when it was not held. */
+  async release(): Promise<boolean> {
+    if (!this.held) return false;
+    this.held = false;
+    this.stopWatchingState?.();
+    this.ownership.abort(new NotHeldError({ path: this.path }, 'the lock was released'));
+    await this.removeOwnNode();
+    return true;
+  }
+
+  /**
+   * Delete our contender node, retrying through connection loss until it is gone or the
+   * session is (kazoo swallows the first failure and can leak an unreleasable holder, #732).
+   */
+  private async removeOwnNode(): Promise<void> {
+    if (this.node === undefined && this.createUncertain) {
+      try {
+        const children = await this.client.retry(() => this.client.getChildren(this.path));
+        this.node = children.find((child) => child.startsWith(this.prefix));
+      } catch {
+        // The session or client is gone, and the node with it.
+      }
+      this.createUncertain = false;
+    }
+    const node = this.node;
+    this.node = undefined;
+    this.token = undefined;
+    if (node === undefined) return;
+    for (;;) {
+      try {
+        await this.client.delete(joinPath(this.path, node));
+        return;
+      } catch (error) {
+        // Queued until the reconnect, or the session's LOST: both come within the session timeout.
+        if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue;
+        if (error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError) return;
+        throw error;
+      }
+    }
+  }
+
+  /** The identifiers of every contender, holder first (kazoo's `contenders()`). */
+  async contenders(): Promise<string[]> {
+    const children = await this.client.getChildren(this.path).catch((error: unknown) => {
+      if (error instanceof NoNodeError) return [];
+      throw error;
+    });
+    const identifiers = await Promise.all(
+      sortedContenders(children, this.everyContender).map(({ name }) =>
+        this.client.get(joinPath(this.path, name)).then(
+          ({ data }) => data.toString('utf8'),
+          (error: unknown) => {
+            if (error instanceof NoNodeError) return undefined; // released meanwhile
+            throw error;
+          },
+        ),
+      ),
+    );
+    return identifiers.filter((id): id is string => id !== undefined);
+  }
+
+  /**
+   * A transaction that commits only while this lock is really held: it starts with a `check`
+   * of our lock node, so a write racing with the loss of the lock fails instead of applying.
+   *
+   * @example
+   *   await lock.transaction().set('/config', next).commit();
+   */
+  transaction(): Transaction {
+    if (!this.held || this.node === undefined) throw new NotHeldError({ op: 'transaction', path: this.path });
+    return this.client.transaction().check(joinPath(this.path, this.node), -1);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+}
