@@ -4,6 +4,7 @@
  * test server's readiness check and `expireSession` work even while the client is broken.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions as TlsOptions } from 'node:tls';
 import { JuteReader, JuteWriter } from '../client/protocol/jute.js';
 import { OpCode } from '../client/protocol/op-codes.js';
 import { readConnectResponse, writeConnectRequest, writeRequestHeader, type ConnectRequest, type ConnectResponse } from '../client/protocol/records.js';
@@ -32,15 +33,20 @@ export class RawConnection {
     });
   }
 
-  static async connect(host: string, port: number, timeoutMs: number): Promise<RawConnection> {
+  /**
+   * Open a TCP connection, or a TLS one with `options.tls` (e.g. `{ ca, cert, key, servername }`,
+   * as `ZooKeeperServer.tls` provides). A TLS handshake is not proof of acceptance (a rejected
+   * client certificate can surface only later: spec/tls.md §7, pitfall 4): only a ConnectResponse is.
+   */
+  static async connect(host: string, port: number, timeoutMs: number, options: RawConnectOptions = {}): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const socket = options.tls ? connectTls({ ...options.tls, host, port }) : connect({ host, port });
       const timer = setTimeout(() => socket.destroy(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`)), timeoutMs);
       socket.once('error', (error) => {
         clearTimeout(timer);
         reject(error);
       });
-      socket.once('connect', () => {
+      socket.once(options.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(new RawConnection(socket));
@@ -108,12 +114,22 @@ export class RawConnection {
   }
 }
 
+export interface RawConnectOptions {
+  /** Connect with TLS using these options (host and port are filled in). Default: plain TCP. */
+  tls?: TlsOptions;
+}
+
 /** What to put in the ConnectRequest; omitted fields ask for a brand-new session. */
 export interface RawSessionRequest {
   sessionId?: bigint;
   password?: Buffer;
   /** Requested session timeout in ms (the server clamps it). Default 10000. */
   timeout?: number;
+  /**
+   * Accept a read-only server (spec/protocol.md §10.3). Default false: a read-only server then
+   * closes the connection without a ConnectResponse.
+   */
+  readOnly?: boolean;
 }
 
 export interface RawSession {
@@ -132,15 +148,21 @@ export interface RawSession {
  * await closeRawSession(connection);
  * ```
  */
-export async function openRawSession(host: string, port: number, request: RawSessionRequest = {}, timeoutMs = 10_000): Promise<RawSession> {
+export async function openRawSession(
+  host: string,
+  port: number,
+  request: RawSessionRequest = {},
+  timeoutMs = 10_000,
+  options: RawConnectOptions = {},
+): Promise<RawSession> {
   const connectRequest: ConnectRequest = {
     lastZxidSeen: 0n,
     timeout: request.timeout ?? 10_000,
     sessionId: request.sessionId ?? 0n,
     password: request.password ?? Buffer.alloc(16),
-    readOnly: false,
+    readOnly: request.readOnly ?? false,
   };
-  const connection = await RawConnection.connect(host, port, timeoutMs);
+  const connection = await RawConnection.connect(host, port, timeoutMs, options);
   try {
     connection.send((w) => writeConnectRequest(w, connectRequest));
     const frame = await connection.nextFrame(timeoutMs);

@@ -111,6 +111,13 @@ export class SupervisedProcess {
     if (this.running) killQuietly(this.pid, 'SIGKILL');
   }
 
+  /** SIGKILL the program and wait until it has exited. */
+  killAndWait(): Promise<ExitStatus> {
+    if (this.running) this.supervisor.ref(); // the caller awaits the exit: keep the event loop alive until then
+    this.kill();
+    return this.exited;
+  }
+
   private async terminateNow(graceMs: number): Promise<ExitStatus> {
     if (this.status) return this.status;
     this.supervisor.ref(); // the caller awaits the exit: keep the event loop alive until then

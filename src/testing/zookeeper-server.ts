@@ -2,18 +2,22 @@
  * A real, standalone ZooKeeper server for tests, modelled on Curator's `TestingServer`: each
  * instance runs its own JVM on a loopback port with its own data directory.
  */
-import { closeSync, openSync, statSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'winston';
+import { createTestCertificates, type TestCertificates } from './certificates.js';
 import { expireSession, type SessionCredentials } from './expire-session.js';
 import { fourLetterWord } from './four-letter-word.js';
+import { findFreePort } from './free-port.js';
 import { resolveClasspath } from './installation.js';
-import { closeRawSession, openRawSession } from './raw-session.js';
-import { SupervisedProcess, type ExitStatus } from './supervised-process.js';
+import { closeRawSession, openRawSession, type RawConnectOptions } from './raw-session.js';
+import { setUpSaslServer, type SaslServerOptions } from './sasl.js';
+import { tlsConfig, type ClientAuth, type ServerTlsInfo, type TlsServerOptions } from './server-tls.js';
+import type { SupervisedProcess } from './supervised-process.js';
+import { timing } from './timing.js';
+import { checkUserConfig, renderConfig } from './zoo-config.js';
+import { describeExit, launchZooKeeperJvm, PortInUseError, STANDALONE_MAIN, STOP_GRACE_MS } from './zookeeper-jvm.js';
 
 export interface ZooKeeperServerOptions {
   /** Client port on 127.0.0.1. Default: a free port. */
@@ -25,48 +29,46 @@ export interface ZooKeeperServerOptions {
   tickTime?: number;
   /** Data directory, kept on `close()`. Default: a fresh temporary directory removed on `close()`. */
   dataDir?: string;
-  /** Extra zoo.cfg settings; they override the defaults (except clientPort, clientPortAddress and dataDir). */
+  /** Extra zoo.cfg settings; they override the defaults (except the ports, their addresses and dataDir). */
   config?: Record<string, string>;
   /** Extra JVM options, e.g. `['-Xmx256m']`; they come after (and so override) the kit's `-D` options. */
   javaOptions?: string[];
-  /** How long `start()` and `restart()` wait for the server to serve, in ms. Default 30000. */
+  /** How long `start()` and `restart()` wait for the server to serve, in ms. Default `timing(30000)`. */
   startTimeout?: number;
   /** Receives the kit's own progress messages. Default: none (the server's log goes to `logFile`). */
   logger?: Logger;
+  /**
+   * Also serve TLS on a second, free port (see `tls`): the kit makes a CA, a server and a client
+   * certificate with `openssl`. The plain `port` keeps working.
+   */
+  tls?: TlsServerOptions;
+  /** Accept SASL DIGEST-MD5 logins of these users (recipe in sasl.ts); plain clients still connect. */
+  sasl?: SaslServerOptions;
 }
 
 const HOST = '127.0.0.1';
-const STOP_GRACE_MS = 5_000;
-const LOG_TAIL_LINES = 40;
-/** Settings the kit owns: changing them would make `port`/`dataDir` lie. */
-const RESERVED_KEYS = ['clientPort', 'clientPortAddress', 'dataDir'];
+/** Settings the kit owns: changing them would make `port`/`tls.port`/`dataDir` lie. */
+const RESERVED_KEYS = ['clientPort', 'clientPortAddress', 'dataDir', 'secureClientPort', 'secureClientPortAddress'];
 /** Attempts when a free port we picked was taken before the JVM could bind it. */
 const PORT_ATTEMPTS = 3;
 
-const SYSTEM_PROPERTIES = [
-  '-Dzookeeper.4lw.commands.whitelist=*',
-  '-Dzookeeper.extendedTypesEnabled=true', // TTL nodes
-  '-Dzookeeper.admin.enableServer=false', // no HTTP admin server on port 8080
-  '-Dzookeeper.jmx.log4j.disable=true',
-];
-
 interface Settings {
   tickTime: number;
+  /** The kit's extra settings (TLS, SASL) and then the user's. */
   config: Record<string, string>;
   javaOptions: string[];
   startTimeout: number;
   classpath: string;
   logger: Logger | undefined;
+  tls: { certificates: TestCertificates; clientAuth: ClientAuth } | undefined;
 }
-
-/** Raised when the JVM could not bind the client port. */
-class PortInUseError extends Error {}
 
 /**
  * A standalone ZooKeeper server (Debian's `zookeeper` package, run with `java`) for tests.
  *
- * `start()` returns once the server really serves (it answers `ruok` and accepts a session), and
- * the JVM never outlives this process, even if this process is killed.
+ * `start()` returns once the server really serves (it answers `ruok` and accepts a session, on
+ * the TLS port too if there is one), and the JVM never outlives this process, even if this
+ * process is killed.
  *
  * @example
  * ```ts
@@ -75,6 +77,10 @@ class PortInUseError extends Error {}
  * // ...
  * await server.restart();                  // same port, same data
  * await server.expireSession({ sessionId, sessionPassword });
+ *
+ * await using secure = await ZooKeeperServer.start({ tls: { clientAuth: 'need' }, sasl: { users: { alice: 'secret' } } });
+ * const { port, ca, cert, key, serverName } = secure.tls!;
+ * const socket = tls.connect({ host: '127.0.0.1', port, ca, cert, key, servername: serverName });
  * ```
  */
 export class ZooKeeperServer implements AsyncDisposable {
@@ -84,6 +90,7 @@ export class ZooKeeperServer implements AsyncDisposable {
 
   private constructor(
     private currentPort: number,
+    private securePort: number | undefined,
     /** The data directory (snapshots, transaction logs, zoo.cfg and zookeeper.log). */
     readonly dataDir: string,
     private readonly ownsDataDir: boolean,
@@ -93,13 +100,8 @@ export class ZooKeeperServer implements AsyncDisposable {
   /** Start a server and wait until it serves. */
   static async start(options: ZooKeeperServerOptions = {}): Promise<ZooKeeperServer> {
     const classpath = resolveClasspath(); // first, so a missing install leaves no temp dir behind
-    const config = options.config ?? {};
-    for (const key of RESERVED_KEYS) {
-      if (key in config) throw new TypeError(`config.${key} is managed by ZooKeeperServer (see the port and dataDir options; the host is always ${HOST})`);
-    }
-    for (const [key, value] of Object.entries(config)) {
-      if (/[\r\n]/.test(key + value)) throw new TypeError(`config.${key}: line breaks are not allowed`);
-    }
+    const userConfig = options.config ?? {};
+    checkUserConfig(userConfig, RESERVED_KEYS, `ZooKeeperServer (see the port, dataDir and tls options; the host is always ${HOST})`);
 
     let dataDir: string;
     if (options.dataDir === undefined) {
@@ -108,13 +110,33 @@ export class ZooKeeperServer implements AsyncDisposable {
       dataDir = resolve(options.dataDir);
       await mkdir(dataDir, { recursive: true });
     }
-    const server = new ZooKeeperServer(options.port ?? (await findFreePort()), dataDir, options.dataDir === undefined, {
+    const config: Record<string, string> = {};
+    const javaOptions: string[] = [];
+    let tls: Settings['tls'];
+    try {
+      if (options.tls) {
+        const certificates = await createTestCertificates(options.tls.certDir ?? join(dataDir, 'tls'));
+        const clientAuth = options.tls.clientAuth ?? 'none';
+        Object.assign(config, tlsConfig(certificates, clientAuth));
+        tls = { certificates, clientAuth };
+      }
+      if (options.sasl) {
+        const sasl = await setUpSaslServer(dataDir, options.sasl);
+        Object.assign(config, sasl.config);
+        javaOptions.push(...sasl.javaOptions);
+      }
+    } catch (error) {
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+      throw error;
+    }
+    const server = new ZooKeeperServer(options.port ?? (await findFreePort()), tls ? await findFreePort() : undefined, dataDir, options.dataDir === undefined, {
       tickTime: options.tickTime ?? 500,
-      config,
-      javaOptions: options.javaOptions ?? [],
-      startTimeout: options.startTimeout ?? 30_000,
+      config: { ...config, ...userConfig },
+      javaOptions: [...javaOptions, ...(options.javaOptions ?? [])],
+      startTimeout: options.startTimeout ?? timing(30_000),
       classpath,
       logger: options.logger,
+      tls,
     });
     // On failure the data directory is kept: the error message points at its log.
     await server.launch(options.port === undefined);
@@ -128,6 +150,22 @@ export class ZooKeeperServer implements AsyncDisposable {
   /** `127.0.0.1:<port>`, for a client's connect string. */
   get connectString(): string {
     return `${HOST}:${this.currentPort}`;
+  }
+
+  /** The TLS port and the credentials to use it, if started with the `tls` option. */
+  get tls(): ServerTlsInfo | undefined {
+    const tls = this.settings.tls;
+    if (!tls || this.securePort === undefined) return undefined;
+    const { certificates } = tls;
+    return {
+      port: this.securePort,
+      connectString: `${HOST}:${this.securePort}`,
+      ca: certificates.ca,
+      cert: certificates.clientCert,
+      key: certificates.clientKey,
+      serverName: certificates.serverName,
+      clientAuth: tls.clientAuth,
+    };
   }
 
   /** The server's output (stdout and stderr of every run, appended). */
@@ -154,7 +192,7 @@ export class ZooKeeperServer implements AsyncDisposable {
     this.settings.logger?.debug(`ZooKeeper on ${this.connectString} stopped (${describeExit(status)})`);
   }
 
-  /** Stop the server if it runs, then start it again on the same port with the same data. */
+  /** Stop the server if it runs, then start it again on the same port(s) with the same data. */
   async restart(): Promise<void> {
     if (this.closing) throw new Error('ZooKeeperServer is closed');
     await this.stop();
@@ -189,15 +227,16 @@ export class ZooKeeperServer implements AsyncDisposable {
     return expireSession(this.connectString, session);
   }
 
-  private async launch(mayChangePort: boolean): Promise<void> {
+  private async launch(mayChangePorts: boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.launchOnce();
         return;
       } catch (error) {
-        if (!(error instanceof PortInUseError) || !mayChangePort || attempt === PORT_ATTEMPTS) throw error;
-        this.settings.logger?.debug(`port ${this.currentPort} was taken; retrying on another port`);
+        if (!(error instanceof PortInUseError) || !mayChangePorts || attempt === PORT_ATTEMPTS) throw error;
+        this.settings.logger?.debug(`a port of ${this.connectString} was taken; retrying on other ports`);
         this.currentPort = await findFreePort();
+        if (this.securePort !== undefined) this.securePort = await findFreePort();
       }
     }
   }
@@ -205,36 +244,31 @@ export class ZooKeeperServer implements AsyncDisposable {
   private async launchOnce(): Promise<void> {
     const configFile = join(this.dataDir, 'zoo.cfg');
     await writeFile(configFile, this.renderConfig());
-    const logOffset = fileSize(this.logFile);
-    await appendFile(this.logFile, `===== ${new Date().toISOString()} starting ZooKeeper on ${this.connectString} =====\n`);
-
-    const args = ['-cp', this.settings.classpath, ...SYSTEM_PROPERTIES, ...this.settings.javaOptions, 'org.apache.zookeeper.server.ZooKeeperServerMain', configFile];
-    const output = openSync(this.logFile, 'a');
-    let proc: SupervisedProcess;
-    try {
-      proc = await SupervisedProcess.spawn('java', args, { cwd: this.dataDir, output });
-    } finally {
-      closeSync(output); // the child has its own copy
-    }
+    const tls = this.tls;
+    const proc = await launchZooKeeperJvm({
+      mainClass: STANDALONE_MAIN,
+      configFile,
+      classpath: this.settings.classpath,
+      javaOptions: this.settings.javaOptions,
+      cwd: this.dataDir,
+      logFile: this.logFile,
+      description: `ZooKeeper on ${this.connectString}${tls ? ` (TLS on ${tls.connectString})` : ''}`,
+      startTimeout: this.settings.startTimeout,
+      ready: (timeoutMs) => this.probe(timeoutMs),
+      onSpawn: (spawned) => (this.process = spawned),
+      logger: this.settings.logger,
+    }).catch((error: unknown) => {
+      this.process = undefined;
+      throw error;
+    });
     this.process = proc;
-    this.settings.logger?.debug(`ZooKeeper JVM pid ${proc.pid} starting on ${this.connectString}`);
-
-    try {
-      await this.waitUntilServing(proc);
-    } catch (error) {
-      await proc.terminate(STOP_GRACE_MS);
-      if (this.process === proc) this.process = undefined;
-      const tail = await readLogTail(this.logFile, logOffset);
-      const reason = error instanceof Error ? error.message : String(error);
-      const message = `${reason}\n--- last lines of ${this.logFile} (kept with the data directory) ---\n${tail}`;
-      throw /Address already in use/.test(tail) ? new PortInUseError(message) : new Error(message);
-    }
-    this.settings.logger?.info(`ZooKeeper serving on ${this.connectString} (pid ${proc.pid}, data ${this.dataDir})`);
   }
 
   private renderConfig(): string {
     const { tickTime, config } = this.settings;
-    const entries: Record<string, string> = {
+    const secure: Record<string, string> =
+      this.securePort === undefined ? {} : { secureClientPortAddress: HOST, secureClientPort: String(this.securePort) };
+    return renderConfig({
       tickTime: String(tickTime),
       minSessionTimeout: String(2 * tickTime),
       maxSessionTimeout: '60000',
@@ -243,83 +277,35 @@ export class ZooKeeperServer implements AsyncDisposable {
       ...config,
       clientPortAddress: HOST,
       clientPort: String(this.currentPort),
+      ...secure,
       dataDir: this.dataDir,
-    };
-    return Object.entries(entries).map(([key, value]) => `${key}=${value}\n`).join('');
+    });
   }
 
   /**
-   * Poll until the server really serves. A listening port proves little (a JVM missing a class
-   * still binds it, spec/tls.md §1), so require `imok`, our own data directory in `conf` (not
-   * another server that took the port), and a session handshake.
+   * One readiness check. A listening port proves little (a JVM missing a class still binds it,
+   * spec/tls.md §1), so require `imok`, our own data directory in `conf` (not another server
+   * that took the port), and a session handshake on every port (for TLS: with the kit's
+   * certificates, since only a ConnectResponse proves acceptance).
    */
-  private async waitUntilServing(proc: SupervisedProcess): Promise<void> {
-    const { startTimeout } = this.settings;
-    const deadline = Date.now() + startTimeout;
-    let lastProblem = 'no answer yet';
-    for (;;) {
-      if (!proc.running) throw new Error(`ZooKeeper exited during startup (${describeExit(await proc.exited)})`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`ZooKeeper did not serve on ${this.connectString} within ${startTimeout} ms (last problem: ${lastProblem})`);
-      try {
-        await this.probe(Math.min(left, 2_000));
-        if (proc.running) return;
-      } catch (error) {
-        lastProblem = error instanceof Error ? error.message : String(error);
-      }
-      await Promise.race([delay(50), proc.exited]);
-    }
-  }
-
   private async probe(timeoutMs: number): Promise<void> {
     const ruok = await fourLetterWord(HOST, this.currentPort, 'ruok', timeoutMs);
     if (ruok.trim() !== 'imok') throw new Error(`ruok answered ${JSON.stringify(ruok)}`);
     const conf = await fourLetterWord(HOST, this.currentPort, 'conf', timeoutMs);
     // Standalone `conf` lists the snapshot directory, <dataDir>/version-2.
     if (!conf.split('\n').includes(`dataDir=${join(this.dataDir, 'version-2')}`)) throw new Error(`another ZooKeeper answers on port ${this.currentPort}`);
-    const { connection, response } = await openRawSession(HOST, this.currentPort, {}, timeoutMs);
-    if (response.timeout <= 0) {
-      connection.close();
-      throw new Error('the server refused a new session');
-    }
-    await closeRawSession(connection, timeoutMs);
+    await handshake(this.currentPort, timeoutMs);
+    const tls = this.tls;
+    if (tls) await handshake(tls.port, timeoutMs, { tls: { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.serverName } });
   }
 }
 
-/** A port nothing listens on right now (another process could still take it: see PORT_ATTEMPTS). */
-async function findFreePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolvePort(port));
-    });
-  });
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
+/** Open and close a new session; throws unless the server accepts it. */
+async function handshake(port: number, timeoutMs: number, options: RawConnectOptions = {}): Promise<void> {
+  const { connection, response } = await openRawSession(HOST, port, {}, timeoutMs, options);
+  if (response.timeout <= 0) {
+    connection.close();
+    throw new Error(`the server refused a new session on port ${port}`);
   }
-}
-
-/** The last lines written to the log since `offset`. */
-async function readLogTail(path: string, offset: number): Promise<string> {
-  const file = await open(path, 'r');
-  try {
-    const size = (await file.stat()).size;
-    const buffer = Buffer.alloc(Math.max(0, size - offset));
-    await file.read(buffer, 0, buffer.length, offset);
-    return buffer.toString('utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-  } finally {
-    await file.close();
-  }
-}
-
-function describeExit(status: ExitStatus): string {
-  return status.signal ? `killed by ${status.signal}` : `exit code ${status.code}`;
+  await closeRawSession(connection, timeoutMs);
 }
