@@ -26,6 +26,7 @@ export type { CreateOpOptions, OpResult, ReadOp, ReadResult } from './client/tra
 export { RetryPolicy, isTransientError } from './client/retry.js';
 export type { RetryOptions } from './client/retry.js';
 export { validatePath } from './client/paths.js';
+export type { StreamEvent, ResyncEvent, WatchStreamOptions } from './client/watch-stream.js';
 export type { SaslOptions } from './client/sasl/authenticate.js';
 export { CreateMode } from './client/create-mode.js';
 export { errors };

@@ -66,6 +66,7 @@ import {
   type TransactionOp,
 } from './transaction.js';
 import { WatchRegistry, type WatchKind } from './watch-registry.js';
+import { watchStream, type StreamEvent, type WatchStreamOptions } from './watch-stream.js';
 
 export interface AuthInfo {
   scheme: string;
@@ -740,6 +741,22 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       const eventType = kind === 'child' ? EventType.ChildWatchRemoved : kind === 'data' || kind === 'exist' ? EventType.DataWatchRemoved : EventType.PersistentWatchRemoved;
       this.registry.deliver(removed, { type: eventType, state: this.session.keeperState, path });
     }
+  }
+
+  /**
+   * Watch a subtree (or, with `recursive: false`, a node and its children) as an async
+   * iterator of events, plus `{ type: 'resync' }` after a reconnect or session loss.
+   *
+   * @example
+   *   for await (const event of zk.watch('/config', { signal })) {
+   *     if (event.type === 'resync') await reloadAll();
+   *     else await reload(event.path);
+   *   }
+   */
+  watch(path: string, options: WatchStreamOptions = {}): AsyncIterableIterator<StreamEvent> {
+    validatePath(path, 'watch');
+    this.checkOpen('watch', path);
+    return watchStream(this, path, options);
   }
 
   /** Number of locally registered watch listeners (diagnostics). */

@@ -282,10 +282,12 @@ export class Session {
     this.restoreWatches(connection, sameSession);
     for (const request of this.unsent.splice(0)) connection.send(request);
     this.ready = true;
+    const keeperState = response.readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED;
+    if (sameSession && this.state === ConnectionState.SUSPENDED) this.options.registry.reconnected(keeperState);
     this.options.logger.info(
       `connected to ${this.connectedTo}, session 0x${response.sessionId.toString(16)}, timeout ${response.timeout} ms${response.readOnly ? ' (read-only)' : ''}`,
     );
-    this.setKeeperState(response.readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED);
+    this.setKeeperState(keeperState);
     for (const waiter of [...this.startWaiters]) waiter();
     if (response.readOnly) void this.seekReadWriteServer(connection, endpoint);
   }

@@ -114,6 +114,17 @@ export class WatchRegistry {
     }
   }
 
+  /**
+   * The session survived a disconnection: one-shot watches get what they missed from the
+   * server (SetWatches catch-up), persistent ones do not, so they get a `None` event with
+   * `state` (CONNECTED) as a resync marker: re-read what you track.
+   */
+  reconnected(state: KeeperState): void {
+    for (const kind of ['persistent', 'persistentRecursive'] as const) {
+      for (const [path, listeners] of this.tables[kind]) this.deliver(listeners, { type: EventType.None, state, path });
+    }
+  }
+
   /** Every registered path per kind, for SetWatches after a reconnect. */
   paths(): Record<WatchKind, string[]> {
     const result = {} as Record<WatchKind, string[]>;
