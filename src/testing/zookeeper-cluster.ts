@@ -424,7 +424,8 @@ export class ZooKeeperCluster implements AsyncDisposable {
 
 /** The mode in a `srvr` answer. */
 function parseMode(srvr: string): MemberMode {
-  if (/not currently serving requests/.test(srvr)) return 'not-serving';
+  // A member changing role closes every connection, status queries included, without answering.
+  if (srvr.trim() === '' || /not currently serving requests/.test(srvr)) return 'not-serving';
   const mode = /^Mode: (\S+)/m.exec(srvr)?.[1];
   switch (mode) {
     case 'leader':
