@@ -39,3 +39,11 @@ export { ReadLock, WriteLock } from './recipes/lock/read-write-lock.js';
 export { Election } from './recipes/election/election.js';
 export type { ElectionOptions, Leadership } from './recipes/election/election.js';
 export { AlreadyAcquiredError, NotHeldError, LockLostError, RecipeMismatchError } from './recipes/errors.js';
+export { Semaphore } from './recipes/semaphore/semaphore.js';
+export type { SemaphoreOptions, SemaphoreAcquireOptions } from './recipes/semaphore/semaphore.js';
+export { NonBlockingLease, encodeLease, decodeLease, LEASE_VERSION } from './recipes/lease/non-blocking-lease.js';
+export type { NonBlockingLeaseOptions, ObtainOptions, LeaseData } from './recipes/lease/non-blocking-lease.js';
+export { MultiNonBlockingLease } from './recipes/lease/multi-non-blocking-lease.js';
+
+// ---- dependency injection and decorators ----
+export * from './di/index.js';

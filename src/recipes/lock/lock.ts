@@ -190,8 +190,9 @@ export class Lock implements AsyncDisposable {
         }
         children = await this.findOrCreateNode(ephemeral, request);
       } catch (error) {
-        if (error instanceof ConnectionLossError) continue; // the next requests wait for the reconnect
-        if (error instanceof TimeoutError) return false;
+        // Connection trouble or a request timeout: the loop's top re-checks the deadline, and the
+        // next requests wait for the reconnect.
+        if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue;
         if (!(error instanceof SessionExpiredError)) throw error;
         children = []; // the session was lost while our read waited: so was our node
       }
@@ -309,26 +310,28 @@ export class Lock implements AsyncDisposable {
    */
   private async removeOwnNode(): Promise<void> {
     if (this.node === undefined && this.createUncertain) {
-      try {
-        const children = await this.client.retry(() => this.client.getChildren(this.path));
-        this.node = children.find((child) => child.startsWith(this.prefix));
-      } catch {
-        // The session or client is gone, and the node with it.
-      }
+      this.node = await this.untilSessionEnds(async () => (await this.client.getChildren(this.path)).find((child) => child.startsWith(this.prefix)));
       this.createUncertain = false;
     }
     const node = this.node;
     this.node = undefined;
     this.token = undefined;
     if (node === undefined) return;
+    await this.untilSessionEnds(() => this.client.delete(joinPath(this.path, node)));
+  }
+
+  /**
+   * Run `fn` until it succeeds through connection loss, or the node it is about cannot exist
+   * any more (NoNode, session or client gone: resolves undefined). Bounded: a suspended
+   * session is reconnected or declared LOST within its timeout.
+   */
+  private async untilSessionEnds<T>(fn: () => Promise<T>): Promise<T | undefined> {
     for (;;) {
       try {
-        await this.client.delete(joinPath(this.path, node));
-        return;
+        return await fn();
       } catch (error) {
-        // Queued until the reconnect, or the session's LOST: both come within the session timeout.
         if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue;
-        if (error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError) return;
+        if (error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError) return undefined;
         throw error;
       }
     }

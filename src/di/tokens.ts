@@ -1,0 +1,18 @@
+/**
+ * Typed inversify service identifiers: inject with `@inject(ZooKeeper)`, `@inject(Recipes)`,
+ * `@inject(Election) @named('billing')`. No string tokens to remember.
+ */
+import type { ServiceIdentifier } from 'inversify';
+import type { ZooKeeperClient } from '../client/client.js';
+import type { Election } from '../recipes/election/election.js';
+import type { Lock } from '../recipes/lock/lock.js';
+import type { RecipeFactory } from './recipe-factory.js';
+
+/** The container's one `ZooKeeperClient` (a started singleton; resolve with `getAsync`). */
+export const ZooKeeper: ServiceIdentifier<ZooKeeperClient> = Symbol.for('zookeeper-coordination:ZooKeeperClient');
+/** A `RecipeFactory` bound to the container's client. */
+export const Recipes: ServiceIdentifier<RecipeFactory> = Symbol.for('zookeeper-coordination:Recipes');
+/** Named elections declared in `zookeeperModule({ elections })`: `@inject(ElectionToken) @named('billing')`. */
+export const ElectionToken: ServiceIdentifier<Election> = Symbol.for('zookeeper-coordination:Election');
+/** Named locks declared in `zookeeperModule({ locks })`. */
+export const LockToken: ServiceIdentifier<Lock> = Symbol.for('zookeeper-coordination:Lock');

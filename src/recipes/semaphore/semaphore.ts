@@ -1,0 +1,437 @@
+/**
+ * Semaphore: up to `maxLeases` concurrent holders, wire-compatible with kazoo's `Semaphore`
+ * (a kazoo process and this class share one semaphore; each counts the other's holders).
+ *
+ * Znode layout (kazoo 2.8):
+ * - `<path>`: persistent; data = max leases as ASCII decimal (e.g. `2`), written only by the
+ *   process that creates the node. An existing node whose data is a different number is a
+ *   `RecipeMismatchError` (kazoo's ValueError "Inconsistent max leases"); non-numeric or empty
+ *   data is not checked (kazoo's rule). Changing max leases means deleting the node.
+ * - `<path>/<32hex>`: one ephemeral node per holder, data = identifier (UTF-8); the name is fixed
+ *   per instance. **Every** child of `<path>` counts as a lease: put nothing else there.
+ * - `<path>-__lock__` (a sibling, not a child): a kazoo `Lock` directory. An acquirer takes that
+ *   lock, counts the leases, creates its lease node if one is free (else, blocking, watches the
+ *   children and waits), then releases the lock. Only the lock holder watches the lease pool;
+ *   the other waiters queue on the lock (no herd).
+ *
+ * SUSPENDED: a holder's `signal` fires (stop relying on the lease), unless
+ * `ownershipLostOn: 'LOST'`; if the session survives, `isAcquired` stays true and a fresh
+ * `signal` is armed. A waiter keeps its place; its reads wait for the reconnect.
+ * LOST: the lease node is gone. A holder's `isAcquired` becomes false at once and its `signal`
+ * fires (kazoo leaves `is_acquired` true). A waiter starts over in the new session
+ * (`onSessionLost: 'requeue'`, kazoo's behaviour, the default) or `acquire` rejects with
+ * `LockLostError` (`'fail'`).
+ *
+ * Deviations from kazoo (none visible on the wire): a `timeout` resolves `false` instead of
+ * raising LockTimeout, and bounds the whole acquire; `signal` replaces `cancel()` (a stale abort
+ * never affects a later acquire); the semaphore node is created with its data in one step (kazoo
+ * creates it empty, then writes); the lease node is created in a transaction that checks our node
+ * of the internal lock, so a lease is never taken after the lock was lost; an interrupted
+ * acquire deletes its lease node, retrying through connection loss.
+ *
+ * @example
+ *   await using sem = new Semaphore(zk, '/limits/exports', { identifier: 'worker-7', maxLeases: 3 });
+ *   if (await sem.acquire({ timeout: 30_000 })) {
+ *     await runExport({ signal: sem.signal });
+ *   } // released by `await using`
+ */
+import { randomUUID } from 'node:crypto';
+import type { ZooKeeperClient } from '../../client/client.js';
+import {
+  AbortError,
+  ClientClosedError,
+  ConnectionLossError,
+  InvalidArgumentError,
+  NoNodeError,
+  NodeExistsError,
+  SessionExpiredError,
+  TimeoutError,
+} from '../../client/errors.js';
+import { joinPath, validatePath } from '../../client/paths.js';
+import { ConnectionState, type WatchListener } from '../../client/states.js';
+import { TransactionError } from '../../client/transaction.js';
+import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
+import { Lock } from '../lock/lock.js';
+
+export interface SemaphoreOptions {
+  /** Stored as the lease node's data; what `leaseHolders()` lists. Default: empty. */
+  identifier?: string;
+  /** How many may hold at once. Must match the value stored by whoever created `<path>`. Default 1. */
+  maxLeases?: number;
+  /** When a holder's `signal` fires: on SUSPENDED (default, safe) or only on LOST. */
+  ownershipLostOn?: 'SUSPENDED' | 'LOST';
+  /** A waiter whose session is lost: start over in the new session (default) or fail with `LockLostError`. */
+  onSessionLost?: 'requeue' | 'fail';
+}
+
+export interface SemaphoreAcquireOptions {
+  /** Give up after this many ms (one deadline for the whole acquire) and resolve `false`. */
+  timeout?: number;
+  /** Abort the acquire: rejects with `AbortError` and leaves no node behind. */
+  signal?: AbortSignal;
+  /**
+   * `false`: resolve `false` at once when no lease is free — or when another process is in the
+   * middle of an acquire (it holds the internal lock), as in kazoo. Default true.
+   */
+  blocking?: boolean;
+}
+
+/** The suffix of the internal lock's directory, a sibling of the semaphore node. */
+const LOCK_SUFFIX = '-__lock__';
+
+/** `'lost'`: the internal lock was lost (with the session); `'restart'`: the semaphore node was deleted. */
+type Attempt = 'acquired' | 'busy' | 'timeout' | 'restart' | 'lost';
+type Wake = 'watch' | 'state' | 'deadline' | 'abort';
+
+/**
+ * Python's `int(text)` for the semaphore node's data: optional whitespace and sign, decimal
+ * digits with single underscores between them. Anything else is `undefined` (kazoo skips the check).
+ */
+function parseStoredLeases(data: Buffer): number | undefined {
+  const text = data.toString('utf8').trim();
+  if (!/^[+-]?\d+(?:_\d+)*$/.test(text)) return undefined;
+  return Number(text.replaceAll('_', ''));
+}
+
+export class Semaphore implements AsyncDisposable {
+  readonly path: string;
+  readonly identifier: string;
+  readonly maxLeases: number;
+  /** The internal lock's directory: `<path>-__lock__`. */
+  readonly lockPath: string;
+  /** Our lease node, `<path>/<32hex>` (fixed for the instance). */
+  readonly leasePath: string;
+  private readonly leaseName: string;
+  private readonly data: Buffer;
+  private readonly ownershipLostOn: 'SUSPENDED' | 'LOST';
+  private readonly onSessionLost: 'requeue' | 'fail';
+  /** The semaphore node exists and its max leases were checked (once per instance, like kazoo). */
+  private pathEnsured = false;
+  /** A lease create was sent whose outcome we may not know (reply lost or abandoned). */
+  private createUncertain = false;
+  private acquiring = false;
+  private held = false;
+  private ownership = new AbortController();
+  private stopWatchingState: (() => void) | undefined;
+
+  constructor(
+    readonly client: ZooKeeperClient,
+    path: string,
+    options: SemaphoreOptions = {},
+  ) {
+    validatePath(path, 'Semaphore');
+    if (path === '/') throw new InvalidArgumentError('a Semaphore cannot use the root node', { op: 'Semaphore', path });
+    const maxLeases = options.maxLeases ?? 1;
+    if (!Number.isSafeInteger(maxLeases) || maxLeases < 1) {
+      throw new InvalidArgumentError(`maxLeases must be a positive integer, got ${String(maxLeases)}`, { op: 'Semaphore', path });
+    }
+    this.path = path;
+    this.identifier = options.identifier ?? '';
+    this.data = Buffer.from(this.identifier, 'utf8');
+    this.maxLeases = maxLeases;
+    this.lockPath = path + LOCK_SUFFIX;
+    this.leaseName = randomUUID().replaceAll('-', '');
+    this.leasePath = joinPath(path, this.leaseName);
+    this.ownershipLostOn = options.ownershipLostOn ?? 'SUSPENDED';
+    this.onSessionLost = options.onSessionLost ?? 'requeue';
+    this.ownership.abort(new NotHeldError({ path }, 'the semaphore lease is not held'));
+  }
+
+  /** True while this instance holds a lease (false at once when the session is lost). */
+  get isAcquired(): boolean {
+    return this.held;
+  }
+
+  /**
+   * Aborts when the lease may have been lost (SUSPENDED or LOST, per `ownershipLostOn`) or is
+   * released. Already aborted when not held. Pass it to the work the lease protects.
+   */
+  get signal(): AbortSignal {
+    return this.ownership.signal;
+  }
+
+  /**
+   * Wait for a lease. Resolves `true` once held (at once if this instance already holds one,
+   * as kazoo's acquire is idempotent); `false` when non-blocking and none is free, or the
+   * `timeout` passed. Rejects with `AbortError` when `signal` aborts, `RecipeMismatchError` when
+   * the stored max leases differ from ours, and `AlreadyAcquiredError` when this instance is
+   * already acquiring. No node (lease or lock) is left behind unless the lease is held.
+   */
+  async acquire(options: SemaphoreAcquireOptions = {}): Promise<boolean> {
+    if (this.acquiring) throw new AlreadyAcquiredError({ op: 'acquire', path: this.path }, 'this semaphore instance is already acquiring');
+    if (this.held) return true;
+    const { blocking = true, signal, timeout } = options;
+    if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
+    this.acquiring = true;
+    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    try {
+      const acquired = await this.acquireLoop(blocking, deadline, signal);
+      if (acquired) this.becomeHolder();
+      else await this.removeLeaseNode();
+      return acquired;
+    } catch (error) {
+      await this.removeLeaseNode();
+      throw error;
+    } finally {
+      this.acquiring = false;
+    }
+  }
+
+  /** kazoo's `client.retry(_inner_acquire)`: start over after connection or session loss. */
+  private async acquireLoop(blocking: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+    for (;;) {
+      if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
+      const remaining = deadline === undefined ? undefined : deadline - Date.now();
+      if (remaining !== undefined && remaining <= 0) return false;
+      const request = { timeout: remaining, signal };
+      try {
+        if (!this.pathEnsured) await this.ensureSemaphoreNode(request);
+        // A create whose reply was lost may have made our lease node (kazoo checks every time).
+        if (this.createUncertain && (await this.ownLeaseExists(request))) return true;
+      } catch (error) {
+        // A TimeoutError may be the client's requestTimeout, not our deadline: the loop top decides.
+        if (error instanceof ConnectionLossError || error instanceof SessionExpiredError || error instanceof TimeoutError) continue;
+        throw error;
+      }
+      // A new Lock per attempt, as kazoo does; its data is our identifier.
+      const lock = new Lock(this.client, this.lockPath, { identifier: this.identifier, onSessionLost: this.onSessionLost });
+      if (!(await lock.acquire({ blocking, timeout: remaining, signal }))) return false;
+      let outcome: Attempt;
+      try {
+        outcome = await this.takeLease(lock, blocking, deadline, signal);
+      } finally {
+        await lock.release();
+      }
+      if (outcome === 'acquired') return true;
+      if (outcome === 'busy' || outcome === 'timeout') return false;
+      if (outcome === 'lost' && this.onSessionLost === 'fail') throw new LockLostError({ op: 'acquire', path: this.path }, 'the session was lost while waiting for a semaphore lease');
+    }
+  }
+
+  /**
+   * Create `<path>` with our max leases as data, or check the value stored there. The node is
+   * created with its data in one step; kazoo creates it empty and then writes, so a node seen
+   * empty may be a kazoo creator's that has not written yet: not checked, like kazoo.
+   */
+  private async ensureSemaphoreNode(request: { timeout?: number | undefined; signal?: AbortSignal | undefined }): Promise<void> {
+    if (!(await this.client.exists(this.path, request))) {
+      try {
+        await this.client.create(this.path, String(this.maxLeases), { makePath: true, ...request });
+        this.pathEnsured = true;
+        return;
+      } catch (error) {
+        if (!(error instanceof NodeExistsError)) throw error;
+      }
+    }
+    const { data } = await this.client.get(this.path, request);
+    const stored = parseStoredLeases(data);
+    if (stored !== undefined && stored !== this.maxLeases) {
+      throw new RecipeMismatchError(`Inconsistent max leases: ${stored}, expected: ${this.maxLeases}`, { op: 'acquire', path: this.path });
+    }
+    this.pathEnsured = true;
+  }
+
+  /** Our lease node exists in this session (found after a lost create reply). */
+  private async ownLeaseExists(request: { timeout?: number | undefined; signal?: AbortSignal | undefined }): Promise<boolean> {
+    const stat = await this.client.exists(this.leasePath, request);
+    this.createUncertain = false;
+    return stat !== null && stat.ephemeralOwner === this.client.sessionId;
+  }
+
+  /**
+   * Holding the internal lock: take a lease if fewer than `maxLeases` exist; blocking, watch
+   * the lease pool and try again on every change. `'lost'` when the lock was lost with the
+   * session (kazoo's ForceRetryError).
+   */
+  private async takeLease(lock: Lock, blocking: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<Attempt> {
+    for (;;) {
+      if (!lock.isAcquired) return 'lost';
+      if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
+      const remaining = deadline === undefined ? undefined : deadline - Date.now();
+      if (remaining !== undefined && remaining <= 0) return 'timeout';
+      const request = { timeout: remaining, signal };
+      const waiter = blocking ? new ChangeWaiter(this.client, this.path, deadline, signal) : undefined;
+      try {
+        const children = await this.client.getChildren(this.path, { ...request, watch: waiter?.onWatch });
+        if (children.includes(this.leaseName)) {
+          // Our create's reply was lost, but it was applied. (Or, rarely, the node is our
+          // previous session's, which the server has not removed yet: wait for it to go.)
+          if (await this.ownLeaseExists(request)) {
+            waiter?.dispose();
+            return 'acquired';
+          }
+          if (!waiter) return 'busy';
+          if ((await waiter.wait()) === 'deadline') return 'timeout';
+          continue;
+        }
+        if (children.length < this.maxLeases) {
+          waiter?.dispose();
+          const created = await this.createLease(lock, request);
+          if (created === 'again') continue;
+          return created;
+        }
+        if (!waiter) return 'busy';
+        if ((await waiter.wait()) === 'deadline') return 'timeout';
+      } catch (error) {
+        waiter?.dispose();
+        // ConnectionLoss: the next request waits for the reconnect. TimeoutError: our deadline
+        // (the loop top returns 'timeout') or the client's requestTimeout (look again).
+        if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue;
+        // NotHeldError: lock.transaction() after LOST took our lock node.
+        if (error instanceof SessionExpiredError || error instanceof NotHeldError) return 'lost';
+        if (error instanceof NoNodeError) {
+          // Someone deleted the semaphore node under us: create it again from the top.
+          this.pathEnsured = false;
+          return 'restart';
+        }
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Create our lease node, but only while our internal lock node still exists: the transaction
+   * starts with a check of it. `'again'`: look at the pool again; `'lost'`: our lock node is
+   * gone (session lost, or deleted by someone), take the lock again.
+   */
+  private async createLease(lock: Lock, request: { timeout?: number | undefined; signal?: AbortSignal | undefined }): Promise<'acquired' | 'again' | 'lost'> {
+    this.createUncertain = true;
+    try {
+      await lock.transaction().create(this.leasePath, this.data, { ephemeral: true }).commit(request);
+    } catch (error) {
+      if (!(error instanceof TransactionError)) throw error; // outcome unknown: createUncertain stays
+      // NodeExists: ours from a lost reply (takeLease's next look confirms it), or our old session's.
+      if (error.failedIndex === 1 && error.error instanceof NodeExistsError) return 'again';
+      this.createUncertain = false;
+      if (error.failedIndex === 1 && error.error instanceof NoNodeError) throw error.error; // the semaphore node is gone
+      return 'lost';
+    }
+    this.createUncertain = false;
+    return 'acquired';
+  }
+
+  private becomeHolder(): void {
+    this.held = true;
+    this.ownership = new AbortController();
+    const onState = (state: ConnectionState) => {
+      if (state === ConnectionState.LOST) {
+        this.held = false;
+        this.stopWatchingState?.();
+        this.ownership.abort(new LockLostError({ path: this.path }, 'the session was lost: the semaphore lease is gone'));
+      } else if (state === ConnectionState.SUSPENDED && this.ownershipLostOn === 'SUSPENDED') {
+        this.ownership.abort(new ConnectionLossError({ path: this.path }, 'the connection is suspended: the semaphore lease may be lost'));
+      } else if (state === ConnectionState.CONNECTED && this.ownership.signal.aborted) {
+        this.ownership = new AbortController(); // same session: still ours
+      }
+    };
+    this.client.on('state', onState);
+    this.stopWatchingState = () => {
+      this.client.off('state', onState);
+      this.stopWatchingState = undefined;
+    };
+  }
+
+  /** Release the lease; resolves `false` when none was held. */
+  async release(): Promise<boolean> {
+    if (!this.held) return false;
+    this.held = false;
+    this.stopWatchingState?.();
+    this.ownership.abort(new NotHeldError({ path: this.path }, 'the semaphore lease was released'));
+    this.createUncertain = true;
+    await this.removeLeaseNode();
+    return true;
+  }
+
+  /**
+   * Delete our lease node if we may have created it, retrying through connection loss until it
+   * is gone or the session is (kazoo's cleanup gives up after one try).
+   */
+  private async removeLeaseNode(): Promise<void> {
+    if (!this.createUncertain) return;
+    for (;;) {
+      try {
+        await this.client.delete(this.leasePath);
+        break;
+      } catch (error) {
+        // Queued until the reconnect, or the session's LOST: both come within the session timeout.
+        if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue;
+        if (error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError) break;
+        throw error;
+      }
+    }
+    this.createUncertain = false;
+  }
+
+  /** The identifiers of every lease holder, unordered (kazoo's `lease_holders()`); `[]` when the semaphore does not exist. */
+  async leaseHolders(): Promise<string[]> {
+    let children: string[];
+    try {
+      children = await this.client.getChildren(this.path);
+    } catch (error) {
+      if (error instanceof NoNodeError) return [];
+      throw error;
+    }
+    const identifiers = await Promise.all(
+      children.map((child) =>
+        this.client.get(joinPath(this.path, child)).then(
+          ({ data }) => data.toString('utf8'),
+          (error: unknown) => {
+            if (error instanceof NoNodeError) return undefined; // released meanwhile
+            throw error;
+          },
+        ),
+      ),
+    );
+    return identifiers.filter((id): id is string => id !== undefined);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+}
+
+/**
+ * One wait for a change of the lease pool: the children watch (set by the caller's read), a
+ * connection state change, the deadline or abort. Listens to state changes from construction,
+ * before the read, so none is missed.
+ */
+class ChangeWaiter {
+  private wake!: (reason: Wake) => void;
+  private readonly woken = new Promise<Wake>((resolve) => (this.wake = resolve));
+  private readonly timer: NodeJS.Timeout | undefined;
+  private watchFired = false;
+  private disposed = false;
+  readonly onWatch: WatchListener = () => {
+    this.watchFired = true;
+    this.wake('watch');
+  };
+  private readonly onState = () => this.wake('state');
+  private readonly onAbort = () => this.wake('abort');
+
+  constructor(
+    private readonly client: ZooKeeperClient,
+    private readonly path: string,
+    deadline: number | undefined,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.timer = deadline === undefined ? undefined : setTimeout(() => this.wake('deadline'), Math.max(0, deadline - Date.now()));
+    client.on('state', this.onState);
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  async wait(): Promise<Wake> {
+    const reason = await this.woken;
+    this.dispose();
+    return reason;
+  }
+
+  /** Stop listening; remove our children watch unless it fired (it may not be registered: fine). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.timer);
+    this.client.off('state', this.onState);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    if (!this.watchFired) this.client.removeWatches(this.path, 'children', this.onWatch).catch(() => {});
+  }
+}

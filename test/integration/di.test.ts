@@ -1,0 +1,213 @@
+/**
+ * The inversify wiring and the decorators (legacy mode, as inversify users compile them; the
+ * TC39 mode is tested in test/tc39/).
+ */
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Container, inject, injectable, named } from 'inversify';
+import {
+  ConnectionState,
+  Election,
+  ElectionToken,
+  LeaderLifecycle,
+  LockUnavailableError,
+  NotLeaderError,
+  RecipeFactory,
+  Recipes,
+  ZooKeeper,
+  ZooKeeperClient,
+  currentLock,
+  leaderOnly,
+  withLock,
+  zookeeperModule,
+} from '../../src/index.js';
+import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
+import { connect, nextState, uniqueRoot, waitFor } from './helpers.js';
+
+let server: ZooKeeperServer;
+
+before(async () => {
+  server = await ZooKeeperServer.start();
+});
+
+after(async () => {
+  await server?.close();
+});
+
+@injectable()
+class Ledger {
+  inside = 0;
+  maxInside = 0;
+  calls = 0;
+
+  constructor(@inject(ZooKeeper) readonly zk: ZooKeeperClient) {}
+
+  @withLock((args) => `/di-locks/${String(args[0])}`, { timeout: 10_000 })
+  async update(account: string, work: () => Promise<void>): Promise<string> {
+    this.inside++;
+    this.maxInside = Math.max(this.maxInside, this.inside);
+    this.calls++;
+    try {
+      await work();
+      const lock = currentLock();
+      assert.ok(lock && !lock.signal.aborted && typeof lock.fencingToken === 'bigint');
+      return `${account}:${lock.path}`;
+    } finally {
+      this.inside--;
+    }
+  }
+
+  @withLock('/di-locks/failing')
+  async fail(): Promise<void> {
+    throw new Error('boom');
+  }
+}
+
+@injectable()
+class BillingService {
+  constructor(
+    @inject(ElectionToken) @named('billing') readonly election: Election,
+    @inject(Recipes) readonly recipes: RecipeFactory,
+  ) {}
+
+  @leaderOnly('/di-services/billing/leader')
+  async bill(): Promise<string> {
+    return 'billed';
+  }
+}
+
+function newContainer(hosts: string): Container {
+  const container = new Container();
+  container.load(zookeeperModule({ hosts, sessionTimeout: 4000, elections: { billing: '/di-services/billing/leader' } }));
+  container.bind(Ledger).toSelf().inSingletonScope();
+  container.bind(BillingService).toSelf();
+  return container;
+}
+
+describe('zookeeperModule', () => {
+  test('binds one started client per container, a factory on it, and named elections; unbinding closes the client', async () => {
+    const container = newContainer(server.connectString);
+    const [a, b] = await Promise.all([container.getAsync(ZooKeeper), container.getAsync(ZooKeeper)]);
+    assert.equal(a, b);
+    assert.equal(a.state, ConnectionState.CONNECTED);
+    const recipes = await container.getAsync(Recipes);
+    assert.equal(recipes.client, a);
+    const billing = await container.getAsync(BillingService);
+    assert.ok(billing.election instanceof Election);
+    assert.equal(billing.election.path, '/di-services/billing/leader');
+    assert.equal(billing.election.client, a);
+    const other = newContainer(server.connectString);
+    assert.notEqual(await other.getAsync(ZooKeeper), a, 'each container has its own client');
+    await container.unbindAllAsync();
+    await other.unbindAllAsync();
+    assert.equal(a.closed, true);
+    assert.equal(a.state, ConnectionState.LOST);
+  });
+
+  test('works without decorators: plain container.get with awaitStart: false, and a user logger', async () => {
+    const container = new Container();
+    const messages: string[] = [];
+    const { default: winston } = await import('winston');
+    const logger = winston.createLogger({
+      level: 'debug',
+      transports: [new winston.transports.Console({ silent: true })],
+    });
+    logger.on('data', (info: { message: string }) => messages.push(info.message));
+    container.load(zookeeperModule({ hosts: server.connectString, awaitStart: false, logger }));
+    const zk = container.get(ZooKeeper);
+    const recipes = container.get(Recipes);
+    assert.equal(recipes.client, zk);
+    const path = uniqueRoot('plain');
+    assert.equal(await zk.create(path, 'x'), path, 'requests made before the connection is up wait for it');
+    assert.ok(messages.some((m) => m.includes('connected to')), 'the user logger received the client log');
+    await container.unbindAllAsync();
+    assert.equal(zk.closed, true);
+  });
+});
+
+describe('@withLock (legacy decorators)', () => {
+  test('serializes calls across two containers, passes the lock, releases on throw', async () => {
+    const first = newContainer(server.connectString);
+    const second = newContainer(server.connectString);
+    try {
+      const [one, two] = [await first.getAsync(Ledger), await second.getAsync(Ledger)];
+      let inside = 0;
+      let overlap = false;
+      const work = async () => {
+        inside++;
+        if (inside > 1) overlap = true;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inside--;
+      };
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? one : two).update('acct', work)),
+      );
+      assert.equal(overlap, false, 'two holders overlapped');
+      assert.deepEqual(new Set(results), new Set(['acct:/di-locks/acct']));
+      await assert.rejects(one.fail(), /boom/);
+      const zk = await first.getAsync(ZooKeeper);
+      assert.deepEqual(await zk.getChildren('/di-locks/failing'), [], 'released after the throw');
+      assert.deepEqual(await zk.getChildren('/di-locks/acct'), []);
+    } finally {
+      await first.unbindAllAsync();
+      await second.unbindAllAsync();
+    }
+  });
+
+  test('rejects with LockUnavailableError on timeout and leaves no node', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('busy');
+    const holder = await withLock(zk, path, async () => {
+      await assert.rejects(withLock(zk, path, async () => 'never', { timeout: 200 }), LockUnavailableError);
+      return (await zk.getChildren(path)).length;
+    });
+    assert.equal(holder, 1, 'only the holder node existed after the timed-out attempt');
+  });
+
+  test('the lock signal fires on SUSPENDED', async (t) => {
+    const proxy = await FaultProxy.start(server.connectString);
+    t.after(() => proxy.close());
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 6000 });
+    const fired = await withLock(zk, uniqueRoot('suspend'), async ({ signal }) => {
+      assert.equal(signal.aborted, false);
+      const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      proxy.drop();
+      await waitFor(aborted);
+      await nextState(zk, ConnectionState.CONNECTED);
+      return signal.aborted;
+    });
+    assert.equal(fired, true);
+  });
+});
+
+describe('leader lifecycle', () => {
+  test('one leader at a time; @leaderOnly runs only there; leadership moves when the leader stops', async () => {
+    const containers = [newContainer(server.connectString), newContainer(server.connectString)];
+    try {
+      const services = await Promise.all(containers.map((c) => c.getAsync(BillingService)));
+      const elected: number[] = [];
+      const lifecycles = services.map(
+        (service, i) =>
+          new LeaderLifecycle(service.election, {
+            onElected: () => void elected.push(i),
+          }),
+      );
+      lifecycles.forEach((l) => l.start());
+      await waitFor(() => lifecycles.some((l) => l.isLeader));
+      const leader = lifecycles.findIndex((l) => l.isLeader);
+      const follower = 1 - leader;
+      assert.equal(lifecycles[follower]!.isLeader, false);
+      assert.equal(await services[leader]!.bill(), 'billed');
+      await assert.rejects(services[follower]!.bill(), NotLeaderError);
+      await lifecycles[leader]!.stop();
+      await waitFor(() => lifecycles[follower]!.isLeader);
+      assert.equal(await services[follower]!.bill(), 'billed');
+      await assert.rejects(services[leader]!.bill(), NotLeaderError);
+      assert.deepEqual(elected, [leader, follower]);
+      await lifecycles[follower]!.stop();
+    } finally {
+      await Promise.all(containers.map((c) => c.unbindAllAsync()));
+    }
+  });
+});
