@@ -428,7 +428,8 @@ export class Session {
     const closed = new ClientClosedError();
     for (const request of this.unsent.splice(0)) request.reject(new ClientClosedError({ op: request.op, path: request.path }));
     for (const waiter of [...this.startWaiters]) waiter(closed);
-    this.setKeeperState(KeeperState.CLOSED);
+    // A terminal failure (AUTH_FAILED) stays the reported state; closing adds nothing to it.
+    if (!this.terminalError) this.setKeeperState(KeeperState.CLOSED);
   }
 }
 

@@ -151,7 +151,11 @@ export class Connection {
         this.writer.int(0);
         writeConnectRequest(this.writer, request);
         this.writer.intAt(0, this.writer.length - 4);
-        this.flush();
+        // Over TLS, write only once the handshake is done, so a refused client certificate
+        // surfaces as the server's alert rather than as a failed write.
+        // (`handshake` runs right after `connect`, before any I/O: the TLS handshake is still ahead.)
+        if (this.options.tls) this.socket.once('secureConnect', () => this.flush());
+        else this.flush();
       });
     } finally {
       clearTimeout(timer);

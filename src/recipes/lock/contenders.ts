@@ -32,9 +32,14 @@ export function sortedContenders(children: readonly string[], pattern: RegExp): 
   return contenders.sort((a, b) => (a.sequence < b.sequence ? -1 : a.sequence > b.sequence ? 1 : 0));
 }
 
-/** The sequence suffix of our own node (which always ends in a 10-character sequence). */
+const KNOWN_MARKERS = contenderPattern([LOCK_NAME, READ_LOCK_NAME, CURATOR_LOCK_NAME]);
+
+/**
+ * The sequence suffix of one of our nodes, read the way the contender regex reads it: after
+ * Curator's `-lock-` the `-` belongs to the marker, not to the number.
+ */
 export function sequenceOf(node: string): string {
-  const match = /(-?\d{10})$/.exec(node);
+  const match = KNOWN_MARKERS.exec(node) ?? /(-?\d{10})$/.exec(node);
   if (!match) throw new Error(`not a sequential node name: ${node}`);
   return match[1]!;
 }
