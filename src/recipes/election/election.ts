@@ -38,7 +38,8 @@ export interface Leadership {
 
 export class Election {
   private readonly lock: Lock;
-  private waiting: AbortController | undefined;
+  /** Every `run` still waiting to be elected (a refused second `run` must not hide the first). */
+  private readonly waiting = new Set<AbortController>();
 
   constructor(
     readonly client: ZooKeeperClient,
@@ -57,12 +58,12 @@ export class Election {
    */
   async run<T>(fn: (leadership: Leadership) => T | Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
     const waiting = new AbortController();
-    this.waiting = waiting;
+    this.waiting.add(waiting);
     const signal = options.signal ? AbortSignal.any([options.signal, waiting.signal]) : waiting.signal;
     try {
       await this.lock.acquire({ signal });
     } finally {
-      if (this.waiting === waiting) this.waiting = undefined;
+      this.waiting.delete(waiting);
     }
     try {
       return await fn({ signal: this.lock.signal, fencingToken: this.lock.fencingToken });
@@ -73,7 +74,7 @@ export class Election {
 
   /** Stop waiting to be elected (a running leader is not interrupted: end its function instead). */
   cancel(): void {
-    this.waiting?.abort();
+    for (const waiting of this.waiting) waiting.abort();
   }
 
   /** True while this instance leads. */

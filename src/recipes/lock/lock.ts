@@ -95,6 +95,8 @@ export class Lock implements AsyncDisposable {
   /** A create was sent whose outcome we may not know (reply lost). */
   private createUncertain = false;
   private acquiring = false;
+  /** The removal of a node from a failed attempt, still in progress. */
+  private cleaning: Promise<void> | undefined;
   private held = false;
   private token: bigint | undefined;
   private ownership = new AbortController();
@@ -164,16 +166,34 @@ export class Lock implements AsyncDisposable {
     this.acquiring = true;
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     try {
+      // A previous attempt's node must be gone before we queue again (one node per instance).
+      await this.cleaning;
       const acquired = await this.acquireLoop(blocking, ephemeral, deadline, signal);
       if (acquired) this.becomeHolder(ephemeral);
-      else await this.removeOwnNode();
+      else this.cleanUp();
       return acquired;
     } catch (error) {
-      await this.removeOwnNode();
+      this.cleanUp();
       throw error;
     } finally {
       this.acquiring = false;
     }
+  }
+
+  /**
+   * Remove our node without making the caller wait: a timeout or abort is answered at once,
+   * even while disconnected. The delete is sent now (so this session's later requests see it
+   * gone) and retried until it lands or the session ends; the next `acquire` waits for it.
+   */
+  private cleanUp(): void {
+    const cleaning: Promise<void> = this.removeOwnNode()
+      .catch((error: unknown) => {
+        this.client.logger.error(`removing lock node under ${this.path} failed: ${String(error)}`);
+      })
+      .finally(() => {
+        if (this.cleaning === cleaning) this.cleaning = undefined;
+      });
+    this.cleaning = cleaning;
   }
 
   private async acquireLoop(blocking: boolean, ephemeral: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
@@ -280,6 +300,8 @@ export class Lock implements AsyncDisposable {
         this.held = false;
         this.node = undefined;
         this.stopWatchingState?.();
+        // After SUSPENDED the signal already fired; arm a new one so the reason says LOST.
+        if (this.ownership.signal.aborted) this.ownership = new AbortController();
         this.ownership.abort(new LockLostError({ path: this.path }, 'the session was lost: the lock is no longer held'));
       } else if (state === ConnectionState.SUSPENDED && this.ownershipLostOn === 'SUSPENDED') {
         this.ownership.abort(new ConnectionLossError({ path: this.path }, 'the connection is suspended: the lock may be lost'));
