@@ -47,7 +47,7 @@ export interface HeldLock {
   path: string;
   /** Aborts when ownership may have been lost, or the lock is released. */
   signal: AbortSignal;
-  /** For `exclusive`/`read`/`write` locks: grows with every new holder. */
+  /** Grows with every new holder (undefined only if a semaphore lease's could not be read). */
   fencingToken: bigint | undefined;
 }
 
@@ -78,7 +78,7 @@ async function runLocked<T>(client: ZooKeeperClient, path: string, fn: (lock: He
     throw new LockUnavailableError({ op: 'withLock', path });
   }
   try {
-    const lock: HeldLock = { path, signal: recipe.signal, fencingToken: recipe instanceof Lock ? recipe.fencingToken : undefined };
+    const lock: HeldLock = { path, signal: recipe.signal, fencingToken: recipe.fencingToken };
     return await held.run(lock, () => fn(lock));
   } finally {
     await recipe.release();

@@ -76,6 +76,16 @@ export class MultiNonBlockingLease {
     return this.obtainedSlot !== undefined && this.leases[this.obtainedSlot]!.isHeld;
   }
 
+  /** The obtained slot's lease `signal` (see `NonBlockingLease.signal`); aborted when none. */
+  get signal(): AbortSignal {
+    return this.obtainedSlot === undefined ? AbortSignal.abort() : this.leases[this.obtainedSlot]!.signal;
+  }
+
+  /** The obtained slot's fencing token. */
+  get fencingToken(): bigint | undefined {
+    return this.obtainedSlot === undefined ? undefined : this.leases[this.obtainedSlot]!.fencingToken;
+  }
+
   /** When the obtained slot's lease ends. */
   get end(): Date | undefined {
     return this.obtainedSlot === undefined ? undefined : this.leases[this.obtainedSlot]!.end;

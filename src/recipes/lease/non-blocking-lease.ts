@@ -132,6 +132,12 @@ export function formatLeaseEnd(ms: number): string {
   return iso.slice(0, 19);
 }
 
+function abortedController(): AbortController {
+  const controller = new AbortController();
+  controller.abort(new NotHeldError({}, 'the lease is not held'));
+  return controller;
+}
+
 export class NonBlockingLease {
   /** This process's default identifier: `<hostname>-<pid>-<8 hex>`, fixed for the process. */
   static readonly defaultIdentifier: string = DEFAULT_IDENTIFIER;
@@ -146,6 +152,8 @@ export class NonBlockingLease {
   private seenHolder: string | undefined;
   private seenEnd: string | undefined;
   private obtaining = false;
+  private token: bigint | undefined;
+  private expiry = abortedController();
 
   constructor(
     readonly client: ZooKeeperClient,
@@ -241,7 +249,7 @@ export class NonBlockingLease {
         } catch (error) {
           if (!(error instanceof NoNodeError)) throw error;
         }
-        if (current && written?.data.equals(current.data)) return this.accept(written.end); // our commit applied; its reply was lost
+        if (current && written?.data.equals(current.data)) return this.accept(written.end, current.stat.czxid); // our commit applied; its reply was lost
         const transaction = lock.transaction();
         if (current) {
           const lease = decodeLease(current.data, this.holderPath);
@@ -253,7 +261,9 @@ export class NonBlockingLease {
         written = { data: encodeLease(this.identifier, end), end };
         // Not abortable: once sent, its outcome would be unknown.
         await transaction.create(this.holderPath, written.data).commit();
-        return this.accept(end);
+        // A create inside a multi returns no Stat (spec §6.2): read the czxid for the fencing token.
+        const stat = await this.client.exists(this.holderPath).catch(() => null);
+        return this.accept(end, stat?.czxid);
       } catch (error) {
         if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue; // look again
         // NotHeldError: lock.transaction() after LOST took our lock node.
@@ -267,13 +277,34 @@ export class NonBlockingLease {
     }
   }
 
-  private accept(end: string): true {
+  private accept(end: string, token: bigint | undefined): true {
     this.seenHolder = this.identifier;
     this.seenEnd = end;
+    this.token = token;
+    // The lease is ours until `end` (by our clock); the signal says when to stop relying on it.
+    this.expiry.abort(new NotHeldError({ path: this.path }, 'the lease was renewed'));
+    this.expiry = new AbortController();
+    const expiry = this.expiry;
+    const timer = setTimeout(() => expiry.abort(new NotHeldError({ path: this.path }, 'the lease ended')), Math.max(0, parseLeaseEnd(end) - this.utcnow().getTime()));
+    timer.unref();
     return true;
   }
 
+  /**
+   * Aborts when the lease obtained last ends (by our clock), or is renewed (take the new
+   * `signal`), or another `obtain()` found it held by someone else. Already aborted when not held.
+   */
+  get signal(): AbortSignal {
+    return this.expiry.signal;
+  }
+
+  /** Grows with every new lease on this path (the lease node's czxid): pass it downstream. */
+  get fencingToken(): bigint | undefined {
+    return this.obtainedLease ? this.token : undefined;
+  }
+
   private refuse(lease: LeaseData): false {
+    this.expiry.abort(new NotHeldError({ path: this.path }, `the lease is held by ${lease.holder}`));
     this.seenHolder = lease.holder;
     this.seenEnd = lease.version === LEASE_VERSION ? lease.end : undefined;
     return false;

@@ -33,9 +33,10 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { ConnectionState, type WatchListener } from '../../client/states.js';
+import type { WatchListener } from '../../client/states.js';
 import type { Transaction } from '../../client/transaction.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js';
+import { Ownership } from '../ownership.js';
 import { blockersAhead, contenderPattern, CURATOR_LOCK_NAME, LOCK_NAME, sequenceOf, sortedContenders } from './contenders.js';
 
 export interface LockOptions {
@@ -87,7 +88,6 @@ export class Lock implements AsyncDisposable {
   /** Every contender of the path, for `contenders()` (readers and writers alike). */
   private readonly everyContender: RegExp;
   private readonly maxHolders: number;
-  private readonly ownershipLostOn: 'SUSPENDED' | 'LOST';
   private readonly onSessionLost: 'requeue' | 'fail';
   private pathEnsured = false;
   /** Our contender node's name, when we have one. */
@@ -99,8 +99,7 @@ export class Lock implements AsyncDisposable {
   private cleaning: Promise<void> | undefined;
   private held = false;
   private token: bigint | undefined;
-  private ownership = new AbortController();
-  private stopWatchingState: (() => void) | undefined;
+  private readonly ownership: Ownership;
 
   constructor(
     readonly client: ZooKeeperClient,
@@ -121,9 +120,8 @@ export class Lock implements AsyncDisposable {
     this.blocking = contenderPattern([...new Set(blockingNames)]);
     this.everyContender = contenderPattern([...new Set([...blockingNames, ownName])]);
     this.maxHolders = kind.maxHolders;
-    this.ownershipLostOn = options.ownershipLostOn ?? 'SUSPENDED';
     this.onSessionLost = options.onSessionLost ?? 'requeue';
-    this.ownership.abort(new NotHeldError({ path }));
+    this.ownership = new Ownership(client, path, 'lock', options.ownershipLostOn ?? 'SUSPENDED');
   }
 
   /** True while this instance holds the lock (false at once when the session is lost). */
@@ -294,34 +292,17 @@ export class Lock implements AsyncDisposable {
 
   private becomeHolder(ephemeral: boolean): void {
     this.held = true;
-    this.ownership = new AbortController();
-    const onState = (state: ConnectionState) => {
-      if (state === ConnectionState.LOST && ephemeral) {
-        this.held = false;
-        this.node = undefined;
-        this.stopWatchingState?.();
-        // After SUSPENDED the signal already fired; arm a new one so the reason says LOST.
-        if (this.ownership.signal.aborted) this.ownership = new AbortController();
-        this.ownership.abort(new LockLostError({ path: this.path }, 'the session was lost: the lock is no longer held'));
-      } else if (state === ConnectionState.SUSPENDED && this.ownershipLostOn === 'SUSPENDED') {
-        this.ownership.abort(new ConnectionLossError({ path: this.path }, 'the connection is suspended: the lock may be lost'));
-      } else if (state === ConnectionState.CONNECTED && this.ownership.signal.aborted) {
-        this.ownership = new AbortController(); // same session: still ours
-      }
-    };
-    this.client.on('state', onState);
-    this.stopWatchingState = () => {
-      this.client.off('state', onState);
-      this.stopWatchingState = undefined;
-    };
+    this.ownership.hold(() => {
+      this.held = false;
+      this.node = undefined;
+    }, !ephemeral);
   }
 
   /** Release the lock; resolves `false` when it was not held. */
   async release(): Promise<boolean> {
     if (!this.held) return false;
     this.held = false;
-    this.stopWatchingState?.();
-    this.ownership.abort(new NotHeldError({ path: this.path }, 'the lock was released'));
+    this.ownership.release();
     await this.removeOwnNode();
     return true;
   }

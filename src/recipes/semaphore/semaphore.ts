@@ -48,8 +48,9 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { ConnectionState, type WatchListener } from '../../client/states.js';
+import type { WatchListener } from '../../client/states.js';
 import { TransactionError } from '../../client/transaction.js';
+import { Ownership } from '../ownership.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
 import { Lock } from '../lock/lock.js';
 
@@ -103,7 +104,6 @@ export class Semaphore implements AsyncDisposable {
   readonly leasePath: string;
   private readonly leaseName: string;
   private readonly data: Buffer;
-  private readonly ownershipLostOn: 'SUSPENDED' | 'LOST';
   private readonly onSessionLost: 'requeue' | 'fail';
   /** The semaphore node exists and its max leases were checked (once per instance, like kazoo). */
   private pathEnsured = false;
@@ -111,8 +111,8 @@ export class Semaphore implements AsyncDisposable {
   private createUncertain = false;
   private acquiring = false;
   private held = false;
-  private ownership = new AbortController();
-  private stopWatchingState: (() => void) | undefined;
+  private readonly ownership: Ownership;
+  private token: bigint | undefined;
 
   constructor(
     readonly client: ZooKeeperClient,
@@ -132,9 +132,8 @@ export class Semaphore implements AsyncDisposable {
     this.lockPath = path + LOCK_SUFFIX;
     this.leaseName = randomUUID().replaceAll('-', '');
     this.leasePath = joinPath(path, this.leaseName);
-    this.ownershipLostOn = options.ownershipLostOn ?? 'SUSPENDED';
+    this.ownership = new Ownership(client, path, 'semaphore lease', options.ownershipLostOn ?? 'SUSPENDED');
     this.onSessionLost = options.onSessionLost ?? 'requeue';
-    this.ownership.abort(new NotHeldError({ path }, 'the semaphore lease is not held'));
   }
 
   /** True while this instance holds a lease (false at once when the session is lost). */
@@ -148,6 +147,15 @@ export class Semaphore implements AsyncDisposable {
    */
   get signal(): AbortSignal {
     return this.ownership.signal;
+  }
+
+  /**
+   * Grows with every lease taken on this semaphore (our lease node's czxid): a fencing token.
+   * Undefined in the rare case the connection dropped right after the lease was taken.
+   */
+  get fencingToken(): bigint | undefined {
+    if (!this.held) throw new NotHeldError({ path: this.path }, 'the semaphore lease is not held');
+    return this.token;
   }
 
   /**
@@ -235,7 +243,9 @@ export class Semaphore implements AsyncDisposable {
   private async ownLeaseExists(request: { timeout?: number | undefined; signal?: AbortSignal | undefined }): Promise<boolean> {
     const stat = await this.client.exists(this.leasePath, request);
     this.createUncertain = false;
-    return stat !== null && stat.ephemeralOwner === this.client.sessionId;
+    const ours = stat !== null && stat.ephemeralOwner === this.client.sessionId;
+    if (ours) this.token = stat.czxid;
+    return ours;
   }
 
   /**
@@ -307,36 +317,25 @@ export class Semaphore implements AsyncDisposable {
       return 'lost';
     }
     this.createUncertain = false;
+    // A create inside a multi returns no Stat (spec §6.2): read the czxid for the fencing token.
+    this.token = (await this.client.exists(this.leasePath, request).catch(() => null))?.czxid;
     return 'acquired';
   }
 
   private becomeHolder(): void {
     this.held = true;
-    this.ownership = new AbortController();
-    const onState = (state: ConnectionState) => {
-      if (state === ConnectionState.LOST) {
-        this.held = false;
-        this.stopWatchingState?.();
-        this.ownership.abort(new LockLostError({ path: this.path }, 'the session was lost: the semaphore lease is gone'));
-      } else if (state === ConnectionState.SUSPENDED && this.ownershipLostOn === 'SUSPENDED') {
-        this.ownership.abort(new ConnectionLossError({ path: this.path }, 'the connection is suspended: the semaphore lease may be lost'));
-      } else if (state === ConnectionState.CONNECTED && this.ownership.signal.aborted) {
-        this.ownership = new AbortController(); // same session: still ours
-      }
-    };
-    this.client.on('state', onState);
-    this.stopWatchingState = () => {
-      this.client.off('state', onState);
-      this.stopWatchingState = undefined;
-    };
+    this.ownership.hold(() => {
+      this.held = false;
+      this.token = undefined;
+    });
   }
 
   /** Release the lease; resolves `false` when none was held. */
   async release(): Promise<boolean> {
     if (!this.held) return false;
     this.held = false;
-    this.stopWatchingState?.();
-    this.ownership.abort(new NotHeldError({ path: this.path }, 'the semaphore lease was released'));
+    this.token = undefined;
+    this.ownership.release();
     this.createUncertain = true;
     await this.removeLeaseNode();
     return true;
