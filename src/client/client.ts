@@ -156,8 +156,11 @@ const DEFAULT_SESSION_TIMEOUT = 10_000;
 const MAX_TTL = 2 ** 40 - 1;
 const EXISTS_WATCH_ERRORS = new Set<number>([ErrorCode.Ok, ErrorCode.NoNode]);
 
+/** One silent logger shared by every client without one (creating a winston logger is not free). */
+let sharedSilentLogger: Logger | undefined;
 function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  sharedSilentLogger ??= winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return sharedSilentLogger;
 }
 
 function checkBoolean(name: string, value: unknown, op: string): void {
@@ -370,7 +373,13 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const timeout = options.timeout ?? this.requestTimeout;
     const { signal, failFast = false } = options;
     if (timeout === undefined && signal === undefined) {
-      return new Promise<T>((resolve, reject) => this.session.submit({ ...spec, resolve, reject } as Request, failFast));
+      // An explicit literal, not `{ ...spec }`: object spread costs microseconds per request here.
+      return new Promise<T>((resolve, reject) =>
+        this.session.submit(
+          { type: spec.type, op: spec.op, path: spec.path, write: spec.write, read: spec.read, onReply: spec.onReply, resolve, reject } as Request,
+          failFast,
+        ),
+      );
     }
     return new Promise<T>((resolve, reject) => {
       const { op, path, onReply } = spec;

@@ -5,35 +5,31 @@
  */
 import { InvalidPathError } from './errors.js';
 
-function isForbiddenCodeUnit(c: number): boolean {
-  return (
-    (c >= 0x0000 && c <= 0x001f) ||
-    (c >= 0x007f && c <= 0x009f) ||
-    (c >= 0xd800 && c <= 0xf8ff) ||
-    (c >= 0xfff0 && c <= 0xffff)
-  );
-}
-
 /**
  * Throw `InvalidPathError` unless `path` is a valid znode path. A sequential create may end
  * in `/` (the server appends the sequence number), so pass `sequential` for those.
+ * One pass over the characters: this runs for every request.
  */
 export function validatePath(path: unknown, op?: string, sequential = false): asserts path is string {
   if (typeof path !== 'string') throw new InvalidPathError(path, `expected a string, got ${typeof path}`, op);
-  if (path.length === 0) throw new InvalidPathError(path, 'path is empty', op);
+  const length = path.length;
+  if (length === 0) throw new InvalidPathError(path, 'path is empty', op);
   if (path.charCodeAt(0) !== 0x2f) throw new InvalidPathError(path, 'path must start with /', op);
-  if (path.length === 1) return;
-  const checked = sequential ? path + '1' : path;
-  if (checked.endsWith('/')) throw new InvalidPathError(path, 'path must not end with /', op);
-  for (let i = 0; i < checked.length; i++) {
-    const c = checked.charCodeAt(i);
-    if (isForbiddenCodeUnit(c)) {
+  if (length === 1) return;
+  if (path.charCodeAt(length - 1) === 0x2f && !sequential) throw new InvalidPathError(path, 'path must not end with /', op);
+  let componentStart = 1;
+  for (let i = 1; i <= length; i++) {
+    const c = i < length ? path.charCodeAt(i) : 0x2f; // a virtual '/' closes the last component
+    if (c === 0x2f) {
+      const size = i - componentStart;
+      if (size === 0 && i < length) throw new InvalidPathError(path, 'empty path component (//)', op);
+      if ((size === 1 || size === 2) && path.charCodeAt(componentStart) === 0x2e && (size === 1 || path.charCodeAt(componentStart + 1) === 0x2e)) {
+        throw new InvalidPathError(path, `relative component "${path.slice(componentStart, i)}"`, op);
+      }
+      componentStart = i + 1;
+    } else if (c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xf8ff) || c >= 0xfff0) {
       throw new InvalidPathError(path, `invalid character U+${c.toString(16).padStart(4, '0')} at index ${i}`, op);
     }
-  }
-  for (const component of checked.slice(1).split('/')) {
-    if (component === '') throw new InvalidPathError(path, 'empty path component (//)', op);
-    if (component === '.' || component === '..') throw new InvalidPathError(path, `relative component "${component}"`, op);
   }
 }
 

@@ -94,8 +94,9 @@ export interface ConnectionEvents {
 const MAX_XID = 0x7fffffff;
 
 export class Connection {
-  private readonly writer = new JuteWriter();
-  private readonly pending = new PendingQueue<Pending>();
+  // Both grow on demand; idle sessions stay small.
+  private readonly writer = new JuteWriter(4096);
+  private readonly pending = new PendingQueue<Pending>(16);
   private readonly pendingAuth: PendingAuth[] = [];
   private flushScheduled = false;
   private nextXid = 1;
@@ -119,10 +120,11 @@ export class Connection {
     this.splitter = new FrameSplitter(options.maxIncomingFrame, (buffer, start, end) => this.onFrame(buffer, start, end));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (error) => this.close(new ConnectionLossError({ cause: error })));
-    socket.on('end', () => this.close(new ConnectionLossError({}, 'the server closed the connection')));
+    // Errors are built only when they are news (building one captures a stack trace).
+    socket.on('error', (error) => this.closed || this.close(new ConnectionLossError({ cause: error })));
+    socket.on('end', () => this.closed || this.close(new ConnectionLossError({}, 'the server closed the connection')));
     socket.on('close', () => {
-      this.close(new ConnectionLossError({}, 'the connection closed'));
+      if (!this.closed) this.close(new ConnectionLossError({}, 'the connection closed'));
       this.markClosed();
     });
   }
