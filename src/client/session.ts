@@ -402,8 +402,9 @@ export class Session {
         if (this.wake === done) this.wake = undefined;
         resolve();
       };
+      // Not unref'd: between connections this timer is what keeps a started client's process
+      // alive (a live socket does it otherwise), as it should until close().
       const timer = setTimeout(done, ms);
-      timer.unref();
       if (until) until.then(done, done);
       else this.wake = done;
     });
