@@ -47,3 +47,17 @@ export { MultiNonBlockingLease } from './recipes/lease/multi-non-blocking-lease.
 
 // ---- dependency injection and decorators ----
 export * from './di/index.js';
+export { SessionLostError, OutcomeUnknownError } from './recipes/errors.js';
+export { Barrier } from './recipes/barrier/barrier.js';
+export type { BarrierOptions, BarrierWaitOptions, BarrierCallOptions } from './recipes/barrier/barrier.js';
+export { DoubleBarrier } from './recipes/barrier/double-barrier.js';
+export type { DoubleBarrierOptions, DoubleBarrierWaitOptions } from './recipes/barrier/double-barrier.js';
+export { Counter, encodeCounterValue, decodeCounterValue, pythonFloatRepr, COUNTER_MARKER_PREFIX } from './recipes/counter/counter.js';
+export type { CounterOptions, CounterCallOptions, CounterChange, CounterType } from './recipes/counter/counter.js';
+export { Party, PARTY_NODE_NAME } from './recipes/party/party.js';
+export { ShallowParty } from './recipes/party/shallow-party.js';
+export type { BaseParty, PartyOptions, PartyCallOptions } from './recipes/party/base-party.js';
+export { Queue } from './recipes/queue/queue.js';
+export type { QueueCallOptions, QueueOptions } from './recipes/queue/queue.js';
+export { LockingQueue } from './recipes/queue/locking-queue.js';
+export type { LockingQueueGetOptions, LockingQueueCallOptions } from './recipes/queue/locking-queue.js';

@@ -498,7 +498,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     for (const component of path.slice(1).split('/')) {
       current = joinPath(current || '/', component);
       try {
-        await this.create(current, null, { ...options, acl: options.acl });
+        await this.create(current, EMPTY, { ...options, acl: options.acl }); // empty, not null: kazoo reads null data as None
       } catch (error) {
         if (!(error instanceof NodeExistsError)) throw error;
       }

@@ -31,3 +31,64 @@ export class RecipeMismatchError extends ZooKeeperError {
     super(ErrorCode.BadArguments, message, context);
   }
 }
+
+/**
+ * A recipe object used in a way its life cycle does not allow: a TreeCache started twice or
+ * after `close()`, a second function given to one DataWatch / ChildrenWatch (kazoo's
+ * KazooException "already started" / "A function has already been associated…").
+ */
+export class RecipeStateError extends ZooKeeperError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super(ErrorCode.BadArguments, message, context);
+  }
+}
+
+/** A TreeCache lookup of a path that is not the cache's root or below it (kazoo's ValueError "outside of tree"). */
+export class OutsideTreeError extends ZooKeeperError {
+  constructor(root: string, path: string) {
+    super(ErrorCode.BadArguments, `path ${JSON.stringify(path)} is outside of the tree rooted at ${JSON.stringify(root)}`, { path });
+  }
+}
+
+/**
+ * Two SetPartitioner members of one party use the same identifier (they would compute the same
+ * share and contend for its locks forever, kazoo's stuck allocation). Raised by the member that
+ * joined last; it leaves the party, and the first one carries on.
+ */
+export class DuplicateIdentifierError extends ZooKeeperError {
+  constructor(identifier: string, context: ErrorContext = {}) {
+    super(ErrorCode.BadArguments, `another member of the party already uses the identifier ${JSON.stringify(identifier)}`, context);
+  }
+}
+
+/**
+ * A SetPartitioner reached FAILURE for a reason other than `finish()`: the session was lost,
+ * its party node vanished, or ZooKeeper answered with an error that retrying cannot fix
+ * (`cause` says which). The instance is dead: create a new one.
+ */
+export class PartitionerFailedError extends ZooKeeperError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super(ErrorCode.SessionExpired, message, context);
+  }
+}
+
+/**
+ * The session ended while a recipe depended on its ephemeral node: e.g. a DoubleBarrier
+ * participant waiting in `enter()`/`leave()` (its node is gone, so the group cannot count it).
+ */
+export class SessionLostError extends ZooKeeperError {
+  constructor(context: ErrorContext = {}, message = 'the session was lost: our ephemeral node is gone') {
+    super(ErrorCode.SessionExpired, message, context);
+  }
+}
+
+/**
+ * A write whose outcome cannot be determined: it may or may not have been applied (e.g. a
+ * Counter update whose reply was lost and whose proof of application vanished with the
+ * session, or that was abandoned by `timeout`/`signal` while its reply was outstanding).
+ */
+export class OutcomeUnknownError extends ZooKeeperError {
+  constructor(context: ErrorContext = {}, message = 'the outcome of the update is unknown: it may or may not have been applied') {
+    super(ErrorCode.ConnectionLoss, message, context);
+  }
+}

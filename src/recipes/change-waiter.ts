@@ -1,0 +1,200 @@
+/**
+ * Internals shared by the Barrier, DoubleBarrier, Counter, Party and Queue recipes (not exported
+ * from the package):
+ *
+ * - `ChangeWaiter`: one "sleep until something may have changed" — a one-shot watch fired, the
+ *   connection state changed, the deadline passed or the signal aborted. Our client re-registers
+ *   watches after a reconnect (kazoo drops them), so recipes wake on state changes too and treat
+ *   every wake-up as possibly spurious (spec/recipes.md §1.3). Watches that did not fire are
+ *   removed when the waiter is disposed (no leak like kazoo issue #175).
+ * - `retryTransient`: kazoo's `client.retry` for idempotent steps — retry connection loss (the
+ *   next request waits for the reconnect) without a try limit, bounded by a deadline and signal.
+ * - `requestLimits`: the per-request `{ timeout, signal }` for a recipe deadline.
+ * - `ensureEmptyPath`: kazoo's `ensure_path` — structure nodes with *empty* data (b""), not
+ *   null data: kazoo reads null data as `None`, and e.g. its Counter then fails on
+ *   `None.decode` (`client.ensurePath` currently creates null-data nodes).
+ */
+import type { ZooKeeperClient } from '../client/client.js';
+import {
+  AbortError,
+  ConnectionLossError,
+  NodeExistsError,
+  OperationTimeoutError,
+  SessionExpiredError,
+  TimeoutError,
+} from '../client/errors.js';
+import { parentPath } from '../client/paths.js';
+import { sleep } from '../client/retry.js';
+import type { ConnectionState, WatchEvent, WatchListener } from '../client/states.js';
+
+export type Wake = 'watch' | 'state' | 'deadline' | 'abort';
+
+export interface WaitLimits {
+  /** `Date.now()` value after which the wait ends with `'deadline'`. */
+  deadline?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+interface Registration {
+  path: string;
+  kind: 'data' | 'children';
+  listener: WatchListener;
+  fired: boolean;
+}
+
+export class ChangeWaiter implements Disposable {
+  private readonly registrations: Registration[] = [];
+  private reason: Wake | undefined;
+  private resolveWait: ((reason: Wake) => void) | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private disposed = false;
+  /** Every state reported while this waiter lived. */
+  readonly states: ConnectionState[] = [];
+  private readonly onState = (state: ConnectionState) => {
+    this.states.push(state);
+    this.wake('state');
+  };
+  private readonly onAbort = () => this.wake('abort');
+
+  constructor(
+    private readonly client: ZooKeeperClient,
+    private readonly limits: WaitLimits = {},
+  ) {
+    client.on('state', this.onState);
+    limits.signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (limits.deadline !== undefined) this.timer = setTimeout(() => this.wake('deadline'), Math.max(0, limits.deadline - Date.now()));
+    if (limits.signal?.aborted) this.wake('abort');
+  }
+
+  /**
+   * A fresh listener for one one-shot watch on `path` (pass it as `{ watch }`). Any event wakes
+   * the waiter, after `onEvent` has seen it.
+   */
+  watch(path: string, kind: 'data' | 'children', onEvent?: (event: WatchEvent) => void): WatchListener {
+    const registration: Registration = {
+      path,
+      kind,
+      fired: false,
+      listener: (event) => {
+        registration.fired = true;
+        onEvent?.(event);
+        this.wake('watch');
+      },
+    };
+    this.registrations.push(registration);
+    return registration.listener;
+  }
+
+  /** Wake the waiter now (the first reason wins). */
+  wake(reason: Wake): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.resolveWait?.(reason);
+  }
+
+  /** Why the waiter woke, if it has. */
+  get woken(): Wake | undefined {
+    return this.reason;
+  }
+
+  /** Resolves with the first reason (at once if something already happened since construction). */
+  wait(): Promise<Wake> {
+    if (this.reason !== undefined) return Promise.resolve(this.reason);
+    return new Promise((resolve) => (this.resolveWait = resolve));
+  }
+
+  /** Stop listening; remove the watches that did not fire (fire and forget). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.timer);
+    this.client.off('state', this.onState);
+    this.limits.signal?.removeEventListener('abort', this.onAbort);
+    for (const registration of this.registrations) {
+      if (registration.fired) continue;
+      // Not registered (the read failed) or already dropped: NoWatcherError, ignored.
+      this.client.removeWatches(registration.path, registration.kind, registration.listener).catch(() => {});
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Errors after which the same idempotent step may simply be tried again. */
+export function isTransient(error: unknown, deadline?: number): boolean {
+  if (error instanceof ConnectionLossError || error instanceof OperationTimeoutError || error instanceof SessionExpiredError) return true;
+  // A request timeout from the client's default `requestTimeout`, not from our deadline.
+  return error instanceof TimeoutError && (deadline === undefined || Date.now() < deadline);
+}
+
+/** Milliseconds left before `deadline` (undefined: no deadline). */
+export function remaining(deadline: number | undefined): number | undefined {
+  return deadline === undefined ? undefined : deadline - Date.now();
+}
+
+/**
+ * Per-request options for a step bounded by `deadline`. Once the deadline has passed a request
+ * is still made (a `timeout: 0` wait means "one attempt", like kazoo) but fails fast when
+ * not connected instead of waiting for the reconnect.
+ */
+export function requestLimits(limits: WaitLimits): { timeout?: number; signal?: AbortSignal; failFast?: boolean } {
+  const left = remaining(limits.deadline);
+  const options: { timeout?: number; signal?: AbortSignal; failFast?: boolean } = {};
+  if (limits.signal) options.signal = limits.signal;
+  if (left !== undefined) {
+    if (left > 0) options.timeout = left;
+    else options.failFast = true;
+  }
+  return options;
+}
+
+/** `deadline` from a `timeout` in ms. */
+export function deadlineOf(timeout: number | undefined): number | undefined {
+  return timeout === undefined ? undefined : Date.now() + timeout;
+}
+
+/**
+ * Run an idempotent step until it succeeds or fails with a non-transient error (kazoo's
+ * `client.retry`: unlimited tries, session expiry included). Connection loss is not a busy
+ * loop: the next request waits for the reconnect; a short back-off covers a client that is not
+ * started. Past the deadline it rejects with `TimeoutError`; on abort with `AbortError`.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>, limits: WaitLimits = {}): Promise<T> {
+  let pause = 10;
+  for (;;) {
+    if (limits.signal?.aborted) throw new AbortError(limits.signal.reason);
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isTransient(error, limits.deadline)) throw error;
+      const left = remaining(limits.deadline);
+      if (left !== undefined && left <= 0) throw new TimeoutError('deadline passed while retrying', { cause: error });
+      await sleep(left === undefined ? pause : Math.min(pause, left), limits.signal);
+      pause = Math.min(pause * 2, 1000);
+    }
+  }
+}
+
+/** A short pause between tries of a step that failed transiently (bounded by the deadline; rejects on abort). */
+export async function pause(deadline: number | undefined, signal: AbortSignal | undefined, ms = 50): Promise<void> {
+  const left = remaining(deadline);
+  await sleep(Math.max(0, left === undefined ? ms : Math.min(ms, left)), signal);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * kazoo's `ensure_path`: if `path` is missing, ensure its parent, then create it persistent with
+ * empty data (a lost race, NodeExists, is fine). Not retried: wrap in `retryTransient`.
+ */
+export async function ensureEmptyPath(client: ZooKeeperClient, path: string, request: { timeout?: number; signal?: AbortSignal; failFast?: boolean } = {}): Promise<void> {
+  if (path === '/' || (await client.exists(path, request)) !== null) return;
+  await ensureEmptyPath(client, parentPath(path), request);
+  try {
+    await client.create(path, EMPTY, request);
+  } catch (error) {
+    if (!(error instanceof NodeExistsError)) throw error;
+  }
+}

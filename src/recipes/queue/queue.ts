@@ -1,0 +1,211 @@
+/**
+ * Queue: a distributed priority FIFO, wire-compatible with kazoo's `Queue`. An item is removed
+ * when taken: a consumer that dies after `get()` loses it (use `LockingQueue` for at-least-once
+ * processing).
+ *
+ * Znode layout (kazoo 2.8): `<path>` persistent; items `<path>/entry-<PPP>-<seq>`, persistent
+ * sequential, `PPP` = priority as 3 digits (`%03d`, lower = sooner), data = the item's bytes.
+ * Order = plain string order of the names (priority, then sequence).
+ *
+ * `get()` (kazoo's algorithm): the sorted child list is cached per instance and refilled when
+ * empty, so an item put with a better priority after the cache was filled is served after the
+ * cached ones (as kazoo). The first cached entry is read, then deleted; if another consumer
+ * took it first, the cache is dropped and the next entry is tried.
+ *
+ * SUSPENDED: calls wait for the reconnect. A `get()` whose delete reply is lost deletes again
+ * after the reconnect: the entry still there → our first delete was not applied (the session's
+ * requests are handled in order) and this one decides; the entry gone → either our first delete
+ * took it or a competing consumer's did, and nothing on the wire tells which. `delivery`
+ * decides that case: `'at-least-once'` (default) delivers it — exactly once with a single
+ * consumer, never lost, but with several consumers racing for the same entry in that instant it
+ * can reach two of them; `'at-most-once'` (kazoo's behaviour) skips it — never twice, but the
+ * item is lost when the delete was ours. For exactly-once processing with several consumers use
+ * `LockingQueue`. `put()` is not retried (kazoo neither): on `ConnectionLossError` the item may
+ * or may not be enqueued — sequential names carry nothing that would let us find it.
+ * LOST: no ephemeral state; calls continue in the new session.
+ *
+ * @example
+ *   const jobs = new Queue(zk, '/jobs');
+ *   await jobs.put(Buffer.from('urgent'), 0);
+ *   await jobs.put(Buffer.from('later'));      // priority 100
+ *   const next = await jobs.get();              // <Buffer 'urgent'>, or null when empty
+ */
+import type { ZooKeeperClient } from '../../client/client.js';
+import {
+  AbortError,
+  ConnectionLossError,
+  InvalidArgumentError,
+  NoNodeError,
+  OperationTimeoutError,
+  SessionExpiredError,
+  TimeoutError,
+} from '../../client/errors.js';
+import { joinPath, validatePath } from '../../client/paths.js';
+import { deadlineOf, ensureEmptyPath, pause, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
+
+export interface QueueCallOptions {
+  /** Give up after this many ms with `TimeoutError`. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/** Default priority of `put` (kazoo's). */
+export const DEFAULT_PRIORITY = 100;
+
+/** The entry name prefix for a priority (kazoo: `entry-%03d-`), after validating the arguments. */
+export function entryPrefix(priority: unknown, op: string, path: string): string {
+  if (typeof priority !== 'number' || !Number.isInteger(priority)) throw new InvalidArgumentError(`priority must be an integer, got ${String(priority)}`, { op, path });
+  if (priority < 0 || priority > 999) throw new InvalidArgumentError(`priority must be between 0 and 999, got ${priority}`, { op, path });
+  return `entry-${String(priority).padStart(3, '0')}-`;
+}
+
+/** Validate an item: bytes only (kazoo: "value must be a byte string"). */
+export function checkItem(value: unknown, op: string, path: string): Buffer {
+  if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`value must be a Buffer or Uint8Array, got ${value === null ? 'null' : typeof value}`, { op, path });
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+export interface QueueOptions {
+  /** What `get()` does when its delete's reply was lost and the entry is gone (see above). Default `'at-least-once'`. */
+  delivery?: 'at-least-once' | 'at-most-once';
+}
+
+export class Queue {
+  readonly path: string;
+  readonly delivery: 'at-least-once' | 'at-most-once';
+  private pathEnsured = false;
+  /** Sorted entry names not yet tried (kazoo's `_children`). */
+  private cache: string[] = [];
+  private getting: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly client: ZooKeeperClient,
+    path: string,
+    options: QueueOptions = {},
+  ) {
+    validatePath(path, 'Queue');
+    this.path = path;
+    this.delivery = options.delivery ?? 'at-least-once';
+    if (this.delivery !== 'at-least-once' && this.delivery !== 'at-most-once') {
+      throw new InvalidArgumentError(`delivery must be 'at-least-once' or 'at-most-once', got ${String(this.delivery)}`, { op: 'Queue', path });
+    }
+  }
+
+  /**
+   * Put an item with `priority` (0–999, lower is served first; default 100). Resolves with the
+   * entry's path. Not retried: on `ConnectionLossError` the item may or may not be enqueued.
+   */
+  async put(value: Buffer | Uint8Array, priority = DEFAULT_PRIORITY, options: QueueCallOptions = {}): Promise<string> {
+    const item = checkItem(value, 'put', this.path);
+    const prefix = entryPrefix(priority, 'put', this.path);
+    const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
+    await this.ensure(limits);
+    return this.client.create(joinPath(this.path, prefix), item, { sequence: true, ...requestLimits(limits) });
+  }
+
+  /** Put several items atomically (one transaction: all or none). Resolves with their paths. */
+  async putAll(values: readonly (Buffer | Uint8Array)[], priority = DEFAULT_PRIORITY, options: QueueCallOptions = {}): Promise<string[]> {
+    if (!Array.isArray(values)) throw new InvalidArgumentError('values must be an array of Buffers', { op: 'putAll', path: this.path });
+    const prefix = entryPrefix(priority, 'putAll', this.path);
+    const items = values.map((value) => checkItem(value, 'putAll', this.path));
+    const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
+    await this.ensure(limits);
+    const transaction = this.client.transaction();
+    for (const item of items) transaction.create(joinPath(this.path, prefix), item, { sequence: true });
+    const results = await transaction.commit(requestLimits(limits));
+    return results.map((result) => (result.type === 'create' ? result.path : ''));
+  }
+
+  /** Take the next item, or `null` when the queue is empty. Never blocks on an empty queue. */
+  async get(options: QueueCallOptions = {}): Promise<Buffer | null> {
+    const run = this.getting.then(() => this.take({ deadline: deadlineOf(options.timeout), signal: options.signal }));
+    this.getting = run.catch(() => {});
+    return run;
+  }
+
+  /** Number of items (the node's `numChildren`). */
+  get length(): Promise<number> {
+    return this.size();
+  }
+
+  /** Number of items (the node's `numChildren`). */
+  async size(options: QueueCallOptions = {}): Promise<number> {
+    const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
+    await this.ensure(limits);
+    const stat = await retryTransient(() => this.client.exists(this.path, requestLimits(limits)), limits);
+    return stat?.numChildren ?? 0;
+  }
+
+  private async ensure(limits: WaitLimits): Promise<void> {
+    if (this.pathEnsured) return;
+    await retryTransient(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
+    this.pathEnsured = true;
+  }
+
+  private async take(limits: WaitLimits): Promise<Buffer | null> {
+    await this.ensure(limits);
+    for (;;) {
+      if (this.cache.length === 0) {
+        const children = await retryTransient(async () => {
+          try {
+            return await this.client.getChildren(this.path, requestLimits(limits));
+          } catch (error) {
+            if (error instanceof NoNodeError) return [];
+            throw error;
+          }
+        }, limits);
+        this.cache = children.filter((name) => name.startsWith('entry-')).sort();
+        if (this.cache.length === 0) return null;
+      }
+      const name = this.cache[0]!;
+      const entry = joinPath(this.path, name);
+      let data: Buffer;
+      try {
+        ({ data } = await retryTransient(() => this.client.get(entry, requestLimits(limits)), limits));
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+        this.cache = []; // taken by someone else: start over
+        continue;
+      }
+      if (await this.deleteEntry(entry, limits)) {
+        this.cache.shift();
+        return data;
+      }
+      this.cache = [];
+    }
+  }
+
+  /**
+   * Delete a read entry. True when it is ours to deliver: our delete succeeded, or (at least
+   * once) its reply was lost and the entry is gone (see the module doc). False when another
+   * consumer took it.
+   */
+  private async deleteEntry(entry: string, limits: WaitLimits): Promise<boolean> {
+    if (limits.signal?.aborted) throw new AbortError(limits.signal.reason, { op: 'get', path: this.path });
+    let uncertain = false;
+    for (;;) {
+      try {
+        await this.client.delete(entry, requestLimits(limits));
+        return true;
+      } catch (error) {
+        if (error instanceof NoNodeError) return uncertain && this.delivery === 'at-least-once';
+        if (error instanceof SessionExpiredError) continue; // never sent: try again in the new session
+        if (!isOutcomeUnknown(error)) throw error;
+        // It may have been applied: settle it, whatever the caller's timeout or signal says.
+        uncertain = true;
+        limits = {};
+        await pause(undefined, undefined);
+      }
+    }
+  }
+}
+
+/** A write whose reply never came: it may or may not have been applied. */
+export function isOutcomeUnknown(error: unknown): boolean {
+  return (
+    error instanceof ConnectionLossError ||
+    error instanceof OperationTimeoutError ||
+    error instanceof TimeoutError ||
+    error instanceof AbortError
+  );
+}

@@ -1,0 +1,582 @@
+/**
+ * Queue and LockingQueue against a real ZooKeeper server: kazoo's KazooQueueTests and
+ * KazooLockingQueueTests (spec/recipes.md §2.11, §2.12 part 6, in our own words), the kazoo 2.8
+ * layout, consumers that die between get() and consume() (client closed, session expired for
+ * real: the item is delivered again, exactly once), connection drops that hit the lost-reply
+ * windows (nothing lost or duplicated), and interop with Debian's kazoo 2.8 in both directions.
+ *
+ * Hitting a window: the consumer talks through a FaultProxy that delays every chunk by D ms each
+ * way; its requests are sequential, so the n-th round trip's request reaches the server at
+ * (2n−1)·D and its reply would arrive at 2n·D. Dropping in between loses the reply of an applied
+ * write; each round checks with another client that the write was applied before the caller
+ * had an answer.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import {
+  AbortError,
+  Barrier,
+  ConnectionState,
+  DoubleBarrier,
+  Party,
+  InvalidArgumentError,
+  LockingQueue,
+  Queue,
+  type ZooKeeperClient,
+} from '../../src/index.js';
+import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
+import { connect, nextState, sorted, uniqueRoot } from './helpers.js';
+import { hex, KazooPeer, kazooInstalled, unhex } from './kazoo-recipes-peer.js';
+import { eventually, grace, probe, safety, within } from './recipe-helpers.js';
+
+let server: ZooKeeperServer;
+before(async () => {
+  server = await ZooKeeperServer.start();
+});
+after(() => server?.close());
+
+const b = (text: string) => Buffer.from(text, 'utf8');
+const text = (value: Buffer | null) => (value === null ? null : value.toString('utf8'));
+
+/** Which validation errors both queues raise (kazoo: TypeError / ValueError). */
+async function assertPutValidation(queue: Queue | LockingQueue): Promise<void> {
+  await assert.rejects(queue.put({} as unknown as Buffer), InvalidArgumentError);
+  await assert.rejects(queue.put('one' as unknown as Buffer), InvalidArgumentError, 'strings are not bytes');
+  await assert.rejects(queue.put(b('one'), '100' as unknown as number), InvalidArgumentError);
+  await assert.rejects(queue.put(b('one'), 10.5), InvalidArgumentError);
+  await assert.rejects(queue.put(b('one'), -100), InvalidArgumentError);
+  await assert.rejects(queue.put(b('one'), 100000), InvalidArgumentError);
+  assert.equal(await queue.length, 0, 'nothing was put');
+}
+
+describe('Queue: kazoo KazooQueueTests', () => {
+  test('test_queue_validation: non-bytes items and bad priorities are rejected', async (t) => {
+    const zk = await connect(t, server);
+    await assertPutValidation(new Queue(zk, uniqueRoot('queue')));
+  });
+
+  test('test_empty_queue: length 0, get() null, length still 0', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new Queue(zk, uniqueRoot('queue'));
+    assert.equal(await queue.length, 0);
+    assert.equal(await queue.get(), null);
+    assert.equal(await queue.length, 0);
+  });
+
+  test('test_queue: three puts → length 3; gets in FIFO order; length 0', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new Queue(zk, uniqueRoot('queue'));
+    for (const item of ['one', 'two', 'three']) await queue.put(b(item));
+    assert.equal(await queue.length, 3);
+    assert.equal(text(await queue.get()), 'one');
+    assert.equal(text(await queue.get()), 'two');
+    assert.equal(text(await queue.get()), 'three');
+    assert.equal(await queue.length, 0);
+  });
+
+  test('test_priority: priorities 101, 0, 0, 10 → one, two, three, four', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new Queue(zk, uniqueRoot('queue'));
+    await queue.put(b('four'), 101);
+    await queue.put(b('one'), 0);
+    await queue.put(b('two'), 0);
+    await queue.put(b('three'), 10);
+    assert.deepEqual([text(await queue.get()), text(await queue.get()), text(await queue.get()), text(await queue.get())], ['one', 'two', 'three', 'four']);
+    assert.equal(await queue.get(), null);
+  });
+});
+
+describe('Queue: layout and semantics', () => {
+  test('layout: entry-<PPP>-<seq> persistent sequential with the bytes; putAll is one transaction', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('queue');
+    const queue = new Queue(zk, path);
+    const first = await queue.put(b('a'), 5);
+    assert.equal(first, `${path}/entry-005-0000000000`);
+    const more = await queue.putAll([b('b'), new Uint8Array([0, 255])], 100);
+    assert.deepEqual(more, [`${path}/entry-100-0000000001`, `${path}/entry-100-0000000002`]);
+    const { data, stat } = await zk.get(more[1]!);
+    assert.deepEqual(data, Buffer.from([0, 255]));
+    assert.equal(stat.ephemeralOwner, 0n);
+    assert.equal((await zk.get(path)).stat.ephemeralOwner, 0n);
+    await assert.rejects(queue.putAll([b('ok'), 5 as unknown as Buffer]), InvalidArgumentError);
+    assert.equal(await queue.length, 3, 'a rejected putAll adds nothing');
+  });
+
+  test('kazoo parity: names are cached per instance, so a better priority put after the cache was filled comes later', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('queue');
+    const consumer = new Queue(zk, path);
+    await consumer.put(b('x1'), 500);
+    await consumer.put(b('x2'), 500);
+    assert.equal(text(await consumer.get()), 'x1'); // the cache now holds x2
+    await new Queue(zk, path).put(b('urgent'), 0);
+    assert.equal(text(await consumer.get()), 'x2');
+    assert.equal(text(await consumer.get()), 'urgent');
+    assert.equal(text(await new Queue(zk, path).get()), null);
+  });
+
+  test('two concurrent consumers drain 40 items: every item exactly once', async (t) => {
+    const [zkA, zkB] = await Promise.all([connect(t, server), connect(t, server)]);
+    const path = uniqueRoot('queue');
+    const items = Array.from({ length: 40 }, (_, i) => `item-${i}`);
+    await new Queue(zkA, path).putAll(items.map(b));
+    const received: string[] = [];
+    await within(
+      Promise.all([zkA, zkB].map(async (zk) => {
+        const queue = new Queue(zk, path);
+        for (let value = await queue.get(); value !== null; value = await queue.get()) received.push(value.toString());
+      })),
+      'drain',
+    );
+    assert.deepEqual(sorted(received), sorted(items));
+  });
+
+  test('one consumer across drops in the lost-delete-reply window: every item exactly once', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const producer = await connect(t, server);
+    const path = uniqueRoot('queue');
+    const queue = new Queue(zk, path);
+    await queue.size(); // ensured: a get is now list (2D), read (4D), delete (lands 5D, reply 6D)
+    const D = timing(40);
+    const received: string[] = [];
+    let hits = 0;
+    for (let round = 0; round < 6; round++) {
+      const entry = await new Queue(producer, path).put(b(`r${round}`));
+      proxy.setDelay(D);
+      let settled = false;
+      const getting = queue.get().finally(() => (settled = true));
+      await delay(Math.round(D * (5.2 + (round % 3) * 0.2)));
+      proxy.drop();
+      const settledAtDrop = settled;
+      proxy.setDelay(0);
+      if (!settledAtDrop && (await producer.exists(entry)) === null) hits++;
+      const value = await within(getting, `get of round ${round}`);
+      received.push(text(value)!);
+      await eventually(() => zk.state === ConnectionState.CONNECTED, 'reconnected');
+    }
+    t.diagnostic(`lost-delete-reply window hit in ${hits} of 6 rounds`);
+    assert.ok(hits >= 1, `the window was hit at least once (hits: ${hits})`);
+    assert.deepEqual(received, ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'], 'each item once, in order');
+    assert.equal(await new Queue(producer, path).length, 0);
+  });
+
+  for (const delivery of ['at-least-once', 'at-most-once'] as const) {
+    test(`two consumers with random drops, delivery ${delivery}: ${delivery === 'at-least-once' ? 'no item is ever lost' : 'no item is ever delivered twice'}`, async (t) => {
+      await using proxy = await FaultProxy.start(server.connectString);
+      const consumers = await Promise.all([connect(t, proxy.connectString), connect(t, proxy.connectString)]);
+      const producer = await connect(t, server);
+      const path = uniqueRoot('queue');
+      const items = Array.from({ length: 60 }, (_, i) => `item-${i}`);
+      await new Queue(producer, path).putAll(items.map(b));
+      let done = false;
+      const dropper = (async () => {
+        while (!done) {
+          await delay(timing(40 + Math.random() * 80));
+          if (!done) proxy.drop();
+        }
+      })();
+      const received: string[] = [];
+      await within(
+        Promise.all(consumers.map(async (zk) => {
+          const queue = new Queue(zk, path, { delivery });
+          for (let value = await queue.get(); value !== null; value = await queue.get()) received.push(value.toString());
+        })),
+        'drain under drops',
+        safety(60_000),
+      );
+      done = true;
+      await dropper;
+      const distinct = new Set(received);
+      const duplicates = received.length - distinct.size;
+      const lost = items.filter((item) => !distinct.has(item)).length;
+      t.diagnostic(`${duplicates} duplicate(s), ${lost} lost`);
+      if (delivery === 'at-least-once') assert.equal(lost, 0, 'every item delivered');
+      else assert.equal(duplicates, 0, 'no item delivered twice');
+      assert.equal(await new Queue(producer, path).length, 0);
+    });
+  }
+});
+
+describe('LockingQueue: kazoo KazooLockingQueueTests', () => {
+  test('test_queue_validation: as Queue, plus putAll of a non-array, of non-bytes, with bad priorities', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
+    await assertPutValidation(queue);
+    await assert.rejects(queue.putAll({} as unknown as Buffer[]), InvalidArgumentError);
+    await assert.rejects(queue.putAll([{}] as unknown as Buffer[]), InvalidArgumentError);
+    await assert.rejects(queue.putAll([b('one')], '100' as unknown as number), InvalidArgumentError);
+    await assert.rejects(queue.putAll([b('one')], 10.5), InvalidArgumentError);
+    await assert.rejects(queue.putAll([b('one')], -100), InvalidArgumentError);
+    await assert.rejects(queue.putAll([b('one')], 100000), InvalidArgumentError);
+    assert.equal(await queue.length, 0);
+  });
+
+  test('test_empty_queue: length 0, get({ timeout: 0 }) null, length 0', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
+    assert.equal(await queue.length, 0);
+    assert.equal(await queue.get({ timeout: 0 }), null);
+    assert.equal(await queue.length, 0);
+  });
+
+  test('test_queue: put + putAll; get returns the held item again until consumed; in order; final consume false', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
+    await queue.put(b('one'));
+    await queue.putAll([b('two'), b('three')]);
+    assert.equal(await queue.length, 3);
+    assert.equal(await queue.consume(), false);
+    assert.equal(await queue.holdsLock(), false);
+    assert.equal(text(await queue.get({ timeout: timing(1000) })), 'one');
+    assert.equal(await queue.holdsLock(), true);
+    assert.equal(text(await queue.get({ timeout: timing(1000) })), 'one', 'the same item until consumed');
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.holdsLock(), false);
+    for (const item of ['two', 'three']) {
+      assert.equal(text(await queue.get({ timeout: timing(1000) })), item);
+      assert.equal(await queue.holdsLock(), true);
+      assert.equal(await queue.consume(), true);
+      assert.equal(await queue.holdsLock(), false);
+    }
+    assert.equal(await queue.consume(), false);
+    assert.equal(await queue.length, 0);
+  });
+
+  test('test_consume: consume false before get; true after; false again', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
+    await queue.put(b('one'));
+    assert.equal(await queue.consume(), false);
+    assert.equal(text(await queue.get({ timeout: timing(100) })), 'one');
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.consume(), false);
+  });
+
+  test('test_release: release returns the item to the queue; the next get has it; after consume release is false', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
+    await queue.put(b('one'));
+    assert.equal(text(await queue.get({ timeout: timing(1000) })), 'one');
+    assert.equal(await queue.holdsLock(), true);
+    assert.equal(await queue.release(), true);
+    assert.equal(await queue.holdsLock(), false);
+    assert.equal(text(await queue.get({ timeout: timing(1000) })), 'one');
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.release(), false);
+    assert.equal(await queue.length, 0);
+  });
+
+  test('test_holds_lock: false when idle; true while holding; false after consume', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
+    assert.equal(await queue.holdsLock(), false);
+    await queue.put(b('one'));
+    await queue.get({ timeout: timing(100) });
+    assert.equal(await queue.holdsLock(), true);
+    await queue.consume();
+    assert.equal(await queue.holdsLock(), false);
+  });
+
+  test('test_priority: priorities 101, 0, 0, 10 → one, two, three, four', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
+    await queue.put(b('four'), 101);
+    await queue.put(b('one'), 0);
+    await queue.put(b('two'), 0);
+    await queue.put(b('three'), 10);
+    for (const item of ['one', 'two', 'three', 'four']) {
+      assert.equal(text(await queue.get({ timeout: timing(1000) })), item);
+      assert.equal(await queue.consume(), true);
+    }
+  });
+
+  test('test_concurrent_execution: three waiting instances, one put → exactly one gets it, two time out with null', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('lqueue');
+    const gets = [0, 1, 2].map(() => new LockingQueue(zk, path).get({ timeout: timing(1500) }));
+    await grace();
+    await new LockingQueue(zk, path).put(b('one'));
+    const results = (await within(Promise.all(gets), 'three gets')).map(text);
+    assert.equal(results.filter((r) => r === 'one').length, 1);
+    assert.equal(results.filter((r) => r === null).length, 2);
+  });
+});
+
+describe('LockingQueue: layout and limits', () => {
+  test('layout: entries/entry-<PPP>-<seq> persistent; taken/<entry> ephemeral with the 32-hex consumer id; consume deletes both', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('lqueue');
+    const queue = new LockingQueue(zk, path);
+    assert.match(queue.id, /^[0-9a-f]{32}$/);
+    assert.equal(await queue.put(b('x'), 7), `${path}/entries/entry-007-0000000000`);
+    assert.deepEqual(sorted(await zk.getChildren(path)), ['entries', 'taken']);
+    assert.equal(text(await queue.get({ timeout: timing(1000) })), 'x');
+    const lock = await zk.get(`${path}/taken/entry-007-0000000000`);
+    assert.equal(lock.data.toString('latin1'), queue.id);
+    assert.equal(lock.stat.ephemeralOwner, zk.sessionId);
+    assert.equal((await zk.get(`${path}/entries/entry-007-0000000000`)).stat.ephemeralOwner, 0n);
+    assert.equal(await queue.length, 1, 'a locked item still counts');
+    assert.equal(await new LockingQueue(zk, path).get({ timeout: 0 }), null, 'a locked item is not available');
+    assert.equal(await queue.consume(), true);
+    assert.deepEqual(await zk.getChildren(`${path}/entries`), []);
+    assert.deepEqual(await zk.getChildren(`${path}/taken`), []);
+  });
+
+  test('a get() that times out leaves no watch behind (kazoo #175); abort rejects with AbortError', async (t) => {
+    const zk = await connect(t, server);
+    const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
+    await queue.size();
+    const baseline = zk.watchCount;
+    for (let i = 0; i < 5; i++) assert.equal(await queue.get({ timeout: timing(50) }), null);
+    await eventually(() => zk.watchCount === baseline, 'watches removed');
+    const controller = new AbortController();
+    const getting = queue.get({ signal: controller.signal });
+    await grace();
+    controller.abort();
+    await assert.rejects(getting, AbortError);
+  });
+
+  test('a waiting get() is woken by a put from another client', async (t) => {
+    const [zkA, zkB] = await Promise.all([connect(t, server), connect(t, server)]);
+    const path = uniqueRoot('lqueue');
+    const getting = probe(new LockingQueue(zkA, path).get());
+    await grace();
+    assert.equal(getting.settled, false);
+    await new LockingQueue(zkB, path).put(b('late'));
+    assert.equal(text(await within(getting.promise, 'get')), 'late');
+  });
+});
+
+describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => {
+  async function deliveredAgainOnce(t: import('node:test').TestContext, kill: (victim: ZooKeeperClient) => Promise<void>): Promise<void> {
+    const victimClient = await connect(t, server);
+    const [zkB, zkC] = await Promise.all([connect(t, server), connect(t, server)]);
+    const path = uniqueRoot('lqueue');
+    const victim = new LockingQueue(victimClient, path);
+    await victim.put(b('job'));
+    assert.equal(text(await victim.get({ timeout: timing(1000) })), 'job');
+    const waiters = [probe(new LockingQueue(zkB, path).get({ timeout: timing(2500) })), probe(new LockingQueue(zkC, path).get({ timeout: timing(2500) }))];
+    await grace();
+    assert.deepEqual(waiters.map((w) => w.settled), [false, false], 'the item is locked');
+    await kill(victimClient);
+    const results = (await within(Promise.all(waiters.map((w) => w.promise)), 'both waiters')).map(text);
+    assert.deepEqual(sorted(results.map(String)), ['job', 'null'], 'delivered again to exactly one consumer');
+    assert.equal(await new LockingQueue(zkB, path).length, 1, 'not consumed yet');
+  }
+
+  test('the holder closes its client before consume(): the item goes to exactly one other consumer', async (t) => {
+    await deliveredAgainOnce(t, (victim) => victim.close());
+  });
+
+  test('the holder session expires (for real) before consume(): the item goes to exactly one other consumer', async (t) => {
+    await deliveredAgainOnce(t, (victim) => server.expireSession(victim));
+  });
+
+  test('after LOST the victim: holdsLock false, consume false, and get() locks a fresh item (kazoo would return the stale one)', async (t) => {
+    const zk = await connect(t, server);
+    const other = await connect(t, server);
+    const path = uniqueRoot('lqueue');
+    const queue = new LockingQueue(zk, path);
+    await queue.putAll([b('first'), b('second')]);
+    assert.equal(text(await queue.get({ timeout: timing(1000) })), 'first');
+    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
+    await server.expireSession(zk);
+    await connected;
+    assert.equal(await queue.holdsLock(), false);
+    assert.equal(await queue.consume(), false);
+    const thief = new LockingQueue(other, path);
+    assert.equal(text(await thief.get({ timeout: timing(1000) })), 'first', 'the item went back to the queue');
+    assert.equal(text(await queue.get({ timeout: timing(1000) })), 'second');
+    assert.equal(await thief.consume(), true);
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.length, 0);
+  });
+
+  test('SUSPENDED: a waiting consumer cut off while an item is put gets it after the reconnect', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const producer = await connect(t, server);
+    const path = uniqueRoot('lqueue');
+    const getting = probe(new LockingQueue(zk, path).get());
+    await grace();
+    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
+    proxy.refuse();
+    proxy.drop();
+    await suspended;
+    await new LockingQueue(producer, path).put(b('while-away'));
+    await grace();
+    assert.equal(getting.settled, false);
+    proxy.accept();
+    assert.equal(text(await within(getting.promise, 'get after the reconnect')), 'while-away');
+  });
+
+  test('drops in the lost-reply windows of the lock create and of consume: nothing lost, nothing duplicated, no orphan lock', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const producer = await connect(t, server);
+    const path = uniqueRoot('lqueue');
+    const queue = new LockingQueue(zk, path);
+    await queue.size(); // ensured: get = list entries+taken (2D), create lock (lands 3D, reply 4D), read entry
+    const D = timing(40);
+    let takeHits = 0;
+    let consumeHits = 0;
+    const consumed: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      const entry = (await new LockingQueue(producer, path).put(b(`r${round}`))).split('/').pop()!;
+      proxy.setDelay(D);
+      let settled = false;
+      const getting = queue.get().finally(() => (settled = true));
+      await delay(Math.round(D * (3.2 + (round % 3) * 0.2)));
+      proxy.drop();
+      let settledAtDrop = settled;
+      proxy.setDelay(0);
+      if (!settledAtDrop && (await producer.exists(`${path}/taken/${entry}`)) !== null) takeHits++;
+      assert.equal(text(await within(getting, `get of round ${round}`)), `r${round}`);
+      assert.equal(await queue.holdsLock(), true);
+      assert.deepEqual(await producer.getChildren(`${path}/taken`), [entry], 'one lock, ours');
+      await eventually(() => zk.state === ConnectionState.CONNECTED, 'reconnected');
+
+      proxy.setDelay(D);
+      settled = false;
+      const consuming = queue.consume().finally(() => (settled = true));
+      await delay(Math.round(D * (1.2 + (round % 3) * 0.2)));
+      proxy.drop();
+      settledAtDrop = settled;
+      proxy.setDelay(0);
+      if (!settledAtDrop && (await producer.exists(`${path}/entries/${entry}`)) === null) consumeHits++;
+      assert.equal(await within(consuming, `consume of round ${round}`), true);
+      consumed.push(`r${round}`);
+      await eventually(() => zk.state === ConnectionState.CONNECTED, 'reconnected');
+    }
+    t.diagnostic(`lock-create window hit ${takeHits}/5, consume window hit ${consumeHits}/5`);
+    assert.ok(takeHits >= 1, `lock-create window hit (${takeHits})`);
+    assert.ok(consumeHits >= 1, `consume window hit (${consumeHits})`);
+    assert.deepEqual(consumed, ['r0', 'r1', 'r2', 'r3', 'r4']);
+    assert.equal(await queue.length, 0);
+    assert.deepEqual(await producer.getChildren(`${path}/taken`), []);
+  });
+
+  test('three consumers under random drops: every item consumed exactly once, delivered exactly once', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const consumers = await Promise.all([0, 1, 2].map(() => connect(t, proxy.connectString)));
+    const sessions = consumers.map((zk) => zk.sessionId);
+    const producer = await connect(t, server);
+    const path = uniqueRoot('lqueue');
+    const items = Array.from({ length: 45 }, (_, i) => `job-${String(i).padStart(2, '0')}`);
+    await new LockingQueue(producer, path).putAll(items.map(b));
+    let done = false;
+    const dropper = (async () => {
+      while (!done) {
+        await delay(timing(30 + Math.random() * 90));
+        if (!done) proxy.drop();
+      }
+    })();
+    const delivered: string[] = [];
+    const consumed: string[] = [];
+    await within(
+      Promise.all(consumers.map(async (zk) => {
+        const queue = new LockingQueue(zk, path);
+        for (;;) {
+          const value = await queue.get({ timeout: timing(1500) });
+          if (value === null) {
+            if ((await queue.length) === 0) return;
+            continue;
+          }
+          delivered.push(value.toString());
+          if (await queue.consume()) consumed.push(value.toString());
+        }
+      })),
+      'drain under drops',
+      safety(90_000),
+    );
+    done = true;
+    await dropper;
+    assert.deepEqual(consumers.map((zk) => zk.sessionId), sessions, 'every session survived the drops');
+    assert.deepEqual(sorted(consumed), items, 'each item consumed exactly once');
+    assert.deepEqual(sorted(delivered), items, 'each item delivered exactly once');
+    assert.deepEqual(await producer.getChildren(`${path}/taken`), [], 'no orphan lock');
+  });
+});
+
+describe('Queue / LockingQueue: interop with kazoo 2.8', { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' }, () => {
+  test('a kazoo LockingQueue producer (put, put_all, priorities) feeds our consumer, in order', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, server.connectString);
+    const path = uniqueRoot('lqueue');
+    await peer.request('queue_put', { kind: 'locking', path, values: [hex('low')], priority: 200 });
+    await peer.request('queue_put', { kind: 'locking', path, values: [hex('a'), hex('b')], priority: 100, all: true });
+    await peer.request('queue_put', { kind: 'locking', path, values: [hex('urgent')], priority: 0 });
+    const queue = new LockingQueue(zk, path);
+    const got: (string | null)[] = [];
+    for (let i = 0; i < 4; i++) {
+      got.push(text(await queue.get({ timeout: timing(2000) })));
+      assert.equal(await queue.consume(), true);
+    }
+    assert.deepEqual(got, ['urgent', 'a', 'b', 'low']);
+    assert.deepEqual((await peer.request('queue_get', { kind: 'locking', path, count: 1, timeout: 0 }))['values'], []);
+  });
+
+  test('our LockingQueue producer feeds a kazoo consumer', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, server.connectString);
+    const path = uniqueRoot('lqueue');
+    const queue = new LockingQueue(zk, path);
+    await queue.put(b('two'), 50);
+    await queue.putAll([b('one'), b('ünï')], 10);
+    const answer = await peer.request('queue_get', { kind: 'locking', path, count: 4, timeout: 0.5 });
+    assert.deepEqual((answer['values'] as string[]).map(unhex), ['one', 'ünï', 'two']);
+    assert.equal(await queue.length, 0);
+  });
+
+  test('a kazoo consumer holding an item loses its session (for real): our waiting consumer gets the item', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, server.connectString);
+    const path = uniqueRoot('lqueue');
+    await new LockingQueue(zk, path).put(b('precious'));
+    assert.equal(unhex((await peer.request('lq_get', { path, name: 'k', timeout: 2 }))['value']), 'precious');
+    assert.equal((await peer.request('lq_holds', { name: 'k' }))['holds'], true);
+    const ours = new LockingQueue(zk, path);
+    assert.equal(await ours.get({ timeout: 0 }), null, 'locked by kazoo');
+    const waiting = probe(ours.get({ timeout: timing(8000) }));
+    await server.expireSession(peer.session);
+    assert.equal(text(await within(waiting.promise, 'our get')), 'precious');
+    assert.equal(await ours.consume(), true);
+    assert.equal(await ours.length, 0);
+  });
+
+  test('structure nodes we create have empty data, as kazoo creates them (not null)', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, server.connectString);
+    const root = uniqueRoot('structure');
+    await new Queue(zk, `${root}/q`).size();
+    await new LockingQueue(zk, `${root}/lq`).size();
+    await new Barrier(zk, `${root}/barrier`).create();
+    await new Party(zk, `${root}/party`).size();
+    const double = new DoubleBarrier(zk, `${root}/double`, 1);
+    await double.enter();
+    const paths = [root, `${root}/q`, `${root}/lq`, `${root}/lq/entries`, `${root}/lq/taken`, `${root}/barrier`, `${root}/party`, `${root}/double`, `${root}/double/ready`];
+    assert.deepEqual((await peer.request('null_data', { paths }))['nulls'], []);
+    await double.leave();
+  });
+
+  test('kazoo Queue ↔ our Queue, both directions, priority order kept', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, server.connectString);
+    const path = uniqueRoot('queue');
+    await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-later')], priority: 300 });
+    await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-first')], priority: 1 });
+    const queue = new Queue(zk, path);
+    assert.equal(text(await queue.get()), 'k-first');
+    assert.equal(text(await queue.get()), 'k-later');
+    assert.equal(await queue.get(), null);
+    await queue.put(b('t-2'), 20);
+    await queue.put(b('t-1'), 10);
+    await queue.put(b('t-3'), 20);
+    const answer = await peer.request('queue_get', { kind: 'queue', path, count: 5 });
+    assert.deepEqual((answer['values'] as string[]).map(unhex), ['t-1', 't-2', 't-3']);
+    assert.equal(await queue.length, 0);
+  });
+});
