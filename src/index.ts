@@ -47,6 +47,17 @@ export { MultiNonBlockingLease } from './recipes/lease/multi-non-blocking-lease.
 
 // ---- dependency injection and decorators ----
 export * from './di/index.js';
+export { DataWatch, watchData } from './recipes/watchers/data-watch.js';
+export type { DataWatchFunc, DataWatchOptions, DataSnapshot, WatchDataOptions, WatchStopReason } from './recipes/watchers/data-watch.js';
+export { ChildrenWatch, watchChildren } from './recipes/watchers/children-watch.js';
+export type { ChildrenWatchFunc, ChildrenWatchOptions, ChildrenSnapshot, WatchChildrenOptions } from './recipes/watchers/children-watch.js';
+export { PatientChildrenWatch } from './recipes/watchers/patient-children-watch.js';
+export type { ChildrenChange, PatientChildrenResult, PatientStartOptions } from './recipes/watchers/patient-children-watch.js';
+export { TreeCache } from './recipes/watchers/tree-cache.js';
+export type { TreeEvent, TreeEventType, NodeData, TreeCacheState, TreeCacheOptions, TreeEventsOptions } from './recipes/watchers/tree-cache.js';
+export { SetPartitioner, PartitionState, kazooPartition, pythonSorted, compareCodePoints, memberIdentifier } from './recipes/partitioner/set-partitioner.js';
+export type { SetPartitionerOptions, PartitionFunc, PartitionItem, Assignment, WaitOptions, SetPartitionerEvents } from './recipes/partitioner/set-partitioner.js';
+export { RecipeStateError, OutsideTreeError, DuplicateIdentifierError, PartitionerFailedError } from './recipes/errors.js';
 export { SessionLostError, OutcomeUnknownError } from './recipes/errors.js';
 export { Barrier } from './recipes/barrier/barrier.js';
 export type { BarrierOptions, BarrierWaitOptions, BarrierCallOptions } from './recipes/barrier/barrier.js';

@@ -19,6 +19,7 @@ import { sleep } from '../client/retry.js';
 import type { Election, Leadership } from '../recipes/election/election.js';
 import { NotLeaderError } from './errors.js';
 import { methodDecorator, resolveClient, type ClientSource } from './method-decorator.js';
+import { whenAborted } from './when-aborted.js';
 
 export interface LeaderDuties {
   /** This process was elected: start leading. `signal` aborts when leadership may be lost. */
@@ -41,10 +42,6 @@ function countLeadership(election: Election, delta: 1 | -1): void {
 /** True while a `LeaderLifecycle` of this process leads the election at `path` on `client`. */
 export function isLeading(client: ZooKeeperClient, path: string): boolean {
   return (leading.get(client)?.get(path) ?? 0) > 0;
-}
-
-function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
 
 export class LeaderLifecycle implements AsyncDisposable {
@@ -76,7 +73,7 @@ export class LeaderLifecycle implements AsyncDisposable {
           countLeadership(this.election, 1);
           try {
             await this.duties.onElected(leadership);
-            await untilAborted(AbortSignal.any([leadership.signal, stop]));
+            await whenAborted(leadership.signal, stop);
           } finally {
             this.leader = false;
             countLeadership(this.election, -1);

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
-function runExample(name: string): Promise<{ code: number | null; output: string }> {
+function runExample(name: string, limitMs = 60_000): Promise<{ code: number | null; output: string }> {
   const script = fileURLToPath(new URL(`../../examples/${name}.js`, import.meta.url));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -13,8 +13,8 @@ function runExample(name: string): Promise<{ code: number | null; output: string
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`example ${name} did not finish within 60 s:\n${output}`));
-    }, 60_000);
+      reject(new Error(`example ${name} did not finish within ${limitMs} ms:\n${output}`));
+    }, limitMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
@@ -31,4 +31,38 @@ test('examples/quick-start connects, watches, runs a transaction, cleans up and 
   assert.match(output, /transaction applied: check, set, create/);
   assert.match(output, /children of \/quick-start-\d+: audit, config, members/);
   assert.match(output, /cleaned up\n\[state\] LOST/);
+});
+
+test('examples/with-lock: 20 concurrent deposits from two containers all count', async () => {
+  const { code, output } = await runExample('with-lock');
+  assert.equal(code, 0, output);
+  assert.match(output, /balance after 20 concurrent deposits of 5: 100\n/);
+});
+
+test('examples/election: leadership passes from one injected Election to the next', async () => {
+  const { code, output } = await runExample('election');
+  assert.equal(code, 0, output);
+  const order = /leaders in order: (\w+) → (\w+) → (\w+)/.exec(output);
+  assert.ok(order, output);
+  assert.equal(new Set(order.slice(1)).size, 3, 'three different leaders');
+});
+
+test('examples/fleet: six queues split over three workers, re-balanced over two', async () => {
+  const { code, output } = await runExample('fleet');
+  assert.equal(code, 0, output);
+  const [three, two] = [/3 workers: (.*)/.exec(output)?.[1], /w1 left: (.*)/.exec(output)?.[1]];
+  assert.ok(three && two, output);
+  assert.equal(three.split(' ').length, 6);
+  assert.ok(!two.includes('→w1'), 'the leaver owns nothing');
+  assert.equal(new Set(two.split(' ').map((pair) => pair.split('→')[1])).size, 2);
+});
+
+test('the demo: fleet on a 3-member ensemble survives losing the ZooKeeper leader and a worker, invariants hold', async () => {
+  const { code, output } = await runExample('demo/demo', 180_000);
+  assert.equal(code, 0, output);
+  assert.match(output, /✓ steady: worker-\d leads, 12 jobs split over 4 workers/);
+  assert.match(output, /✓ ensemble failover: the fleet kept its sessions/);
+  assert.match(output, /✓ worker-\d took over leadership and the jobs were re-balanced/);
+  assert.match(output, /every value written once, in fencing-token order: yes/);
+  assert.match(output, /any job owned by two workers at once: no/);
 });

@@ -50,7 +50,6 @@ import type { ZooKeeperClient } from '../../client/client.js';
 import {
   AbortError,
   ClientClosedError,
-  InvalidArgumentError,
   NoNodeError,
   NodeExistsError,
   SessionExpiredError,
@@ -59,7 +58,7 @@ import {
 import { joinPath, validatePath } from '../../client/paths.js';
 import { TransactionError } from '../../client/transaction.js';
 import { ChangeWaiter, deadlineOf, ensureEmptyPath, isTransient, pause, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
-import { checkItem, DEFAULT_PRIORITY, entryPrefix, isOutcomeUnknown } from './queue.js';
+import { DEFAULT_PRIORITY, isOutcomeUnknown, putEntries, putEntry, type EntryTarget } from './queue.js';
 
 export interface LockingQueueGetOptions {
   /** Give up after this many ms and resolve `null` (`0`: one attempt). Default: wait forever. */
@@ -108,25 +107,15 @@ export class LockingQueue {
 
   /** Put an item (priority 0–999, lower first; default 100). Not retried. Resolves with the entry path. */
   async put(value: Buffer | Uint8Array, priority = DEFAULT_PRIORITY, options: LockingQueueCallOptions = {}): Promise<string> {
-    const item = checkItem(value, 'put', this.path);
-    const prefix = entryPrefix(priority, 'put', this.path);
-    const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
-    await this.ensure(limits);
-    return this.client.create(joinPath(this.entriesPath, prefix), item, { sequence: true, ...requestLimits(limits) });
+    return putEntry(this.entryTarget, value, priority, options);
   }
+
 
   /** Put several items in one transaction (all or none). Not retried. Resolves with the entry paths. */
   async putAll(values: readonly (Buffer | Uint8Array)[], priority = DEFAULT_PRIORITY, options: LockingQueueCallOptions = {}): Promise<string[]> {
-    if (!Array.isArray(values)) throw new InvalidArgumentError('values must be an array of Buffers', { op: 'putAll', path: this.path });
-    const prefix = entryPrefix(priority, 'putAll', this.path);
-    const items = values.map((value) => checkItem(value, 'putAll', this.path));
-    const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
-    await this.ensure(limits);
-    const transaction = this.client.transaction();
-    for (const item of items) transaction.create(joinPath(this.entriesPath, prefix), item, { sequence: true });
-    const results = await transaction.commit(requestLimits(limits));
-    return results.map((result) => (result.type === 'create' ? result.path : ''));
+    return putEntries(this.entryTarget, values, priority, options);
   }
+
 
   /**
    * Lock and return the next available item, waiting up to `timeout` ms for one (`null` then).
@@ -183,6 +172,10 @@ export class LockingQueue {
   private current(): Held | undefined {
     if (this.held && this.held.session !== this.client.sessionId) this.held = undefined; // the session ended
     return this.held;
+  }
+
+  private get entryTarget(): EntryTarget {
+    return { client: this.client, path: this.path, dir: this.entriesPath, ensure: (limits) => this.ensure(limits) };
   }
 
   private async ensure(limits: WaitLimits): Promise<void> {

@@ -65,6 +65,38 @@ export function checkItem(value: unknown, op: string, path: string): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
+/** Where and how a queue puts entries: shared by `Queue` (entries in its node) and `LockingQueue` (in `entries/`). */
+export interface EntryTarget {
+  client: ZooKeeperClient;
+  /** The queue's path, for errors. */
+  path: string;
+  /** The node the entries go under. */
+  dir: string;
+  ensure(limits: WaitLimits): Promise<void>;
+}
+
+/** Put one item as `<dir>/entry-<priority>-<seq>`; resolves with its path. Not retried (a lost reply leaves no name to find it by). */
+export async function putEntry(target: EntryTarget, value: unknown, priority: unknown, options: { timeout?: number; signal?: AbortSignal }): Promise<string> {
+  const item = checkItem(value, 'put', target.path);
+  const prefix = entryPrefix(priority, 'put', target.path);
+  const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
+  await target.ensure(limits);
+  return target.client.create(joinPath(target.dir, prefix), item, { sequence: true, ...requestLimits(limits) });
+}
+
+/** Put several items in one transaction (all or none); resolves with their paths. Not retried. */
+export async function putEntries(target: EntryTarget, values: unknown, priority: unknown, options: { timeout?: number; signal?: AbortSignal }): Promise<string[]> {
+  if (!Array.isArray(values)) throw new InvalidArgumentError('values must be an array of Buffers', { op: 'putAll', path: target.path });
+  const prefix = entryPrefix(priority, 'putAll', target.path);
+  const items = values.map((value) => checkItem(value, 'putAll', target.path));
+  const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
+  await target.ensure(limits);
+  const transaction = target.client.transaction();
+  for (const item of items) transaction.create(joinPath(target.dir, prefix), item, { sequence: true });
+  const results = await transaction.commit(requestLimits(limits));
+  return results.map((result) => (result.type === 'create' ? result.path : ''));
+}
+
 export interface QueueOptions {
   /** What `get()` does when its delete's reply was lost and the entry is gone (see above). Default `'at-least-once'`. */
   delivery?: 'at-least-once' | 'at-most-once';
@@ -96,25 +128,15 @@ export class Queue {
    * entry's path. Not retried: on `ConnectionLossError` the item may or may not be enqueued.
    */
   async put(value: Buffer | Uint8Array, priority = DEFAULT_PRIORITY, options: QueueCallOptions = {}): Promise<string> {
-    const item = checkItem(value, 'put', this.path);
-    const prefix = entryPrefix(priority, 'put', this.path);
-    const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
-    await this.ensure(limits);
-    return this.client.create(joinPath(this.path, prefix), item, { sequence: true, ...requestLimits(limits) });
+    return putEntry(this.entryTarget, value, priority, options);
   }
+
 
   /** Put several items atomically (one transaction: all or none). Resolves with their paths. */
   async putAll(values: readonly (Buffer | Uint8Array)[], priority = DEFAULT_PRIORITY, options: QueueCallOptions = {}): Promise<string[]> {
-    if (!Array.isArray(values)) throw new InvalidArgumentError('values must be an array of Buffers', { op: 'putAll', path: this.path });
-    const prefix = entryPrefix(priority, 'putAll', this.path);
-    const items = values.map((value) => checkItem(value, 'putAll', this.path));
-    const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
-    await this.ensure(limits);
-    const transaction = this.client.transaction();
-    for (const item of items) transaction.create(joinPath(this.path, prefix), item, { sequence: true });
-    const results = await transaction.commit(requestLimits(limits));
-    return results.map((result) => (result.type === 'create' ? result.path : ''));
+    return putEntries(this.entryTarget, values, priority, options);
   }
+
 
   /** Take the next item, or `null` when the queue is empty. Never blocks on an empty queue. */
   async get(options: QueueCallOptions = {}): Promise<Buffer | null> {
@@ -134,6 +156,10 @@ export class Queue {
     await this.ensure(limits);
     const stat = await retryTransient(() => this.client.exists(this.path, requestLimits(limits)), limits);
     return stat?.numChildren ?? 0;
+  }
+
+  private get entryTarget(): EntryTarget {
+    return { client: this.client, path: this.path, dir: this.path, ensure: (limits) => this.ensure(limits) };
   }
 
   private async ensure(limits: WaitLimits): Promise<void> {

@@ -1,0 +1,523 @@
+/**
+ * TreeCache: an in-memory mirror of a whole subtree (data, Stat and children of every node)
+ * that emits an event for every addition, update and removal — kazoo's `TreeCache` (a port of
+ * Curator's), with kazoo's event names.
+ *
+ * Znode layout: `start()` creates the root (persistent, empty) if it is missing; nothing else.
+ *
+ * How it works: ONE persistent recursive watch on the root (`addWatch(root, …, { recursive })`,
+ * ZooKeeper ≥ 3.6) instead of kazoo's two one-shot watches per node. A watch event only marks its
+ * path "dirty" (created/deleted: data and children; changed: data); a single worker reads the
+ * dirty paths in batches (requests pipelined, parents first) and applies the replies in the
+ * order they were sent. Every event is followed by a read issued after it, so the cache always
+ * converges to the server's tree, whatever the interleaving of events and replies; each applied
+ * reply is real server state, so the events emitted describe a real history:
+ * - `get` → NODE_ADDED (a node becomes live) or NODE_UPDATED (its `mzxid` changed: a `set` with
+ *   identical bytes counts, a mere re-read does not); NoNode → the node and its subtree are
+ *   removed, NODE_REMOVED deepest first, each carrying the last known data and Stat.
+ * - `getChildren` → unknown children are added (in sorted order) and read; cached children that
+ *   are no longer listed are removed (this is what catches deletions missed while disconnected).
+ * The first time the worker runs dry after `start()` (and after every session loss) INITIALIZED
+ * is emitted once; startup order is NODE_ADDED for the root, then each level in sorted order,
+ * then INITIALIZED. If the root is deleted it stays in the cache as dead (no data, no children)
+ * and comes back with NODE_ADDED when it is re-created.
+ *
+ * SUSPENDED: CONNECTION_SUSPENDED; the cache keeps serving the last known tree.
+ * CONNECTED (same session or a new one): CONNECTION_RECONNECTED, then every cached node is read
+ * again (the server does not replay persistent-watch events missed while disconnected) and the
+ * differences are emitted as node events; when that re-read is complete, RESYNC (our addition:
+ * "the cache equals a server snapshot again"; reconnects that come before the previous re-read
+ * finished share one RESYNC). A reconnect with no change emits only
+ * CONNECTION_SUSPENDED, CONNECTION_RECONNECTED and RESYNC.
+ * LOST: CONNECTION_LOST; after the next CONNECTED the re-read is followed by INITIALIZED (as in
+ * kazoo) and RESYNC.
+ *
+ * Deviations from kazoo: `start()` resolves once INITIALIZED has been emitted; `getData` /
+ * `getChildren` check path segments (kazoo's string-prefix test accepts `/ab` for root `/a`) and
+ * report live nodes only; `getChildren` returns a sorted array; errors in event listeners go to
+ * fault listeners (or the client's logger), never to the caller.
+ *
+ * @example
+ *   const cache = new TreeCache(zk, '/services');
+ *   cache.listen((event) => console.log(event.type, event.path));
+ *   await cache.start();
+ *   cache.getData('/services/api')?.data;
+ *   await cache.close();
+ *
+ * @example
+ *   for await (const event of cache.events({ signal })) if (event.type === 'NODE_UPDATED') reload(event.path);
+ */
+import type { ZooKeeperClient } from '../../client/client.js';
+import { AbortError, ClientClosedError, NoNodeError } from '../../client/errors.js';
+import { joinPath, parentPath, validatePath } from '../../client/paths.js';
+import type { Stat } from '../../client/protocol/records.js';
+import { sleep } from '../../client/retry.js';
+import { ConnectionState, EventType, type WatchListener } from '../../client/states.js';
+import { OutsideTreeError, RecipeStateError } from '../errors.js';
+import { isRetryableRead, retryForever } from './retry-forever.js';
+
+export type TreeEventType =
+  | 'NODE_ADDED'
+  | 'NODE_UPDATED'
+  | 'NODE_REMOVED'
+  | 'CONNECTION_SUSPENDED'
+  | 'CONNECTION_RECONNECTED'
+  | 'CONNECTION_LOST'
+  | 'INITIALIZED'
+  | 'RESYNC';
+
+/**
+ * A cache event. Node events carry the node's path, data and Stat (for NODE_REMOVED the last
+ * known ones); the others carry the root path and `null`s.
+ */
+export interface TreeEvent {
+  type: TreeEventType;
+  path: string;
+  data: Buffer | null;
+  stat: Stat | null;
+}
+
+/** A cached node (kazoo's NodeData). */
+export interface NodeData {
+  path: string;
+  data: Buffer;
+  stat: Stat;
+}
+
+export type TreeCacheState = 'LATENT' | 'STARTED' | 'CLOSED';
+
+export interface TreeCacheOptions {
+  /** Closes the cache when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface TreeEventsOptions {
+  /** Ends the iteration (cleanly). */
+  signal?: AbortSignal;
+}
+
+type NodeState = 'PENDING' | 'LIVE' | 'DEAD';
+
+class TreeNode {
+  state: NodeState = 'PENDING';
+  data: NodeData | undefined;
+  readonly children = new Map<string, TreeNode>();
+  constructor(
+    readonly path: string,
+    readonly parent: TreeNode | undefined,
+  ) {}
+}
+
+interface Dirty {
+  data: boolean;
+  children: boolean;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Most reads pipelined in one batch. */
+const BATCH = 1000;
+
+export class TreeCache {
+  readonly path: string;
+  private stateValue: TreeCacheState = 'LATENT';
+  private readonly root: TreeNode;
+  private readonly listeners = new Set<(event: TreeEvent) => void>();
+  private readonly faultListeners = new Set<(error: unknown) => void>();
+  private readonly dirty = new Map<string, Dirty>();
+  private pumping = false;
+  private initialized = false;
+  private resyncPending = false;
+  private readonly lifetime = new AbortController();
+  private initializedWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+
+  private readonly watcher: WatchListener = (event) => {
+    if (this.stateValue !== 'STARTED') return;
+    switch (event.type) {
+      case EventType.NodeCreated:
+      case EventType.NodeDeleted:
+        this.markDirty(event.path, { data: true, children: true });
+        break;
+      case EventType.NodeDataChanged:
+        this.markDirty(event.path, { data: true, children: false });
+        break;
+      default:
+        // None (resync markers: handled through the connection state), *WatchRemoved.
+        break;
+    }
+  };
+
+  private readonly onState = (state: ConnectionState) => {
+    if (this.stateValue !== 'STARTED') return;
+    if (state === ConnectionState.SUSPENDED) {
+      this.publish('CONNECTION_SUSPENDED');
+    } else if (state === ConnectionState.CONNECTED) {
+      this.resyncPending = true;
+      this.markSubtreeDirty(this.root);
+      this.publish('CONNECTION_RECONNECTED');
+    } else {
+      this.initialized = false;
+      this.publish('CONNECTION_LOST');
+    }
+  };
+
+  constructor(
+    readonly client: ZooKeeperClient,
+    path: string,
+    options: TreeCacheOptions = {},
+  ) {
+    validatePath(path, 'TreeCache');
+    this.path = path;
+    this.root = new TreeNode(path, undefined);
+    const { signal } = options;
+    if (signal) {
+      if (signal.aborted) this.stateValue = 'CLOSED';
+      else signal.addEventListener('abort', () => void this.close(), { once: true });
+    }
+  }
+
+  /** LATENT (created), STARTED, or CLOSED (cannot be restarted). */
+  get state(): TreeCacheState {
+    return this.stateValue;
+  }
+
+  /**
+   * Start caching: create the root if missing, set the recursive watch, load the tree. Resolves
+   * once INITIALIZED has been emitted. `RecipeStateError` when already started or closed; rejects
+   * with `AbortError` if the cache is closed before it is initialized.
+   */
+  async start(): Promise<void> {
+    if (this.stateValue === 'STARTED') throw new RecipeStateError('the TreeCache is already started', { op: 'start', path: this.path });
+    if (this.stateValue === 'CLOSED') throw new RecipeStateError('the TreeCache is already closed', { op: 'start', path: this.path });
+    this.stateValue = 'STARTED';
+    const initialized = new Promise<void>((resolve, reject) => this.initializedWaiters.push({ resolve, reject }));
+    initialized.catch(() => {}); // awaited below, unless the set-up fails first
+    const signal = this.lifetime.signal;
+    this.client.on('state', this.onState);
+    try {
+      await retryForever(this.client, () => this.client.ensurePath(this.path, { signal }), signal);
+      await retryForever(this.client, () => this.client.addWatch(this.path, this.watcher, { recursive: true, signal }), signal);
+    } catch (error) {
+      if (this.stateValue === 'STARTED') await this.close();
+      throw error instanceof AbortError ? new AbortError(undefined, { op: 'start', path: this.path }) : error;
+    }
+    this.markDirty(this.path, { data: true, children: true });
+    await initialized;
+  }
+
+  /**
+   * Stop: no more events, the watch is removed (other watches on these paths are untouched),
+   * the cached tree is cleared, event iterators end. Idempotent; the cache cannot be restarted.
+   */
+  async close(): Promise<void> {
+    if (this.stateValue === 'CLOSED') return;
+    const wasStarted = this.stateValue === 'STARTED';
+    this.stateValue = 'CLOSED';
+    this.lifetime.abort();
+    this.client.off('state', this.onState);
+    this.dirty.clear();
+    this.root.children.clear();
+    this.root.data = undefined;
+    this.root.state = 'PENDING'; // not DEAD (kazoo): the tree is just forgotten
+    for (const { reject } of this.initializedWaiters.splice(0)) reject(new AbortError(undefined, { op: 'start', path: this.path }));
+    for (const end of [...this.iteratorEnds]) end();
+    if (wasStarted && !this.client.closed) {
+      await this.client.removeWatches(this.path, 'persistentRecursive', this.watcher).catch(() => {});
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Register an event listener (kazoo's `listen`); returns a function that removes it. */
+  listen(listener: (event: TreeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Register a fault listener (kazoo's `listen_fault`): errors thrown by event listeners and
+   * read errors that retrying cannot fix (e.g. NoAuth). Without one they are logged.
+   */
+  listenFault(listener: (error: unknown) => void): () => void {
+    this.faultListeners.add(listener);
+    return () => this.faultListeners.delete(listener);
+  }
+
+  /**
+   * The events from now on, as an async iterator (buffered while the consumer is busy). Ends
+   * when `signal` aborts, the loop is left, or the cache is closed.
+   */
+  events(options: TreeEventsOptions = {}): AsyncIterableIterator<TreeEvent> {
+    const { signal } = options;
+    const buffered: TreeEvent[] = [];
+    let waiting: ((result: IteratorResult<TreeEvent>) => void) | undefined;
+    let done = this.stateValue === 'CLOSED' || signal?.aborted === true;
+    const end = (): IteratorResult<TreeEvent> => {
+      if (!done) {
+        done = true;
+        unlisten();
+        this.iteratorEnds.delete(end);
+        signal?.removeEventListener('abort', end);
+        waiting?.({ value: undefined, done: true });
+        waiting = undefined;
+      }
+      return { value: undefined, done: true };
+    };
+    const unlisten = this.listen((event) => {
+      if (waiting) {
+        const resolve = waiting;
+        waiting = undefined;
+        resolve({ value: event, done: false });
+      } else buffered.push(event);
+    });
+    if (done) end();
+    else {
+      this.iteratorEnds.add(end);
+      signal?.addEventListener('abort', end, { once: true });
+    }
+    return {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: async () => {
+        const head = buffered.shift();
+        if (head) return { value: head, done: false };
+        if (done) return { value: undefined, done: true };
+        return new Promise((resolve) => (waiting = resolve));
+      },
+      return: async () => end(),
+    };
+  }
+  private readonly iteratorEnds = new Set<() => void>();
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<TreeEvent> {
+    return this.events();
+  }
+
+  /** The cached data and Stat of `path`, or `undefined` when not cached. `OutsideTreeError` for a path outside the root. */
+  getData(path: string): NodeData | undefined {
+    const node = this.find(path, 'getData');
+    return node?.state === 'LIVE' ? node.data : undefined;
+  }
+
+  /** The cached child names of `path` (sorted), or `undefined` when not cached. `OutsideTreeError` outside the root. */
+  getChildren(path: string): string[] | undefined {
+    const node = this.find(path, 'getChildren');
+    if (node?.state !== 'LIVE') return undefined;
+    return [...node.children.values()].filter((child) => child.state === 'LIVE').map((child) => child.path.slice(child.path.lastIndexOf('/') + 1)).sort();
+  }
+
+  private find(path: string, op: string): TreeNode | undefined {
+    validatePath(path, op);
+    const relative = this.relative(path);
+    if (relative === undefined) throw new OutsideTreeError(this.path, path);
+    let node: TreeNode | undefined = this.root;
+    for (const name of relative) {
+      node = node.children.get(name);
+      if (node === undefined) return undefined;
+    }
+    return node;
+  }
+
+  /** The path's components below the root, or undefined when it is not in the tree. */
+  private relative(path: string): string[] | undefined {
+    if (path === this.path) return [];
+    const prefix = this.path === '/' ? '/' : `${this.path}/`;
+    if (!path.startsWith(prefix)) return undefined;
+    return path.slice(prefix.length).split('/');
+  }
+
+  // ---- the worker ----
+
+  private markDirty(path: string, what: Dirty): void {
+    if (this.stateValue !== 'STARTED') return;
+    const entry = this.dirty.get(path);
+    if (entry) {
+      entry.data ||= what.data;
+      entry.children ||= what.children;
+    } else this.dirty.set(path, { ...what });
+    void this.pump();
+  }
+
+  private markSubtreeDirty(node: TreeNode): void {
+    this.markDirty(node.path, { data: true, children: true });
+    for (const child of node.children.values()) this.markSubtreeDirty(child);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.stateValue === 'STARTED' && this.dirty.size > 0) {
+        const transient = await this.runBatch();
+        // Reads that failed for a connection reason were re-queued; they wait for the reconnect
+        // in the client, but don't spin if the client fails them at once.
+        if (transient) await sleep(100, this.lifetime.signal).catch(() => {});
+      }
+    } catch (error) {
+      this.fault(error);
+    } finally {
+      this.pumping = false;
+    }
+    if (this.stateValue !== 'STARTED') return;
+    if (this.dirty.size > 0) {
+      void this.pump();
+      return;
+    }
+    if (!this.initialized) {
+      this.initialized = true;
+      this.publish('INITIALIZED');
+      for (const { resolve } of this.initializedWaiters.splice(0)) resolve();
+    }
+    if (this.resyncPending) {
+      this.resyncPending = false;
+      this.publish('RESYNC');
+    }
+  }
+
+  /** Read one batch of dirty paths (pipelined, parents first) and apply the replies in order. */
+  private async runBatch(): Promise<boolean> {
+    const entries = [...this.dirty.entries()]
+      .map(([path, what], index) => ({ path, what, index, depth: path === '/' ? 0 : path.split('/').length - 1 }))
+      .sort((a, b) => a.depth - b.depth || a.index - b.index)
+      .slice(0, BATCH);
+    for (const { path } of entries) this.dirty.delete(path);
+    const signal = this.lifetime.signal;
+    const reads = entries.map(({ path, what }) => ({
+      path,
+      what,
+      data: what.data ? settle(this.client.get(path, { signal })) : undefined,
+      children: what.children ? settle(this.client.getChildren(path, { signal })) : undefined,
+    }));
+    let transient = false;
+    for (const read of reads) {
+      const data = await read.data;
+      const children = await read.children;
+      if (this.stateValue !== 'STARTED') return false;
+      const retryData = data !== undefined && this.applyData(read.path, data);
+      const retryChildren = children !== undefined && this.applyChildren(read.path, children);
+      if (retryData || retryChildren) {
+        transient = true;
+        this.markDirty(read.path, { data: retryData, children: retryChildren });
+      }
+    }
+    return transient;
+  }
+
+  /** Apply a `get` reply; true when it failed transiently (read again). */
+  private applyData(path: string, result: Settled<{ data: Buffer; stat: Stat }>): boolean {
+    if (!result.ok) return this.readFailed(path, result.error);
+    let node = this.lookup(path);
+    if (node === undefined) {
+      // Created (an event) and not listed by its parent yet: adopt it under a live parent (a
+      // parent still pending will list it when its own read is applied).
+      const parent = path === this.path ? undefined : this.lookup(parentPath(path));
+      if (parent === undefined || parent.state !== 'LIVE') return false;
+      node = new TreeNode(path, parent);
+      parent.children.set(path.slice(path.lastIndexOf('/') + 1), node);
+      this.markDirty(path, { data: false, children: true });
+    }
+    const { data, stat } = result.value;
+    const old = node.data;
+    node.data = { path, data, stat };
+    if (node.state === 'LIVE') {
+      if (old === undefined || old.stat.mzxid !== stat.mzxid) this.publish('NODE_UPDATED', node.data);
+    } else {
+      node.state = 'LIVE';
+      this.publish('NODE_ADDED', node.data);
+    }
+    return false;
+  }
+
+  /** Apply a `getChildren` reply; true when it failed transiently (read again). */
+  private applyChildren(path: string, result: Settled<string[]>): boolean {
+    if (!result.ok) return this.readFailed(path, result.error);
+    const node = this.lookup(path);
+    if (node === undefined || node.state === 'DEAD') return false;
+    const listed = new Set(result.value);
+    for (const [name, child] of [...node.children]) {
+      if (!listed.has(name)) this.removeNode(child);
+    }
+    for (const name of [...listed].sort()) {
+      if (node.children.has(name)) continue;
+      const childPath = joinPath(path, name);
+      node.children.set(name, new TreeNode(childPath, node));
+      this.markDirty(childPath, { data: true, children: true });
+    }
+    return false;
+  }
+
+  private readFailed(path: string, error: unknown): boolean {
+    if (error instanceof NoNodeError) {
+      const node = this.lookup(path);
+      if (node !== undefined) this.removeNode(node);
+      return false;
+    }
+    if (error instanceof AbortError || error instanceof ClientClosedError) return false;
+    if (isRetryableRead(error)) return true;
+    this.fault(error);
+    return false;
+  }
+
+  /** The node and its subtree are gone: NODE_REMOVED deepest first, for the nodes that were live. */
+  private removeNode(node: TreeNode): void {
+    for (const child of [...node.children.values()]) this.removeNode(child);
+    node.children.clear();
+    const old = node.data;
+    const wasLive = node.state === 'LIVE';
+    node.data = undefined;
+    node.state = 'DEAD';
+    if (node.parent) {
+      const name = node.path.slice(node.path.lastIndexOf('/') + 1);
+      if (node.parent.children.get(name) === node) node.parent.children.delete(name);
+    }
+    if (wasLive && old) this.publish('NODE_REMOVED', old);
+  }
+
+  /** The cached node at `path` (any state), or undefined. */
+  private lookup(path: string): TreeNode | undefined {
+    const relative = this.relative(path);
+    if (relative === undefined) return undefined;
+    let node: TreeNode | undefined = this.root;
+    for (const name of relative) {
+      node = node.children.get(name);
+      if (node === undefined) return undefined;
+    }
+    return node;
+  }
+
+  private publish(type: TreeEventType, node?: NodeData): void {
+    if (this.stateValue !== 'STARTED') return;
+    const event: TreeEvent = node ? { type, path: node.path, data: node.data, stat: node.stat } : { type, path: this.path, data: null, stat: null };
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.fault(error);
+      }
+    }
+  }
+
+  private fault(error: unknown): void {
+    if (this.faultListeners.size === 0) {
+      this.client.logger.error(`TreeCache ${this.path}: ${(error as Error)?.stack ?? String(error)}`);
+      return;
+    }
+    for (const listener of [...this.faultListeners]) {
+      try {
+        listener(error);
+      } catch (inner) {
+        this.client.logger.error(`TreeCache ${this.path}: a fault listener threw: ${String(inner)}`);
+      }
+    }
+  }
+}
+
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
