@@ -89,7 +89,6 @@ export class Lock implements AsyncDisposable {
   private readonly everyContender: RegExp;
   private readonly maxHolders: number;
   private readonly onSessionLost: 'requeue' | 'fail';
-  private pathEnsured = false;
   /** Our contender node's name, when we have one. */
   private node: string | undefined;
   /** A create was sent whose outcome we may not know (reply lost). */
@@ -202,10 +201,6 @@ export class Lock implements AsyncDisposable {
       const request = { timeout: remaining, signal };
       let children: string[];
       try {
-        if (!this.pathEnsured) {
-          await this.client.ensurePath(this.path, request);
-          this.pathEnsured = true;
-        }
         children = await this.findOrCreateNode(ephemeral, request);
       } catch (error) {
         // Connection trouble or a request timeout: the loop's top re-checks the deadline, and the
@@ -252,7 +247,18 @@ export class Lock implements AsyncDisposable {
     const created = this.client.createWithStat(joinPath(this.path, this.prefix), this.data, { ephemeral, sequence: true, ...request });
     const listed = this.client.getChildren(this.path, request);
     listed.catch(() => {}); // awaited below; keep a failed create from leaving it unhandled
-    const { path, stat } = await created;
+    let result;
+    try {
+      result = await created;
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      // The lock directory does not exist (yet, or any more): create it and try again. Not
+      // checking it up front saves a round trip on every acquire.
+      this.createUncertain = false;
+      await this.client.ensurePath(this.path, request);
+      return this.findOrCreateNode(ephemeral, request);
+    }
+    const { path, stat } = result;
     this.createUncertain = false;
     this.node = path.slice(path.lastIndexOf('/') + 1);
     this.token = stat.czxid;
