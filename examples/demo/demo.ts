@@ -160,6 +160,7 @@ async function main(): Promise<boolean> {
     workers.get(victim)!.kill('SIGKILL');
     await exits.get(victim);
     dead.add(victim);
+    if (leader === victim) leader = undefined; // it cannot report its own end
     endOwnership(victim, killedAt);
     for (const [job, w] of owner) if (w === victim) owner.delete(job);
     scheduleRender();
