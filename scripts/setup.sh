@@ -24,6 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# (.ci/run sets SETUP_SKIP_NPM: it runs a clean `npm ci` itself.)
+if [ -z "${SETUP_SKIP_NPM:-}" ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   npm ci --no-audit --no-fund
 fi
