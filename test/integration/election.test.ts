@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { AbortError, AlreadyAcquiredError, ConnectionState, Election, Lock, type Leadership } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
-import { children, CriticalSection, Deferred, eventually, grace, probe, rejectsWithin, safety, within, type Probe } from './recipe-helpers.js';
+import { children, contendersReach, CriticalSection, Deferred, eventually, grace, probe, rejectsWithin, safety, within, type Probe } from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -23,12 +23,6 @@ after(() => server?.close());
 
 class UniqueError extends Error {}
 
-async function contendersReach(election: Election, count: number): Promise<string[]> {
-  return eventually(async () => {
-    const list = await election.contenders();
-    return list.length === count ? list : undefined;
-  }, `${count} election contenders`);
-}
 
 /** Resolves when the signal aborts. */
 function aborted(signal: AbortSignal): Promise<unknown> {

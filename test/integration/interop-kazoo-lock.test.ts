@@ -8,30 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { Election, Lock, ReadLock, WriteLock } from '../../src/index.js';
 import { blockersAhead, contenderPattern, LOCK_NAME, READ_LOCK_NAME, sequenceOf, sortedContenders } from '../../src/recipes/lock/contenders.js';
 import { expireSession, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
+import { interopScript, PYTHON } from './kazoo.js';
 import { Deferred, eventually, grace, probe, safety, within } from './recipe-helpers.js';
 
-const PYTHON = '/usr/bin/python3';
 
-/** test/interop/kazoo_lock.py, found by walking up from this file (works from any outDir). */
-function findScript(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'test', 'interop', 'kazoo_lock.py');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('test/interop/kazoo_lock.py not found');
-    dir = parent;
-  }
-}
-const SCRIPT = findScript();
+const SCRIPT = interopScript('kazoo_lock.py');
 
 const peers = new Set<KazooPeer>();
 

@@ -8,28 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { ChildrenWatch, DataWatch, kazooPartition, SetPartitioner, type ZooKeeperClient } from '../../src/index.js';
 import { timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
-import { kazooAvailable, PYTHON } from './kazoo.js';
+import { interopScript, kazooAvailable, PYTHON } from './kazoo.js';
 import { children, eventually, safety } from './recipe-helpers.js';
 import { Recorder } from './watch-recipe-helpers.js';
 
-function findScript(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'test', 'interop', 'kazoo_partitioner.py');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('test/interop/kazoo_partitioner.py not found');
-    dir = parent;
-  }
-}
-const SCRIPT = findScript();
+const SCRIPT = interopScript('kazoo_partitioner.py');
 const skip = kazooAvailable() ? false : 'kazoo (python3-kazoo) is not installed';
 
 let server: ZooKeeperServer;

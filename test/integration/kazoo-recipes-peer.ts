@@ -5,35 +5,15 @@
  * is awaited with a safety limit; the process is killed when the test ends.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { timing } from '../../src/testing/index.js';
+import { interopScript, kazooAvailable, PYTHON } from './kazoo.js';
 
-export const PYTHON = '/usr/bin/python3';
+export { PYTHON, kazooAvailable as kazooInstalled };
 
-let available: boolean | undefined;
 
-/** True when `/usr/bin/python3` can import kazoo (the interop tests are skipped otherwise). */
-export function kazooInstalled(): boolean {
-  available ??= spawnSync(PYTHON, ['-c', 'import kazoo.client'], { stdio: 'ignore', timeout: timing(10_000) }).status === 0;
-  return available;
-}
-
-/** test/interop/kazoo_recipes.py, found by walking up from this file (works from any outDir). */
-function scriptPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'test', 'interop', 'kazoo_recipes.py');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('test/interop/kazoo_recipes.py not found');
-    dir = parent;
-  }
-}
 
 export type PeerAnswer = Record<string, unknown> & { ok: boolean; error?: string };
 
@@ -49,7 +29,7 @@ export class KazooPeer {
 
   /** Start a peer connected to `hosts`; killed when the test ends. */
   static async start(t: TestContext, hosts: string): Promise<KazooPeer> {
-    const proc = spawn(PYTHON, [scriptPath(), hosts], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(PYTHON, [interopScript('kazoo_recipes.py'), hosts], { stdio: ['pipe', 'pipe', 'pipe'] });
     const peer = new KazooPeer(proc);
     t.after(() => peer.kill());
     proc.stderr!.on('data', (chunk: Buffer) => (peer.stderr += chunk.toString()));

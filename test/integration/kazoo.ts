@@ -7,9 +7,24 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { timing } from '../../src/testing/index.js';
 
 export const PYTHON = '/usr/bin/python3';
+
+/** A script of test/interop/, found by walking up from this file (works from any outDir). */
+export function interopScript(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'test', 'interop', name);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`test/interop/${name} not found`);
+    dir = parent;
+  }
+}
 
 let available: boolean | undefined;
 

@@ -36,6 +36,7 @@ import {
   rejectsWithin,
   safety,
   within,
+  contendersReach,
 } from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
@@ -44,13 +45,6 @@ before(async () => {
 });
 after(() => server?.close());
 
-/** Wait until `lock.contenders()` has `count` entries and return them. */
-async function contendersReach(lock: Lock, count: number): Promise<string[]> {
-  return eventually(async () => {
-    const list = await lock.contenders();
-    return list.length === count ? list : undefined;
-  }, `${count} contenders on ${lock.path}`);
-}
 
 describe('Lock: kazoo KazooLockTests', () => {
   test('test_lock_one: another instance sees the holder as the only contender; release completes', async (t) => {

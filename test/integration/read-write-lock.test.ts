@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { AlreadyAcquiredError, ConnectionState, Lock, ReadLock, WriteLock } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
-import { children, eventually, grace, HolderTracker, probe, safety, within } from './recipe-helpers.js';
+import { children, contendersReach, eventually, grace, HolderTracker, probe, safety, within } from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -17,12 +17,6 @@ before(async () => {
 });
 after(() => server?.close());
 
-async function contendersReach(lock: Lock, count: number): Promise<string[]> {
-  return eventually(async () => {
-    const list = await lock.contenders();
-    return list.length === count ? list : undefined;
-  }, `${count} contenders on ${lock.path}`);
-}
 
 describe('ReadLock / WriteLock: kazoo tests', () => {
   test('test_read_lock: readers share across clients; a second acquire on one instance is refused; a writer is not admitted', async (t) => {

@@ -171,3 +171,11 @@ export class CriticalSection {
     if (this.holder === who) this.holder = undefined;
   }
 }
+
+/** Wait until `contenders()` of a lock or election has `count` entries and return them. */
+export async function contendersReach(lock: { path: string; contenders(): Promise<string[]> }, count: number): Promise<string[]> {
+  return eventually(async () => {
+    const list = await lock.contenders();
+    return list.length === count ? list : undefined;
+  }, `${count} contenders on ${lock.path}`);
+}
