@@ -29,11 +29,10 @@
 import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { validatePath } from '../../client/paths.js';
-import { ConnectionState, type WatchEvent, type WatchListener } from '../../client/states.js';
-import { RecipeStateError } from '../errors.js';
+import { ConnectionState, type WatchEvent } from '../../client/states.js';
 import { callbackIterator } from './callback-iterator.js';
-import { isNodeEvent, type WatchStopReason } from './data-watch.js';
 import { retryForever } from './retry-forever.js';
+import { WatchRecipe } from './watch-recipe.js';
 
 /**
  * Called with the child names. With `sendEvent`, also the watch event behind the call
@@ -48,100 +47,37 @@ export interface ChildrenWatchOptions {
   sendEvent?: boolean;
 }
 
-export class ChildrenWatch {
-  readonly path: string;
-  /** Resolves once the function has been called the first time (or the watch stopped before). */
-  readonly ready: Promise<void>;
-  /** Resolves with the reason once the watch has stopped. */
-  readonly stopped: Promise<WatchStopReason>;
-  private func: ChildrenWatchFunc | undefined;
+export class ChildrenWatch extends WatchRecipe<ChildrenWatchFunc> {
   private readonly allowSessionLost: boolean;
   private readonly sendEvent: boolean;
-  private stopReasonValue: WatchStopReason | undefined;
-  private errorValue: unknown;
   /** False initially and after a disconnect: the next read is compared with the previous list. */
   private established = false;
   private priorChildren: string[] | undefined;
   private priorPzxid: bigint | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private readonly lifetime = new AbortController();
-  private resolveReady!: () => void;
-  private resolveStopped!: (reason: WatchStopReason) => void;
-  private removal: Promise<void> = Promise.resolve();
 
-  private readonly watcher: WatchListener = (event) => {
-    if (isNodeEvent(event)) this.schedule(event);
-  };
-
-  private readonly onState = (state: ConnectionState) => {
-    if (this.stopReasonValue !== undefined) return;
-    if (this.client.closed) {
-      this.finish('closed');
-    } else if (state === ConnectionState.LOST && !this.allowSessionLost) {
-      this.finish('sessionLost');
-    } else if (state === ConnectionState.CONNECTED) {
-      if (!this.established) this.schedule(undefined);
-    } else {
-      this.established = false;
-    }
-  };
-
-  constructor(
-    readonly client: ZooKeeperClient,
-    path: string,
-    func?: ChildrenWatchFunc,
-    options: ChildrenWatchOptions = {},
-  ) {
-    validatePath(path, 'ChildrenWatch');
-    this.path = path;
+  constructor(client: ZooKeeperClient, path: string, func?: ChildrenWatchFunc, options: ChildrenWatchOptions = {}) {
+    super(client, path, 'ChildrenWatch', 'children');
     this.allowSessionLost = options.allowSessionLost ?? true;
     this.sendEvent = options.sendEvent ?? false;
-    this.ready = new Promise((resolve) => (this.resolveReady = resolve));
-    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     if (func !== undefined) this.watch(func);
   }
 
-  /** Associate the function (kazoo's decorator form) and start. A second function is a `RecipeStateError`. */
-  watch<F extends ChildrenWatchFunc>(func: F): F {
-    if (typeof func !== 'function') throw new RecipeStateError('ChildrenWatch needs a function', { op: 'ChildrenWatch', path: this.path });
-    if (this.func !== undefined || this.stopReasonValue !== undefined) {
-      throw new RecipeStateError('a function has already been associated with this ChildrenWatch', { op: 'ChildrenWatch', path: this.path });
+  protected override onNodeEvent(event: WatchEvent | undefined): void {
+    if (!this.isStopped) this.enqueue(() => this.getChildren(event));
+  }
+
+  protected override onConnectionState(state: ConnectionState): void {
+    if (state === ConnectionState.LOST && !this.allowSessionLost) {
+      this.finish('sessionLost');
+    } else if (state === ConnectionState.CONNECTED) {
+      if (!this.established) this.onNodeEvent(undefined);
+    } else {
+      this.established = false;
     }
-    this.func = func;
-    this.client.on('state', this.onState);
-    this.schedule(undefined);
-    return func;
-  }
-
-  get stopReason(): WatchStopReason | undefined {
-    return this.stopReasonValue;
-  }
-
-  get error(): unknown {
-    return this.errorValue;
-  }
-
-  /** Stop watching (see DataWatch.stop). May be called from inside the function. */
-  async stop(): Promise<void> {
-    this.finish('stopped');
-    await this.removal;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
-  }
-
-  private schedule(event: WatchEvent | undefined): void {
-    if (this.stopReasonValue !== undefined) return;
-    this.chain = this.chain
-      .then(() => this.getChildren(event))
-      .catch((error: unknown) => {
-        this.client.logger.error(`ChildrenWatch ${this.path}: ${(error as Error)?.stack ?? String(error)}`);
-      });
   }
 
   private async getChildren(event: WatchEvent | undefined): Promise<void> {
-    if (this.stopReasonValue !== undefined) return;
+    if (this.isStopped) return;
     const signal = this.lifetime.signal;
     let children: string[];
     let pzxid: bigint;
@@ -156,7 +92,7 @@ export class ChildrenWatch {
       else this.finish('error', error);
       return;
     }
-    if (this.stopReasonValue !== undefined) return;
+    if (this.isStopped) return;
     const samePzxid = pzxid === this.priorPzxid;
     this.priorPzxid = pzxid;
     if (!this.established) {
@@ -165,27 +101,7 @@ export class ChildrenWatch {
     }
     if (samePzxid) return;
     this.priorChildren = children;
-    const func = this.func!;
-    try {
-      const result = await (this.sendEvent ? func(children, event) : func(children));
-      if (result === false) this.finish('func');
-    } catch (error) {
-      this.client.logger.error(`ChildrenWatch ${this.path}: the function threw: ${(error as Error)?.stack ?? String(error)}`);
-    } finally {
-      this.resolveReady();
-    }
-  }
-
-  private finish(reason: WatchStopReason, error?: unknown): void {
-    if (this.stopReasonValue !== undefined) return;
-    this.stopReasonValue = reason;
-    this.errorValue = error;
-    if (reason === 'error') this.client.logger.error(`ChildrenWatch ${this.path} stopped: ${String(error)}`);
-    this.lifetime.abort();
-    this.client.off('state', this.onState);
-    if (!this.client.closed) this.removal = this.client.removeWatches(this.path, 'children', this.watcher).catch(() => {});
-    this.resolveReady();
-    this.resolveStopped(reason);
+    await this.invoke((func) => (this.sendEvent ? func(children, event) : func(children)));
   }
 }
 

@@ -42,10 +42,10 @@ import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { validatePath } from '../../client/paths.js';
 import type { Stat } from '../../client/protocol/records.js';
-import { ConnectionState, EventType, KeeperState, type WatchEvent, type WatchListener } from '../../client/states.js';
-import { RecipeStateError } from '../errors.js';
+import { ConnectionState, EventType, KeeperState, type WatchEvent } from '../../client/states.js';
 import { callbackIterator } from './callback-iterator.js';
 import { retryForever } from './retry-forever.js';
+import { WatchRecipe } from './watch-recipe.js';
 
 /**
  * Called with the node's data (`null` when the node does not exist) and Stat (`null` likewise).
@@ -68,56 +68,36 @@ export interface DataWatchOptions {
   onSessionEvents?: boolean;
 }
 
-/** Why a watch stopped. */
-export type WatchStopReason = 'func' | 'stopped' | 'closed' | 'error' | 'nonode' | 'sessionLost';
+export { isNodeEvent, type WatchStopReason } from './watch-recipe.js';
 
-/** The node events that mean "read again" (not `None`, not the *WatchRemoved ones). */
-export function isNodeEvent(event: WatchEvent): boolean {
-  return (
-    event.type === EventType.NodeCreated ||
-    event.type === EventType.NodeDeleted ||
-    event.type === EventType.NodeDataChanged ||
-    event.type === EventType.NodeChildrenChanged
-  );
-}
-
-export class DataWatch {
-  readonly path: string;
-  /** Resolves once the function has been called the first time (or the watch stopped before). */
-  readonly ready: Promise<void>;
-  private func: DataWatchFunc | undefined;
+export class DataWatch extends WatchRecipe<DataWatchFunc> {
   private sendEvent = false;
   private readonly sessionEvents: boolean;
   private readonly sendEventOption: boolean | undefined;
-  private stopReasonValue: WatchStopReason | undefined;
-  private errorValue: unknown;
   private everCalled = false;
   /** The last read's marker: `mzxid`, `null` for a missing node, `undefined` before the first read. */
   private version: bigint | null | undefined;
   private lastData: Buffer | null = null;
   private lastStat: Stat | null = null;
-  /** Serialises reads and calls (kazoo's run lock). */
-  private chain: Promise<void> = Promise.resolve();
-  private readonly lifetime = new AbortController();
   /** The read in progress, abortable alone (session notifications must not wait for a reconnect). */
   private currentRead: AbortController | undefined;
-  private resolveReady!: () => void;
-  private resolveStopped!: (reason: WatchStopReason) => void;
-  /** Settles once our listener has been taken off the client's watch (after stopping). */
-  private removal: Promise<void> = Promise.resolve();
-  /** Resolves with the reason once the watch has stopped. */
-  readonly stopped: Promise<WatchStopReason>;
 
-  private readonly watcher: WatchListener = (event) => {
-    if (isNodeEvent(event)) this.schedule(event);
-  };
+  constructor(client: ZooKeeperClient, path: string, func?: DataWatchFunc, options: DataWatchOptions = {}) {
+    super(client, path, 'DataWatch', 'data');
+    this.sessionEvents = options.onSessionEvents ?? false;
+    this.sendEventOption = options.sendEvent;
+    if (func !== undefined) this.watch(func);
+  }
 
-  private readonly onState = (state: ConnectionState) => {
-    if (this.stopReasonValue !== undefined) return;
-    if (this.client.closed) {
-      this.finish('closed');
-      return;
-    }
+  protected override started(func: DataWatchFunc): void {
+    this.sendEvent = this.sessionEvents || (this.sendEventOption ?? func.length >= 3);
+  }
+
+  protected override onNodeEvent(event: WatchEvent | undefined): void {
+    this.schedule(event);
+  }
+
+  protected override onConnectionState(state: ConnectionState): void {
     if (state === ConnectionState.CONNECTED) {
       this.schedule(undefined, this.sessionEvents ? sessionEvent(this.path, KeeperState.CONNECTED) : undefined);
     } else if (this.sessionEvents) {
@@ -126,77 +106,16 @@ export class DataWatch {
       const keeperState = state === ConnectionState.SUSPENDED ? KeeperState.CONNECTING : KeeperState.EXPIRED_SESSION;
       this.enqueue(() => this.call(this.lastData, this.lastStat, sessionEvent(this.path, keeperState)));
     }
-  };
-
-  constructor(
-    readonly client: ZooKeeperClient,
-    path: string,
-    func?: DataWatchFunc,
-    options: DataWatchOptions = {},
-  ) {
-    validatePath(path, 'DataWatch');
-    this.path = path;
-    this.sessionEvents = options.onSessionEvents ?? false;
-    this.sendEventOption = options.sendEvent;
-    this.ready = new Promise((resolve) => (this.resolveReady = resolve));
-    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
-    if (func !== undefined) this.watch(func);
-  }
-
-  /**
-   * Associate the function (kazoo's decorator form) and start: the node is read and the function
-   * called. A second function is a `RecipeStateError`. Returns `func`.
-   */
-  watch<F extends DataWatchFunc>(func: F): F {
-    if (typeof func !== 'function') throw new RecipeStateError('DataWatch needs a function', { op: 'DataWatch', path: this.path });
-    if (this.func !== undefined || this.stopReasonValue !== undefined) {
-      throw new RecipeStateError('a function has already been associated with this DataWatch', { op: 'DataWatch', path: this.path });
-    }
-    this.func = func;
-    this.sendEvent = this.sendEventOption ?? (this.sessionEvents || func.length >= 3);
-    if (this.sessionEvents) this.sendEvent = true;
-    this.client.on('state', this.onState);
-    this.schedule(undefined);
-    return func;
-  }
-
-  /** Why the watch stopped, or `undefined` while it runs. */
-  get stopReason(): WatchStopReason | undefined {
-    return this.stopReasonValue;
-  }
-
-  /** The error that stopped the watch (`stopReason === 'error'`). */
-  get error(): unknown {
-    return this.errorValue;
-  }
-
-  /**
-   * Stop watching: no further calls (a call in progress finishes); our watch listener is
-   * removed from the client. May be called from inside the function.
-   */
-  async stop(): Promise<void> {
-    this.finish('stopped');
-    await this.removal;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.stop();
-  }
-
-  private enqueue(task: () => Promise<void>): void {
-    this.chain = this.chain.then(task).catch((error: unknown) => {
-      this.client.logger.error(`DataWatch ${this.path}: ${(error as Error)?.stack ?? String(error)}`);
-    });
   }
 
   /** Queue a read; `event` is passed to the function, `notify` forces a call after the read. */
   private schedule(event: WatchEvent | undefined, notify?: WatchEvent): void {
-    if (this.stopReasonValue !== undefined) return;
+    if (this.isStopped) return;
     this.enqueue(() => this.getData(event, notify));
   }
 
   private async getData(event: WatchEvent | undefined, notify: WatchEvent | undefined): Promise<void> {
-    if (this.stopReasonValue !== undefined) return;
+    if (this.isStopped) return;
     const initialVersion = this.version;
     const read = new AbortController();
     this.currentRead = read;
@@ -232,30 +151,9 @@ export class DataWatch {
   }
 
   private async call(data: Buffer | null, stat: Stat | null, event: WatchEvent | undefined): Promise<void> {
-    const func = this.func;
-    if (this.stopReasonValue !== undefined || func === undefined) return;
+    if (this.isStopped || this.func === undefined) return;
     this.everCalled = true;
-    try {
-      const result = await (this.sendEvent ? func(data, stat, event) : func(data, stat));
-      if (result === false) this.finish('func');
-    } catch (error) {
-      // kazoo logs and carries on (the watch is already re-armed).
-      this.client.logger.error(`DataWatch ${this.path}: the function threw: ${(error as Error)?.stack ?? String(error)}`);
-    } finally {
-      this.resolveReady();
-    }
-  }
-
-  private finish(reason: WatchStopReason, error?: unknown): void {
-    if (this.stopReasonValue !== undefined) return;
-    this.stopReasonValue = reason;
-    this.errorValue = error;
-    if (reason === 'error') this.client.logger.error(`DataWatch ${this.path} stopped: ${String(error)}`);
-    this.lifetime.abort();
-    this.client.off('state', this.onState);
-    if (!this.client.closed) this.removal = this.client.removeWatches(this.path, 'data', this.watcher).catch(() => {});
-    this.resolveReady();
-    this.resolveStopped(reason);
+    await this.invoke((func) => (this.sendEvent ? func(data, stat, event) : func(data, stat)));
   }
 }
 
