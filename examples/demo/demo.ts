@@ -154,6 +154,8 @@ async function main(): Promise<boolean> {
       say(`✓ ensemble failover: the fleet kept its sessions and wrote again after ${took} ms`);
     }
 
+    // Right after the ensemble failover the scheduler may be between leaders.
+    await until('a scheduler leader', () => leader !== undefined);
     const victim = leader!;
     say(`>>> killing ${victim} (the scheduler leader) with SIGKILL`);
     const killedAt = Date.now();

@@ -6,9 +6,9 @@
  * where exactly-once cannot be proven, and interop with Debian's kazoo 2.8.
  *
  * Hitting the window: the client talks through a FaultProxy that delays every chunk by D ms
- * each way, so a write reaches the server D ms after it is sent and its reply would arrive at
- * 2D; dropping the connection at ~1.5D loses the reply of an applied write. Each round checks
- * with a second client that the write was indeed applied before the caller saw an answer.
+ * each way; as soon as a second client sees the write applied, the connection is dropped, so
+ * the reply (still in the proxy's delay) is lost. Each round checks that the write was indeed
+ * applied before the caller saw an answer.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import {
   ConnectionState,
+  COUNTER_MARKER_PREFIX,
   Counter,
   decodeCounterValue,
   encodeCounterValue,
@@ -185,13 +186,20 @@ describe('Counter: concurrency and exactly-once', () => {
     assert.equal(await new Counter(clients[0]!, path).get(), 100);
   });
 
+  /** Our attempt's marker child exists (owned by our session), or, without markers, the value moved by one. */
+  async function ourWriteApplied(zk: ZooKeeperClient, observer: ZooKeeperClient, path: string, before: number): Promise<boolean> {
+    for (const name of await children(observer, path)) {
+      if (name.startsWith(COUNTER_MARKER_PREFIX) && (await observer.exists(`${path}/${name}`))?.ephemeralOwner === zk.sessionId) return true;
+    }
+    return (await new Counter(observer, path).get()) === before + 1;
+  }
+
   /**
    * Rounds of "add, drop the connection in the lost-reply window". Returns how many rounds hit
    * the window (the write was applied before the add settled) and the outcomes.
    */
-  async function dropRounds(zk: ZooKeeperClient, observer: ZooKeeperClient, proxy: FaultProxy, counter: Counter, rounds: number) {
-    const D = timing(40);
-    await counter.get(); // the node is ensured: an add is now one read (2D) then one write (arrives at 3D, reply at 4D)
+  async function dropRounds(zk: ZooKeeperClient, observer: ZooKeeperClient, proxy: FaultProxy, counter: Counter, rounds: number, D = timing(250)) {
+    await counter.get(); // the node is ensured: an add is now one read then one write
     let hits = 0;
     let successes = 0;
     let unknown = 0;
@@ -203,7 +211,9 @@ describe('Counter: concurrency and exactly-once', () => {
         () => ({ ok: true as const }),
         (error: unknown) => ({ ok: false as const, error }),
       ).finally(() => (settled = true));
-      await delay(Math.round(D * (3.2 + (round % 5) * 0.15)));
+      // Aim at the window: drop as soon as the observer sees the write applied, while its reply
+      // still sits in the proxy's delay (timing it would miss under load).
+      await eventually(async () => settled || (await ourWriteApplied(zk, observer, counter.path, before)), 'the write reaches the server');
       proxy.drop();
       const settledAtDrop = settled;
       proxy.setDelay(0);
@@ -261,10 +271,10 @@ describe('Counter: concurrency and exactly-once', () => {
       while (!stop) {
         await other.add(1);
         competing++;
-        await delay(3);
+        await delay(20);
       }
     })();
-    const { hits, successes, unknown } = await dropRounds(zk, observer, proxy, new Counter(zk, path), 5);
+    const { hits, successes, unknown } = await dropRounds(zk, observer, proxy, new Counter(zk, path), 5, timing(60));
     stop = true;
     await within(competitor, 'competitor stops');
     assert.equal(unknown, 0);

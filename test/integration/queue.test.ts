@@ -139,8 +139,8 @@ describe('Queue: layout and semantics', () => {
     const producer = await connect(t, server);
     const path = uniqueRoot('queue');
     const queue = new Queue(zk, path);
-    await queue.size(); // ensured: a get is now list (2D), read (4D), delete (lands 5D, reply 6D)
-    const D = timing(40);
+    await queue.size(); // ensured: a get is now list, read, delete
+    const D = timing(250);
     const received: string[] = [];
     let hits = 0;
     for (let round = 0; round < 6; round++) {
@@ -148,7 +148,8 @@ describe('Queue: layout and semantics', () => {
       proxy.setDelay(D);
       let settled = false;
       const getting = queue.get().finally(() => (settled = true));
-      await delay(Math.round(D * (5.2 + (round % 3) * 0.2)));
+      // Aim at the window: drop as soon as the delete has been applied (its reply is still delayed).
+      await eventually(async () => settled || (await producer.exists(entry)) === null, 'the delete reaches the server');
       proxy.drop();
       const settledAtDrop = settled;
       proxy.setDelay(0);
@@ -419,8 +420,8 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
     const producer = await connect(t, server);
     const path = uniqueRoot('lqueue');
     const queue = new LockingQueue(zk, path);
-    await queue.size(); // ensured: get = list entries+taken (2D), create lock (lands 3D, reply 4D), read entry
-    const D = timing(40);
+    await queue.size(); // ensured: get = list entries+taken, create lock, read entry
+    const D = timing(250);
     let takeHits = 0;
     let consumeHits = 0;
     const consumed: string[] = [];
@@ -429,7 +430,8 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
       proxy.setDelay(D);
       let settled = false;
       const getting = queue.get().finally(() => (settled = true));
-      await delay(Math.round(D * (3.2 + (round % 3) * 0.2)));
+      // Aim at each window: drop as soon as the write is applied (its reply is still delayed).
+      await eventually(async () => settled || (await producer.exists(`${path}/taken/${entry}`)) !== null, 'the lock create reaches the server');
       proxy.drop();
       let settledAtDrop = settled;
       proxy.setDelay(0);
@@ -442,7 +444,7 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
       proxy.setDelay(D);
       settled = false;
       const consuming = queue.consume().finally(() => (settled = true));
-      await delay(Math.round(D * (1.2 + (round % 3) * 0.2)));
+      await eventually(async () => settled || (await producer.exists(`${path}/entries/${entry}`)) === null, 'the consume reaches the server');
       proxy.drop();
       settledAtDrop = settled;
       proxy.setDelay(0);
