@@ -7,13 +7,14 @@
  * session expiry of the kazoo holder, and kazoo's own ordering logic on fixed child lists.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { Election, Lock, ReadLock, WriteLock } from '../../src/index.js';
 import { blockersAhead, contenderPattern, LOCK_NAME, READ_LOCK_NAME, sequenceOf, sortedContenders } from '../../src/recipes/lock/contenders.js';
-import { expireSession, timing, ZooKeeperServer } from '../../src/testing/index.js';
+import { expireSession, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
 import { interopScript, PYTHON } from './kazoo.js';
+import { KazooProcess } from './kazoo-process.js';
 import { Deferred, eventually, grace, probe, safety, within } from './recipe-helpers.js';
 
 
@@ -22,42 +23,12 @@ const SCRIPT = interopScript('kazoo_lock.py');
 const peers = new Set<KazooPeer>();
 
 /** One kazoo process: a Lock/ReadLock/WriteLock/Election on `path`, driven line by line. */
-class KazooPeer {
-  readonly lines: string[] = [];
-  private readonly consumed = new Set<number>();
-  private wake: (() => void) | undefined;
-  private stderr = '';
-  private exited = false;
+/** kazoo_lock.py: one lock, read lock, write lock or election of kazoo's, with its session. */
+class KazooPeer extends KazooProcess {
   sessionId = 0n;
   sessionPassword = Buffer.alloc(0);
 
-  private constructor(
-    private readonly proc: ChildProcess,
-    readonly identifier: string,
-  ) {
-    let buffered = '';
-    proc.stdout!.setEncoding('utf8');
-    proc.stdout!.on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) !== -1) {
-        this.lines.push(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-      }
-      this.wake?.();
-    });
-    proc.stderr!.setEncoding('utf8');
-    proc.stderr!.on('data', (chunk: string) => {
-      this.stderr = (this.stderr + chunk).slice(-4000);
-    });
-    proc.on('exit', () => {
-      this.exited = true;
-      this.wake?.();
-    });
-    proc.stdin!.on('error', () => {}); // the process may be gone when we write
-  }
-
-  static async start(t: TestContext, kind: 'lock' | 'rlock' | 'wlock' | 'election', hosts: string, path: string, identifier: string): Promise<KazooPeer> {
+  static async startPeer(t: TestContext, kind: 'lock' | 'rlock' | 'wlock' | 'election', hosts: string, path: string, identifier: string): Promise<KazooPeer> {
     const proc = spawn(PYTHON, [SCRIPT, kind, hosts, path, identifier], { stdio: ['pipe', 'pipe', 'pipe'] });
     const peer = new KazooPeer(proc, identifier);
     peers.add(peer);
@@ -70,45 +41,6 @@ class KazooPeer {
     return peer;
   }
 
-  send(command: string): void {
-    this.proc.stdin!.write(`${command}\n`);
-  }
-
-  /** The first unread line matching `pattern` (waiting for it, bounded); marks it read. */
-  async next(pattern: RegExp, limitMs = safety(), what = String(pattern)): Promise<string> {
-    const deadline = Date.now() + limitMs;
-    for (;;) {
-      const index = this.lines.findIndex((line, i) => !this.consumed.has(i) && pattern.test(line));
-      if (index !== -1) {
-        this.consumed.add(index);
-        return this.lines[index]!;
-      }
-      const problem = this.lines.find((line, i) => !this.consumed.has(i) && line.startsWith('ERROR'));
-      if (problem) assert.fail(`kazoo peer ${this.identifier}: ${problem}`);
-      if (this.exited) assert.fail(`kazoo peer ${this.identifier} exited while waiting for ${what}; stderr: ${this.stderr}`);
-      const left = deadline - Date.now();
-      if (left <= 0) assert.fail(`kazoo peer ${this.identifier}: no ${what} within ${limitMs} ms; lines: ${JSON.stringify(this.lines)}; stderr: ${this.stderr}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 200));
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-  }
-
-  /** Whether an unread line matches (without consuming it). */
-  saw(pattern: RegExp): boolean {
-    return this.lines.some((line, i) => !this.consumed.has(i) && pattern.test(line));
-  }
-
-  async command(command: string, reply: RegExp): Promise<string> {
-    this.send(command);
-    return this.next(reply, safety(), `reply to ${command}`);
-  }
-
   async contenders(): Promise<string[]> {
     const line = await this.command('contenders', /^CONTENDERS /);
     return JSON.parse(line.slice('CONTENDERS '.length)) as string[];
@@ -117,18 +49,6 @@ class KazooPeer {
   async status(): Promise<{ is_acquired: boolean; state: string }> {
     const line = await this.command('status', /^STATUS /);
     return JSON.parse(line.slice('STATUS '.length)) as { is_acquired: boolean; state: string };
-  }
-
-  stop(): void {
-    if (this.exited) return;
-    this.send('exit');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timing(3_000));
-    timer.unref();
-    this.proc.once('exit', () => clearTimeout(timer));
-  }
-
-  kill(): void {
-    if (!this.exited) this.proc.kill('SIGKILL');
   }
 }
 
@@ -152,7 +72,7 @@ describe('interop with kazoo 2.8: Lock', () => {
   test('a kazoo holder blocks our Lock until it releases', async (t) => {
     const zk = await connect(t, server);
     const path = uniqueRoot('interop');
-    const py = await KazooPeer.start(t, 'lock', server.connectString, path, 'py');
+    const py = await KazooPeer.startPeer(t, 'lock', server.connectString, path, 'py');
     assert.equal(await py.command('try', /^(NOT_)?ACQUIRED$/), 'ACQUIRED');
     const lock = new Lock(zk, path, { identifier: 'ts' });
     assert.equal(await lock.acquire({ blocking: false }), false);
@@ -173,7 +93,7 @@ describe('interop with kazoo 2.8: Lock', () => {
     const path = uniqueRoot('interop');
     const lock = new Lock(zk, path, { identifier: 'ts' });
     assert.equal(await lock.acquire(), true);
-    const py = await KazooPeer.start(t, 'lock', server.connectString, path, 'py');
+    const py = await KazooPeer.startPeer(t, 'lock', server.connectString, path, 'py');
     py.send('acquire');
     assert.deepEqual(await tsContendersReach(lock, 2), ['ts', 'py']);
     await grace();
@@ -191,13 +111,13 @@ describe('interop with kazoo 2.8: Lock', () => {
     const path = uniqueRoot('interop');
     const ts1 = new Lock(zk, path, { identifier: 'ts-1' });
     assert.equal(await ts1.acquire(), true);
-    const py1 = await KazooPeer.start(t, 'lock', server.connectString, path, 'py-1');
+    const py1 = await KazooPeer.startPeer(t, 'lock', server.connectString, path, 'py-1');
     py1.send('acquire');
     await tsContendersReach(ts1, 2);
     const ts2 = new Lock(zk, path, { identifier: 'ts-2' });
     const ts2Got = probe(ts2.acquire());
     await tsContendersReach(ts1, 3);
-    const py2 = await KazooPeer.start(t, 'lock', server.connectString, path, 'py-2');
+    const py2 = await KazooPeer.startPeer(t, 'lock', server.connectString, path, 'py-2');
     py2.send('acquire');
     const ours = await tsContendersReach(ts1, 4);
     assert.deepEqual(ours, ['ts-1', 'py-1', 'ts-2', 'py-2']);
@@ -223,7 +143,7 @@ describe('interop with kazoo 2.8: Lock', () => {
   test("a real expiry of the kazoo holder's session (its client_id) lets our waiter acquire at once", async (t) => {
     const zk = await connect(t, server);
     const path = uniqueRoot('interop');
-    const py = await KazooPeer.start(t, 'lock', server.connectString, path, 'py');
+    const py = await KazooPeer.startPeer(t, 'lock', server.connectString, path, 'py');
     assert.equal(await py.command('try', /^(NOT_)?ACQUIRED$/), 'ACQUIRED');
     const lock = new Lock(zk, path, { identifier: 'ts' });
     const waiting = probe(lock.acquire());
@@ -244,8 +164,8 @@ describe('interop with kazoo 2.8: ReadLock / WriteLock', () => {
   test('readers share across languages; writers exclude readers and writers both ways', async (t) => {
     const zk = await connect(t, server);
     const path = uniqueRoot('interop-rw');
-    const pyR = await KazooPeer.start(t, 'rlock', server.connectString, path, 'py-reader');
-    const pyW = await KazooPeer.start(t, 'wlock', server.connectString, path, 'py-writer');
+    const pyR = await KazooPeer.startPeer(t, 'rlock', server.connectString, path, 'py-reader');
+    const pyW = await KazooPeer.startPeer(t, 'wlock', server.connectString, path, 'py-writer');
 
     // Our reader holds: a kazoo reader shares it, a kazoo writer is refused.
     const tsR = new ReadLock(zk, path, { identifier: 'ts-reader' });
@@ -285,7 +205,7 @@ describe('interop with kazoo 2.8: ReadLock / WriteLock', () => {
     const path = uniqueRoot('interop-rw');
     const w1 = new WriteLock(zk, path, { identifier: 'w1' });
     assert.equal(await w1.acquire(), true);
-    const pyR = await KazooPeer.start(t, 'rlock', server.connectString, path, 'py-reader');
+    const pyR = await KazooPeer.startPeer(t, 'rlock', server.connectString, path, 'py-reader');
     pyR.send('acquire 2');
     await tsContendersReach(w1, 2);
     const w2 = new WriteLock(zk, path, { identifier: 'w2' });
@@ -314,7 +234,7 @@ describe('interop with kazoo 2.8: Election', () => {
       await stepDown.promise;
     });
     await within(oursLeads.promise, 'we lead');
-    const py = await KazooPeer.start(t, 'election', server.connectString, path, 'py');
+    const py = await KazooPeer.startPeer(t, 'election', server.connectString, path, 'py');
     py.send('run');
     assert.deepEqual(await tsContendersReach(ours, 2), ['ts', 'py']);
     assert.deepEqual(await py.contenders(), ['ts', 'py']);

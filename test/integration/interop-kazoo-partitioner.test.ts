@@ -7,12 +7,13 @@
  * and ours report the same values for the same writes. Skipped when kazoo is not installed.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
 import { ChildrenWatch, DataWatch, kazooPartition, SetPartitioner, type ZooKeeperClient } from '../../src/index.js';
-import { timing, ZooKeeperServer } from '../../src/testing/index.js';
+import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
 import { interopScript, kazooAvailable, PYTHON } from './kazoo.js';
+import { KazooProcess } from './kazoo-process.js';
 import { children, eventually, safety } from './recipe-helpers.js';
 import { Recorder } from './watch-recipe-helpers.js';
 
@@ -24,68 +25,6 @@ before(async () => {
   if (!skip) server = await ZooKeeperServer.start();
 });
 after(() => server?.close());
-
-/** One long-running kazoo process, read line by line. */
-class KazooProcess {
-  readonly lines: string[] = [];
-  private readonly consumed = new Set<number>();
-  private stderr = '';
-  private exited = false;
-
-  constructor(
-    private readonly proc: ChildProcess,
-    readonly name: string,
-  ) {
-    let buffered = '';
-    proc.stdout!.setEncoding('utf8');
-    proc.stdout!.on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) !== -1) {
-        this.lines.push(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-      }
-    });
-    proc.stderr!.setEncoding('utf8');
-    proc.stderr!.on('data', (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-4000)));
-    proc.on('exit', () => (this.exited = true));
-    proc.stdin!.on('error', () => {});
-  }
-
-  static start(t: TestContext, args: string[], name: string): KazooProcess {
-    const peer = new KazooProcess(spawn(PYTHON, [SCRIPT, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }), name);
-    t.after(() => peer.stop());
-    return peer;
-  }
-
-  send(command: string): void {
-    this.proc.stdin!.write(`${command}\n`);
-  }
-
-  /** The first unread line matching `pattern` (bounded wait); marks it read. */
-  async next(pattern: RegExp, limitMs = safety(20_000)): Promise<string> {
-    return eventually(
-      () => {
-        const index = this.lines.findIndex((line, i) => !this.consumed.has(i) && pattern.test(line));
-        if (index !== -1) {
-          this.consumed.add(index);
-          return this.lines[index]!;
-        }
-        if (this.exited) assert.fail(`kazoo ${this.name} exited; lines ${JSON.stringify(this.lines)}; stderr ${this.stderr}`);
-        return undefined;
-      },
-      `kazoo ${this.name}: ${String(pattern)} (lines ${JSON.stringify(this.lines.slice(-8))}; stderr ${this.stderr.slice(-500)})`,
-      limitMs,
-    );
-  }
-
-  stop(): void {
-    if (this.exited) return;
-    this.send('exit');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timing(3_000));
-    timer.unref();
-  }
-}
 
 /** kazoo's `_partitioner` on many cases at once. */
 function kazooSplit(cases: { identifier: string; members: string[]; items: (string | number)[] }[]): Promise<unknown[]> {
@@ -146,7 +85,7 @@ describe('kazoo 2.8 interop: SetPartitioner', { skip }, () => {
     const path = uniqueRoot('sp-interop');
     const items = Array.from({ length: 10 }, (_, i) => i);
     const zk = await connect(t, server);
-    const kazoo = KazooProcess.start(t, ['peer', server.connectString, path, 'kazoo-k', JSON.stringify(items), '0.3'], 'partitioner');
+    const kazoo = KazooProcess.start(t, 'kazoo_partitioner.py', ['peer', server.connectString, path, 'kazoo-k', JSON.stringify(items), '0.3'], 'partitioner');
     const session = await kazoo.next(/^SESSION /);
     const kazooSession = BigInt.asIntN(64, BigInt(`0x${session.split(' ')[1]}`));
     await kazoo.next(/^READY$/);
@@ -211,7 +150,7 @@ describe('kazoo 2.8 interop: DataWatch / ChildrenWatch', { skip }, () => {
     const zk = await connect(t, server);
     const path = uniqueRoot('watch-interop');
     await zk.create(path, 'v0');
-    const kazoo = KazooProcess.start(t, ['watch', server.connectString, path], 'watch');
+    const kazoo = KazooProcess.start(t, 'kazoo_partitioner.py', ['watch', server.connectString, path], 'watch');
     await kazoo.next(/^READY$/);
     const data = new Recorder<string | null>();
     const kids = new Recorder<string[]>();
