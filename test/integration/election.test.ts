@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { AbortError, AlreadyAcquiredError, ConnectionState, Election, Lock, type Leadership } from '../../src/index.js';
+import { AbortError, AlreadyAcquiredError, ConnectionState, Election, InvalidArgumentError, Lock, type Leadership } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
 import { children, contendersReach, CriticalSection, Deferred, eventually, grace, probe, rejectsWithin, safety, within, type Probe } from './recipe-helpers.js';
@@ -262,7 +262,7 @@ describe('Election: semantics', () => {
     stops[2]!.resolve();
     await Promise.all([r0, r2.promise]);
     assert.equal(maxLeading, 2);
-    assert.throws(() => new Election(zks[0]!, path, { leaders: 0 }), RangeError);
+    assert.throws(() => new Election(zks[0]!, path, { leaders: 0 }), InvalidArgumentError);
   });
 
   test("the leader's session is lost (real expiry): its signal fires, isLeader false, another candidate leads", async (t) => {

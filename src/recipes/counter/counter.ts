@@ -7,7 +7,7 @@
  * digits (`5`, `-1`; kazoo's int counters reject `3.0`), a `'float'` counter writes Python's
  * shortest round-trip spelling (`3.0`, `2.1`, `1e+16`, `1.0000000000000002e+16`, `1e-05`, `inf`,
  * `nan`). Reading accepts whatever Python's `int()`/`float()` accept. With `curator: true` the
- * data is a 4-byte big-endian signed int32 (out-of-range results throw `RangeError` before
+ * data is a 4-byte big-endian signed int32 (out-of-range results throw `InvalidArgumentError` before
  * anything is written).
  *
  * Exactly-once updates (kazoo applies a change twice when the reply of its `set` is lost: it
@@ -307,7 +307,7 @@ export class Counter {
 
 function checkInt32(value: number): void {
   if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
-    throw new RangeError(`a curator counter holds a 32-bit signed integer; ${value} is out of range`);
+    throw new InvalidArgumentError(`a curator counter holds a 32-bit signed integer; ${value} is out of range`);
   }
 }
 
@@ -320,7 +320,7 @@ export function encodeCounterValue(value: number, type: CounterType, curator = f
     return buffer;
   }
   if (type === 'int') {
-    if (!Number.isSafeInteger(value)) throw new RangeError(`an int counter holds safe integers; ${value} is out of range`);
+    if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`an int counter holds safe integers; ${value} is out of range`);
     return Buffer.from(String(value), 'ascii'); // plain digits: |value| < 2^53 never uses an exponent
   }
   return Buffer.from(pythonFloatRepr(value), 'ascii');
@@ -368,7 +368,7 @@ export function parsePythonInt(text: string): number | undefined {
   const trimmed = text.trim();
   if (!PY_INT.test(trimmed)) return undefined;
   const value = Number(trimmed.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value)) throw new RangeError(`counter value ${trimmed} is outside the safe integer range`);
+  if (!Number.isSafeInteger(value)) throw new RecipeMismatchError(`counter value ${trimmed} is outside the safe integer range`);
   return value;
 }
 

@@ -20,6 +20,7 @@
  *   });
  */
 import type { ZooKeeperClient } from '../../client/client.js';
+import { InvalidArgumentError } from '../../client/errors.js';
 import { LOCK_NAME } from '../lock/contenders.js';
 import { Lock, type LockOptions } from '../lock/lock.js';
 
@@ -47,7 +48,7 @@ export class Election {
     options: ElectionOptions = {},
   ) {
     const leaders = options.leaders ?? 1;
-    if (!Number.isInteger(leaders) || leaders < 1) throw new RangeError(`leaders must be a positive integer, got ${String(leaders)}`);
+    if (!Number.isInteger(leaders) || leaders < 1) throw new InvalidArgumentError(`leaders must be a positive integer, got ${String(leaders)}`, { op: 'Election', path });
     this.lock = new Lock(client, path, options, { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHolders: leaders });
   }
 
