@@ -12,7 +12,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type tls from 'node:tls';
-import winston, { type Logger } from 'winston';
+import type { Logger } from 'winston';
+import { logs, silentLogger } from './logging.js';
 import { OPEN_ACL_UNSAFE, type ACL } from './acl.js';
 import type { Request } from './connection/connection.js';
 import {
@@ -155,13 +156,6 @@ const DEFAULT_SESSION_TIMEOUT = 10_000;
 /** The largest TTL the server accepts: 2^40 - 1 ms (spec §8.3). */
 const MAX_TTL = 2 ** 40 - 1;
 const EXISTS_WATCH_ERRORS = new Set<number>([ErrorCode.Ok, ErrorCode.NoNode]);
-
-/** One silent logger shared by every client without one (creating a winston logger is not free). */
-let sharedSilentLogger: Logger | undefined;
-function silentLogger(): Logger {
-  sharedSilentLogger ??= winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
-  return sharedSilentLogger;
-}
 
 function checkBoolean(name: string, value: unknown, op: string): void {
   if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be a boolean`, { op });
@@ -339,7 +333,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   }
 
   private onStateChange(state: ConnectionState, keeperState: KeeperState): void {
-    this.logger.debug(`state ${state} (${keeperState})`);
+    if (logs(this.logger, 'debug')) this.logger.debug(`state ${state} (${keeperState})`);
     this.emit('keeperState', keeperState);
     if (state !== this.lastEmittedState) {
       this.lastEmittedState = state;

@@ -10,6 +10,7 @@
  * (kazoo behaviour). Closing is one idempotent path.
  */
 import type { Logger } from 'winston';
+import { logs } from './logging.js';
 import { Connection, type ConnectionOptions, type Endpoint, type Request } from './connection/connection.js';
 import {
   AbortError,
@@ -182,7 +183,7 @@ export class Session {
         logger: this.options.logger,
       });
       this.connection = connection;
-      const closed = new Promise<Error>((resolve) => (this.onConnectionClosed = resolve));
+      const closed = new Promise<Error | undefined>((resolve) => (this.onConnectionClosed = resolve));
       const requestedSession = this.sessionId;
       let response;
       try {
@@ -194,7 +195,7 @@ export class Session {
           readOnly: this.options.readOnly,
         });
       } catch (error) {
-        this.options.logger.debug(`connect to ${endpoint.host}:${endpoint.port} failed: ${(error as Error).message}`);
+        if (logs(this.options.logger, 'debug')) this.options.logger.debug(`connect to ${endpoint.host}:${endpoint.port} failed: ${(error as Error).message}`);
         connection.close(error as Error);
         failuresInARow++;
         const tlsError = certificateError(error, endpoint);
@@ -233,15 +234,15 @@ export class Session {
         this.fail(reason, KeeperState.AUTH_FAILED);
         break;
       }
-      if (this.closing) break;
-      this.options.logger.info(`connection to ${endpoint.host}:${endpoint.port} lost: ${reason.message}`);
+      if (this.closing || reason === undefined) break;
+      if (logs(this.options.logger, 'info')) this.options.logger.info(`connection to ${endpoint.host}:${endpoint.port} lost: ${reason.message}`);
       this.setKeeperState(KeeperState.CONNECTING);
       if (this.preferred) failuresInARow = 0; // switching to a read-write server: go at once
       else this.startLostTimer(connection.lastReceivedAt);
     }
   }
 
-  private onConnectionClosed: (reason: Error) => void = () => {};
+  private onConnectionClosed: (reason: Error | undefined) => void = () => {};
 
   /**
    * The handshake succeeded: authenticate (SASL, then auth packets), re-register watches,
@@ -284,9 +285,11 @@ export class Session {
     this.ready = true;
     const keeperState = response.readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED;
     if (sameSession && this.state === ConnectionState.SUSPENDED) this.options.registry.reconnected(keeperState);
-    this.options.logger.info(
-      `connected to ${this.connectedTo}, session 0x${response.sessionId.toString(16)}, timeout ${response.timeout} ms${response.readOnly ? ' (read-only)' : ''}`,
-    );
+    if (logs(this.options.logger, 'info')) {
+      this.options.logger.info(
+        `connected to ${this.connectedTo}, session 0x${response.sessionId.toString(16)}, timeout ${response.timeout} ms${response.readOnly ? ' (read-only)' : ''}`,
+      );
+    }
     this.setKeeperState(keeperState);
     for (const waiter of [...this.startWaiters]) waiter();
     if (response.readOnly) void this.seekReadWriteServer(connection, endpoint);
@@ -421,14 +424,16 @@ export class Session {
     this.wake?.();
     const connection = this.connection;
     if (connection) {
+      // The socket is destroyed when these return; its handle is released in this loop turn.
       if (connection.isActive) await connection.closeSession(Math.min(this.negotiatedTimeout, 5000));
       else connection.close(new ClientClosedError());
-      await connection.closedPromise;
     }
     await this.loop;
-    const closed = new ClientClosedError();
     for (const request of this.unsent.splice(0)) request.reject(new ClientClosedError({ op: request.op, path: request.path }));
-    for (const waiter of [...this.startWaiters]) waiter(closed);
+    if (this.startWaiters.size > 0) {
+      const closed = new ClientClosedError();
+      for (const waiter of [...this.startWaiters]) waiter(closed);
+    }
     // A terminal failure (AUTH_FAILED) stays the reported state; closing adds nothing to it.
     if (!this.terminalError) this.setKeeperState(KeeperState.CLOSED);
   }

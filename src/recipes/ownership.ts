@@ -11,7 +11,13 @@ import { ConnectionState } from '../client/states.js';
 import { LockLostError, NotHeldError } from './errors.js';
 
 export class Ownership {
-  private controller = new AbortController();
+  /**
+   * Made when `signal` is first read: most holders never read it, and an AbortController plus
+   * an abort reason per acquisition is a measurable share of an uncontended lock's cost.
+   */
+  private controller: AbortController | undefined;
+  /** Why the resource is not (or may not be) ours; undefined while held and connected. */
+  private lapse: (() => Error) | undefined;
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -21,11 +27,15 @@ export class Ownership {
     private readonly what: string,
     private readonly lostOn: 'SUSPENDED' | 'LOST',
   ) {
-    this.controller.abort(new NotHeldError({ path }, `the ${what} is not held`));
+    this.lapse = () => new NotHeldError({ path }, `the ${what} is not held`);
   }
 
   /** Aborted unless held and, as far as the client knows, still ours. */
   get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.lapse) this.controller.abort(this.lapse());
+    }
     return this.controller.signal;
   }
 
@@ -34,18 +44,21 @@ export class Ownership {
    * (`survivesSessionLoss`: a persistent lock node).
    */
   hold(onLost: () => void, survivesSessionLoss = false): void {
-    this.controller = new AbortController();
+    this.lapse = undefined;
+    this.controller = undefined;
     const onState = (state: ConnectionState) => {
       if (state === ConnectionState.LOST && !survivesSessionLoss) {
         this.end();
         onLost();
-        // After SUSPENDED the signal already fired; arm a new one so its reason says LOST.
-        if (this.controller.signal.aborted) this.controller = new AbortController();
-        this.controller.abort(new LockLostError({ path: this.path }, `the session was lost: the ${this.what} is no longer held`));
+        // After SUSPENDED the signal already fired; a new one's reason says LOST.
+        if (this.controller?.signal.aborted) this.controller = undefined;
+        this.lapsed(() => new LockLostError({ path: this.path }, `the session was lost: the ${this.what} is no longer held`));
       } else if (state === ConnectionState.SUSPENDED && this.lostOn === 'SUSPENDED') {
-        this.controller.abort(new ConnectionLossError({ path: this.path }, `the connection is suspended: the ${this.what} may be lost`));
-      } else if (state === ConnectionState.CONNECTED && this.controller.signal.aborted) {
-        this.controller = new AbortController(); // the same session: still ours
+        this.lapsed(() => new ConnectionLossError({ path: this.path }, `the connection is suspended: the ${this.what} may be lost`));
+      } else if (state === ConnectionState.CONNECTED && this.lapse !== undefined) {
+        // The same session: still ours. The next read of `signal` gets a live one.
+        this.lapse = undefined;
+        if (this.controller?.signal.aborted) this.controller = undefined;
       }
     };
     this.client.on('state', onState);
@@ -55,7 +68,13 @@ export class Ownership {
   /** Stop holding: the signal fires with "released". */
   release(): void {
     this.end();
-    this.controller.abort(new NotHeldError({ path: this.path }, `the ${this.what} was released`));
+    this.lapsed(() => new NotHeldError({ path: this.path }, `the ${this.what} was released`));
+  }
+
+  /** Record why ownership lapsed; a signal already handed out fires now (its first reason stays). */
+  private lapsed(reason: () => Error): void {
+    this.lapse = reason;
+    if (this.controller !== undefined && !this.controller.signal.aborted) this.controller.abort(reason());
   }
 
   private end(): void {

@@ -118,6 +118,14 @@ test('npm run bench at scale 0.05 (one pass, small memory counts) completes and 
     assert.ok((record.heap_bytes_per as number) > 0, `${String(record.workload)}: heap grows with the items`);
   }
 
+  // What bounds the connect and lock figures: every variant measured, 5 rounds of 10 cycles.
+  const bounds = parsed.filter((record) => record.kind === 'bound');
+  assert.deepEqual(bounds.map((record) => record.bound), ['connect', 'connect', 'lock', 'lock', 'lock']);
+  for (const record of bounds) {
+    assert.equal(record.cycles, 50, String(record.variant));
+    for (const key of ['p50_us', 'cycles_per_s', 'cpu_us_per_cycle']) assert.ok(isNumber(record[key]) && (record[key] as number) > 0, `${String(record.variant)}: ${key}`);
+  }
+
   const targets = parsed.filter((record) => record.kind === 'target');
   assert.ok(targets.length >= 10, 'the targets of issue 7 are evaluated');
   for (const target of targets) assert.ok(target.ok === null || typeof target.ok === 'boolean', JSON.stringify(target));

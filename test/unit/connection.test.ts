@@ -188,15 +188,15 @@ function open(port: number, overrides: { connectTimeout?: number; maxIncomingFra
 }
 
 interface Recorder extends ConnectionEvents {
-  closes: Error[];
+  closes: (Error | undefined)[];
   zxids: bigint[];
   notifications: WatcherEventRecord[];
-  closed: Promise<Error>;
+  closed: Promise<Error | undefined>;
 }
 
 function recorder(): Recorder {
-  let signal!: (reason: Error) => void;
-  const closed = new Promise<Error>((resolve) => (signal = resolve));
+  let signal!: (reason: Error | undefined) => void;
+  const closed = new Promise<Error | undefined>((resolve) => (signal = resolve));
   const r: Recorder = {
     closes: [],
     zxids: [],
@@ -618,8 +618,24 @@ describe('Connection: local limits, auth and closeSession', () => {
         assert.ok(server.sides[0]!.frames.some((f) => f.readInt32BE(4) === OpCode.closeSession));
         await delay(20);
         assert.equal(events.closes.length, 1);
+        assert.equal(events.closes[0], undefined, 'a session closed on purpose reports no failure');
       },
     );
+  });
+
+  test('closeSession gives up after its timeout when the server stays silent, and fails what is pending', async () => {
+    await withConnection({ onFrame: () => {} }, async (_server, connect) => {
+      const connection = connect();
+      const events = await handshakeAndActivate(connection);
+      const pending = getData(connection, '/x');
+      const started = performance.now();
+      await within(connection.closeSession(200), 5000, 'closeSession');
+      assert.ok(performance.now() - started >= 190, 'waited for the reply until the timeout');
+      assert.equal(connection.isClosed, true);
+      const error = await rejection(pending.promise, 'the pending getData');
+      assert.ok(error instanceof ConnectionLossError, describeChain(error));
+      assert.equal(events.closes.length, 1);
+    });
   });
 });
 

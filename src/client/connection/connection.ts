@@ -87,15 +87,18 @@ export interface ConnectionEvents {
   onNotification(event: WatcherEventRecord): void;
   /** The zxid of every normal reply with zxid > 0, for `lastZxid` bookkeeping. */
   onZxid(zxid: bigint): void;
-  /** Called exactly once, when the connection is closed for any reason. */
-  onClose(reason: Error): void;
+  /**
+   * Called exactly once, when the connection is closed for any reason; `reason` is undefined
+   * when it closed on purpose after closeSession.
+   */
+  onClose(reason: Error | undefined): void;
 }
 
 const MAX_XID = 0x7fffffff;
 
 export class Connection {
   // Both grow on demand; idle sessions stay small.
-  private readonly writer = new JuteWriter(4096);
+  private readonly writer = new JuteWriter(1024);
   private readonly pending = new PendingQueue<Pending>(16);
   private readonly pendingAuth: PendingAuth[] = [];
   private flushScheduled = false;
@@ -141,33 +144,38 @@ export class Connection {
    * arrives (pipelining races with the server's close of an expired session, spec §2.5).
    * Rejects when the server closes, or stays silent past `connectTimeout`.
    */
-  async handshake(request: ConnectRequest): Promise<ConnectResponse> {
-    const timer = setTimeout(
-      () => this.close(new TimeoutError(`no connect response from ${this.describe()} within ${this.options.connectTimeout} ms`)),
-      this.options.connectTimeout,
-    );
-    try {
-      return await new Promise<ConnectResponse>((resolve, reject) => {
-        if (this.closed) throw new ConnectionLossError({}, 'the connection closed');
-        this.handshakeWaiter = { resolve, reject };
-        this.writer.int(0);
-        writeConnectRequest(this.writer, request);
-        this.writer.intAt(0, this.writer.length - 4);
-        // Over TLS, write only once the handshake is done, so a refused client certificate
-        // surfaces as the server's alert rather than as a failed write.
-        // (`handshake` runs right after `connect`, before any I/O: the TLS handshake is still ahead.)
-        if (this.options.tls) this.socket.once('secureConnect', () => this.flush());
-        else this.flush();
-      });
-    } finally {
-      clearTimeout(timer);
-    }
+  handshake(request: ConnectRequest): Promise<ConnectResponse> {
+    if (this.closed) return Promise.reject(new ConnectionLossError({}, 'the connection closed'));
+    return new Promise<ConnectResponse>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.close(new TimeoutError(`no connect response from ${this.describe()} within ${this.options.connectTimeout} ms`)),
+        this.options.connectTimeout,
+      );
+      this.handshakeWaiter = {
+        resolve: (response) => {
+          clearTimeout(timer);
+          resolve(response);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.writer.int(0);
+      writeConnectRequest(this.writer, request);
+      this.writer.intAt(0, this.writer.length - 4);
+      // Over TLS, write only once the handshake is done, so a refused client certificate
+      // surfaces as the server's alert rather than as a failed write.
+      // (`handshake` runs right after `connect`, before any I/O: the TLS handshake is still ahead.)
+      if (this.options.tls) this.socket.once('secureConnect', () => this.flush());
+      else this.flush();
+    });
   }
 
   /** Start normal operation: route events, ping and watch for a dead peer (spec §10.1). */
   activate(events: ConnectionEvents, negotiatedTimeout: number): void {
     this.events = events;
-    if (this.closeReason) {
+    if (this.closed) {
       // Died between the handshake and now: report it, so the session never waits on a dead socket.
       events.onClose(this.closeReason);
       return;
@@ -341,45 +349,48 @@ export class Connection {
   }
 
   /**
-   * Send closeSession and wait (bounded) for the server to answer and close the socket, then
-   * close. Ephemeral nodes are deleted by the server before it replies.
+   * Send closeSession and wait (at most `timeout` ms) for the server's answer, then close.
+   * Ephemeral nodes are deleted by the server before it replies. A normal close builds no
+   * error objects: nobody is told about a failure, because there is none.
    */
-  async closeSession(timeout: number): Promise<void> {
-    if (this.closed) return;
-    const reply = new Promise<void>((resolve) => {
-      this.send({
-        type: OpCode.closeSession,
-        op: 'closeSession',
-        write: () => {},
-        read: () => undefined,
-        resolve: () => resolve(),
-        reject: () => resolve(),
-      });
+  closeSession(timeout: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.close();
+        resolve();
+      };
+      const timer = setTimeout(done, timeout);
+      this.send({ type: OpCode.closeSession, op: 'closeSession', write: () => {}, read: () => undefined, resolve: done, reject: done });
     });
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)));
-    await Promise.race([reply, deadline]);
-    clearTimeout(timer);
-    this.close(new ConnectionLossError({}, 'the session was closed'));
   }
 
-  /** Close the socket and fail everything outstanding with `reason`. Idempotent. */
-  close(reason: Error): void {
+  /**
+   * Close the socket and fail everything outstanding with `reason` (no reason: closed on purpose
+   * after closeSession). Idempotent.
+   */
+  close(reason?: Error): void {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = reason;
     clearInterval(this.timer);
     this.socket.destroy();
+    const outcome = () => (reason ??= new ConnectionLossError({}, 'the session was closed'));
     const waiter = this.handshakeWaiter;
     this.handshakeWaiter = undefined;
-    waiter?.reject(reason);
-    // Outstanding calls learn "connection lost" (their outcome is unknown), or "auth failed".
+    waiter?.reject(outcome());
+    if (this.pending.size > 0 || this.pendingAuth.length > 0) this.failOutstanding(outcome());
+    this.events?.onClose(reason);
+  }
+
+  /** Outstanding calls learn "connection lost" (their outcome is unknown), or "auth failed". */
+  private failOutstanding(reason: Error): void {
     const cause = reason instanceof ConnectionLossError && reason.cause !== undefined ? reason.cause : reason;
     const failure = (op: string, path?: string) =>
       reason instanceof AuthFailedError ? new AuthFailedError({ op, path }) : new ConnectionLossError({ op, path, cause });
     for (const { request } of this.pending.drain()) request.reject(failure(request.op, request.path));
     for (const auth of this.pendingAuth.splice(0)) auth.reject(failure('addAuth'));
-    this.events?.onClose(reason);
   }
 
   describe(): string {

@@ -33,7 +33,7 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import type { WatchListener } from '../../client/states.js';
+import { ConnectionState, type WatchListener } from '../../client/states.js';
 import type { Transaction } from '../../client/transaction.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js';
 import { Ownership } from '../ownership.js';
@@ -154,7 +154,9 @@ export class Lock implements AsyncDisposable {
    * Wait for the lock. Resolves `true` once held; `false` when non-blocking and someone is
    * ahead, or the `timeout` passed. Rejects with `AbortError` when `signal` aborts, and with
    * `AlreadyAcquiredError` when this instance holds or is acquiring. No node is left behind
-   * unless the lock is held.
+   * unless the lock is held: when it resolves `false` while connected, every session already
+   * sees our node gone; after an abort or while disconnected the removal finishes in the
+   * background.
    */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
     if (this.held || this.acquiring) throw new AlreadyAcquiredError({ op: 'acquire', path: this.path });
@@ -164,10 +166,10 @@ export class Lock implements AsyncDisposable {
     const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     try {
       // A previous attempt's node must be gone before we queue again (one node per instance).
-      await this.cleaning;
+      if (this.cleaning) await this.cleaning;
       const acquired = await this.acquireLoop(blocking, ephemeral, deadline, signal);
       if (acquired) this.becomeHolder(ephemeral);
-      else this.cleanUp();
+      else await this.cleanUpBeforeAnswering();
       return acquired;
     } catch (error) {
       this.cleanUp();
@@ -175,6 +177,25 @@ export class Lock implements AsyncDisposable {
     } finally {
       this.acquiring = false;
     }
+  }
+
+  /**
+   * After a timed-out or non-blocking acquire: like kazoo, answer once our node is gone for every
+   * session, but wait only while connected; otherwise answer now and let the removal finish in
+   * the background (the next `acquire` waits for it).
+   */
+  private async cleanUpBeforeAnswering(): Promise<void> {
+    this.cleanUp();
+    const cleaning = this.cleaning;
+    if (cleaning === undefined || this.client.state !== ConnectionState.CONNECTED) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.client.off('state', done);
+        resolve();
+      };
+      this.client.on('state', done);
+      void cleaning.then(done);
+    });
   }
 
   /**
