@@ -6,8 +6,9 @@
  *
  * - connect: our client's `start()` + `close()` against a bare `net.Socket` that only writes a
  *   ConnectRequest, reads the ConnectResponse, writes closeSession, reads its reply and destroys
- *   the socket — the floor of any Node client built on `net.Socket`. The server does the same
- *   work for both (a createSession and a closeSession transaction, each fsync'd).
+ *   the socket — the floor of any Node client built on `net.Socket` — and against the native
+ *   binding's connect/close (when its addon loads). The server does the same work for all (a
+ *   createSession and a closeSession transaction, each fsync'd).
  * - lock: our `Lock` acquire + release against the same server operations issued directly
  *   (ephemeral-sequential create pipelined with getChildren, then delete), and against two
  *   setData calls (what `lock_uncontended ≥ 0.45 × seq_set` compares with).
@@ -21,6 +22,7 @@ import { JuteWriter } from '../src/client/protocol/jute.js';
 import { OpCode } from '../src/client/protocol/op-codes.js';
 import { writeConnectRequest, writeRequestHeader } from '../src/client/protocol/records.js';
 import { errorMessage, median, now, PAYLOAD, parseFlags, round, runId, SESSION_TIMEOUT_MS, UsageError } from './harness.js';
+import { nativeClient } from './zookeeper-native-adapter.js';
 
 interface Variant {
   group: 'connect' | 'lock';
@@ -126,6 +128,9 @@ async function main(): Promise<number> {
       },
     },
     { group: 'connect', name: 'bare net.Socket: connect, ConnectRequest, closeSession', cycle: () => bareSessionCycle(host, port) },
+    ...(nativeClient.unavailable === undefined
+      ? [{ group: 'connect' as const, name: 'zookeeper (native binding): connect + close', cycle: async () => (await nativeClient.open(connect)).close() }]
+      : []),
     {
       group: 'lock',
       name: 'our Lock: acquire() + release()',
