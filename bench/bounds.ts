@@ -2,7 +2,7 @@
  * What bounds two of the issue-7 figures, measured in one process with the variants interleaved
  * in blocks (so the machine's drift, e.g. the fsync time, hits every variant alike):
  *
- *   node dist/bench/bounds.js [--connect HOSTS] [--cycles 200] [--rounds 5]
+ *   node dist/bench/bounds.js [--connect HOSTS] [--cycles 200] [--gets 20000] [--rounds 5]
  *
  * - connect: our client's `start()` + `close()` against a bare `net.Socket` that only writes a
  *   ConnectRequest, reads the ConnectResponse, writes closeSession, reads its reply and destroys
@@ -12,8 +12,12 @@
  * - lock: our `Lock` acquire + release against the same server operations issued directly
  *   (ephemeral-sequential create pipelined with getChildren, then delete), and against two
  *   setData calls (what `lock_uncontended ≥ 0.45 × seq_set` compares with).
+ * - pipelined_get: `--gets` getData of a 100-byte node through one connection with a window of
+ *   1000 (the workload) and of 500, and through two connections with 500 each: when two
+ *   connections together do more than one, the one connection is the server's limit, not the
+ *   client's.
  *
- * One JSON line per variant on stdout (median µs per cycle, cycles/s, CPU µs per cycle), a
+ * One JSON line per variant on stdout (median µs per cycle, cycles/s, ops/s, CPU µs per op), a
  * table on stderr.
  */
 import net from 'node:net';
@@ -21,13 +25,17 @@ import { Lock, ZooKeeperClient } from '../src/index.js';
 import { JuteWriter } from '../src/client/protocol/jute.js';
 import { OpCode } from '../src/client/protocol/op-codes.js';
 import { writeConnectRequest, writeRequestHeader } from '../src/client/protocol/records.js';
-import { errorMessage, median, now, PAYLOAD, parseFlags, round, runId, SESSION_TIMEOUT_MS, UsageError } from './harness.js';
+import { errorMessage, median, now, PAYLOAD, parseFlags, pipelined, round, runId, SESSION_TIMEOUT_MS, UsageError } from './harness.js';
 import { nativeClient } from './zookeeper-native-adapter.js';
 
 interface Variant {
-  group: 'connect' | 'lock';
+  group: 'connect' | 'lock' | 'pipelined_get';
   name: string;
   cycle: () => Promise<void>;
+  /** Operations per cycle (default 1). */
+  ops?: number;
+  /** Cycles per round (default `--cycles`). */
+  cycles?: number;
 }
 
 interface Tally {
@@ -90,9 +98,10 @@ async function measure(variant: Variant, cycles: number, tally: Tally): Promise<
 async function main(): Promise<number> {
   let connect: string;
   let cycles: number;
+  let gets: number;
   let rounds: number;
   try {
-    const flags = parseFlags(process.argv.slice(2), ['connect', 'cycles', 'rounds'], []);
+    const flags = parseFlags(process.argv.slice(2), ['connect', 'cycles', 'gets', 'rounds'], []);
     const count = (name: string, fallback: number) => {
       const n = Number(flags.get(name) ?? fallback);
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
@@ -100,10 +109,11 @@ async function main(): Promise<number> {
     };
     connect = String(flags.get('connect') ?? '127.0.0.1:2300');
     cycles = count('cycles', 200);
+    gets = count('gets', 20_000);
     rounds = count('rounds', 5);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\nusage: node ${process.argv[1]} [--connect HOSTS] [--cycles N] [--rounds N]\n`);
+    process.stderr.write(`${error.message}\nusage: node ${process.argv[1]} [--connect HOSTS] [--cycles N] [--gets N] [--rounds N]\n`);
     return 2;
   }
   const first = connect.split(',')[0]!;
@@ -117,6 +127,10 @@ async function main(): Promise<number> {
   await zk.create(root, PAYLOAD);
   const lock = new Lock(zk, `${root}/lock`);
   await zk.create(`${root}/lock`);
+  const second = new ZooKeeperClient({ hosts: connect, sessionTimeout: SESSION_TIMEOUT_MS });
+  await second.start();
+  const latencies = new Float64Array(gets);
+  const getThrough = (client: ZooKeeperClient, n: number, window: number) => pipelined(n, window, () => client.get(root), latencies);
   const variants: Variant[] = [
     {
       group: 'connect',
@@ -158,38 +172,58 @@ async function main(): Promise<number> {
         await zk.set(root, PAYLOAD);
       },
     },
+    {
+      group: 'pipelined_get',
+      name: 'one connection, window 1000 (the workload)',
+      cycle: () => getThrough(zk, gets, 1000),
+      ops: gets,
+      cycles: 1,
+    },
+    { group: 'pipelined_get', name: 'one connection, window 500', cycle: () => getThrough(zk, gets, 500), ops: gets, cycles: 1 },
+    {
+      group: 'pipelined_get',
+      name: 'two connections, window 500 each',
+      cycle: async () => {
+        await Promise.all([getThrough(zk, gets >> 1, 500), getThrough(second, gets - (gets >> 1), 500)]);
+      },
+      ops: gets,
+      cycles: 1,
+    },
   ];
   const tallies = new Map(variants.map((variant) => [variant, { latencies: [], seconds: 0, cpuMicros: 0 } as Tally]));
   try {
-    for (const variant of variants) await measure(variant, Math.min(20, cycles), { latencies: [], seconds: 0, cpuMicros: 0 }); // warm-up
+    for (const variant of variants) await measure(variant, Math.min(20, variant.cycles ?? cycles), { latencies: [], seconds: 0, cpuMicros: 0 }); // warm-up
     for (let round = 0; round < rounds; round++) {
-      for (const variant of variants) await measure(variant, cycles, tallies.get(variant)!);
+      for (const variant of variants) await measure(variant, variant.cycles ?? cycles, tallies.get(variant)!);
     }
   } finally {
     await zk.delete(root, { recursive: true }).catch(() => {});
-    await zk.close();
+    await Promise.all([zk.close(), second.close()]);
   }
 
   const lines: string[] = [];
   for (const variant of variants) {
     const tally = tallies.get(variant)!;
     const n = tally.latencies.length;
+    const ops = n * (variant.ops ?? 1);
     const record = {
       kind: 'bound',
       run_id: runId(),
       bound: variant.group,
       variant: variant.name,
       cycles: n,
+      ops,
       p50_us: round(median(tally.latencies) * 1000, 1),
       cycles_per_s: round(n / tally.seconds, 1),
-      cpu_us_per_cycle: round(tally.cpuMicros / n, 1),
+      ops_per_s: round(ops / tally.seconds, 1),
+      cpu_us_per_op: round(tally.cpuMicros / ops, 1),
     };
     process.stdout.write(`${JSON.stringify(record)}\n`);
     lines.push(
-      `${variant.group.padEnd(8)} ${variant.name.padEnd(68)} ${String(record.p50_us).padStart(8)} ${String(record.cycles_per_s).padStart(9)} ${String(record.cpu_us_per_cycle).padStart(9)}`,
+      `${variant.group.padEnd(14)} ${variant.name.padEnd(68)} ${String(record.p50_us).padStart(10)} ${String(record.ops_per_s).padStart(9)} ${String(record.cpu_us_per_op).padStart(9)}`,
     );
   }
-  process.stderr.write(`\n${'bound'.padEnd(8)} ${'variant'.padEnd(68)} ${'p50 µs'.padStart(8)} ${'cycles/s'.padStart(9)} ${'CPU µs'.padStart(9)}\n${lines.join('\n')}\n`);
+  process.stderr.write(`\n${'bound'.padEnd(14)} ${'variant'.padEnd(68)} ${'p50 µs/cyc'.padStart(10)} ${'ops/s'.padStart(9)} ${'CPU µs/op'.padStart(9)}\n${lines.join('\n')}\n`);
   return 0;
 }
 

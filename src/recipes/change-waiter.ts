@@ -1,6 +1,6 @@
 /**
- * Internals shared by the Barrier, DoubleBarrier, Counter, Party and Queue recipes (not exported
- * from the package):
+ * Internals shared by the Lock, Semaphore, Barrier, DoubleBarrier, Counter, Party and Queue
+ * recipes (not exported from the package):
  *
  * - `ChangeWaiter`: one "sleep until something may have changed" — a one-shot watch fired, the
  *   connection state changed, the deadline passed or the signal aborted. Our client re-registers

@@ -33,9 +33,10 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { ConnectionState, type WatchListener } from '../../client/states.js';
+import { ConnectionState } from '../../client/states.js';
 import type { Transaction } from '../../client/transaction.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js';
+import { ChangeWaiter, type Wake } from '../change-waiter.js';
 import { Ownership } from '../ownership.js';
 import { blockersAhead, contenderPattern, CURATOR_LOCK_NAME, LOCK_NAME, sequenceOf, sortedContenders } from './contenders.js';
 
@@ -74,8 +75,6 @@ export interface LockKind {
 }
 
 const MUTEX: LockKind = { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHolders: 1 };
-
-type Wake = 'watch' | 'state' | 'deadline' | 'abort';
 
 export class Lock implements AsyncDisposable {
   readonly path: string;
@@ -291,30 +290,19 @@ export class Lock implements AsyncDisposable {
    * connection state changes, the deadline, or abort. Every wake-up is re-checked by the caller.
    */
   private async waitForChange(predecessor: string | undefined, deadline: number | undefined, signal: AbortSignal | undefined): Promise<Wake> {
-    let wake!: (reason: Wake) => void;
-    const woken = new Promise<Wake>((resolve) => (wake = resolve));
-    const onWatch: WatchListener = () => wake('watch');
-    const onState = () => wake('state');
-    const onAbort = () => wake('abort');
-    const timer = deadline === undefined ? undefined : setTimeout(() => wake('deadline'), Math.max(0, deadline - Date.now()));
-    this.client.on('state', onState);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    // A data read, not exists: a vanished predecessor leaves no creation watch behind.
-    const watching = predecessor === undefined ? this.client.getChildren(this.path, { watch: onWatch, signal }) : this.client.get(predecessor, { watch: onWatch, signal });
-    watching.catch((error: unknown) => {
-      if (error instanceof NoNodeError) wake('watch');
-      else wake('state'); // connection trouble: re-check from the top
-    });
-    const reason = await woken;
-    clearTimeout(timer);
-    this.client.off('state', onState);
-    signal?.removeEventListener('abort', onAbort);
-    if (reason !== 'watch') {
-      // Don't leave our listener behind on the watch.
-      const removing = predecessor === undefined ? this.client.removeWatches(this.path, 'children', onWatch) : this.client.removeWatches(predecessor, 'data', onWatch);
-      removing.catch(() => {});
+    const waiter = new ChangeWaiter(this.client, { deadline, signal });
+    try {
+      // A data read, not exists: a vanished predecessor leaves no creation watch behind.
+      const watching =
+        predecessor === undefined
+          ? this.client.getChildren(this.path, { watch: waiter.watch(this.path, 'children'), signal })
+          : this.client.get(predecessor, { watch: waiter.watch(predecessor, 'data'), signal });
+      // NoNode: the predecessor is gone already; anything else is connection trouble: re-check.
+      watching.catch((error: unknown) => waiter.wake(error instanceof NoNodeError ? 'watch' : 'state'));
+      return await waiter.wait();
+    } finally {
+      waiter.dispose(); // removes our listener from a watch that did not fire
     }
-    return reason;
   }
 
   private becomeHolder(ephemeral: boolean): void {

@@ -48,7 +48,7 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import type { WatchListener } from '../../client/states.js';
+import { ChangeWaiter } from '../change-waiter.js';
 import { TransactionError } from '../../client/transaction.js';
 import { Ownership } from '../ownership.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
@@ -82,7 +82,6 @@ const LOCK_SUFFIX = '-__lock__';
 
 /** `'lost'`: the internal lock was lost (with the session); `'restart'`: the semaphore node was deleted. */
 type Attempt = 'acquired' | 'busy' | 'timeout' | 'restart' | 'lost';
-type Wake = 'watch' | 'state' | 'deadline' | 'abort';
 
 /**
  * Python's `int(text)` for the semaphore node's data: optional whitespace and sign, decimal
@@ -260,16 +259,14 @@ export class Semaphore implements AsyncDisposable {
       const remaining = deadline === undefined ? undefined : deadline - Date.now();
       if (remaining !== undefined && remaining <= 0) return 'timeout';
       const request = { timeout: remaining, signal };
-      const waiter = blocking ? new ChangeWaiter(this.client, this.path, deadline, signal) : undefined;
+      // Listens to state changes from before the read, so none is missed.
+      const waiter = blocking ? new ChangeWaiter(this.client, { deadline, signal }) : undefined;
       try {
-        const children = await this.client.getChildren(this.path, { ...request, watch: waiter?.onWatch });
+        const children = await this.client.getChildren(this.path, { ...request, watch: waiter?.watch(this.path, 'children') });
         if (children.includes(this.leaseName)) {
           // Our create's reply was lost, but it was applied. (Or, rarely, the node is our
           // previous session's, which the server has not removed yet: wait for it to go.)
-          if (await this.ownLeaseExists(request)) {
-            waiter?.dispose();
-            return 'acquired';
-          }
+          if (await this.ownLeaseExists(request)) return 'acquired';
           if (!waiter) return 'busy';
           if ((await waiter.wait()) === 'deadline') return 'timeout';
           continue;
@@ -283,7 +280,6 @@ export class Semaphore implements AsyncDisposable {
         if (!waiter) return 'busy';
         if ((await waiter.wait()) === 'deadline') return 'timeout';
       } catch (error) {
-        waiter?.dispose();
         // ConnectionLoss: the next request waits for the reconnect. TimeoutError: our deadline
         // (the loop top returns 'timeout') or the client's requestTimeout (look again).
         if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue;
@@ -295,6 +291,8 @@ export class Semaphore implements AsyncDisposable {
           return 'restart';
         }
         throw error;
+      } finally {
+        waiter?.dispose();
       }
     }
   }
@@ -386,51 +384,5 @@ export class Semaphore implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
-  }
-}
-
-/**
- * One wait for a change of the lease pool: the children watch (set by the caller's read), a
- * connection state change, the deadline or abort. Listens to state changes from construction,
- * before the read, so none is missed.
- */
-class ChangeWaiter {
-  private wake!: (reason: Wake) => void;
-  private readonly woken = new Promise<Wake>((resolve) => (this.wake = resolve));
-  private readonly timer: NodeJS.Timeout | undefined;
-  private watchFired = false;
-  private disposed = false;
-  readonly onWatch: WatchListener = () => {
-    this.watchFired = true;
-    this.wake('watch');
-  };
-  private readonly onState = () => this.wake('state');
-  private readonly onAbort = () => this.wake('abort');
-
-  constructor(
-    private readonly client: ZooKeeperClient,
-    private readonly path: string,
-    deadline: number | undefined,
-    private readonly signal: AbortSignal | undefined,
-  ) {
-    this.timer = deadline === undefined ? undefined : setTimeout(() => this.wake('deadline'), Math.max(0, deadline - Date.now()));
-    client.on('state', this.onState);
-    signal?.addEventListener('abort', this.onAbort, { once: true });
-  }
-
-  async wait(): Promise<Wake> {
-    const reason = await this.woken;
-    this.dispose();
-    return reason;
-  }
-
-  /** Stop listening; remove our children watch unless it fired (it may not be registered: fine). */
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    clearTimeout(this.timer);
-    this.client.off('state', this.onState);
-    this.signal?.removeEventListener('abort', this.onAbort);
-    if (!this.watchFired) this.client.removeWatches(this.path, 'children', this.onWatch).catch(() => {});
   }
 }
