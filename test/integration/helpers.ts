@@ -15,6 +15,7 @@ import {
   type ZooKeeperClientOptions,
 } from '../../src/index.js';
 import type { ZooKeeperServer } from '../../src/testing/index.js';
+import { eventually, within } from './recipe-helpers.js';
 
 /** The safety limit of every wait: only a broken client ever reaches it. */
 export const SAFETY_MS = 10_000;
@@ -26,31 +27,11 @@ export function uniqueRoot(prefix = 't'): string {
 
 /**
  * Resolve with the promise's value, or fail the test if it has not settled within `ms`.
- * With a predicate, poll it until it returns something truthy.
+ * With a predicate, poll it until it returns something truthy (`within` / `eventually` of
+ * recipe-helpers.ts, with the client tests' argument order).
  */
 export async function waitFor<T>(what: Promise<T> | (() => T | Promise<T>), ms = SAFETY_MS, description = 'condition'): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let settled = false;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new assert.AssertionError({ message: `timed out after ${ms} ms waiting for ${description}` })), ms);
-  });
-  const work =
-    typeof what === 'function'
-      ? (async () => {
-          while (!settled) {
-            const value = await what();
-            if (value) return value;
-            await new Promise((resolve) => setTimeout(resolve, 20));
-          }
-          return undefined as T;
-        })()
-      : what;
-  try {
-    return await Promise.race([work, limit]);
-  } finally {
-    settled = true;
-    clearTimeout(timer);
-  }
+  return typeof what === 'function' ? eventually(what, description, ms) : within(what, description, ms);
 }
 
 /** A new client for `server` (not started); closed when the test ends. */
