@@ -15,7 +15,10 @@
  * - pipelined_get: `--gets` getData of a 100-byte node through one connection with a window of
  *   1000 (the workload) and of 500, and through two connections with 500 each: when two
  *   connections together do more than one, the one connection is the server's limit, not the
- *   client's.
+ *   client's. pipelined_create_delete likewise, with `--gets`/4 nodes created, then deleted.
+ * - watch_latency: per cycle a second session arms a data watch and the first sets the node; the
+ *   latency is either the watch event's arrival (the workload's figure) or the writer's own
+ *   setData reply — the event cannot come before the server has committed the write.
  *
  * One JSON line per variant on stdout (median µs per cycle, cycles/s, ops/s, CPU µs per op), a
  * table on stderr.
@@ -29,9 +32,10 @@ import { errorMessage, median, now, PAYLOAD, parseFlags, pipelined, round, runId
 import { nativeClient } from './zookeeper-native-adapter.js';
 
 interface Variant {
-  group: 'connect' | 'lock' | 'pipelined_get';
+  group: 'connect' | 'lock' | 'pipelined_get' | 'pipelined_create_delete' | 'watch_latency';
   name: string;
-  cycle: () => Promise<void>;
+  /** One cycle; resolves with its latency in ms when that is not the cycle's duration. */
+  cycle: () => Promise<number | void>;
   /** Operations per cycle (default 1). */
   ops?: number;
   /** Cycles per round (default `--cycles`). */
@@ -87,8 +91,8 @@ async function measure(variant: Variant, cycles: number, tally: Tally): Promise<
   const started = now();
   for (let i = 0; i < cycles; i++) {
     const t0 = now();
-    await variant.cycle();
-    tally.latencies.push(now() - t0);
+    const latency = await variant.cycle();
+    tally.latencies.push(typeof latency === 'number' ? latency : now() - t0);
   }
   tally.seconds += (now() - started) / 1000;
   const used = process.cpuUsage(cpu);
@@ -131,6 +135,25 @@ async function main(): Promise<number> {
   await second.start();
   const latencies = new Float64Array(gets);
   const getThrough = (client: ZooKeeperClient, n: number, window: number) => pipelined(n, window, () => client.get(root), latencies);
+  const nodes = Math.max(1, gets >> 2);
+  let batch = 0;
+  /** Create `n` nodes through the window, then delete them (the workload's two phases). */
+  const createDelete = async (client: ZooKeeperClient, n: number, window: number) => {
+    const prefix = `${root}/cd-${batch++}-`;
+    await pipelined(n, window, (i) => client.create(`${prefix}${i}`), latencies);
+    await pipelined(n, window, (i) => client.delete(`${prefix}${i}`), latencies);
+  };
+  const watched = `${root}/watch`;
+  await zk.create(watched, PAYLOAD);
+  /** The second session arms a data watch, the first sets the node: ms to the event or to the reply. */
+  const setWatched = async (until: 'event' | 'reply'): Promise<number> => {
+    let fired!: (t: number) => void;
+    const event = new Promise<number>((resolve) => (fired = resolve));
+    await second.get(watched, { watch: () => fired(now()) });
+    const t0 = now();
+    const [tEvent, tReply] = await Promise.all([event, zk.set(watched, PAYLOAD).then(() => now())]);
+    return (until === 'event' ? tEvent : tReply) - t0;
+  };
   const variants: Variant[] = [
     {
       group: 'connect',
@@ -189,6 +212,24 @@ async function main(): Promise<number> {
       ops: gets,
       cycles: 1,
     },
+    {
+      group: 'pipelined_create_delete',
+      name: 'one connection, window 1000 (the workload)',
+      cycle: () => createDelete(zk, nodes, 1000),
+      ops: 2 * nodes,
+      cycles: 1,
+    },
+    {
+      group: 'pipelined_create_delete',
+      name: 'two connections, window 500 each',
+      cycle: async () => {
+        await Promise.all([createDelete(zk, nodes >> 1, 500), createDelete(second, nodes - (nodes >> 1), 500)]);
+      },
+      ops: 2 * nodes,
+      cycles: 1,
+    },
+    { group: 'watch_latency', name: "second session's watch event after setData (the workload)", cycle: () => setWatched('event') },
+    { group: 'watch_latency', name: "the writer's own setData reply (same kind of cycle)", cycle: () => setWatched('reply') },
   ];
   const tallies = new Map(variants.map((variant) => [variant, { latencies: [], seconds: 0, cpuMicros: 0 } as Tally]));
   try {

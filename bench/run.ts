@@ -11,7 +11,7 @@
  * the memory benchmark's sessions). After untimed runs of every program at a small scale to
  * warm the server's JIT up, each client program runs in its own process, one after another,
  * `--passes` times (the order rotates each pass); then the memory benchmark and `bounds.js` (what
- * bounds the connect and lock figures). Prints a table of the medians over the passes (ops/s,
+ * bounds the connect, lock, pipelined and watch figures). Prints a table of the medians over the passes (ops/s,
  * p50, p99, CPU µs/op, our ratios to each peer), the bounds and the targets of issue 7.
  * `--json` prints every record as a JSON line on stdout instead (plus `kind: "median"` and
  * `kind: "target"` lines), and the table on stderr. Exit code 0 when no record is an `error`.
@@ -200,7 +200,7 @@ async function runMemory(args: RunnerArgs, connect: string, id: string): Promise
   return records;
 }
 
-/** What bounds the connect and lock figures (bounds.ts), our client only, in its own process. */
+/** What bounds the connect, lock, pipelined and watch figures (bounds.ts), our client only, in its own process. */
 async function runBounds(args: RunnerArgs, connect: string, id: string): Promise<BoundRecord[]> {
   const argv = [
     join(here, 'bounds.js'),
@@ -219,10 +219,10 @@ interface BoundRecord {
   variant: string;
   cycles: number;
   ops: number;
-  /** Per cycle (one connect, one acquire + release, or one batch of gets). */
+  /** Per cycle (one connect, one acquire + release, one batch of requests, one watch event or reply). */
   p50_us: number;
   cycles_per_s: number;
-  /** Operations per second: cycles, or getData calls for the pipelined_get bound. */
+  /** Operations per second: cycles, or requests for the pipelined bounds. */
   ops_per_s: number;
   cpu_us_per_op: number;
 }

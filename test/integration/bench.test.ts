@@ -126,9 +126,13 @@ test('npm run bench at scale 0.05 (one pass, small memory counts) completes and 
   assert.ok(variants('connect').length <= 3, 'at most the native binding besides');
   assert.equal(variants('lock').length, 3);
   assert.equal(variants('pipelined_get').length, 3);
+  assert.equal(variants('pipelined_create_delete').length, 2);
+  assert.equal(variants('watch_latency').length, 2);
   for (const record of bounds) {
-    // 5 rounds of 10 cycles; pipelined_get: 5 rounds of one batch of 1,000 gets.
+    // 5 rounds of 10 cycles; the pipelined bounds: 5 rounds of one batch (1,000 gets; 250 nodes
+    // created and deleted).
     if (record.bound === 'pipelined_get') assert.deepEqual([record.cycles, record.ops], [5, 5000], String(record.variant));
+    else if (record.bound === 'pipelined_create_delete') assert.deepEqual([record.cycles, record.ops], [5, 2500], String(record.variant));
     else assert.deepEqual([record.cycles, record.ops], [50, 50], String(record.variant));
     for (const key of ['p50_us', 'cycles_per_s', 'ops_per_s', 'cpu_us_per_op']) assert.ok(isNumber(record[key]) && (record[key] as number) > 0, `${String(record.variant)}: ${key}`);
   }
