@@ -1,8 +1,8 @@
 /**
  * Election against a real ZooKeeper server (spec/recipes.md §2.14): kazoo's test_election and
  * test_bad_func adapted to promises, one leader at a time, leadership passing when the leader's
- * function settles (also by throwing), cancel/abort, several leaders (`leaders: N`), and the
- * leader's session being lost.
+ * function settles (also by throwing), cancel/abort, several leaders (`leaders: N`), the leader's
+ * connection being suspended, and the leader's session being lost.
  *
  * Deviation from kazoo exercised here: a cancelled `run` rejects with AbortError (kazoo swallows
  * CancelledError and returns None).
@@ -10,9 +10,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { AbortError, AlreadyAcquiredError, ConnectionState, Election, InvalidArgumentError, Lock, type Leadership } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from './helpers.js';
+import { AbortError, AlreadyAcquiredError, ConnectionLossError, ConnectionState, Election, InvalidArgumentError, Lock, type Leadership } from '../../src/index.js';
+import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
+import { connect, nextState, uniqueRoot } from './helpers.js';
 import { children, contendersReach, CriticalSection, Deferred, eventually, grace, probe, rejectsWithin, safety, within, type Probe } from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
@@ -300,5 +300,45 @@ describe('Election: semantics', () => {
     assert.equal(await lockView.acquire({ blocking: false }), false, 'an Election and a Lock on one path compete');
     await zkOther.close();
     await within(otherRun, "the other leader's function ends when its client closes");
+  });
+
+  test("SUSPENDED (proxy drop): the leader's signal fires (not with ownershipLostOn: 'LOST'); leadership survives the reconnect, a waiting candidate keeps waiting", async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const zkOther = await connect(t, server);
+    const path = uniqueRoot('election');
+    const strict = new Election(zk, path, { identifier: 'strict' });
+    const lenient = new Election(zk, uniqueRoot('election'), { identifier: 'lenient', ownershipLostOn: 'LOST' });
+    const stop = new Deferred();
+    const signals: Record<string, AbortSignal> = {};
+    const runs = [strict, lenient].map((election, i) =>
+      election.run(async ({ signal }) => {
+        signals[i === 0 ? 'strict' : 'lenient'] = signal;
+        await stop.promise;
+      }),
+    );
+    await eventually(() => strict.isLeader && lenient.isLeader, 'both lead');
+    const other = new Election(zkOther, path, { identifier: 'other' });
+    const otherRun = probe(other.run(() => 'led'));
+    await contendersReach(other, 2);
+
+    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
+    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
+    proxy.drop();
+    await suspended;
+    assert.equal(signals.strict!.aborted, true, 'the default policy fires on SUSPENDED');
+    assert.ok(signals.strict!.reason instanceof ConnectionLossError, `ConnectionLossError, got ${String(signals.strict!.reason)}`);
+    assert.equal(signals.lenient!.aborted, false, "ownershipLostOn: 'LOST' does not fire on SUSPENDED");
+    await connected;
+    assert.equal(strict.isLeader, true, 'the same session: still the leader');
+    assert.equal(strict.signal.aborted, false, 'a fresh, live signal after CONNECTED');
+    assert.equal(lenient.signal, signals.lenient, 'the same signal');
+    assert.equal(lenient.signal.aborted, false);
+    assert.deepEqual(await other.contenders(), ['strict', 'other'], 'the leader kept its node');
+    assert.equal(otherRun.settled, false, 'the other candidate does not lead meanwhile');
+
+    stop.resolve();
+    await within(Promise.all(runs), 'the leaders step down');
+    assert.equal(await within(otherRun.promise, 'the other candidate leads next'), 'led');
   });
 });
