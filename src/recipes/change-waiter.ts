@@ -17,14 +17,12 @@
 import type { ZooKeeperClient } from '../client/client.js';
 import {
   AbortError,
-  ConnectionLossError,
   NodeExistsError,
-  OperationTimeoutError,
   SessionExpiredError,
   TimeoutError,
 } from '../client/errors.js';
 import { parentPath } from '../client/paths.js';
-import { sleep } from '../client/retry.js';
+import { isTransientError, sleep } from '../client/retry.js';
 import type { ConnectionState, WatchEvent, WatchListener } from '../client/states.js';
 
 export type Wake = 'watch' | 'state' | 'deadline' | 'abort';
@@ -124,7 +122,8 @@ export class ChangeWaiter implements Disposable {
 
 /** Errors after which the same idempotent step may simply be tried again. */
 export function isTransient(error: unknown, deadline?: number): boolean {
-  if (error instanceof ConnectionLossError || error instanceof OperationTimeoutError || error instanceof SessionExpiredError) return true;
+  // The client's transient errors, plus session expiry: a recipe step starts over on a new session.
+  if (isTransientError(error) || error instanceof SessionExpiredError) return true;
   // A request timeout from the client's default `requestTimeout`, not from our deadline.
   return error instanceof TimeoutError && (deadline === undefined || Date.now() < deadline);
 }
