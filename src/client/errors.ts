@@ -194,6 +194,16 @@ export class ClientClosedError extends ZooKeeperError {
   }
 }
 
+/**
+ * An operation on a client whose `start()` was never called. Not a connection loss: nothing will
+ * reconnect, so retry loops (the recipes', `retry()`) must not wait for one.
+ */
+export class ClientNotStartedError extends ZooKeeperError {
+  constructor(context: ErrorContext = {}) {
+    super(ErrorCode.ConnectionLoss, 'the client is not started; call start() first', context);
+  }
+}
+
 /** A client-side deadline (start, connect, a blocking call's `timeout`) passed. */
 export class TimeoutError extends ZooKeeperError {
   constructor(message: string, context: ErrorContext = {}) {

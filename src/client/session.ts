@@ -16,6 +16,7 @@ import {
   AbortError,
   AuthFailedError,
   ClientClosedError,
+  ClientNotStartedError,
   ConnectionLossError,
   SessionExpiredError,
   TimeoutError,
@@ -130,7 +131,7 @@ export class Session {
     if (this.closing) request.reject(new ClientClosedError({ op: request.op, path: request.path }));
     else if (this.terminalError) request.reject(this.terminalError);
     else if (this.loop === undefined) {
-      request.reject(new ConnectionLossError({ op: request.op, path: request.path }, 'the client is not started; call start() first'));
+      request.reject(new ClientNotStartedError({ op: request.op, path: request.path }));
     } else if (this.ready && this.connection) this.connection.send(request);
     else if (failFast) request.reject(new ConnectionLossError({ op: request.op, path: request.path }, 'not connected (failFast)'));
     else this.unsent.push(request);

@@ -17,9 +17,11 @@
 import type { ZooKeeperClient } from '../client/client.js';
 import {
   AbortError,
+  InvalidArgumentError,
   NodeExistsError,
   SessionExpiredError,
   TimeoutError,
+  type ErrorContext,
 } from '../client/errors.js';
 import { parentPath } from '../client/paths.js';
 import { isTransientError, sleep } from '../client/retry.js';
@@ -149,16 +151,24 @@ export function requestLimits(limits: WaitLimits): { timeout?: number; signal?: 
   return options;
 }
 
-/** `deadline` from a `timeout` in ms. */
-export function deadlineOf(timeout: number | undefined): number | undefined {
-  return timeout === undefined ? undefined : Date.now() + timeout;
+/**
+ * `deadline` from a `timeout` in ms (0: one attempt). Anything but a non-negative number is an
+ * `InvalidArgumentError`: a NaN deadline would never pass, and a waiting loop would never end.
+ */
+export function deadlineOf(timeout: number | undefined, context: ErrorContext = {}): number | undefined {
+  if (timeout === undefined) return undefined;
+  if (typeof timeout !== 'number' || !(timeout >= 0)) {
+    throw new InvalidArgumentError(`timeout must be a number of ms >= 0, got ${String(timeout)}`, context);
+  }
+  return Date.now() + timeout;
 }
 
 /**
  * Run an idempotent step until it succeeds or fails with a non-transient error (kazoo's
  * `client.retry`: unlimited tries, session expiry included). Connection loss is not a busy
- * loop: the next request waits for the reconnect; a short back-off covers a client that is not
- * started. Past the deadline it rejects with `TimeoutError`; on abort with `AbortError`.
+ * loop: the next request waits for the reconnect; a short back-off covers requests that fail at
+ * once (`failFast`). A client never started fails with `ClientNotStartedError`, which is not
+ * transient. Past the deadline it rejects with `TimeoutError`; on abort with `AbortError`.
  */
 export async function retryTransient<T>(fn: () => Promise<T>, limits: WaitLimits = {}): Promise<T> {
   let pause = 10;

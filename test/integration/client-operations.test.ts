@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
   CREATOR_ALL_ACL,
+  Lock,
   KeeperState,
   OPEN_ACL_UNSAFE,
   Perms,
@@ -27,6 +28,7 @@ const {
   AuthFailedError,
   BadVersionError,
   ClientClosedError,
+  ClientNotStartedError,
   ConnectionLossError,
   DataTooLargeError,
   InvalidACLError,
@@ -744,8 +746,9 @@ describe('ZooKeeperClient operations', () => {
       await rejects(() => zk.set('/a', bad(42)), InvalidArgumentError);
       await rejects(() => zk.create('/a', 'x', { ttl: -1 }), InvalidArgumentError);
       await rejects(() => zk.create('/a', Buffer.alloc(ONE_MIB)), DataTooLargeError);
-      // A valid request on an unstarted client is not sent either: it fails with ConnectionLoss.
-      await rejects(() => zk.get('/a'), ConnectionLossError);
+      // A valid request on an unstarted client is not sent either: it fails with ClientNotStartedError
+      // (it was ConnectionLossError, which retry loops took for "wait for the reconnect" and spun on).
+      await rejects(() => zk.get('/a'), ClientNotStartedError);
     });
 
     test('data over 1 MiB is DataTooLargeError; just under the limit works for create and get', async (t) => {
@@ -813,6 +816,16 @@ describe('ZooKeeperClient operations', () => {
       assert.equal(data.toString(), 'v0');
       assert.equal(stat.version, 0);
       assert.equal(stat.aversion, 0);
+    });
+
+    test('operations before start() reject with ClientNotStartedError, which retry() and the recipes do not retry', async () => {
+      const zk = new ZooKeeperClient({ hosts: server.connectString });
+      await rejects(() => zk.get('/'), ClientNotStartedError, 'get');
+      await rejects(() => zk.create('/never'), ClientNotStartedError, 'create');
+      await rejects(() => zk.retry(() => zk.exists('/')), ClientNotStartedError, 'retry(exists)');
+      // A blocking recipe call answers at once instead of retrying a connection that will never come.
+      await rejects(() => waitFor(new Lock(zk, '/never-started').acquire(), undefined, 'Lock.acquire before start()'), ClientNotStartedError, 'Lock.acquire');
+      await zk.close();
     });
 
     test('operations after close() reject with ClientClosedError', async (t) => {

@@ -16,6 +16,7 @@ import {
   AlreadyAcquiredError,
   ConnectionLossError,
   ConnectionState,
+  InvalidArgumentError,
   Lock,
   LockLostError,
   NoNodeError,
@@ -275,6 +276,10 @@ describe('Lock: timeout, abort, exclusion, order, fencing, transactions, naming'
     assert.deepEqual(await children(zk, path), [holderNode], 'only the holder remains');
     assert.throws(() => lock.fencingToken, NotHeldError);
     assert.equal(lock.signal.aborted, true, 'signal is aborted while not held');
+    // A timeout that is not a number of ms >= 0 would make a deadline that never passes.
+    await assert.rejects(lock.acquire({ timeout: -1 }), InvalidArgumentError);
+    await assert.rejects(lock.acquire({ timeout: Number.NaN }), InvalidArgumentError);
+    assert.deepEqual(await children(zk, path), [holderNode], 'a refused acquire creates nothing');
     await holder.release();
     assert.equal(await lock.acquire({ timeout: safety() }), true);
     await lock.release();

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   ChildrenWatch,
+  InvalidArgumentError,
   ConnectionState,
   DataWatch,
   EventType,
@@ -51,9 +52,11 @@ describe('DataWatch: kazoo KazooDataWatcherTests', () => {
     await watch.stop();
   });
 
-  test('test_data_watcher_once: a second function on one instance is a RecipeStateError', async (t) => {
+  test('test_data_watcher_once: a second function on one instance is a RecipeStateError (a non-function an InvalidArgumentError)', async (t) => {
     const zk = await connect(t, server);
     const watch = new DataWatch(zk, uniqueRoot('dw'));
+    assert.throws(() => watch.watch(42 as unknown as () => void), InvalidArgumentError);
+    assert.throws(() => new ChildrenWatch(zk, '/x', 'f' as unknown as () => void), InvalidArgumentError);
     watch.watch(() => {});
     assert.throws(() => watch.watch(() => {}), RecipeStateError);
     await watch.stop();
@@ -589,6 +592,7 @@ describe('PatientChildrenWatch: kazoo KazooPatientChildrenWatcherTests', () => {
   test('test_exception: a missing node rejects start() with NoNodeError', async (t) => {
     const zk = await connect(t, server);
     await assert.rejects(within(new PatientChildrenWatch(zk, uniqueRoot('pcw'), 100).start(), 'start'), NoNodeError);
+    assert.throws(() => new PatientChildrenWatch(zk, '/x', -1), InvalidArgumentError);
   });
 
   test('test_watch_iterations: churn delays the result; it finally reports both children', async (t) => {

@@ -93,7 +93,7 @@ export class Barrier {
         } catch (error) {
           if (error instanceof TimeoutError && !isTransient(error, deadline)) return false;
           if (!isTransient(error, deadline)) throw error;
-          // The next request waits for the reconnect; the pause only matters for a client not started.
+          // The next request waits for the reconnect; the pause only matters for one that fails at once (failFast).
           await pause(deadline, signal);
           continue;
         }

@@ -21,6 +21,7 @@
 import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, InvalidArgumentError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
+import { deadlineOf, remaining } from '../change-waiter.js';
 import { NonBlockingLease, type NonBlockingLeaseOptions, type ObtainOptions } from './non-blocking-lease.js';
 
 export class MultiNonBlockingLease {
@@ -97,13 +98,13 @@ export class MultiNonBlockingLease {
    */
   async obtain(options: ObtainOptions = {}): Promise<boolean> {
     const { signal, timeout } = options;
-    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    const deadline = deadlineOf(timeout, { op: 'obtain', path: this.path });
     this.obtainedSlot = undefined;
     for (const [slot, lease] of this.leases.entries()) {
       if (signal?.aborted) throw new AbortError(signal.reason, { op: 'obtain', path: this.path });
-      const remaining = deadline === undefined ? undefined : deadline - Date.now();
-      if (remaining !== undefined && remaining <= 0) return false;
-      if (await lease.obtain({ signal, timeout: remaining })) {
+      const left = remaining(deadline);
+      if (left !== undefined && left <= 0) return false;
+      if (await lease.obtain({ signal, timeout: left })) {
         this.obtainedSlot = slot;
         return true;
       }

@@ -44,6 +44,7 @@ import { joinPath, validatePath } from '../../client/paths.js';
 import type { GetDataResult } from '../../client/protocol/records.js';
 import { TransactionError } from '../../client/transaction.js';
 import { AlreadyAcquiredError, NotHeldError, RecipeMismatchError } from '../errors.js';
+import { deadlineOf, remaining } from '../change-waiter.js';
 import { Lock } from '../lock/lock.js';
 
 export interface NonBlockingLeaseOptions {
@@ -211,16 +212,16 @@ export class NonBlockingLease {
     if (this.obtaining) throw new AlreadyAcquiredError({ op: 'obtain', path: this.path }, 'obtain() is already running on this lease object');
     const { signal, timeout } = options;
     if (signal?.aborted) throw new AbortError(signal.reason, { op: 'obtain', path: this.path });
+    const deadline = deadlineOf(timeout, { op: 'obtain', path: this.path });
     this.obtaining = true;
     this.obtainedLease = false;
-    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     try {
       for (;;) {
-        const remaining = deadline === undefined ? undefined : deadline - Date.now();
-        if (remaining !== undefined && remaining <= 0) return false;
+        const left = remaining(deadline);
+        if (left !== undefined && left <= 0) return false;
         const lock = new Lock(this.client, this.path, { identifier: this.identifier });
         // The Lock creates <path> (persistent, empty) like kazoo's ensure_path.
-        if (!(await lock.acquire({ timeout: remaining, signal }))) return false;
+        if (!(await lock.acquire({ timeout: left, signal }))) return false;
         try {
           const decided = await this.decide(lock, signal);
           if (decided !== undefined) {

@@ -36,7 +36,7 @@ import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
 import type { Transaction } from '../../client/transaction.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js';
-import { ChangeWaiter, type Wake } from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, remaining, type Wake } from '../change-waiter.js';
 import { Ownership } from '../ownership.js';
 import { blockersAhead, contenderPattern, CURATOR_LOCK_NAME, LOCK_NAME, sequenceOf, sortedContenders } from './contenders.js';
 
@@ -161,8 +161,8 @@ export class Lock implements AsyncDisposable {
     if (this.held || this.acquiring) throw new AlreadyAcquiredError({ op: 'acquire', path: this.path });
     const { blocking = true, ephemeral = true, signal, timeout } = options;
     if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
+    const deadline = deadlineOf(timeout, { op: 'acquire', path: this.path });
     this.acquiring = true;
-    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     try {
       // A previous attempt's node must be gone before we queue again (one node per instance).
       if (this.cleaning) await this.cleaning;
@@ -216,9 +216,9 @@ export class Lock implements AsyncDisposable {
   private async acquireLoop(blocking: boolean, ephemeral: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
     for (;;) {
       if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
-      const remaining = deadline === undefined ? undefined : deadline - Date.now();
-      if (remaining !== undefined && remaining <= 0) return false;
-      const request = { timeout: remaining, signal };
+      const left = remaining(deadline);
+      if (left !== undefined && left <= 0) return false;
+      const request = { timeout: left, signal };
       let children: string[];
       try {
         children = await this.findOrCreateNode(ephemeral, request);

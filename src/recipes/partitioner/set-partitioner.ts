@@ -56,6 +56,7 @@ import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, ClientClosedError, InvalidArgumentError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
+import { deadlineOf, remaining } from '../change-waiter.js';
 import { DuplicateIdentifierError, PartitionerFailedError } from '../errors.js';
 import { Lock } from '../lock/lock.js';
 import { ShallowParty } from '../party/shallow-party.js';
@@ -276,7 +277,7 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
    */
   async waitForAcquire(options: WaitOptions = {}): Promise<boolean> {
     const { timeout, signal } = options;
-    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
+    const deadline = deadlineOf(timeout, { op: 'waitForAcquire', path: this.path });
     for (;;) {
       switch (this.stateValue) {
         case PartitionState.ACQUIRED:
@@ -286,7 +287,7 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
         case PartitionState.FAILURE:
           throw this.failure();
         default:
-          if (!(await this.waitForChange({ signal, timeout: deadline === undefined ? undefined : deadline - Date.now() }))) return false;
+          if (!(await this.waitForChange({ signal, timeout: remaining(deadline) }))) return false;
       }
     }
   }

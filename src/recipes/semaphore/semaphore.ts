@@ -48,7 +48,7 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { ChangeWaiter } from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, remaining } from '../change-waiter.js';
 import { TransactionError } from '../../client/transaction.js';
 import { Ownership } from '../ownership.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
@@ -169,8 +169,8 @@ export class Semaphore implements AsyncDisposable {
     if (this.held) return true;
     const { blocking = true, signal, timeout } = options;
     if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
+    const deadline = deadlineOf(timeout, { op: 'acquire', path: this.path });
     this.acquiring = true;
-    const deadline = timeout === undefined ? undefined : Date.now() + timeout;
     try {
       const acquired = await this.acquireLoop(blocking, deadline, signal);
       if (acquired) this.becomeHolder();
@@ -188,9 +188,9 @@ export class Semaphore implements AsyncDisposable {
   private async acquireLoop(blocking: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
     for (;;) {
       if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
-      const remaining = deadline === undefined ? undefined : deadline - Date.now();
-      if (remaining !== undefined && remaining <= 0) return false;
-      const request = { timeout: remaining, signal };
+      const left = remaining(deadline);
+      if (left !== undefined && left <= 0) return false;
+      const request = { timeout: left, signal };
       try {
         if (!this.pathEnsured) await this.ensureSemaphoreNode(request);
         // A create whose reply was lost may have made our lease node (kazoo checks every time).
@@ -202,7 +202,7 @@ export class Semaphore implements AsyncDisposable {
       }
       // A new Lock per attempt, as kazoo does; its data is our identifier.
       const lock = new Lock(this.client, this.lockPath, { identifier: this.identifier, onSessionLost: this.onSessionLost });
-      if (!(await lock.acquire({ blocking, timeout: remaining, signal }))) return false;
+      if (!(await lock.acquire({ blocking, timeout: left, signal }))) return false;
       let outcome: Attempt;
       try {
         outcome = await this.takeLease(lock, blocking, deadline, signal);
@@ -256,9 +256,9 @@ export class Semaphore implements AsyncDisposable {
     for (;;) {
       if (!lock.isAcquired) return 'lost';
       if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
-      const remaining = deadline === undefined ? undefined : deadline - Date.now();
-      if (remaining !== undefined && remaining <= 0) return 'timeout';
-      const request = { timeout: remaining, signal };
+      const left = remaining(deadline);
+      if (left !== undefined && left <= 0) return 'timeout';
+      const request = { timeout: left, signal };
       // Listens to state changes from before the read, so none is missed.
       const waiter = blocking ? new ChangeWaiter(this.client, { deadline, signal }) : undefined;
       try {

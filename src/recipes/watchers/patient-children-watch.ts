@@ -23,7 +23,7 @@
  *   await changed; // somebody joined or left (or the connection blinked)
  */
 import type { ZooKeeperClient } from '../../client/client.js';
-import { AbortError } from '../../client/errors.js';
+import { AbortError, InvalidArgumentError } from '../../client/errors.js';
 import { validatePath } from '../../client/paths.js';
 import { sleep } from '../../client/retry.js';
 import { ConnectionState, type WatchEvent, type WatchListener } from '../../client/states.js';
@@ -69,7 +69,7 @@ export class PatientChildrenWatch {
   ) {
     validatePath(path, 'PatientChildrenWatch');
     if (typeof timeBoundaryMs !== 'number' || !Number.isFinite(timeBoundaryMs) || timeBoundaryMs < 0) {
-      throw new RecipeStateError(`timeBoundaryMs must be a number >= 0, got ${String(timeBoundaryMs)}`, { op: 'PatientChildrenWatch', path });
+      throw new InvalidArgumentError(`timeBoundaryMs must be a number >= 0, got ${String(timeBoundaryMs)}`, { op: 'PatientChildrenWatch', path });
     }
     this.path = path;
   }

@@ -5,6 +5,7 @@
  * what a connection-state change means.
  */
 import type { ZooKeeperClient } from '../../client/client.js';
+import { InvalidArgumentError } from '../../client/errors.js';
 import { validatePath } from '../../client/paths.js';
 import { EventType, type ConnectionState, type WatchEvent, type WatchListener } from '../../client/states.js';
 import { RecipeStateError } from '../errors.js';
@@ -68,7 +69,7 @@ export abstract class WatchRecipe<F extends (...args: never[]) => unknown> imple
    * called. A second function is a `RecipeStateError`. Returns `func`.
    */
   watch<G extends F>(func: G): G {
-    if (typeof func !== 'function') throw new RecipeStateError(`${this.kind} needs a function`, { op: this.kind, path: this.path });
+    if (typeof func !== 'function') throw new InvalidArgumentError(`${this.kind} needs a function, got ${typeof func}`, { op: this.kind, path: this.path });
     if (this.func !== undefined || this.stopReasonValue !== undefined) {
       throw new RecipeStateError(`a function has already been associated with this ${this.kind}`, { op: this.kind, path: this.path });
     }
