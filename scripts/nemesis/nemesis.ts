@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Counter, ZooKeeperClient, type Stat } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperCluster } from '../../src/testing/index.js';
+import { FaultProxy, timing, ZooKeeperCluster, type FrameMatch } from '../../src/testing/index.js';
 import { SupervisedProcess } from '../../src/testing/supervised-process.js';
 import { interopScript, PYTHON } from '../../test/integration/kazoo.js';
 import { check, loopsWithoutProgress, type Violation } from './checker.js';
@@ -86,7 +86,6 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
     members: MEMBERS,
     sessionTimeout: SESSION_TIMEOUT,
     syncLimitMs: SYNC_LIMIT_TICKS * TICK_TIME,
-    swallow: false,
   });
   const runDir = mkdtempSync(join(tmpdir(), `nemesis-${options.seed}-`));
   const workers: Worker[] = [];
@@ -260,8 +259,19 @@ async function inject(fault: PlannedFault, cluster: ZooKeeperCluster, workers: W
       }
       return { target: worker.name, detail: `${fault.duration} ms` };
     }
-    case 'swallow-reply':
-      throw new Error('swallow-reply needs FaultProxy.swallowReply');
+    case 'swallow-reply': {
+      // On every proxy of the worker: it talks to one member at a time, and we do not know which.
+      const worker = workers[fault.target]!;
+      const match: FrameMatch = { op: fault.op!, path: (path) => path.startsWith(`${NEMESIS_ROOT}/`) };
+      const armed = worker.proxies.map((proxy) => proxy.swallowReply(match, { then: fault.then! }));
+      try {
+        const fired = await Promise.race([...armed.map((one) => one.happened), delay(fault.duration).then(() => undefined)]);
+        if (!fired) return { target: worker.name, detail: `no ${fault.op} within ${fault.duration} ms` };
+        return { target: worker.name, detail: `${fault.op} ${fired.request.paths.join(' ')} (err ${fired.reply?.err ?? '?'}), then ${fault.then}` };
+      } finally {
+        for (const one of armed) one.remove();
+      }
+    }
   }
 }
 

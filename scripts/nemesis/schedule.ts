@@ -39,8 +39,6 @@ export interface ScheduleOptions {
   sessionTimeout: number;
   /** syncLimit × tickTime, ms: leader freezes outlast it. */
   syncLimitMs: number;
-  /** Whether the fault proxy can swallow one reply (FaultProxy.swallowReply). */
-  swallow: boolean;
 }
 
 /** A member that was killed takes about this long to rejoin (JVM start + sync), ms. */
@@ -66,7 +64,7 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
     }
   }
 
-  const clientKinds: FaultKind[] = options.swallow ? ['blackhole-client', 'swallow-reply', 'swallow-reply'] : ['blackhole-client'];
+  const clientKinds: FaultKind[] = ['blackhole-client', 'swallow-reply', 'swallow-reply'];
   for (let at = between(1_000, 4_000); at < end; ) {
     const kind = pick(clientKinds);
     const target = between(0, options.clients);
