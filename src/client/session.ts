@@ -31,7 +31,7 @@ import type { Chroot } from './paths.js';
 import { setWatchesOpCode, writeSetWatches, type SetWatchesRecord, type WatcherEventRecord } from './protocol/records.js';
 import { initialState, transition, type Effect, type MachineState, type SessionEvent, type TimerName } from './session-machine.js';
 import { ConnectionState, KeeperState } from './states.js';
-import { startTimer } from './timer.js';
+import { startTimer, type Timer } from './timer.js';
 import type { WatchRegistry } from './watch-registry.js';
 
 export interface SessionOptions {
@@ -77,7 +77,7 @@ export class Session {
   private connection: Connection | undefined;
   private readonly events: SessionEvent[] = [];
   private dispatching = false;
-  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private readonly timers = new Map<TimerName, Timer>();
   private started = false;
   private readonly unsent: Request[] = [];
   private readonly credentials: Credential[] = [];
@@ -256,7 +256,7 @@ export class Session {
         this.startTimer(effect.timer, effect.ms);
         return;
       case 'cancelTimer':
-        clearTimeout(this.timers.get(effect.timer));
+        this.timers.get(effect.timer)?.cancel();
         this.timers.delete(effect.timer);
         return;
       case 'expire':
@@ -380,16 +380,15 @@ export class Session {
   }
 
   private startTimer(name: TimerName, ms: number): void {
-    clearTimeout(this.timers.get(name));
-    const timer = setTimeout(() => {
+    this.timers.get(name)?.cancel();
+    const fire = () => {
       this.timers.delete(name);
       if (name === 'lost') this.options.logger.warn(`no server confirmed session 0x${this.sessionId.toString(16)} within ${this.negotiatedTimeout} ms`);
       this.dispatch({ type: 'timerFired', timer: name });
-    }, ms);
+    };
     // The back-off timer is what keeps a started client's process alive between connections (a
     // live socket does it otherwise), as it should until close(); the LOST timer never runs alone.
-    if (name === 'lost') timer.unref();
-    this.timers.set(name, timer);
+    this.timers.set(name, startTimer(ms, fire, { unref: name === 'lost' }));
   }
 
   /**
@@ -466,10 +465,10 @@ function settleCredential(entry: Credential, error?: Error): void {
 function sleep(ms: number, until: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      timer.cancel();
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = startTimer(ms, done);
     until.then(done, done);
   });
 }

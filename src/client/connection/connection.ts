@@ -150,7 +150,7 @@ export class Connection {
 
   /**
    * Send the ConnectRequest and wait for the ConnectResponse. Nothing else is written until it
-   * arrives (pipelining races with the server's close of an expired session, spec §2.5).
+   * arrives (pipelining races with the server's close of an expired session; DESIGN.md, Session and state machine).
    * Rejects when the server closes, or stays silent past `connectTimeout`.
    */
   handshake(request: ConnectRequest): Promise<ConnectResponse> {
