@@ -1,6 +1,6 @@
 /**
  * Queue and LockingQueue against a real ZooKeeper server: kazoo's KazooQueueTests and
- * KazooLockingQueueTests (spec/recipes.md §2.11, §2.12 part 6, in our own words), the kazoo 2.8
+ * KazooLockingQueueTests (kazoo 2.8 kazoo/tests/test_queue.py, in our own words), the kazoo 2.8
  * layout, consumers that die between get() and consume() (client closed, session expired for
  * real: the item is delivered again, exactly once), connection drops that hit the lost-reply
  * windows (nothing lost or duplicated), and interop with Debian's kazoo 2.8 in both directions.
@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import {
   AbortError,
   Barrier,
@@ -22,6 +22,7 @@ import {
   Party,
   InvalidArgumentError,
   LockingQueue,
+  OutcomeUnknownError,
   Queue,
   type ZooKeeperClient,
 } from '../../src/index.js';
@@ -38,6 +39,8 @@ after(() => server?.close());
 
 const b = (text: string) => Buffer.from(text, 'utf8');
 const text = (value: Buffer | null) => (value === null ? null : value.toString('utf8'));
+/** A session timeout a test waits out (the server's minimum is 2 × tickTime = 1 s). */
+const SHORT_SESSION = 2000;
 
 /** Which validation errors both queues raise (kazoo: TypeError / ValueError). */
 async function assertPutValidation(queue: Queue | LockingQueue): Promise<void> {
@@ -500,6 +503,46 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
     assert.deepEqual(sorted(consumed), items, 'each item consumed exactly once');
     assert.deepEqual(sorted(delivered), items, 'each item delivered exactly once');
     assert.deepEqual(await producer.getChildren(`${path}/taken`), [], 'no orphan lock');
+  });
+});
+
+describe('LockingQueue: lost replies across a session change (issue 11)', () => {
+  /** A consumer talking through `proxy` with a short session, so that a blackhole ends its session. */
+  async function cutOffConsumer(t: TestContext, proxy: FaultProxy): Promise<ZooKeeperClient> {
+    return connect(t, proxy.connectString, { sessionTimeout: SHORT_SESSION });
+  }
+
+  test('scenario 3: a consume cut off until LOST, whose item another consumer consumed meanwhile, never resolves true', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk1 = await cutOffConsumer(t, proxy);
+    const zk2 = await connect(t, server);
+    const path = uniqueRoot('lqueue');
+    const consumer1 = new LockingQueue(zk1, path);
+    const consumer2 = new LockingQueue(zk2, path);
+    await consumer1.put(b('job'));
+    assert.equal(text(await consumer1.get({ timeout: timing(1000) })), 'job');
+    const oldSession = zk1.sessionId;
+
+    // The consume request is lost in the partition; consumer 1's client declares LOST on its own timer.
+    const lost = nextState(zk1, ConnectionState.LOST, safety());
+    proxy.blackhole();
+    const consuming = probe(consumer1.consume());
+    await lost;
+    // The server expires the old session, its lock goes, and consumer 2 takes and consumes the item.
+    assert.equal(text(await within(consumer2.get(), 'consumer 2 gets the item')), 'job');
+    assert.equal(await consumer2.consume(), true);
+
+    const reconnected = nextState(zk1, ConnectionState.CONNECTED, safety());
+    proxy.heal();
+    await reconnected;
+    assert.notEqual(zk1.sessionId, oldSession, 'a new session');
+    await within(consuming.promise.catch(() => {}), 'consumer 1 settles its consume');
+    if (consuming.error === undefined) assert.equal(consuming.value, false, 'the item was consumed by consumer 2, not by consumer 1');
+    else assert.ok(consuming.error instanceof OutcomeUnknownError, `unprovable: OutcomeUnknownError, got ${String(consuming.error)}`);
+    assert.equal(await consumer1.holdsLock(), false);
+    assert.equal(await consumer1.length, 0);
+    await zk1.close();
+    assert.deepEqual(sorted(await zk2.getChildren(path)), ['entries', 'taken'], 'no marker is left once the session ended');
   });
 });
 
