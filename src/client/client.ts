@@ -66,6 +66,7 @@ import {
   type ReadResult,
   type TransactionOp,
 } from './transaction.js';
+import { checkDuration, startTimer, type Timer } from './timer.js';
 import { WatchRegistry, type WatchKind } from './watch-registry.js';
 import { watchStream, type StreamEvent, type WatchStreamOptions } from './watch-stream.js';
 
@@ -100,7 +101,7 @@ export interface ZooKeeperClientOptions {
   sasl?: SaslOptions;
   /** Connect with TLS using these options (the server's secure client port). */
   tls?: tls.ConnectionOptions;
-  /** Default `timeout` of every request, ms (see `RequestOptions`). Default: none. */
+  /** Default `timeout` of every request, ms (see `RequestOptions`). Default: none (`Infinity` too). */
   requestTimeout?: number;
   /** Largest reply frame accepted, bytes. Default 16 MiB (replies are not limited by the server). */
   maxIncomingFrame?: number;
@@ -133,7 +134,7 @@ export interface VersionOptions extends RequestOptions {
  * the next connection; these bound that wait (and the wait for the reply).
  */
 export interface RequestOptions {
-  /** Give up after this many ms with `TimeoutError` (default: the client's `requestTimeout`, none). */
+  /** Give up after this many ms with `TimeoutError` (default: the client's `requestTimeout`, none; `Infinity`: none). */
   timeout?: number;
   /** Give up when aborted, with `AbortError`. */
   signal?: AbortSignal;
@@ -145,7 +146,7 @@ export interface RequestOptions {
 type RequestSpec<T> = Omit<Request<T>, 'resolve' | 'reject'>;
 
 export interface StartOptions {
-  /** Give up (and close the client) when not connected within this many ms. Default 15000. */
+  /** Give up (and close the client) when not connected within this many ms. Default 15000; `Infinity`: never. */
   timeout?: number;
   signal?: AbortSignal;
 }
@@ -221,11 +222,13 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       ['sessionTimeout', sessionTimeout],
       ['connectTimeout', options.connectTimeout],
       ['maxIncomingFrame', options.maxIncomingFrame],
-      ['requestTimeout', options.requestTimeout],
     ] as const) {
       if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
         throw new InvalidArgumentError(`${name} must be a positive number, got ${String(value)}`);
       }
+    }
+    if (options.requestTimeout !== undefined && !(checkDuration(options.requestTimeout, {}, 'requestTimeout') > 0)) {
+      throw new InvalidArgumentError('requestTimeout must be > 0 (Infinity: none)');
     }
     checkBoolean('readOnly', options.readOnly, 'constructor');
     checkBoolean('randomizeHosts', options.randomizeHosts, 'constructor');
@@ -270,7 +273,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
 
   /** Connect; resolves when CONNECTED. On timeout or abort the client is closed and the call rejects. */
   async start(options: StartOptions = {}): Promise<void> {
-    const timeout = options.timeout ?? 15_000;
+    const timeout = checkDuration(options.timeout ?? 15_000, { op: 'start' });
     if (!this.startedAuth) {
       this.startedAuth = true;
       for (const { scheme, credential } of this.initialAuth) void this.addAuth(scheme, credential).catch(() => {});
@@ -377,15 +380,16 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     }
     return new Promise<T>((resolve, reject) => {
       const { op, path, onReply } = spec;
+      if (options.timeout !== undefined) checkDuration(options.timeout, { op, path });
       if (signal?.aborted) {
         reject(new AbortError(signal.reason, { op, path }));
         return;
       }
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       const settle = () => {
         settled = true;
-        clearTimeout(timer);
+        timer?.cancel();
         signal?.removeEventListener('abort', onAbort);
       };
       const request: Request<T> = {
@@ -400,7 +404,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         request.reject(error);
       };
       const onAbort = () => giveUp(new AbortError(signal?.reason, { op, path }));
-      if (timeout !== undefined) timer = setTimeout(() => giveUp(new TimeoutError(`no reply within ${timeout} ms`, { op, path })), timeout);
+      if (timeout !== undefined) timer = startTimer(timeout, () => giveUp(new TimeoutError(`no reply within ${timeout} ms`, { op, path })));
       signal?.addEventListener('abort', onAbort, { once: true });
       this.session.submit(request as Request, failFast);
     });

@@ -8,6 +8,7 @@
  *   const children = await retry.run(() => zk.getChildren('/workers'));
  */
 import { AbortError, ConnectionLossError, InvalidArgumentError, OperationTimeoutError, TimeoutError } from './errors.js';
+import { startTimer } from './timer.js';
 
 export interface RetryOptions {
   /** Tries in all, the first included; -1 for unlimited (bounded by `deadline`). Default 5 (kazoo: -1 for connection retries). */
@@ -83,7 +84,7 @@ export class RetryPolicy {
   }
 }
 
-/** Resolves after `ms`, or rejects with `AbortError` when `signal` aborts. */
+/** Resolves after `ms` (any duration; `Infinity`: never), or rejects with `AbortError` when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -91,13 +92,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       return;
     }
     const onAbort = () => {
-      clearTimeout(timer);
+      timer.cancel();
       reject(new AbortError(signal?.reason));
     };
-    const timer = setTimeout(() => {
+    const timer = startTimer(ms, () => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -28,6 +28,7 @@ import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js';
 import type { Chroot } from './paths.js';
 import { setWatchesOpCode, writeSetWatches, type ConnectResponse, type SetWatchesRecord, type WatcherEventRecord } from './protocol/records.js';
 import { ConnectionState, KeeperState } from './states.js';
+import { startTimer } from './timer.js';
 import type { WatchRegistry } from './watch-registry.js';
 
 export interface SessionOptions {
@@ -110,14 +111,14 @@ export class Session {
     if (this.ready) return;
     await new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
-        clearTimeout(timer);
+        timer.cancel();
         signal?.removeEventListener('abort', onAbort);
         this.startWaiters.delete(done);
         if (error) reject(error);
         else resolve();
       };
       const onAbort = () => done(new AbortError(signal?.reason, { op: 'start' }));
-      const timer = setTimeout(() => done(new TimeoutError(`not connected within ${timeout} ms`, { op: 'start' })), timeout);
+      const timer = startTimer(timeout, () => done(new TimeoutError(`not connected within ${timeout} ms`, { op: 'start' })));
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) onAbort();
       else this.startWaiters.add(done);

@@ -17,7 +17,6 @@
 import type { ZooKeeperClient } from '../client/client.js';
 import {
   AbortError,
-  InvalidArgumentError,
   NodeExistsError,
   SessionExpiredError,
   TimeoutError,
@@ -25,6 +24,7 @@ import {
 } from '../client/errors.js';
 import { parentPath } from '../client/paths.js';
 import { isTransientError, sleep } from '../client/retry.js';
+import { checkDuration, startTimer, type Timer } from '../client/timer.js';
 import type { ConnectionState, WatchEvent, WatchListener } from '../client/states.js';
 
 export type Wake = 'watch' | 'state' | 'deadline' | 'abort';
@@ -46,7 +46,7 @@ export class ChangeWaiter implements Disposable {
   private readonly registrations: Registration[] = [];
   private reason: Wake | undefined;
   private resolveWait: ((reason: Wake) => void) | undefined;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly timer: Timer | undefined;
   private disposed = false;
   /** Every state reported while this waiter lived. */
   readonly states: ConnectionState[] = [];
@@ -62,7 +62,7 @@ export class ChangeWaiter implements Disposable {
   ) {
     client.on('state', this.onState);
     limits.signal?.addEventListener('abort', this.onAbort, { once: true });
-    if (limits.deadline !== undefined) this.timer = setTimeout(() => this.wake('deadline'), Math.max(0, limits.deadline - Date.now()));
+    if (limits.deadline !== undefined) this.timer = startTimer(Math.max(0, limits.deadline - Date.now()), () => this.wake('deadline'));
     if (limits.signal?.aborted) this.wake('abort');
   }
 
@@ -107,7 +107,7 @@ export class ChangeWaiter implements Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.client.off('state', this.onState);
     this.limits.signal?.removeEventListener('abort', this.onAbort);
     for (const registration of this.registrations) {
@@ -152,15 +152,12 @@ export function requestLimits(limits: WaitLimits): { timeout?: number; signal?: 
 }
 
 /**
- * `deadline` from a `timeout` in ms (0: one attempt). Anything but a non-negative number is an
- * `InvalidArgumentError`: a NaN deadline would never pass, and a waiting loop would never end.
+ * `deadline` from a `timeout` in ms (0: one attempt; `Infinity`: none). Anything but a number
+ * >= 0 is an `InvalidArgumentError`: a NaN deadline would never pass, and a waiting loop would
+ * never end.
  */
 export function deadlineOf(timeout: number | undefined, context: ErrorContext = {}): number | undefined {
-  if (timeout === undefined) return undefined;
-  if (typeof timeout !== 'number' || !(timeout >= 0)) {
-    throw new InvalidArgumentError(`timeout must be a number of ms >= 0, got ${String(timeout)}`, context);
-  }
-  return Date.now() + timeout;
+  return timeout === undefined ? undefined : Date.now() + checkDuration(timeout, context);
 }
 
 /**

@@ -504,4 +504,16 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.deepEqual(oneShot.events.map((e) => e.type), ['None']);
     assert.equal(zk.watchCount, 1, 'only the persistent watch remains');
   });
+
+  test('scenario 6: a request timeout of 2^31 ms or Infinity is honoured, not clamped to 1 ms (replies delayed 50 ms)', async (t) => {
+    const proxy = await startProxy(t);
+    const zk = await connect(t, proxy.connectString, { requestTimeout: 2 ** 31 });
+    proxy.setDelay(50);
+    assert.notEqual(await zk.exists('/', { timeout: 2 ** 31 }), null);
+    assert.notEqual(await zk.exists('/'), null, 'the client default requestTimeout of 2^31 ms');
+    assert.notEqual(await zk.exists('/', { timeout: Infinity }), null);
+    for (const timeout of [NaN, -1]) {
+      await assert.rejects(zk.exists('/', { timeout }), errors.InvalidArgumentError, String(timeout));
+    }
+  });
 });

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { AbortError, Lock, MultiNonBlockingLease, NonBlockingLease, RecipeMismatchError, encodeLease, decodeLease, type ZooKeeperClient } from '../../src/index.js';
 import { formatLeaseEnd } from '../../src/recipes/lease/non-blocking-lease.js';
@@ -222,6 +223,15 @@ describe('NonBlockingLease', () => {
       const mine = await NonBlockingLease.obtain(zk, path, seconds(60), { identifier: '' }); // '' means the default
       assert.equal(mine.obtained, false);
       assert.equal(mine.holder, other);
+    });
+
+    test('scenario 6: a 30-day lease is held and its signal is not aborted (no clamped 1 ms timer)', async (t) => {
+      const zk = await connect(t, server);
+      const lease = await NonBlockingLease.obtain(zk, uniqueRoot('lease'), 30 * 24 * 3600_000);
+      assert.equal(lease.obtained, true);
+      await delay(timing(300));
+      assert.equal(lease.signal.aborted, false, String(lease.signal.reason));
+      assert.equal(lease.isHeld, true);
     });
 
     test('encodeLease writes Python json.dumps bytes; decodeLease reads them back', () => {

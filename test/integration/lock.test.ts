@@ -855,3 +855,20 @@ describe('Lock: SUSPENDED / LOST', () => {
     await holder.release();
   });
 });
+
+describe('Lock: long timeouts (issue 11, scenario 6)', () => {
+  test('scenario 6: acquire({ timeout: Infinity }) on a contended lock keeps waiting, then acquires when the holder releases', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('lock');
+    const holder = new Lock(zk, path, { identifier: 'holder' });
+    assert.equal(await holder.acquire(), true);
+    const waiter = new Lock(zk, path, { identifier: 'waiter' });
+    const waiting = probe(waiter.acquire({ timeout: Infinity }));
+    await contendersReach(holder, 2);
+    await grace(300);
+    assert.equal(waiting.settled, false, `acquire settled early: ${String(waiting.value ?? waiting.error)}`);
+    await holder.release();
+    assert.equal(await within(waiting.promise, 'the waiter acquires'), true);
+    await waiter.release();
+  });
+});

@@ -32,6 +32,7 @@ import {
   type ConnectResponse,
   type WatcherEventRecord,
 } from '../protocol/records.js';
+import { startTimer } from '../timer.js';
 import { FrameSplitter } from './frame-splitter.js';
 import { PendingQueue } from './pending-queue.js';
 
@@ -147,17 +148,16 @@ export class Connection {
   handshake(request: ConnectRequest): Promise<ConnectResponse> {
     if (this.closed) return Promise.reject(new ConnectionLossError({}, 'the connection closed'));
     return new Promise<ConnectResponse>((resolve, reject) => {
-      const timer = setTimeout(
-        () => this.close(new TimeoutError(`no connect response from ${this.describe()} within ${this.options.connectTimeout} ms`)),
-        this.options.connectTimeout,
+      const timer = startTimer(this.options.connectTimeout, () =>
+        this.close(new TimeoutError(`no connect response from ${this.describe()} within ${this.options.connectTimeout} ms`)),
       );
       this.handshakeWaiter = {
         resolve: (response) => {
-          clearTimeout(timer);
+          timer.cancel();
           resolve(response);
         },
         reject: (error) => {
-          clearTimeout(timer);
+          timer.cancel();
           reject(error);
         },
       };

@@ -41,6 +41,7 @@ import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, ConnectionLossError, InvalidArgumentError, NoNodeError, SessionExpiredError, TimeoutError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
+import { startTimer } from '../../client/timer.js';
 import type { GetDataResult } from '../../client/protocol/records.js';
 import { TransactionError } from '../../client/transaction.js';
 import { AlreadyAcquiredError, NotHeldError, RecipeMismatchError } from '../errors.js';
@@ -286,8 +287,7 @@ export class NonBlockingLease {
     this.expiry.abort(new NotHeldError({ path: this.path }, 'the lease was renewed'));
     this.expiry = new AbortController();
     const expiry = this.expiry;
-    const timer = setTimeout(() => expiry.abort(new NotHeldError({ path: this.path }, 'the lease ended')), Math.max(0, parseLeaseEnd(end) - this.utcnow().getTime()));
-    timer.unref();
+    startTimer(Math.max(0, parseLeaseEnd(end) - this.utcnow().getTime()), () => expiry.abort(new NotHeldError({ path: this.path }, 'the lease ended')), { unref: true });
     return true;
   }
 

@@ -56,6 +56,7 @@ import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, ClientClosedError, InvalidArgumentError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
+import { checkDuration, startTimer } from '../../client/timer.js';
 import { deadlineOf, remaining } from '../change-waiter.js';
 import { DuplicateIdentifierError, PartitionerFailedError } from '../errors.js';
 import { Lock } from '../lock/lock.js';
@@ -102,7 +103,7 @@ export interface Assignment<T extends PartitionItem> {
 }
 
 export interface WaitOptions {
-  /** Give up after this many ms: resolves `false`. */
+  /** Give up after this many ms (`Infinity`: never): resolves `false`. */
   timeout?: number;
   /** Rejects with `AbortError`. */
   signal?: AbortSignal;
@@ -296,10 +297,11 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
   waitForChange(options: WaitOptions = {}): Promise<boolean> {
     const { timeout, signal } = options;
     return new Promise((resolve, reject) => {
+      if (timeout !== undefined) checkDuration(timeout, { op: 'waitForChange', path: this.path });
       if (signal?.aborted) return reject(new AbortError(signal.reason, { op: 'waitForChange', path: this.path }));
       if (timeout !== undefined && timeout <= 0) return resolve(false);
       const done = (value: boolean | Error) => {
-        clearTimeout(timer);
+        timer?.cancel();
         this.off('state', onChange);
         signal?.removeEventListener('abort', onAbort);
         if (value instanceof Error) reject(value);
@@ -307,7 +309,7 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
       };
       const onChange = () => done(true);
       const onAbort = () => done(new AbortError(signal?.reason, { op: 'waitForChange', path: this.path }));
-      const timer = timeout === undefined ? undefined : setTimeout(() => done(false), timeout);
+      const timer = timeout === undefined ? undefined : startTimer(timeout, () => done(false));
       this.on('state', onChange);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
