@@ -7,9 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ZooKeeperClient } from '../client/client.js';
-import { SessionExpiredError } from '../client/errors.js';
 import { joinPath } from '../client/paths.js';
-import { isTransient, pause } from './change-waiter.js';
+import { untilSessionEnds } from '../client/retry.js';
 
 /** A fresh marker path under `dir`: unique per attempt. */
 export function markerPath(dir: string, prefix: string): string {
@@ -17,20 +16,9 @@ export function markerPath(dir: string, prefix: string): string {
 }
 
 /**
- * Delete a settled attempt's marker in the background. It is ephemeral, so giving up (after a
- * bounded number of tries, or when its session ended) only delays its removal to the end of the
- * session that created it.
+ * Delete a settled attempt's marker in the background, until it is gone or its session is
+ * (`untilSessionEnds`: it is ephemeral, so it cannot outlive the session that created it).
  */
 export function removeMarker(client: ZooKeeperClient, marker: string): void {
-  void (async () => {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      try {
-        await client.delete(marker);
-        return;
-      } catch (error) {
-        if (!isTransient(error) || error instanceof SessionExpiredError) return;
-        await pause(undefined, undefined, 100);
-      }
-    }
-  })();
+  untilSessionEnds(() => client.delete(marker)).catch((error: unknown) => client.logger.warn(`could not delete marker ${marker}: ${String(error)}`));
 }

@@ -64,6 +64,7 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
+import { untilSessionEnds } from '../../client/retry.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
@@ -269,7 +270,7 @@ export class LockingQueue {
     let session: bigint;
     try {
       await this.client.create(lockPath, this.idBytes, { ephemeral: true, ...requestLimits(limits) });
-      session = this.client.sessionId;
+      session = this.client.sessionId; // a reply comes in the session its request was sent in
     } catch (error) {
       if (error instanceof NodeExistsError) return undefined; // locked by someone else
       if (error instanceof SessionExpiredError) return undefined; // never sent
@@ -288,49 +289,38 @@ export class LockingQueue {
       this.held = { name, value: data, session };
       return data;
     } catch (error) {
-      if (error instanceof SessionExpiredError) return undefined;
-      if (!(error instanceof NoNodeError)) {
-        await this.deleteLock(lockPath);
-        throw error;
-      }
-      // Consumed by its previous holder between our listing and our lock (kazoo #366/#523).
-      await this.deleteLock(lockPath);
-      return undefined;
+      // NoNode: consumed by its previous holder between our listing and our lock (kazoo #366/#523).
+      await this.deleteLock(lockPath, session);
+      if (error instanceof NoNodeError || error instanceof SessionExpiredError) return undefined;
+      throw error;
     }
   }
 
   /**
-   * After a lock create whose reply was lost: our session, if the lock is ours (our id and our
-   * session; a lock of an ended session of ours is deleted), else undefined.
+   * After a lock create whose reply was lost: the current session, if the lock is ours (our id,
+   * owned by the current session), else undefined. Missing → not applied (a session's requests
+   * are handled in order). A lock of an ended session of ours is left to go with that session:
+   * deleting it by path could delete another consumer's lock created meanwhile.
    */
   private async settleLock(lockPath: string): Promise<bigint | undefined> {
-    for (;;) {
-      try {
-        const { data, stat } = await retryTransient(() => this.client.get(lockPath));
-        if (!data.equals(this.idBytes)) return undefined;
-        if (stat.ephemeralOwner === this.client.sessionId) return stat.ephemeralOwner;
-        await this.deleteLock(lockPath); // ours, from a session that ended on our side: free the item now
-        return undefined;
-      } catch (error) {
-        if (error instanceof NoNodeError) return undefined; // not applied (requests of a session are handled in order)
-        if (error instanceof ClientClosedError) throw error;
-        if (!isTransient(error)) throw error;
-      }
+    try {
+      const { data, stat } = await retryTransient(() => this.client.get(lockPath));
+      const session = this.client.sessionId;
+      return data.equals(this.idBytes) && stat.ephemeralOwner === session ? session : undefined;
+    } catch (error) {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
     }
   }
 
-  /** Delete a lock node of ours, retrying connection loss (a leaked lock would hide the item until our session ends). */
-  private async deleteLock(lockPath: string): Promise<void> {
-    for (;;) {
-      try {
-        await this.client.delete(lockPath);
-        return;
-      } catch (error) {
-        if (error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError) return;
-        if (!isTransient(error)) throw error;
-        await pause(undefined, undefined);
-      }
-    }
+  /**
+   * Delete our lock, retried through connection loss while its session lasts (a leaked lock
+   * hides the item until then). Never in a later session: the path may be another consumer's lock.
+   */
+  private async deleteLock(lockPath: string, session: bigint): Promise<void> {
+    await untilSessionEnds(async () => {
+      if (this.client.sessionId === session) await this.client.delete(lockPath);
+    });
   }
 
   /** consume (delete entry + lock) or release (delete lock) the held item, proving the outcome of a lost reply. */
@@ -359,7 +349,7 @@ export class LockingQueue {
         if (error instanceof TransactionError && error.error instanceof NoNodeError) {
           // Deleted by hand (only the holder deletes them otherwise): nothing to do.
           this.held = undefined;
-          if (op === 'consume' && error.failedIndex === 0) await this.deleteLock(lockPath); // don't leak our lock
+          if (op === 'consume' && error.failedIndex === 0) await this.deleteLock(lockPath, held.session); // don't leak our lock
           return false;
         }
         if (error instanceof SessionExpiredError) continue; // never sent; the loop sees the session change
