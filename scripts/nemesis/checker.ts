@@ -173,37 +173,34 @@ function checkCounter(run: RunRecord): Violation[] {
   return [{ kind: 'counter', details: `counter is ${run.counter}, but ${successes} increments succeeded and ${unknown} have an unknown outcome (allowed: ${successes}..${successes + unknown})` }];
 }
 
-/** Which loop of a worker an event shows progress of. */
-const LOOP_OF: Partial<Record<WorkerEvent['ev'], string>> = {
-  'acquired': 'lock',
-  'acquire-failed': 'lock',
-  'released': 'lock',
-  'write': 'lock',
-  'put': 'queue',
-  'got': 'queue',
-  'consume': 'queue',
-  'unget': 'queue',
-  'incr': 'counter',
+/**
+ * What counts as progress of each loop of a worker: getting the lock, queueing or taking an
+ * item, an increment that applied. A loop whose calls only time out (e.g. behind a contender
+ * node nobody will delete) is not making progress.
+ */
+const PROGRESS: Record<string, (event: WorkerEvent) => boolean> = {
+  lock: (event) => event.ev === 'acquired',
+  queue: (event) => (event.ev === 'put' && event.outcome === 'ok') || (event.ev === 'got' && event.item !== null),
+  counter: (event) => event.ev === 'incr' && event.outcome === 'ok',
 };
 
-/** Every worker runs these loops. */
-const LOOPS = [...new Set(Object.values(LOOP_OF))];
-
-/** The loops of a worker that finished no operation in (`since`, `until`]. */
+/** The loops of a worker that made no progress in (`since`, `until`]. */
 export function loopsWithoutProgress(events: readonly WorkerEvent[], since: number, until: number): string[] {
-  return LOOPS.filter((loop) => !events.some((event) => LOOP_OF[event.ev] === loop && event.t > since && event.t <= until));
+  return Object.entries(PROGRESS)
+    .filter(([, progress]) => !events.some((event) => progress(event) && event.t > since && event.t <= until))
+    .map(([loop]) => loop);
 }
 
-/** Every loop of every worker finishes an operation within the bound after the faults healed; every worker exits, cleanly, within the bound once asked. */
+/** Every loop of every worker makes progress within the bound after the faults healed; every worker exits, cleanly, within the bound once asked. */
 function checkProgress(run: RunRecord, bounds: Bounds): Violation[] {
   const violations: Violation[] = [];
   for (const proc of run.processes) {
     const until = Math.min(proc.stopAt, run.healedAt + bounds.progressNs);
     for (const loop of loopsWithoutProgress(proc.events, run.healedAt, until)) {
-      const lastDone = proc.events.filter((event) => LOOP_OF[event.ev] === loop).at(-1);
+      const lastDone = proc.events.filter((event) => PROGRESS[loop]!(event)).at(-1);
       violations.push({
         kind: 'hang',
-        details: `${proc.name}'s ${loop} loop finished no operation within ${ms(until - run.healedAt)} after the faults healed (its last: ${lastDone ? `${lastDone.ev} ${ms(run.healedAt - lastDone.t)} before` : 'none'})`,
+        details: `${proc.name}'s ${loop} loop made no progress within ${ms(until - run.healedAt)} after the faults healed (its last: ${lastDone ? `${lastDone.ev} ${ms(run.healedAt - lastDone.t)} before` : 'none'})`,
       });
     }
     if (proc.exitedAt === undefined || proc.exitedAt - proc.stopAt > bounds.exitNs) {

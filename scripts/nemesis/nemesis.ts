@@ -79,10 +79,12 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
   const ours = options.ours ?? 3;
   const kazoo = options.kazoo ?? 2;
   const bounds: Bounds = { progressNs: timing(25_000) * NS_PER_MS, exitNs: timing(20_000) * NS_PER_MS };
+  const names = [...Array.from({ length: ours }, (_, i) => `ours-${i + 1}`), ...Array.from({ length: kazoo }, (_, i) => `kazoo-${i + 1}`)];
+  const kindOf = (name: string) => (name.startsWith('ours') ? 'ours' : 'kazoo');
   const schedule = planFaults({
     seed: options.seed,
     seconds: options.seconds,
-    clients: ours + kazoo,
+    clients: names.map(kindOf),
     members: MEMBERS,
     sessionTimeout: SESSION_TIMEOUT,
     syncLimitMs: SYNC_LIMIT_TICKS * TICK_TIME,
@@ -96,11 +98,10 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
     log(`ensemble up on ${cluster.connectString}; histories in ${runDir}`);
     await prepareTree(cluster.connectString);
 
-    const names = [...Array.from({ length: ours }, (_, i) => `ours-${i + 1}`), ...Array.from({ length: kazoo }, (_, i) => `kazoo-${i + 1}`)];
     for (const [index, name] of names.entries()) {
       const own = await Promise.all(cluster.members.map((member) => FaultProxy.start(member.connectString)));
       proxies.push(...own);
-      const kind = name.startsWith('ours') ? 'ours' : 'kazoo';
+      const kind = kindOf(name);
       const history = join(runDir, `${name}.jsonl`);
       const config: WorkerConfig = { name, hosts: own.map((proxy) => proxy.connectString).join(','), seed: options.seed * 31 + index, sessionTimeout: SESSION_TIMEOUT, history };
       const [command, script] = kind === 'ours' ? [process.execPath, fileURLToPath(new URL('./worker.js', import.meta.url))] : [PYTHON, interopScript('kazoo_nemesis.py')];

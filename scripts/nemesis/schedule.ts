@@ -25,15 +25,18 @@ export interface PlannedFault {
   then?: 'cut' | 'blackhole';
 }
 
-/** Requests the recipes send that change state: creates (lock, entry, item lock), deletes, multis (guarded writes, consume, counter) and kazoo's counter setData. */
-export const SWALLOWED_OPS = ['create', 'delete', 'multi', 'setData'] as const;
-export type SwallowedOp = (typeof SWALLOWED_OPS)[number];
+/**
+ * Requests the recipes send that change state: creates (lock node, entry, item lock), deletes,
+ * multis (guarded writes, consume, our counter), and kazoo's counter update (setData).
+ */
+export const SWALLOWED_OPS = { ours: ['create', 'delete', 'multi'], kazoo: ['create', 'delete', 'multi', 'setData'] } as const;
+export type SwallowedOp = (typeof SWALLOWED_OPS.kazoo)[number];
 
 export interface ScheduleOptions {
   seed: number;
   seconds: number;
-  /** Number of worker processes (client faults pick one). */
-  clients: number;
+  /** The worker processes, by kind (client faults pick one). */
+  clients: readonly ('ours' | 'kazoo')[];
   members: number;
   /** The workers' session timeout, ms: blackholes outlast it. */
   sessionTimeout: number;
@@ -67,14 +70,14 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
   const clientKinds: FaultKind[] = ['blackhole-client', 'swallow-reply', 'swallow-reply'];
   for (let at = between(1_000, 4_000); at < end; ) {
     const kind = pick(clientKinds);
-    const target = between(0, options.clients);
+    const target = between(0, options.clients.length);
     if (kind === 'blackhole-client') {
       const duration = options.sessionTimeout + between(500, 3_000);
       faults.push({ at, kind, target, duration });
       at += duration + between(2_000, 6_000);
     } else {
       const duration = between(2_000, 6_000);
-      faults.push({ at, kind, target, duration, op: pick(SWALLOWED_OPS), then: pick(['cut', 'blackhole'] as const) });
+      faults.push({ at, kind, target, duration, op: pick(SWALLOWED_OPS[options.clients[target]!]), then: pick(['cut', 'blackhole'] as const) });
       at += duration + between(1_000, 4_000);
     }
   }

@@ -14,12 +14,16 @@ const STOP = HEALED + 10_000 * MS;
 
 type Body = WorkerEvent extends infer E ? (E extends WorkerEvent ? Omit<E, 'p'> : never) : never;
 
-/** A worker that exited cleanly 1 s after being asked; every loop it used progressed after the heal. */
-function proc(name: string, events: Body[], overrides: Partial<ProcessRecord> = {}): ProcessRecord {
+/**
+ * A worker that exited cleanly 1 s after being asked, and whose loops all progressed after the
+ * heal (worker `n` holds the lock in its own ms, puts an item left queued, increments once).
+ */
+function proc(name: string, n: number, events: Body[], overrides: Partial<ProcessRecord> = {}): ProcessRecord {
   const progress: Body[] = [
-    { t: HEALED + MS, ev: 'acquire-failed', error: 'timeout' },
-    { t: HEALED + MS, ev: 'got', item: null },
-    { t: HEALED + MS, ev: 'incr', outcome: 'failed' },
+    { t: HEALED + n * MS, ev: 'acquired', acq: 1000, token: String(1000 + n) },
+    { t: HEALED + (n + 0.5) * MS, ev: 'release', acq: 1000 },
+    { t: HEALED + MS, ev: 'put', item: `${name}-late`, outcome: 'ok' },
+    { t: HEALED + MS, ev: 'incr', outcome: 'ok' },
   ];
   const all = [...events, ...progress].sort((a, b) => a.t - b.t).map((event) => ({ ...event, p: name }) as WorkerEvent);
   return { name, kind: 'ours', events: all, stopAt: STOP, exitedAt: STOP + 1_000 * MS, exitCode: 0, ...overrides };
@@ -29,11 +33,11 @@ function guarded(...writes: GuardedWrite[]): RunRecord['guarded'] {
   return writes.map((write, i) => ({ name: `w-${String(i).padStart(10, '0')}`, write, raw: JSON.stringify(write) }));
 }
 
-/** A clean run: A holds, writes, releases; B acquires after; one item put and consumed; two increments. */
+/** A clean run: A holds, writes, releases; B acquires after; one item put and consumed; one increment applied, one unknown (plus `proc`'s). */
 function cleanRun(): RunRecord {
   return {
     processes: [
-      proc('ours-1', [
+      proc('ours-1', 1, [
         { t: 1 * MS, ev: 'acquired', acq: 1, token: '10' },
         { t: 2 * MS, ev: 'write', acq: 1, token: '10', id: 'ours-1-w1', outcome: 'ok' },
         { t: 3 * MS, ev: 'release', acq: 1 },
@@ -41,7 +45,7 @@ function cleanRun(): RunRecord {
         { t: 5 * MS, ev: 'put', item: 'ours-1-1', outcome: 'ok' },
         { t: 6 * MS, ev: 'incr', outcome: 'ok' },
       ]),
-      proc('kazoo-1', [
+      proc('kazoo-1', 2, [
         { t: 3.5 * MS, ev: 'acquired', acq: 1, token: '12' },
         { t: 4 * MS, ev: 'write', acq: 1, token: '12', id: 'kazoo-1-w1', outcome: 'ok' },
         { t: 5 * MS, ev: 'lost', acq: 1 },
@@ -55,8 +59,8 @@ function cleanRun(): RunRecord {
     faults: [],
     healedAt: HEALED,
     guarded: guarded({ token: '10', p: 'ours-1', id: 'ours-1-w1' }, { token: '12', p: 'kazoo-1', id: 'kazoo-1-w1' }),
-    queued: [],
-    counter: 1,
+    queued: ['ours-1-late', 'kazoo-1-late'],
+    counter: 3,
     ephemerals: [],
   };
 }
@@ -68,7 +72,7 @@ function kinds(run: RunRecord): ViolationKind[] {
 describe('nemesis checker', () => {
   test('a clean history passes (the unknown increment may or may not have applied)', () => {
     assert.deepEqual(check(cleanRun(), BOUNDS), []);
-    assert.deepEqual(check({ ...cleanRun(), counter: 2 }, BOUNDS), []);
+    assert.deepEqual(check({ ...cleanRun(), counter: 4 }, BOUNDS), []);
   });
 
   test('fencing-order: a write with an older token committed after a newer one', () => {
@@ -106,10 +110,10 @@ describe('nemesis checker', () => {
   });
 
   test('queue-consumed-but-queued, queue-duplicate: claims that the final queue contradicts', () => {
-    assert.deepEqual(kinds({ ...cleanRun(), queued: ['ours-1-1'] }), ['queue-consumed-but-queued']);
+    assert.deepEqual(kinds({ ...cleanRun(), queued: ['ours-1-1', 'ours-1-late', 'kazoo-1-late'] }), ['queue-consumed-but-queued']);
     const run = cleanRun();
     run.processes[1]!.events = run.processes[1]!.events.filter((event) => event.ev !== 'consume');
-    assert.deepEqual(kinds({ ...run, queued: ['ours-1-1', 'ours-1-1'] }), ['queue-duplicate']);
+    assert.deepEqual(kinds({ ...run, queued: ['ours-1-1', 'ours-1-1', 'ours-1-late', 'kazoo-1-late'] }), ['queue-duplicate']);
   });
 
   test('queue-lost: an item put is neither consumed nor queued; an unknown consume excuses it', () => {
@@ -124,25 +128,26 @@ describe('nemesis checker', () => {
   test('queue-phantom: an item taken that was never put, or whose put was reported not applied', () => {
     const run = cleanRun();
     run.processes[1]!.events.push({ t: 9 * MS, p: 'kazoo-1', ev: 'got', item: 'nobody-1' });
-    assert.deepEqual(kinds({ ...run, queued: ['nobody-1'] }), ['queue-phantom']);
+    assert.deepEqual(kinds({ ...run, queued: [...run.queued, 'nobody-1'] }), ['queue-phantom']);
     const failedPut = cleanRun();
     Object.assign(failedPut.processes[0]!.events.find((event) => event.ev === 'put')!, { outcome: 'failed' });
     assert.deepEqual(kinds(failedPut), ['queue-phantom']);
   });
 
   test('counter: below the successes, or above successes + unknown', () => {
-    assert.deepEqual(kinds({ ...cleanRun(), counter: 0 }), ['counter']);
-    const [violation] = check({ ...cleanRun(), counter: 3 }, BOUNDS);
+    assert.deepEqual(kinds({ ...cleanRun(), counter: 2 }), ['counter']);
+    const [violation] = check({ ...cleanRun(), counter: 5 }, BOUNDS);
     assert.equal(violation?.kind, 'counter');
-    assert.match(violation.details, /counter is 3, but 1 increments succeeded and 1 have an unknown outcome \(allowed: 1\.\.2\)/);
+    assert.match(violation.details, /counter is 5, but 3 increments succeeded and 1 have an unknown outcome \(allowed: 3\.\.4\)/);
   });
 
-  test('hang: a loop that made no progress after the heal, or a worker that did not exit', () => {
+  test('hang: a loop that made no progress after the heal (only timeouts count for nothing), or a worker that did not exit', () => {
     const stuck = cleanRun();
-    stuck.processes[0]!.events = stuck.processes[0]!.events.filter((event) => !(event.ev === 'incr' && event.t > HEALED));
+    stuck.processes[0]!.events = stuck.processes[0]!.events.filter((event) => !(event.ev === 'acquired' && event.t > HEALED));
+    stuck.processes[0]!.events.push({ t: HEALED + 3 * MS, p: 'ours-1', ev: 'acquire-failed', error: 'timeout' });
     const [violation] = check(stuck, BOUNDS);
     assert.equal(violation?.kind, 'hang');
-    assert.match(violation.details, /ours-1's counter loop/);
+    assert.match(violation.details, /ours-1's lock loop made no progress/);
     const late = cleanRun();
     late.processes[1]!.exitedAt = undefined;
     assert.deepEqual(kinds(late), ['hang']);
