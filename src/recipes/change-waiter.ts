@@ -5,8 +5,8 @@
  * - `ChangeWaiter`: one "sleep until something may have changed" — a one-shot watch fired, the
  *   connection state changed, the deadline passed or the signal aborted. Our client re-registers
  *   watches after a reconnect (kazoo drops them), so recipes wake on state changes too and treat
- *   every wake-up as possibly spurious (spec/recipes.md §1.3). Watches that did not fire are
- *   removed when the waiter is disposed (no leak like kazoo issue #175).
+ *   every wake-up as possibly spurious. Watches that did not fire are removed when the waiter is
+ *   disposed (no leak like kazoo issue #175).
  * - `retryTransient`: kazoo's `client.retry` for idempotent steps — retry connection loss (the
  *   next request waits for the reconnect) without a try limit, bounded by a deadline and signal.
  * - `requestLimits`: the per-request `{ timeout, signal }` for a recipe deadline.
@@ -112,7 +112,8 @@ export class ChangeWaiter implements Disposable {
     this.limits.signal?.removeEventListener('abort', this.onAbort);
     for (const registration of this.registrations) {
       if (registration.fired) continue;
-      // Not registered (the read failed) or already dropped: NoWatcherError, ignored.
+      // Gone from the registry at once, connected or not; a read still in flight is cancelled
+      // (its reply registers nothing). Nothing matched (the read failed): NoWatcherError, ignored.
       this.client.removeWatches(registration.path, registration.kind, registration.listener).catch(() => {});
     }
   }

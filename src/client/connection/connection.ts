@@ -1,6 +1,6 @@
 /**
  * One TCP (or TLS) socket to one server: the handshake, framing, the pending-reply FIFO, the
- * auth side channel, pings and the read timeout (spec/protocol.md §1–4, §10.1).
+ * auth side channel, pings and the read timeout (as ZooKeeper's `ClientCnxn` does; DESIGN.md, The request path).
  *
  * The connection knows nothing about sessions, watches or chroot. It encodes requests handed
  * to it straight into one output buffer (flushed once per tick), matches replies by xid, and
@@ -142,7 +142,8 @@ export class Connection {
 
   /**
    * Send the ConnectRequest and wait for the ConnectResponse. Nothing else is written until it
-   * arrives (pipelining races with the server's close of an expired session, spec §2.5).
+   * arrives (pipelining races with the server's close of an expired session; the Java client's
+   * `ClientCnxnSocketNIO` also writes nothing else before the ConnectResponse).
    * Rejects when the server closes, or stays silent past `connectTimeout`.
    */
   handshake(request: ConnectRequest): Promise<ConnectResponse> {
@@ -172,7 +173,7 @@ export class Connection {
     });
   }
 
-  /** Start normal operation: route events, ping and watch for a dead peer (spec §10.1). */
+  /** Start normal operation: route events, ping and watch for a dead peer (read timeout 2/3 of the session timeout, as ZooKeeper's `ClientCnxn`). */
   activate(events: ConnectionEvents, negotiatedTimeout: number): void {
     this.events = events;
     if (this.closed) {
