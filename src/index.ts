@@ -23,7 +23,7 @@ export type { ACL, Id } from './client/acl.js';
 export type { Stat, ClientInfo, GetDataResult, ChildrenResult } from './client/protocol/records.js';
 export { Transaction, TransactionError } from './client/transaction.js';
 export type { CreateOpOptions, OpResult, ReadOp, ReadResult } from './client/transaction.js';
-export { RetryPolicy, isTransientError } from './client/retry.js';
+export { RetryPolicy, isRetryable, isTransientError } from './client/retry.js';
 export type { RetryOptions } from './client/retry.js';
 export { validatePath } from './client/paths.js';
 export type { StreamEvent, ResyncEvent, WatchStreamOptions } from './client/watch-stream.js';
@@ -35,7 +35,7 @@ export * from './client/errors.js';
 // ---- recipes ----
 export { Lock } from './recipes/lock/lock.js';
 export type { LockOptions, AcquireOptions } from './recipes/lock/lock.js';
-export { ReadLock, WriteLock } from './recipes/lock/read-write-lock.js';
+export { ReadLock, WriteLock, type ReadWriteLockOptions } from './recipes/lock/read-write-lock.js';
 export { Election } from './recipes/election/election.js';
 export type { ElectionOptions, Leadership } from './recipes/election/election.js';
 export { AlreadyAcquiredError, NotHeldError, LockLostError, RecipeMismatchError } from './recipes/errors.js';

@@ -83,7 +83,7 @@ export interface ZooKeeperClientOptions {
   hosts: string | readonly string[];
   /** Requested session timeout in ms (the server clamps it). Default 10000. */
   sessionTimeout?: number;
-  /** Per-host connect timeout in ms. Default: session timeout / number of hosts. */
+  /** Per-host connect timeout in ms. Default: session timeout / number of hosts (the negotiated timeout once connected). */
   connectTimeout?: number;
   /** Accept a read-only server when the ensemble has lost quorum. Default false. */
   readOnly?: boolean;
@@ -671,7 +671,11 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     return this.call({ type: OpCode.setACL, op: 'setAcl', path, write: (w) => writeSetAcl(w, serverPath, checked, version), read: readStat }, options);
   }
 
-  /** Add credentials to the session (and to every later reconnect); resolves when the server accepts them. */
+  /**
+   * Add credentials to the session (and to every later reconnect). Resolves once a server accepted
+   * them — while disconnected, on the next connection; rejects with `AuthFailedError` (the client is
+   * then AUTH_FAILED) or `ClientClosedError` if the client closes first.
+   */
   async addAuth(scheme: string, credential: string | Buffer): Promise<void> {
     if (typeof scheme !== 'string' || scheme === '') throw new InvalidArgumentError('scheme must be a non-empty string', { op: 'addAuth' });
     if (typeof credential !== 'string' && !Buffer.isBuffer(credential)) throw new InvalidArgumentError('credential must be a string or Buffer', { op: 'addAuth' });

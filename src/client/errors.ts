@@ -66,6 +66,16 @@ export class ZooKeeperError extends Error {
     this.path = context.path;
     this.op = context.op;
   }
+
+  /**
+   * Whether sending the same request again may succeed: true only for a connection lost before
+   * the reply (`ConnectionLossError`) and a server-side `OperationTimeoutError` — the request's
+   * outcome is unknown, and the session may still be alive. Every other error is an answer.
+   * The named policies in `client/retry.ts` decide what else a caller retries (DESIGN.md "Retry").
+   */
+  get retryable(): boolean {
+    return false;
+  }
 }
 
 function serverError(code: ErrorCode, defaultMessage: string) {
@@ -81,10 +91,18 @@ function serverError(code: ErrorCode, defaultMessage: string) {
 export class SystemError extends serverError(ErrorCode.SystemError, 'system error') {}
 export class RuntimeInconsistencyError extends serverError(ErrorCode.RuntimeInconsistency, 'runtime inconsistency (an earlier operation of the transaction failed)') {}
 export class DataInconsistencyError extends serverError(ErrorCode.DataInconsistency, 'data inconsistency') {}
-export class ConnectionLossError extends serverError(ErrorCode.ConnectionLoss, 'connection to the server was lost') {}
+export class ConnectionLossError extends serverError(ErrorCode.ConnectionLoss, 'connection to the server was lost') {
+  override get retryable(): boolean {
+    return true;
+  }
+}
 export class MarshallingError extends serverError(ErrorCode.MarshallingError, 'the server could not decode the request') {}
 export class UnimplementedError extends serverError(ErrorCode.Unimplemented, 'operation not implemented by this server') {}
-export class OperationTimeoutError extends serverError(ErrorCode.OperationTimeout, 'operation timed out') {}
+export class OperationTimeoutError extends serverError(ErrorCode.OperationTimeout, 'operation timed out') {
+  override get retryable(): boolean {
+    return true;
+  }
+}
 export class BadArgumentsError extends serverError(ErrorCode.BadArguments, 'bad arguments') {}
 export class UnknownSessionError extends serverError(ErrorCode.UnknownSession, 'unknown session') {}
 export class NewConfigNoQuorumError extends serverError(ErrorCode.NewConfigNoQuorum, 'new configuration has no quorum') {}

@@ -1,13 +1,32 @@
 /**
- * Retrying idempotent operations, like kazoo's KazooRetry: exponential backoff with jitter,
- * bounded by tries, per-try delay and an overall deadline. Only `ConnectionLossError` and
- * `OperationTimeoutError` are retried: anything else is an answer, not a transient failure.
+ * The one retry module (DESIGN.md "Retry"). An error says whether it is retryable
+ * (`ZooKeeperError.retryable`: connection loss and the server's operation timeout), and a few
+ * named policies decide what a caller does with that:
+ *
+ * - `RetryPolicy`: kazoo's KazooRetry for idempotent operations — exponential backoff with
+ *   jitter, bounded by tries, per-try delay and an overall deadline; retries only what
+ *   `isRetryable` says (anything else is an answer, not a transient failure).
+ * - `withinDeadline`: kazoo's `client.retry` for a recipe's idempotent step — unlimited tries
+ *   bounded by a deadline and a signal, session expiry included (the step starts over on the
+ *   new session), and a request timeout before the deadline (the client's `requestTimeout`).
+ * - `untilSessionEnds`: for a request about the session's own node (delete it, find it) —
+ *   retried through connection loss until it lands, or until the node cannot exist any more
+ *   (NoNode, the session expired, the client closed). Bounded without a deadline: a suspended
+ *   session is reconnected or declared LOST within its timeout.
  *
  * @example
  *   const retry = new RetryPolicy({ maxTries: 5, delay: 100 });
  *   const children = await retry.run(() => zk.getChildren('/workers'));
  */
-import { AbortError, ConnectionLossError, InvalidArgumentError, OperationTimeoutError, TimeoutError } from './errors.js';
+import {
+  AbortError,
+  ClientClosedError,
+  InvalidArgumentError,
+  NoNodeError,
+  SessionExpiredError,
+  TimeoutError,
+  ZooKeeperError,
+} from './errors.js';
 import { startTimer } from './timer.js';
 
 export interface RetryOptions {
@@ -23,12 +42,94 @@ export interface RetryOptions {
   maxDelay?: number;
   /** Give up when the next try would start after this many ms from the first. Default: none. */
   deadline?: number;
-  /** Which errors are worth another try. Default: ConnectionLoss and OperationTimeout. */
+  /** Which errors are worth another try. Default: `isRetryable` (ConnectionLoss and OperationTimeout). */
   isRetryable?: (error: unknown) => boolean;
 }
 
-export function isTransientError(error: unknown): boolean {
-  return error instanceof ConnectionLossError || error instanceof OperationTimeoutError;
+/** The error says the same request may succeed if sent again (`ZooKeeperError.retryable`). */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof ZooKeeperError && error.retryable;
+}
+
+/** The public name kept from before `isRetryable`: the same predicate. */
+export const isTransientError: (error: unknown) => boolean = isRetryable;
+
+/** How far a policy may retry: a `Date.now()` deadline and an abort signal, both optional. */
+export interface RetryLimits {
+  deadline?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Milliseconds left before `deadline` (undefined: no deadline). */
+export function remaining(deadline: number | undefined): number | undefined {
+  return deadline === undefined ? undefined : deadline - Date.now();
+}
+
+/**
+ * The `withinDeadline` policy as a predicate, for loops that retry by hand: a retryable error,
+ * session expiry (a recipe step starts over on the new session), or a `TimeoutError` while the
+ * deadline has not passed (then it came from the client's `requestTimeout`, not our deadline).
+ */
+export function retriesWithinDeadline(error: unknown, deadline?: number): boolean {
+  if (isRetryable(error) || error instanceof SessionExpiredError) return true;
+  return error instanceof TimeoutError && (deadline === undefined || Date.now() < deadline);
+}
+
+/** A short pause between tries (bounded by the deadline; rejects with `AbortError` on abort). */
+export async function pause(deadline: number | undefined, signal: AbortSignal | undefined, ms = 50): Promise<void> {
+  const left = remaining(deadline);
+  await sleep(Math.max(0, left === undefined ? ms : Math.min(ms, left)), signal);
+}
+
+/**
+ * Run `fn` until it succeeds or `retry(error)` says no. Connection loss is not a busy loop: the
+ * next request waits for the reconnect; a short growing back-off covers requests that fail at
+ * once (`failFast`). Past the deadline it rejects with `TimeoutError`; on abort with `AbortError`.
+ */
+async function retryLoop<T>(fn: () => Promise<T>, retry: (error: unknown) => boolean, limits: RetryLimits): Promise<T> {
+  let wait = 10;
+  for (;;) {
+    if (limits.signal?.aborted) throw new AbortError(limits.signal.reason);
+    try {
+      return await fn();
+    } catch (error) {
+      if (!retry(error)) throw error;
+      const left = remaining(limits.deadline);
+      if (left !== undefined && left <= 0) throw new TimeoutError('deadline passed while retrying', { cause: error });
+      await pause(limits.deadline, limits.signal, wait);
+      wait = Math.min(wait * 2, 1000);
+    }
+  }
+}
+
+/**
+ * Policy for a recipe's idempotent step (kazoo's `client.retry`): unlimited tries of what
+ * `retriesWithinDeadline` accepts, bounded by `limits`. A client never started fails with
+ * `ClientNotStartedError`, which is not retryable.
+ */
+export function withinDeadline<T>(fn: () => Promise<T>, limits: RetryLimits = {}): Promise<T> {
+  return retryLoop(fn, (error) => retriesWithinDeadline(error, limits.deadline), limits);
+}
+
+/** The session's own nodes cannot exist any more (or the one `fn` is about is gone). */
+function sessionEnded(error: unknown): boolean {
+  return error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError;
+}
+
+/**
+ * Policy for a request about this session's own node (delete it, look for it): retried
+ * through connection loss and request timeouts until it lands; resolves `undefined` when the
+ * node cannot exist any more — NoNode, SessionExpired (an ephemeral went with its session; a
+ * request queued across LOST is rejected so, see session.ts `expire`), ClientClosed. kazoo
+ * gives up after one failure and can leak an unreleasable holder (kazoo #732).
+ */
+export async function untilSessionEnds<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await retryLoop(fn, (error) => isRetryable(error) || error instanceof TimeoutError, {});
+  } catch (error) {
+    if (sessionEnded(error)) return undefined;
+    throw error;
+  }
 }
 
 function checkNumber(name: string, value: number, min: number): void {
@@ -53,7 +154,7 @@ export class RetryPolicy {
     this.jitter = options.jitter ?? 0.4;
     this.maxDelay = options.maxDelay ?? 60_000;
     this.deadline = options.deadline;
-    this.isRetryable = options.isRetryable ?? isTransientError;
+    this.isRetryable = options.isRetryable ?? isRetryable;
     if (this.maxTries !== -1) checkNumber('maxTries', this.maxTries, 1);
     checkNumber('delay', this.delay, 0);
     checkNumber('backoff', this.backoff, 1);

@@ -1,17 +1,19 @@
 /**
- * The session: one connect loop that owns the socket's lifetime, the state machine, and what
- * must be replayed on every new connection (spec/protocol.md §2.5, §10; DESIGN.md).
+ * The session shell: it runs the pure connection state machine (session-machine.ts) and executes
+ * its effects — sockets, timers, reports — and owns what must be replayed on every new
+ * connection: SASL and auth credentials, watches, requests queued while disconnected (DESIGN.md,
+ * "Session and state machine").
  *
- * Loop: pick the next host → connect (timeout = session timeout / hosts) → handshake with
- * lastZxid and the session id/password → re-send auth → re-register watches (batched
- * SetWatches/SetWatches2) → flush requests queued while disconnected → wait for the connection
- * to die → SUSPENDED → try again. A client-side timer declares the session LOST when no server
- * has confirmed it for the negotiated timeout; the next connection then starts a new session
- * (kazoo behaviour). Closing is one idempotent path.
+ * Per connection: connect → handshake with lastZxid and the session id/password → SASL → auth
+ * packets → re-register watches (batched SetWatches/SetWatches2) → flush queued requests →
+ * CONNECTED. Every rule about which host, how long to wait and when the session is LOST lives
+ * in the machine; this file only turns its effects into I/O and I/O into its events. Events are
+ * queued and applied one at a time, so an effect that reports synchronously (closing a socket)
+ * never re-enters a transition. Closing is one idempotent path.
  */
 import type { Logger } from 'winston';
 import { logs } from './logging.js';
-import { Connection, type ConnectionOptions, type Endpoint, type Request } from './connection/connection.js';
+import { Connection, type ConnectionOptions, type Endpoint, type LivenessTimers, type Request } from './connection/connection.js';
 import {
   AbortError,
   AuthFailedError,
@@ -25,9 +27,10 @@ import { certificateError } from './connection/certificate-error.js';
 import { fourLetterWord } from './connection/four-letter-word.js';
 import { shuffled } from './hosts.js';
 import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js';
-import { setWatchesOpCode, writeSetWatches, type ConnectResponse, type SetWatchesRecord, type WatcherEventRecord } from './protocol/records.js';
+import { setWatchesOpCode, writeSetWatches, type SetWatchesRecord, type WatcherEventRecord } from './protocol/records.js';
+import { initialState, transition, type Effect, type MachineState, type SessionEvent, type TimerName } from './session-machine.js';
 import { ConnectionState, KeeperState } from './states.js';
-import { startTimer } from './timer.js';
+import { startTimer, type Timer } from './timer.js';
 import type { WatchRegistry } from './watch-registry.js';
 
 export interface SessionOptions {
@@ -35,7 +38,7 @@ export interface SessionOptions {
   randomizeHosts: boolean;
   /** Requested session timeout, ms. */
   sessionTimeout: number;
-  /** Per-attempt connect timeout; default: session timeout / number of hosts. */
+  /** Per-attempt connect timeout; default: session timeout / number of hosts (session-machine.ts). */
   connectTimeout: number | undefined;
   readOnly: boolean;
   tls: ConnectionOptions['tls'];
@@ -54,58 +57,86 @@ export interface SessionListener {
   onNotification(event: WatcherEventRecord): void;
 }
 
-/** The Java client's SetWatches batch bound: total path characters per message (spec §5.6). */
+/** The Java client's SetWatches batch bound: total path characters per message (ClientCnxn `SET_WATCHES_MAX_LENGTH`). */
 const SET_WATCHES_BATCH_CHARS = 128 * 1024;
-const EMPTY_PASSWORD = Buffer.alloc(16);
+
+/** An `addAuth` credential: sent on every connection; its caller waits until a server accepts it once. */
+interface Credential {
+  readonly scheme: string;
+  readonly credential: Buffer;
+  waiter: { resolve(): void; reject(error: Error): void } | undefined;
+}
 
 export class Session {
-  sessionId = 0n;
-  password: Buffer = EMPTY_PASSWORD;
-  /** The negotiated timeout once connected; the requested one before. */
-  negotiatedTimeout: number;
   lastZxid = 0n;
-  keeperState: KeeperState = KeeperState.CLOSED;
-  state: ConnectionState = ConnectionState.LOST;
-  /** The server of the current connection, `host:port`. */
-  connectedTo: string | undefined;
 
+  private machine: MachineState;
+  /** The connection of the machine's current attempt. */
   private connection: Connection | undefined;
-  /** True once a connection is set up for normal traffic (handshake, SASL, auth, watches) until it dies. */
-  private ready = false;
-  /** A read-write server found while connected read-only: the next connection goes there. */
-  private preferred: Endpoint | undefined;
-  /** The session was created by a read-only server (a local session that cannot move). */
-  private sessionIsReadOnlyLocal = false;
+  private readonly events: SessionEvent[] = [];
+  private dispatching = false;
+  private readonly timers = new Map<TimerName, Timer>();
+  private started = false;
   private readonly unsent: Request[] = [];
-  private readonly credentials: { scheme: string; credential: Buffer }[] = [];
-  private loop: Promise<void> | undefined;
+  private readonly credentials: Credential[] = [];
   private closing: Promise<void> | undefined;
+  /** The closeSession in flight when `close()` was called. */
+  private closeWork: Promise<void> | undefined;
   private terminalError: Error | undefined;
-  private lostTimer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
 
   constructor(
     private readonly options: SessionOptions,
     private readonly listener: SessionListener,
   ) {
-    this.negotiatedTimeout = options.sessionTimeout;
-    if (options.sessionId !== undefined && options.sessionPassword !== undefined) {
-      this.sessionId = options.sessionId;
-      this.password = options.sessionPassword;
-    }
+    const endpoints = options.randomizeHosts ? shuffled(options.endpoints) : [...options.endpoints];
+    const resume = options.sessionId !== undefined && options.sessionPassword !== undefined ? { id: options.sessionId, password: options.sessionPassword } : undefined;
+    this.machine = initialState({ endpoints, sessionTimeout: options.sessionTimeout, connectTimeout: options.connectTimeout }, resume);
+  }
+
+  get sessionId(): bigint {
+    return this.machine.sessionId;
+  }
+
+  get password(): Buffer {
+    return this.machine.password;
+  }
+
+  /** The negotiated timeout once connected; the requested one before. */
+  get negotiatedTimeout(): number {
+    return this.machine.negotiatedTimeout ?? this.options.sessionTimeout;
+  }
+
+  get keeperState(): KeeperState {
+    return this.machine.keeperState;
+  }
+
+  get state(): ConnectionState {
+    return this.machine.state;
+  }
+
+  /** The server of the current connection, `host:port`. */
+  get connectedTo(): string | undefined {
+    const { phase } = this.machine;
+    return phase.name === 'handshaking' || phase.name === 'connected' ? `${phase.endpoint.host}:${phase.endpoint.port}` : undefined;
   }
 
   get isClosed(): boolean {
     return this.closing !== undefined;
   }
 
-  /** Start the connect loop (once) and wait until connected. */
+  /** Set up for normal traffic (handshake, SASL, auth, watches done) until the connection dies. */
+  private get ready(): boolean {
+    return this.machine.phase.name === 'connected';
+  }
+
+  /** Start connecting (once) and wait until connected. */
   async start(timeout: number, signal?: AbortSignal): Promise<void> {
     if (this.closing) throw new ClientClosedError({ op: 'start' });
     if (this.terminalError) throw this.terminalError;
-    this.loop ??= this.run().catch((error: unknown) => {
-      this.options.logger.error(`connect loop failed: ${String(error)}`);
-    });
+    if (!this.started) {
+      this.started = true;
+      this.dispatch({ type: 'start' });
+    }
     if (this.ready) return;
     await new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
@@ -129,7 +160,7 @@ export class Session {
   submit(request: Request, failFast = false): void {
     if (this.closing) request.reject(new ClientClosedError({ op: request.op, path: request.path }));
     else if (this.terminalError) request.reject(this.terminalError);
-    else if (this.loop === undefined) {
+    else if (!this.started) {
       request.reject(new ClientNotStartedError({ op: request.op, path: request.path }));
     } else if (this.ready && this.connection) this.connection.send(request);
     else if (failFast) request.reject(new ConnectionLossError({ op: request.op, path: request.path }, 'not connected (failFast)'));
@@ -142,131 +173,153 @@ export class Session {
     if (index !== -1) this.unsent.splice(index, 1);
   }
 
-  /** Add credentials for this and every later connection; resolves when the server accepts them. */
-  async addAuth(scheme: string, credential: Buffer): Promise<void> {
-    if (this.closing) throw new ClientClosedError({ op: 'addAuth' });
-    this.credentials.push({ scheme, credential });
-    if (this.ready && this.connection) await this.connection.sendAuth(scheme, credential);
+  /**
+   * Add credentials for this and every later connection. Resolves once a server accepted them:
+   * at once when connected, else on the next connection (a connection lost before the answer
+   * sends them again). Rejects with `AuthFailedError` when a server refuses them (the client is
+   * then AUTH_FAILED), or `ClientClosedError` when the client closes first.
+   */
+  addAuth(scheme: string, credential: Buffer): Promise<void> {
+    if (this.closing) return Promise.reject(new ClientClosedError({ op: 'addAuth' }));
+    if (this.terminalError) return Promise.reject(this.terminalError);
+    return new Promise((resolve, reject) => {
+      const entry: Credential = { scheme, credential, waiter: { resolve, reject } };
+      this.credentials.push(entry);
+      if (this.ready && this.connection) this.sendCredential(this.connection, entry);
+    });
   }
 
-  private async run(): Promise<void> {
-    const endpoints = this.options.randomizeHosts ? shuffled(this.options.endpoints) : [...this.options.endpoints];
-    const connectTimeout = this.options.connectTimeout ?? Math.max(1000, Math.floor(this.options.sessionTimeout / endpoints.length));
-    let next = 0;
-    let failuresInARow = 0;
-    let certificateFailures = 0;
-    this.setKeeperState(KeeperState.CONNECTING);
-    while (!this.closing && !this.terminalError) {
-      if (failuresInARow > 0) {
-        // Random back-off avoids a thundering herd; a full failed cycle adds a second.
-        const cycleDone = failuresInARow % endpoints.length === 0;
-        await this.pause(Math.random() * 1000 + (cycleDone ? 1000 : 0));
-        if (this.closing) break;
-      }
-      let endpoint = endpoints[next]!;
-      if (this.preferred) {
-        endpoint = this.preferred; // a read-write server found while read-only
-        this.preferred = undefined;
-      } else {
-        next = (next + 1) % endpoints.length;
-      }
-      if (this.sessionIsReadOnlyLocal) {
-        // A session made by a read-only server is local to it and cannot move: start afresh.
-        this.expire(KeeperState.EXPIRED_SESSION);
-        this.sessionIsReadOnlyLocal = false;
-      }
-      const connection = Connection.connect({
-        endpoint,
-        connectTimeout,
-        maxIncomingFrame: this.options.maxIncomingFrame,
-        tls: this.options.tls,
-        logger: this.options.logger,
-      });
-      this.connection = connection;
-      const closed = new Promise<Error | undefined>((resolve) => (this.onConnectionClosed = resolve));
-      const requestedSession = this.sessionId;
-      let response;
-      try {
-        response = await connection.handshake({
-          lastZxidSeen: this.lastZxid,
-          timeout: this.options.sessionTimeout,
-          sessionId: requestedSession,
-          password: this.password,
-          readOnly: this.options.readOnly,
-        });
-      } catch (error) {
-        if (logs(this.options.logger, 'debug')) this.options.logger.debug(`connect to ${endpoint.host}:${endpoint.port} failed: ${(error as Error).message}`);
-        connection.close(error as Error);
-        failuresInARow++;
-        const tlsError = certificateError(error, endpoint);
-        certificateFailures = tlsError ? certificateFailures + 1 : 0;
-        if (tlsError && certificateFailures >= endpoints.length) {
-          // Every server rejected us, or we rejected every server: retrying cannot help.
-          this.fail(tlsError, KeeperState.AUTH_FAILED);
-          break;
+  private sendCredential(connection: Connection, entry: Credential): void {
+    connection.sendAuth(entry.scheme, entry.credential).then(
+      () => settleCredential(entry),
+      (error: Error) => {
+        // Lost with the connection: the next connection sends it again. Anything else is the answer.
+        if (!(error instanceof ConnectionLossError)) settleCredential(entry, error);
+      },
+    );
+  }
+
+  // ---- the machine and its effects ----
+
+  /** Apply `event`, then any event an effect reported meanwhile, one at a time. */
+  private dispatch(event: SessionEvent): void {
+    this.events.push(event);
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let next = this.events.shift(); next !== undefined; next = this.events.shift()) {
+        const { state, effects } = transition(this.machine, next);
+        this.machine = state;
+        for (const effect of effects) {
+          try {
+            this.execute(effect);
+          } catch (error) {
+            // A throwing state listener must not leave the machine half-applied.
+            this.options.logger.error(`session effect ${effect.type} failed: ${String(error)}`);
+          }
         }
-        continue;
       }
-      certificateFailures = 0;
-      if (this.closing) {
-        connection.close(new ClientClosedError());
-        break;
-      }
-      if (requestedSession !== 0n && this.sessionId === 0n && response.timeout > 0) {
-        // The lost timer already declared this session LOST while we were re-attaching it; users
-        // were told its ephemerals are gone, so end it for real and start a fresh one.
-        await connection.closeSession(Math.min(response.timeout, 5000));
-        continue;
-      }
-      if (response.timeout <= 0) {
-        connection.close(new SessionExpiredError());
-        this.expire(KeeperState.EXPIRED_SESSION);
-        failuresInARow = 0;
-        continue;
-      }
-      failuresInARow = 1; // after a working connection drops, the next attempt still backs off
-      await this.establish(connection, response, endpoint);
-      const reason = await closed;
-      this.ready = false;
-      this.connectedTo = undefined;
-      this.connection = undefined;
-      if (reason instanceof AuthFailedError) {
-        this.fail(reason, KeeperState.AUTH_FAILED);
-        break;
-      }
-      if (this.closing || reason === undefined) break;
-      if (logs(this.options.logger, 'info')) this.options.logger.info(`connection to ${endpoint.host}:${endpoint.port} lost: ${reason.message}`);
-      this.setKeeperState(KeeperState.CONNECTING);
-      if (this.preferred) failuresInARow = 0; // switching to a read-write server: go at once
-      else this.startLostTimer(connection.lastReceivedAt);
+    } finally {
+      this.dispatching = false;
     }
   }
 
-  private onConnectionClosed: (reason: Error | undefined) => void = () => {};
+  private execute(effect: Effect): void {
+    switch (effect.type) {
+      case 'connect':
+        this.connect(effect);
+        return;
+      case 'activate':
+        this.activate(this.connection!, effect.attempt, effect.timers);
+        return;
+      case 'establish':
+        void this.establish(this.connection!, effect.attempt, effect.sameSession);
+        return;
+      case 'ready':
+        this.onReady(this.connection!, effect.readOnly, effect.reconnected);
+        return;
+      case 'closeConnection':
+        this.connection?.close(
+          effect.reason === 'expired'
+            ? new SessionExpiredError()
+            : effect.reason === 'switching'
+              ? new ConnectionLossError({}, 'switching to a read-write server')
+              : new ClientClosedError(),
+        );
+        return;
+      case 'closeSession':
+        this.closeSession(this.connection!, effect.attempt);
+        return;
+      case 'startTimer':
+        this.startTimer(effect.timer, effect.ms);
+        return;
+      case 'cancelTimer':
+        this.timers.get(effect.timer)?.cancel();
+        this.timers.delete(effect.timer);
+        return;
+      case 'expire':
+        this.options.logger.warn(`session 0x${effect.sessionId.toString(16)} expired`);
+        for (const request of this.unsent.splice(0)) request.reject(new SessionExpiredError({ op: request.op, path: request.path }));
+        this.options.registry.sessionLost(KeeperState.EXPIRED_SESSION);
+        return;
+      case 'fail':
+        this.fail(effect.error);
+        return;
+      case 'emit':
+        this.listener.onStateChange(effect.state, effect.keeperState);
+        return;
+    }
+  }
 
-  /**
-   * The handshake succeeded: authenticate (SASL, then auth packets), re-register watches,
-   * flush what waited, and only then report CONNECTED. Order matters (spec §2.5): identity
-   * first, so everything after runs with it.
-   */
-  private async establish(connection: Connection, response: ConnectResponse, endpoint: Endpoint): Promise<void> {
-    const sameSession = response.sessionId === this.sessionId;
-    if (!sameSession && response.readOnly) this.sessionIsReadOnlyLocal = true;
-    this.sessionId = response.sessionId;
-    this.password = response.password;
-    this.negotiatedTimeout = response.timeout;
-    this.connectedTo = `${endpoint.host}:${endpoint.port}`;
-    clearTimeout(this.lostTimer);
+  private connect(effect: Extract<Effect, { type: 'connect' }>): void {
+    const { attempt, endpoint } = effect;
+    const connection = Connection.connect({
+      endpoint,
+      connectTimeout: effect.timeoutMs,
+      maxIncomingFrame: this.options.maxIncomingFrame,
+      tls: this.options.tls,
+      logger: this.options.logger,
+    });
+    this.connection = connection;
+    connection
+      .handshake({ lastZxidSeen: this.lastZxid, timeout: this.options.sessionTimeout, sessionId: effect.sessionId, password: effect.password, readOnly: this.options.readOnly })
+      .then(
+        (response) => this.dispatch({ type: 'connectResponse', attempt, ...response }),
+        (error: Error) => {
+          if (logs(this.options.logger, 'debug')) this.options.logger.debug(`connect to ${endpoint.host}:${endpoint.port} failed: ${error.message}`);
+          connection.close(error);
+          this.dispatch({ ...this.closedEvent(connection, attempt, error), certificateError: certificateError(error, endpoint) });
+        },
+      );
+  }
+
+  private closedEvent(connection: Connection, attempt: number, reason: Error | undefined): Extract<SessionEvent, { type: 'connectionClosed' }> {
+    const kind = reason === undefined ? 'closed' : reason instanceof AuthFailedError ? 'authFailed' : 'lost';
+    return { type: 'connectionClosed', attempt, kind, error: reason, lastReceivedAt: connection.lastReceivedAt, now: Date.now(), random: Math.random() };
+  }
+
+  private activate(connection: Connection, attempt: number, timers: LivenessTimers): void {
     connection.activate(
       {
         onNotification: (event) => this.listener.onNotification(event),
         onZxid: (zxid) => {
           if (zxid > this.lastZxid) this.lastZxid = zxid;
         },
-        onClose: (reason) => this.onConnectionClosed(reason),
+        onClose: (reason) => {
+          if (reason && !this.closing && logs(this.options.logger, 'info')) this.options.logger.info(`connection to ${connection.describe()} lost: ${reason.message}`);
+          this.dispatch(this.closedEvent(connection, attempt, reason));
+        },
       },
-      response.timeout,
+      timers,
     );
+  }
+
+  /**
+   * The handshake succeeded: authenticate (SASL, then auth packets), re-register watches,
+   * flush what waited, and only then report CONNECTED. Order matters: identity first, so
+   * everything after runs with it (the Java client's `primeConnection` does the same).
+   */
+  private async establish(connection: Connection, attempt: number, sameSession: boolean): Promise<void> {
     if (this.options.sasl) {
       try {
         await authenticateSasl(connection, this.options.sasl);
@@ -277,45 +330,63 @@ export class Session {
       }
       if (connection.isClosed) return;
     }
-    for (const { scheme, credential } of this.credentials) {
-      connection.sendAuth(scheme, credential).catch(() => {}); // a failure closes the connection: AUTH_FAILED
-    }
+    for (const entry of this.credentials) this.sendCredential(connection, entry); // a refusal closes the connection: AUTH_FAILED
     this.restoreWatches(connection, sameSession);
     for (const request of this.unsent.splice(0)) connection.send(request);
-    this.ready = true;
-    const keeperState = response.readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED;
-    if (sameSession && this.state === ConnectionState.SUSPENDED) this.options.registry.reconnected(keeperState);
+    this.dispatch({ type: 'established', attempt });
+  }
+
+  private onReady(connection: Connection, readOnly: boolean, reconnected: boolean): void {
+    if (reconnected) this.options.registry.reconnected(readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED);
     if (logs(this.options.logger, 'info')) {
       this.options.logger.info(
-        `connected to ${this.connectedTo}, session 0x${response.sessionId.toString(16)}, timeout ${response.timeout} ms${response.readOnly ? ' (read-only)' : ''}`,
+        `connected to ${this.connectedTo}, session 0x${this.sessionId.toString(16)}, timeout ${this.negotiatedTimeout} ms${readOnly ? ' (read-only)' : ''}`,
       );
     }
-    this.setKeeperState(keeperState);
     for (const waiter of [...this.startWaiters]) waiter();
-    if (response.readOnly) void this.seekReadWriteServer(connection, endpoint);
+    if (readOnly) void this.seekReadWriteServer(connection);
   }
 
   /**
    * While connected to a read-only server, probe the other servers with `isro` (100 ms, then
-   * doubling up to 60 s, as the Java client does); on a read-write answer, drop this connection
-   * and reconnect straight to that server.
+   * doubling up to 60 s, as the Java client's `pingRwServer` does); on a read-write answer, tell
+   * the machine, which drops this connection and reconnects straight to that server.
    */
-  private async seekReadWriteServer(connection: Connection, current: Endpoint): Promise<void> {
+  private async seekReadWriteServer(connection: Connection): Promise<void> {
+    const { phase } = this.machine;
+    if (phase.name !== 'connected') return;
+    const { attempt, endpoint: current } = phase;
     const others = this.options.endpoints.filter((e) => e.host !== current.host || e.port !== current.port);
     let delay = 100;
-    for (let i = 0; others.length > 0 && !connection.isClosed && !this.closing; i++) {
-      await this.pause(delay, connection.closedPromise);
-      if (connection.isClosed || this.closing) return;
+    for (let i = 0; others.length > 0 && !connection.isClosed; i++) {
+      await sleep(delay, connection.closedPromise);
+      if (connection.isClosed) return;
       const candidate = others[i % others.length]!;
       const answer = await fourLetterWord(candidate, 'isro', 1000, this.options.tls).catch(() => '');
       if (answer.trim() === 'rw' && !connection.isClosed) {
         this.options.logger.info(`read-write server found at ${candidate.host}:${candidate.port}; switching`);
-        this.preferred = candidate;
-        connection.close(new ConnectionLossError({}, 'switching to a read-write server'));
+        this.dispatch({ type: 'readWriteServerFound', attempt, endpoint: candidate });
         return;
       }
       delay = Math.min(delay * 2, 60_000);
     }
+  }
+
+  /** closeSession (the server deletes the session's ephemerals before it answers), then the socket goes. */
+  private closeSession(connection: Connection, attempt: number): void {
+    this.closeWork = connection.closeSession(Math.min(this.negotiatedTimeout, 5000)).then(() => this.dispatch(this.closedEvent(connection, attempt, undefined)));
+  }
+
+  private startTimer(name: TimerName, ms: number): void {
+    this.timers.get(name)?.cancel();
+    const fire = () => {
+      this.timers.delete(name);
+      if (name === 'lost') this.options.logger.warn(`no server confirmed session 0x${this.sessionId.toString(16)} within ${this.negotiatedTimeout} ms`);
+      this.dispatch({ type: 'timerFired', timer: name });
+    };
+    // The back-off timer is what keeps a started client's process alive between connections (a
+    // live socket does it otherwise), as it should until close(); the LOST timer never runs alone.
+    this.timers.set(name, startTimer(ms, fire, { unref: name === 'lost' }));
   }
 
   /**
@@ -348,67 +419,17 @@ export class Session {
     return { relativeZxid: this.lastZxid, data: [], exist: [], child: [], persistent: [], persistentRecursive: [] };
   }
 
-  /** SUSPENDED: if no server confirms the session within its timeout, it is LOST. */
-  private startLostTimer(lastHeard: number): void {
-    clearTimeout(this.lostTimer);
-    const remaining = Math.max(0, lastHeard + this.negotiatedTimeout - Date.now());
-    this.lostTimer = setTimeout(() => {
-      if (!this.ready && !this.closing) {
-        this.options.logger.warn(`no server confirmed session 0x${this.sessionId.toString(16)} within ${this.negotiatedTimeout} ms`);
-        this.expire(KeeperState.EXPIRED_SESSION);
-        this.setKeeperState(KeeperState.CONNECTING);
-      }
-    }, remaining);
-    this.lostTimer.unref();
-  }
-
-  /** The session is gone: forget it, fail what waited for it, tell every watcher. */
-  private expire(state: KeeperState): void {
-    clearTimeout(this.lostTimer);
-    if (this.sessionId === 0n) return;
-    this.options.logger.warn(`session 0x${this.sessionId.toString(16)} expired`);
-    this.sessionId = 0n;
-    this.password = EMPTY_PASSWORD;
-    this.setKeeperState(state);
-    for (const request of this.unsent.splice(0)) request.reject(new SessionExpiredError({ op: request.op, path: request.path }));
-    this.options.registry.sessionLost(state);
-  }
-
   /** A terminal failure (auth failed): nothing will work again. */
-  private fail(error: Error, state: KeeperState): void {
+  private fail(error: Error): void {
     this.terminalError = error;
-    clearTimeout(this.lostTimer);
-    this.setKeeperState(state);
     for (const request of this.unsent.splice(0)) request.reject(error);
     for (const waiter of [...this.startWaiters]) waiter(error);
-    this.options.registry.sessionLost(state);
+    this.rejectCredentials(error);
+    this.options.registry.sessionLost(KeeperState.AUTH_FAILED);
   }
 
-  private setKeeperState(keeperState: KeeperState): void {
-    if (keeperState === this.keeperState) return;
-    this.keeperState = keeperState;
-    let state: ConnectionState;
-    if (keeperState === KeeperState.CONNECTED || keeperState === KeeperState.CONNECTED_RO) state = ConnectionState.CONNECTED;
-    else if (keeperState === KeeperState.CONNECTING) state = this.state === ConnectionState.LOST ? ConnectionState.LOST : ConnectionState.SUSPENDED;
-    else state = ConnectionState.LOST;
-    this.state = state;
-    this.listener.onStateChange(state, keeperState);
-  }
-
-  /** An interruptible sleep: `close()` wakes the connect loop's; `until` ends it early too. */
-  private pause(ms: number, until?: Promise<unknown>): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        if (this.wake === done) this.wake = undefined;
-        resolve();
-      };
-      // Not unref'd: between connections this timer is what keeps a started client's process
-      // alive (a live socket does it otherwise), as it should until close().
-      const timer = setTimeout(done, ms);
-      if (until) until.then(done, done);
-      else this.wake = done;
-    });
+  private rejectCredentials(error: Error): void {
+    for (const entry of this.credentials) settleCredential(entry, error);
   }
 
   /** Close the session (closeSession to the server) and stop for good. Idempotent. */
@@ -418,23 +439,34 @@ export class Session {
   }
 
   private async shutdown(): Promise<void> {
-    clearTimeout(this.lostTimer);
-    this.wake?.();
-    const connection = this.connection;
-    if (connection) {
-      // The socket is destroyed when these return; its handle is released in this loop turn.
-      if (connection.isActive) await connection.closeSession(Math.min(this.negotiatedTimeout, 5000));
-      else connection.close(new ClientClosedError());
-    }
-    await this.loop;
+    this.dispatch({ type: 'close' });
+    // The socket is destroyed when this settles; its handle is released in this loop turn.
+    await this.closeWork;
+    const closed = new ClientClosedError();
     for (const request of this.unsent.splice(0)) request.reject(new ClientClosedError({ op: request.op, path: request.path }));
-    if (this.startWaiters.size > 0) {
-      const closed = new ClientClosedError();
-      for (const waiter of [...this.startWaiters]) waiter(closed);
-    }
-    // A terminal failure (AUTH_FAILED) stays the reported state; closing adds nothing to it.
-    if (!this.terminalError) this.setKeeperState(KeeperState.CLOSED);
+    for (const waiter of [...this.startWaiters]) waiter(closed);
+    this.rejectCredentials(new ClientClosedError({ op: 'addAuth' }));
+    this.dispatch({ type: 'closed' });
   }
+}
+
+function settleCredential(entry: Credential, error?: Error): void {
+  const waiter = entry.waiter;
+  entry.waiter = undefined;
+  if (error) waiter?.reject(error);
+  else waiter?.resolve();
+}
+
+/** Sleep `ms`, or less if `until` settles first. */
+function sleep(ms: number, until: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      timer.cancel();
+      resolve();
+    };
+    const timer = startTimer(ms, done);
+    until.then(done, done);
+  });
 }
 
 function setWatchesRequest(record: SetWatchesRecord, logger: Logger): Request<void> {

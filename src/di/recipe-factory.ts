@@ -10,7 +10,7 @@
 import type { ZooKeeperClient } from '../client/client.js';
 import { Election, type ElectionOptions } from '../recipes/election/election.js';
 import { Lock, type LockOptions } from '../recipes/lock/lock.js';
-import { ReadLock, WriteLock } from '../recipes/lock/read-write-lock.js';
+import { ReadLock, WriteLock, type ReadWriteLockOptions } from '../recipes/lock/read-write-lock.js';
 import { Semaphore, type SemaphoreOptions } from '../recipes/semaphore/semaphore.js';
 
 export class RecipeFactory {
@@ -20,11 +20,11 @@ export class RecipeFactory {
     return new Lock(this.client, path, options);
   }
 
-  readLock(path: string, options?: LockOptions): ReadLock {
+  readLock(path: string, options?: ReadWriteLockOptions): ReadLock {
     return new ReadLock(this.client, path, options);
   }
 
-  writeLock(path: string, options?: LockOptions): WriteLock {
+  writeLock(path: string, options?: ReadWriteLockOptions): WriteLock {
     return new WriteLock(this.client, path, options);
   }
 

@@ -1,7 +1,8 @@
 /**
- * The inversify module: one `ZooKeeperClient` per container (a singleton, started when first
- * resolved, closed when unbound), a `RecipeFactory`, and optional named elections and locks.
- * The client starts asynchronously, so resolve with `container.getAsync(...)`.
+ * The inversify module: one `ZooKeeperClient` per container (started when first resolved,
+ * closed when unbound), a `RecipeFactory`, and optional named elections and locks, all made from
+ * that client (ClientSlot). The client starts asynchronously, so resolve with
+ * `container.getAsync(...)`; if its start fails, a later `getAsync` starts a new client.
  *
  * @example
  *   const container = new Container();
@@ -10,12 +11,16 @@
  *   ...
  *   await container.unbindAllAsync(); // closes the client
  */
-import { ContainerModule, type ResolutionContext } from 'inversify';
-import { ZooKeeperClient, type ZooKeeperClientOptions } from '../client/client.js';
+import { ContainerModule, type ResolutionContext, type ServiceIdentifier } from 'inversify';
+import type { ZooKeeperClientOptions } from '../client/client.js';
 import type { ElectionOptions } from '../recipes/election/election.js';
 import type { LockOptions } from '../recipes/lock/lock.js';
-import { RecipeFactory } from './recipe-factory.js';
+import { ClientSlot } from './client-slot.js';
+import type { RecipeFactory } from './recipe-factory.js';
 import { ElectionToken, LockToken, Recipes, ZooKeeper } from './tokens.js';
+
+/** The container's ClientSlot: a singleton that never fails, unlike the client's start. */
+const Slot: ServiceIdentifier<ClientSlot> = Symbol('zookeeper-coordination:ClientSlot');
 
 export interface ZooKeeperModuleOptions extends ZooKeeperClientOptions {
   /**
@@ -36,39 +41,37 @@ function named<T>(entry: string | { path: string; options?: T }): { path: string
   return typeof entry === 'string' ? { path: entry, options: undefined } : { path: entry.path, options: entry.options };
 }
 
-/** Make a recipe from the container's factory, synchronously unless the client starts asynchronously. */
-function recipeFactory<T>(context: ResolutionContext, awaitStart: boolean, make: (recipes: RecipeFactory) => T): T | Promise<T> {
-  return awaitStart ? context.getAsync(Recipes).then(make) : make(context.get(Recipes));
-}
-
 export function zookeeperModule(options: ZooKeeperModuleOptions): ContainerModule {
   const { awaitStart = true, startTimeout, elections = {}, locks = {}, ...clientOptions } = options;
-  return new ContainerModule(({ bind, onActivation }) => {
-    bind(ZooKeeper)
-      .toDynamicValue(() => new ZooKeeperClient(clientOptions))
+  /** A binding's value, made once per client by the slot (transient here, so a failure is never cached). */
+  const fromSlot =
+    <T>(key: string, make: (recipes: RecipeFactory) => T) =>
+    (context: ResolutionContext): T | Promise<T> =>
+      awaitStart ? context.get(Slot).whenStarted(key, make) : context.get(Slot).now(key, make);
+  return new ContainerModule(({ bind }) => {
+    bind(Slot)
+      // No deadline for a background start: nobody awaits it.
+      .toDynamicValue(() => new ClientSlot(clientOptions, awaitStart ? startTimeout : Infinity, !awaitStart))
       .inSingletonScope()
-      .onDeactivation((client) => client.close());
-    onActivation(ZooKeeper, (_context, client) => {
-      if (awaitStart) return client.start({ timeout: startTimeout }).then(() => client);
-      // No deadline in the background: a failed start would close the container's client.
-      client.start({ timeout: 2 ** 31 - 1 }).catch((error: unknown) => client.logger.error(`ZooKeeper client failed to start: ${String(error)}`));
-      return client;
-    });
+      .onDeactivation((slot) => slot.close());
+    bind(ZooKeeper)
+      .toDynamicValue(fromSlot('client', (recipes) => recipes.client))
+      .inTransientScope();
     bind(Recipes)
-      .toDynamicValue((context) => (awaitStart ? context.getAsync(ZooKeeper).then((client) => new RecipeFactory(client)) : new RecipeFactory(context.get(ZooKeeper))))
-      .inSingletonScope();
+      .toDynamicValue(fromSlot('recipes', (recipes) => recipes))
+      .inTransientScope();
     for (const [name, entry] of Object.entries(elections)) {
       const { path, options: electionOptions } = named(entry);
       bind(ElectionToken)
-        .toDynamicValue((context) => recipeFactory(context, awaitStart, (recipes) => recipes.election(path, electionOptions)))
-        .inSingletonScope()
+        .toDynamicValue(fromSlot(`election:${name}`, (recipes) => recipes.election(path, electionOptions)))
+        .inTransientScope()
         .whenNamed(name);
     }
     for (const [name, entry] of Object.entries(locks)) {
       const { path, options: lockOptions } = named(entry);
       bind(LockToken)
-        .toDynamicValue((context) => recipeFactory(context, awaitStart, (recipes) => recipes.lock(path, lockOptions)))
-        .inSingletonScope()
+        .toDynamicValue(fromSlot(`lock:${name}`, (recipes) => recipes.lock(path, lockOptions)))
+        .inTransientScope()
         .whenNamed(name);
     }
   });

@@ -5,35 +5,31 @@
  * - `ChangeWaiter`: one "sleep until something may have changed" — a one-shot watch fired, the
  *   connection state changed, the deadline passed or the signal aborted. Our client re-registers
  *   watches after a reconnect (kazoo drops them), so recipes wake on state changes too and treat
- *   every wake-up as possibly spurious. Watches that did not fire are removed when the waiter is
- *   disposed (no leak like kazoo issue #175).
- * - `retryTransient`: kazoo's `client.retry` for idempotent steps — retry connection loss (the
- *   next request waits for the reconnect) without a try limit, bounded by a deadline and signal.
+ *   every wake-up as possibly spurious (kazoo's recipes re-check after every wake-up, as ZooKeeper's
+ *   recipe docs advise: a watch only says "something may have changed"). Watches that did not fire are
+ *   removed when the waiter is disposed (no leak like kazoo issue #175).
  * - `requestLimits`: the per-request `{ timeout, signal }` for a recipe deadline.
  * - `ensureEmptyPath`: kazoo's `ensure_path` — structure nodes with *empty* data (b""), not
  *   null data: kazoo reads null data as `None`, and e.g. its Counter then fails on
  *   `None.decode` (`client.ensurePath` currently creates null-data nodes).
  */
 import type { ZooKeeperClient } from '../client/client.js';
-import {
-  AbortError,
-  NodeExistsError,
-  SessionExpiredError,
-  TimeoutError,
-  type ErrorContext,
-} from '../client/errors.js';
+import { NodeExistsError, type ErrorContext } from '../client/errors.js';
 import { parentPath } from '../client/paths.js';
-import { isTransientError, sleep } from '../client/retry.js';
+import { remaining, type RetryLimits } from '../client/retry.js';
 import { checkDuration, startTimer, type Timer } from '../client/timer.js';
 import type { ConnectionState, WatchEvent, WatchListener } from '../client/states.js';
 
+/**
+ * Transitional names for the recipes that still import their retry helpers from here (queue,
+ * barrier, counter, party): the one retry module is `client/retry.ts` (DESIGN.md "Retry").
+ */
+export { pause, remaining, retriesWithinDeadline as isTransient, withinDeadline as retryTransient } from '../client/retry.js';
+
 export type Wake = 'watch' | 'state' | 'deadline' | 'abort';
 
-export interface WaitLimits {
-  /** `Date.now()` value after which the wait ends with `'deadline'`. */
-  deadline?: number | undefined;
-  signal?: AbortSignal | undefined;
-}
+/** A wait's limits: `deadline` is the `Date.now()` value after which it ends with `'deadline'`. */
+export type WaitLimits = RetryLimits;
 
 interface Registration {
   path: string;
@@ -123,19 +119,6 @@ export class ChangeWaiter implements Disposable {
   }
 }
 
-/** Errors after which the same idempotent step may simply be tried again. */
-export function isTransient(error: unknown, deadline?: number): boolean {
-  // The client's transient errors, plus session expiry: a recipe step starts over on a new session.
-  if (isTransientError(error) || error instanceof SessionExpiredError) return true;
-  // A request timeout from the client's default `requestTimeout`, not from our deadline.
-  return error instanceof TimeoutError && (deadline === undefined || Date.now() < deadline);
-}
-
-/** Milliseconds left before `deadline` (undefined: no deadline). */
-export function remaining(deadline: number | undefined): number | undefined {
-  return deadline === undefined ? undefined : deadline - Date.now();
-}
-
 /**
  * Per-request options for a step bounded by `deadline`. Once the deadline has passed a request
  * is still made (a `timeout: 0` wait means "one attempt", like kazoo) but fails fast when
@@ -161,40 +144,11 @@ export function deadlineOf(timeout: number | undefined, context: ErrorContext = 
   return timeout === undefined ? undefined : Date.now() + checkDuration(timeout, context);
 }
 
-/**
- * Run an idempotent step until it succeeds or fails with a non-transient error (kazoo's
- * `client.retry`: unlimited tries, session expiry included). Connection loss is not a busy
- * loop: the next request waits for the reconnect; a short back-off covers requests that fail at
- * once (`failFast`). A client never started fails with `ClientNotStartedError`, which is not
- * transient. Past the deadline it rejects with `TimeoutError`; on abort with `AbortError`.
- */
-export async function retryTransient<T>(fn: () => Promise<T>, limits: WaitLimits = {}): Promise<T> {
-  let pause = 10;
-  for (;;) {
-    if (limits.signal?.aborted) throw new AbortError(limits.signal.reason);
-    try {
-      return await fn();
-    } catch (error) {
-      if (!isTransient(error, limits.deadline)) throw error;
-      const left = remaining(limits.deadline);
-      if (left !== undefined && left <= 0) throw new TimeoutError('deadline passed while retrying', { cause: error });
-      await sleep(left === undefined ? pause : Math.min(pause, left), limits.signal);
-      pause = Math.min(pause * 2, 1000);
-    }
-  }
-}
-
-/** A short pause between tries of a step that failed transiently (bounded by the deadline; rejects on abort). */
-export async function pause(deadline: number | undefined, signal: AbortSignal | undefined, ms = 50): Promise<void> {
-  const left = remaining(deadline);
-  await sleep(Math.max(0, left === undefined ? ms : Math.min(ms, left)), signal);
-}
-
 const EMPTY = Buffer.alloc(0);
 
 /**
  * kazoo's `ensure_path`: if `path` is missing, ensure its parent, then create it persistent with
- * empty data (a lost race, NodeExists, is fine). Not retried: wrap in `retryTransient`.
+ * empty data (a lost race, NodeExists, is fine). Not retried: wrap in `withinDeadline`.
  */
 export async function ensureEmptyPath(client: ZooKeeperClient, path: string, request: { timeout?: number; signal?: AbortSignal; failFast?: boolean } = {}): Promise<void> {
   if (path === '/' || (await client.exists(path, request)) !== null) return;

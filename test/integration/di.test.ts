@@ -23,6 +23,7 @@ import {
   zookeeperModule,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
+import { findFreePort } from '../../src/testing/free-port.js';
 import { connect, nextState, uniqueRoot, waitFor } from './helpers.js';
 
 let server: ZooKeeperServer;
@@ -77,9 +78,9 @@ class BillingService {
   }
 }
 
-function newContainer(hosts: string): Container {
+function newContainer(hosts: string, options: { startTimeout?: number } = {}): Container {
   const container = new Container();
-  container.load(zookeeperModule({ hosts, sessionTimeout: 4000, elections: { billing: '/di-services/billing/leader' } }));
+  container.load(zookeeperModule({ hosts, sessionTimeout: 4000, ...options, elections: { billing: '/di-services/billing/leader' } }));
   container.bind(Ledger).toSelf().inSingletonScope();
   container.bind(BillingService).toSelf();
   return container;
@@ -123,6 +124,27 @@ describe('zookeeperModule', () => {
     assert.ok(messages.some((m) => m.includes('connected to')), 'the user logger received the client log');
     await container.unbindAllAsync();
     assert.equal(zk.closed, true);
+  });
+
+  test('scenario 7: a failed first start is not cached — once ZooKeeper is up, getAsync starts a new client, and unbinding resolves', async () => {
+    // Nothing listens on this port yet (outside the ephemeral range, so it stays free for the server).
+    const port = await findFreePort();
+    const container = newContainer(`127.0.0.1:${port}`, { startTimeout: 1_000 });
+    await assert.rejects(container.getAsync(ZooKeeper), 'no server: the start fails');
+    await assert.rejects(container.getAsync(BillingService), 'nor can anything built on the client start');
+    const givenUp = newContainer(`127.0.0.1:${port}`, { startTimeout: 1_000 });
+    await assert.rejects(givenUp.getAsync(Recipes));
+    await givenUp.unbindAllAsync(); // a container whose client never started unbinds cleanly
+
+    await using late = await ZooKeeperServer.start({ port });
+    const zk = await container.getAsync(ZooKeeper);
+    assert.equal(zk.state, ConnectionState.CONNECTED);
+    assert.equal(await container.getAsync(ZooKeeper), zk, 'one client per container again');
+    assert.equal((await container.getAsync(Recipes)).client, zk);
+    assert.equal((await container.getAsync(BillingService)).election.client, zk);
+    await container.unbindAllAsync();
+    assert.equal(zk.closed, true);
+    await late.close();
   });
 });
 

@@ -6,6 +6,7 @@
  * with `timing()`; nothing asserts speed (times are reported with `t.diagnostic`).
  */
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { setImmediate as nextMacrotask, setTimeout as delay } from 'node:timers/promises';
@@ -23,7 +24,7 @@ import {
 import { FaultProxy, openRawSession, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { EventLog, connect, eventFence, nextState, sorted, uniqueRoot, waitFor } from './helpers.js';
 
-const { AbortError, ConnectionLossError, NoAuthError, TimeoutError } = errors;
+const { AbortError, AuthFailedError, ClientClosedError, ConnectionLossError, NoAuthError, TimeoutError } = errors;
 
 /** The limit of every wait in this file (scaled); only a broken client or kit reaches it. */
 const LIMIT = timing(20_000);
@@ -348,6 +349,44 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     await assert.rejects(anonymous.getChildren(root), NoAuthError);
   });
 
+  test('addAuth while SUSPENDED resolves only once the next connection\'s server accepted it; close() rejects one still waiting', async (t) => {
+    const proxy = await startProxy(t);
+    const zk = await connect(t, proxy.connectString);
+    const sessionId = zk.sessionId;
+    const states = recordStates(zk);
+    proxy.refuse();
+    proxy.drop();
+    await statesBecome(states, [ConnectionState.SUSPENDED]);
+    let accepted = false;
+    const auth = zk.addAuth('digest', 'bob:pw').then(() => (accepted = true));
+    await nextMacrotask();
+    assert.equal(accepted, false, 'no server has seen the credential yet');
+    proxy.accept();
+    await waitFor(auth, LIMIT, 'addAuth after the reconnect');
+    assert.equal(zk.sessionId, sessionId);
+    assert.ok((await zk.whoAmI()).some((info) => info.authScheme === 'digest' && info.user === 'bob'));
+
+    proxy.refuse();
+    proxy.drop();
+    await statesBecome(states, [ConnectionState.SUSPENDED, ConnectionState.CONNECTED, ConnectionState.SUSPENDED]);
+    const pending = zk.addAuth('digest', 'carol:pw');
+    await zk.close();
+    await assert.rejects(pending, ClientClosedError);
+  });
+
+  test('addAuth while SUSPENDED with a credential the next server refuses: rejects with AuthFailedError, the client is AUTH_FAILED', async (t) => {
+    const proxy = await startProxy(t);
+    const zk = await connect(t, proxy.connectString);
+    const states = recordStates(zk);
+    proxy.refuse();
+    proxy.drop();
+    await statesBecome(states, [ConnectionState.SUSPENDED]);
+    const auth = zk.addAuth('bogus-scheme', 'x');
+    proxy.accept();
+    await assert.rejects(waitFor(auth, LIMIT, 'addAuth to be refused'), AuthFailedError);
+    await waitFor(() => zk.keeperState === KeeperState.AUTH_FAILED, LIMIT, 'keeperState AUTH_FAILED');
+  });
+
   test('a chrooted client keeps chroot-relative paths across a reconnect (watches, creates, events)', async (t) => {
     const proxy = await startProxy(t);
     const direct = await connect(t, server);
@@ -595,3 +634,45 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']);
   });
 });
+
+describe('connect timeout after the first connection', () => {
+  test('scenario 5: a reachable server, yet the session is lost — with a silent host in the list, a dropped connection reconnects within the negotiated timeout, same session, no LOST', async (t) => {
+    // The server caps the session at 4 s; the client asks for 30 s. Before the fix the client
+    // spent requested / hosts = 15 s on the silent host and declared LOST at 4 s.
+    const server = await ZooKeeperServer.start({ config: { maxSessionTimeout: '4000' } });
+    t.after(() => server.close());
+    const proxy = await FaultProxy.start(server.connectString);
+    t.after(() => proxy.close());
+    const silent = await silentServer(t);
+    const zk = await connect(t, `${proxy.connectString},${silent.connectString}`, { sessionTimeout: 30_000, randomizeHosts: false });
+    assert.equal(zk.sessionTimeout, 4000);
+    const sessionId = zk.sessionId;
+    const states = recordStates(zk);
+
+    await zk.exists('/'); // the last thing heard from the server is now
+    proxy.drop();
+    await statesBecome(states, [ConnectionState.SUSPENDED, ConnectionState.CONNECTED]);
+    assert.equal(zk.sessionId, sessionId, 'the same session');
+    assert.ok(silent.accepted() >= 1, 'the silent host was tried in between');
+    assert.equal(zk.connectedServer, proxy.connectString);
+    t.diagnostic(`SUSPENDED for ${Math.round(states[1]!.at - states[0]!.at)} ms`);
+  });
+});
+
+/** A loopback host that accepts TCP connections and never answers. */
+async function silentServer(t: TestContext): Promise<{ connectString: string; accepted(): number }> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return { connectString: `127.0.0.1:${(server.address() as AddressInfo).port}`, accepted: () => accepted };
+}

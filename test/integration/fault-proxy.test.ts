@@ -1,6 +1,8 @@
 /**
  * FaultProxy in front of a real ZooKeeper server, driven with raw sessions (independent of the
- * client under test): forwarding, drop, blackhole/heal, delay, refuse/accept, retarget, close.
+ * client under test): forwarding, drop, blackhole/heal, delay, refuse/accept, retarget, close;
+ * then its frame faults (swallowed replies, cuts after a reply, a delayed frame, a frozen
+ * direction, count-based and multi matching) as the client sees them.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,19 +12,14 @@ import { after, before, describe, test } from 'node:test';
 import { JuteReader } from '../../src/client/protocol/jute.js';
 import { OpCode, Xid } from '../../src/client/protocol/op-codes.js';
 import { writePathWatch, writeRequestHeader, writeConnectRequest } from '../../src/client/protocol/records.js';
-import { closeRawSession, FaultProxy, openRawSession, RawConnection, timing, ZooKeeperServer, type RawSession } from '../../src/testing/index.js';
-import { freePort } from './helpers.js';
+import { ConnectionState, errors, type ZooKeeperClient } from '../../src/index.js';
+import { closeRawSession, FaultProxy, fourLetterWord, openRawSession, RawConnection, timing, ZooKeeperServer, type RawSession } from '../../src/testing/index.js';
+import { connect, freePort, uniqueRoot } from './helpers.js';
+import { eventually, grace, probe, rejectsWithin, within } from './recipe-helpers.js';
+
+const { ConnectionLossError } = errors;
 
 const KIT_URL = new URL('../../src/testing/index.js', import.meta.url).href;
-
-/** Wait for something that must happen; the limit only keeps a broken kit from hanging the run. */
-async function eventually(condition: () => boolean | Promise<boolean>, what: string, limitMs = timing(10_000)): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await delay(20);
-  }
-}
 
 /** The xid of a reply frame. */
 function replyXid(frame: Buffer | null): number {
@@ -191,5 +188,190 @@ describe('FaultProxy', () => {
     const outcome = await Promise.race([exit, limit]);
     if (outcome === 'still running') child.kill('SIGKILL');
     assert.equal(outcome, 0, stderr);
+  });
+});
+
+describe('FaultProxy frame faults', () => {
+  let server: ZooKeeperServer;
+  before(async () => {
+    server = await ZooKeeperServer.start();
+  });
+  after(() => server?.close());
+
+  /** Every state of `zk` and every marker a test adds, in the order they happened. */
+  function timeline(zk: ZooKeeperClient): string[] {
+    const events: string[] = [];
+    zk.on('state', (state) => events.push(state));
+    return events;
+  }
+
+  test('swallowReply: the server applies a create whose reply is lost and the connection cut; the client gets ConnectionLoss', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const observer = await connect(t, server);
+    const path = uniqueRoot('swallow');
+    const lost = proxy.swallowReply({ op: 'create', path });
+    assert.ok(lost.active);
+
+    await rejectsWithin(zk.create(path, 'x'), 'the create with a lost reply').then((error) => assert.ok(error instanceof ConnectionLossError, String(error)));
+    const { request, reply } = await within(lost.happened, 'the fault fired');
+    assert.deepEqual([request.op, request.paths, request.xid > 0], ['create', [path], true]);
+    assert.equal(reply?.xid, request.xid);
+    assert.equal(reply?.err, 0, 'the server created the node');
+    assert.ok(await observer.exists(path), 'the node exists on the server');
+    assert.equal(lost.fired, 1);
+    assert.equal(lost.active, false, 'one-shot: the fault removed itself');
+
+    // The client reconnects (same session) and its next create goes through untouched.
+    await within(zk.create(`${path}/next`), 'a create after the fault');
+    await zk.delete(path, { recursive: true });
+  });
+
+  test('swallowReply then blackhole: the connection stays open and silent until the client gives up on it', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 4_000 });
+    const events = timeline(zk);
+    const path = uniqueRoot('silent');
+    const lost = proxy.swallowReply({ op: 'create', path }, { then: 'blackhole' });
+    const create = probe(zk.create(path));
+    await within(lost.happened, 'the reply was swallowed');
+    assert.equal(create.settled, false, 'no reply, no close: the create is still waiting');
+    await eventually(() => events.includes(ConnectionState.SUSPENDED), 'the client times the silent connection out');
+    assert.ok((await rejectsWithin(create.promise, 'the create')) instanceof ConnectionLossError);
+    await eventually(() => events.includes(ConnectionState.CONNECTED), 'a new connection works');
+    assert.ok(await within(zk.exists(path), 'exists'), 'the create was applied');
+    await zk.delete(path);
+  });
+
+  test("swallowReply then 'nothing': later replies flow on the same connection", async () => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { connection } = await openRawSession(proxy.host, proxy.port, { timeout: 10_000 }, timing(10_000));
+    const lost = proxy.swallowReply({ op: 'exists', path: '/zookeeper' }, { then: 'nothing' });
+    exists(connection, 1, '/zookeeper');
+    exists(connection, 2, '/zookeeper');
+    assert.equal(replyXid(await connection.nextFrame(timing(10_000))), 2, 'the first reply is gone, the second arrives');
+    assert.equal((await lost.happened).request.xid, 1);
+    await closeRawSession(connection, timing(10_000));
+  });
+
+  test('cutAfterReply: the getData reply arrives, then the client is SUSPENDED and reconnects', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const path = uniqueRoot('cut');
+    await zk.create(path, 'payload');
+    const events = timeline(zk);
+    const cut = proxy.cutAfterReply({ op: 'getData', path });
+    const read = zk.get(path).then(({ data }) => {
+      events.push('reply');
+      return data.toString();
+    });
+    assert.equal(await within(read, 'the getData'), 'payload');
+    await eventually(() => events.includes(ConnectionState.SUSPENDED), 'SUSPENDED after the reply');
+    assert.equal(events[0], 'reply', `the reply came first: ${events.join(' → ')}`);
+    assert.deepEqual((await cut.happened).request.paths, [path]);
+    await eventually(() => events.includes(ConnectionState.CONNECTED), 'reconnected');
+    await zk.delete(path);
+  });
+
+  test('delayFrame: one request is held back, the requests behind it wait in order, then it is off', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const [a, b] = [uniqueRoot('delay-a'), uniqueRoot('delay-b')];
+    const ms = 400;
+    const slow = proxy.delayFrame({ op: 'exists', path: a }, ms);
+    const order: string[] = [];
+    const start = performance.now();
+    const first = zk.exists(a).then(() => order.push(a));
+    const second = zk.exists(b).then(() => order.push(b));
+    await within(Promise.all([first, second]), 'both exists');
+    // Minus 2 ms for timer and clock rounding; the delay is a lower bound, never a speed check.
+    assert.ok(performance.now() - start >= ms - 2, `answered after ${performance.now() - start} ms`);
+    assert.deepEqual(order, [a, b], 'nothing overtook the delayed request');
+    assert.deepEqual((await slow.happened).request.paths, [a]);
+    assert.equal(slow.active, false);
+
+    const slowReply = proxy.delayFrame({ op: 'getData', path: '/zookeeper' }, ms, 'reply');
+    const again = performance.now();
+    await within(zk.get('/zookeeper'), 'getData');
+    assert.ok(performance.now() - again >= ms - 2, `reply after ${performance.now() - again} ms`);
+    assert.equal((await slowReply.happened).reply?.err, 0);
+    assert.throws(() => proxy.delayFrame({}, -1), RangeError);
+  });
+
+  test('freeze holds one direction without losing it; thaw delivers it in order', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const observer = await connect(t, server);
+    const path = uniqueRoot('freeze');
+    await zk.create(path, 'v1');
+
+    proxy.freeze('toClient');
+    const set = probe(zk.set(path, 'v2'));
+    await eventually(async () => (await observer.get(path)).data.toString() === 'v2', 'the request reached the server');
+    await grace();
+    assert.equal(set.settled, false, 'its reply is held');
+    proxy.thaw('toClient');
+    await within(set.promise, 'the held reply is delivered');
+
+    proxy.freeze('toServer');
+    const set3 = probe(zk.set(path, 'v3'));
+    await grace();
+    assert.equal((await observer.get(path)).data.toString(), 'v2', 'the request is held');
+    proxy.thaw();
+    await within(set3.promise, 'the held request is delivered');
+    assert.equal((await observer.get(path)).data.toString(), 'v3');
+    assert.throws(() => proxy.freeze('sideways' as never), TypeError);
+    await zk.delete(path);
+  });
+
+  test('count-based: nth picks the nth matching request; times makes a fault fire more than once; remove() disarms', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const root = uniqueRoot('count');
+    await zk.create(root);
+    const third = proxy.swallowReply({ op: 'create', path: (p) => p.startsWith(`${root}/`), nth: 3 });
+    await zk.create(`${root}/1`);
+    await zk.create(`${root}/2`);
+    assert.ok((await rejectsWithin(zk.create(`${root}/3`), 'the third create')) instanceof ConnectionLossError);
+    assert.deepEqual((await third.happened).request.paths, [`${root}/3`]);
+
+    const twice = proxy.cutAfterReply({ op: 'exists', path: root, times: 2 });
+    const events = timeline(zk);
+    for (const nth of [1, 2]) {
+      await eventually(() => zk.state === ConnectionState.CONNECTED, 'connected');
+      await within(zk.exists(root), `exists ${nth}`);
+      // A request sent between the reply and the cut would be lost with the connection: wait for it.
+      await eventually(() => events.filter((e) => e === ConnectionState.SUSPENDED).length === nth, `cut ${nth}`);
+    }
+    assert.equal(twice.fired, 2);
+    assert.equal(twice.active, false);
+
+    const removed = proxy.swallowReply({ op: 'create', path: `${root}/4` });
+    removed.remove();
+    await within(zk.create(`${root}/4`), 'a create after remove()');
+    assert.equal(removed.fired, 0);
+    assert.throws(() => proxy.swallowReply({ nth: 0 }), RangeError);
+    assert.throws(() => proxy.swallowReply({ op: 'nosuchop' as never }), TypeError);
+    await zk.delete(root, { recursive: true });
+  });
+
+  test("a multi matches by any of its ops' paths and reports them all", async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const observer = await connect(t, server);
+    const [a, b] = [uniqueRoot('multi-a'), uniqueRoot('multi-b')];
+    const lost = proxy.swallowReply({ op: 'multi', path: b });
+    const commit = zk.transaction().create(a).create(b).commit();
+    assert.ok((await rejectsWithin(commit, 'the transaction')) instanceof ConnectionLossError);
+    assert.deepEqual((await lost.happened).request.paths, [a, b]);
+    assert.ok((await observer.exists(a)) && (await observer.exists(b)), 'the transaction was applied');
+    await observer.delete(a);
+    await observer.delete(b);
+  });
+
+  test('four-letter words pass through unparsed', async () => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    proxy.swallowReply({ op: 'ping' }, { then: 'cut' });
+    assert.equal(await fourLetterWord(proxy.host, proxy.port, 'ruok', timing(10_000)), 'imok');
   });
 });

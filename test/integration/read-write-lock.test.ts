@@ -1,12 +1,14 @@
 /**
- * ReadLock / WriteLock against a real ZooKeeper server (spec/recipes.md §2.2): kazoo's
+ * ReadLock / WriteLock against a real ZooKeeper server (kazoo's recipe/lock.py ReadLock and
+ * WriteLock, kazoo/tests/test_lock.py): kazoo's
  * test_read_lock, test_write_lock and test_rw_lock (HEAD semantics: no #649 deadlock), FIFO
- * between readers and writers, and how they mix with a plain Lock on one path (P3).
+ * between readers and writers, and how they mix with a plain Lock on one path. Issue 11 scenario 4: a
+ * reader is blocked by every writer layout a caller can ask for.
  * A second acquire on a held instance rejects AlreadyAcquiredError (kazoo: False).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AlreadyAcquiredError, ConnectionState, Lock, ReadLock, WriteLock } from '../../src/index.js';
+import { AlreadyAcquiredError, ConnectionState, InvalidArgumentError, Lock, ReadLock, WriteLock } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
 import { children, contendersReach, eventually, grace, HolderTracker, probe, safety, within } from './recipe-helpers.js';
@@ -80,6 +82,31 @@ describe('ReadLock / WriteLock: kazoo tests', () => {
 });
 
 describe('ReadLock / WriteLock: semantics', () => {
+  test('scenario 4: a ReadLock and a WriteLock are never held at once, whatever layout the writer is asked for (naming is refused)', async (t) => {
+    const [zkW, zkR] = await Promise.all([connect(t, server), connect(t, server)]);
+    const path = uniqueRoot('rw');
+    // What a JS caller can pass (Curator first: it is the layout a reader used to miss).
+    const asked: Record<string, unknown>[] = [{ naming: 'curator' }, { naming: 'kazoo' }, {}, { extraLockPatterns: ['-lock-'] }];
+    for (const options of asked) {
+      let writer: WriteLock;
+      try {
+        writer = new WriteLock(zkW, path, options as never);
+      } catch (error) {
+        assert.ok(error instanceof InvalidArgumentError && 'naming' in options, `refused ${JSON.stringify(options)}: ${String(error)}`);
+        continue;
+      }
+      assert.equal(await writer.acquire({ blocking: false }), true);
+      const reader = new ReadLock(zkR, path);
+      const both = await reader.acquire({ blocking: false });
+      if (both) await reader.release();
+      await writer.release();
+      assert.equal(both, false, `a reader held together with a writer made with ${JSON.stringify(options)}`);
+      assert.ok(!('naming' in options), `WriteLock accepted ${JSON.stringify(options)}`);
+    }
+    assert.throws(() => new ReadLock(zkR, path, { naming: 'curator' } as never), InvalidArgumentError);
+    assert.deepEqual(await children(zkR, path), [], 'no node left behind');
+  });
+
   test('readers ahead of a queued writer hold together; a reader arriving after the writer waits for it (FIFO)', async (t) => {
     const zk = await connect(t, server);
     const path = uniqueRoot('rw');

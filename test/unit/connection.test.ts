@@ -13,6 +13,7 @@ import { Connection, type ConnectionEvents, type Request } from '../../src/clien
 import { AuthFailedError, ConnectionLossError, DataTooLargeError, NoNodeError, ProtocolError, TimeoutError } from '../../src/client/errors.js';
 import { OpCode } from '../../src/client/protocol/op-codes.js';
 import { readGetData, writePathWatch, type ConnectRequest, type GetDataResult, type Stat, type WatcherEventRecord } from '../../src/client/protocol/records.js';
+import { connectionTimers } from '../../src/client/session-machine.js';
 import { prng } from './fixtures.js';
 
 const logger = winston.createLogger({ silent: true });
@@ -293,7 +294,7 @@ async function handshakeAndActivate(connection: Connection): Promise<Recorder> {
   assert.equal(response.sessionId, SESSION_ID);
   assert.deepEqual(response.password, PASSWORD);
   const events = recorder();
-  connection.activate(events, response.timeout);
+  connection.activate(events, connectionTimers(response.timeout));
   return events;
 }
 
@@ -397,7 +398,7 @@ describe('Connection: handshake', () => {
       server.sides[0]!.socket.destroy();
       await within(connection.closedPromise, 5000, 'socket close');
       const events = recorder();
-      connection.activate(events, response.timeout);
+      connection.activate(events, connectionTimers(response.timeout));
       await delay(20);
       assert.equal(events.closes.length, 1);
       assert.ok(events.closes[0] instanceof ConnectionLossError);

@@ -1,6 +1,6 @@
 /**
  * One TCP (or TLS) socket to one server: the handshake, framing, the pending-reply FIFO, the
- * auth side channel, pings and the read timeout (as ZooKeeper's `ClientCnxn` does; DESIGN.md, The request path).
+ * auth side channel, pings and the read timeout (as ZooKeeper's ClientCnxn / ClientCnxnSocketNIO do; DESIGN.md).
  *
  * The connection knows nothing about sessions, watches or chroot. It encodes requests handed
  * to it straight into one output buffer (flushed once per tick), matches replies by xid, and
@@ -95,6 +95,14 @@ export interface ConnectionEvents {
   onClose(reason: Error | undefined): void;
 }
 
+/** A live connection's timers, ms. */
+export interface LivenessTimers {
+  /** Close when nothing arrived for this long. */
+  readTimeout: number;
+  /** Send a ping when nothing was sent for this long. */
+  pingInterval: number;
+}
+
 const MAX_XID = 0x7fffffff;
 
 export class Connection {
@@ -142,8 +150,7 @@ export class Connection {
 
   /**
    * Send the ConnectRequest and wait for the ConnectResponse. Nothing else is written until it
-   * arrives (pipelining races with the server's close of an expired session; the Java client's
-   * `ClientCnxnSocketNIO` also writes nothing else before the ConnectResponse).
+   * arrives (pipelining races with the server's close of an expired session; DESIGN.md, Session and state machine).
    * Rejects when the server closes, or stays silent past `connectTimeout`.
    */
   handshake(request: ConnectRequest): Promise<ConnectResponse> {
@@ -173,16 +180,18 @@ export class Connection {
     });
   }
 
-  /** Start normal operation: route events, ping and watch for a dead peer (read timeout 2/3 of the session timeout, as ZooKeeper's `ClientCnxn`). */
-  activate(events: ConnectionEvents, negotiatedTimeout: number): void {
+  /**
+   * Start normal operation: route events, ping after `pingInterval` ms without sending, and close
+   * after `readTimeout` ms without receiving (the session machine derives both from the
+   * negotiated timeout, as ClientCnxn does).
+   */
+  activate(events: ConnectionEvents, { readTimeout, pingInterval: pingAfter }: LivenessTimers): void {
     this.events = events;
     if (this.closed) {
       // Died between the handshake and now: report it, so the session never waits on a dead socket.
       events.onClose(this.closeReason);
       return;
     }
-    const readTimeout = (negotiatedTimeout * 2) / 3;
-    const pingAfter = Math.min(negotiatedTimeout / 3, 10_000);
     const tick = Math.max(50, Math.min(pingAfter / 2, 1000));
     this.lastReceived = Date.now();
     this.timer = setInterval(() => {

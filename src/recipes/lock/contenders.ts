@@ -1,8 +1,8 @@
 /**
- * Contender naming and ordering, exactly as kazoo does it (spec/recipes.md §1.12, §2.1): a child
+ * Contender naming and ordering, exactly as kazoo does it (kazoo/recipe/lock.py, `Lock._get_sorted_children`): a child
  * is a contender when its name matches `(?:NAME1|NAME2…)(-?\d{10})$`, and contenders are ordered
  * by that captured suffix compared as a *string*. Numeric order would disagree with kazoo after
- * the sequence counter wraps negative and could give two processes the same lock (pitfall P2).
+ * the sequence counter wraps negative and could give two processes the same lock.
  */
 
 /** Node-name markers: kazoo's writer and reader markers, and Curator's `-lock-`. */

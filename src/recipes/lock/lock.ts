@@ -24,19 +24,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ZooKeeperClient } from '../../client/client.js';
-import {
-  AbortError,
-  ClientClosedError,
-  ConnectionLossError,
-  NoNodeError,
-  SessionExpiredError,
-  TimeoutError,
-} from '../../client/errors.js';
+import { AbortError, InvalidArgumentError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
+import { remaining, retriesWithinDeadline } from '../../client/retry.js';
 import { ConnectionState } from '../../client/states.js';
 import type { Transaction } from '../../client/transaction.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js';
-import { ChangeWaiter, deadlineOf, remaining, type Wake } from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, type Wake } from '../change-waiter.js';
+import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
 import { blockersAhead, contenderPattern, CURATOR_LOCK_NAME, LOCK_NAME, sequenceOf, sortedContenders } from './contenders.js';
 
@@ -45,7 +40,11 @@ export interface LockOptions {
   identifier?: string;
   /** More contender markers to honour, e.g. `['-lock-']` for Curator nodes (kazoo's `extra_lock_patterns`). */
   extraLockPatterns?: readonly string[];
-  /** Node naming: kazoo's `<32hex>__lock__` (default) or Curator's `_c_<uuid>-lock-`. */
+  /**
+   * Node naming: kazoo's `<32hex>__lock__` (default) or Curator's `_c_<uuid>-lock-`. `Lock`
+   * only: ReadLock, WriteLock and Election reject it (`InvalidArgumentError`), since a reader
+   * would not see a Curator-named writer (Curator's read/write locks use other names).
+   */
   naming?: 'kazoo' | 'curator';
   /** When a holder's `signal` fires: on SUSPENDED (default, safe) or only on LOST. */
   ownershipLostOn?: 'SUSPENDED' | 'LOST';
@@ -82,21 +81,18 @@ export class Lock implements AsyncDisposable {
   private readonly data: Buffer;
   /** Our node-name prefix, unique per instance: finds our node after a lost create reply. */
   private readonly prefix: string;
+  /** Our contender node (ephemeral or persistent, per acquire). */
+  private own: OwnNode;
   /** The contenders that block us (for a reader: writers only). */
   private readonly blocking: RegExp;
   /** Every contender of the path, for `contenders()` (readers and writers alike). */
   private readonly everyContender: RegExp;
   private readonly maxHolders: number;
   private readonly onSessionLost: 'requeue' | 'fail';
-  /** Our contender node's name, when we have one. */
-  private node: string | undefined;
-  /** A create was sent whose outcome we may not know (reply lost). */
-  private createUncertain = false;
   private acquiring = false;
   /** The removal of a node from a failed attempt, still in progress. */
   private cleaning: Promise<void> | undefined;
   private held = false;
-  private token: bigint | undefined;
   private readonly ownership: Ownership;
 
   constructor(
@@ -106,17 +102,21 @@ export class Lock implements AsyncDisposable {
     kind: LockKind = MUTEX,
   ) {
     validatePath(path, 'Lock');
+    if (options.naming !== undefined && kind !== MUTEX) {
+      throw new InvalidArgumentError('naming is an option of Lock only: a reader would not see a Curator-named writer', { op: 'Lock', path });
+    }
     this.path = path;
     this.identifier = options.identifier ?? '';
     this.data = Buffer.from(this.identifier, 'utf8');
     const id = randomUUID();
     // Curator naming is for mutexes (Curator's read locks use other names).
-    const curator = options.naming === 'curator' && kind.nodeName === LOCK_NAME;
+    const curator = options.naming === 'curator';
     const ownName = curator ? CURATOR_LOCK_NAME : kind.nodeName;
     this.prefix = curator ? `_c_${id}${CURATOR_LOCK_NAME}` : `${id.replaceAll('-', '')}${kind.nodeName}`;
     const blockingNames = [...kind.blockingNames, ...(curator ? [CURATOR_LOCK_NAME] : []), ...(options.extraLockPatterns ?? [])];
     this.blocking = contenderPattern([...new Set(blockingNames)]);
     this.everyContender = contenderPattern([...new Set([...blockingNames, ownName])]);
+    this.own = this.ownNode(true);
     this.maxHolders = kind.maxHolders;
     this.onSessionLost = options.onSessionLost ?? 'requeue';
     this.ownership = new Ownership(client, path, 'lock', options.ownershipLostOn ?? 'SUSPENDED');
@@ -140,13 +140,18 @@ export class Lock implements AsyncDisposable {
    * downstream systems can reject writes carrying an older token than one they have seen.
    */
   get fencingToken(): bigint {
-    if (!this.held || this.token === undefined) throw new NotHeldError({ path: this.path });
-    return this.token;
+    const token = this.own.czxid;
+    if (!this.held || token === undefined) throw new NotHeldError({ path: this.path });
+    return token;
   }
 
-  /** Our contender node's full path, while we have one. */
+  /** Our contender node's full path, while we have one (only in the session that created it). */
   get nodePath(): string | undefined {
-    return this.node === undefined ? undefined : joinPath(this.path, this.node);
+    return this.own.path;
+  }
+
+  private ownNode(ephemeral: boolean): OwnNode {
+    return new OwnNode(this.client, { parent: this.path, prefix: this.prefix, sequential: true, ephemeral });
   }
 
   /**
@@ -166,7 +171,11 @@ export class Lock implements AsyncDisposable {
     try {
       // A previous attempt's node must be gone before we queue again (one node per instance).
       if (this.cleaning) await this.cleaning;
-      const acquired = await this.acquireLoop(blocking, ephemeral, deadline, signal);
+      if (this.own.options.ephemeral !== ephemeral) {
+        await this.own.remove(); // sweeps what the other kind of node may have left
+        this.own = this.ownNode(ephemeral);
+      }
+      const acquired = await this.acquireLoop(blocking, deadline, signal);
       if (acquired) this.becomeHolder(ephemeral);
       else await this.cleanUpBeforeAnswering();
       return acquired;
@@ -203,7 +212,8 @@ export class Lock implements AsyncDisposable {
    * gone) and retried until it lands or the session ends; the next `acquire` waits for it.
    */
   private cleanUp(): void {
-    const cleaning: Promise<void> = this.removeOwnNode()
+    const cleaning: Promise<void> = this.own
+      .remove()
       .catch((error: unknown) => {
         this.client.logger.error(`removing lock node under ${this.path} failed: ${String(error)}`);
       })
@@ -213,7 +223,7 @@ export class Lock implements AsyncDisposable {
     this.cleaning = cleaning;
   }
 
-  private async acquireLoop(blocking: boolean, ephemeral: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+  private async acquireLoop(blocking: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
     for (;;) {
       if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
       const left = remaining(deadline);
@@ -221,21 +231,20 @@ export class Lock implements AsyncDisposable {
       const request = { timeout: left, signal };
       let children: string[];
       try {
-        children = await this.findOrCreateNode(ephemeral, request);
+        children = await this.findOrCreateNode(request);
       } catch (error) {
-        // Connection trouble or a request timeout: the loop's top re-checks the deadline, and the
-        // next requests wait for the reconnect.
-        if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue;
-        if (!(error instanceof SessionExpiredError)) throw error;
-        children = []; // the session was lost while our read waited: so was our node
+        // Connection trouble, a request timeout or session expiry: the loop's top re-checks the
+        // deadline, the next requests wait for the reconnect, and the next look sees a lost node.
+        if (retriesWithinDeadline(error)) continue;
+        throw error;
       }
-      if (!children.includes(this.node!)) {
-        // Our node is gone: the session was lost while we waited.
-        this.node = undefined;
-        if (this.onSessionLost === 'fail') throw new LockLostError({ op: 'acquire', path: this.path });
+      const node = this.own.name;
+      if (node === undefined || !children.includes(node)) {
+        // Our node is gone (its session ended while we waited): the next look says so.
+        this.own.vanished();
         continue;
       }
-      const ahead = blockersAhead(children, this.blocking, sequenceOf(this.node!));
+      const ahead = blockersAhead(children, this.blocking, sequenceOf(node));
       if (ahead.length < this.maxHolders) return true;
       if (!blocking) return false;
       // A mutex watches the node just ahead (no herd). With several holders any of the nodes
@@ -249,39 +258,34 @@ export class Lock implements AsyncDisposable {
   /**
    * Our node plus the current children. The create and the children read are pipelined (one
    * round trip; the server applies them in order, so the list includes our node). After a
-   * lost create reply, our node is found by the instance-unique prefix instead of creating a
-   * second one (no orphan contenders).
+   * lost create reply the OwnNode looks for our node first (by prefix, adopted only when
+   * created in this session) instead of creating a second one. A node lost with its session is
+   * never reused: the waiter re-queues with a new node, or fails (`onSessionLost: 'fail'`).
    */
-  private async findOrCreateNode(ephemeral: boolean, request: { timeout?: number | undefined; signal?: AbortSignal | undefined }): Promise<string[]> {
-    if (this.node !== undefined) return this.client.getChildren(this.path, request);
-    if (this.createUncertain) {
+  private async findOrCreateNode(request: NodeRequest): Promise<string[]> {
+    if (this.own.name !== undefined) {
       const children = await this.client.getChildren(this.path, request);
-      this.node = children.find((child) => child.startsWith(this.prefix));
-      this.createUncertain = false;
-      if (this.node !== undefined) {
-        this.token = (await this.client.exists(joinPath(this.path, this.node), request))?.czxid;
-        return children;
-      }
+      const node = this.own.name; // undefined if the session changed while we read
+      if (node !== undefined && children.includes(node)) return children;
+      this.own.vanished();
     }
-    this.createUncertain = true;
-    const created = this.client.createWithStat(joinPath(this.path, this.prefix), this.data, { ephemeral, sequence: true, ...request });
+    if (this.own.takeLost() && this.onSessionLost === 'fail') throw new LockLostError({ op: 'acquire', path: this.path });
+    if (this.own.unsettled) {
+      const children = await this.own.find(request);
+      if (this.own.name !== undefined) return children;
+    }
+    const created = this.own.create(this.data, request);
     const listed = this.client.getChildren(this.path, request);
     listed.catch(() => {}); // awaited below; keep a failed create from leaving it unhandled
-    let result;
     try {
-      result = await created;
+      await created;
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
       // The lock directory does not exist (yet, or any more): create it and try again. Not
       // checking it up front saves a round trip on every acquire.
-      this.createUncertain = false;
       await this.client.ensurePath(this.path, request);
-      return this.findOrCreateNode(ephemeral, request);
+      return this.findOrCreateNode(request);
     }
-    const { path, stat } = result;
-    this.createUncertain = false;
-    this.node = path.slice(path.lastIndexOf('/') + 1);
-    this.token = stat.czxid;
     return listed;
   }
 
@@ -307,10 +311,8 @@ export class Lock implements AsyncDisposable {
 
   private becomeHolder(ephemeral: boolean): void {
     this.held = true;
-    this.ownership.hold(() => {
-      this.held = false;
-      this.node = undefined;
-    }, !ephemeral);
+    // On LOST our ephemeral is not ours any more: the OwnNode forgets it by itself.
+    this.ownership.hold(() => (this.held = false), !ephemeral);
   }
 
   /** Release the lock; resolves `false` when it was not held. */
@@ -318,41 +320,8 @@ export class Lock implements AsyncDisposable {
     if (!this.held) return false;
     this.held = false;
     this.ownership.release();
-    await this.removeOwnNode();
+    await this.own.remove();
     return true;
-  }
-
-  /**
-   * Delete our contender node, retrying through connection loss until it is gone or the
-   * session is (kazoo swallows the first failure and can leak an unreleasable holder, #732).
-   */
-  private async removeOwnNode(): Promise<void> {
-    if (this.node === undefined && this.createUncertain) {
-      this.node = await this.untilSessionEnds(async () => (await this.client.getChildren(this.path)).find((child) => child.startsWith(this.prefix)));
-      this.createUncertain = false;
-    }
-    const node = this.node;
-    this.node = undefined;
-    this.token = undefined;
-    if (node === undefined) return;
-    await this.untilSessionEnds(() => this.client.delete(joinPath(this.path, node)));
-  }
-
-  /**
-   * Run `fn` until it succeeds through connection loss, or the node it is about cannot exist
-   * any more (NoNode, session or client gone: resolves undefined). Bounded: a suspended
-   * session is reconnected or declared LOST within its timeout.
-   */
-  private async untilSessionEnds<T>(fn: () => Promise<T>): Promise<T | undefined> {
-    for (;;) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue;
-        if (error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError) return undefined;
-        throw error;
-      }
-    }
   }
 
   /** The identifiers of every contender, holder first (kazoo's `contenders()`). */
@@ -383,8 +352,9 @@ export class Lock implements AsyncDisposable {
    *   await lock.transaction().set('/config', next).commit();
    */
   transaction(): Transaction {
-    if (!this.held || this.node === undefined) throw new NotHeldError({ op: 'transaction', path: this.path });
-    return this.client.transaction().check(joinPath(this.path, this.node), -1);
+    const node = this.own.path;
+    if (!this.held || node === undefined) throw new NotHeldError({ op: 'transaction', path: this.path });
+    return this.client.transaction().check(node, -1);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

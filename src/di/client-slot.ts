@@ -1,0 +1,73 @@
+/**
+ * The container's one client, and everything made from it, behind the module's bindings.
+ *
+ * Inversify caches a singleton's value, a rejected promise included: a client whose first start
+ * failed (ZooKeeper not up yet at boot) would be that container's answer forever, and unbinding
+ * would reject on it (issue 11, scenario 7). So the singleton is this slot, made synchronously and
+ * never failing; it forgets a client whose start failed (the client closes itself then), and the
+ * next resolution starts a new one — a service can retry its start.
+ */
+import { ZooKeeperClient, type ZooKeeperClientOptions } from '../client/client.js';
+import { RecipeFactory } from './recipe-factory.js';
+
+interface Current {
+  readonly client: ZooKeeperClient;
+  /** Resolves once connected; rejects (and the slot forgets this client) if the start fails. */
+  readonly started: Promise<RecipeFactory>;
+  readonly recipes: RecipeFactory;
+  /** What bindings made from this client, by key: each is a singleton of its client. */
+  readonly made: Map<string, unknown>;
+}
+
+export class ClientSlot {
+  private current: Current | undefined;
+
+  /**
+   * @param startTimeout How long a start may take, ms (`Infinity`: a background start, which
+   *   only logs its failure since nobody awaits it).
+   */
+  constructor(
+    private readonly options: ZooKeeperClientOptions,
+    private readonly startTimeout: number | undefined,
+    private readonly background: boolean,
+  ) {}
+
+  /** `make(recipes)` of the started client, made once per client: for `getAsync`. */
+  async whenStarted<T>(key: string, make: (recipes: RecipeFactory) => T): Promise<T> {
+    const current = this.client();
+    await current.started;
+    return made(current, key, make);
+  }
+
+  /** `make(recipes)` of the client, which may still be connecting, made once per client: for a plain `get`. */
+  now<T>(key: string, make: (recipes: RecipeFactory) => T): T {
+    return made(this.client(), key, make);
+  }
+
+  /** Close the client, if any (a start in progress fails). */
+  async close(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    await current?.client.close();
+  }
+
+  private client(): Current {
+    if (this.current) return this.current;
+    const client = new ZooKeeperClient(this.options);
+    const recipes = new RecipeFactory(client);
+    const started = client.start({ timeout: this.startTimeout }).then(() => recipes);
+    const current: Current = { client, started, recipes, made: new Map() };
+    // Attached first, so whoever awaits the failed start finds the slot empty already.
+    started.catch((error: unknown) => {
+      if (this.current === current) this.current = undefined;
+      if (this.background) client.logger.error(`ZooKeeper client failed to start: ${String(error)}`);
+    });
+    this.current = current;
+    return current;
+  }
+}
+
+function made<T>(current: Current, key: string, make: (recipes: RecipeFactory) => T): T {
+  if (!current.made.has(key)) current.made.set(key, make(current.recipes));
+  return current.made.get(key) as T;
+}

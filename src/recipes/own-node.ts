@@ -1,0 +1,243 @@
+/**
+ * OwnNode: the one life cycle of a recipe's own node (DESIGN.md "Recipe node lifecycle") — a
+ * Lock's contender, a Semaphore's lease, an Election candidate. Not exported from the package.
+ *
+ * - **Create** under `parent` with an instance-unique `prefix` (the whole name when not
+ *   sequential), ephemeral or persistent. A create whose reply never came (connection lost,
+ *   request timed out or aborted) leaves its outcome unknown: the node records that, *and the
+ *   session it was sent in* (`client.sessionId` at send time).
+ * - **Find** after an uncertain create: the children with our prefix, each checked with `exists`.
+ *   An ephemeral is adopted only when `stat.ephemeralOwner` is the current session — a node of
+ *   an earlier session is never adopted: it is deleted (deleting another session's ephemeral is
+ *   allowed; it would go when the server expires that session, but it blocks others till then).
+ *   A persistent node (ephemeralOwner 0) is proven ours by the prefix alone. "Not found"
+ *   settles the create only when it was sent in the current session: requests never carry
+ *   over to a new session (queued ones are rejected at LOST, session.ts `expire`), but one
+ *   already on the wire of an earlier session may still be applied after we looked. Such a
+ *   late node can never be adopted (its owner is a dead session, or for a persistent node it
+ *   is a second one under our prefix): every later look and `remove()` sweeps the prefix.
+ * - **Forget at session change**: an ephemeral node belongs to the session that created it. Once
+ *   `client.sessionId` differs (LOST, then a new session) `name` is undefined at once — even
+ *   while the server has not expired the old session yet and still lists the node — and the
+ *   next look deletes it. `takeLost()` tells the recipe (e.g. `onSessionLost: 'fail'`).
+ * - **Remove** until the session ends: find (if uncertain), then delete, retried through
+ *   connection loss; NoNode, SessionExpired and ClientClosed end it (`untilSessionEnds`).
+ *
+ * Nothing here reports a node as ours that this session cannot prove, so the lifecycle never
+ * needs `OutcomeUnknownError`; recipes that must prove a write's outcome across a session
+ * change (a queue's consume, a counter's update) report that error themselves.
+ */
+import type { ZooKeeperClient } from '../client/client.js';
+import { AbortError, ClientClosedError, NoNodeError, ProtocolError, TimeoutError } from '../client/errors.js';
+import { joinPath } from '../client/paths.js';
+import type { Stat } from '../client/protocol/records.js';
+import { isRetryable, untilSessionEnds } from '../client/retry.js';
+import type { Transaction } from '../client/transaction.js';
+
+export interface OwnNodeOptions {
+  /** The directory the node lives in. */
+  parent: string;
+  /** The instance-unique start of the node's name (its whole name when not `sequential`). */
+  prefix: string;
+  /** A sequential node (`<prefix><10 digits>`). */
+  sequential: boolean;
+  /** An ephemeral node (it goes with its session); else persistent. */
+  ephemeral: boolean;
+}
+
+/** Per-request limits passed through to the client. */
+export interface NodeRequest {
+  timeout?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+interface Held {
+  name: string;
+  /** Its czxid (a fencing token); undefined when it could not be read (see `createIn`). */
+  czxid: bigint | undefined;
+  /** The session that owns it (an ephemeral's `ephemeralOwner`); 0n for a persistent node. */
+  session: bigint;
+}
+
+/** The create's reply never came: it may or may not have been applied. */
+function outcomeUnknown(error: unknown): boolean {
+  return (
+    isRetryable(error) ||
+    error instanceof TimeoutError ||
+    error instanceof AbortError ||
+    error instanceof ClientClosedError ||
+    error instanceof ProtocolError
+  );
+}
+
+export class OwnNode {
+  private held: Held | undefined;
+  /** A create was sent whose outcome is unknown, and the session it was sent in (0n: none yet). */
+  private pending: { session: bigint } | undefined;
+  /** Nodes under our prefix other than `held` may exist: delete them when we next look. */
+  private strays = false;
+  /** Our node was lost (its session ended, or it vanished) since `takeLost()` was last asked. */
+  private lost = false;
+
+  constructor(
+    private readonly client: ZooKeeperClient,
+    readonly options: OwnNodeOptions,
+  ) {}
+
+  /** Our node's name while it is ours: for an ephemeral, only while its session is current. */
+  get name(): string | undefined {
+    this.checkSession();
+    return this.held?.name;
+  }
+
+  /** Our node's full path while it is ours. */
+  get path(): string | undefined {
+    const name = this.name;
+    return name === undefined ? undefined : joinPath(this.options.parent, name);
+  }
+
+  /** Our node's czxid while it is ours (undefined also when it could not be read). */
+  get czxid(): bigint | undefined {
+    this.checkSession();
+    return this.held?.czxid;
+  }
+
+  /** True when a look (`find`) is due before the next create: an uncertain create, or strays. */
+  get unsettled(): boolean {
+    this.checkSession();
+    return this.pending !== undefined || this.strays;
+  }
+
+  /** True once after our node was lost (session change, or `vanished()`); resets the flag. */
+  takeLost(): boolean {
+    this.checkSession();
+    const lost = this.lost;
+    this.lost = false;
+    return lost;
+  }
+
+  /** The recipe saw our node missing from its parent's children: it is gone (not deleted by us). */
+  vanished(): void {
+    if (this.held === undefined) return;
+    this.held = undefined;
+    this.lost = true;
+  }
+
+  /** An ephemeral of an earlier session is not ours any more: forget it; the next look deletes it. */
+  private checkSession(): void {
+    if (this.held === undefined || !this.options.ephemeral || this.held.session === this.client.sessionId) return;
+    this.held = undefined;
+    this.lost = true;
+    this.strays = true;
+  }
+
+  private get fullPrefix(): string {
+    return joinPath(this.options.parent, this.options.prefix);
+  }
+
+  /** Record the send (synchronously, before the caller's first await) and settle it from the reply. */
+  private async track<T>(send: () => Promise<T>): Promise<T> {
+    this.checkSession();
+    this.pending = { session: this.client.sessionId };
+    try {
+      return await send();
+    } catch (error) {
+      // An answer (NoNode, NodeExists, a failed transaction, SessionExpired: never sent or refused)
+      // means nothing was created; anything else leaves the outcome unknown.
+      if (!outcomeUnknown(error)) this.pending = undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Create our node. The request is sent before this returns its promise, so a caller may
+   * pipeline a read behind it (the server applies one session's requests in order).
+   */
+  async create(data: Buffer, request: NodeRequest = {}): Promise<{ name: string; stat: Stat }> {
+    const { ephemeral, sequential } = this.options;
+    const { path, stat } = await this.track(() =>
+      this.client.createWithStat(this.fullPrefix, data, { ephemeral, sequence: sequential, ...request }),
+    );
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    this.pending = undefined;
+    this.held = { name, czxid: stat.czxid, session: stat.ephemeralOwner };
+    return { name, stat };
+  }
+
+  /**
+   * Create our node as the last op of `transaction` (e.g. after a `check` of a lock node) and
+   * commit it. A create inside a multi returns no Stat (ZooKeeper's `MultiResponse` carries
+   * only the path of a create), so the czxid is read afterwards; undefined if that read fails.
+   */
+  async createIn(transaction: Transaction, data: Buffer, request: NodeRequest = {}): Promise<void> {
+    const { ephemeral, sequential } = this.options;
+    const results = await this.track(() => transaction.create(this.fullPrefix, data, { ephemeral, sequence: sequential }).commit(request));
+    const created = results[results.length - 1];
+    const path = created?.type === 'create' ? created.path : this.fullPrefix;
+    // A reply comes in the session its request was sent in, which is the current one now.
+    const held: Held = { name: path.slice(path.lastIndexOf('/') + 1), czxid: undefined, session: ephemeral ? this.client.sessionId : 0n };
+    this.pending = undefined;
+    this.held = held;
+    held.czxid = (await this.client.exists(path, request).catch(() => null))?.czxid;
+  }
+
+  /** Whether `stat` proves a node under our prefix ours: created in the current session, or persistent. */
+  private owns(stat: Stat): boolean {
+    if (!this.options.ephemeral) return stat.ephemeralOwner === 0n;
+    return this.client.sessionId !== 0n && stat.ephemeralOwner === this.client.sessionId;
+  }
+
+  /**
+   * Settle an uncertain create and delete strays: look at `parent`'s children (pass them if
+   * just read) for our prefix; adopt a node proven ours, delete every other. Resolves with the
+   * children, minus what was deleted (`[]` when `parent` does not exist).
+   */
+  async find(request: NodeRequest = {}, known?: readonly string[]): Promise<string[]> {
+    this.checkSession();
+    const session = this.client.sessionId;
+    let children: string[];
+    try {
+      children = known ? [...known] : await this.client.getChildren(this.options.parent, request);
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      children = [];
+    }
+    const ours = children.filter((child) => child.startsWith(this.options.prefix) && child !== this.held?.name);
+    for (const name of ours) {
+      const path = joinPath(this.options.parent, name);
+      const stat = await this.client.exists(path, request);
+      if (stat !== null && this.held === undefined && this.pending !== undefined && this.owns(stat)) {
+        this.held = { name, czxid: stat.czxid, session: stat.ephemeralOwner };
+        continue;
+      }
+      if (stat !== null) {
+        try {
+          await this.client.delete(path, request);
+        } catch (error) {
+          if (!(error instanceof NoNodeError)) throw error;
+        }
+      }
+      children.splice(children.indexOf(name), 1);
+    }
+    // "Not found" settles a create sent in this session. One sent in an earlier session may still
+    // land: an ephemeral then belongs to a dead session (never adopted: `owns`; gone at its
+    // expiry), but a persistent one would be a second node under our prefix: keep sweeping.
+    const late = this.pending !== undefined && this.held === undefined && this.pending.session !== session;
+    if (this.options.ephemeral) this.strays = false;
+    else if (late) this.strays = true;
+    this.pending = undefined;
+    return children;
+  }
+
+  /**
+   * Delete our node (and, after an uncertain create, whatever the look finds), retrying through
+   * connection loss until it is gone or the session is (`untilSessionEnds`).
+   */
+  async remove(): Promise<void> {
+    if (this.unsettled) await untilSessionEnds(() => this.find());
+    const held = this.held;
+    this.held = undefined;
+    if (held === undefined) return;
+    await untilSessionEnds(() => this.client.delete(joinPath(this.options.parent, held.name)));
+  }
+}
