@@ -522,8 +522,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const listener = checkListener(options.watch, 'exists', path);
     try {
       return await this.callWatching({ type: OpCode.exists, op: 'exists', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readStat }, options,
-        // The server sets a watch when the node exists and when it does not (ZooKeeper's
-        // `ZKWatchManager`: a data watch, or an exist watch on a missing node), on any other error none.
+        // The server sets a watch when the node exists and when it does not; the Java client's
+        // `ExistsWatchRegistration` files it as a data watch, or an exist watch on a missing node.
         listener, { server: serverPath, client: path }, ['data', 'exist'], (err) => (err === ErrorCode.Ok ? 'data' : err === ErrorCode.NoNode ? 'exist' : undefined));
     } catch (error) {
       if (error instanceof NoNodeError) return null;

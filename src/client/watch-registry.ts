@@ -45,8 +45,8 @@ export interface WatchPath {
 
 /**
  * Which server tables a kind's watch occupies. addWatch sets both, in either mode (ZooKeeper's
- * `WatchManagerFactory`/`DataTree.addWatch`); counting a recursive watch in the child table too
- * can only keep a server watch longer, never drop one that is needed.
+ * `DataTree.addWatch`); were a recursive watch kept in the data table only, counting it in the
+ * child table too could only keep a server watch longer, never drop one that is needed.
  */
 const TABLES: Readonly<Record<WatchKind, readonly ServerTable[]>> = {
   data: ['data'],
