@@ -341,12 +341,13 @@ describe('Barrier: two waiters on one client (issue 11, scenario 2)', () => {
     await barrier.create();
     const first = probe(new Barrier(zk, path).wait({ timeout: 600 }));
     await eventually(() => zk.watchCount === 1, 'the first waiter watches');
-    proxy.setDelay(300); // the second waiter's exists reaches the server ~300 ms later, its reply ~600 ms later
+    proxy.setDelay(500); // the second waiter's exists reaches the server ~500 ms later, its reply ~1 s later
     const second = probe(new Barrier(zk, path).wait());
     assert.equal(await within(first.promise, 'the first wait() times out'), false);
     assert.equal(second.settled, false);
     await eventually(() => zk.watchCount === 1, 'the second waiter watches');
     proxy.setDelay(0);
+    await zk.sync(path); // a round trip behind anything the first waiter's removal sent
     await barrier.remove();
     assert.equal(await within(second.promise, 'the second wait() sees the removal'), true);
     assert.equal(zk.watchCount, 0);
