@@ -70,5 +70,5 @@ export { ShallowParty } from './recipes/party/shallow-party.js';
 export type { BaseParty, PartyOptions, PartyCallOptions } from './recipes/party/base-party.js';
 export { Queue } from './recipes/queue/queue.js';
 export type { QueueCallOptions, QueueOptions } from './recipes/queue/queue.js';
-export { LockingQueue } from './recipes/queue/locking-queue.js';
+export { LockingQueue, QUEUE_MARKER_PREFIX } from './recipes/queue/locking-queue.js';
 export type { LockingQueueGetOptions, LockingQueueCallOptions } from './recipes/queue/locking-queue.js';

@@ -128,7 +128,17 @@ export type SessionEvent =
   | { readonly type: 'closed' };
 
 export type Effect =
-  | { readonly type: 'connect'; readonly attempt: number; readonly endpoint: Endpoint; readonly timeoutMs: number; readonly sessionId: bigint; readonly password: Buffer }
+  | {
+      readonly type: 'connect';
+      readonly attempt: number;
+      readonly endpoint: Endpoint;
+      /** The connect timeout (TCP + ConnectResponse), ms; any duration (the shell's timers chain). */
+      readonly timeoutMs: number;
+      /** The session timeout to ask for: the requested one, as the int32 the ConnectRequest carries. */
+      readonly sessionTimeout: number;
+      readonly sessionId: bigint;
+      readonly password: Buffer;
+    }
   /** Start normal traffic on the connection, with its ping and read-timeout rules. */
   | { readonly type: 'activate'; readonly attempt: number; readonly timers: LivenessTimers }
   /** Authenticate, re-register watches (all of them on the same session), flush; then `established`. */
@@ -159,6 +169,7 @@ const MAX_JITTER = 1000;
 const CYCLE_PAUSE = 1000;
 /** A connect timeout below this fails TLS handshakes on a busy machine. */
 const MIN_CONNECT_TIMEOUT = 1000;
+const MAX_INT32 = 2 ** 31 - 1;
 
 /** The state before `start`: resume `session` if given (kazoo's `client_id`). */
 export function initialState(config: MachineConfig, session?: { id: bigint; password: Buffer }): MachineState {
@@ -186,6 +197,14 @@ export function connectTimeout(state: MachineState): number {
   if (config.connectTimeout !== undefined) return config.connectTimeout;
   const base = state.negotiatedTimeout ?? config.sessionTimeout;
   return Math.max(MIN_CONNECT_TIMEOUT, base / config.endpoints.length);
+}
+
+/**
+ * The ConnectRequest's timeout is an int32 of ms; a longer request asks for the most it can say
+ * (the server clamps it to its maxSessionTimeout anyway).
+ */
+export function wireSessionTimeout(requested: number): number {
+  return Math.min(Math.floor(requested), MAX_INT32);
 }
 
 /** The connection's liveness rules for a negotiated timeout (Java's ClientCnxn). */
@@ -273,7 +292,8 @@ class Step {
     }
     const attempt = this.state.attempt + 1;
     this.set({ next, preferred, attempt, phase: { name: 'connecting', attempt, endpoint, requestedSession: this.state.sessionId } });
-    this.effect({ type: 'connect', attempt, endpoint, timeoutMs: connectTimeout(this.state), sessionId: this.state.sessionId, password: this.state.password });
+    const { sessionId, password } = this.state;
+    this.effect({ type: 'connect', attempt, endpoint, timeoutMs: connectTimeout(this.state), sessionTimeout: wireSessionTimeout(this.state.config.sessionTimeout), sessionId, password });
   }
 
   private connectResponse(event: Extract<SessionEvent, { type: 'connectResponse' }>): void {

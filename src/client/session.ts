@@ -282,7 +282,7 @@ export class Session {
     });
     this.connection = connection;
     connection
-      .handshake({ lastZxidSeen: this.lastZxid, timeout: this.options.sessionTimeout, sessionId: effect.sessionId, password: effect.password, readOnly: this.options.readOnly })
+      .handshake({ lastZxidSeen: this.lastZxid, timeout: effect.sessionTimeout, sessionId: effect.sessionId, password: effect.password, readOnly: this.options.readOnly })
       .then(
         (response) => this.dispatch({ type: 'connectResponse', attempt, ...response }),
         (error: Error) => {

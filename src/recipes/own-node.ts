@@ -28,11 +28,11 @@
  * change (a queue's consume, a counter's update) report that error themselves.
  */
 import type { ZooKeeperClient } from '../client/client.js';
-import { AbortError, ClientClosedError, NoNodeError, ProtocolError, TimeoutError } from '../client/errors.js';
+import { AbortError, ClientClosedError, NoNodeError, NodeExistsError, ProtocolError, TimeoutError } from '../client/errors.js';
 import { joinPath } from '../client/paths.js';
 import type { Stat } from '../client/protocol/records.js';
 import { isRetryable, untilSessionEnds } from '../client/retry.js';
-import type { Transaction } from '../client/transaction.js';
+import { TransactionError, type Transaction } from '../client/transaction.js';
 
 export interface OwnNodeOptions {
   /** The directory the node lives in. */
@@ -145,6 +145,8 @@ export class OwnNode {
       // An answer (NoNode, NodeExists, a failed transaction, SessionExpired: never sent or refused)
       // means nothing was created; anything else leaves the outcome unknown.
       if (!outcomeUnknown(error)) this.pending = undefined;
+      // A node under our name that we do not hold: an earlier session's, the next look deletes it.
+      if (error instanceof NodeExistsError || (error instanceof TransactionError && error.error instanceof NodeExistsError)) this.strays = true;
       throw error;
     }
   }

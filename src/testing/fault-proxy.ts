@@ -178,6 +178,8 @@ class Pair {
   }
 
   private onRequestFrame(frame: TappedFrame): void {
+    // A partition loses whole frames (the tap still reads them, so it keeps its place in the stream).
+    if (this.state.blackholed) return;
     if (frame.kind !== 'request') return this.toUpstream.push(frame.bytes);
     const { request } = frame;
     let extraMs = 0;
@@ -195,6 +197,7 @@ class Pair {
   }
 
   private onReplyFrame(frame: TappedFrame): void {
+    if (this.state.blackholed) return;
     const waiting = frame.kind === 'reply' && frame.request ? this.awaitingReply.get(frame.request) : undefined;
     if (frame.kind !== 'reply' || !frame.request || !waiting) return this.toClient.push(frame.bytes);
     this.awaitingReply.delete(frame.request);
@@ -218,7 +221,6 @@ class Pair {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       if (this.silenced) return;
-      if (this.state.blackholed) return this.tap.lost();
       try {
         if (fromClient) this.tap.fromClient(chunk);
         else this.tap.fromServer(chunk);
@@ -275,9 +277,9 @@ function parseTarget(target: ProxyTarget): { host: string; port: number } {
  * Frame faults pick one request by op, path or count ({@link FrameMatch}) and return a
  * {@link FrameFault} handle: one-shot unless `times` says otherwise, removable, and with a
  * `happened` promise. The proxy reads only the ZooKeeper frames of a connection (the client's
- * first frame must be a ConnectRequest); anything else (four-letter words, TLS) passes unread, and
- * so does a connection once a blackhole lost some of its bytes. Otherwise every byte is forwarded
- * unchanged, though a frame is passed on only once it has fully arrived.
+ * first frame must be a ConnectRequest); anything else (four-letter words, TLS) passes unread.
+ * Otherwise every byte is forwarded unchanged, though a frame is passed on only once it has fully
+ * arrived (and a blackhole loses whole frames).
  */
 export class FaultProxy implements AsyncDisposable {
   readonly host = HOST;

@@ -19,7 +19,7 @@ export interface FrameMatch {
   path?: string | RegExp | ((path: string) => boolean);
   /** Skip the first `nth - 1` matching requests (count-based choice). Default 1: the first one. */
   nth?: number;
-  /** How many matching requests the fault applies to before it removes itself. Default 1. */
+  /** How many matching requests the fault applies to before it removes itself. Default 1; `Infinity`: until removed. */
   times?: number;
 }
 
@@ -46,7 +46,8 @@ function positiveInteger(value: number | undefined, name: string): number {
 
 /**
  * A handle on one fault of a FaultProxy. One-shot by default (`times: 1`); `remove()` (or leaving
- * a `using` block) takes it off before it has fired all its times.
+ * a `using` block) takes it off before it has fired all its times. A fault on a reply that loses
+ * its connection before the reply comes has not fired: it applies to the next matching request.
  */
 export class FrameFault implements Disposable {
   /**

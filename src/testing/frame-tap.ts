@@ -184,16 +184,6 @@ export class FrameTap {
     this.serverFrames = new FrameSplitter(MAX_FRAME, (buffer, start, end) => this.onServerFrame(buffer.subarray(start - 4, end), buffer.subarray(start, end)));
   }
 
-  /**
-   * Bytes of this connection were dropped (a blackhole): frame boundaries are unknown from here
-   * on, so the rest of both streams passes as `raw`.
-   */
-  lost(): void {
-    this.decided = true;
-    this.raw = true;
-    this.head = Buffer.alloc(0);
-  }
-
   /** Feeds client→server bytes. Throws on a negative frame length (the server would close the connection). */
   fromClient(chunk: Buffer): void {
     if (!this.decided) {

@@ -106,6 +106,14 @@ export class SupervisedProcess {
     return this.terminating;
   }
 
+  /**
+   * Freeze the program (SIGSTOP) or let it run again (SIGCONT), as a process that stops being
+   * scheduled (a long GC pause, a stalled VM). A frozen program can still be killed.
+   */
+  freeze(frozen: boolean): void {
+    if (this.running) killQuietly(this.pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** SIGKILL the program now; the supervisor reaps it and exits. */
   kill(): void {
     if (this.running) killQuietly(this.pid, 'SIGKILL');
@@ -122,6 +130,7 @@ export class SupervisedProcess {
     if (this.status) return this.status;
     this.supervisor.ref(); // the caller awaits the exit: keep the event loop alive until then
     killQuietly(this.pid, 'SIGTERM');
+    killQuietly(this.pid, 'SIGCONT'); // a frozen program acts on SIGTERM only once it runs
     let lastResort: NodeJS.Timeout | undefined;
     const escalate = setTimeout(() => {
       this.kill();

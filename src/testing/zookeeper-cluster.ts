@@ -129,6 +129,8 @@ class Member implements ClusterMember {
  * cluster.kill(leader);                        // crash it
  * const next = await cluster.leader();         // a new leader among the others
  * await cluster.restart(leader);               // rejoins as a follower
+ * cluster.pause(next);                         // freeze it (SIGSTOP) past syncLimit...
+ * cluster.resume(next);                        // ...and let it run again (SIGCONT)
  * ```
  */
 export class ZooKeeperCluster implements AsyncDisposable {
@@ -256,6 +258,20 @@ export class ZooKeeperCluster implements AsyncDisposable {
   /** SIGKILL a member now (a crash). `restart(id)` brings it back. */
   kill(id: number): void {
     this.member(id).process?.kill();
+  }
+
+  /**
+   * Freeze a member (SIGSTOP): its JVM keeps its sockets open but answers nothing, like a long GC
+   * pause. Frozen past `syncLimit` ticks, a leader is abandoned by its followers, which elect
+   * another. `resume(id)` lets it run again; `kill`, `stop` and `restart` work on a frozen member.
+   */
+  pause(id: number): void {
+    this.member(id).process?.freeze(true);
+  }
+
+  /** Let a member frozen by `pause(id)` run again (SIGCONT). */
+  resume(id: number): void {
+    this.member(id).process?.freeze(false);
   }
 
   /** Stop a member (SIGTERM, SIGKILL after 5 s) and wait until its JVM has exited. Its data is kept. */

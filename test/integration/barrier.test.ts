@@ -1,8 +1,8 @@
 /**
  * Barrier and DoubleBarrier against a real ZooKeeper server: kazoo's KazooBarrierTests and
- * KazooDoubleBarrierTests (spec/recipes.md §2.4 and §2.5 part 6, in our own words), the kazoo
+ * KazooDoubleBarrierTests (kazoo 2.8 kazoo/tests/test_barrier.py, in our own words), the kazoo
  * 2.8 znode layout, timeouts and abort, and SUSPENDED / LOST through a FaultProxy and real
- * session expiry (§1.11).
+ * session expiry.
  *
  * Documented deviations from kazoo exercised here: failures reject (kazoo swallows them and
  * sets `participating = False`); a DoubleBarrier waiter whose session is lost rejects with

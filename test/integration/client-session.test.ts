@@ -65,6 +65,13 @@ describe('ZooKeeperClient session', () => {
       assert.deepEqual(states, ['CONNECTED']);
     });
 
+    test('any session timeout: one beyond the ConnectRequest\'s int32 (and Node\'s timer limit) connects, with the server\'s maximum', async (t) => {
+      // The kit's server allows at most 60 s. Before: the request could not be encoded and the client never connected.
+      const zk = await connect(t, server, { sessionTimeout: 2 ** 40 });
+      assert.equal(zk.sessionTimeout, 60_000);
+      assert.ok(await zk.exists('/'));
+    });
+
     test('start({ timeout }) against a port nobody listens on rejects with TimeoutError and closes the client', async (t) => {
       const port = await freePort();
       const zk = newClient(t, `127.0.0.1:${port}`);

@@ -1,6 +1,6 @@
 /**
- * Counter against a real ZooKeeper server: kazoo's KazooCounterTests (spec/recipes.md §2.6 part
- * 6, in our own words), the byte encodings (kazoo `repr` text, Python's float spelling checked
+ * Counter against a real ZooKeeper server: kazoo's KazooCounterTests (kazoo 2.8
+ * kazoo/tests/test_counter.py, in our own words), the byte encodings (kazoo `repr` text, Python's float spelling checked
  * against Python itself, Curator int32), exactly-once updates across connection drops that hit
  * the lost-reply window (our write applied, its reply lost), the typed "outcome unknown" error
  * where exactly-once cannot be proven, and interop with Debian's kazoo 2.8.

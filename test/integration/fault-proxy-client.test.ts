@@ -23,8 +23,9 @@ import {
 } from '../../src/index.js';
 import { FaultProxy, openRawSession, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { EventLog, connect, eventFence, nextState, sorted, uniqueRoot, waitFor } from './helpers.js';
+import { rejectsWithin, within } from './recipe-helpers.js';
 
-const { AbortError, AuthFailedError, ClientClosedError, ConnectionLossError, NoAuthError, TimeoutError } = errors;
+const { AbortError, AuthFailedError, BadVersionError, ClientClosedError, ConnectionLossError, NoAuthError, NoNodeError, NodeExistsError, TimeoutError } = errors;
 
 /** The limit of every wait in this file (scaled); only a broken client or kit reaches it. */
 const LIMIT = timing(20_000);
@@ -676,3 +677,94 @@ async function silentServer(t: TestContext): Promise<{ connectString: string; ac
   });
   return { connectString: `127.0.0.1:${(server.address() as AddressInfo).port}`, accepted: () => accepted };
 }
+
+describe('lost replies: the server applied the request, the proxy swallowed its reply and cut the connection', () => {
+  let server: ZooKeeperServer;
+  before(async () => {
+    server = await ZooKeeperServer.start();
+  });
+  after(() => server?.close());
+
+  /** A client behind a fresh proxy, a client straight to the server, and a fresh root. */
+  async function setup(t: TestContext): Promise<{ proxy: FaultProxy; zk: ZooKeeperClient; direct: ZooKeeperClient; root: string }> {
+    const proxy = await FaultProxy.start(server.connectString);
+    t.after(() => proxy.close());
+    const zk = await connect(t, proxy.connectString, { retry: { delay: 10, maxTries: 5 } });
+    const direct = await connect(t, server);
+    const root = uniqueRoot('lost');
+    await direct.create(root); // the server is this describe's own: nothing to clean up
+    return { proxy, zk, direct, root };
+  }
+
+  async function connectionLoss(promise: Promise<unknown>, what: string): Promise<void> {
+    const error = await rejectsWithin(promise, what, LIMIT);
+    assert.ok(error instanceof ConnectionLossError, `${what}: ${String(error)}`);
+  }
+
+  test('a create rejects with ConnectionLossError though applied; retrying it meets NodeExistsError, not a success', async (t) => {
+    const { proxy, zk, direct, root } = await setup(t);
+    const path = `${root}/node`;
+    const lost = proxy.swallowReply({ op: 'create', path });
+    await connectionLoss(zk.create(path, 'mine'), 'the create');
+    assert.equal((await within(lost.happened, 'the fault', LIMIT)).reply?.err, 0, 'the server created it');
+    assert.equal((await direct.get(path)).data.toString(), 'mine');
+    await assert.rejects(zk.retry(() => zk.create(path, 'mine')), NodeExistsError);
+  });
+
+  test('a sequential create retried by client.retry leaves the lost node behind: the retry does not hide it', async (t) => {
+    const { proxy, zk, direct, root } = await setup(t);
+    const lost = proxy.swallowReply({ op: 'create', path: `${root}/job-` });
+    let tries = 0;
+    const created = await within(
+      zk.retry(() => {
+        tries++;
+        return zk.create(`${root}/job-`, 'x', { sequence: true });
+      }),
+      'the retried create',
+      LIMIT,
+    );
+    assert.equal(tries, 2);
+    await within(lost.happened, 'the fault', LIMIT);
+    // Two nodes: the one whose reply was lost, which the caller was never told about, and the retry's.
+    assert.deepEqual(sorted(await direct.getChildren(root)), ['job-0000000000', 'job-0000000001']);
+    assert.equal(created, `${root}/job-0000000001`);
+  });
+
+  test('a conditional set rejects with ConnectionLossError though applied; retrying it meets BadVersionError', async (t) => {
+    const { proxy, zk, direct, root } = await setup(t);
+    const { stat } = await zk.get(root);
+    proxy.swallowReply({ op: 'setData', path: root });
+    await connectionLoss(zk.set(root, 'v1', { version: stat.version }), 'the set');
+    assert.equal((await direct.get(root)).data.toString(), 'v1');
+    await assert.rejects(zk.retry(() => zk.set(root, 'v1', { version: stat.version })), BadVersionError);
+  });
+
+  test('a delete rejects with ConnectionLossError though applied; retrying it meets NoNodeError', async (t) => {
+    const { proxy, zk, direct, root } = await setup(t);
+    const path = `${root}/gone`;
+    await zk.create(path);
+    proxy.swallowReply({ op: 'delete', path });
+    await connectionLoss(zk.delete(path), 'the delete');
+    assert.equal(await direct.exists(path), null);
+    await assert.rejects(zk.retry(() => zk.delete(path)), NoNodeError);
+  });
+
+  test('a read whose reply is lost is retried to its value by client.retry', async (t) => {
+    const { proxy, zk, root } = await setup(t);
+    await zk.set(root, 'value');
+    const lost = proxy.swallowReply({ op: 'getData', path: root });
+    const { data } = await within(zk.retry(() => zk.get(root)), 'the retried read', LIMIT);
+    assert.equal(data.toString(), 'value');
+    assert.equal(lost.fired, 1);
+  });
+
+  test("close() whose closeSession reply is lost resolves, and the session's ephemeral is gone", async (t) => {
+    const { proxy, zk, direct, root } = await setup(t);
+    const path = `${root}/eph`;
+    await zk.create(path, null, { ephemeral: true });
+    const lost = proxy.swallowReply({ op: 'closeSession' });
+    await within(zk.close(), 'close()', LIMIT);
+    await within(lost.happened, 'the closeSession was applied', LIMIT);
+    assert.equal(await direct.exists(path), null, 'the server closed the session');
+  });
+});

@@ -254,6 +254,20 @@ describe('FaultProxy frame faults', () => {
     await closeRawSession(connection, timing(10_000));
   });
 
+  test('a blackhole loses whole frames: after heal() the same connection is still read frame by frame', async () => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { connection } = await openRawSession(proxy.host, proxy.port, { timeout: 10_000 }, timing(10_000));
+    proxy.blackhole();
+    exists(connection, 1, '/zookeeper'); // lost
+    await grace();
+    proxy.heal();
+    const cut = proxy.cutAfterReply({ op: 'exists', path: '/zookeeper' });
+    exists(connection, 2, '/zookeeper');
+    assert.equal(replyXid(await connection.nextFrame(timing(10_000))), 2);
+    assert.equal(await connection.nextFrame(timing(10_000)), null, 'then the cut');
+    assert.equal((await cut.happened).request.xid, 2);
+  });
+
   test('cutAfterReply: the getData reply arrives, then the client is SUSPENDED and reconnects', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString);

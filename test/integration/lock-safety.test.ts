@@ -1,12 +1,15 @@
 /**
  * The Lock's safety under faults: many clients increment a shared counter under the lock
- * while their connections are dropped at random; and a release issued while disconnected.
+ * while their connections are dropped at random; a release issued while disconnected; and
+ * issue 11 scenario 1, a create whose reply is lost across a session change (with the same
+ * lost-reply shape for Semaphore and Election: never two holders, never two leaders).
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { ConnectionState, Lock, TransactionError, ZooKeeperClient } from '../../src/index.js';
+import { after, before, test, type TestContext } from 'node:test';
+import { ConnectionState, Election, Lock, Semaphore, TransactionError, ZooKeeperClient } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
 import { connect, nextState, uniqueRoot, waitFor } from './helpers.js';
+import { children, CriticalSection, Deferred, eventually, grace, HolderTracker, loseReplyAcrossSessions, within } from './recipe-helpers.js';
 import { prng } from '../unit/fixtures.js';
 
 let server: ZooKeeperServer;
@@ -134,4 +137,110 @@ test('release while disconnected: isAcquired false at once, node deleted after t
   assert.equal(await waitFor(waiting), true);
   assert.equal(holderClient.state, ConnectionState.CONNECTED);
   await waiter.release();
+});
+
+/** A client through its own proxy with a short session (4 s: LOST comes soon), and a direct one. */
+async function lostReplySetup(t: TestContext, name: string) {
+  const root = uniqueRoot(name);
+  const admin = await connect(t, server);
+  const proxy = await FaultProxy.start(server.connectString);
+  t.after(() => proxy.close());
+  const zkA = await connect(t, proxy.connectString, { sessionTimeout: 4000 });
+  const zkB = await connect(t, server);
+  return { root, admin, proxy, zkA, zkB };
+}
+
+test('scenario 1: a Lock whose create reply is lost across a session change never adopts its old session\'s node — no two holders, a fencing token of its own session', async (t) => {
+  const { root, admin, proxy, zkA, zkB } = await lostReplySetup(t, 'scenario1');
+  const path = `${root}/lock`;
+  await admin.ensurePath(path);
+  const tracker = new HolderTracker();
+  const a = tracker.add(new Lock(zkA, path, { identifier: 'A' }));
+  const b = tracker.add(new Lock(zkB, path, { identifier: 'B' }));
+  const track = (lock: Lock) => (acquired: boolean) => {
+    if (acquired) tracker.acquired(lock);
+    return acquired;
+  };
+  const lost = await loseReplyAcrossSessions(t, server, proxy, zkA, { op: 'create2', path: (p) => p.startsWith(`${path}/`) }, () => a.acquire().then(track(a)));
+  const bAcquired = b.acquire().then(track(b)); // waits behind A's node of the old session
+  await eventually(async () => (await children(admin, path)).length === 2, 'B queued behind the old session\'s node');
+  await lost.reconnect();
+  await eventually(() => a.isAcquired || b.isAcquired, 'someone holds on the new session');
+  await lost.expireOld(); // the server ends the old session: its node goes
+  assert.equal(await within(bAcquired, 'B acquires'), true);
+  await grace(300);
+  tracker.assertClean();
+  assert.equal(a.isAcquired, false, 'A and B both held the lock');
+  await b.release();
+  assert.equal(await within(lost.result, 'A acquires after B'), true);
+  const stat = await admin.exists(a.nodePath!);
+  assert.ok(stat, 'A holds through a node that exists');
+  assert.equal(stat.ephemeralOwner, zkA.sessionId, 'A\'s node belongs to its current session');
+  assert.equal(a.fencingToken, stat.czxid, 'A\'s fencing token is its own node\'s czxid');
+  await a.release();
+  tracker.assertClean();
+  assert.deepEqual(await children(admin, path), [], 'no contender node left behind');
+});
+
+test('lost create reply across a session change: a Semaphore never counts its old session\'s lease — no two holders of one lease', async (t) => {
+  const { root, admin, proxy, zkA, zkB } = await lostReplySetup(t, 'sem-lost-reply');
+  const path = `${root}/sem`;
+  const tracker = new HolderTracker();
+  const a = tracker.add(new Semaphore(zkA, path, { identifier: 'A', maxLeases: 1 }));
+  const b = tracker.add(new Semaphore(zkB, path, { identifier: 'B', maxLeases: 1 }));
+  const track = (sem: Semaphore) => (acquired: boolean) => {
+    if (acquired) tracker.acquired(sem);
+    return acquired;
+  };
+  await admin.create(path, '1', { makePath: true });
+  // The lease is created in a multi that checks A's internal lock node.
+  const lost = await loseReplyAcrossSessions(t, server, proxy, zkA, { op: 'multi', path: a.leasePath }, () => a.acquire().then(track(a)));
+  const bAcquired = b.acquire().then(track(b));
+  await lost.reconnect();
+  await eventually(() => a.isAcquired || b.isAcquired, 'someone holds a lease on the new session');
+  await lost.expireOld();
+  assert.equal(await within(bAcquired, 'B acquires'), true);
+  await grace(300);
+  tracker.assertClean();
+  assert.equal(a.isAcquired, false, 'A and B both held the only lease');
+  await b.release();
+  assert.equal(await within(lost.result, 'A acquires after B'), true);
+  const stat = await admin.exists(a.leasePath);
+  assert.equal(stat?.ephemeralOwner, zkA.sessionId, 'A\'s lease belongs to its current session');
+  assert.equal(a.fencingToken, stat?.czxid);
+  await a.release();
+  assert.deepEqual(await children(admin, path), [], 'no lease left behind');
+});
+
+test('lost create reply across a session change: an Election never makes two leaders', async (t) => {
+  const { root, admin, proxy, zkA, zkB } = await lostReplySetup(t, 'election-lost-reply');
+  const path = `${root}/election`;
+  await admin.ensurePath(path);
+  const leaders = new CriticalSection();
+  const a = new Election(zkA, path, { identifier: 'A' });
+  const b = new Election(zkB, path, { identifier: 'B' });
+  const stepDown = { A: new Deferred(), B: new Deferred() };
+  const lead = (who: 'A' | 'B') => async () => {
+    leaders.enter(who);
+    await stepDown[who].promise;
+    leaders.leave(who);
+  };
+  const lost = await loseReplyAcrossSessions(t, server, proxy, zkA, { op: 'create2', path: (p) => p.startsWith(`${path}/`) }, () => a.run(lead('A')));
+  const bRan = b.run(lead('B'));
+  await eventually(async () => (await children(admin, path)).length === 2, 'B is a candidate behind the old session\'s node');
+  await lost.reconnect();
+  await eventually(() => a.isLeader || b.isLeader, 'someone leads on the new session');
+  await lost.expireOld();
+  await eventually(() => b.isLeader, 'B leads once the old session ended');
+  await grace(300);
+  assert.deepEqual(leaders.overlaps, [], 'never two leaders');
+  assert.equal(a.isLeader, false);
+  stepDown.B.resolve();
+  await within(bRan, 'B steps down');
+  await eventually(() => a.isLeader, 'A leads after B');
+  stepDown.A.resolve();
+  await within(lost.result, 'A steps down');
+  assert.deepEqual(leaders.overlaps, []);
+  assert.equal(leaders.entries, 2);
+  assert.deepEqual(await children(admin, path), [], 'no candidate node left behind');
 });

@@ -1,6 +1,6 @@
 /**
  * Party and ShallowParty against a real ZooKeeper server: kazoo's KazooPartyTests and
- * KazooShallowPartyTests (spec/recipes.md §2.9, §2.10 part 6, in our own words), the kazoo 2.8
+ * KazooShallowPartyTests (kazoo 2.8 kazoo/tests/test_party.py, in our own words), the kazoo 2.8
  * node names, SUSPENDED (proxy drop: nothing changes) and LOST (real expiry: the member re-joins
  * by itself, our documented deviation — kazoo never does; `autoRejoin: false` keeps kazoo's
  * behaviour), and interop with Debian's kazoo 2.8 (each side sees the other's members).

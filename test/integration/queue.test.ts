@@ -1,6 +1,6 @@
 /**
  * Queue and LockingQueue against a real ZooKeeper server: kazoo's KazooQueueTests and
- * KazooLockingQueueTests (spec/recipes.md §2.11, §2.12 part 6, in our own words), the kazoo 2.8
+ * KazooLockingQueueTests (kazoo 2.8 kazoo/tests/test_queue.py, in our own words), the kazoo 2.8
  * layout, consumers that die between get() and consume() (client closed, session expired for
  * real: the item is delivered again, exactly once), connection drops that hit the lost-reply
  * windows (nothing lost or duplicated), and interop with Debian's kazoo 2.8 in both directions.
@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import {
   AbortError,
   Barrier,
@@ -22,13 +22,15 @@ import {
   Party,
   InvalidArgumentError,
   LockingQueue,
+  OutcomeUnknownError,
+  QUEUE_MARKER_PREFIX,
   Queue,
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, nextState, sorted, uniqueRoot } from './helpers.js';
 import { hex, KazooPeer, kazooInstalled, unhex } from './kazoo-recipes-peer.js';
-import { eventually, grace, probe, safety, within } from './recipe-helpers.js';
+import { eventually, grace, probe, rejectsWithin, safety, within } from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -38,6 +40,8 @@ after(() => server?.close());
 
 const b = (text: string) => Buffer.from(text, 'utf8');
 const text = (value: Buffer | null) => (value === null ? null : value.toString('utf8'));
+/** A session timeout a test waits out (the server's minimum is 2 × tickTime = 1 s). */
+const SHORT_SESSION = 2000;
 
 /** Which validation errors both queues raise (kazoo: TypeError / ValueError). */
 async function assertPutValidation(queue: Queue | LockingQueue): Promise<void> {
@@ -48,6 +52,22 @@ async function assertPutValidation(queue: Queue | LockingQueue): Promise<void> {
   await assert.rejects(queue.put(b('one'), -100), InvalidArgumentError);
   await assert.rejects(queue.put(b('one'), 100000), InvalidArgumentError);
   assert.equal(await queue.length, 0, 'nothing was put');
+}
+
+/** The marker children of a LockingQueue's root (see locking-queue.ts). */
+async function markers(zk: ZooKeeperClient, path: string): Promise<string[]> {
+  return (await zk.getChildren(path)).filter((name) => name.startsWith(QUEUE_MARKER_PREFIX));
+}
+
+/** A LockingQueue whose consumer (through `proxy`) holds one item, and an observer beside it. */
+async function holding(t: TestContext, proxy: FaultProxy, sessionTimeout = 10_000) {
+  const zk = await connect(t, proxy.connectString, { sessionTimeout });
+  const observer = await connect(t, server);
+  const path = uniqueRoot('lqueue');
+  const queue = new LockingQueue(zk, path);
+  const entry = await queue.put(b('job'));
+  assert.equal(text(await queue.get({ timeout: timing(1000) })), 'job');
+  return { zk, observer, path, queue, entry, lock: `${path}/taken/${entry.split('/').pop()!}` };
 }
 
 describe('Queue: kazoo KazooQueueTests', () => {
@@ -503,6 +523,120 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
   });
 });
 
+describe('LockingQueue: lost consume/release replies, within a session and across a session change (issue 11)', () => {
+  test('scenario 3: a consume cut off until LOST, whose item another consumer consumed meanwhile, never resolves true', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk: zk1, observer: zk2, path, queue: consumer1 } = await holding(t, proxy, SHORT_SESSION);
+    const consumer2 = new LockingQueue(zk2, path);
+    const oldSession = zk1.sessionId;
+
+    // The consume request is lost in the partition; consumer 1's client declares LOST on its own timer.
+    const lost = nextState(zk1, ConnectionState.LOST, safety());
+    proxy.blackhole();
+    const consuming = probe(consumer1.consume());
+    await lost;
+    // The server expires the old session, its lock goes, and consumer 2 takes and consumes the item.
+    assert.equal(text(await within(consumer2.get(), 'consumer 2 gets the item')), 'job');
+    assert.equal(await consumer2.consume(), true);
+
+    const reconnected = nextState(zk1, ConnectionState.CONNECTED, safety());
+    proxy.heal();
+    await reconnected;
+    assert.notEqual(zk1.sessionId, oldSession, 'a new session');
+    await within(consuming.promise.catch(() => {}), 'consumer 1 settles its consume');
+    if (consuming.error === undefined) assert.equal(consuming.value, false, 'the item was consumed by consumer 2, not by consumer 1');
+    else assert.ok(consuming.error instanceof OutcomeUnknownError, `unprovable: OutcomeUnknownError, got ${String(consuming.error)}`);
+    assert.equal(await consumer1.holdsLock(), false);
+    assert.equal(await consumer1.length, 0);
+    await zk1.close();
+    assert.deepEqual(sorted(await zk2.getChildren(path)), ['entries', 'taken'], 'no marker is left once the session ended');
+  });
+
+  test('a consume whose reply is swallowed, then LOST, the old session expired before the settle: OutcomeUnknownError, never false', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue, entry } = await holding(t, proxy, SHORT_SESSION);
+    const lost = nextState(zk, ConnectionState.LOST, safety());
+    const swallowed = proxy.swallowReply({ op: 'multi', path: entry }, { then: 'blackhole' });
+    const consuming = probe(queue.consume());
+    assert.equal((await within(swallowed.happened, 'the consume is applied')).reply?.err, 0);
+    proxy.blackhole();
+    await lost;
+    await eventually(async () => (await markers(observer, path)).length === 0, 'the old session expired, and its marker with it');
+    const reconnected = nextState(zk, ConnectionState.CONNECTED, safety());
+    proxy.drop();
+    proxy.heal();
+    await reconnected;
+    const error = await rejectsWithin(consuming.promise, 'consume after the old session expired');
+    assert.ok(error instanceof OutcomeUnknownError, `got ${String(error)}`);
+    assert.equal(await new LockingQueue(observer, path).length, 0, 'the item was consumed (once, by that attempt)');
+    assert.equal(await queue.consume(), false, 'nothing is held any more');
+  });
+
+  test('a consume whose reply is swallowed, then the connection cut (same session): true exactly once, the item gone, no marker left', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue, entry } = await holding(t, proxy);
+    const session = zk.sessionId;
+    const swallowed = proxy.swallowReply({ op: 'multi', path: entry });
+    assert.equal(await within(queue.consume(), 'consume'), true);
+    assert.equal(swallowed.fired, 1, 'the reply was lost');
+    assert.equal(zk.sessionId, session, 'the same session');
+    assert.equal(await queue.consume(), false, 'consumed once');
+    assert.deepEqual(await observer.getChildren(`${path}/entries`), []);
+    assert.deepEqual(await observer.getChildren(`${path}/taken`), []);
+    await eventually(async () => (await markers(observer, path)).length === 0, 'the marker is deleted once proven');
+  });
+
+  test('a release whose reply is swallowed, then the connection cut: true, the item available to another consumer, no marker left', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { observer, path, queue, lock } = await holding(t, proxy);
+    const swallowed = proxy.swallowReply({ op: 'multi', path: lock });
+    assert.equal(await within(queue.release(), 'release'), true);
+    assert.equal(swallowed.fired, 1, 'the reply was lost');
+    assert.equal(await queue.release(), false, 'released once');
+    const other = new LockingQueue(observer, path);
+    assert.equal(text(await other.get({ timeout: timing(1000) })), 'job', 'back in the queue');
+    assert.equal(await other.consume(), true);
+    await eventually(async () => (await markers(observer, path)).length === 0, 'the marker is deleted once proven');
+  });
+
+  test('a consume lost in a partition within one session: proven not applied (fenced), retried, true once; the fence goes with the session', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await holding(t, proxy);
+    const session = zk.sessionId;
+    proxy.blackhole();
+    const consuming = queue.consume();
+    await grace(); // the request is sent into the partition and lost there
+    proxy.drop();
+    proxy.heal();
+    assert.equal(await within(consuming, 'consume'), true);
+    assert.equal(zk.sessionId, session, 'the same session');
+    assert.equal(await new LockingQueue(observer, path).length, 0);
+    const fences = await eventually(async () => {
+      const names = await markers(observer, path);
+      return names.length === 1 ? names : undefined;
+    }, 'the fence of the lost attempt stays while its session lives (the applied attempt\'s marker is deleted)');
+    assert.equal((await observer.get(`${path}/${fences[0]!}`)).data.toString(), 'fence');
+    await zk.close();
+    assert.deepEqual(await markers(observer, path), [], 'and goes with it');
+  });
+
+  test('a consume whose caller gives up while its reply is lost rejects OutcomeUnknownError; the next consume proves it applied', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { observer, path, queue, entry } = await holding(t, proxy);
+    const swallowed = proxy.swallowReply({ op: 'multi', path: entry }, { then: 'blackhole' });
+    const consuming = queue.consume({ timeout: timing(1000) });
+    await within(swallowed.happened, 'the consume is applied');
+    proxy.blackhole();
+    const error = await rejectsWithin(consuming, 'consume with a timeout');
+    assert.ok(error instanceof OutcomeUnknownError, `got ${String(error)}`);
+    proxy.drop();
+    proxy.heal();
+    assert.equal(await within(queue.consume(), 'the next consume'), true, 'the earlier attempt applied');
+    assert.equal(await queue.consume(), false);
+    assert.equal(await new LockingQueue(observer, path).length, 0);
+  });
+});
+
 describe('Queue / LockingQueue: interop with kazoo 2.8', { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' }, () => {
   test('a kazoo LockingQueue producer (put, put_all, priorities) feeds our consumer, in order', async (t) => {
     const zk = await connect(t, server);
@@ -547,6 +681,27 @@ describe('Queue / LockingQueue: interop with kazoo 2.8', { skip: !kazooInstalled
     assert.equal(text(await within(waiting.promise, 'our get')), 'precious');
     assert.equal(await ours.consume(), true);
     assert.equal(await ours.length, 0);
+  });
+
+  test('our markers (a fence left by a lost consume) do not disturb kazoo consumers on the same path: every item once', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await holding(t, proxy);
+    await queue.putAll([b('b'), b('c')]);
+    proxy.blackhole();
+    const consuming = queue.consume();
+    await grace(); // the request is lost in the partition: settled by a fence that stays while the session lives
+    proxy.drop();
+    proxy.heal();
+    assert.equal(await within(consuming, 'consume'), true);
+    await eventually(async () => (await markers(observer, path)).length === 1, 'the fence is left (the applied attempt\'s marker is deleted)');
+    const peer = await KazooPeer.start(t, server.connectString);
+    const answer = await peer.request('queue_get', { kind: 'locking', path, count: 3, timeout: 0.5 });
+    assert.deepEqual((answer['values'] as string[]).map(unhex), ['b', 'c'], 'kazoo gets and consumes the rest');
+    await peer.request('queue_put', { kind: 'locking', path, values: [hex('d')], priority: 100 });
+    assert.equal(text(await queue.get({ timeout: timing(1000) })), 'd');
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.length, 0);
+    assert.equal(zk.state, ConnectionState.CONNECTED);
   });
 
   test('structure nodes we create have empty data, as kazoo creates them (not null)', async (t) => {

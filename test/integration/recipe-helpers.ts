@@ -4,10 +4,12 @@
  * Every wait is bounded by a `timing()`-scaled safety limit and never asserts on speed.
  */
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Lock, ZooKeeperClient } from '../../src/index.js';
-import { NoNodeError } from '../../src/index.js';
-import { timing } from '../../src/testing/index.js';
+import type { ZooKeeperClient } from '../../src/index.js';
+import { ConnectionState, NoNodeError } from '../../src/index.js';
+import { timing, type FaultProxy, type FrameMatch, type ZooKeeperServer } from '../../src/testing/index.js';
+import { connect, nextState } from './helpers.js';
 
 /** The safety limit of a recipe wait (scaled by ZK_TEST_TIMING): only a broken recipe reaches it. */
 export function safety(ms = 10_000): number {
@@ -125,23 +127,30 @@ export async function nodesOf(zk: ZooKeeperClient, path: string, identifier: str
   return (await contenderNodes(zk, path)).filter((n) => n.data === identifier).map((n) => n.name);
 }
 
+/** What HolderTracker watches: a Lock, ReadLock, WriteLock or Semaphore. */
+export interface Holder {
+  readonly identifier: string;
+  readonly isAcquired: boolean;
+  readonly signal: AbortSignal;
+}
+
 /**
  * "Never two holders": every lock of one path registers here; when one reports it acquired,
  * no other may still consider itself holder with a live `signal` (a holder whose signal fired
  * has been told to stop relying on the lock).
  */
 export class HolderTracker {
-  private readonly locks = new Set<Lock>();
+  private readonly locks = new Set<Holder>();
   readonly violations: string[] = [];
   acquisitions = 0;
 
-  add<L extends Lock>(lock: L): L {
+  add<L extends Holder>(lock: L): L {
     this.locks.add(lock);
     return lock;
   }
 
   /** Call right after `lock.acquire()` resolved true. */
-  acquired(lock: Lock): void {
+  acquired(lock: Holder): void {
     this.acquisitions++;
     for (const other of this.locks) {
       if (other !== lock && other.isAcquired && !other.signal.aborted) {
@@ -178,4 +187,49 @@ export async function contendersReach(lock: { path: string; contenders(): Promis
     const list = await lock.contenders();
     return list.length === count ? list : undefined;
   }, `${count} contenders on ${lock.path}`);
+}
+
+/** What `loseReplyAcrossSessions` hands back. */
+export interface LostReply<T> {
+  /** The call whose request's reply was swallowed (still pending while cut off). */
+  result: Promise<T>;
+  /** Wait until the client declares LOST by its own timer, then let it reach the server again. */
+  reconnect(): Promise<void>;
+  /** End the old session, as the server does once it expires it: its ephemerals go. */
+  expireOld(): Promise<void>;
+}
+
+/**
+ * Issue 11's lost reply across a session change, on `zk` (connected through `proxy`): `send()`
+ * makes a request that `match` picks; it reaches the server, its reply is swallowed, and `zk`
+ * stays cut off (blackhole) until its own timer declares the session LOST. Meanwhile a keeper
+ * client holds the old session open, as the server does until it expires it (rounded up to its
+ * tick), so that session's nodes are still there when `zk` gets its new one: deterministic,
+ * however the two timers fall. Resolves once the request was applied (`zk` is cut off).
+ */
+export async function loseReplyAcrossSessions<T>(
+  t: TestContext,
+  server: ZooKeeperServer,
+  proxy: FaultProxy,
+  zk: ZooKeeperClient,
+  match: FrameMatch,
+  send: () => Promise<T>,
+): Promise<LostReply<T>> {
+  const old = { id: zk.sessionId, password: zk.sessionPassword };
+  const fault = proxy.swallowReply(match, { then: 'blackhole' });
+  const result = send();
+  result.catch(() => {}); // the caller awaits it; keep an early failure from going unhandled
+  const { reply } = await within(fault.happened, 'the request reached the server');
+  assert.equal(reply?.err, 0, 'the swallowed request was applied');
+  proxy.blackhole(); // new connections too: the client finds nothing until it declares LOST
+  const keeper = await connect(t, server, { session: old, sessionTimeout: zk.sessionTimeout });
+  return {
+    result,
+    reconnect: async () => {
+      if (zk.state !== ConnectionState.LOST) await nextState(zk, ConnectionState.LOST, safety(30_000));
+      proxy.heal();
+      await nextState(zk, ConnectionState.CONNECTED, safety(30_000));
+    },
+    expireOld: () => keeper.close(),
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * SetPartitioner against a real ZooKeeper server: kazoo's KazooPartitionerTests (spec/recipes.md
- * §2.13 part 6; `timeBoundary` 200 ms, items `0..n-1`) in our own words, plus: kazoo's split
+ * SetPartitioner against a real ZooKeeper server: kazoo's KazooPartitionerTests (kazoo 2.8
+ * kazoo/tests/test_partitioner.py; `timeBoundary` 200 ms, items `0..n-1`) in our own words, plus: kazoo's split
  * function, the znode layout, 3 members × 12 items, a member's session killed for real while the
  * others re-balance (ownership intervals from every member, timestamped, must never overlap, and
  * the lock nodes must agree with the reported owners), SUSPENDED → RELEASE and LOST → FAILURE,

@@ -136,4 +136,20 @@ describe('ZooKeeperCluster', () => {
     assert.equal(await cluster.fourLetterWord(alone, 'isro'), 'rw');
     assert.equal(await session(cluster, alone, false), false);
   });
+
+  test('pause() freezes the leader past syncLimit: the others elect another; resume() lets it rejoin as a follower', async () => {
+    await using cluster = await ZooKeeperCluster.start({ size: 3 });
+    const frozen = await cluster.leader();
+    const others = cluster.members.filter((member) => member.id !== frozen).map((member) => member.id);
+    cluster.pause(frozen);
+    try {
+      await eventually(async () => (await Promise.all(others.map((id) => cluster.mode(id)))).includes('leader'), 'a leader among the members still running');
+      assert.equal(cluster.members[frozen - 1]!.running, true, 'a frozen member still runs');
+    } finally {
+      cluster.resume(frozen);
+    }
+    const leader = await cluster.waitForQuorum();
+    assert.notEqual(leader, frozen);
+    assert.equal(await cluster.mode(frozen), 'follower');
+  });
 });

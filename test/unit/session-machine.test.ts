@@ -152,10 +152,8 @@ describe('session machine: connecting', () => {
   test('handshake with the same session after SUSPENDED: all watches restored, watchers told of the reconnect', () => {
     const d = new Driver();
     d.suspended();
-    d.send({ type: 'timerFired', timer: 'backoff' });
-    const connect = connects([...d.send({ type: 'timerFired', timer: 'backoff' })]);
-    assert.deepEqual(connect, [], 'a stale back-off timer does nothing');
-    assert.equal(d.state.phase.name, 'connecting');
+    assert.equal(connects(d.send({ type: 'timerFired', timer: 'backoff' }))[0]?.sessionId, SESSION, 'asks for the same session');
+    assert.deepEqual(d.send({ type: 'timerFired', timer: 'backoff' }), [], 'a late back-off timer does nothing');
     const effects = d.respond();
     assert.deepEqual(ofType(effects, 'establish'), [{ type: 'establish', attempt: d.attempt, sameSession: true }]);
     const ready = d.send({ type: 'established', attempt: d.attempt });
@@ -205,6 +203,13 @@ describe('session machine: connect timeout', () => {
     const reconnect = connects(d.send({ type: 'timerFired', timer: 'backoff' }));
     assert.equal(reconnect[0]?.timeoutMs, 2000);
     assert.equal(connectTimeout(d.state), 2000);
+  });
+
+  test('any session timeout: a long one gives a long connect timeout and asks the server for the int32 maximum', () => {
+    const d = new Driver({ endpoints: [A, B], sessionTimeout: 2 ** 40 });
+    const [connect] = connects(d.send({ type: 'start' }));
+    assert.equal(connect?.timeoutMs, 2 ** 39);
+    assert.equal(connect?.sessionTimeout, 2 ** 31 - 1);
   });
 
   test('a configured connect timeout wins; the rule never goes below 1 s', () => {

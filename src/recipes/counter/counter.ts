@@ -49,7 +49,6 @@
  *   await ratio.subtract(0.5);
  *   console.log(await ratio.value);                        // e.g. -0.5
  */
-import { randomUUID } from 'node:crypto';
 import type { ZooKeeperClient } from '../../client/client.js';
 import {
   AbortError,
@@ -60,10 +59,11 @@ import {
   SessionExpiredError,
   TimeoutError,
 } from '../../client/errors.js';
-import { joinPath, validatePath } from '../../client/paths.js';
+import { validatePath } from '../../client/paths.js';
 import type { Stat } from '../../client/protocol/records.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError, RecipeMismatchError } from '../errors.js';
+import { markerPath, removeMarker } from '../attempt-marker.js';
 import { deadlineOf, ensureEmptyPath, isTransient, pause, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
 
 export type CounterType = 'int' | 'float';
@@ -238,7 +238,7 @@ export class Counter {
       const pre = this.decode(data);
       const post = pre + delta;
       const encoded = this.encode(post);
-      const marker = joinPath(this.path, `${COUNTER_MARKER_PREFIX}${randomUUID().replaceAll('-', '')}`);
+      const marker = markerPath(this.path, COUNTER_MARKER_PREFIX);
       const attempt: Attempt = { marker, session, version: stat.version, data: encoded, change: { pre, post } };
       try {
         const request = requestLimits(limits);
@@ -277,21 +277,8 @@ export class Counter {
   private succeeded(attempt: Attempt): CounterChange {
     this.preValue = attempt.change.pre;
     this.postValue = attempt.change.post;
-    if (this.markers) void this.removeMarker(attempt.marker);
+    if (this.markers) removeMarker(this.client, attempt.marker);
     return { ...attempt.change };
-  }
-
-  /** Delete a marker in the background; it is ephemeral, so giving up only delays its removal. */
-  private async removeMarker(marker: string): Promise<void> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      try {
-        await this.client.delete(marker);
-        return;
-      } catch (error) {
-        if (!isTransient(error) || error instanceof SessionExpiredError) return;
-        await pause(undefined, undefined, 100);
-      }
-    }
   }
 
   /** The counter's data for `value` (kazoo `repr` text or Curator int32). */

@@ -11,7 +11,9 @@
  * SUSPENDED: the leader's `signal` fires (unless `ownershipLostOn: 'LOST'`): stop acting as leader.
  * LOST: leadership is gone; `signal` fires and `isLeader` becomes false. kazoo never interrupts
  * a leader; the signal is how we do. A candidate still waiting re-queues (or fails, with
- * `onSessionLost: 'fail'`).
+ * `onSessionLost: 'fail'`). The candidate node's life cycle is the Lock's (`OwnNode`): a node of
+ * an earlier session is never adopted, so a lost create reply never makes two leaders.
+ * `naming` is not an option (a JS caller passing it gets `InvalidArgumentError`).
  *
  * @example
  *   const election = new Election(zk, '/services/billing/leader', { identifier: hostname() });

@@ -9,9 +9,16 @@
  * SUSPENDED: a holder's `signal` fires (ownership may be lost: stop relying on the lock), unless
  * `ownershipLostOn: 'LOST'`; if the session survives, `isAcquired` stays true and a fresh
  * `signal` is armed. A waiter keeps its place; its reads wait for the reconnect.
- * LOST: the lock node is gone. A holder's `isAcquired` becomes false at once and its `signal`
- * fires. A waiter re-queues at the back with a new node (`onSessionLost: 'requeue'`, kazoo's
- * behaviour, the default) or `acquire` rejects with `LockLostError` (`'fail'`).
+ * LOST: the lock node is ours no more. A holder's `isAcquired` becomes false at once and its
+ * `signal` fires. A waiter re-queues at the back with a new node (`onSessionLost: 'requeue'`,
+ * kazoo's behaviour, the default) or `acquire` rejects with `LockLostError` (`'fail'`).
+ *
+ * The contender node's life cycle is `OwnNode`'s (DESIGN.md "Recipe node lifecycle"): after a
+ * lost create reply our node is found by the instance-unique prefix and adopted only when its
+ * `ephemeralOwner` is the current session. A node of an earlier session — our client declared
+ * LOST, the server has not expired that session yet — is never adopted (nor kept as a waiter's
+ * place): it is deleted, so it neither makes us a second holder nor blocks the others.
+ * `ephemeral: false` nodes survive the session; the prefix alone proves them ours.
  *
  * Not re-entrant: `acquire()` on an instance that holds or is acquiring throws
  * `AlreadyAcquiredError` (kazoo would return False or hang).
@@ -315,9 +322,16 @@ export class Lock implements AsyncDisposable {
     this.ownership.hold(() => (this.held = false), !ephemeral);
   }
 
-  /** Release the lock; resolves `false` when it was not held. */
+  /**
+   * Release the lock; resolves `false` when it was not held. Not held (e.g. lost with its
+   * session) and not acquiring, it still deletes what is left of our nodes: an earlier session's
+   * node, which the server may not have expired yet, would block the others till it does.
+   */
   async release(): Promise<boolean> {
-    if (!this.held) return false;
+    if (!this.held) {
+      if (!this.acquiring) await this.own.remove();
+      return false;
+    }
     this.held = false;
     this.ownership.release();
     await this.own.remove();

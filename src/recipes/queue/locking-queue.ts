@@ -10,17 +10,24 @@
  * - lock `<path>/taken/<entry name>`: **ephemeral**, data = the consumer instance's id (32 hex
  *   digits, ASCII). Available = entries without a lock, in name order.
  * - `consume()` deletes entry and lock in one transaction (entry first, as kazoo); `release()`
- *   deletes the lock.
+ *   deletes the lock. Each transaction also creates a marker `<path>/__queue_op__<32 hex>`
+ *   (ephemeral, unique per attempt, data = our id, deleted once the outcome is known; one we
+ *   create to settle a lost reply, data `fence`, stays until its session ends). kazoo never
+ *   lists the children of `<path>`, so kazoo 2.8 LockingQueues share the path unchanged.
  *
  * Guarantees:
  * - A locked item is never lost: if its consumer dies before `consume()` (process killed,
  *   session expired), the lock vanishes with the session, waiting consumers are woken by their
  *   watch on `taken`, and exactly one of them (the one whose create of the lock wins) gets it.
- * - Across a connection drop within one session nothing is lost or duplicated: a lock create
- *   whose reply was lost is settled by reading the lock node (our id and our session → ours;
- *   missing → not applied, since a session's requests are handled in order; so no orphan locks,
- *   kazoo #366); a `consume()`/`release()` whose reply was lost is retried, and a retry that
- *   finds the nodes gone knows the first attempt was applied (only the holder deletes them).
+ * - A lock create whose reply was lost is settled by reading the lock node (our id and our
+ *   session → ours; missing → not applied, since a session's requests are handled in order; so
+ *   no orphan locks, kazoo #366). A lock of an earlier session is never adopted.
+ * - A `consume()`/`release()` whose reply was lost is proven by its marker (see `settle`): it
+ *   resolves true only if that attempt was applied, in this session or the one that ended.
+ *   Where neither can be proven (the session ended, and its lock and marker are both gone) it
+ *   rejects with `OutcomeUnknownError`; so does a caller's `timeout`/`signal` ending first, and
+ *   the next call (`get`, `consume`, `release`) settles that attempt. "The entry is gone" is no
+ *   proof: after our session ended, another consumer may have consumed it.
  * - `put()`/`putAll()` are not retried (kazoo neither): on `ConnectionLossError` the items may
  *   or may not be enqueued.
  *
@@ -28,13 +35,14 @@
  * re-checks then (kazoo's watches are dropped and its `get` can sleep despite available items).
  * A held item stays held if the session survives.
  * LOST: the lock node is gone, and others may take the item. The held item is forgotten (kazoo
- * keeps returning it): `holdsLock()` and `consume()` resolve false, the next `get()` locks a
- * fresh item. Check `holdsLock()` (or watch for LOST) before acting on a long-held item.
+ * keeps returning it): `holdsLock()`, `consume()` and `release()` resolve false (a call whose
+ * reply was lost as the session ended: proven, or `OutcomeUnknownError`), the next `get()` locks
+ * a fresh item. Check `holdsLock()` (or watch for LOST) before acting on a long-held item.
  *
- * Deviations (none on the wire): `holdsLock()` resolves false when the lock node is gone (kazoo
- * raises NoNodeError); a `get()` that loses the race for the first available entry tries the next
- * one at once (kazoo waits for the next child event); watches are removed when `get()` returns
- * (kazoo #175 leaks them).
+ * Deviations (on the wire, only the markers): `holdsLock()` resolves false when the lock node
+ * is gone (kazoo raises NoNodeError); a `get()` that loses the race for the first available
+ * entry tries the next one at once (kazoo waits for the next child event); watches are removed
+ * when `get()` returns (kazoo #175 leaks them).
  *
  * @example
  *   const queue = new LockingQueue(zk, '/jobs');
@@ -56,7 +64,10 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
+import { untilSessionEnds } from '../../client/retry.js';
 import { TransactionError } from '../../client/transaction.js';
+import { OutcomeUnknownError } from '../errors.js';
+import { markerPath, removeMarker } from '../attempt-marker.js';
 import { ChangeWaiter, deadlineOf, ensureEmptyPath, isTransient, pause, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
 import { DEFAULT_PRIORITY, isOutcomeUnknown, putEntries, putEntry, type EntryTarget } from './queue.js';
 
@@ -73,12 +84,31 @@ export interface LockingQueueCallOptions {
   signal?: AbortSignal;
 }
 
+type Op = 'consume' | 'release';
+
+/** Prefix of the per-attempt marker children of `<path>` (see the module doc). */
+export const QUEUE_MARKER_PREFIX = '__queue_op__';
+
+/** The data of a marker we create to settle a lost attempt (the attempt's own marker holds our id). */
+const FENCE = Buffer.from('fence', 'ascii');
+
+/** A consume or release whose reply may be lost. */
+interface Attempt {
+  op: Op;
+  /** Its marker node, created by its transaction. */
+  marker: string;
+  /** The session it was sent in. */
+  session: bigint;
+}
+
 interface Held {
   /** The entry's name (also the lock node's name). */
   name: string;
   value: Buffer;
   /** The session that owns the lock node. */
   session: bigint;
+  /** An attempt whose reply was lost and whose caller gave up before it was settled. */
+  pending?: Attempt;
 }
 
 export class LockingQueue {
@@ -130,18 +160,18 @@ export class LockingQueue {
    * our id and belongs to our session (read after a `sync`, as kazoo).
    */
   async holdsLock(options: LockingQueueCallOptions = {}): Promise<boolean> {
-    const held = this.current();
-    if (!held) return false;
+    const held = this.held;
+    if (!held || held.session !== this.client.sessionId) return false; // a lock of an ended session is gone
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     const lockPath = joinPath(this.takenPath, held.name);
     try {
       await retryTransient(() => this.client.sync(lockPath, requestLimits(limits)), limits);
       const { data, stat } = await retryTransient(() => this.client.get(lockPath, requestLimits(limits)), limits);
-      if (data.equals(this.idBytes) && stat.ephemeralOwner === this.client.sessionId) return true;
+      if (data.equals(this.idBytes) && stat.ephemeralOwner === held.session) return true;
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
     }
-    if (this.held === held) this.held = undefined; // not ours any more
+    if (this.held === held && !held.pending) this.held = undefined; // not ours any more
     return false;
   }
 
@@ -168,10 +198,16 @@ export class LockingQueue {
     return stat?.numChildren ?? 0;
   }
 
-  /** The held item, if its lock still belongs to the current session. */
+  /**
+   * The held item, if its lock still belongs to the current session. An item whose session
+   * ended is forgotten, unless an attempt on it is pending (the next call settles it).
+   */
   private current(): Held | undefined {
-    if (this.held && this.held.session !== this.client.sessionId) this.held = undefined; // the session ended
-    return this.held;
+    const held = this.held;
+    if (!held || held.pending) return undefined;
+    if (held.session === this.client.sessionId) return held;
+    this.held = undefined; // the session ended
+    return undefined;
   }
 
   private get entryTarget(): EntryTarget {
@@ -187,7 +223,7 @@ export class LockingQueue {
   }
 
   private async getItem(limits: WaitLimits): Promise<Buffer | null> {
-    const held = this.current();
+    const { held } = await this.settled(limits);
     if (held) return held.value;
     await this.ensure(limits);
     for (let first = true; ; first = false) {
@@ -234,7 +270,7 @@ export class LockingQueue {
     let session: bigint;
     try {
       await this.client.create(lockPath, this.idBytes, { ephemeral: true, ...requestLimits(limits) });
-      session = this.client.sessionId;
+      session = this.client.sessionId; // a reply comes in the session its request was sent in
     } catch (error) {
       if (error instanceof NodeExistsError) return undefined; // locked by someone else
       if (error instanceof SessionExpiredError) return undefined; // never sent
@@ -253,87 +289,149 @@ export class LockingQueue {
       this.held = { name, value: data, session };
       return data;
     } catch (error) {
-      if (error instanceof SessionExpiredError) return undefined;
-      if (!(error instanceof NoNodeError)) {
-        await this.deleteLock(lockPath);
-        throw error;
-      }
-      // Consumed by its previous holder between our listing and our lock (kazoo #366/#523).
-      await this.deleteLock(lockPath);
-      return undefined;
+      // NoNode: consumed by its previous holder between our listing and our lock (kazoo #366/#523).
+      await this.deleteLock(lockPath, session);
+      if (error instanceof NoNodeError || error instanceof SessionExpiredError) return undefined;
+      throw error;
     }
   }
 
   /**
-   * After a lock create whose reply was lost: our session, if the lock is ours (our id and our
-   * session; a lock of an ended session of ours is deleted), else undefined.
+   * After a lock create whose reply was lost: the current session, if the lock is ours (our id,
+   * owned by the current session), else undefined. Missing → not applied (a session's requests
+   * are handled in order). A lock of an ended session of ours is left to go with that session:
+   * deleting it by path could delete another consumer's lock created meanwhile.
    */
   private async settleLock(lockPath: string): Promise<bigint | undefined> {
-    for (;;) {
-      try {
-        const { data, stat } = await retryTransient(() => this.client.get(lockPath));
-        if (!data.equals(this.idBytes)) return undefined;
-        if (stat.ephemeralOwner === this.client.sessionId) return stat.ephemeralOwner;
-        await this.deleteLock(lockPath); // ours, from a session that ended on our side: free the item now
-        return undefined;
-      } catch (error) {
-        if (error instanceof NoNodeError) return undefined; // not applied (requests of a session are handled in order)
-        if (error instanceof ClientClosedError) throw error;
-        if (!isTransient(error)) throw error;
-      }
+    try {
+      const { data, stat } = await retryTransient(() => this.client.get(lockPath));
+      const session = this.client.sessionId;
+      return data.equals(this.idBytes) && stat.ephemeralOwner === session ? session : undefined;
+    } catch (error) {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
     }
   }
 
-  /** Delete a lock node of ours, retrying connection loss (a leaked lock would hide the item until our session ends). */
-  private async deleteLock(lockPath: string): Promise<void> {
-    for (;;) {
-      try {
-        await this.client.delete(lockPath);
-        return;
-      } catch (error) {
-        if (error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError) return;
-        if (!isTransient(error)) throw error;
-        await pause(undefined, undefined);
-      }
-    }
+  /**
+   * Delete our lock, retried through connection loss while its session lasts (a leaked lock
+   * hides the item until then). Never in a later session: the path may be another consumer's lock.
+   */
+  private async deleteLock(lockPath: string, session: bigint): Promise<void> {
+    await untilSessionEnds(async () => {
+      if (this.client.sessionId === session) await this.client.delete(lockPath);
+    });
   }
 
-  /** consume (delete entry + lock) or release (delete lock) the held item. */
-  private async finish(op: 'consume' | 'release', options: LockingQueueCallOptions): Promise<boolean> {
-    const held = this.current();
-    if (!held) return false;
+  /** consume (delete entry + lock) or release (delete lock) the held item, proving the outcome of a lost reply. */
+  private async finish(op: Op, options: LockingQueueCallOptions): Promise<boolean> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
+    const { held, applied } = await this.settled(limits);
+    if (applied) return applied === op;
+    if (!held) return false;
     const entryPath = joinPath(this.entriesPath, held.name);
     const lockPath = joinPath(this.takenPath, held.name);
-    let uncertain = false;
     for (;;) {
       if (held.session !== this.client.sessionId) {
-        // The session ended: our lock is gone. If an earlier attempt was applied, the item is gone too.
-        this.held = undefined;
-        if (!uncertain) return false;
-        const stat = await retryTransient(() => this.client.exists(op === 'consume' ? entryPath : lockPath));
-        return op === 'consume' ? stat === null : false;
+        this.held = undefined; // the session ended, and with it our lock; no attempt of ours was applied
+        return false;
       }
+      const attempt: Attempt = { op, marker: markerPath(this.path, QUEUE_MARKER_PREFIX), session: held.session };
       try {
         const transaction = this.client.transaction();
         if (op === 'consume') transaction.delete(entryPath);
-        transaction.delete(lockPath);
-        // Once an attempt may have been applied, settle it whatever the caller's limits say.
-        await transaction.commit(uncertain ? {} : requestLimits(limits));
+        transaction.delete(lockPath).create(attempt.marker, this.idBytes, { ephemeral: true });
+        await transaction.commit(requestLimits(limits));
         this.held = undefined;
+        removeMarker(this.client, attempt.marker);
         return true;
       } catch (error) {
         if (error instanceof TransactionError && error.error instanceof NoNodeError) {
-          // Gone: deleted by our earlier attempt (only the holder deletes them), or deleted by hand.
+          // Deleted by hand (only the holder deletes them otherwise): nothing to do.
           this.held = undefined;
-          if (uncertain) return true;
-          if (op === 'consume' && error.failedIndex === 0) await this.deleteLock(lockPath); // entry deleted by hand: don't leak our lock
+          if (op === 'consume' && error.failedIndex === 0) await this.deleteLock(lockPath, held.session); // don't leak our lock
           return false;
         }
         if (error instanceof SessionExpiredError) continue; // never sent; the loop sees the session change
         if (!isOutcomeUnknown(error)) throw error;
-        uncertain = true;
-        await pause(undefined, undefined);
+      }
+      if (await this.settle(held, attempt, limits)) {
+        this.held = undefined;
+        return true;
+      }
+    }
+  }
+
+  /**
+   * The held item, after settling an attempt whose caller gave up on it (`applied`: the op that
+   * attempt applied; nothing is held then). Undefined once our session ended.
+   */
+  private async settled(limits: WaitLimits): Promise<{ held?: Held; applied?: Op }> {
+    const held = this.held;
+    const pending = held?.pending;
+    if (held && pending) {
+      held.pending = undefined;
+      if (await this.settle(held, pending, limits)) {
+        this.held = undefined;
+        return { applied: pending.op };
+      }
+    }
+    return { held: this.current() };
+  }
+
+  /**
+   * Whether `attempt`, whose reply was lost, was applied. The proof is its marker (written by
+   * the attempt's own transaction): we create it ourselves, with FENCE as data, so that the
+   * attempt can never apply after we looked (its create would fail), then:
+   * - the marker exists with other data → the attempt created it: applied;
+   * - our fence was created in the attempt's session → not applied (the attempt's marker,
+   *   ephemeral, would still exist);
+   * - our fence was created in a later session → not applied if the attempt's session still
+   *   held our lock after the fence (the attempt deletes the lock); otherwise the attempt's
+   *   marker may have gone with its session: `OutcomeUnknownError`.
+   * The fence is left to its session: deleting it would let the lost attempt apply later.
+   * Gives up with `OutcomeUnknownError` when `limits` end; the attempt is then settled by the
+   * next call.
+   */
+  private async settle(held: Held, attempt: Attempt, limits: WaitLimits): Promise<boolean> {
+    const unknown = (cause?: unknown) => new OutcomeUnknownError({ op: attempt.op, path: this.path, cause });
+    for (;;) {
+      try {
+        const request = requestLimits(limits);
+        let fencedIn: bigint;
+        try {
+          await this.client.create(attempt.marker, FENCE, { ephemeral: true, ...request });
+          fencedIn = this.client.sessionId;
+        } catch (error) {
+          if (!(error instanceof NodeExistsError)) throw error;
+          const { data, stat } = await this.client.get(attempt.marker, request);
+          if (!data.equals(FENCE)) {
+            removeMarker(this.client, attempt.marker);
+            return true;
+          }
+          fencedIn = stat.ephemeralOwner; // our fence, from a round whose reply was lost
+        }
+        if (fencedIn === attempt.session) return false;
+        const lock = await this.client.get(joinPath(this.takenPath, held.name), request).catch((error: unknown) => {
+          if (error instanceof NoNodeError) return undefined;
+          throw error;
+        });
+        if (lock?.data.equals(this.idBytes) && lock.stat.ephemeralOwner === attempt.session) return false;
+        if (this.held === held) this.held = undefined;
+        throw unknown();
+      } catch (error) {
+        if (error instanceof OutcomeUnknownError) throw error;
+        if (error instanceof NoNodeError) continue; // the marker went with its session between our create and get: fence again
+        const gaveUp = limits.signal?.aborted || (limits.deadline !== undefined && Date.now() >= limits.deadline);
+        if (error instanceof ClientClosedError || error instanceof TimeoutError || error instanceof AbortError || gaveUp) {
+          held.pending = attempt;
+          throw unknown(error);
+        }
+        if (!isTransient(error)) throw error;
+        await pause(limits.deadline, limits.signal).catch((reason: unknown) => {
+          held.pending = attempt;
+          throw unknown(reason);
+        });
       }
     }
   }

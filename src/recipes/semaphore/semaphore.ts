@@ -17,10 +17,13 @@
  * SUSPENDED: a holder's `signal` fires (stop relying on the lease), unless
  * `ownershipLostOn: 'LOST'`; if the session survives, `isAcquired` stays true and a fresh
  * `signal` is armed. A waiter keeps its place; its reads wait for the reconnect.
- * LOST: the lease node is gone. A holder's `isAcquired` becomes false at once and its `signal`
- * fires (kazoo leaves `is_acquired` true). A waiter starts over in the new session
+ * LOST: the lease node is ours no more. A holder's `isAcquired` becomes false at once and its
+ * `signal` fires (kazoo leaves `is_acquired` true). A waiter starts over in the new session
  * (`onSessionLost: 'requeue'`, kazoo's behaviour, the default) or `acquire` rejects with
- * `LockLostError` (`'fail'`).
+ * `LockLostError` (`'fail'`). The lease node's life cycle is `OwnNode`'s (DESIGN.md "Recipe node
+ * lifecycle"): after a lost create reply the lease is adopted only when its `ephemeralOwner` is
+ * the current session; a lease (or internal lock node) of an earlier session, which the server
+ * may not have expired yet, is never adopted but deleted.
  *
  * Deviations from kazoo (none visible on the wire): a `timeout` resolves `false` instead of
  * raising LockTimeout, and bounds the whole acquire; `signal` replaces `cancel()` (a stale abort
@@ -39,8 +42,6 @@ import { randomUUID } from 'node:crypto';
 import type { ZooKeeperClient } from '../../client/client.js';
 import {
   AbortError,
-  ClientClosedError,
-  ConnectionLossError,
   InvalidArgumentError,
   NoNodeError,
   NodeExistsError,
@@ -48,8 +49,10 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { ChangeWaiter, deadlineOf, remaining } from '../change-waiter.js';
+import { isRetryable, remaining, retriesWithinDeadline } from '../../client/retry.js';
+import { ChangeWaiter, deadlineOf } from '../change-waiter.js';
 import { TransactionError } from '../../client/transaction.js';
+import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
 import { Lock } from '../lock/lock.js';
@@ -106,12 +109,11 @@ export class Semaphore implements AsyncDisposable {
   private readonly onSessionLost: 'requeue' | 'fail';
   /** The semaphore node exists and its max leases were checked (once per instance, like kazoo). */
   private pathEnsured = false;
-  /** A lease create was sent whose outcome we may not know (reply lost or abandoned). */
-  private createUncertain = false;
+  /** Our lease node's life cycle: a lease of an earlier session is never adopted. */
+  private readonly own: OwnNode;
   private acquiring = false;
   private held = false;
   private readonly ownership: Ownership;
-  private token: bigint | undefined;
 
   constructor(
     readonly client: ZooKeeperClient,
@@ -131,6 +133,7 @@ export class Semaphore implements AsyncDisposable {
     this.lockPath = path + LOCK_SUFFIX;
     this.leaseName = randomUUID().replaceAll('-', '');
     this.leasePath = joinPath(path, this.leaseName);
+    this.own = new OwnNode(client, { parent: path, prefix: this.leaseName, sequential: false, ephemeral: true });
     this.ownership = new Ownership(client, path, 'semaphore lease', options.ownershipLostOn ?? 'SUSPENDED');
     this.onSessionLost = options.onSessionLost ?? 'requeue';
   }
@@ -154,7 +157,7 @@ export class Semaphore implements AsyncDisposable {
    */
   get fencingToken(): bigint | undefined {
     if (!this.held) throw new NotHeldError({ path: this.path }, 'the semaphore lease is not held');
-    return this.token;
+    return this.own.czxid;
   }
 
   /**
@@ -174,10 +177,10 @@ export class Semaphore implements AsyncDisposable {
     try {
       const acquired = await this.acquireLoop(blocking, deadline, signal);
       if (acquired) this.becomeHolder();
-      else await this.removeLeaseNode();
+      else await this.own.remove();
       return acquired;
     } catch (error) {
-      await this.removeLeaseNode();
+      await this.own.remove();
       throw error;
     } finally {
       this.acquiring = false;
@@ -193,11 +196,15 @@ export class Semaphore implements AsyncDisposable {
       const request = { timeout: left, signal };
       try {
         if (!this.pathEnsured) await this.ensureSemaphoreNode(request);
-        // A create whose reply was lost may have made our lease node (kazoo checks every time).
-        if (this.createUncertain && (await this.ownLeaseExists(request))) return true;
+        // A create whose reply was lost may have made our lease node (kazoo checks every time);
+        // it is ours only if made in this session (OwnNode), else it is deleted.
+        if (this.own.unsettled) {
+          await this.own.find(request);
+          if (this.own.name !== undefined) return true;
+        }
       } catch (error) {
         // A TimeoutError may be the client's requestTimeout, not our deadline: the loop top decides.
-        if (error instanceof ConnectionLossError || error instanceof SessionExpiredError || error instanceof TimeoutError) continue;
+        if (retriesWithinDeadline(error)) continue;
         throw error;
       }
       // A new Lock per attempt, as kazoo does; its data is our identifier.
@@ -238,15 +245,6 @@ export class Semaphore implements AsyncDisposable {
     this.pathEnsured = true;
   }
 
-  /** Our lease node exists in this session (found after a lost create reply). */
-  private async ownLeaseExists(request: { timeout?: number | undefined; signal?: AbortSignal | undefined }): Promise<boolean> {
-    const stat = await this.client.exists(this.leasePath, request);
-    this.createUncertain = false;
-    const ours = stat !== null && stat.ephemeralOwner === this.client.sessionId;
-    if (ours) this.token = stat.czxid;
-    return ours;
-  }
-
   /**
    * Holding the internal lock: take a lease if fewer than `maxLeases` exist; blocking, watch
    * the lease pool and try again on every change. `'lost'` when the lock was lost with the
@@ -262,14 +260,12 @@ export class Semaphore implements AsyncDisposable {
       // Listens to state changes from before the read, so none is missed.
       const waiter = blocking ? new ChangeWaiter(this.client, { deadline, signal }) : undefined;
       try {
-        const children = await this.client.getChildren(this.path, { ...request, watch: waiter?.watch(this.path, 'children') });
-        if (children.includes(this.leaseName)) {
-          // Our create's reply was lost, but it was applied. (Or, rarely, the node is our
-          // previous session's, which the server has not removed yet: wait for it to go.)
-          if (await this.ownLeaseExists(request)) return 'acquired';
-          if (!waiter) return 'busy';
-          if ((await waiter.wait()) === 'deadline') return 'timeout';
-          continue;
+        let children = await this.client.getChildren(this.path, { ...request, watch: waiter?.watch(this.path, 'children') });
+        if (this.own.unsettled) {
+          // Our create's reply was lost: adopt the lease if it was made in this session; a lease
+          // of our previous session, which the server has not removed yet, is deleted.
+          children = await this.own.find(request, children);
+          if (this.own.name !== undefined) return 'acquired';
         }
         if (children.length < this.maxLeases) {
           waiter?.dispose();
@@ -282,7 +278,7 @@ export class Semaphore implements AsyncDisposable {
       } catch (error) {
         // ConnectionLoss: the next request waits for the reconnect. TimeoutError: our deadline
         // (the loop top returns 'timeout') or the client's requestTimeout (look again).
-        if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue;
+        if (isRetryable(error) || error instanceof TimeoutError) continue;
         // NotHeldError: lock.transaction() after LOST took our lock node.
         if (error instanceof SessionExpiredError || error instanceof NotHeldError) return 'lost';
         if (error instanceof NoNodeError) {
@@ -302,61 +298,32 @@ export class Semaphore implements AsyncDisposable {
    * starts with a check of it. `'again'`: look at the pool again; `'lost'`: our lock node is
    * gone (session lost, or deleted by someone), take the lock again.
    */
-  private async createLease(lock: Lock, request: { timeout?: number | undefined; signal?: AbortSignal | undefined }): Promise<'acquired' | 'again' | 'lost'> {
-    this.createUncertain = true;
+  private async createLease(lock: Lock, request: NodeRequest): Promise<'acquired' | 'again' | 'lost'> {
     try {
-      await lock.transaction().create(this.leasePath, this.data, { ephemeral: true }).commit(request);
+      await this.own.createIn(lock.transaction(), this.data, request);
     } catch (error) {
-      if (!(error instanceof TransactionError)) throw error; // outcome unknown: createUncertain stays
-      // NodeExists: ours from a lost reply (takeLease's next look confirms it), or our old session's.
+      if (!(error instanceof TransactionError)) throw error; // outcome unknown: the OwnNode looks next time
+      // NodeExists: a lease of our previous session, not yet expired (the next look deletes it).
       if (error.failedIndex === 1 && error.error instanceof NodeExistsError) return 'again';
-      this.createUncertain = false;
       if (error.failedIndex === 1 && error.error instanceof NoNodeError) throw error.error; // the semaphore node is gone
       return 'lost';
     }
-    this.createUncertain = false;
-    // A create inside a multi returns no Stat (spec §6.2): read the czxid for the fencing token.
-    this.token = (await this.client.exists(this.leasePath, request).catch(() => null))?.czxid;
     return 'acquired';
   }
 
   private becomeHolder(): void {
     this.held = true;
-    this.ownership.hold(() => {
-      this.held = false;
-      this.token = undefined;
-    });
+    // On LOST our lease is not ours any more: the OwnNode forgets it by itself.
+    this.ownership.hold(() => (this.held = false));
   }
 
   /** Release the lease; resolves `false` when none was held. */
   async release(): Promise<boolean> {
     if (!this.held) return false;
     this.held = false;
-    this.token = undefined;
     this.ownership.release();
-    this.createUncertain = true;
-    await this.removeLeaseNode();
+    await this.own.remove();
     return true;
-  }
-
-  /**
-   * Delete our lease node if we may have created it, retrying through connection loss until it
-   * is gone or the session is (kazoo's cleanup gives up after one try).
-   */
-  private async removeLeaseNode(): Promise<void> {
-    if (!this.createUncertain) return;
-    for (;;) {
-      try {
-        await this.client.delete(this.leasePath);
-        break;
-      } catch (error) {
-        // Queued until the reconnect, or the session's LOST: both come within the session timeout.
-        if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue;
-        if (error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError) break;
-        throw error;
-      }
-    }
-    this.createUncertain = false;
   }
 
   /** The identifiers of every lease holder, unordered (kazoo's `lease_holders()`); `[]` when the semaphore does not exist. */
