@@ -27,7 +27,7 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from './helpers.js';
+import { connect, loseSessionAfter, nextState, uniqueRoot } from './helpers.js';
 import { KazooPeer, kazooInstalled, PYTHON } from './kazoo-recipes-peer.js';
 import { children, eventually, probe, rejectsWithin, safety, within } from './recipe-helpers.js';
 
@@ -281,26 +281,43 @@ describe('Counter: concurrency and exactly-once', () => {
     assert.equal(await new Counter(observer, path).get(), successes + competing, `exact total (window hits: ${hits})`);
   });
 
-  test('LOST with an uncertain attempt: the write was applied, the session expired, the version moved → OutcomeUnknownError', async (t) => {
+  test('counter: a swallowed reply + LOST: the write was applied, its marker went with the old session, the version moved → OutcomeUnknownError, applied once', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
-    const zk = await connect(t, proxy.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 2000 });
     const observer = await connect(t, server);
     const path = uniqueRoot('counter');
     const counter = new Counter(zk, path);
     await counter.add(1);
-    proxy.setDelay(timing(150)); // the write lands at ~450 ms, its reply would come at ~600 ms
+    const oldSession = zk.sessionId;
+    const swallowed = proxy.swallowReply({ op: 'multi', path }, { then: 'blackhole' });
     const adding = probe(counter.add(1));
-    await eventually(async () => (await new Counter(observer, path).get()) === 2, 'our write is applied', safety());
-    proxy.refuse();
-    proxy.drop();
-    proxy.setDelay(0);
-    assert.equal(adding.settled, false, 'its reply was lost');
-    await server.expireSession(zk);
-    await new Counter(observer, path).add(10); // the version moves past our attempt's
-    proxy.accept();
+    await loseSessionAfter(zk, proxy, swallowed, async () => {
+      await eventually(async () => (await children(observer, path)).length === 0, 'the old session expired, and its marker with it');
+      await new Counter(observer, path).add(10); // the version moves past our attempt's
+    });
+    assert.notEqual(zk.sessionId, oldSession);
     const error = await rejectsWithin(adding.promise, 'add after the session was lost');
     assert.ok(error instanceof OutcomeUnknownError, `OutcomeUnknownError, got ${String(error)}`);
     assert.equal(await new Counter(observer, path).get(), 12, 'applied once, not retried');
+  });
+
+  test('a swallowed reply + LOST, the old session still alive at the settle: its marker proves the write, resolved once', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 4000 });
+    const observer = await connect(t, server);
+    const path = uniqueRoot('counter');
+    const counter = new Counter(zk, path);
+    await counter.add(1);
+    const swallowed = proxy.swallowReply({ op: 'multi', path }, { then: 'blackhole' });
+    const adding = probe(counter.add(1));
+    await loseSessionAfter(zk, proxy, swallowed);
+    // The client declares LOST on its own timer; the server expires the session later (rounded up
+    // to its tick), so the marker is normally still there. If not, the outcome is unknown, never doubled.
+    await within(adding.promise.catch(() => {}), 'add settles in the new session');
+    if (adding.error === undefined) assert.deepEqual(adding.value, { pre: 1, post: 2 });
+    else assert.ok(adding.error instanceof OutcomeUnknownError, `got ${String(adding.error)}`);
+    assert.equal(await new Counter(observer, path).get(), 2, 'applied exactly once');
+    await eventually(async () => (await children(observer, path)).length === 0, 'no marker left');
   });
 
   test('LOST before the write reached the server: the retry in the new session is exclusive by version → exactly once', async (t) => {
