@@ -19,6 +19,8 @@ import type { Request } from './connection/connection.js';
 import {
   AbortError,
   ClientClosedError,
+  ConnectionLossError,
+  SessionExpiredError,
   TimeoutError,
   ErrorCode,
   InvalidArgumentError,
@@ -67,7 +69,7 @@ import {
   type TransactionOp,
 } from './transaction.js';
 import { checkDuration, startTimer, type Timer } from './timer.js';
-import { WatchRegistry, type WatchKind } from './watch-registry.js';
+import { WatchRegistry, type WatchKind, type WatchPath } from './watch-registry.js';
 import { watchStream, type StreamEvent, type WatchStreamOptions } from './watch-stream.js';
 
 export interface AuthInfo {
@@ -153,10 +155,20 @@ export interface StartOptions {
 
 export type RemovableWatchType = 'data' | 'children' | 'any' | 'persistent' | 'persistentRecursive';
 
+/** The local tables each `removeWatches` type covers. */
+const REMOVABLE_KINDS: Readonly<Record<RemovableWatchType, readonly WatchKind[]>> = {
+  data: ['data', 'exist'],
+  children: ['child'],
+  any: ['data', 'exist', 'child', 'persistent', 'persistentRecursive'],
+  persistent: ['persistent'],
+  persistentRecursive: ['persistentRecursive'],
+};
+
 const DEFAULT_SESSION_TIMEOUT = 10_000;
-/** The largest TTL the server accepts: 2^40 - 1 ms (spec §8.3). */
+/** The largest TTL the server accepts: 2^40 - 1 ms (ZooKeeper's `EphemeralType.TTL.maxValue()`). */
 const MAX_TTL = 2 ** 40 - 1;
-const EXISTS_WATCH_ERRORS = new Set<number>([ErrorCode.Ok, ErrorCode.NoNode]);
+/** The ensemble configuration node (ZooKeeper's `ZooDefs.CONFIG_NODE`): a server path, outside any chroot. */
+const CONFIG_NODE = '/zookeeper/config';
 
 function checkBoolean(name: string, value: unknown, op: string): void {
   if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be a boolean`, { op });
@@ -245,7 +257,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     this.defaultAcl = options.defaultAcl === undefined ? OPEN_ACL_UNSAFE : checkAcl(options.defaultAcl, 'constructor', '');
     this.retryPolicy = new RetryPolicy(options.retry);
     this.initialAuth = options.authData ?? [];
-    this.registry = new WatchRegistry(this.logger);
+    this.registry = new WatchRegistry(this.logger, (path) => this.paths.toClient(path));
     this.session = new Session(
       {
         endpoints,
@@ -259,7 +271,6 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         sessionId: options.session?.id,
         sessionPassword: options.session?.password,
         registry: this.registry,
-        chroot: this.paths,
         logger: this.logger,
       },
       {
@@ -351,7 +362,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       this.logger.warn(`ignoring notification of unknown type ${record.type}`);
       return;
     }
-    this.registry.dispatch({ type, state: this.session.keeperState, path: this.paths.toClient(record.path) });
+    this.registry.dispatch({ type, state: this.session.keeperState, path: record.path });
   }
 
   /** Run `fn` with the client's retry policy (ConnectionLoss and OperationTimeout are retried). */
@@ -439,7 +450,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       return { opCode: OpCode.createContainer, record: { path: serverPath, data: bytes, acl, flags: CreateFlags.container } };
     }
     if (ttl !== undefined) {
-      // Validated strictly: a malformed createTTL can crash a 3.8 server (spec §8.3).
+      // Validated strictly: a malformed createTTL can crash a 3.8 server (its TTL checks cover TTL modes only, ZOOKEEPER-2797).
       if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL) {
         throw new InvalidArgumentError(`ttl must be an integer from 1 to ${MAX_TTL} ms, got ${String(ttl)}`, { op, path });
       }
@@ -510,10 +521,10 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const serverPath = this.serverPath(path, 'exists');
     const listener = checkListener(options.watch, 'exists', path);
     try {
-      return await this.call({ type: OpCode.exists, op: 'exists', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readStat, onReply: listener && ((err) => {
-          // The server sets a data watch when the node exists, an exist watch when it does not (spec §5.2).
-          if (EXISTS_WATCH_ERRORS.has(err)) this.registry.add(err === ErrorCode.Ok ? 'data' : 'exist', path, listener);
-        }) }, options);
+      return await this.callWatching({ type: OpCode.exists, op: 'exists', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readStat }, options,
+        // The server sets a watch when the node exists and when it does not; the Java client's
+        // `ExistsWatchRegistration` files it as a data watch, or an exist watch on a missing node.
+        listener, { server: serverPath, client: path }, ['data', 'exist'], (err) => (err === ErrorCode.Ok ? 'data' : err === ErrorCode.NoNode ? 'exist' : undefined));
     } catch (error) {
       if (error instanceof NoNodeError) return null;
       throw error;
@@ -524,27 +535,43 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   async get(path: string, options: WatchOptions = {}): Promise<GetDataResult> {
     const serverPath = this.serverPath(path, 'get');
     const listener = checkListener(options.watch, 'get', path);
-    return this.call({ type: OpCode.getData, op: 'get', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readGetData, onReply: this.watchOnSuccess('data', path, listener) }, options);
+    return this.callWatching({ type: OpCode.getData, op: 'get', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readGetData }, options, listener, { server: serverPath, client: path }, ['data']);
   }
 
   /** The names of the node's children (unsorted). A `watch` fires when a child is added or removed, or the node is deleted. */
   async getChildren(path: string, options: WatchOptions = {}): Promise<string[]> {
     const serverPath = this.serverPath(path, 'getChildren');
     const listener = checkListener(options.watch, 'getChildren', path);
-    return this.call({ type: OpCode.getChildren, op: 'getChildren', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: (r) => r.stringVector(), onReply: this.watchOnSuccess('child', path, listener) }, options);
+    return this.callWatching({ type: OpCode.getChildren, op: 'getChildren', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: (r) => r.stringVector() }, options, listener, { server: serverPath, client: path }, ['child']);
   }
 
   /** Children plus the parent's Stat (getChildren2). */
   async getChildrenWithStat(path: string, options: WatchOptions = {}): Promise<ChildrenResult> {
     const serverPath = this.serverPath(path, 'getChildrenWithStat');
     const listener = checkListener(options.watch, 'getChildrenWithStat', path);
-    return this.call({ type: OpCode.getChildren2, op: 'getChildrenWithStat', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readChildren2, onReply: this.watchOnSuccess('child', path, listener) }, options);
+    return this.callWatching({ type: OpCode.getChildren2, op: 'getChildrenWithStat', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readChildren2 }, options, listener, { server: serverPath, client: path }, ['child']);
   }
 
-  private watchOnSuccess(kind: WatchKind, path: string, listener: WatchListener | undefined): ((err: number) => void) | undefined {
-    return listener && ((err) => {
-      if (err === ErrorCode.Ok) this.registry.add(kind, path, listener);
-    });
+  /**
+   * `call` for a request that sets a watch for `listener` (when there is one): the registry
+   * counts it in flight from now until its reply (which registers the listener with the kind
+   * `kindOf` the reply code, by default the only kind on success) or its failure.
+   */
+  private callWatching<T>(
+    spec: RequestSpec<T>,
+    options: RequestOptions,
+    listener: WatchListener | undefined,
+    path: WatchPath,
+    kinds: readonly WatchKind[],
+    kindOf: (err: number) => WatchKind | undefined = (err) => (err === ErrorCode.Ok ? kinds[0] : undefined),
+  ): Promise<T> {
+    if (listener === undefined) return this.call(spec, options);
+    const pending = this.registry.expect(kinds, path, listener);
+    const result = this.call({ ...spec, onReply: (err) => pending.settle(kindOf(err)) }, options);
+    // A failure without a reply (connection loss, timeout, abort, bad option) registers nothing.
+    // Settled a microtask late at most: meanwhile the watch still counts as needed, the safe side.
+    result.then(undefined, () => pending.settle());
+    return result;
   }
 
   /** The node's ACL and Stat. */
@@ -587,9 +614,11 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   /** The ensemble configuration (`/zookeeper/config`, never under the chroot). */
   async getConfig(options: WatchOptions = {}): Promise<GetDataResult> {
     this.checkOpen('getConfig');
-    const path = '/zookeeper/config';
+    const path = CONFIG_NODE;
     const listener = checkListener(options.watch, 'getConfig', path);
-    return this.call({ type: OpCode.getData, op: 'getConfig', path, write: (w) => writePathWatch(w, path, listener !== undefined), read: readGetData, onReply: this.watchOnSuccess('data', path, listener) }, options);
+    // Its watch is on the server path itself, never under the chroot (Session.restoreWatches
+    // re-registers exactly this path; its events carry it unchanged).
+    return this.callWatching({ type: OpCode.getData, op: 'getConfig', path, write: (w) => writePathWatch(w, path, listener !== undefined), read: readGetData }, options, listener, { server: path, client: path }, ['data']);
   }
 
   /** Wait until the server this client talks to has caught up with the leader for `path`. */
@@ -711,46 +740,43 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     checkBoolean('recursive', options.recursive, 'addWatch');
     const kind: WatchKind = options.recursive ? 'persistentRecursive' : 'persistent';
     const mode = options.recursive ? AddWatchMode.persistentRecursive : AddWatchMode.persistent;
-    return this.call({ type: OpCode.addWatch, op: 'addWatch', path, write: (w) => writePathInt(w, serverPath, mode), read: () => undefined, onReply: this.watchOnSuccess(kind, path, listener) }, options);
+    return this.callWatching({ type: OpCode.addWatch, op: 'addWatch', path, write: (w) => writePathInt(w, serverPath, mode), read: () => undefined }, options, listener, { server: serverPath, client: path }, [kind]);
   }
 
   /**
-   * Remove watches on `path`: one `listener`, or every listener of `type`. The server's watch
-   * is removed only when no local listener of that kind remains (it is shared, spec §5.5).
-   * Each removed listener receives a `*WatchRemoved` event. Rejects with `NoWatcherError`
-   * when nothing matched.
+   * Remove watches on `path`: one `listener`, or every listener of `type`, including listeners
+   * whose watch-setting request is still in flight (their reply then registers nothing). The
+   * listeners go at once, connected or not; the server's watch, shared by every listener of the
+   * session on that path and table, is removed only when no listener still registered or in
+   * flight needs it (DESIGN.md, Watches). Each removed listener receives a `*WatchRemoved`
+   * event. Rejects with `NoWatcherError` when nothing matched.
    */
   async removeWatches(path: string, type: RemovableWatchType, listener?: WatchListener, options: RequestOptions = {}): Promise<void> {
     const serverPath = this.serverPath(path, 'removeWatches');
     checkListener(listener, 'removeWatches', path);
-    const kinds: Record<RemovableWatchType, WatchKind[]> = {
-      data: ['data', 'exist'],
-      children: ['child'],
-      any: ['data', 'exist', 'child', 'persistent', 'persistentRecursive'],
-      persistent: ['persistent'],
-      persistentRecursive: ['persistentRecursive'],
-    };
-    const selected = kinds[type];
+    const selected = Object.hasOwn(REMOVABLE_KINDS, type) ? REMOVABLE_KINDS[type] : undefined;
     if (selected === undefined) throw new InvalidArgumentError(`unknown watch type ${String(type)}`, { op: 'removeWatches', path });
-    const removedByKind = selected.map((kind) => ({ kind, removed: this.registry.remove(kind, path, listener) }));
-    if (removedByKind.every(({ removed }) => removed.length === 0)) throw new NoWatcherError({ op: 'removeWatches', path });
-    const lastOfKind = removedByKind.filter(({ kind, removed }) => removed.length > 0 && !this.registry.has(kind, path));
-    // ≤3.8 servers only know Children, Data and Any (persistent watches need Any, spec §5.4).
+    const { removed, unused } = this.registry.remove(selected, serverPath, listener);
+    if (removed.length === 0) throw new NoWatcherError({ op: 'removeWatches', path });
+    // Servers up to 3.8 know Children, Data and Any: Any removes both tables, persistent
+    // watches included (ZooKeeper's DataTree.removeWatch).
     let wireType = 0;
-    for (const { kind } of lastOfKind) {
-      wireType |= kind === 'child' ? WatcherType.children : kind === 'data' || kind === 'exist' ? WatcherType.data : WatcherType.any;
-    }
-    if (wireType !== 0) {
-      try {
-        await this.call({ type: OpCode.removeWatches, op: 'removeWatches', path, write: (w) => writePathInt(w, serverPath, wireType), read: () => undefined }, options);
-      } catch (error) {
-        // The server may have dropped it already (fired, or a new session); local removal stands.
-        if (!(error instanceof NoWatcherError)) throw error;
+    for (const table of unused) wireType |= table === 'child' ? WatcherType.children : WatcherType.data;
+    try {
+      // Not connected: the server's watches went with the connection, and a reconnect
+      // re-registers only what the registry holds (Session.restoreWatches), so nothing is sent.
+      if (wireType !== 0) await this.call({ type: OpCode.removeWatches, op: 'removeWatches', path, write: (w) => writePathInt(w, serverPath, wireType), read: () => undefined }, { ...options, failFast: true });
+    } catch (error) {
+      // NoWatcher: the server dropped it already (it fired). ConnectionLoss / SessionExpired: it
+      // went with the connection or the session. The local removal stands either way.
+      if (!(error instanceof NoWatcherError || error instanceof ConnectionLossError || error instanceof SessionExpiredError)) throw error;
+    } finally {
+      const byEvent = new Map<EventType, [WatchListener, string][]>();
+      for (const { kind, listener: removedListener, path: registeredAs } of removed) {
+        const eventType = kind === 'child' ? EventType.ChildWatchRemoved : kind === 'data' || kind === 'exist' ? EventType.DataWatchRemoved : EventType.PersistentWatchRemoved;
+        byEvent.set(eventType, [...(byEvent.get(eventType) ?? []), [removedListener, registeredAs]]);
       }
-    }
-    for (const { kind, removed } of removedByKind) {
-      const eventType = kind === 'child' ? EventType.ChildWatchRemoved : kind === 'data' || kind === 'exist' ? EventType.DataWatchRemoved : EventType.PersistentWatchRemoved;
-      this.registry.deliver(removed, { type: eventType, state: this.session.keeperState, path });
+      for (const [eventType, targets] of byEvent) this.registry.deliverAll(targets, eventType, this.session.keeperState);
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * Every error this library throws. Server error codes (spec/protocol.md §6.1) map to one
+ * Every error this library throws. Server error codes (ZooKeeper's `KeeperException.Code`) map to one
  * class each, all extending `ZooKeeperError` with `code`, `path` and `op`; client-side
  * failures (bad input, closed client, timeouts, malformed server bytes) have their own classes.
  *
@@ -184,7 +184,7 @@ export class RolledBackError extends ZooKeeperError {
 
 // Client-side errors. Their codes are the closest server code, or 0 when none fits.
 
-/** A path that ZooKeeper would reject (spec/protocol.md §9.1), caught before sending. */
+/** A path that ZooKeeper would reject (its `PathUtils.validatePath`), caught before sending. */
 export class InvalidPathError extends ZooKeeperError {
   constructor(path: unknown, reason: string, op?: string) {
     super(ErrorCode.BadArguments, `invalid path ${JSON.stringify(path)}: ${reason}`, { op });

@@ -27,7 +27,6 @@ import { certificateError } from './connection/certificate-error.js';
 import { fourLetterWord } from './connection/four-letter-word.js';
 import { shuffled } from './hosts.js';
 import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js';
-import type { Chroot } from './paths.js';
 import { setWatchesOpCode, writeSetWatches, type SetWatchesRecord, type WatcherEventRecord } from './protocol/records.js';
 import { initialState, transition, type Effect, type MachineState, type SessionEvent, type TimerName } from './session-machine.js';
 import { ConnectionState, KeeperState } from './states.js';
@@ -50,7 +49,6 @@ export interface SessionOptions {
   /** SASL credentials, authenticated on every connection before anything else. */
   sasl: SaslOptions | undefined;
   registry: WatchRegistry;
-  chroot: Chroot;
   logger: Logger;
 }
 
@@ -396,8 +394,7 @@ export class Session {
    * since lastZxid), only persistent ones on a new session (one-shot ones were dropped at LOST).
    */
   private restoreWatches(connection: Connection, sameSession: boolean): void {
-    const paths = this.options.registry.paths();
-    const { chroot } = this.options;
+    const paths = this.options.registry.paths(); // server paths (DESIGN.md, Watches)
     const lists: (keyof Omit<SetWatchesRecord, 'relativeZxid'>)[] = sameSession
       ? ['data', 'exist', 'child', 'persistent', 'persistentRecursive']
       : ['persistent', 'persistentRecursive'];
@@ -409,8 +406,7 @@ export class Session {
       chars = 0;
     };
     for (const list of lists) {
-      for (const path of paths[list]) {
-        const serverPath = chroot.toServer(path);
+      for (const serverPath of paths[list]) {
         batch[list].push(serverPath);
         chars += serverPath.length;
         if (chars >= SET_WATCHES_BATCH_CHARS) send();

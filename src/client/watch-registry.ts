@@ -1,8 +1,22 @@
 /**
- * The client side of watches (spec/protocol.md §5). The server keeps at most one watch per
- * session, path and table, so the registry holds every local listener per (kind, path), fans
- * a single server event out to all of them, and is the source of truth for re-registering
- * watches after a reconnect (SetWatches/SetWatches2).
+ * The client side of watches. The server keeps at most one watch per session, server path and
+ * table (ZooKeeper's `WatchManager`: a data table, set by getData, exists and addWatch, and a
+ * child table, set by getChildren and addWatch), so the registry holds every local listener per
+ * (kind, server path), fans a single server event out to all of them, and is the source of truth
+ * for re-registering watches after a reconnect (SetWatches/SetWatches2, as the Java client's
+ * `ClientCnxn` does).
+ *
+ * Keys are server paths (the chroot prepended), because the server's watch is what is shared:
+ * `getConfig`'s watch on `/zookeeper/config` lies outside any chroot, and must neither be
+ * re-registered under the chroot nor collide with a user's `<chroot>/zookeeper/config`. Each
+ * listener keeps the path it was registered with, which is what its events carry.
+ *
+ * Registrations in flight are counted: a request that will set a watch is `expect`ed when
+ * submitted and settled by its reply (or failure). `remove` says which server tables no longer
+ * have any user — no registered listener and no request in flight that sets that table's watch —
+ * so removing one listener never removes the server watch another listener still needs or is
+ * about to get (DESIGN.md, Watches). Removing a listener whose registration is in flight cancels
+ * it: the reply will not register it.
  *
  * Listeners run one at a time, in server order, on a p-queue with concurrency 1: an async
  * listener that takes long delays later events but never the socket reader, and a listener
@@ -20,6 +34,28 @@ import { EventType, KeeperState, type WatchEvent, type WatchListener } from './s
 export type WatchKind = 'data' | 'exist' | 'child' | 'persistent' | 'persistentRecursive';
 export const WATCH_KINDS: readonly WatchKind[] = ['data', 'exist', 'child', 'persistent', 'persistentRecursive'];
 
+/** The server's watch tables (ZooKeeper's `DataTree.dataWatches` and `childWatches`). */
+export type ServerTable = 'data' | 'child';
+
+/** Where a watch is: its server path (the registry's key) and the path its events carry. */
+export interface WatchPath {
+  server: string;
+  client: string;
+}
+
+/**
+ * Which server tables a kind's watch occupies. addWatch sets both, in either mode (ZooKeeper's
+ * `DataTree.addWatch`); were a recursive watch kept in the data table only, counting it in the
+ * child table too could only keep a server watch longer, never drop one that is needed.
+ */
+const TABLES: Readonly<Record<WatchKind, readonly ServerTable[]>> = {
+  data: ['data'],
+  exist: ['data'],
+  child: ['child'],
+  persistent: ['data', 'child'],
+  persistentRecursive: ['data', 'child'],
+};
+
 const ONE_SHOT_KINDS: readonly WatchKind[] = ['data', 'exist', 'child'];
 
 /** Which one-shot tables an event type triggers (and clears), as the Java client does. */
@@ -30,74 +66,158 @@ const TRIGGERED: Readonly<Partial<Record<EventType, readonly WatchKind[]>>> = {
   [EventType.NodeChildrenChanged]: ['child'],
 };
 
+/** A watch-setting request in flight; `settle` it exactly when its reply arrives or it fails. */
+export interface PendingWatch {
+  /**
+   * The reply arrived and the server set a watch of `kind` (undefined: it set none, or the
+   * request failed). Registers the listener unless it was removed meanwhile. Idempotent.
+   */
+  settle(kind?: WatchKind): void;
+}
+
+interface Expected extends PendingWatch {
+  readonly kinds: readonly WatchKind[];
+  readonly path: WatchPath;
+  readonly listener: WatchListener;
+}
+
+/** What `remove` took away, and which server watches no longer have any user. */
+export interface Removal {
+  /** Each removed listener (registered, or cancelled while its registration was in flight) with its kind and path. */
+  removed: { kind: WatchKind; listener: WatchListener; path: string }[];
+  /** Server tables on that path whose watch nobody needs any more: remove these on the server. */
+  unused: ServerTable[];
+}
+
 export class WatchRegistry {
-  private readonly tables: Record<WatchKind, Map<string, Set<WatchListener>>> = {
+  /** kind → server path → listener → the client path it was registered with. */
+  private readonly tables: Record<WatchKind, Map<string, Map<WatchListener, string>>> = {
     data: new Map(),
     exist: new Map(),
     child: new Map(),
     persistent: new Map(),
     persistentRecursive: new Map(),
   };
+  /** server path → registrations in flight. */
+  private readonly expected = new Map<string, Set<Expected>>();
   private readonly delivery = new PQueue({ concurrency: 1 });
 
-  constructor(private readonly logger: Logger) {}
+  /** `toClient` maps a server path below a recursive watch to the path its event carries (the chroot stripped). */
+  constructor(
+    private readonly logger: Logger,
+    private readonly toClient: (serverPath: string) => string = (path) => path,
+  ) {}
 
-  add(kind: WatchKind, path: string, listener: WatchListener): void {
-    let listeners = this.tables[kind].get(path);
+  /** Register `listener` now (a reply said the server set the watch). A plain string is both paths. */
+  add(kind: WatchKind, path: WatchPath | string, listener: WatchListener): void {
+    const { server, client } = typeof path === 'string' ? { server: path, client: path } : path;
+    let listeners = this.tables[kind].get(server);
     if (listeners === undefined) {
-      listeners = new Set();
-      this.tables[kind].set(path, listeners);
+      listeners = new Map();
+      this.tables[kind].set(server, listeners);
     }
-    listeners.add(listener);
+    listeners.set(listener, client);
   }
 
-  has(kind: WatchKind, path: string, listener?: WatchListener): boolean {
-    const listeners = this.tables[kind].get(path);
+  /** A request that sets a watch of one of `kinds` for `listener` is being submitted. */
+  expect(kinds: readonly WatchKind[], path: WatchPath, listener: WatchListener): PendingWatch {
+    let inFlight = this.expected.get(path.server);
+    if (inFlight === undefined) {
+      inFlight = new Set();
+      this.expected.set(path.server, inFlight);
+    }
+    const set = inFlight;
+    const expected: Expected = {
+      kinds,
+      path,
+      listener,
+      settle: (kind) => {
+        if (!set.delete(expected)) return; // settled already, or cancelled by `remove`
+        if (set.size === 0 && this.expected.get(path.server) === set) this.expected.delete(path.server);
+        if (kind !== undefined) this.add(kind, path, listener);
+      },
+    };
+    set.add(expected);
+    return expected;
+  }
+
+  /** Whether `listener` (or any listener) is registered for `kind` at `serverPath`. */
+  has(kind: WatchKind, serverPath: string, listener?: WatchListener): boolean {
+    const listeners = this.tables[kind].get(serverPath);
     return listeners !== undefined && (listener === undefined || listeners.has(listener));
   }
 
   /**
-   * Remove `listener` (or every listener when absent) of `kind` on `path`.
-   * Returns the removed listeners.
+   * Remove `listener` (or every listener) of `kinds` at `serverPath`, registered or in flight
+   * (an in-flight one is cancelled: its reply registers nothing). Also says which server
+   * tables on that path are left without any user.
    */
-  remove(kind: WatchKind, path: string, listener?: WatchListener): WatchListener[] {
-    const listeners = this.tables[kind].get(path);
-    if (listeners === undefined) return [];
-    if (listener === undefined) {
-      this.tables[kind].delete(path);
-      return [...listeners];
+  remove(kinds: readonly WatchKind[], serverPath: string, listener?: WatchListener): Removal {
+    const removed: Removal['removed'] = [];
+    for (const kind of kinds) {
+      const listeners = this.tables[kind].get(serverPath);
+      if (listeners === undefined) continue;
+      for (const [registered, path] of listeners) {
+        if (listener !== undefined && registered !== listener) continue;
+        listeners.delete(registered);
+        removed.push({ kind, listener: registered, path });
+      }
+      if (listeners.size === 0) this.tables[kind].delete(serverPath);
     }
-    if (!listeners.delete(listener)) return [];
-    if (listeners.size === 0) this.tables[kind].delete(path);
-    return [listener];
+    for (const expected of this.expected.get(serverPath) ?? []) {
+      if (listener !== undefined && expected.listener !== listener) continue;
+      const kind = expected.kinds.find((k) => kinds.includes(k));
+      if (kind === undefined) continue;
+      expected.settle(); // cancelled: its reply registers nothing
+      removed.push({ kind, listener: expected.listener, path: expected.path.client });
+    }
+    const touched = new Set(removed.flatMap(({ kind }) => TABLES[kind]));
+    return { removed, unused: [...touched].filter((table) => !this.inUse(table, serverPath)) };
   }
 
-  /** Number of listeners registered, for tests and diagnostics. */
+  /** Whether a registered listener or a registration in flight needs the server's `table` watch at `serverPath`. */
+  private inUse(table: ServerTable, serverPath: string): boolean {
+    for (const kind of WATCH_KINDS) {
+      if (TABLES[kind].includes(table) && this.tables[kind].has(serverPath)) return true;
+    }
+    for (const expected of this.expected.get(serverPath) ?? []) {
+      if (expected.kinds.some((kind) => TABLES[kind].includes(table))) return true;
+    }
+    return false;
+  }
+
+  /** Number of listeners registered (not counting those in flight), for tests and diagnostics. */
   get size(): number {
     let total = 0;
     for (const kind of WATCH_KINDS) for (const listeners of this.tables[kind].values()) total += listeners.size;
     return total;
   }
 
-  /** Route a server event (client-relative path): one-shot listeners are consumed, persistent ones stay. */
-  dispatch(event: WatchEvent): void {
-    const targets = new Set<WatchListener>();
-    for (const kind of TRIGGERED[event.type] ?? []) {
-      const listeners = this.tables[kind].get(event.path);
+  /** Route a server event (`path`: the server path): one-shot listeners are consumed, persistent ones stay. */
+  dispatch({ type, state, path: serverPath }: WatchEvent): void {
+    // listener → the path its event carries; a listener in several tables is called once.
+    const targets = new Map<WatchListener, string>();
+    const collect = (listeners: Map<WatchListener, string> | undefined, path?: string) => {
+      for (const [listener, registeredAs] of listeners ?? []) if (!targets.has(listener)) targets.set(listener, path ?? registeredAs);
+    };
+    for (const kind of TRIGGERED[type] ?? []) {
+      const listeners = this.tables[kind].get(serverPath);
       if (listeners === undefined) continue;
-      this.tables[kind].delete(event.path);
-      for (const listener of listeners) targets.add(listener);
+      this.tables[kind].delete(serverPath);
+      collect(listeners);
     }
-    for (const listener of this.tables.persistent.get(event.path) ?? []) targets.add(listener);
+    collect(this.tables.persistent.get(serverPath));
     // Recursive watchers see every create/delete/change below them, but never NodeChildrenChanged
-    // (those come from a child watch of the same session, spec §5.4).
-    if (event.type !== EventType.NodeChildrenChanged && this.tables.persistentRecursive.size > 0) {
-      for (let path = event.path; ; path = parentPath(path)) {
-        for (const listener of this.tables.persistentRecursive.get(path) ?? []) targets.add(listener);
+    // (those come from a child watch of the same session; Java fixed this in ZOOKEEPER-4475).
+    if (type !== EventType.NodeChildrenChanged && this.tables.persistentRecursive.size > 0) {
+      let eventPath: string | undefined;
+      for (let path = serverPath; ; path = parentPath(path)) {
+        const listeners = this.tables.persistentRecursive.get(path);
+        if (listeners !== undefined) collect(listeners, (eventPath ??= this.toClient(serverPath)));
         if (path === '/') break;
       }
     }
-    this.deliver(targets, event);
+    this.deliverAll(targets, type, state);
   }
 
   /**
@@ -107,9 +227,7 @@ export class WatchRegistry {
    */
   sessionLost(state: KeeperState): void {
     for (const kind of WATCH_KINDS) {
-      for (const [path, listeners] of this.tables[kind]) {
-        this.deliver(listeners, { type: EventType.None, state, path });
-      }
+      for (const listeners of this.tables[kind].values()) this.deliverAll(listeners, EventType.None, state);
       if (ONE_SHOT_KINDS.includes(kind)) this.tables[kind].clear();
     }
   }
@@ -121,23 +239,29 @@ export class WatchRegistry {
    */
   reconnected(state: KeeperState): void {
     for (const kind of ['persistent', 'persistentRecursive'] as const) {
-      for (const [path, listeners] of this.tables[kind]) this.deliver(listeners, { type: EventType.None, state, path });
+      for (const listeners of this.tables[kind].values()) this.deliverAll(listeners, EventType.None, state);
     }
   }
 
-  /** Every registered path per kind, for SetWatches after a reconnect. */
+  /** Every registered server path per kind, for SetWatches after a reconnect. */
   paths(): Record<WatchKind, string[]> {
     const result = {} as Record<WatchKind, string[]>;
     for (const kind of WATCH_KINDS) result[kind] = [...this.tables[kind].keys()];
     return result;
   }
 
-  /** Deliver a locally produced event (e.g. DataWatchRemoved) to specific listeners. */
-  deliver(listeners: Iterable<WatchListener>, event: WatchEvent): void {
-    const targets = [...listeners];
-    if (targets.length === 0) return;
+  /** Deliver one event of `type` to each listener, carrying that listener's path. */
+  deliverAll(targets: Iterable<[WatchListener, string]>, type: EventType, state: KeeperState): void {
+    const events = new Map<string, WatchEvent>();
+    const deliveries: [WatchListener, WatchEvent][] = [];
+    for (const [listener, path] of targets) {
+      let event = events.get(path);
+      if (event === undefined) events.set(path, (event = { type, state, path }));
+      deliveries.push([listener, event]);
+    }
+    if (deliveries.length === 0) return;
     void this.delivery.add(async () => {
-      for (const listener of targets) {
+      for (const [listener, event] of deliveries) {
         try {
           await listener(event);
         } catch (error) {

@@ -108,7 +108,8 @@ export class ChangeWaiter implements Disposable {
     this.limits.signal?.removeEventListener('abort', this.onAbort);
     for (const registration of this.registrations) {
       if (registration.fired) continue;
-      // Not registered (the read failed) or already dropped: NoWatcherError, ignored.
+      // Gone from the registry at once, connected or not; a read still in flight is cancelled
+      // (its reply registers nothing). Nothing matched (the read failed): NoWatcherError, ignored.
       this.client.removeWatches(registration.path, registration.kind, registration.listener).catch(() => {});
     }
   }

@@ -22,6 +22,7 @@
  *   next look deletes it. `takeLost()` tells the recipe (e.g. `onSessionLost: 'fail'`).
  * - **Remove** until the session ends: find (if uncertain), then delete, retried through
  *   connection loss; NoNode, SessionExpired and ClientClosed end it (`untilSessionEnds`).
+ *   Between sessions an ephemeral's look is left to the next one (nothing there can be ours).
  *
  * Nothing here reports a node as ours that this session cannot prove, so the lifecycle never
  * needs `OutcomeUnknownError`; recipes that must prove a write's outcome across a session
@@ -255,7 +256,11 @@ export class OwnNode {
    * connection loss until it is gone or the session is (`untilSessionEnds`).
    */
   async remove(): Promise<void> {
-    if (this.unsettled) await untilSessionEnds(() => this.find());
+    // Between sessions (LOST, no new one yet) every ephemeral we may have made belongs to a dead
+    // session: none can be adopted, and waiting for a new session to sweep them would hold the
+    // caller up as long as the servers are unreachable. The next look sweeps them.
+    const betweenSessions = this.options.ephemeral && this.client.sessionId === 0n;
+    if (this.unsettled && !betweenSessions) await untilSessionEnds(() => this.find());
     const held = this.held;
     this.held = undefined;
     if (held === undefined) return;

@@ -360,3 +360,27 @@ describe('DoubleBarrier: lost replies (frame proxy)', () => {
     assert.deepEqual(await children(observer, path), []);
   });
 });
+
+describe('Barrier: two waiters on one client (issue 11, scenario 2)', () => {
+  test('scenario 2: the first wait() times out while the second one\'s watching exists is in flight; the second is still woken by remove()', async (t) => {
+    const proxy = await FaultProxy.start(server.connectString);
+    t.after(() => proxy.close());
+    const zk = await connect(t, proxy.connectString);
+    const direct = await connect(t, server);
+    const path = uniqueRoot('barrier');
+    const barrier = new Barrier(direct, path);
+    await barrier.create();
+    const first = probe(new Barrier(zk, path).wait({ timeout: 600 }));
+    await eventually(() => zk.watchCount === 1, 'the first waiter watches');
+    proxy.setDelay(500); // the second waiter's exists reaches the server ~500 ms later, its reply ~1 s later
+    const second = probe(new Barrier(zk, path).wait());
+    assert.equal(await within(first.promise, 'the first wait() times out'), false);
+    assert.equal(second.settled, false);
+    await eventually(() => zk.watchCount === 1, 'the second waiter watches');
+    proxy.setDelay(0);
+    await zk.sync(path); // a round trip behind anything the first waiter's removal sent
+    await barrier.remove();
+    assert.equal(await within(second.promise, 'the second wait() sees the removal'), true);
+    assert.equal(zk.watchCount, 0);
+  });
+});

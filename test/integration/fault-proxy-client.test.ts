@@ -50,16 +50,16 @@ async function statesBecome(states: { state: ConnectionState }[], expected: Conn
   );
 }
 
-/** Paths (with data watches) the server lists for `sessionId` in `wchc`. */
-function watchedPathsOf(wchc: string, sessionId: bigint): number {
+/** Paths with a data watch (data or exist) the server lists for `sessionId` in `wchc`. */
+function watchedPaths(wchc: string, sessionId: bigint): string[] {
   const sid = `0x${BigInt.asUintN(64, sessionId).toString(16)}`;
-  let count = 0;
+  const paths: string[] = [];
   let current: string | undefined;
   for (const line of wchc.split('\n')) {
     if (line.startsWith('0x')) current = line.trim();
-    else if (line.startsWith('\t') && current === sid) count++;
+    else if (line.startsWith('\t') && current === sid) paths.push(line.trim());
   }
-  return count;
+  return paths;
 }
 
 /** `zk_watch_count` of `mntr` (data + child watches of every session). */
@@ -266,7 +266,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     t.diagnostic(`set ${N + 3 * EXTRA} watches in ${Math.round(performance.now() - watchStart)} ms`);
 
     // What the server holds for this session: data + exist watch paths (wchc), and all watches (mntr).
-    const pathsBefore = watchedPathsOf(await server.fourLetterWord('wchc'), sessionId);
+    const pathsBefore = watchedPaths(await server.fourLetterWord('wchc'), sessionId).length;
     assert.equal(pathsBefore, N + EXTRA, 'wchc before the drop: 10,000 data + 200 exist watch paths');
     const totalBefore = await serverWatchCount(server);
     assert.ok(totalBefore >= N + 2 * EXTRA, `mntr zk_watch_count ${totalBefore}`);
@@ -284,12 +284,12 @@ describe('ZooKeeperClient through a FaultProxy', () => {
         // 1 MiB frame limit: the watches silently lost, so wchc never recovers) or make the server
         // drop the connection (again on every reconnect): fail at once on the latter.
         assert.deepEqual(states.map((s) => s.state), [ConnectionState.SUSPENDED, ConnectionState.CONNECTED], 'the connection stays up after the reconnect');
-        return watchedPathsOf(await server.fourLetterWord('wchc'), sessionId) === pathsBefore;
+        return watchedPaths(await server.fourLetterWord('wchc'), sessionId).length === pathsBefore;
       },
       LIMIT,
       `wchc to list ${pathsBefore} paths again`,
     );
-    assert.ok(watchedPathsOf(await server.fourLetterWord('wchc'), sessionId) >= N);
+    assert.ok(watchedPaths(await server.fourLetterWord('wchc'), sessionId).length >= N);
     assert.equal(await serverWatchCount(server), totalBefore, 'mntr zk_watch_count is back to where it was');
     // The connection stays up after the re-registration.
     await zk.sync('/');
@@ -555,6 +555,84 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     for (const timeout of [NaN, -1]) {
       await assert.rejects(zk.exists('/', { timeout }), errors.InvalidArgumentError, String(timeout));
     }
+  });
+
+  test('scenario 2: removing one waiter\'s watch while another waiter\'s watch-setting get is in flight keeps the server watch; the survivor is woken', async (t) => {
+    const proxy = await startProxy(t);
+    const zk = await connect(t, proxy.connectString);
+    const direct = await connect(t, server);
+    const root = uniqueRoot('scenario2');
+    await direct.create(root, 'v1');
+    const a = new EventLog();
+    const b = new EventLog();
+    await zk.get(root, { watch: a.listener });
+    proxy.setDelay(200); // B's get is on the wire, its reply not back, when A removes its watch
+    const bGet = zk.get(root, { watch: b.listener });
+    const aRemoved = zk.removeWatches(root, 'data', a.listener);
+    await waitFor(Promise.all([bGet, aRemoved]), LIMIT, 'the get and the removal');
+    proxy.setDelay(0);
+    assert.deepEqual(a.events.map((e) => e.type), ['DataWatchRemoved']);
+    assert.equal(zk.watchCount, 1);
+    assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), [root], 'the server still holds the watch');
+    await direct.set(root, 'v2');
+    assert.deepEqual(await b.nth(1, LIMIT), { type: 'NodeDataChanged', state: KeeperState.CONNECTED, path: root });
+    await eventFence(zk, direct, root);
+    assert.deepEqual(a.events.map((e) => e.type), ['DataWatchRemoved'], 'the removed listener heard nothing more');
+    assert.equal(zk.watchCount, 0);
+  });
+
+  /** A started client through a new proxy, chrooted at a fresh node; with a direct client too. */
+  async function chrootClient(t: TestContext): Promise<{ proxy: FaultProxy; zk: ZooKeeperClient; chroot: string }> {
+    const proxy = await startProxy(t);
+    const chroot = uniqueRoot('scenario8');
+    await (await connect(t, server)).create(chroot, null);
+    return { proxy, zk: await connect(t, `${proxy.connectString}${chroot}`), chroot };
+  }
+
+  test('scenario 8: a chroot client\'s getConfig watch is re-registered at /zookeeper/config after a reconnect: no false NodeDeleted, the watch stays set', async (t) => {
+    const { proxy, zk } = await chrootClient(t);
+    const config = new EventLog();
+    const { data } = await zk.getConfig({ watch: config.listener });
+    assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']);
+    const sessionId = zk.sessionId;
+    const connected = nextState(zk, ConnectionState.SUSPENDED, LIMIT).then(() => nextState(zk, ConnectionState.CONNECTED, LIMIT));
+    proxy.drop();
+    await connected;
+    assert.equal(zk.sessionId, sessionId, 'the same session');
+    await waitFor(
+      async () => isDeepStrictEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']),
+      LIMIT,
+      'the config watch re-registered at /zookeeper/config',
+    );
+    await eventFence(zk, zk, '/fence');
+    assert.deepEqual(config.events, [], 'no false NodeDeleted (or anything else) for the config watch');
+    assert.deepEqual((await zk.getConfig()).data, data);
+    assert.equal(zk.watchCount, 1);
+  });
+
+  test('scenario 8: a node named /zookeeper/config under the chroot is watched apart from getConfig\'s /zookeeper/config, across a reconnect', async (t) => {
+    const { proxy, zk, chroot } = await chrootClient(t);
+    await zk.create('/zookeeper/config', 'mine', { makePath: true }); // <chroot>/zookeeper/config
+    const config = new EventLog();
+    const mine = new EventLog();
+    await zk.getConfig({ watch: config.listener });
+    assert.equal((await zk.get('/zookeeper/config', { watch: mine.listener })).data.toString(), 'mine');
+    const both = sorted(['/zookeeper/config', `${chroot}/zookeeper/config`]);
+    assert.deepEqual(sorted(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId)), both);
+    // Removing the user's node watch leaves the config watch alone.
+    await zk.removeWatches('/zookeeper/config', 'data', mine.listener);
+    assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']);
+    await zk.get('/zookeeper/config', { watch: mine.listener });
+    const connected = nextState(zk, ConnectionState.SUSPENDED, LIMIT).then(() => nextState(zk, ConnectionState.CONNECTED, LIMIT));
+    proxy.drop();
+    await connected;
+    await waitFor(async () => isDeepStrictEqual(sorted(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId)), both), LIMIT, 'both watches re-registered');
+    await zk.set('/zookeeper/config', 'changed');
+    assert.deepEqual(await mine.nth(2, LIMIT), { type: 'NodeDataChanged', state: KeeperState.CONNECTED, path: '/zookeeper/config' });
+    await eventFence(zk, zk, '/fence');
+    assert.deepEqual(mine.events.map((e) => e.type), ['DataWatchRemoved', 'NodeDataChanged']);
+    assert.deepEqual(config.events, [], 'the config watch did not fire for the user\'s node');
+    assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']);
   });
 });
 

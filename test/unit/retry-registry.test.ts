@@ -421,12 +421,92 @@ describe('WatchRegistry', () => {
     const b: WatchListener = () => {};
     registry.add('data', '/x', a);
     registry.add('data', '/x', b);
-    assert.deepEqual(registry.remove('data', '/x', a), [a]);
+    assert.deepEqual(registry.remove(['data'], '/x', a), { removed: [{ kind: 'data', listener: a, path: '/x' }], unused: [] });
     assert.equal(registry.has('data', '/x', a), false);
     assert.equal(registry.has('data', '/x', b), true);
-    assert.deepEqual(registry.remove('data', '/x', a), []);
-    assert.deepEqual(registry.remove('data', '/x'), [b]);
+    assert.deepEqual(registry.remove(['data'], '/x', a), { removed: [], unused: [] });
+    assert.deepEqual(registry.remove(['data'], '/x'), { removed: [{ kind: 'data', listener: b, path: '/x' }], unused: ['data'] });
     assert.equal(registry.has('data', '/x'), false);
+  });
+
+  test('scenario 2: removing one listener keeps the server watch that a registration in flight needs', () => {
+    const registry = new WatchRegistry(logger);
+    const a: WatchListener = () => {};
+    const b: WatchListener = () => {};
+    const path = { server: '/x', client: '/x' };
+    registry.expect(['data'], path, a).settle('data');
+    // B's get(watch) is in flight; A removes its listener: the server's data watch must stay.
+    const bGet = registry.expect(['data'], path, b);
+    assert.deepEqual(registry.remove(['data', 'exist'], '/x', a).unused, []);
+    assert.equal(registry.size, 0);
+    bGet.settle('data'); // the reply arrives after the removal: B is registered on a live server watch
+    assert.equal(registry.has('data', '/x', b), true);
+    assert.deepEqual(registry.remove(['data', 'exist'], '/x', b).unused, ['data'], 'the last user removes the server watch');
+    // The same when B's reply arrived first, and for an exists whose reply may say data or exist.
+    registry.add('exist', '/x', a);
+    const bExists = registry.expect(['data', 'exist'], path, b);
+    bExists.settle('data');
+    assert.deepEqual(registry.remove(['data', 'exist'], '/x', a).unused, []);
+    assert.deepEqual(registry.remove(['data', 'exist'], '/x', b).unused, ['data']);
+    // A registration that failed needs nothing: settle() registers nothing and frees the table.
+    registry.add('data', '/x', a);
+    registry.expect(['data'], path, b).settle();
+    assert.deepEqual(registry.remove(['data'], '/x', a).unused, ['data']);
+    assert.equal(registry.size, 0);
+  });
+
+  test('scenario 2: removing a listener whose registration is in flight cancels it; remove-all cancels every one', () => {
+    const registry = new WatchRegistry(logger);
+    const a: WatchListener = () => {};
+    const b: WatchListener = () => {};
+    const path = { server: '/x', client: '/x' };
+    const aGet = registry.expect(['data'], path, a);
+    const bGet = registry.expect(['child'], path, b);
+    assert.deepEqual(registry.remove(['data', 'exist'], '/x', a), { removed: [{ kind: 'data', listener: a, path: '/x' }], unused: ['data'] });
+    aGet.settle('data');
+    assert.equal(registry.has('data', '/x', a), false, 'the reply of a cancelled registration registers nothing');
+    assert.deepEqual(registry.remove(['data', 'exist'], '/x', b), { removed: [], unused: [] }, 'a child registration is not a data one');
+    assert.deepEqual(registry.remove(['child'], '/x'), { removed: [{ kind: 'child', listener: b, path: '/x' }], unused: ['child'] }, 'remove-all takes the one in flight too');
+    bGet.settle('child');
+    assert.equal(registry.size, 0);
+  });
+
+  test('scenario 2: tables are shared as on the server: a persistent watch needs the data and the child table', () => {
+    const registry = new WatchRegistry(logger);
+    const persistent: WatchListener = () => {};
+    const oneShot: WatchListener = () => {};
+    registry.add('persistent', '/p', persistent);
+    registry.add('data', '/p', oneShot);
+    assert.deepEqual(registry.remove(['persistent'], '/p', persistent).unused, ['child'], 'the one-shot data watch still needs the data table');
+    assert.deepEqual(registry.remove(['data', 'exist'], '/p', oneShot).unused, ['data']);
+    registry.add('persistentRecursive', '/r', persistent);
+    registry.add('child', '/r', oneShot);
+    assert.deepEqual(registry.remove(['child'], '/r', oneShot).unused, [], 'the recursive watch may occupy the child table too');
+    const inFlight = registry.expect(['persistent'], { server: '/r', client: '/r' }, oneShot);
+    assert.deepEqual(registry.remove(['persistentRecursive'], '/r', persistent).unused, [], 'an addWatch in flight needs both tables');
+    inFlight.settle('persistent');
+    assert.deepEqual(registry.remove(['persistent'], '/r').unused.sort(), ['child', 'data']);
+  });
+
+  test('scenario 8: entries are keyed by server path; events carry the path each listener registered with', async () => {
+    const registry = new WatchRegistry(logger, (server) => (server === '/app' ? '/' : server.startsWith('/app/') ? server.slice(4) : server));
+    const log: string[] = [];
+    const config = recording(log, 'config');
+    const users = recording(log, 'users-node');
+    const recursive = recording(log, 'recursive');
+    registry.add('data', { server: '/zookeeper/config', client: '/zookeeper/config' }, config);
+    registry.add('data', { server: '/app/zookeeper/config', client: '/zookeeper/config' }, users);
+    registry.add('persistentRecursive', { server: '/app', client: '/' }, recursive);
+    assert.deepEqual(registry.paths().data.sort(), ['/app/zookeeper/config', '/zookeeper/config']);
+    registry.dispatch(event(EventType.NodeDataChanged, '/zookeeper/config'));
+    await registry.idle();
+    assert.deepEqual(log, ['config:NodeDataChanged:/zookeeper/config'], 'the config node is not the chroot node, nor below the recursive watch');
+    log.length = 0;
+    registry.dispatch(event(EventType.NodeDataChanged, '/app/zookeeper/config'));
+    await registry.idle();
+    assert.deepEqual(log.sort(), ['recursive:NodeDataChanged:/zookeeper/config', 'users-node:NodeDataChanged:/zookeeper/config']);
+    assert.equal(registry.has('data', '/zookeeper/config', config), false, 'consumed before');
+    assert.deepEqual(registry.remove(['data'], '/zookeeper/config'), { removed: [], unused: [] });
   });
 });
 

@@ -263,7 +263,7 @@ export class NonBlockingLease {
         written = { data: encodeLease(this.identifier, end), end };
         // Not abortable: once sent, its outcome would be unknown.
         await transaction.create(this.holderPath, written.data).commit();
-        // A create inside a multi returns no Stat (spec §6.2): read the czxid for the fencing token.
+        // A create inside a multi answers with its path only, no Stat: read the czxid for the fencing token.
         const stat = await this.client.exists(this.holderPath).catch(() => null);
         return this.accept(end, stat?.czxid);
       } catch (error) {

@@ -182,6 +182,7 @@ export class Lock implements AsyncDisposable {
         await this.own.remove(); // sweeps what the other kind of node may have left
         this.own = this.ownNode(ephemeral);
       }
+      this.own.takeLost(); // a node lost before this acquire is not this acquire's loss
       const acquired = await this.acquireLoop(blocking, deadline, signal);
       if (acquired) this.becomeHolder(ephemeral);
       else await this.cleanUpBeforeAnswering();

@@ -30,7 +30,9 @@
  * never affects a later acquire); the semaphore node is created with its data in one step (kazoo
  * creates it empty, then writes); the lease node is created in a transaction that checks our node
  * of the internal lock, so a lease is never taken after the lock was lost; an interrupted
- * acquire deletes its lease node, retrying through connection loss.
+ * acquire deletes its lease node, retrying through connection loss; one internal `Lock`
+ * instance serves every attempt (kazoo makes one per attempt), so the next attempt sweeps its
+ * node of a lost session instead of queueing behind it.
  *
  * @example
  *   await using sem = new Semaphore(zk, '/limits/exports', { identifier: 'worker-7', maxLeases: 3 });
@@ -111,6 +113,11 @@ export class Semaphore implements AsyncDisposable {
   private pathEnsured = false;
   /** Our lease node's life cycle: a lease of an earlier session is never adopted. */
   private readonly own: OwnNode;
+  /**
+   * The internal lock, one instance for every attempt (kazoo makes a new one per attempt; the
+   * wire is the same): its node of a lost session is swept by the next attempt's look.
+   */
+  private readonly lock: Lock;
   private acquiring = false;
   private held = false;
   private readonly ownership: Ownership;
@@ -136,6 +143,8 @@ export class Semaphore implements AsyncDisposable {
     this.own = new OwnNode(client, { parent: path, prefix: this.leaseName, sequential: false, ephemeral: true });
     this.ownership = new Ownership(client, path, 'semaphore lease', options.ownershipLostOn ?? 'SUSPENDED');
     this.onSessionLost = options.onSessionLost ?? 'requeue';
+    // Its data is our identifier, as kazoo's.
+    this.lock = new Lock(client, this.lockPath, { identifier: this.identifier, onSessionLost: this.onSessionLost });
   }
 
   /** True while this instance holds a lease (false at once when the session is lost). */
@@ -207,8 +216,7 @@ export class Semaphore implements AsyncDisposable {
         if (retriesWithinDeadline(error)) continue;
         throw error;
       }
-      // A new Lock per attempt, as kazoo does; its data is our identifier.
-      const lock = new Lock(this.client, this.lockPath, { identifier: this.identifier, onSessionLost: this.onSessionLost });
+      const lock = this.lock;
       if (!(await lock.acquire({ blocking, timeout: left, signal }))) return false;
       let outcome: Attempt;
       try {

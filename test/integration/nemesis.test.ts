@@ -1,12 +1,12 @@
 /**
- * The nemesis's short pass (scripts/nemesis/): a fixed seed, a 3-member ensemble, two workers of
- * ours and two of kazoo, 40 s of faults; the run must find no violation. `npm run nemesis`
- * runs longer ones with any seed.
+ * The nemesis's short pass in `npm test` (scripts/nemesis/, DESIGN.md): a fixed seed whose
+ * schedule has every fault kind, a 3-member ensemble, two workers of ours and two of kazoo,
+ * 40 s of faults; the run must find no violation. `npm run nemesis` runs longer ones.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runNemesis } from './nemesis.js';
-import { formatSummary } from './summary.js';
+import { runNemesis } from '../../scripts/nemesis/nemesis.js';
+import { formatSummary } from '../../scripts/nemesis/summary.js';
 
 const SEED = 13;
 

@@ -1,0 +1,114 @@
+/**
+ * OwnNode, the recipes' one node lifecycle (DESIGN.md "Recipe node lifecycle"), against a real
+ * server: an uncertain create is settled by a look in its own session (adopted, or proven not
+ * made); a node of an earlier session is never adopted and is deleted, even while that session
+ * is still alive on the server; a persistent node is proven ours by its prefix alone.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test, type TestContext } from 'node:test';
+import { ConnectionLossError } from '../../src/index.js';
+import { OwnNode } from '../../src/recipes/own-node.js';
+import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
+import { connect, uniqueRoot } from './helpers.js';
+import { children, loseReplyAcrossSessions, within } from './recipe-helpers.js';
+
+let server: ZooKeeperServer;
+before(async () => {
+  server = await ZooKeeperServer.start();
+});
+after(() => server?.close());
+
+const DATA = Buffer.from('mine');
+
+async function setup(t: TestContext, sessionTimeout = 4000) {
+  const parent = uniqueRoot('own-node');
+  const admin = await connect(t, server);
+  await admin.ensurePath(parent);
+  const proxy = await FaultProxy.start(server.connectString);
+  t.after(() => proxy.close());
+  const zk = await connect(t, proxy.connectString, { sessionTimeout });
+  const node = (ephemeral = true) => new OwnNode(zk, { parent, prefix: `${randomUUID().replaceAll('-', '')}__lock__`, sequential: true, ephemeral });
+  return { parent, admin, proxy, zk, node };
+}
+
+test('a create whose reply is lost in this session: the look adopts the node it made', async (t) => {
+  const { parent, admin, proxy, zk, node } = await setup(t);
+  const own = node();
+  const lost = proxy.swallowReply({ op: 'create2', path: (p) => p.startsWith(`${parent}/`) });
+  await assert.rejects(own.create(DATA), ConnectionLossError);
+  await within(lost.happened, 'the create reached the server');
+  assert.equal(own.unsettled, true);
+  assert.equal(own.name, undefined);
+  await own.find(); // waits for the reconnect of the same session
+  assert.equal(own.unsettled, false);
+  const stat = await admin.exists(own.path!);
+  assert.equal(stat?.ephemeralOwner, zk.sessionId);
+  assert.equal(own.czxid, stat?.czxid);
+  await own.remove();
+  assert.deepEqual(await children(admin, parent), []);
+});
+
+test('a create lost before it reached the server, in this session: "not found" settles it', async (t) => {
+  const { parent, admin, proxy, node } = await setup(t);
+  const own = node();
+  proxy.freeze('toServer');
+  const created = own.create(DATA);
+  proxy.drop(); // the held request never reaches the server
+  proxy.thaw('toServer');
+  await assert.rejects(created, ConnectionLossError);
+  assert.equal(own.unsettled, true);
+  assert.deepEqual(await own.find(), []);
+  assert.equal(own.unsettled, false);
+  assert.equal(own.name, undefined);
+  assert.deepEqual(await children(admin, parent), []);
+});
+
+test('a create whose reply is lost across a session change: the old session\'s node is never adopted, it is deleted', async (t) => {
+  const { parent, admin, proxy, zk, node } = await setup(t);
+  const own = node();
+  const lost = await loseReplyAcrossSessions(t, server, proxy, zk, { op: 'create2', path: (p) => p.startsWith(`${parent}/`) }, () => own.create(DATA));
+  const [oldNode] = await children(admin, parent);
+  assert.ok(oldNode, 'the create was applied in the old session');
+  await lost.reconnect();
+  await assert.rejects(lost.result);
+  assert.equal(own.unsettled, true);
+  assert.deepEqual(await own.find(), [], 'the look deletes the old session\'s node');
+  assert.equal(own.name, undefined, 'not adopted');
+  assert.equal(await admin.exists(`${parent}/${oldNode}`), null, 'deleted although its session is still alive');
+  const { stat } = await own.create(DATA);
+  assert.equal(stat.ephemeralOwner, zk.sessionId);
+  await own.remove();
+  await lost.expireOld();
+  assert.deepEqual(await children(admin, parent), []);
+});
+
+test('a node held when the session changes is ours no more at once; takeLost says so once; remove() deletes it', async (t) => {
+  const { parent, admin, proxy, zk, node } = await setup(t);
+  const own = node();
+  const { name } = await own.create(DATA);
+  const lost = await loseReplyAcrossSessions(t, server, proxy, zk, { op: 'exists', path: parent }, () => zk.exists(parent));
+  await lost.reconnect();
+  assert.equal(own.name, undefined, 'not ours on the new session');
+  assert.equal(own.takeLost(), true);
+  assert.equal(own.takeLost(), false);
+  assert.ok(await admin.exists(`${parent}/${name}`), 'the old session still holds it on the server');
+  await own.remove();
+  assert.equal(await admin.exists(`${parent}/${name}`), null);
+  await lost.expireOld();
+});
+
+test('persistent: a create whose reply is lost across a session change is adopted by its prefix', async (t) => {
+  const { parent, admin, proxy, zk, node } = await setup(t);
+  const own = node(false);
+  const lost = await loseReplyAcrossSessions(t, server, proxy, zk, { op: 'create2', path: (p) => p.startsWith(`${parent}/`) }, () => own.create(DATA));
+  await lost.reconnect();
+  await assert.rejects(lost.result);
+  await lost.expireOld(); // a persistent node outlives its session
+  await own.find();
+  const [made] = await children(admin, parent);
+  assert.equal(own.name, made, 'adopted');
+  assert.equal((await admin.exists(own.path!))?.ephemeralOwner, 0n);
+  await own.remove();
+  assert.deepEqual(await children(admin, parent), []);
+});
