@@ -198,9 +198,13 @@ function checkProgress(run: RunRecord, bounds: Bounds): Violation[] {
     const until = Math.min(proc.stopAt, run.healedAt + bounds.progressNs);
     for (const loop of loopsWithoutProgress(proc.events, run.healedAt, until)) {
       const lastDone = proc.events.filter((event) => PROGRESS[loop]!(event)).at(-1);
+      const stuck = proc.events.find((event) => event.ev === 'inflight' && event.loop === loop);
       violations.push({
         kind: 'hang',
-        details: `${proc.name}'s ${loop} loop made no progress within ${ms(until - run.healedAt)} after the faults healed (its last: ${lastDone ? `${lastDone.ev} ${ms(run.healedAt - lastDone.t)} before` : 'none'})`,
+        details:
+          `${proc.name}'s ${loop} loop made no progress within ${ms(until - run.healedAt)} after the faults healed ` +
+          `(its last: ${lastDone ? `${lastDone.ev} ${ms(run.healedAt - lastDone.t)} before` : 'none'}` +
+          `${stuck?.ev === 'inflight' ? `; in progress at the stop: ${stuck.op}, called ${ms(stuck.t - stuck.since)} before` : ''})`,
       });
     }
     if (proc.exitedAt === undefined || proc.exitedAt - proc.stopAt > bounds.exitNs) {

@@ -56,6 +56,8 @@ export type WorkerEvent = Base &
     | { ev: 'error'; loop: string; error: string }
     /** The worker was asked to stop. */
     | { ev: 'stop' }
+    /** At the stop request, a call of `loop` still in progress since `since`. */
+    | { ev: 'inflight'; loop: string; op: string; since: number }
     /** The worker closed its client and is about to exit. */
     | { ev: 'closed' }
   );

@@ -5,7 +5,7 @@
  * (checker.ts). Every wait is bounded; the ensemble, the proxies and the workers are stopped
  * whatever happens (the workers and JVMs are SupervisedProcesses: they cannot outlive us).
  */
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +75,6 @@ interface Worker {
 
 /** Run the nemesis once: inject the faults for `seconds`, heal, stop the workers and check. */
 export async function runNemesis(options: NemesisOptions): Promise<NemesisResult> {
-  const log = options.log ?? (() => {});
   const ours = options.ours ?? 3;
   const kazoo = options.kazoo ?? 2;
   const bounds: Bounds = { progressNs: timing(25_000) * NS_PER_MS, exitNs: timing(20_000) * NS_PER_MS };
@@ -90,6 +89,12 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
     syncLimitMs: SYNC_LIMIT_TICKS * TICK_TIME,
   });
   const runDir = mkdtempSync(join(tmpdir(), `nemesis-${options.seed}-`));
+  /** Progress lines go to the caller and to the run's own log (kept with the histories). */
+  const log = (line: string): void => {
+    appendFileSync(join(runDir, 'nemesis.log'), `${line}\n`);
+    options.log?.(line);
+  };
+  log(`seed ${options.seed}, ${options.seconds} s; schedule: ${JSON.stringify(schedule)}`);
   const workers: Worker[] = [];
   const proxies: FaultProxy[] = [];
   let cluster: ZooKeeperCluster | undefined;

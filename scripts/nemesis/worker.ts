@@ -52,8 +52,19 @@ async function main(config: WorkerConfig): Promise<void> {
   };
   const random = prng(config.seed);
   const stop = new AbortController();
+  /** Each loop's call in progress: reported when the worker is asked to stop, to name a call that hangs. */
+  const inflight = new Map<string, { op: string; since: number }>();
+  const track = async <T>(loop: string, op: string, call: () => Promise<T>): Promise<T> => {
+    inflight.set(loop, { op, since: now() });
+    try {
+      return await call();
+    } finally {
+      inflight.delete(loop);
+    }
+  };
   process.once('SIGTERM', () => {
     record({ ev: 'stop' });
+    for (const [loop, { op, since }] of inflight) record({ ev: 'inflight', loop, op, since });
     stop.abort();
   });
   const running = (i: number): boolean => !stop.signal.aborted && i < MAX_ITERATIONS;
@@ -79,7 +90,7 @@ async function main(config: WorkerConfig): Promise<void> {
     for (let i = 0; running(i); i++) {
       let acquired: boolean;
       try {
-        acquired = await lock.acquire({ timeout: ACQUIRE_TIMEOUT, signal: stop.signal });
+        acquired = await track('lock', 'acquire', () => lock.acquire({ timeout: ACQUIRE_TIMEOUT, signal: stop.signal }));
       } catch (error) {
         if (stop.signal.aborted) break;
         record({ ev: 'acquire-failed', error: errorText(error) });
@@ -106,10 +117,12 @@ async function main(config: WorkerConfig): Promise<void> {
         let outcome: Outcome = 'ok';
         let failure: string | undefined;
         try {
-          await lock
-            .transaction()
-            .create(`${GUARDED_PATH}/${GUARDED_PREFIX}`, JSON.stringify(write), { sequence: true })
-            .commit({ timeout: WRITE_TIMEOUT });
+          await track('lock', 'guarded write', () =>
+            lock
+              .transaction()
+              .create(`${GUARDED_PATH}/${GUARDED_PREFIX}`, JSON.stringify(write), { sequence: true })
+              .commit({ timeout: WRITE_TIMEOUT }),
+          );
         } catch (error) {
           // A failed check: nothing was applied. Anything else may have been.
           outcome = error instanceof TransactionError ? 'failed' : 'unknown';
@@ -121,7 +134,7 @@ async function main(config: WorkerConfig): Promise<void> {
       held.abort();
       record({ ev: 'release', acq });
       try {
-        await lock.release();
+        await track('lock', 'release', () => lock.release());
         record({ ev: 'released', acq });
       } catch (error) {
         record({ ev: 'released', acq, error: errorText(error) });
@@ -137,7 +150,7 @@ async function main(config: WorkerConfig): Promise<void> {
       if (random() < 0.5) {
         const item = `${config.name}-${++items}`;
         try {
-          await queue.put(Buffer.from(item), 100, { timeout: WRITE_TIMEOUT });
+          await track('queue', 'put', () => queue.put(Buffer.from(item), 100, { timeout: WRITE_TIMEOUT }));
           record({ ev: 'put', item, outcome: 'ok' });
         } catch (error) {
           record({ ev: 'put', item, outcome: 'unknown', error: errorText(error) }); // put is not retried: it may be queued
@@ -146,7 +159,7 @@ async function main(config: WorkerConfig): Promise<void> {
       }
       let value: Buffer | null;
       try {
-        value = await queue.get({ timeout: GET_TIMEOUT, signal: stop.signal });
+        value = await track('queue', 'get', () => queue.get({ timeout: GET_TIMEOUT, signal: stop.signal }));
       } catch (error) {
         if (stop.signal.aborted) break;
         record({ ev: 'got', item: null, error: errorText(error) });
@@ -159,7 +172,7 @@ async function main(config: WorkerConfig): Promise<void> {
       await jitter(100);
       if (random() < 0.15) {
         try {
-          await queue.release({ timeout: WRITE_TIMEOUT });
+          await track('queue', 'release', () => queue.release({ timeout: WRITE_TIMEOUT }));
           record({ ev: 'unget', item });
         } catch (error) {
           record({ ev: 'unget', item, error: errorText(error) });
@@ -167,7 +180,7 @@ async function main(config: WorkerConfig): Promise<void> {
         continue;
       }
       try {
-        const consumed = await queue.consume({ timeout: WRITE_TIMEOUT });
+        const consumed = await track('queue', 'consume', () => queue.consume({ timeout: WRITE_TIMEOUT }));
         record({ ev: 'consume', item, outcome: consumed ? 'ok' : 'failed' });
       } catch (error) {
         record({ ev: 'consume', item, outcome: 'unknown', error: errorText(error) });
@@ -179,7 +192,7 @@ async function main(config: WorkerConfig): Promise<void> {
     const counter = new Counter(zk, COUNTER_PATH);
     for (let i = 0; running(i); i++) {
       try {
-        await counter.add(1, { timeout: WRITE_TIMEOUT });
+        await track('counter', 'add', () => counter.add(1, { timeout: WRITE_TIMEOUT }));
         record({ ev: 'incr', outcome: 'ok' });
       } catch (error) {
         // Counter's contract: OutcomeUnknownError when an attempt may have applied; a plain

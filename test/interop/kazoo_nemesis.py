@@ -29,7 +29,7 @@ from kazoo.exceptions import LockTimeout
 from kazoo.recipe.counter import Counter
 from kazoo.recipe.lock import Lock
 from kazoo.recipe.queue import LockingQueue
-from kazoo.retry import ForceRetryError, KazooRetry
+from kazoo.retry import ForceRetryError, InterruptedError as RetryInterrupted, KazooRetry
 
 LOCK_PATH = "/nemesis/lock"
 QUEUE_PATH = "/nemesis/queue"
@@ -209,7 +209,8 @@ def main(config):
     def counter_loop(rnd):
         counter = Counter(zk, COUNTER_PATH)
         zk.retry(counter._ensure_node)
-        conflicts = KazooRetry(max_tries=-1, ignore_expire=False)
+        # A short back-off cap: kazoo's default (doubling up to 60 s) starves a contended counter.
+        conflicts = KazooRetry(max_tries=-1, delay=0.01, max_delay=0.5, ignore_expire=False, interrupt=stop.is_set)
         conflicts.retry_exceptions = (ForceRetryError,)
         for _ in range(MAX_ITERATIONS):
             if stop.is_set():
@@ -217,6 +218,9 @@ def main(config):
             try:
                 conflicts(counter._inner_change, 1)
                 record(ev="incr", outcome="ok")
+            except RetryInterrupted as error:
+                # Stopped between tries: the last try met a version conflict, so nothing applied.
+                record(ev="incr", outcome="failed", error=text(error))
             except Exception as error:
                 record(ev="incr", outcome="unknown", error=text(error))
             jitter(rnd, 0.2)

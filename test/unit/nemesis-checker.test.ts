@@ -145,9 +145,10 @@ describe('nemesis checker', () => {
     const stuck = cleanRun();
     stuck.processes[0]!.events = stuck.processes[0]!.events.filter((event) => !(event.ev === 'acquired' && event.t > HEALED));
     stuck.processes[0]!.events.push({ t: HEALED + 3 * MS, p: 'ours-1', ev: 'acquire-failed', error: 'timeout' });
+    stuck.processes[0]!.events.push({ t: STOP, p: 'ours-1', ev: 'inflight', loop: 'lock', op: 'release', since: STOP - 4_000 * MS });
     const [violation] = check(stuck, BOUNDS);
     assert.equal(violation?.kind, 'hang');
-    assert.match(violation.details, /ours-1's lock loop made no progress/);
+    assert.match(violation.details, /ours-1's lock loop made no progress .*in progress at the stop: release, called 4000\.0 ms before/);
     const late = cleanRun();
     late.processes[1]!.exitedAt = undefined;
     assert.deepEqual(kinds(late), ['hang']);

@@ -5,20 +5,10 @@
  * result, a non-transient error (e.g. `NoNodeError`, `ClientClosedError`), or `signal`.
  */
 import type { ZooKeeperClient } from '../../client/client.js';
-import { ConnectionLossError, OperationTimeoutError, SessionExpiredError, TimeoutError } from '../../client/errors.js';
-import { RetryPolicy } from '../../client/retry.js';
+import { RetryPolicy, retriesWithinDeadline } from '../../client/retry.js';
 
-/** Transient for a watch recipe: the read can simply be made again. */
-export function isRetryableRead(error: unknown): boolean {
-  return (
-    error instanceof ConnectionLossError ||
-    error instanceof OperationTimeoutError ||
-    error instanceof TimeoutError ||
-    error instanceof SessionExpiredError
-  );
-}
-
-const FOREVER = new RetryPolicy({ maxTries: -1, delay: 100, backoff: 2, maxDelay: 5_000, isRetryable: isRetryableRead });
+/** The `withinDeadline` rule without a deadline (client/retry.ts), with kazoo's growing back-off. */
+const FOREVER = new RetryPolicy({ maxTries: -1, delay: 100, backoff: 2, maxDelay: 5_000, isRetryable: (error) => retriesWithinDeadline(error) });
 
 /** Run `fn` until it succeeds or fails for good (see the module comment). */
 export function retryForever<T>(client: ZooKeeperClient, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {

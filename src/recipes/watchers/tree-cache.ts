@@ -51,10 +51,10 @@ import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { joinPath, parentPath, validatePath } from '../../client/paths.js';
 import type { Stat } from '../../client/protocol/records.js';
-import { sleep } from '../../client/retry.js';
+import { retriesWithinDeadline, sleep } from '../../client/retry.js';
 import { ConnectionState, EventType, type WatchListener } from '../../client/states.js';
 import { OutsideTreeError, RecipeStateError } from '../errors.js';
-import { isRetryableRead, retryForever } from './retry-forever.js';
+import { retryForever } from './retry-forever.js';
 
 export type TreeEventType =
   | 'NODE_ADDED'
@@ -456,7 +456,7 @@ export class TreeCache {
       return false;
     }
     if (error instanceof AbortError || error instanceof ClientClosedError) return false;
-    if (isRetryableRead(error)) return true;
+    if (retriesWithinDeadline(error)) return true;
     this.fault(error);
     return false;
   }
