@@ -2,7 +2,7 @@
  * zookeeper-coordination: a pure TypeScript ZooKeeper client and coordination recipes.
  * Everything public is exported from here; the test kit lives at `zookeeper-coordination/testing`.
  */
-import * as errors from './client/errors.js';
+import * as errors from './errors.js';
 
 export { ZooKeeperClient } from './client/client.js';
 export type {

@@ -48,12 +48,13 @@ export class Fleet<T extends PartitionItem> implements AsyncDisposable {
   ) {}
 
   /**
-   * The assignments of this process, one after another, until `stop()`. A session loss ends the
-   * current partitioner; the next assignment comes from a new one, in the new session.
+   * The assignments of this process, one after another, until `stop()` or until the client is
+   * closed (a closed client never gets a session again). A session loss ends the current
+   * partitioner; the next assignment comes from a new one, in the new session.
    */
   async *assignments(): AsyncGenerator<Assignment<T>, void, undefined> {
     const stop = this.stopping.signal;
-    while (!stop.aborted) {
+    while (!stop.aborted && !this.client.closed) {
       const partitioner = new SetPartitioner<T>(this.client, this.path, this.items, {
         identifier: this.options.identifier,
         timeBoundary: this.options.timeBoundary ?? 3000,
@@ -66,20 +67,35 @@ export class Fleet<T extends PartitionItem> implements AsyncDisposable {
           yield assignment;
         }
       } catch (error) {
-        if (stop.aborted) break;
+        if (stop.aborted || this.client.closed) break;
         this.client.logger.warn(`fleet ${this.path}: partitioner failed (${(error as Error).message}); joining again`);
       } finally {
         await partitioner.finish();
       }
-      if (stop.aborted) break;
+      if (stop.aborted || this.client.closed) break;
       // Rejoin once the client has a session again (a brief pause bounds a failure loop).
       if (this.client.state !== ConnectionState.CONNECTED) await this.connected(stop);
       await sleep(100, stop).catch(() => {});
     }
   }
 
-  /** Work on owned items until `stop()`: `work(item, signal)` per item, bounded by `concurrency`. */
-  async run(work: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
+  /**
+   * Work on owned items: `work(item, signal)` per item, bounded by `concurrency`. Returns once the
+   * fleet stopped — `stop()`, `options.signal` aborted, or the client closed — and every item's
+   * work settled.
+   */
+  async run(work: (item: T, signal: AbortSignal) => Promise<void>, options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
+    const stopOnAbort = () => void this.stop();
+    if (options.signal?.aborted) stopOnAbort();
+    options.signal?.addEventListener('abort', stopOnAbort, { once: true });
+    try {
+      await this.runAssignments(work);
+    } finally {
+      options.signal?.removeEventListener('abort', stopOnAbort);
+    }
+  }
+
+  private async runAssignments(work: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
     const queue = new PQueue({ concurrency: this.options.concurrency ?? Infinity });
     for await (const assignment of this.assignments()) {
       const signal = AbortSignal.any([assignment.signal, this.stopping.signal]);
@@ -118,7 +134,8 @@ export class Fleet<T extends PartitionItem> implements AsyncDisposable {
         stop.removeEventListener('abort', done);
         resolve();
       };
-      const onState = (state: ConnectionState) => state === ConnectionState.CONNECTED && done();
+      // A closed client reports LOST and never connects again: stop waiting then too.
+      const onState = (state: ConnectionState) => (state === ConnectionState.CONNECTED || this.client.closed) && done();
       this.client.on('state', onState);
       stop.addEventListener('abort', done, { once: true });
     });

@@ -64,9 +64,18 @@ export class LeaderLifecycle implements AsyncDisposable {
     this.loop ??= this.campaign();
   }
 
+  /** Resolves once the campaign has ended: after `stop()`, or once the client was closed. */
+  get finished(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  /**
+   * The campaign ends on `stop()` and when the election's client is closed: a closed client never
+   * reconnects (ClientClosedError on every call), so campaigning on would retry forever.
+   */
   private async campaign(): Promise<void> {
     const stop = this.stopping.signal;
-    while (!stop.aborted) {
+    while (!stop.aborted && !this.election.client.closed) {
       try {
         await this.election.run(async (leadership) => {
           this.leader = true;
@@ -81,7 +90,7 @@ export class LeaderLifecycle implements AsyncDisposable {
           }
         }, { signal: stop });
       } catch (error) {
-        if (stop.aborted) break;
+        if (stop.aborted || this.election.client.closed) break;
         this.options.logger?.warn(`leader election on ${this.election.path} failed: ${(error as Error).message}`);
       }
       // Campaign again (the next acquire waits for the reconnect); the pause bounds a failure loop.
@@ -89,7 +98,7 @@ export class LeaderLifecycle implements AsyncDisposable {
     }
   }
 
-  /** Stop leading (calling `onDeposed`) and stop campaigning. */
+  /** Stop leading (calling `onDeposed`) and stop campaigning; resolves when the campaign ended. */
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;

@@ -5,7 +5,6 @@
  */
 import { ZooKeeperClient } from '../client/client.js';
 import { ClientNotFoundError } from './errors.js';
-import { RecipeFactory } from './recipe-factory.js';
 
 type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -32,8 +31,9 @@ export function methodDecorator(wrap: (original: AnyMethod, name: string) => Any
 }
 
 /**
- * The client for `self`: the explicit source when given, else the one `ZooKeeperClient` (or
- * `RecipeFactory`) the container injected into one of its properties.
+ * The client for `self`: the explicit source when given, else the one `ZooKeeperClient` the
+ * container injected into one of its properties, directly or inside an injected object that holds
+ * one as `client` (a `RecipeFactory`, an `Election`, a `Lock`, …).
  */
 export function resolveClient(self: unknown, source: ClientSource | undefined, decorator: string): ZooKeeperClient {
   if (source instanceof ZooKeeperClient) return source;
@@ -42,13 +42,17 @@ export function resolveClient(self: unknown, source: ClientSource | undefined, d
   if (typeof self === 'object' && self !== null) {
     for (const value of Object.values(self)) {
       if (value instanceof ZooKeeperClient) found.add(value);
-      else if (value instanceof RecipeFactory) found.add(value.client);
+      else if (holdsClient(value)) found.add(value.client);
     }
   }
   if (found.size === 1) return [...found][0]!;
   throw new ClientNotFoundError(
     found.size === 0
-      ? `@${decorator}: inject a ZooKeeperClient (@inject(ZooKeeper)) or RecipeFactory (@inject(Recipes)) into the instance, or pass { client }`
+      ? `@${decorator}: inject a ZooKeeperClient (@inject(ZooKeeper)), a RecipeFactory (@inject(Recipes)) or a recipe such as an Election into the instance, or pass { client }`
       : `@${decorator}: the instance holds several ZooKeeper clients; pass { client } to choose one`,
   );
+}
+
+function holdsClient(value: unknown): value is { client: ZooKeeperClient } {
+  return typeof value === 'object' && value !== null && (value as { client?: unknown }).client instanceof ZooKeeperClient;
 }

@@ -2,8 +2,10 @@
  * Ownership of a held resource (lock, semaphore lease, leadership) as the client's state sees
  * it: `signal` aborts when ownership may have been lost — on SUSPENDED (default) or only on
  * LOST — and when the resource is released. A new live signal is armed when the same session
- * reconnects. On LOST the resource is gone with the session's ephemeral nodes: `onLost` runs
- * at once so the recipe's `isAcquired` turns false before any other listener looks.
+ * reconnects. On LOST the resource is not ours any more — its ephemeral node belongs to the lost
+ * session, even while the server, whose expiry lags our LOST timer, still lists it (`OwnNode`
+ * never adopts it): `onLost` runs at once so the recipe's `isAcquired` turns false before any
+ * other listener looks.
  */
 import type { ZooKeeperClient } from '../client/client.js';
 import { ConnectionLossError } from '../client/errors.js';

@@ -10,6 +10,7 @@ import {
   ConnectionState,
   Election,
   ElectionToken,
+  Fleet,
   LeaderLifecycle,
   LockUnavailableError,
   NotLeaderError,
@@ -24,7 +25,7 @@ import {
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { findFreePort } from '../../src/testing/free-port.js';
-import { connect, nextState, uniqueRoot, waitFor } from './helpers.js';
+import { connect, newClient, nextState, uniqueRoot, waitFor } from './helpers.js';
 
 let server: ZooKeeperServer;
 
@@ -78,11 +79,23 @@ class BillingService {
   }
 }
 
+/** Holds only an Election: `@leaderOnly` finds the client through it. */
+@injectable()
+class Scheduler {
+  constructor(@inject(ElectionToken) @named('billing') readonly election: Election) {}
+
+  @leaderOnly('/di-services/billing/leader')
+  async plan(): Promise<string> {
+    return 'planned';
+  }
+}
+
 function newContainer(hosts: string, options: { startTimeout?: number } = {}): Container {
   const container = new Container();
   container.load(zookeeperModule({ hosts, sessionTimeout: 4000, ...options, elections: { billing: '/di-services/billing/leader' } }));
   container.bind(Ledger).toSelf().inSingletonScope();
   container.bind(BillingService).toSelf();
+  container.bind(Scheduler).toSelf();
   return container;
 }
 
@@ -231,5 +244,75 @@ describe('leader lifecycle', () => {
     } finally {
       await Promise.all(containers.map((c) => c.unbindAllAsync()));
     }
+  });
+});
+
+describe('lifecycles that end', () => {
+  test('@leaderOnly on a service that holds only an Election finds the client through it', async () => {
+    const container = newContainer(server.connectString);
+    try {
+      const scheduler = await container.getAsync(Scheduler);
+      await assert.rejects(scheduler.plan(), NotLeaderError);
+      const lifecycle = new LeaderLifecycle(scheduler.election, { onElected: () => {} });
+      lifecycle.start();
+      await waitFor(() => lifecycle.isLeader);
+      assert.equal(await scheduler.plan(), 'planned');
+      await lifecycle.stop();
+    } finally {
+      await container.unbindAllAsync();
+    }
+  });
+
+  test('a LeaderLifecycle ends its campaign when its client is closed, calling onDeposed', async () => {
+    const container = newContainer(server.connectString);
+    const scheduler = await container.getAsync(Scheduler);
+    let deposed = 0;
+    const lifecycle = new LeaderLifecycle(scheduler.election, { onElected: () => {}, onDeposed: () => void deposed++ });
+    lifecycle.start();
+    await waitFor(() => lifecycle.isLeader);
+    await container.unbindAllAsync(); // closes the client; stop() is never called
+    await waitFor(lifecycle.finished, undefined, 'the campaign ended');
+    assert.equal(lifecycle.isLeader, false);
+    assert.equal(deposed, 1);
+  });
+
+  describe('Fleet.run returns', () => {
+    /** A one-member fleet working on two items; resolves once both items' work started. */
+    async function running(zk: ZooKeeperClient, options: { signal?: AbortSignal } = {}) {
+      const fleet = new Fleet(zk, uniqueRoot('fleet'), ['a', 'b'], { identifier: 'only', timeBoundary: 100 });
+      const started = new Set<string>();
+      let settled = 0;
+      const run = fleet.run(async (item, signal) => {
+        started.add(item);
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        settled++;
+      }, options);
+      await waitFor(() => started.size === 2);
+      return { fleet, run, workSettled: () => settled };
+    }
+
+    test('on stop()', async (t) => {
+      const { fleet, run, workSettled } = await running(await connect(t, server));
+      await fleet.stop();
+      await waitFor(run, undefined, 'run returned');
+      assert.equal(workSettled(), 2);
+    });
+
+    test('when its signal aborts', async (t) => {
+      const shutdown = new AbortController();
+      const { run, workSettled } = await running(await connect(t, server), { signal: shutdown.signal });
+      shutdown.abort();
+      await waitFor(run, undefined, 'run returned');
+      assert.equal(workSettled(), 2);
+    });
+
+    test('when its client is closed', async (t) => {
+      const zk = newClient(t, server);
+      await zk.start();
+      const { run, workSettled } = await running(zk);
+      await zk.close();
+      await waitFor(run, undefined, 'run returned');
+      assert.equal(workSettled(), 2);
+    });
   });
 });
