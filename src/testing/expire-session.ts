@@ -3,7 +3,7 @@
  * re-attaches the session (the server then drops the owner's connection) and closes it. The owner
  * reconnects and is told its session has expired, exactly as after a server-side timeout.
  */
-import { closeRawSession, openRawSession } from './raw-session.js';
+import { closeRawSession, NoConnectResponseError, openRawSession, type RawSession } from './raw-session.js';
 
 export interface SessionCredentials {
   sessionId: bigint;
@@ -24,16 +24,20 @@ const MAX_ATTEMPTS = 5;
  */
 export async function expireSession(connectString: string, session: SessionCredentials): Promise<void> {
   const { host, port } = firstServer(connectString);
-  // The owner reconnects on its own and may re-attach the session between our re-attach and our
-  // closeSession (the server then drops our connection instead). So re-attach until the server
-  // answers "expired": each round either closes the session or finds it gone.
+  // The owner reconnects on its own and may re-attach the session while our ConnectRequest awaits
+  // its answer (the server then closes our connection before the ConnectResponse is written) or
+  // between our re-attach and our closeSession (the server then drops our connection instead).
+  // So re-attach until the server answers "expired": each round either closes the session, finds
+  // it gone, or lost the race to the owner and tries again.
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const { connection, response } = await openRawSession(
-      host,
-      port,
-      { sessionId: session.sessionId, password: session.sessionPassword, timeout: TIMEOUT_MS },
-      TIMEOUT_MS,
-    );
+    let raw: RawSession;
+    try {
+      raw = await openRawSession(host, port, { sessionId: session.sessionId, password: session.sessionPassword, timeout: TIMEOUT_MS }, TIMEOUT_MS);
+    } catch (error) {
+      if (error instanceof NoConnectResponseError) continue;
+      throw error;
+    }
+    const { connection, response } = raw;
     if (response.timeout <= 0) {
       connection.close(); // expired (or unknown): done
       return;

@@ -22,6 +22,7 @@ export { fourLetterWord } from './four-letter-word.js';
 export { expireSession, type SessionCredentials } from './expire-session.js';
 export {
   openRawSession,
+  NoConnectResponseError,
   closeRawSession,
   RawConnection,
   type RawSession,

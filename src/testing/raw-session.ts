@@ -36,7 +36,8 @@ export class RawConnection {
   /**
    * Open a TCP connection, or a TLS one with `options.tls` (e.g. `{ ca, cert, key, servername }`,
    * as `ZooKeeperServer.tls` provides). A TLS handshake is not proof of acceptance (a rejected
-   * client certificate can surface only later: spec/tls.md §7, pitfall 4): only a ConnectResponse is.
+   * client certificate can surface only later: with TLS 1.3 the server checks it after the client's
+   * handshake is done): only a ConnectResponse is.
    */
   static async connect(host: string, port: number, timeoutMs: number, options: RawConnectOptions = {}): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
@@ -114,6 +115,20 @@ export class RawConnection {
   }
 }
 
+/**
+ * The server closed the connection before answering the ConnectRequest: it refused the client
+ * (a read-only server and a client that does not accept one, a client that has seen a newer zxid),
+ * or another connection re-attached the same session first and the server closed this one
+ * (ZooKeeper's `ZooKeeperServer.processConnectRequest` closes every other connection of a
+ * re-attached session, even one whose ConnectResponse is not written yet).
+ */
+export class NoConnectResponseError extends Error {
+  constructor(host: string, port: number) {
+    super(`${host}:${port} closed the connection without a ConnectResponse`);
+    this.name = 'NoConnectResponseError';
+  }
+}
+
 export interface RawConnectOptions {
   /** Connect with TLS using these options (host and port are filled in). Default: plain TCP. */
   tls?: TlsOptions;
@@ -126,8 +141,8 @@ export interface RawSessionRequest {
   /** Requested session timeout in ms (the server clamps it). Default 10000. */
   timeout?: number;
   /**
-   * Accept a read-only server (spec/protocol.md §10.3). Default false: a read-only server then
-   * closes the connection without a ConnectResponse.
+   * Accept a read-only server (ConnectRequest.readOnly). Default false: a read-only server then
+   * closes the connection without a ConnectResponse (ZooKeeper's `ZooKeeperServer.processConnectRequest`).
    */
   readOnly?: boolean;
 }
@@ -139,8 +154,9 @@ export interface RawSession {
 }
 
 /**
- * Connect and do the handshake (spec/protocol.md §2): nothing else is sent before the
- * ConnectResponse arrives. Rejects if the server closes the socket without answering.
+ * Connect and do the handshake (ConnectRequest, then ConnectResponse, as ZooKeeper's `ClientCnxn`
+ * does): nothing else is sent before the ConnectResponse arrives. Rejects with
+ * `NoConnectResponseError` if the server closes the socket without answering.
  *
  * @example
  * ```ts
@@ -166,7 +182,7 @@ export async function openRawSession(
   try {
     connection.send((w) => writeConnectRequest(w, connectRequest));
     const frame = await connection.nextFrame(timeoutMs);
-    if (frame === null) throw new Error(`${host}:${port} closed the connection without a ConnectResponse`);
+    if (frame === null) throw new NoConnectResponseError(host, port);
     return { connection, response: readConnectResponse(new JuteReader(frame)) };
   } catch (error) {
     connection.close();
@@ -175,7 +191,7 @@ export async function openRawSession(
 }
 
 /**
- * Close the session on `connection` (closeSession, op -11, spec/protocol.md §4.6) and wait until
+ * Close the session on `connection` (closeSession, op -11: ZooKeeper's `ZooDefs.OpCode`) and wait until
  * the server replies or closes the socket. The session's ephemeral nodes are gone afterwards.
  */
 export async function closeRawSession(connection: RawConnection, timeoutMs = 10_000): Promise<void> {

@@ -335,16 +335,24 @@ describe('TreeCache: disconnections, session loss, convergence', () => {
   });
 
   test('a real session loss: CONNECTION_LOST, then the tree is re-read in the new session, INITIALIZED again and RESYNC', async (t) => {
-    const zk = await connect(t, server);
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
     const writer = await connect(t, server);
     const root = uniqueRoot('tc');
     await writer.create(`${root}/a`, 'a', { makePath: true });
     const { cache, events } = await startCache(t, zk, root);
-    const lost = nextState(zk, ConnectionState.LOST, safety());
+    // b is created while the cache's client cannot reach the server, so before its new session
+    // exists: only the re-read in the new session can bring b into the cache (no watch of any
+    // session saw it being created).
+    proxy.refuse();
+    const cut = nextState(zk, ConnectionState.SUSPENDED, safety());
     await server.expireSession(zk);
+    await cut;
+    await writer.create(`${root}/b`, 'b');
+    const lost = nextState(zk, ConnectionState.LOST, safety());
+    proxy.accept();
     await lost;
     await events.until('CONNECTION_LOST');
-    await writer.create(`${root}/b`, 'b');
     await events.until('CONNECTION_RECONNECTED');
     await events.until('INITIALIZED');
     await events.until('RESYNC');
