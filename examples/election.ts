@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { Container, inject, injectable, named } from 'inversify';
-import { Election, ElectionToken, LeaderLifecycle, zookeeperModule } from '../src/index.js';
+import { Election, ElectionToken, LeaderLifecycle, zookeeperModule } from 'zookeeper-coordination';
 import { withZooKeeper } from './support/local-zookeeper.js';
 
 @injectable()

@@ -4,8 +4,8 @@
  *   npm run demo                      # starts a throwaway local ZooKeeper with the test kit
  *   ZK_HOSTS=127.0.0.1:2181 npm run demo   # or use your own ensemble
  */
-import { ZooKeeperClient, EventType, type WatchEvent } from '../src/index.js';
-import { ZooKeeperServer } from '../src/testing/index.js';
+import { ZooKeeperClient, EventType, type WatchEvent } from 'zookeeper-coordination';
+import { ZooKeeperServer } from 'zookeeper-coordination/testing';
 
 async function main(): Promise<void> {
   const server = process.env.ZK_HOSTS ? undefined : await ZooKeeperServer.start();

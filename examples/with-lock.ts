@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { Container, inject, injectable } from 'inversify';
-import { ZooKeeper, ZooKeeperClient, currentLock, withLock, zookeeperModule } from '../src/index.js';
+import { ZooKeeper, ZooKeeperClient, currentLock, withLock, zookeeperModule } from 'zookeeper-coordination';
 import { withZooKeeper } from './support/local-zookeeper.js';
 
 @injectable()

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ZooKeeperCluster } from '../../src/testing/index.js';
+import { ZooKeeperCluster } from 'zookeeper-coordination/testing';
 
 interface WorkerEvent {
   worker: string;

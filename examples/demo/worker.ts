@@ -19,7 +19,7 @@ import {
   currentLock,
   withLock,
   zookeeperModule,
-} from '../../src/index.js';
+} from 'zookeeper-coordination';
 
 const [hosts, name] = process.argv.slice(2) as [string, string];
 const JOBS = Array.from({ length: 12 }, (_, i) => `job-${String(i + 1).padStart(2, '0')}`);

@@ -8,10 +8,13 @@
  * documented `hosts: '…'` string is replaced with the test server's connect string. Functions the
  * examples name but a user writes (`startCron`, `processNext`, …) are `declare`d for the compiler
  * and defined as small globals that print what they do, loaded with `node --import`.
+ *
+ * The programs of examples/ import the package by its name too; they are type-checked here under
+ * the same options (examples.test.ts runs them).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -79,6 +82,13 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   skipLibCheck: true,
 };
 
+/** A diagnostic as `file:line: message`. */
+function describeDiagnostic(d: ts.Diagnostic): string {
+  const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+  if (!d.file || d.start === undefined) return message;
+  return `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ${message}`;
+}
+
 /** Write each block as dist/readme/block-<line>.ts, compile them together; fail on any diagnostic. */
 function compile(blocks: readonly Block[], hosts: string): Map<Block, string> {
   rmSync(OUT, { recursive: true, force: true });
@@ -95,11 +105,10 @@ function compile(blocks: readonly Block[], hosts: string): Map<Block, string> {
   }
   const program = ts.createProgram([...files.values()], COMPILER_OPTIONS);
   const diagnostics = [...ts.getPreEmitDiagnostics(program), ...program.emit().diagnostics].map((d) => {
-    const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
-    if (!d.file || d.start === undefined) return message;
-    const { line } = d.file.getLineAndCharacterOfPosition(d.start);
-    const block = [...files].find(([, file]) => file === d.file!.fileName)?.[0];
-    return block ? `README.md:${block.line + line}: ${message}` : `${d.file.fileName}:${line + 1}: ${message}`;
+    const block = [...files].find(([, file]) => file === d.file?.fileName)?.[0];
+    if (!block || d.start === undefined) return describeDiagnostic(d);
+    const { line } = d.file!.getLineAndCharacterOfPosition(d.start);
+    return `README.md:${block.line + line}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
   });
   assert.deepEqual(diagnostics, [], 'README blocks compile under strict TypeScript');
   const standIns = Object.entries(STAND_INS).map(([name, { implementation }]) => `globalThis.${name} = ${implementation};`);
@@ -182,4 +191,13 @@ test('README "The fleet, with dependency injection" runs: @leaderOnly on the lea
   assert.equal(await program.exited(), 0, program.output());
   assert.match(program.output(), /cron stopped/);
   assert.doesNotMatch(program.output(), /Error/);
+});
+
+test('every program in examples/ compiles as a user module (strict, exactOptionalPropertyTypes, imported by package name)', () => {
+  const examples = readdirSync(join(ROOT, 'examples'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(ROOT, 'examples', file));
+  assert.ok(examples.length >= 5, 'the examples are there');
+  const program = ts.createProgram(examples, { ...COMPILER_OPTIONS, noEmit: true });
+  assert.deepEqual(ts.getPreEmitDiagnostics(program).map(describeDiagnostic), [], 'examples compile under strict TypeScript');
 });
