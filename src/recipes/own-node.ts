@@ -233,6 +233,25 @@ export class OwnNode {
   }
 
   /**
+   * Have our node in the current session, for a node that is not `sequential`: settle an
+   * uncertain create (adopting the node if this session made it), else create it. Resolves
+   * false when a node of our name that this session cannot prove its own (an earlier session's,
+   * or one made by hand) was found and deleted: call again.
+   */
+  async ensure(data: Buffer, request: NodeRequest = {}): Promise<boolean> {
+    if (this.unsettled) await this.find(request);
+    if (this.name !== undefined) return true;
+    try {
+      await this.create(data, request);
+      return true;
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+      await this.find(request);
+      return false;
+    }
+  }
+
+  /**
    * Delete our node (and, after an uncertain create, whatever the look finds), retrying through
    * connection loss until it is gone or the session is (`untilSessionEnds`).
    */

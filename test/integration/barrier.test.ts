@@ -22,7 +22,7 @@ import {
   TimeoutError,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from './helpers.js';
+import { connect, loseSessionAfter, nextState, uniqueRoot } from './helpers.js';
 import { children, eventually, grace, probe, rejectsWithin, safety, within } from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
@@ -327,6 +327,37 @@ describe('DoubleBarrier: layout, kazoo quirks, limits', () => {
     assert.equal(lowest.participating, false);
     await within(other.leave(), 'the other leaves alone');
     assert.deepEqual(await children(zk1, path), []);
+  });
+});
+
+describe('DoubleBarrier: lost replies (frame proxy)', () => {
+  test('an enter whose create reply is lost passes with one node of ours; across LOST the old session\'s node is never adopted', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 2000 });
+    const [observer, other] = await Promise.all([connect(t, server), connect(t, server)]);
+    const path = uniqueRoot('dbarrier');
+    await observer.create(path, null);
+    const barrier = new DoubleBarrier(zk, path, 2);
+    const partner = new DoubleBarrier(other, path, 2);
+
+    const swallowed = proxy.swallowReply({ op: 'create2', path: barrier.nodePath });
+    await within(Promise.all([barrier.enter(), partner.enter()]), 'both enter after a lost create reply');
+    assert.equal(swallowed.fired, 1, 'the reply was lost');
+    assert.equal((await observer.exists(barrier.nodePath))?.ephemeralOwner, zk.sessionId);
+    await within(Promise.all([barrier.leave(), partner.leave()]), 'both leave');
+
+    const oldSession = zk.sessionId;
+    const lost = proxy.swallowReply({ op: 'create2', path: barrier.nodePath }, { then: 'blackhole' });
+    const entering = probe(barrier.enter());
+    await loseSessionAfter(zk, proxy, lost);
+    assert.notEqual(zk.sessionId, oldSession);
+    await grace();
+    assert.equal(entering.settled, false, 'alone, it still waits');
+    await eventually(async () => (await observer.exists(barrier.nodePath))?.ephemeralOwner === zk.sessionId, 'our node belongs to the new session (the old one\'s was replaced, not adopted)');
+    await within(Promise.all([entering.promise, partner.enter()]), 'both enter in the new session');
+    assert.deepEqual((await children(observer, path)).sort(), [barrier.nodeName, partner.nodeName, 'ready'].sort());
+    await within(Promise.all([barrier.leave(), partner.leave()]), 'both leave');
+    assert.deepEqual(await children(observer, path), []);
   });
 });
 

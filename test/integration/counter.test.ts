@@ -1,14 +1,10 @@
 /**
  * Counter against a real ZooKeeper server: kazoo's KazooCounterTests (kazoo 2.8
- * kazoo/tests/test_counter.py, in our own words), the byte encodings (kazoo `repr` text, Python's float spelling checked
- * against Python itself, Curator int32), exactly-once updates across connection drops that hit
- * the lost-reply window (our write applied, its reply lost), the typed "outcome unknown" error
- * where exactly-once cannot be proven, and interop with Debian's kazoo 2.8.
- *
- * Hitting the window: the client talks through a FaultProxy that delays every chunk by D ms
- * each way; as soon as a second client sees the write applied, the connection is dropped, so
- * the reply (still in the proxy's delay) is lost. Each round checks that the write was indeed
- * applied before the caller saw an answer.
+ * kazoo/tests/test_counter.py, in our own words), the byte encodings (kazoo `repr` text,
+ * Python's float spelling checked against Python itself, Curator int32), exactly-once updates
+ * when the write's reply is lost (the frame-aware FaultProxy swallows it and cuts the
+ * connection, or partitions until the session is LOST), the typed "outcome unknown" error where
+ * exactly-once cannot be proven, and interop with Debian's kazoo 2.8.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -16,7 +12,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import {
   ConnectionState,
-  COUNTER_MARKER_PREFIX,
   Counter,
   decodeCounterValue,
   encodeCounterValue,
@@ -27,7 +22,7 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from './helpers.js';
+import { connect, loseSessionAfter, nextState, uniqueRoot } from './helpers.js';
 import { KazooPeer, kazooInstalled, PYTHON } from './kazoo-recipes-peer.js';
 import { children, eventually, probe, rejectsWithin, safety, within } from './recipe-helpers.js';
 
@@ -186,40 +181,27 @@ describe('Counter: concurrency and exactly-once', () => {
     assert.equal(await new Counter(clients[0]!, path).get(), 100);
   });
 
-  /** Our attempt's marker child exists (owned by our session), or, without markers, the value moved by one. */
-  async function ourWriteApplied(zk: ZooKeeperClient, observer: ZooKeeperClient, path: string, before: number): Promise<boolean> {
-    for (const name of await children(observer, path)) {
-      if (name.startsWith(COUNTER_MARKER_PREFIX) && (await observer.exists(`${path}/${name}`))?.ephemeralOwner === zk.sessionId) return true;
-    }
-    return (await new Counter(observer, path).get()) === before + 1;
-  }
-
   /**
-   * Rounds of "add, drop the connection in the lost-reply window". Returns how many rounds hit
-   * the window (the write was applied before the add settled) and the outcomes.
+   * Rounds of "add, whose write's reply is lost with the connection" (the frame proxy swallows
+   * it, then cuts). Returns how many of those writes were applied (the lost-reply window) and
+   * the outcomes.
    */
-  async function dropRounds(zk: ZooKeeperClient, observer: ZooKeeperClient, proxy: FaultProxy, counter: Counter, rounds: number, D = timing(250)) {
+  async function dropRounds(zk: ZooKeeperClient, proxy: FaultProxy, counter: Counter, rounds: number) {
     await counter.get(); // the node is ensured: an add is now one read then one write
     let hits = 0;
     let successes = 0;
     let unknown = 0;
     for (let round = 0; round < rounds; round++) {
-      const before = await new Counter(observer, counter.path).get();
-      proxy.setDelay(D);
-      let settled = false;
-      const adding = counter.add(1).then(
-        () => ({ ok: true as const }),
-        (error: unknown) => ({ ok: false as const, error }),
-      ).finally(() => (settled = true));
-      // Aim at the window: drop as soon as the observer sees the write applied, while its reply
-      // still sits in the proxy's delay (timing it would miss under load).
-      await eventually(async () => settled || (await ourWriteApplied(zk, observer, counter.path, before)), 'the write reaches the server');
-      proxy.drop();
-      const settledAtDrop = settled;
-      proxy.setDelay(0);
-      // Applied (it reached the server before the drop) while its reply had not arrived: a lost reply.
-      if (!settledAtDrop && (await new Counter(observer, counter.path).get()) === before + 1) hits++;
-      const outcome = await within(adding, `add of round ${round}`);
+      const lost = proxy.swallowReply({ op: counter.markers ? 'multi' : 'setData', path: counter.path });
+      const outcome = await within(
+        counter.add(1).then(
+          () => ({ ok: true as const }),
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
+        `add of round ${round}`,
+      );
+      assert.equal(lost.fired, 1, `round ${round}: a write's reply was lost`);
+      if ((await lost.happened).reply?.err === 0) hits++;
       if (outcome.ok) successes++;
       else if (outcome.error instanceof OutcomeUnknownError) unknown++;
       else throw outcome.error;
@@ -234,7 +216,7 @@ describe('Counter: concurrency and exactly-once', () => {
     const observer = await connect(t, server);
     const counter = new Counter(zk, uniqueRoot('counter'));
     const sessionBefore = zk.sessionId;
-    const { hits, successes, unknown } = await dropRounds(zk, observer, proxy, counter, 6);
+    const { hits, successes, unknown } = await dropRounds(zk, proxy, counter, 6);
     t.diagnostic(`lost-reply window hit in ${hits} of 6 rounds`);
     assert.ok(hits >= 1, `the lost-reply window was hit at least once (hits: ${hits})`);
     assert.equal(unknown, 0, 'the session survived: every outcome is decided');
@@ -249,7 +231,7 @@ describe('Counter: concurrency and exactly-once', () => {
     const zk = await connect(t, proxy.connectString);
     const observer = await connect(t, server);
     const counter = new Counter(zk, uniqueRoot('counter'), { markers: false });
-    const { hits, successes, unknown } = await dropRounds(zk, observer, proxy, counter, 6);
+    const { hits, successes, unknown } = await dropRounds(zk, proxy, counter, 6);
     t.diagnostic(`lost-reply window hit in ${hits} of 6 rounds; ${unknown} outcome(s) unknown`);
     assert.ok(hits >= 1, `the lost-reply window was hit at least once (hits: ${hits})`);
     assert.ok(unknown >= 1, 'a lone writer whose own value is found at v+1 cannot prove it was its write');
@@ -274,33 +256,50 @@ describe('Counter: concurrency and exactly-once', () => {
         await delay(20);
       }
     })();
-    const { hits, successes, unknown } = await dropRounds(zk, observer, proxy, new Counter(zk, path), 5, timing(60));
+    const { hits, successes, unknown } = await dropRounds(zk, proxy, new Counter(zk, path), 5);
     stop = true;
     await within(competitor, 'competitor stops');
     assert.equal(unknown, 0);
     assert.equal(await new Counter(observer, path).get(), successes + competing, `exact total (window hits: ${hits})`);
   });
 
-  test('LOST with an uncertain attempt: the write was applied, the session expired, the version moved → OutcomeUnknownError', async (t) => {
+  test('counter: a swallowed reply + LOST: the write was applied, its marker went with the old session, the version moved → OutcomeUnknownError, applied once', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
-    const zk = await connect(t, proxy.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 2000 });
     const observer = await connect(t, server);
     const path = uniqueRoot('counter');
     const counter = new Counter(zk, path);
     await counter.add(1);
-    proxy.setDelay(timing(150)); // the write lands at ~450 ms, its reply would come at ~600 ms
+    const oldSession = zk.sessionId;
+    const swallowed = proxy.swallowReply({ op: 'multi', path }, { then: 'blackhole' });
     const adding = probe(counter.add(1));
-    await eventually(async () => (await new Counter(observer, path).get()) === 2, 'our write is applied', safety());
-    proxy.refuse();
-    proxy.drop();
-    proxy.setDelay(0);
-    assert.equal(adding.settled, false, 'its reply was lost');
-    await server.expireSession(zk);
-    await new Counter(observer, path).add(10); // the version moves past our attempt's
-    proxy.accept();
+    await loseSessionAfter(zk, proxy, swallowed, async () => {
+      await eventually(async () => (await children(observer, path)).length === 0, 'the old session expired, and its marker with it');
+      await new Counter(observer, path).add(10); // the version moves past our attempt's
+    });
+    assert.notEqual(zk.sessionId, oldSession);
     const error = await rejectsWithin(adding.promise, 'add after the session was lost');
     assert.ok(error instanceof OutcomeUnknownError, `OutcomeUnknownError, got ${String(error)}`);
     assert.equal(await new Counter(observer, path).get(), 12, 'applied once, not retried');
+  });
+
+  test('a swallowed reply + LOST, the old session still alive at the settle: its marker proves the write, resolved once', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 4000 });
+    const observer = await connect(t, server);
+    const path = uniqueRoot('counter');
+    const counter = new Counter(zk, path);
+    await counter.add(1);
+    const swallowed = proxy.swallowReply({ op: 'multi', path }, { then: 'blackhole' });
+    const adding = probe(counter.add(1));
+    await loseSessionAfter(zk, proxy, swallowed);
+    // The client declares LOST on its own timer; the server expires the session later (rounded up
+    // to its tick), so the marker is normally still there. If not, the outcome is unknown, never doubled.
+    await within(adding.promise.catch(() => {}), 'add settles in the new session');
+    if (adding.error === undefined) assert.deepEqual(adding.value, { pre: 1, post: 2 });
+    else assert.ok(adding.error instanceof OutcomeUnknownError, `got ${String(adding.error)}`);
+    assert.equal(await new Counter(observer, path).get(), 2, 'applied exactly once');
+    await eventually(async () => (await children(observer, path)).length === 0, 'no marker left');
   });
 
   test('LOST before the write reached the server: the retry in the new session is exclusive by version → exactly once', async (t) => {

@@ -9,12 +9,12 @@ import { createServer, type AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import {
   ZooKeeperClient,
-  type ConnectionState,
+  ConnectionState,
   type WatchEvent,
   type WatchListener,
   type ZooKeeperClientOptions,
 } from '../../src/index.js';
-import type { ZooKeeperServer } from '../../src/testing/index.js';
+import type { FaultProxy, FrameFault, ZooKeeperServer } from '../../src/testing/index.js';
 import { eventually, within } from './recipe-helpers.js';
 
 /** The safety limit of every wait: only a broken client ever reaches it. */
@@ -64,6 +64,23 @@ export function nextState(zk: ZooKeeperClient, state: ConnectionState, ms = SAFE
     ms,
     `state ${state}`,
   );
+}
+
+/**
+ * A lost reply, then a lost session: once `fault` (a `swallowReply` on `proxy`) has fired, the
+ * proxy is partitioned until `zk` declares its session LOST; `meanwhile` runs then, and `zk`
+ * reconnects with a new session before this resolves.
+ */
+export async function loseSessionAfter(zk: ZooKeeperClient, proxy: FaultProxy, fault: FrameFault, meanwhile?: () => Promise<unknown>): Promise<void> {
+  const lost = nextState(zk, ConnectionState.LOST);
+  await within(fault.happened, 'the request reaches the server');
+  proxy.blackhole();
+  await lost;
+  await meanwhile?.();
+  const connected = nextState(zk, ConnectionState.CONNECTED);
+  proxy.drop();
+  proxy.heal();
+  await connected;
 }
 
 /** Records every event a listener receives and lets a test wait for them. */

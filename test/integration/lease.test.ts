@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { AbortError, Lock, MultiNonBlockingLease, NonBlockingLease, RecipeMismatchError, encodeLease, decodeLease, type ZooKeeperClient } from '../../src/index.js';
 import { formatLeaseEnd } from '../../src/recipes/lease/non-blocking-lease.js';
-import { ZooKeeperServer, timing } from '../../src/testing/index.js';
+import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
 import { connect, uniqueRoot, waitFor } from './helpers.js';
 import { kazooAvailable, runKazoo } from './kazoo.js';
 
@@ -370,6 +370,23 @@ out['multi'] = MultiNonBlockingLease(zk, 2, args['multi'], datetime.timedelta(mi
       // kazoo took slot 0 of the multi-lease; we get slot 1, and a third identity nothing.
       assert.equal((await MultiNonBlockingLease.obtain(zk, 2, `${path2}-multi`, seconds(300), { identifier: 'ts-m' })).slot, 1);
       assert.equal((await MultiNonBlockingLease.obtain(zk, 2, `${path2}-multi`, seconds(300), { identifier: 'ts-n' })).obtained, false);
+    });
+  });
+
+  describe('lost replies (frame proxy)', () => {
+    test('an obtain whose commit reply is lost resolves true once: the lease node is ours, the lock node removed', async (t) => {
+      await using proxy = await FaultProxy.start(server.connectString);
+      const zk = await connect(t, proxy.connectString);
+      const observer = await connect(t, server);
+      const path = uniqueRoot('lease');
+      const lease = new NonBlockingLease(zk, path, seconds(60), { identifier: 'me' });
+      const swallowed = proxy.swallowReply({ op: 'multi', path: lease.holderPath });
+      assert.equal(await waitFor(lease.obtain(), LIMIT, 'obtain'), true);
+      assert.equal(swallowed.fired, 1, 'the reply was lost');
+      assert.equal(decodeLease((await observer.get(lease.holderPath)).data).holder, 'me');
+      assert.equal(lease.fencingToken, (await observer.exists(lease.holderPath))?.czxid);
+      await waitFor(async () => (await observer.getChildren(path)).join() === 'lease_holder', LIMIT, 'only the lease node is left');
+      assert.equal(await new NonBlockingLease(observer, path, seconds(60), { identifier: 'rival' }).obtain(), false, 'held by us');
     });
   });
 });

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ConnectionState, InvalidArgumentError, Party, ShallowParty, type ZooKeeperClient } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, EventLog, nextState, sorted, uniqueRoot } from './helpers.js';
+import { connect, EventLog, loseSessionAfter, nextState, sorted, uniqueRoot } from './helpers.js';
 import { KazooPeer, kazooInstalled } from './kazoo-recipes-peer.js';
-import { eventually, grace, safety } from './recipe-helpers.js';
+import { eventually, grace, safety, within } from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -189,6 +189,34 @@ describe('Party: SUSPENDED / LOST', () => {
     await grace(300);
     assert.equal(await observer.exists(party.nodePath), null);
     assert.equal(party.rejoins, 0);
+  });
+});
+
+describe('Party: lost replies (frame proxy)', () => {
+  test('a join whose create reply is lost: one member node, ours; across LOST the old session\'s node is never adopted', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 2000 });
+    const observer = await connect(t, server);
+    const party = new Party(zk, uniqueRoot('party'), { identifier: 'p1' });
+    await party.size(); // the parent exists: the join's only write is our create
+
+    const swallowed = proxy.swallowReply({ op: 'create2', path: party.nodePath });
+    await within(party.join(), 'join after a lost create reply');
+    assert.equal(swallowed.fired, 1, 'the reply was lost');
+    assert.equal((await observer.exists(party.nodePath))?.ephemeralOwner, zk.sessionId, 'the node of this session is ours');
+    assert.equal(await party.leave(), true);
+
+    const oldSession = zk.sessionId;
+    const lost = proxy.swallowReply({ op: 'create2', path: party.nodePath }, { then: 'blackhole' });
+    const joining = party.join();
+    await loseSessionAfter(zk, proxy, lost);
+    await within(joining, 'join in the new session');
+    assert.notEqual(zk.sessionId, oldSession);
+    assert.equal((await observer.exists(party.nodePath))?.ephemeralOwner, zk.sessionId, 'the old session\'s node was replaced, not adopted');
+    await eventually(async () => (await observer.getChildren(party.path)).length === 1, 'one member node');
+    assert.deepEqual(await party.members(), ['p1']);
+    assert.equal(await party.leave(), true);
+    assert.deepEqual(await observer.getChildren(party.path), []);
   });
 });
 

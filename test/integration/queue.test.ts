@@ -28,7 +28,7 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, sorted, uniqueRoot } from './helpers.js';
+import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from './helpers.js';
 import { hex, KazooPeer, kazooInstalled, unhex } from './kazoo-recipes-peer.js';
 import { eventually, grace, probe, rejectsWithin, safety, within } from './recipe-helpers.js';
 
@@ -552,20 +552,39 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     assert.deepEqual(sorted(await zk2.getChildren(path)), ['entries', 'taken'], 'no marker is left once the session ended');
   });
 
+  test('a lock create whose reply is lost: settled as ours in the same session; across LOST the old session\'s lock is never adopted', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: SHORT_SESSION });
+    const observer = await connect(t, server);
+    const path = uniqueRoot('lqueue');
+    const queue = new LockingQueue(zk, path);
+    const [first, second] = (await queue.putAll([b('first'), b('second')])).map((entry) => `${path}/taken/${entry.split('/').pop()!}`);
+
+    const swallowed = proxy.swallowReply({ op: 'create', path: first! });
+    assert.equal(text(await within(queue.get(), 'get after a lost lock-create reply')), 'first');
+    assert.equal(swallowed.fired, 1, 'the reply was lost');
+    assert.equal(await queue.holdsLock(), true);
+    assert.equal(await queue.consume(), true);
+
+    const oldSession = zk.sessionId;
+    const lost = proxy.swallowReply({ op: 'create', path: second! }, { then: 'blackhole' });
+    const getting = queue.get();
+    await loseSessionAfter(zk, proxy, lost);
+    assert.notEqual(zk.sessionId, oldSession);
+    assert.equal(text(await within(getting, 'get in the new session')), 'second', 'locked again once the old session\'s lock went');
+    assert.equal((await observer.exists(second!))?.ephemeralOwner, zk.sessionId, 'our lock belongs to the new session');
+    assert.equal(await queue.holdsLock(), true);
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.length, 0);
+  });
+
   test('a consume whose reply is swallowed, then LOST, the old session expired before the settle: OutcomeUnknownError, never false', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const { zk, observer, path, queue, entry } = await holding(t, proxy, SHORT_SESSION);
-    const lost = nextState(zk, ConnectionState.LOST, safety());
     const swallowed = proxy.swallowReply({ op: 'multi', path: entry }, { then: 'blackhole' });
     const consuming = probe(queue.consume());
-    assert.equal((await within(swallowed.happened, 'the consume is applied')).reply?.err, 0);
-    proxy.blackhole();
-    await lost;
-    await eventually(async () => (await markers(observer, path)).length === 0, 'the old session expired, and its marker with it');
-    const reconnected = nextState(zk, ConnectionState.CONNECTED, safety());
-    proxy.drop();
-    proxy.heal();
-    await reconnected;
+    await loseSessionAfter(zk, proxy, swallowed, () => eventually(async () => (await markers(observer, path)).length === 0, 'the old session expired, and its marker with it'));
+    assert.equal((await swallowed.happened).reply?.err, 0, 'the consume was applied');
     const error = await rejectsWithin(consuming.promise, 'consume after the old session expired');
     assert.ok(error instanceof OutcomeUnknownError, `got ${String(error)}`);
     assert.equal(await new LockingQueue(observer, path).length, 0, 'the item was consumed (once, by that attempt)');

@@ -383,3 +383,22 @@ describe('SetPartitioner: split, layout, scale, failures', () => {
     assert.deepEqual(await zk.getChildren(`${path}/party`), [], 'disposed: left the party');
   });
 });
+
+describe('SetPartitioner: lost replies (frame proxy)', () => {
+  test('the party-node create and an item-lock create lose their replies: it still acquires, with one node of ours each', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const observer = await connect(t, server);
+    const path = uniqueRoot('sp');
+    const partyLost = proxy.swallowReply({ op: 'create2', path: (p) => p.startsWith(`${path}/party/`) });
+    const lockLost = proxy.swallowReply({ op: 'create2', path: (p) => p.startsWith(`${path}/locks/0/`) });
+    const p = partitioner(t, zk, path, range(3), { identifier: 'only' });
+    assert.deepEqual(await acquired(p), [0, 1, 2]);
+    assert.deepEqual([partyLost.fired, lockLost.fired], [1, 1], 'both replies were lost');
+    const members = await children(observer, `${path}/party`);
+    assert.equal(members.length, 1, 'one party node');
+    assert.equal((await observer.exists(`${path}/party/${members[0]!}`))?.ephemeralOwner, zk.sessionId);
+    for (const item of range(3)) assert.equal((await children(observer, `${path}/locks/${item}`)).length, 1, `one lock node for item ${item}`);
+    assert.deepEqual([...(await lockHolders(observer, path, range(3))).values()], [zk.sessionId, zk.sessionId, zk.sessionId]);
+  });
+});

@@ -21,10 +21,15 @@
  * waiting forever (kazoo would hang). A `leave()` that already deleted its node keeps waiting in
  * the new session (it has nothing ephemeral left to lose).
  *
+ * Our node follows the recipes' one own-node lifecycle (`own-node.ts`): a create whose reply was
+ * lost is settled in the current session; a node of our name that this session did not make (an
+ * earlier session's, or one made by hand — kazoo reuses it) is deleted and created again, never
+ * adopted.
+ *
  * Deviations from kazoo (none on the wire): failures are thrown, not swallowed (kazoo sets
  * `participating = False` and returns); `{ timeout, signal }` bound the waits (`TimeoutError`,
- * `AbortError`). As in kazoo, a failed `enter()`/`leave()` deletes our node (best effort, retried
- * through connection loss), so the others may proceed without us.
+ * `AbortError`). As in kazoo, a failed `enter()`/`leave()` deletes our node (retried through
+ * connection loss until it is gone or the session is), so the others may proceed without us.
  *
  * @example
  *   const barrier = new DoubleBarrier(zk, '/jobs/reindex/barrier', 3, { identifier: 'worker-2' });
@@ -37,10 +42,8 @@ import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
 import {
   AbortError,
-  ClientClosedError,
   InvalidArgumentError,
   NoNodeError,
-  NodeExistsError,
   SessionExpiredError,
   TimeoutError,
 } from '../../client/errors.js';
@@ -48,6 +51,7 @@ import { joinPath, validatePath } from '../../client/paths.js';
 import { EventType, type WatchEvent } from '../../client/states.js';
 import { SessionLostError } from '../errors.js';
 import { ChangeWaiter, deadlineOf, ensureEmptyPath, isTransient, pause, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
+import { OwnNode } from '../own-node.js';
 
 export interface DoubleBarrierOptions {
   /** Stored as our participant node's data. Default `<hostname>-<pid>` (kazoo: `<fqdn>-<pid>`). */
@@ -73,8 +77,8 @@ export class DoubleBarrier {
   private readonly readyPath: string;
   private pathEnsured = false;
   private inside = false;
-  /** The session that owns our participant node, while we have one. */
-  private nodeSession: bigint | undefined;
+  /** Our participant node, in the current session (the recipes' own-node lifecycle). */
+  private readonly own: OwnNode;
   private busy = false;
 
   constructor(
@@ -93,6 +97,7 @@ export class DoubleBarrier {
     this.data = Buffer.from(this.identifier, 'utf8');
     this.nodeName = randomUUID().replaceAll('-', '');
     this.readyPath = joinPath(path, READY);
+    this.own = new OwnNode(client, { parent: path, prefix: this.nodeName, sequential: false, ephemeral: true });
   }
 
   /** Our participant node's full path. */
@@ -114,6 +119,7 @@ export class DoubleBarrier {
   async enter(options: DoubleBarrierWaitOptions = {}): Promise<void> {
     await this.exclusive('enter', async () => {
       const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
+      this.own.takeLost(); // a node we had before this call is not this call's loss
       try {
         await this.enterLoop(limits);
         this.inside = true;
@@ -131,7 +137,7 @@ export class DoubleBarrier {
    */
   async leave(options: DoubleBarrierWaitOptions = {}): Promise<void> {
     await this.exclusive('leave', async () => {
-      if (this.nodeSession === undefined && !this.inside) return; // never entered: nothing to leave
+      if (this.own.name === undefined && !this.inside) return; // never entered: nothing to leave
       const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
       try {
         await this.leaveLoop(limits);
@@ -140,7 +146,6 @@ export class DoubleBarrier {
         throw error;
       } finally {
         this.inside = false;
-        this.nodeSession = undefined;
       }
     });
   }
@@ -168,7 +173,7 @@ export class DoubleBarrier {
     let readyCreated = false;
     for (;;) {
       this.checkLimits('enter', limits);
-      if (this.nodeSession !== undefined && this.client.sessionId !== this.nodeSession) throw this.sessionLost('enter');
+      if (this.own.takeLost()) throw this.sessionLost('enter'); // our node went with its session
       const waiter = new ChangeWaiter(this.client, limits);
       try {
         const request = requestLimits(limits);
@@ -177,7 +182,7 @@ export class DoubleBarrier {
             await ensureEmptyPath(this.client, this.path, request);
             this.pathEnsured = true;
           }
-          if (this.nodeSession === undefined && !(await this.createOwnNode(request))) continue;
+          if (!(await this.own.ensure(this.data, request))) continue;
           const onReady = (event: WatchEvent) => {
             if (event.type === EventType.NodeCreated) readyCreated = true;
           };
@@ -186,8 +191,9 @@ export class DoubleBarrier {
           const children = await this.client.getChildren(this.path, { watch: ready ? waiter.watch(this.path, 'children') : undefined, ...request });
           if (readyCreated) return;
           if (!children.includes(this.nodeName)) {
-            if (this.client.sessionId !== this.nodeSession) throw this.sessionLost('enter');
-            this.nodeSession = undefined; // deleted by someone else: create it again
+            if (this.own.name === undefined) throw this.sessionLost('enter');
+            this.own.vanished(); // deleted by someone else while our session lives: create it again
+            this.own.takeLost();
             continue;
           }
           if (children.length >= this.numClients) {
@@ -195,7 +201,7 @@ export class DoubleBarrier {
             return;
           }
         } catch (error) {
-          if (error instanceof SessionExpiredError && this.nodeSession !== undefined) throw this.sessionLost('enter');
+          if (error instanceof SessionExpiredError && this.own.takeLost()) throw this.sessionLost('enter');
           if (!isTransient(error, limits.deadline)) throw error;
           await pause(limits.deadline, limits.signal);
           continue;
@@ -208,29 +214,6 @@ export class DoubleBarrier {
     }
   }
 
-  /**
-   * Create our ephemeral node (an existing one is reused, as in kazoo). Resolves false when a
-   * stale node of an earlier session of ours was found and deleted: try again.
-   */
-  private async createOwnNode(request: { timeout?: number; signal?: AbortSignal; failFast?: boolean }): Promise<boolean> {
-    try {
-      await this.client.create(this.nodePath, this.data, { ephemeral: true, ...request });
-    } catch (error) {
-      if (!(error instanceof NodeExistsError)) throw error;
-      const stat = await this.client.exists(this.nodePath, request);
-      if (stat === null) return false;
-      if (stat.ephemeralOwner !== 0n && stat.ephemeralOwner !== this.client.sessionId) {
-        // Left by a session of ours that has ended on our side: it will vanish; replace it now.
-        await this.client.delete(this.nodePath, { version: stat.version, ...request }).catch((e: unknown) => {
-          if (!(e instanceof NoNodeError)) throw e;
-        });
-        return false;
-      }
-    }
-    this.nodeSession = this.client.sessionId;
-    return true;
-  }
-
   private async leaveLoop(limits: WaitLimits): Promise<void> {
     let readyDeleted = false;
     let ownDeleted = false;
@@ -238,7 +221,7 @@ export class DoubleBarrier {
     let awaited: string | undefined;
     for (;;) {
       this.checkLimits('leave', limits);
-      if (!ownDeleted && this.client.sessionId !== this.nodeSession) throw this.sessionLost('leave');
+      if (!ownDeleted && this.own.name === undefined) throw this.sessionLost('leave');
       const waiter = new ChangeWaiter(this.client, limits);
       try {
         const request = requestLimits(limits);
@@ -258,7 +241,8 @@ export class DoubleBarrier {
           }
           if (!ownDeleted && !children.includes(this.nodeName)) {
             // Deleted by someone else while our session lives on: we are out of the group.
-            if (this.client.sessionId !== this.nodeSession) throw this.sessionLost('leave');
+            if (this.own.name === undefined) throw this.sessionLost('leave');
+            this.own.vanished();
             ownDeleted = true;
           }
           if (ownDeleted) {
@@ -296,26 +280,22 @@ export class DoubleBarrier {
     }
   }
 
+  /** Delete our node (an earlier attempt whose reply was lost may have done it already). */
   private async deleteOwnNode(request: { timeout?: number; signal?: AbortSignal; failFast?: boolean }): Promise<void> {
+    const path = this.own.path;
+    if (path === undefined) throw this.sessionLost('leave');
     try {
-      await this.client.delete(this.nodePath, request);
+      await this.client.delete(path, request);
     } catch (error) {
-      if (!(error instanceof NoNodeError)) throw error; // an earlier attempt's reply was lost
+      if (!(error instanceof NoNodeError)) throw error;
     }
+    this.own.vanished(); // deleted by us: forget it
   }
 
-  /** Best-effort cleanup after a failure: delete our node, retrying through connection loss. */
+  /** Cleanup after a failure: delete our node until it is gone or the session is. */
   private async removeOwnNode(): Promise<void> {
-    this.nodeSession = undefined;
-    for (let attempt = 0; attempt < 1000; attempt++) {
-      try {
-        await this.client.delete(this.nodePath);
-        return;
-      } catch (error) {
-        if (error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError) return;
-        if (!isTransient(error)) return; // e.g. NoChildrenForEphemerals: nothing was created
-        await pause(undefined, undefined);
-      }
-    }
+    await this.own.remove().catch((error: unknown) => {
+      this.client.logger.warn(`double barrier ${this.path}: could not delete our node: ${String(error)}`);
+    });
   }
 }

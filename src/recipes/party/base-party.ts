@@ -2,12 +2,18 @@
  * What Party and ShallowParty share (kazoo's `BaseParty`): one ephemeral member node with a
  * name fixed per instance, join/leave, member listing, and re-joining after a lost session.
  * See `party.ts` and `shallow-party.ts` for the node names.
+ *
+ * The member node follows the recipes' one own-node lifecycle (`own-node.ts`): a create whose
+ * reply was lost is settled by looking for the node in the current session; a node of that
+ * name left by an earlier session of ours (or made by hand: kazoo would reuse it) is deleted and
+ * created again, never adopted — it would vanish when that session expires.
  */
 import type { ZooKeeperClient } from '../../client/client.js';
-import { ClientClosedError, NoNodeError, NodeExistsError } from '../../client/errors.js';
+import { ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
 import { deadlineOf, ensureEmptyPath, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
+import { OwnNode } from '../own-node.js';
 
 export interface PartyOptions {
   /** This member's identifier, stored as its node's data (UTF-8). Default: empty. */
@@ -34,17 +40,19 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
   protected readonly data: Buffer;
   private pathEnsured = false;
   private joined = false;
-  /** The session that owns our member node, while we have one. */
-  private nodeSession: bigint | undefined;
+  /** Our member node, in the current session. */
+  private readonly own: OwnNode;
+  /** A background delete of our node after a `leave()` that gave up. */
+  private removing: Promise<void> = Promise.resolve();
   /** join, leave and re-joins run one at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
   private listening = false;
   private rejoinCount = 0;
   private readonly onState = (state: ConnectionState) => {
-    if (state !== ConnectionState.CONNECTED || !this.joined || this.client.sessionId === this.nodeSession) return;
+    if (state !== ConnectionState.CONNECTED || !this.joined || this.own.name !== undefined) return;
     // A new session: our node went with the old one.
     this.serialize(async () => {
-      if (!this.joined || this.client.sessionId === this.nodeSession) return;
+      if (!this.joined || this.own.name !== undefined) return;
       try {
         await this.createNode({});
         this.rejoinCount++;
@@ -69,6 +77,7 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
     this.identifier = options.identifier ?? '';
     this.data = Buffer.from(this.identifier, 'utf8');
     this.autoRejoin = options.autoRejoin ?? true;
+    this.own = new OwnNode(client, { parent: path, prefix: node, sequential: false, ephemeral: true });
   }
 
   /** Our member node's full path (kazoo's `create_path`). */
@@ -87,8 +96,8 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
   }
 
   /**
-   * Join: create our ephemeral member node (an existing one is kept, as in kazoo). Retries
-   * connection loss until `timeout`.
+   * Join: create our ephemeral member node (one of our name that this session did not make is
+   * replaced; kazoo keeps it). Retries connection loss until `timeout`.
    */
   async join(options: PartyCallOptions = {}): Promise<void> {
     await this.serialize(async () => {
@@ -101,20 +110,36 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
     });
   }
 
-  /** Leave: delete our member node. Resolves false when it was already gone (as kazoo). */
+  /**
+   * Leave: delete our member node. Resolves false when it was already gone (as kazoo), or went
+   * with an ended session. On `timeout` the node is still deleted in the background.
+   */
   async leave(options: PartyCallOptions = {}): Promise<boolean> {
     this.joined = false;
     this.stopListening();
     return this.serialize(async () => {
-      this.nodeSession = undefined;
       const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
+      let gone: boolean;
       try {
-        await retryTransient(() => this.client.delete(this.nodePath, requestLimits(limits)), limits);
-        return true;
+        if (this.own.unsettled) await retryTransient(() => this.own.find(requestLimits(limits)), limits);
+        const path = this.own.path;
+        if (path === undefined) return false;
+        gone = await retryTransient(() => this.client.delete(path, requestLimits(limits)), limits).then(
+          () => false,
+          (error: unknown) => {
+            if (error instanceof NoNodeError) return true;
+            throw error;
+          },
+        );
       } catch (error) {
-        if (error instanceof NoNodeError) return false;
+        // Gave up: delete it in the background until the session ends; a later join() waits for that.
+        this.removing = this.own.remove().catch((e: unknown) => {
+          this.client.logger.warn(`party ${this.path}: leaving failed: ${String(e)}`);
+        });
         throw error;
       }
+      this.own.vanished(); // deleted now (or already gone): forget it
+      return !gone;
     });
   }
 
@@ -163,37 +188,21 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
     this.pathEnsured = true;
   }
 
-  /** Create our node in the current session (retrying connection loss); reuse one we own or a persistent one. */
+  /** Have our node in the current session: settle an uncertain create, else create it (retrying connection loss). */
   private async createNode(limits: WaitLimits): Promise<void> {
+    await this.removing;
     for (let round = 1; ; round++) {
       await this.ensureParent(limits);
       const created = await retryTransient(async () => {
-        const request = requestLimits(limits);
         try {
-          await this.client.create(this.nodePath, this.data, { ephemeral: true, ...request });
-          return true;
+          return await this.own.ensure(this.data, requestLimits(limits));
         } catch (error) {
-          if (error instanceof NoNodeError && round < 10) {
-            this.pathEnsured = false; // the parent was deleted: ensure it again
-            return false;
-          }
-          if (!(error instanceof NodeExistsError)) throw error;
+          if (!(error instanceof NoNodeError) || round >= 10) throw error;
+          this.pathEnsured = false; // the parent was deleted: ensure it again
+          return false;
         }
-        // Ours after a lost reply, or pre-created (kazoo reuses it) — or left by an ended session of ours.
-        const stat = await this.client.exists(this.nodePath, request);
-        if (stat === null) return false;
-        if (stat.ephemeralOwner === 0n || stat.ephemeralOwner === this.client.sessionId || round >= 10) return true;
-        try {
-          await this.client.delete(this.nodePath, { version: stat.version, ...request }); // it would vanish with that session
-        } catch (error) {
-          if (!(error instanceof NoNodeError)) throw error;
-        }
-        return false;
       }, limits);
-      if (created) {
-        this.nodeSession = this.client.sessionId;
-        return;
-      }
+      if (created) return;
     }
   }
 
