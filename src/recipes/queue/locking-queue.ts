@@ -21,7 +21,10 @@
  *   watch on `taken`, and exactly one of them (the one whose create of the lock wins) gets it.
  * - A lock create whose reply was lost is settled by reading the lock node (our id and our
  *   session → ours; missing → not applied, since a session's requests are handled in order; so
- *   no orphan locks, kazoo #366). A lock of an earlier session is never adopted.
+ *   no orphan locks, kazoo #366). A lock of an earlier session is never adopted, nor deleted by
+ *   path (by then the path may be another consumer's lock): it goes with its session. The lock's
+ *   name is the entry's, shared by every consumer, so the own-node lifecycle's look by an
+ *   instance prefix (`own-node.ts`) does not apply; our id in the data stands in for the prefix.
  * - A `consume()`/`release()` whose reply was lost is proven by its marker (see `settle`): it
  *   resolves true only if that attempt was applied, in this session or the one that ended.
  *   Where neither can be proven (the session ended, and its lock and marker are both gone) it
@@ -175,12 +178,15 @@ export class LockingQueue {
     return false;
   }
 
-  /** Remove the held item from the queue. Resolves false when nothing is held (any more). */
+  /**
+   * Remove the held item from the queue. Resolves false when nothing is held (any more); rejects
+   * with `OutcomeUnknownError` when a lost reply cannot be proven either way (see the module doc).
+   */
   consume(options: LockingQueueCallOptions = {}): Promise<boolean> {
     return this.serialize(() => this.finish('consume', options));
   }
 
-  /** Unlock the held item without consuming it: it is available again. False when nothing is held. */
+  /** Unlock the held item without consuming it: it is available again. False when nothing is held; lost replies as `consume()`. */
   release(options: LockingQueueCallOptions = {}): Promise<boolean> {
     return this.serialize(() => this.finish('release', options));
   }
