@@ -1,5 +1,5 @@
 /**
- * ACL helpers (spec/protocol.md §7): permission bits, the well-known ACL lists and digest ids.
+ * ACL helpers (ZooDefs.Perms, ZooDefs.Ids, DigestAuthenticationProvider): permission bits, the well-known ACL lists and digest ids.
  *
  * @example
  *   await zk.create('/secret', 'x', { acl: [makeDigestAcl('alice', 'pw', Perms.ALL)] });

@@ -1,5 +1,5 @@
 /**
- * Connect strings: `"h1:p1,h2:p2/chroot"` or an array of `"host:port"` (spec/protocol.md §9.2).
+ * Connect strings: `"h1:p1,h2:p2/chroot"` or an array of `"host:port"` (the Java client's ConnectStringParser).
  * IPv6 hosts are written in brackets; the default port is 2181.
  */
 import type { Endpoint } from './connection/connection.js';

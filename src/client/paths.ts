@@ -1,5 +1,5 @@
 /**
- * Client-side path rules (spec/protocol.md §9.1) and chroot mapping (§9.2). The server's own
+ * Client-side path rules (PathUtils.validatePath) and chroot mapping (ZooKeeper's chroot in the connect string). The server's own
  * checks are incomplete and often answer NoNode for a malformed path, so every path is
  * validated here, before anything is sent, and a bad one is an `InvalidPathError`.
  */

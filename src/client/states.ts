@@ -1,5 +1,5 @@
 /**
- * The two state vocabularies (spec/recipes.md §1.1): the kazoo-style connection state users
+ * The two state vocabularies (kazoo's KazooState and ZooKeeper's Watcher.Event.KeeperState): the kazoo-style connection state users
  * and recipes react to, and the detailed keeper (wire-level) state.
  */
 
@@ -40,7 +40,7 @@ export const EventType = {
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
-/** Wire values of EventType (spec/protocol.md §5.1). */
+/** Wire values of EventType (Watcher.Event.EventType). */
 export const eventTypeFromWire: Readonly<Record<number, EventType>> = {
   [-1]: EventType.None,
   1: EventType.NodeCreated,

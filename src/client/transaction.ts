@@ -1,6 +1,6 @@
 /**
  * Transactions (multi, op 14) and multiRead (op 22): encoding the op list and decoding the
- * per-op results (spec/protocol.md §6.2–6.4).
+ * per-op results (MultiOperationRecord / MultiResponse in ZooKeeper's source).
  *
  * @example
  *   const results = await zk.transaction()
@@ -68,7 +68,7 @@ export class Transaction {
     return this;
   }
 
-  /** Fail the transaction unless `path` is at `version` (the only way to use `check`; spec §3.2). */
+  /** Fail the transaction unless `path` is at `version` (the only way to use `check`; ZooDefs.OpCode.check is valid only inside a multi). */
   check(path: string, version: number): this {
     this.ops.push(this.host.versionedOp('check', path, version));
     return this;

@@ -1,6 +1,6 @@
 /**
  * A throwaway PKI for TLS tests, made with the `openssl` command line exactly as verified in
- * spec/tls.md §2: a CA, a server certificate for 127.0.0.1/localhost and a client certificate,
+ * ZooKeeper Administrator's Guide, "Quorum TLS"/client TLS: a CA, a server certificate for 127.0.0.1/localhost and a client certificate,
  * all PEM (ZooKeeper 3.8 reads PEM key and trust stores directly, so no keytool is needed).
  */
 import { execFile } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * ZooKeeper's "four-letter words" (spec/protocol.md §12): admin commands sent as the first 4 bytes
+ * ZooKeeper's "four-letter words" (ZooKeeper Administrator's Guide): admin commands sent as the first 4 bytes
  * of a fresh TCP connection. The server answers in plain text and closes the connection.
  */
 import { connect } from 'node:net';

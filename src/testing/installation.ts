@@ -13,7 +13,7 @@ export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 
 /**
  * zookeeper.jar's manifest Class-Path pulls in most dependencies but not netty-codec (needed by
- * the Netty connection factory, spec/tls.md §1); slf4j-simple makes the server log readable.
+ * the Netty connection factory); slf4j-simple makes the server log readable.
  */
 const DEFAULT_CLASSPATH = [ZOOKEEPER_JAR, '/usr/share/java/netty-codec.jar', '/usr/share/java/slf4j-simple.jar'];
 

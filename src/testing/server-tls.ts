@@ -1,5 +1,5 @@
 /**
- * The zoo.cfg side of a TLS test server, as verified in spec/tls.md §3: a `secureClientPort`
+ * The zoo.cfg side of a TLS test server, as ZooKeeper's Administrator's Guide describes it: a `secureClientPort`
  * served by the Netty connection factory (the default NIO factory cannot do TLS and exits with
  * "SSL isn't supported in NIOServerCnxn"), with PEM key and trust stores (no passwords).
  * Netty also needs `netty-codec.jar` on the classpath, which `resolveClasspath()` adds: without it

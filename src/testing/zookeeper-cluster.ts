@@ -23,8 +23,8 @@ export interface ZooKeeperClusterOptions {
   /** tickTime in ms. Default 500. Session timeouts of 1–10 s are accepted whatever the tickTime. */
   tickTime?: number;
   /**
-   * Let a member that lost the quorum serve read-only sessions (spec/protocol.md §10.3): sets
-   * `-Dreadonlymode.enabled=true` and, since 3.6 needs it for read-only sessions (§2.4),
+   * Let a member that lost the quorum serve read-only sessions (ZooKeeper's readonlymode.enabled): sets
+   * `-Dreadonlymode.enabled=true` and, since 3.6 needs it for read-only sessions,
    * `localSessionsEnabled=true` with `localSessionsUpgradingEnabled=true`. Note that new sessions
    * are then local to one member until they create an ephemeral node. Default false.
    */

@@ -284,7 +284,7 @@ export class ZooKeeperServer implements AsyncDisposable {
 
   /**
    * One readiness check. A listening port proves little (a JVM missing a class still binds it,
-   * spec/tls.md §1), so require `imok`, our own data directory in `conf` (not another server
+   * ZooKeeper's Netty connection factory), so require `imok`, our own data directory in `conf` (not another server
    * that took the port), and a session handshake on every port (for TLS: with the kit's
    * certificates, since only a ConnectResponse proves acceptance).
    */

@@ -188,7 +188,7 @@ describe('ZooKeeperClient operations', () => {
         assert.throws(() => zk.transaction().create(`${root}/ttl`, 'x', { ttl }), InvalidArgumentError, `transaction ttl ${String(ttl)}`);
       }
       await rejects(() => zk.create(`${root}/ttl`, 'x', { ttl: 1000, ephemeral: true }), InvalidArgumentError);
-      // Nothing reached the server (a negative TTL would have crashed it, spec §8.3).
+      // Nothing reached the server (a negative TTL would have crashed it).
       assert.equal(await server.fourLetterWord('ruok'), 'imok');
       assert.equal(await zk.exists(`${root}/ttl`), null);
       assert.deepEqual(await zk.getChildren(root), []);
@@ -774,7 +774,7 @@ describe('ZooKeeperClient operations', () => {
       assert.equal(s.dataLength, 999_999);
       assert.equal((await zk.get(root)).stat.numChildren, 1);
 
-      // The exact frame boundary (spec §9.3): setData's payload is header 8 + path (4 + length)
+      // The exact frame boundary (the 1 MiB jute.maxbuffer limit): setData's payload is header 8 + path (4 + length)
       // + data (4 + length) + version 4, and must not exceed 1,048,575 bytes.
       const largest = 1_048_575 - 8 - (4 + Buffer.byteLength(root)) - 4 - 4;
       await rejects(() => zk.set(root, Buffer.alloc(largest + 1)), DataTooLargeError);

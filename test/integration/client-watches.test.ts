@@ -288,7 +288,7 @@ describe('ZooKeeperClient watches', () => {
       const log = new EventLog();
       await zk.addWatch(root, log.listener, { recursive: true });
       await other.create(`${root}/a`);
-      // The same session also holds a plain child watch below the recursive one (spec §5.4).
+      // The same session also holds a plain child watch below the recursive one (ZooKeeper Programmer's Guide: persistent recursive watches get no NodeChildrenChanged).
       await log.nth(1);
       const childLog = new EventLog();
       await zk.getChildren(`${root}/a`, { watch: childLog.listener });

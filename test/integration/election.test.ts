@@ -1,5 +1,5 @@
 /**
- * Election against a real ZooKeeper server (spec/recipes.md §2.14): kazoo's test_election and
+ * Election against a real ZooKeeper server (kazoo's kazoo/tests/test_election.py): kazoo's test_election and
  * test_bad_func adapted to promises, one leader at a time, leadership passing when the leader's
  * function settles (also by throwing), cancel/abort, several leaders (`leaders: N`), the leader's
  * connection being suspended, and the leader's session being lost.

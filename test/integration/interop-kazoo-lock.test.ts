@@ -153,7 +153,7 @@ describe('interop with kazoo 2.8: Lock', () => {
     assert.deepEqual(await lock.contenders(), ['ts']);
     await py.next(/^STATE LOST$/, safety(), 'kazoo sees LOST');
     await py.next(/^STATE CONNECTED$/, safety(20_000), 'kazoo reconnects with a new session');
-    // kazoo 2.8 keeps is_acquired True after LOST (spec §2.1 part 5, P4).
+    // kazoo 2.8 keeps is_acquired True after LOST (kazoo/recipe/lock.py).
     assert.equal((await py.status()).is_acquired, true);
     assert.equal(await py.command('try', /^(NOT_)?ACQUIRED$|^ERROR/), 'NOT_ACQUIRED', 'kazoo believes it already holds');
     await lock.release();

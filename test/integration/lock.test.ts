@@ -1,8 +1,8 @@
 /**
- * Lock against a real ZooKeeper server: kazoo's KazooLockTests (spec/recipes.md §2.1 part 6,
+ * Lock against a real ZooKeeper server: kazoo's KazooLockTests (kazoo's kazoo/tests/test_lock.py,
  * adapted to promises), timeouts and abort, mutual exclusion under load, FIFO order, fencing
  * tokens, guarded transactions, Curator naming, `await using`, and SUSPENDED / LOST handling
- * through a FaultProxy and real session expiry (§1.11).
+ * through a FaultProxy and real session expiry.
  *
  * Documented deviations from kazoo exercised here: a second `acquire` on an instance that holds
  * or is acquiring rejects with AlreadyAcquiredError (kazoo returns False or blocks); a timed-out

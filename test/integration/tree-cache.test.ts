@@ -1,5 +1,5 @@
 /**
- * TreeCache against a real ZooKeeper server: kazoo's KazooTreeCacheTests (spec/recipes.md §2.18
+ * TreeCache against a real ZooKeeper server: kazoo's KazooTreeCacheTests (kazoo's kazoo/tests/test_cache.py
  * part 6) in our own words, plus: one persistent recursive watch per cache, changes made while
  * disconnected emitted as differences on the reconnect, a real session loss, random concurrent
  * writers with connection drops converging to the server's tree (compared recursively, with

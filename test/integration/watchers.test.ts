@@ -1,7 +1,7 @@
 /**
  * DataWatch, ChildrenWatch and PatientChildrenWatch against a real ZooKeeper server: kazoo's
  * KazooDataWatcherTests, KazooChildrenWatcherTests and KazooPatientChildrenWatcherTests
- * (spec/recipes.md §2.15–§2.17, part 6) in our own words, plus re-reads after a connection drop
+ * (kazoo's kazoo/tests/test_watchers.py) in our own words, plus re-reads after a connection drop
  * (FaultProxy) and after a real session loss (`server.expireSession`), session notifications,
  * and the async-iterator forms ending cleanly on abort with no dangling watch.
  *

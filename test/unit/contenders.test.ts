@@ -1,5 +1,5 @@
 /**
- * Contender recognition and ordering (spec/recipes.md §1.12, §2.1, §2.2): kazoo's
+ * Contender recognition and ordering (kazoo's recipe/lock.py: _NODE_NAME, _get_sorted_children): kazoo's
  * `TestSequence` cases, the string order of sequence suffixes after the cversion wraps
  * negative, and which contenders block a reader and a writer. Expected values were taken from
  * kazoo 2.8.0 itself (`Lock._contenders_re`, `sorted(..., key=m.groups())`, `_get_predecessor`);

@@ -1,5 +1,5 @@
 /**
- * Jute primitives (spec/protocol.md §1.3): round trips, writer buffer management, and the
+ * Jute primitives (ZooKeeper's BinaryOutputArchive): round trips, writer buffer management, and the
  * reader's promise to throw `ProtocolError` (never a RangeError) on malformed input.
  */
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
- * Client-side path validation (spec/protocol.md §9.1), chroot mapping and connect-string
- * parsing (§9.2).
+ * Client-side path validation (ZooKeeper's PathUtils.validatePath), chroot mapping and connect-string
+ * parsing (ConnectStringParser).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

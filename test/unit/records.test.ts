@@ -1,6 +1,6 @@
 /**
- * Record encodings against the bytes captured from a real 3.8.0 server (spec/protocol.md
- * Appendix C), and the multi / multiRead result decoding of §6.3–6.4.
+ * Record encodings against the bytes captured from a real 3.8.0 server (the bytes are
+ * in this file), and the multi / multiRead result decoding (MultiResponse).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -91,14 +91,14 @@ const SAMPLE_STAT: Stat = {
 
 
 describe('connect handshake records', () => {
-  test('a new-session ConnectRequest (T=30000, readOnly=false) matches Appendix C', () => {
+  test('a new-session ConnectRequest (T=30000, readOnly=false) matches the captured bytes', () => {
     const bytes = frame((w) =>
       writeConnectRequest(w, { lastZxidSeen: 0n, timeout: 30000, sessionId: 0n, password: Buffer.alloc(16), readOnly: false }),
     );
     const expected = hex(`0000002d 00000000 00000000 00000000 00007530 00000000 00000000 00000010
       00000000 00000000 00000000 00000000 00`);
     assert.deepEqual(bytes, expected);
-    assert.equal(bytes.length, 49, 'frame of 49 bytes (spec §2.1)');
+    assert.equal(bytes.length, 49, 'frame of 49 bytes (ConnectRequest: 4-byte length + 45)');
   });
 
   test('a re-attach ConnectRequest carries lastZxid, the session id and its password', () => {
@@ -117,7 +117,7 @@ describe('connect handshake records', () => {
   const password = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
   const response37 = Buffer.concat([hex('00000025 00000000 00007530 01000009 b17f0014 00000010'), password, hex('00')]);
 
-  test('a 37-byte ConnectResponse (Appendix C) decodes', () => {
+  test('a 37-byte ConnectResponse (captured) decodes', () => {
     const r = new JuteReader(response37, 4);
     assert.equal(r.remaining, 37);
     assert.deepEqual(readConnectResponse(r), { timeout: 30000, sessionId: SESSION_ID, password, readOnly: false });
@@ -145,7 +145,7 @@ describe('connect handshake records', () => {
   });
 });
 
-describe('request records (Appendix C)', () => {
+describe('request records (captured bytes)', () => {
   test('create /hx, data "hi", OPEN_ACL_UNSAFE, flags 1, xid 1', () => {
     const bytes = frame((w) => {
       writeRequestHeader(w, 1, OpCode.create);
@@ -238,11 +238,11 @@ describe('response records', () => {
     assert.equal(r.remaining, 0);
   });
 
-  test('getData reply shape of Appendix C: xid 2, zxid 0xc5, data "hi", Stat', () => {
+  test('getData reply shape as captured: xid 2, zxid 0xc5, data "hi", Stat', () => {
     const stat: Stat = { ...SAMPLE_STAT, dataLength: 2, ephemeralOwner: SESSION_ID };
     const statBytes = body((w) => writeStat(w, stat));
     const reply = Buffer.concat([hex('0000005a 00000002 00000000 000000c5 00000000 00000002 6869'), statBytes]);
-    assert.equal(reply.length - 4, 0x5a, 'the length prefix of Appendix C covers the Stat');
+    assert.equal(reply.length - 4, 0x5a, 'the captured length prefix covers the Stat');
     const r = new JuteReader(reply, 4);
     assert.equal(r.int(), 2);
     assert.equal(r.long(), 0xc5n);
@@ -294,7 +294,7 @@ describe('response records', () => {
 describe('multi (op 14)', () => {
   const deleteHx: TransactionOp = { type: 'delete', path: '/hx', version: -1 };
 
-  test('writeMulti of [delete /hx -1] after the header equals Appendix C', () => {
+  test('writeMulti of [delete /hx -1] after the header equals the captured bytes', () => {
     const bytes = frame((w) => {
       writeRequestHeader(w, 4, OpCode.multi);
       writeMulti(w, [deleteHx]);
@@ -320,7 +320,7 @@ describe('multi (op 14)', () => {
     assert.deepEqual(body((w) => writeMulti(w, ops)), expected);
   });
 
-  test('readMulti of the Appendix C reply [DeleteResult]', () => {
+  test('readMulti of the captured reply [DeleteResult]', () => {
     const reply = hex('00000022 00000004 00000000 000000c7 00000000 00000002 00000000 00ffffff ff01ffff ffff');
     const r = new JuteReader(reply, 4);
     assert.equal(r.int(), 4);

@@ -1,5 +1,5 @@
 /**
- * Four-letter words (spec/protocol.md §12): a fresh connection, four ASCII bytes, a text answer
+ * Four-letter words (ZooKeeper Administrator's Guide, "ZooKeeper Commands: The Four Letter Words"): a fresh connection, four ASCII bytes, a text answer
  * until the server closes. The session uses `isro` to find a read-write server while read-only.
  */
 import net from 'node:net';

@@ -1,6 +1,6 @@
 /**
  * Splits a TCP byte stream into ZooKeeper frames: a 4-byte big-endian length, then that many
- * bytes (spec/protocol.md §1.1). Chunks may hold several frames or a fraction of one, even a
+ * bytes (ClientCnxnSocketNIO: a 4-byte length, then the body). Chunks may hold several frames or a fraction of one, even a
  * fraction of the length prefix. Frames are handed out as (buffer, start, end) views so the
  * common case, a chunk of whole frames, is decoded in place without copying.
  */

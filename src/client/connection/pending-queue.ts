@@ -1,6 +1,6 @@
 /**
  * A FIFO ring buffer for requests awaiting their reply. Replies come back in request order
- * (spec/protocol.md §4.3), so matching is "compare with the head"; a ring buffer keeps push and
+ * (ClientCnxn's pendingQueue), so matching is "compare with the head"; a ring buffer keeps push and
  * shift O(1) without the array re-indexing `Array#shift` does on long queues.
  */
 export class PendingQueue<T> {

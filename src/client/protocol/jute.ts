@@ -1,6 +1,6 @@
 /**
  * Jute, ZooKeeper's serialization format: big-endian primitives, length-prefixed buffers,
- * strings and vectors, with -1 as the "null" length. See spec/protocol.md §1.3.
+ * strings and vectors, with -1 as the "null" length. See ZooKeeper's BinaryOutputArchive/BinaryInputArchive.
  *
  * `JuteWriter` appends to one growable buffer that is reused across requests (the
  * connection's output buffer), so encoding a request allocates nothing on the hot path.

@@ -1,4 +1,4 @@
-/** ZooDefs.OpCode: the `type` of every request header (spec/protocol.md §3.2). */
+/** ZooDefs.OpCode: the `type` of every request header (ZooDefs.java). */
 export const OpCode = {
   notification: 0,
   create: 1,
@@ -34,14 +34,14 @@ export const OpCode = {
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
-/** Reserved xids (spec/protocol.md §4.2); normal requests use 1..2^31-1. */
+/** Reserved xids (ClientCnxn.java: NOTIFICATION_XID, PING_XID, AUTHPACKET_XID, SET_WATCHES_XID); normal requests use 1..2^31-1. */
 export const Xid = {
   notification: -1,
   ping: -2,
   auth: -4,
 } as const;
 
-/** CreateRequest.flags: an enumeration, not a bit mask (spec/protocol.md §8.1). */
+/** CreateRequest.flags: an enumeration, not a bit mask (CreateMode.java: toFlag/fromFlag). */
 export const CreateFlags = {
   persistent: 0,
   ephemeral: 1,

@@ -1,5 +1,5 @@
 /**
- * The jute records of the ZooKeeper protocol (spec/protocol.md §3.3): one `write*` function per
+ * The jute records of the ZooKeeper protocol (zookeeper.jute in ZooKeeper's source): one `write*` function per
  * request record and one `read*` function per response record. Field order is wire order.
  * Paths here are server paths: the chroot is applied by the client before and after.
  */

@@ -201,7 +201,7 @@ export class Counter {
       try {
         await this.ensure(limits);
         const request = requestLimits(limits);
-        // The counter first, then the markers: the server answers them in this order (§ module doc).
+        // The counter first, then the markers: the server answers them in this order (see this file's header).
         const reading = this.client.get(this.path, request);
         const checks = this.markers ? uncertain.map((attempt) => this.client.exists(attempt.marker, request)) : [];
         reading.catch(() => {});
