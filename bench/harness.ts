@@ -1,9 +1,9 @@
 /**
  * The benchmark harness shared by the per-library client programs (`ours.ts`,
  * `node-zookeeper-client.ts`, `zookeeper-native.ts`): command line, timing, CPU sampling,
- * nearest-rank percentiles, the pipelined window, the JSON records and the workloads of
- * `../shared/bench/WORKLOADS.md` (normative), written once against the small `BenchClient`
- * adapter each program provides for its library.
+ * nearest-rank percentiles, the pipelined window, the JSON records and the workloads
+ * themselves (defined only here: `WORKLOADS`, run by `runBenchmark`), written once against the
+ * small `BenchClient` adapter each program provides for its library.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -62,7 +62,7 @@ export interface BenchClient<S extends AnySession = AnySession> {
   isNoNode(error: unknown): boolean;
 }
 
-// ---- constants of WORKLOADS.md ----
+// ---- the workloads' constants ----
 
 export const WORKLOADS = [
   'seq_get',

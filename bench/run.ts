@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: our client and the two Node peers (node-zookeeper-client, zookeeper (native)),
- * side by side on the same real server, with the workloads of WORKLOADS.md.
+ * side by side on the same real server, with the workloads defined in harness.ts.
  *
  *   node dist/bench/run.js [--connect HOSTS] [--scale F] [--workloads all|a,b,c] [--passes 2]
  *                          [--clients a,b] [--json] [--no-memory] [--memory-watches N]
@@ -499,7 +499,7 @@ async function main(): Promise<number> {
     `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`,
     `server: ${serverDescription}`,
     `load average (1/5/15 min) before: ${load(loadBefore)}, after: ${load(loadAfter)}`,
-    ...(args.peerLocks ? ['peers\' lock workloads: the bench\'s kazoo-style recipe on their API (--peer-locks; WORKLOADS.md would skip them)'] : []),
+    ...(args.peerLocks ? ['peers\' lock workloads: the bench\'s kazoo-style recipe on their API (--peer-locks; the workloads skip them by default)'] : []),
   ];
   const { text, summaries, targetList } = report(records, memory, bounds, args, header);
   if (args.json) {
