@@ -69,7 +69,7 @@ import {
   type TransactionOp,
 } from './transaction.js';
 import { checkDuration, startTimer, type Timer } from './timer.js';
-import { WatchRegistry, type WatchKind, type WatchPath } from './watch-registry.js';
+import { WatchRegistry, type WatchKind } from './watch-registry.js';
 import { watchStream, type StreamEvent, type WatchStreamOptions } from './watch-stream.js';
 
 export interface AuthInfo {
@@ -167,6 +167,10 @@ const REMOVABLE_KINDS: Readonly<Record<RemovableWatchType, readonly WatchKind[]>
 const DEFAULT_SESSION_TIMEOUT = 10_000;
 /** The largest TTL the server accepts: 2^40 - 1 ms (ZooKeeper's `EphemeralType.TTL.maxValue()`). */
 const MAX_TTL = 2 ** 40 - 1;
+/** The tables a watching read files its listener in (`callWatching`). */
+const DATA_KINDS: readonly WatchKind[] = ['data'];
+const CHILD_KINDS: readonly WatchKind[] = ['child'];
+const EXISTS_KINDS: readonly WatchKind[] = ['data', 'exist'];
 /** The ensemble configuration node (ZooKeeper's `ZooDefs.CONFIG_NODE`): a server path, outside any chroot. */
 const CONFIG_NODE = '/zookeeper/config';
 
@@ -524,7 +528,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       return await this.callWatching({ type: OpCode.exists, op: 'exists', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readStat }, options,
         // The server sets a watch when the node exists and when it does not; the Java client's
         // `ExistsWatchRegistration` files it as a data watch, or an exist watch on a missing node.
-        listener, { server: serverPath, client: path }, ['data', 'exist'], (err) => (err === ErrorCode.Ok ? 'data' : err === ErrorCode.NoNode ? 'exist' : undefined));
+        listener, serverPath, EXISTS_KINDS, (err) => (err === ErrorCode.Ok ? 'data' : err === ErrorCode.NoNode ? 'exist' : undefined));
     } catch (error) {
       if (error instanceof NoNodeError) return null;
       throw error;
@@ -535,21 +539,21 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   async get(path: string, options: WatchOptions = {}): Promise<GetDataResult> {
     const serverPath = this.serverPath(path, 'get');
     const listener = checkListener(options.watch, 'get', path);
-    return this.callWatching({ type: OpCode.getData, op: 'get', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readGetData }, options, listener, { server: serverPath, client: path }, ['data']);
+    return this.callWatching({ type: OpCode.getData, op: 'get', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readGetData }, options, listener, serverPath, DATA_KINDS);
   }
 
   /** The names of the node's children (unsorted). A `watch` fires when a child is added or removed, or the node is deleted. */
   async getChildren(path: string, options: WatchOptions = {}): Promise<string[]> {
     const serverPath = this.serverPath(path, 'getChildren');
     const listener = checkListener(options.watch, 'getChildren', path);
-    return this.callWatching({ type: OpCode.getChildren, op: 'getChildren', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: (r) => r.stringVector() }, options, listener, { server: serverPath, client: path }, ['child']);
+    return this.callWatching({ type: OpCode.getChildren, op: 'getChildren', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: (r) => r.stringVector() }, options, listener, serverPath, CHILD_KINDS);
   }
 
   /** Children plus the parent's Stat (getChildren2). */
   async getChildrenWithStat(path: string, options: WatchOptions = {}): Promise<ChildrenResult> {
     const serverPath = this.serverPath(path, 'getChildrenWithStat');
     const listener = checkListener(options.watch, 'getChildrenWithStat', path);
-    return this.callWatching({ type: OpCode.getChildren2, op: 'getChildrenWithStat', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readChildren2 }, options, listener, { server: serverPath, client: path }, ['child']);
+    return this.callWatching({ type: OpCode.getChildren2, op: 'getChildrenWithStat', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readChildren2 }, options, listener, serverPath, CHILD_KINDS);
   }
 
   /**
@@ -561,13 +565,15 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     spec: RequestSpec<T>,
     options: RequestOptions,
     listener: WatchListener | undefined,
-    path: WatchPath,
+    serverPath: string,
     kinds: readonly WatchKind[],
-    kindOf: (err: number) => WatchKind | undefined = (err) => (err === ErrorCode.Ok ? kinds[0] : undefined),
+    kindOf?: (err: number) => WatchKind | undefined,
   ): Promise<T> {
+    // Without a watch this is the plain hot path: nothing is allocated for the registry.
     if (listener === undefined) return this.call(spec, options);
-    const pending = this.registry.expect(kinds, path, listener);
-    const result = this.call({ ...spec, onReply: (err) => pending.settle(kindOf(err)) }, options);
+    const pending = this.registry.expect(kinds, { server: serverPath, client: spec.path ?? serverPath }, listener);
+    const onReply = kindOf ?? ((err: number) => (err === ErrorCode.Ok ? kinds[0] : undefined));
+    const result = this.call({ ...spec, onReply: (err) => pending.settle(onReply(err)) }, options);
     // A failure without a reply (connection loss, timeout, abort, bad option) registers nothing.
     // Settled a microtask late at most: meanwhile the watch still counts as needed, the safe side.
     result.then(undefined, () => pending.settle());
@@ -618,7 +624,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const listener = checkListener(options.watch, 'getConfig', path);
     // Its watch is on the server path itself, never under the chroot (Session.restoreWatches
     // re-registers exactly this path; its events carry it unchanged).
-    return this.callWatching({ type: OpCode.getData, op: 'getConfig', path, write: (w) => writePathWatch(w, path, listener !== undefined), read: readGetData }, options, listener, { server: path, client: path }, ['data']);
+    return this.callWatching({ type: OpCode.getData, op: 'getConfig', path, write: (w) => writePathWatch(w, path, listener !== undefined), read: readGetData }, options, listener, path, DATA_KINDS);
   }
 
   /** Wait until the server this client talks to has caught up with the leader for `path`. */
@@ -740,7 +746,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     checkBoolean('recursive', options.recursive, 'addWatch');
     const kind: WatchKind = options.recursive ? 'persistentRecursive' : 'persistent';
     const mode = options.recursive ? AddWatchMode.persistentRecursive : AddWatchMode.persistent;
-    return this.callWatching({ type: OpCode.addWatch, op: 'addWatch', path, write: (w) => writePathInt(w, serverPath, mode), read: () => undefined }, options, listener, { server: serverPath, client: path }, [kind]);
+    return this.callWatching({ type: OpCode.addWatch, op: 'addWatch', path, write: (w) => writePathInt(w, serverPath, mode), read: () => undefined }, options, listener, serverPath, [kind]);
   }
 
   /**
