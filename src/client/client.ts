@@ -171,6 +171,10 @@ const MAX_TTL = 2 ** 40 - 1;
 const DATA_KINDS: readonly WatchKind[] = ['data'];
 const CHILD_KINDS: readonly WatchKind[] = ['child'];
 const EXISTS_KINDS: readonly WatchKind[] = ['data', 'exist'];
+/** What an `exists` watch became (the Java client's `ExistsWatchRegistration`): data on a node, exist on a missing one. */
+function existsWatchKind(err: number): WatchKind | undefined {
+  return err === ErrorCode.Ok ? 'data' : err === ErrorCode.NoNode ? 'exist' : undefined;
+}
 /** The ensemble configuration node (ZooKeeper's `ZooDefs.CONFIG_NODE`): a server path, outside any chroot. */
 const CONFIG_NODE = '/zookeeper/config';
 
@@ -243,8 +247,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         throw new InvalidArgumentError(`${name} must be a positive number, got ${String(value)}`);
       }
     }
-    if (options.requestTimeout !== undefined && !(checkDuration(options.requestTimeout, {}, 'requestTimeout') > 0)) {
-      throw new InvalidArgumentError('requestTimeout must be > 0 (Infinity: none)');
+    if (options.requestTimeout !== undefined && checkDuration(options.requestTimeout, {}, 'requestTimeout') === 0) {
+      throw new InvalidArgumentError('requestTimeout must be > 0 ms (Infinity: none)');
     }
     checkBoolean('readOnly', options.readOnly, 'constructor');
     checkBoolean('randomizeHosts', options.randomizeHosts, 'constructor');
@@ -382,7 +386,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * (its outcome is then unknown, and a watch it would set is not registered).
    */
   private call<T>(spec: RequestSpec<T>, options: RequestOptions = {}): Promise<T> {
-    const timeout = options.timeout ?? this.requestTimeout;
+    const given = options.timeout ?? this.requestTimeout;
+    const timeout = given === Infinity ? undefined : given; // Infinity: no timer, so the lean path
     const { signal, failFast = false } = options;
     if (timeout === undefined && signal === undefined) {
       // An explicit literal, not `{ ...spec }`: object spread costs microseconds per request here.
@@ -528,7 +533,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       return await this.callWatching({ type: OpCode.exists, op: 'exists', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readStat }, options,
         // The server sets a watch when the node exists and when it does not; the Java client's
         // `ExistsWatchRegistration` files it as a data watch, or an exist watch on a missing node.
-        listener, serverPath, EXISTS_KINDS, (err) => (err === ErrorCode.Ok ? 'data' : err === ErrorCode.NoNode ? 'exist' : undefined));
+        listener, serverPath, EXISTS_KINDS, existsWatchKind);
     } catch (error) {
       if (error instanceof NoNodeError) return null;
       throw error;
@@ -780,7 +785,9 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       const byEvent = new Map<EventType, [WatchListener, string][]>();
       for (const { kind, listener: removedListener, path: registeredAs } of removed) {
         const eventType = kind === 'child' ? EventType.ChildWatchRemoved : kind === 'data' || kind === 'exist' ? EventType.DataWatchRemoved : EventType.PersistentWatchRemoved;
-        byEvent.set(eventType, [...(byEvent.get(eventType) ?? []), [removedListener, registeredAs]]);
+        const targets = byEvent.get(eventType);
+        if (targets === undefined) byEvent.set(eventType, [[removedListener, registeredAs]]);
+        else targets.push([removedListener, registeredAs]);
       }
       for (const [eventType, targets] of byEvent) this.registry.deliverAll(targets, eventType, this.session.keeperState);
     }
