@@ -39,8 +39,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
-import { AbortError, ConnectionLossError, InvalidArgumentError, NoNodeError, SessionExpiredError, TimeoutError } from '../../client/errors.js';
+import { AbortError, InvalidArgumentError, NoNodeError, SessionExpiredError, TimeoutError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
+import { isRetryable } from '../../client/retry.js';
 import { startTimer } from '../../client/timer.js';
 import type { GetDataResult } from '../../client/protocol/records.js';
 import { TransactionError } from '../../client/transaction.js';
@@ -267,7 +268,7 @@ export class NonBlockingLease {
         const stat = await this.client.exists(this.holderPath).catch(() => null);
         return this.accept(end, stat?.czxid);
       } catch (error) {
-        if (error instanceof ConnectionLossError || error instanceof TimeoutError) continue; // look again
+        if (isRetryable(error) || error instanceof TimeoutError) continue; // look again
         // NotHeldError: lock.transaction() after LOST took our lock node.
         if (error instanceof SessionExpiredError || error instanceof NotHeldError) return undefined;
         if (error instanceof TransactionError) {

@@ -273,6 +273,7 @@ export class LockingQueue {
   /** Lock one entry and read it; undefined when someone else has it or it is gone. */
   private async take(name: string, limits: WaitLimits): Promise<Buffer | undefined> {
     const lockPath = joinPath(this.takenPath, name);
+    const sentIn = this.client.sessionId;
     let session: bigint;
     try {
       await this.client.create(lockPath, this.idBytes, { ephemeral: true, ...requestLimits(limits) });
@@ -281,7 +282,7 @@ export class LockingQueue {
       if (error instanceof NodeExistsError) return undefined; // locked by someone else
       if (error instanceof SessionExpiredError) return undefined; // never sent
       if (!isOutcomeUnknown(error)) throw error;
-      const owner = await this.settleLock(lockPath);
+      const owner = await this.settleLock(lockPath, sentIn);
       if (owner === undefined) {
         if (error instanceof TimeoutError || error instanceof AbortError) throw error;
         return undefined;
@@ -290,33 +291,46 @@ export class LockingQueue {
     }
     // Ours: read the item (whatever the caller's limits: we hold a lock that must not be leaked).
     try {
-      const { data } = await retryTransient(() => this.client.get(joinPath(this.entriesPath, name)));
-      if (this.client.sessionId !== session) return undefined; // the session ended: the lock is gone
+      // Only while the lock's session lasts: once it ended, the lock is gone and so is our claim.
+      const entry = await this.whileSession(session, () => this.client.get(joinPath(this.entriesPath, name)));
+      if (entry === undefined || this.client.sessionId !== session) {
+        // NoNode: consumed by its previous holder between our listing and our lock (kazoo
+        // #366/#523), so drop our lock; or the session ended, and the lock with it (a no-op then).
+        await this.deleteLock(lockPath, session);
+        return undefined;
+      }
+      const { data } = entry;
       this.held = { name, value: data, session };
       return data;
     } catch (error) {
-      // NoNode: consumed by its previous holder between our listing and our lock (kazoo #366/#523).
-      await this.deleteLock(lockPath, session);
-      if (error instanceof NoNodeError || error instanceof SessionExpiredError) return undefined;
+      await this.deleteLock(lockPath, session); // an unexpected failure: don't leak our lock
       throw error;
     }
   }
 
   /**
-   * After a lock create whose reply was lost: the current session, if the lock is ours (our id,
-   * owned by the current session), else undefined. Missing → not applied (a session's requests
-   * are handled in order). A lock of an ended session of ours is left to go with that session:
-   * deleting it by path could delete another consumer's lock created meanwhile.
+   * After a lock create whose reply was lost: `sentIn`, if the lock is ours (our id, owned by
+   * that session, which is still the current one), else undefined. Missing → not applied (a
+   * session's requests are handled in order). Once `sentIn` ended the answer is undefined at once:
+   * a lock of an ended session is not ours, and is left to go with that session (deleting it by
+   * path could delete another consumer's lock created meanwhile).
    */
-  private async settleLock(lockPath: string): Promise<bigint | undefined> {
-    try {
-      const { data, stat } = await retryTransient(() => this.client.get(lockPath));
-      const session = this.client.sessionId;
-      return data.equals(this.idBytes) && stat.ephemeralOwner === session ? session : undefined;
-    } catch (error) {
-      if (error instanceof NoNodeError) return undefined;
-      throw error;
-    }
+  private async settleLock(lockPath: string, sentIn: bigint): Promise<bigint | undefined> {
+    const lock = await this.whileSession(sentIn, () => this.client.get(lockPath));
+    if (lock === undefined || this.client.sessionId !== sentIn) return undefined;
+    return lock.data.equals(this.idBytes) && lock.stat.ephemeralOwner === sentIn ? sentIn : undefined;
+  }
+
+  /**
+   * `fn` retried through connection loss while `session` is the current one; undefined once it
+   * ended (or on NoNode). Bounded: a suspended session reconnects or is declared LOST within its
+   * timeout — never retried into a later session, where nothing of `session` can be ours.
+   */
+  private whileSession<T>(session: bigint, fn: () => Promise<T>): Promise<T | undefined> {
+    return untilSessionEnds(() => {
+      if (this.client.sessionId !== session) throw new SessionExpiredError({ op: 'get', path: this.path });
+      return fn();
+    });
   }
 
   /**
@@ -324,9 +338,7 @@ export class LockingQueue {
    * hides the item until then). Never in a later session: the path may be another consumer's lock.
    */
   private async deleteLock(lockPath: string, session: bigint): Promise<void> {
-    await untilSessionEnds(async () => {
-      if (this.client.sessionId === session) await this.client.delete(lockPath);
-    });
+    await this.whileSession(session, () => this.client.delete(lockPath));
   }
 
   /** consume (delete entry + lock) or release (delete lock) the held item, proving the outcome of a lost reply. */
