@@ -28,7 +28,18 @@ import { Lock, ZooKeeperClient } from '../src/index.js';
 import { JuteWriter } from '../src/client/protocol/jute.js';
 import { OpCode } from '../src/client/protocol/op-codes.js';
 import { writeConnectRequest, writeRequestHeader } from '../src/client/protocol/records.js';
-import { errorMessage, median, now, PAYLOAD, parseFlags, pipelined, round, runId, SESSION_TIMEOUT_MS, UsageError } from './harness.js';
+import {
+  errorMessage,
+  median,
+  now,
+  PAYLOAD,
+  parseFlags,
+  pipelined,
+  round,
+  runId,
+  SESSION_TIMEOUT_MS,
+  UsageError,
+} from './harness.js';
 import { nativeClient } from './zookeeper-native-adapter.js';
 
 interface Variant {
@@ -58,7 +69,13 @@ function frame(write: (w: JuteWriter) => void): Buffer {
 }
 
 const CONNECT_REQUEST = frame((w) =>
-  writeConnectRequest(w, { lastZxidSeen: 0n, timeout: SESSION_TIMEOUT_MS, sessionId: 0n, password: Buffer.alloc(16), readOnly: false }),
+  writeConnectRequest(w, {
+    lastZxidSeen: 0n,
+    timeout: SESSION_TIMEOUT_MS,
+    sessionId: 0n,
+    password: Buffer.alloc(16),
+    readOnly: false,
+  }),
 );
 const CLOSE_SESSION = frame((w) => writeRequestHeader(w, 1, OpCode.closeSession));
 
@@ -117,7 +134,9 @@ async function main(): Promise<number> {
     rounds = count('rounds', 5);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\nusage: node ${process.argv[1]} [--connect HOSTS] [--cycles N] [--gets N] [--rounds N]\n`);
+    process.stderr.write(
+      `${error.message}\nusage: node ${process.argv[1]} [--connect HOSTS] [--cycles N] [--gets N] [--rounds N]\n`,
+    );
     return 2;
   }
   const first = connect.split(',')[0]!;
@@ -134,7 +153,8 @@ async function main(): Promise<number> {
   const second = new ZooKeeperClient({ hosts: connect, sessionTimeout: SESSION_TIMEOUT_MS });
   await second.start();
   const latencies = new Float64Array(gets);
-  const getThrough = (client: ZooKeeperClient, n: number, window: number) => pipelined(n, window, () => client.get(root), latencies);
+  const getThrough = (client: ZooKeeperClient, n: number, window: number) =>
+    pipelined(n, window, () => client.get(root), latencies);
   const nodes = Math.max(1, gets >> 2);
   let batch = 0;
   /** Create `n` nodes through the window, then delete them (the workload's two phases). */
@@ -164,9 +184,19 @@ async function main(): Promise<number> {
         await client.close();
       },
     },
-    { group: 'connect', name: 'bare net.Socket: connect, ConnectRequest, closeSession', cycle: () => bareSessionCycle(host, port) },
+    {
+      group: 'connect',
+      name: 'bare net.Socket: connect, ConnectRequest, closeSession',
+      cycle: () => bareSessionCycle(host, port),
+    },
     ...(nativeClient.unavailable === undefined
-      ? [{ group: 'connect' as const, name: 'zookeeper (native binding): connect + close', cycle: async () => (await nativeClient.open(connect)).close() }]
+      ? [
+          {
+            group: 'connect' as const,
+            name: 'zookeeper (native binding): connect + close',
+            cycle: async () => (await nativeClient.open(connect)).close(),
+          },
+        ]
       : []),
     {
       group: 'lock',
@@ -202,7 +232,13 @@ async function main(): Promise<number> {
       ops: gets,
       cycles: 1,
     },
-    { group: 'pipelined_get', name: 'one connection, window 500', cycle: () => getThrough(zk, gets, 500), ops: gets, cycles: 1 },
+    {
+      group: 'pipelined_get',
+      name: 'one connection, window 500',
+      cycle: () => getThrough(zk, gets, 500),
+      ops: gets,
+      cycles: 1,
+    },
     {
       group: 'pipelined_get',
       name: 'two connections, window 500 each',
@@ -223,17 +259,35 @@ async function main(): Promise<number> {
       group: 'pipelined_create_delete',
       name: 'two connections, window 500 each',
       cycle: async () => {
-        await Promise.all([createDelete(zk, nodes >> 1, 500), createDelete(second, nodes - (nodes >> 1), 500)]);
+        await Promise.all([
+          createDelete(zk, nodes >> 1, 500),
+          createDelete(second, nodes - (nodes >> 1), 500),
+        ]);
       },
       ops: 2 * nodes,
       cycles: 1,
     },
-    { group: 'watch_latency', name: "second session's watch event after setData (the workload)", cycle: () => setWatched('event') },
-    { group: 'watch_latency', name: "the writer's own setData reply (same kind of cycle)", cycle: () => setWatched('reply') },
+    {
+      group: 'watch_latency',
+      name: "second session's watch event after setData (the workload)",
+      cycle: () => setWatched('event'),
+    },
+    {
+      group: 'watch_latency',
+      name: "the writer's own setData reply (same kind of cycle)",
+      cycle: () => setWatched('reply'),
+    },
   ];
-  const tallies = new Map(variants.map((variant) => [variant, { latencies: [], seconds: 0, cpuMicros: 0 } as Tally]));
+  const tallies = new Map(
+    variants.map((variant) => [variant, { latencies: [], seconds: 0, cpuMicros: 0 } as Tally]),
+  );
   try {
-    for (const variant of variants) await measure(variant, Math.min(20, variant.cycles ?? cycles), { latencies: [], seconds: 0, cpuMicros: 0 }); // warm-up
+    for (const variant of variants)
+      await measure(variant, Math.min(20, variant.cycles ?? cycles), {
+        latencies: [],
+        seconds: 0,
+        cpuMicros: 0,
+      }); // warm-up
     for (let round = 0; round < rounds; round++) {
       for (const variant of variants) await measure(variant, variant.cycles ?? cycles, tallies.get(variant)!);
     }
@@ -264,7 +318,9 @@ async function main(): Promise<number> {
       `${variant.group.padEnd(14)} ${variant.name.padEnd(68)} ${String(record.p50_us).padStart(10)} ${String(record.ops_per_s).padStart(9)} ${String(record.cpu_us_per_op).padStart(9)}`,
     );
   }
-  process.stderr.write(`\n${'bound'.padEnd(14)} ${'variant'.padEnd(68)} ${'p50 µs/cyc'.padStart(10)} ${'ops/s'.padStart(9)} ${'CPU µs/op'.padStart(9)}\n${lines.join('\n')}\n`);
+  process.stderr.write(
+    `\n${'bound'.padEnd(14)} ${'variant'.padEnd(68)} ${'p50 µs/cyc'.padStart(10)} ${'ops/s'.padStart(9)} ${'CPU µs/op'.padStart(9)}\n${lines.join('\n')}\n`,
+  );
   return 0;
 }
 

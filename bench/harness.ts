@@ -112,7 +112,11 @@ export interface BenchArgs {
 export class UsageError extends Error {}
 
 /** Parse `--flag value` / `--flag=value` / boolean `--flag` arguments against the allowed names. */
-export function parseFlags(argv: readonly string[], valued: readonly string[], booleans: readonly string[]): Map<string, string | true> {
+export function parseFlags(
+  argv: readonly string[],
+  valued: readonly string[],
+  booleans: readonly string[],
+): Map<string, string | true> {
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -132,15 +136,20 @@ export function parseFlags(argv: readonly string[], valued: readonly string[], b
 export function parseScale(value: string | true | undefined): number {
   if (value === undefined) return 1;
   const scale = Number(value);
-  if (!Number.isFinite(scale) || scale <= 0) throw new UsageError(`--scale must be a positive number, got ${String(value)}`);
+  if (!Number.isFinite(scale) || scale <= 0)
+    throw new UsageError(`--scale must be a positive number, got ${String(value)}`);
   return scale;
 }
 
 export function parseWorkloads(value: string | true | undefined): WorkloadName[] {
   if (value === undefined || value === 'all') return [...WORKLOADS];
-  const wanted = String(value).split(',').map((name) => name.trim()).filter(Boolean);
+  const wanted = String(value)
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   for (const name of wanted) {
-    if (!(WORKLOADS as readonly string[]).includes(name)) throw new UsageError(`unknown workload ${name} (known: ${WORKLOADS.join(', ')})`);
+    if (!(WORKLOADS as readonly string[]).includes(name))
+      throw new UsageError(`unknown workload ${name} (known: ${WORKLOADS.join(', ')})`);
   }
   // The subset runs in the normative order.
   return WORKLOADS.filter((name) => wanted.includes(name));
@@ -203,7 +212,13 @@ export class Stopwatch {
  * (issue -> completion, ms) goes to `latencies[offset + i]`. The first failure stops further
  * issues and is rethrown once every lane has finished.
  */
-export async function pipelined(n: number, window: number, op: (i: number) => Promise<unknown>, latencies: Float64Array, offset = 0): Promise<void> {
+export async function pipelined(
+  n: number,
+  window: number,
+  op: (i: number) => Promise<unknown>,
+  latencies: Float64Array,
+  offset = 0,
+): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const lane = async () => {
@@ -226,7 +241,11 @@ export async function pipelined(n: number, window: number, op: (i: number) => Pr
 }
 
 /** `n` sequential ops: issue, await, then the next. */
-export async function sequential(n: number, op: (i: number) => Promise<unknown>, latencies: Float64Array): Promise<unknown> {
+export async function sequential(
+  n: number,
+  op: (i: number) => Promise<unknown>,
+  latencies: Float64Array,
+): Promise<unknown> {
   let last: unknown;
   for (let i = 0; i < n; i++) {
     const t0 = now();
@@ -271,7 +290,11 @@ export const round = (value: number, digits: number): number => {
 };
 
 /** The `ok` fields for `ops` ops measured by `m`, with latency percentiles when given. */
-export function okFields(ops: number, m: Measurement, latencies: Float64Array | null): Omit<BenchRecord, 'client' | 'workload'> {
+export function okFields(
+  ops: number,
+  m: Measurement,
+  latencies: Float64Array | null,
+): Omit<BenchRecord, 'client' | 'workload'> {
   let p50: number | null = null;
   let p99: number | null = null;
   if (latencies !== null && latencies.length > 0) {
@@ -310,7 +333,15 @@ export function timestamp(date = new Date()): string {
 /** Prints records as JSON lines with the common fields (version, runtime, connect, scale, run id, time). */
 export class RecordWriter {
   private readonly runId = runId();
-  constructor(private readonly common: { client: string; client_version: string; runtime: string; connect: string; scale: number }) {}
+  constructor(
+    private readonly common: {
+      client: string;
+      client_version: string;
+      runtime: string;
+      connect: string;
+      scale: number;
+    },
+  ) {}
 
   write(record: Omit<BenchRecord, 'client'>): BenchRecord {
     const full = {
@@ -360,7 +391,9 @@ export function loadPeer<T>(specifier: string): { module: T; version: string } |
 
 /** Adapt a Node-style callback call to a promise. */
 export function fromCallback<T>(call: (done: (error: unknown, value?: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value as T))));
+  return new Promise<T>((resolve, reject) =>
+    call((error, value) => (error ? reject(error) : resolve(value as T))),
+  );
 }
 
 // ---- the kazoo-style recipe, for libraries that have none (opt-in, see --emulated-lock) ----
@@ -372,7 +405,11 @@ const LOCK_MARKER = '__lock__';
  * ephemeral-sequential `<uuid>__lock__` child, list the children, and while not first watch the
  * predecessor (getData with a watch; NoNode = gone) and re-check. Release deletes our node.
  */
-export function kazooStyleLock(session: AnySession, client: Pick<BenchClient, 'isNodeExists' | 'isNoNode'>, path: string): BenchLock {
+export function kazooStyleLock(
+  session: AnySession,
+  client: Pick<BenchClient, 'isNodeExists' | 'isNoNode'>,
+  path: string,
+): BenchLock {
   const prefix = `${randomUUID().replaceAll('-', '')}${LOCK_MARKER}`;
   let ensured = false;
   let node: string | undefined;
@@ -412,7 +449,12 @@ export function kazooStyleLock(session: AnySession, client: Pick<BenchClient, 'i
   };
 }
 
-async function createIfMissing(session: AnySession, client: Pick<BenchClient, 'isNodeExists'>, path: string, data: Buffer): Promise<void> {
+async function createIfMissing(
+  session: AnySession,
+  client: Pick<BenchClient, 'isNodeExists'>,
+  path: string,
+  data: Buffer,
+): Promise<void> {
   try {
     await session.create(path, data, 'persistent');
   } catch (error) {
@@ -420,7 +462,11 @@ async function createIfMissing(session: AnySession, client: Pick<BenchClient, 'i
   }
 }
 
-async function ensurePath(session: AnySession, client: Pick<BenchClient, 'isNodeExists'>, path: string): Promise<void> {
+async function ensurePath(
+  session: AnySession,
+  client: Pick<BenchClient, 'isNodeExists'>,
+  path: string,
+): Promise<void> {
   let current = '';
   for (const part of path.slice(1).split('/')) {
     current += `/${part}`;
@@ -429,7 +475,11 @@ async function ensurePath(session: AnySession, client: Pick<BenchClient, 'isNode
 }
 
 /** Delete `path` and everything below it (a node that vanishes meanwhile is fine). */
-export async function deleteRecursive(session: AnySession, client: Pick<BenchClient, 'isNoNode'>, path: string): Promise<void> {
+export async function deleteRecursive(
+  session: AnySession,
+  client: Pick<BenchClient, 'isNoNode'>,
+  path: string,
+): Promise<void> {
   let children: string[];
   try {
     children = await session.children(path);
@@ -470,7 +520,8 @@ const workloads: Record<WorkloadName, (ctx: Context) => Promise<WorkloadResult>>
     const last = await sequential(n, () => ctx.m.get(path), latencies);
     const m = watch.stop();
     const length = ctx.m.dataOf(last)?.length ?? 0;
-    if (length !== PAYLOAD.length) throw new Error(`the last getData returned ${length} bytes, expected ${PAYLOAD.length}`);
+    if (length !== PAYLOAD.length)
+      throw new Error(`the last getData returned ${length} bytes, expected ${PAYLOAD.length}`);
     return okFields(n, m, latencies);
   },
 
@@ -489,7 +540,11 @@ const workloads: Record<WorkloadName, (ctx: Context) => Promise<WorkloadResult>>
     const latencies = new Float64Array(n);
     const watch = new Stopwatch();
     await pipelined(n, WINDOW, () => ctx.m.get(path), latencies);
-    return { ...okFields(n, watch.stop(), latencies), window: WINDOW, note: 'p50/p99 are queueing time (about window / throughput)' };
+    return {
+      ...okFields(n, watch.stop(), latencies),
+      window: WINDOW,
+      note: 'p50/p99 are queueing time (about window / throughput)',
+    };
   },
 
   async pipelined_create_delete(ctx) {
@@ -523,10 +578,14 @@ const workloads: Record<WorkloadName, (ctx: Context) => Promise<WorkloadResult>>
     const lock = ctx.lock(ctx.m, `${ctx.root}/lock-u`);
     const latencies = new Float64Array(n);
     const watch = new Stopwatch();
-    await sequential(n, async () => {
-      await lock.acquire();
-      await lock.release();
-    }, latencies);
+    await sequential(
+      n,
+      async () => {
+        await lock.acquire();
+        await lock.release();
+      },
+      latencies,
+    );
     return { ...okFields(n, watch.stop(), latencies), ...(ctx.lockNote ? { note: ctx.lockNote } : {}) };
   },
 
@@ -567,8 +626,20 @@ const workloads: Record<WorkloadName, (ctx: Context) => Promise<WorkloadResult>>
       if (failed) throw failed.reason;
       const ops = CONTENDERS * iterations;
       const mutexOk = violations === 0 && count === ops && maxInside === 1;
-      const fields = { ...okFields(ops, m, latencies), clients: CONTENDERS, mutex_ok: mutexOk, violations, max_inside: maxInside, count };
-      if (!mutexOk) return { ...fields, status: 'error', note: `mutual exclusion violated (violations ${violations}, count ${count}, max_inside ${maxInside})` };
+      const fields = {
+        ...okFields(ops, m, latencies),
+        clients: CONTENDERS,
+        mutex_ok: mutexOk,
+        violations,
+        max_inside: maxInside,
+        count,
+      };
+      if (!mutexOk)
+        return {
+          ...fields,
+          status: 'error',
+          note: `mutual exclusion violated (violations ${violations}, count ${count}, max_inside ${maxInside})`,
+        };
       return ctx.lockNote ? { ...fields, note: ctx.lockNote } : fields;
     } finally {
       await Promise.allSettled(sessions.map((session) => session.close()));
@@ -617,10 +688,14 @@ const workloads: Record<WorkloadName, (ctx: Context) => Promise<WorkloadResult>>
     const n = scaled(200, ctx.scale);
     const latencies = new Float64Array(n);
     const watch = new Stopwatch();
-    await sequential(n, async () => {
-      const session = await open(ctx);
-      await session.close();
-    }, latencies);
+    await sequential(
+      n,
+      async () => {
+        const session = await open(ctx);
+        await session.close();
+      },
+      latencies,
+    );
     return okFields(n, watch.stop(), latencies);
   },
 };
@@ -636,17 +711,28 @@ async function warmUp(ctx: Context): Promise<void> {
  * workloads in order printing one JSON line each, tear down. Exits 0 when every workload was
  * `ok` or `skip`, 1 otherwise, 2 on a usage error.
  */
-export async function runBenchmark<S extends AnySession>(library: BenchClient<S>, argv: readonly string[] = process.argv.slice(2)): Promise<never> {
+export async function runBenchmark<S extends AnySession>(
+  library: BenchClient<S>,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<never> {
   const client = library as unknown as BenchClient;
   let args: BenchArgs;
   try {
     args = parseBenchArgs(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\nusage: node ${process.argv[1]} [--connect HOSTS] [--workloads all|a,b,c] [--scale F] [--no-warmup] [--emulated-lock]\n`);
+    process.stderr.write(
+      `${error.message}\nusage: node ${process.argv[1]} [--connect HOSTS] [--workloads all|a,b,c] [--scale F] [--no-warmup] [--emulated-lock]\n`,
+    );
     process.exit(2);
   }
-  const out = new RecordWriter({ client: client.name, client_version: client.version, runtime: client.runtime, connect: args.connect, scale: args.scale });
+  const out = new RecordWriter({
+    client: client.name,
+    client_version: client.version,
+    runtime: client.runtime,
+    connect: args.connect,
+    scale: args.scale,
+  });
   const failAll = (note: string, status: Status): never => {
     for (const workload of args.workloads) out.write({ workload, status, note });
     process.exit(status === 'error' ? 1 : 0);

@@ -16,13 +16,27 @@
  */
 import { spawnSync } from 'node:child_process';
 import { ZooKeeperClient, type WatchListener } from '../src/index.js';
-import { errorMessage, packageVersion, parseFlags, pipelined, RecordWriter, round, SESSION_TIMEOUT_MS, UsageError, WINDOW } from './harness.js';
+import {
+  errorMessage,
+  packageVersion,
+  parseFlags,
+  pipelined,
+  RecordWriter,
+  round,
+  SESSION_TIMEOUT_MS,
+  UsageError,
+  WINDOW,
+} from './harness.js';
 
 type Gc = () => void;
 const gc = (globalThis as { gc?: Gc }).gc;
 
 if (gc === undefined) {
-  const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', ...process.execArgv, process.argv[1]!, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   process.exit(child.status ?? 1);
 }
 
@@ -72,15 +86,26 @@ async function openClient(connect: string): Promise<ZooKeeperClient> {
 const listener: WatchListener = () => {};
 
 /** Register `count` watches on distinct paths with `register`, measuring the heap around it. */
-async function measureWatches(connect: string, count: number, root: string, register: (zk: ZooKeeperClient, path: string) => Promise<unknown>) {
+async function measureWatches(
+  connect: string,
+  count: number,
+  root: string,
+  register: (zk: ZooKeeperClient, path: string) => Promise<unknown>,
+) {
   const zk = await openClient(connect);
   try {
     // Warm the code paths and the pending queue first, so the baseline holds them.
-    await pipelined(Math.min(count, 2 * WINDOW), WINDOW, (i) => zk.exists(`${root}/warm/n${i}`), new Float64Array(Math.min(count, 2 * WINDOW)));
+    await pipelined(
+      Math.min(count, 2 * WINDOW),
+      WINDOW,
+      (i) => zk.exists(`${root}/warm/n${i}`),
+      new Float64Array(Math.min(count, 2 * WINDOW)),
+    );
     const before = await settledMemory();
     await pipelined(count, WINDOW, (i) => register(zk, `${root}/n${i}`), new Float64Array(count));
     const after = await settledMemory();
-    if (zk.watchCount !== count) throw new Error(`expected ${count} registered watches, the client has ${zk.watchCount}`);
+    if (zk.watchCount !== count)
+      throw new Error(`expected ${count} registered watches, the client has ${zk.watchCount}`);
     return perItem(before, after, count);
   } finally {
     await zk.close();
@@ -95,7 +120,9 @@ async function measureSessions(connect: string, count: number) {
   try {
     const batch = 50;
     for (let i = 0; i < count; i += batch) {
-      sessions.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - i) }, () => openClient(connect)))));
+      sessions.push(
+        ...(await Promise.all(Array.from({ length: Math.min(batch, count - i) }, () => openClient(connect)))),
+      );
     }
     const after = await settledMemory();
     return perItem(before, after, count);
@@ -124,7 +151,9 @@ async function main(): Promise<number> {
     sessions = count('sessions', 1000);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\nusage: node --expose-gc ${process.argv[1]} [--connect HOSTS] [--watches N] [--persistent N] [--sessions N]\n`);
+    process.stderr.write(
+      `${error.message}\nusage: node --expose-gc ${process.argv[1]} [--connect HOSTS] [--watches N] [--persistent N] [--sessions N]\n`,
+    );
     return 2;
   }
   const out = new RecordWriter({
@@ -137,9 +166,25 @@ async function main(): Promise<number> {
   // Nothing is created: exist watches and persistent watches may name absent nodes.
   const root = `/zkbench-memory/${process.pid}-${Date.now()}`;
   const measurements: [string, () => Promise<object>, string][] = [
-    ['memory_oneshot_watch', () => measureWatches(connect, watches, `${root}/once`, (zk, path) => zk.exists(path, { watch: listener })), 'exists(path, { watch }) on distinct absent paths, one shared listener'],
-    ['memory_persistent_recursive_watch', () => measureWatches(connect, persistent, `${root}/rec`, (zk, path) => zk.addWatch(path, listener, { recursive: true })), 'addWatch(path, listener, { recursive: true }) on distinct paths, one shared listener'],
-    ['memory_idle_session', () => measureSessions(connect, sessions), 'connected idle ZooKeeperClient instances in one process'],
+    [
+      'memory_oneshot_watch',
+      () =>
+        measureWatches(connect, watches, `${root}/once`, (zk, path) => zk.exists(path, { watch: listener })),
+      'exists(path, { watch }) on distinct absent paths, one shared listener',
+    ],
+    [
+      'memory_persistent_recursive_watch',
+      () =>
+        measureWatches(connect, persistent, `${root}/rec`, (zk, path) =>
+          zk.addWatch(path, listener, { recursive: true }),
+        ),
+      'addWatch(path, listener, { recursive: true }) on distinct paths, one shared listener',
+    ],
+    [
+      'memory_idle_session',
+      () => measureSessions(connect, sessions),
+      'connected idle ZooKeeperClient instances in one process',
+    ],
   ];
   let code = 0;
   for (const [workload, measure, note] of measurements) {

@@ -4,7 +4,18 @@
  * The library has no lock recipe: the lock workloads skip (or, with `--emulated-lock`, run the
  * bench's kazoo-style recipe on its API).
  */
-import { eventTypeName, fromCallback, loadPeer, now, runBenchmark, SESSION_TIMEOUT_MS, type BenchClient, type BenchSession, type CreateKind, type WatchCallback } from './harness.js';
+import {
+  eventTypeName,
+  fromCallback,
+  loadPeer,
+  now,
+  runBenchmark,
+  SESSION_TIMEOUT_MS,
+  type BenchClient,
+  type BenchSession,
+  type CreateKind,
+  type WatchCallback,
+} from './harness.js';
 
 type Callback<T> = (error: unknown, value?: T) => void;
 
@@ -32,7 +43,10 @@ const loaded = loadPeer<Nzc>('node-zookeeper-client');
 const lib = 'module' in loaded ? loaded.module : undefined;
 
 class NzcSession implements BenchSession<Buffer> {
-  constructor(private readonly c: NzcClient, private readonly nzc: Nzc) {}
+  constructor(
+    private readonly c: NzcClient,
+    private readonly nzc: Nzc,
+  ) {}
 
   get(path: string): Promise<Buffer> {
     return fromCallback((done) => this.c.getData(path, done));
@@ -60,7 +74,8 @@ class NzcSession implements BenchSession<Buffer> {
   }
 
   create(path: string, data: Buffer, mode: CreateKind): Promise<string> {
-    const flags = mode === 'persistent' ? this.nzc.CreateMode.PERSISTENT : this.nzc.CreateMode.EPHEMERAL_SEQUENTIAL;
+    const flags =
+      mode === 'persistent' ? this.nzc.CreateMode.PERSISTENT : this.nzc.CreateMode.EPHEMERAL_SEQUENTIAL;
     return fromCallback((done) => this.c.create(path, data, this.nzc.ACL.OPEN_ACL_UNSAFE, flags, done));
   }
 

@@ -4,7 +4,16 @@
  * The lock workloads use our `Lock` recipe.
  */
 import { Lock, NodeExistsError, NoNodeError, ZooKeeperClient, type GetDataResult } from '../src/index.js';
-import { packageVersion, runBenchmark, SESSION_TIMEOUT_MS, now, type BenchClient, type BenchSession, type CreateKind, type WatchCallback } from './harness.js';
+import {
+  packageVersion,
+  runBenchmark,
+  SESSION_TIMEOUT_MS,
+  now,
+  type BenchClient,
+  type BenchSession,
+  type CreateKind,
+  type WatchCallback,
+} from './harness.js';
 
 class OurSession implements BenchSession<GetDataResult> {
   constructor(readonly zk: ZooKeeperClient) {}
@@ -31,7 +40,9 @@ class OurSession implements BenchSession<GetDataResult> {
   }
 
   create(path: string, data: Buffer, mode: CreateKind): Promise<string> {
-    return mode === 'persistent' ? this.zk.create(path, data) : this.zk.create(path, data, { ephemeral: true, sequence: true });
+    return mode === 'persistent'
+      ? this.zk.create(path, data)
+      : this.zk.create(path, data, { ephemeral: true, sequence: true });
   }
 
   remove(path: string, version: number): Promise<unknown> {

@@ -31,13 +31,22 @@ interface CpuProfile {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = join(here, '..', '..');
-const SCRIPTS: Record<string, string> = { ours: 'ours.js', nzc: 'node-zookeeper-client.js', native: 'zookeeper-native.js' };
+const SCRIPTS: Record<string, string> = {
+  ours: 'ours.js',
+  nzc: 'node-zookeeper-client.js',
+  native: 'zookeeper-native.js',
+};
 
 /** Self time per frame (function + location), descending. */
-export function topFrames(profile: CpuProfile, top: number): { selfMs: number; percent: number; frame: string }[] {
+export function topFrames(
+  profile: CpuProfile,
+  top: number,
+): { selfMs: number; percent: number; frame: string }[] {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<number, number>();
-  profile.samples.forEach((id, index) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+  profile.samples.forEach((id, index) =>
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)),
+  );
   const byFrame = new Map<string, number>();
   let total = 0;
   for (const [id, micros] of self) {
@@ -54,14 +63,22 @@ export function topFrames(profile: CpuProfile, top: number): { selfMs: number; p
 }
 
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2), ['client', 'workload', 'scale', 'connect', 'top', 'out'], ['no-warmup']);
+  const flags = parseFlags(
+    process.argv.slice(2),
+    ['client', 'workload', 'scale', 'connect', 'top', 'out'],
+    ['no-warmup'],
+  );
   const client = String(flags.get('client') ?? 'ours');
   const script = SCRIPTS[client];
-  if (script === undefined) throw new UsageError(`--client must be one of ${Object.keys(SCRIPTS).join(', ')}`);
+  if (script === undefined)
+    throw new UsageError(`--client must be one of ${Object.keys(SCRIPTS).join(', ')}`);
   const workloads = parseWorkloads(flags.get('workload') ?? 'pipelined_get');
   const scale = parseScale(flags.get('scale'));
   const top = Number(flags.get('top') ?? 25);
-  const out = typeof flags.get('out') === 'string' ? String(flags.get('out')) : mkdtempSync(join(tmpdir(), 'zkbench-prof-'));
+  const out =
+    typeof flags.get('out') === 'string'
+      ? String(flags.get('out'))
+      : mkdtempSync(join(tmpdir(), 'zkbench-prof-'));
 
   let server: ZooKeeperServer | undefined;
   let connect = flags.get('connect');
@@ -72,19 +89,36 @@ async function main(): Promise<number> {
   try {
     const run = spawnSync(
       process.execPath,
-      ['--cpu-prof', '--cpu-prof-dir', out, join(here, script), '--connect', connect, '--workloads', workloads.join(','), '--scale', String(scale), ...(flags.has('no-warmup') ? ['--no-warmup'] : [])],
+      [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        out,
+        join(here, script),
+        '--connect',
+        connect,
+        '--workloads',
+        workloads.join(','),
+        '--scale',
+        String(scale),
+        ...(flags.has('no-warmup') ? ['--no-warmup'] : []),
+      ],
       { cwd: packageRoot, stdio: ['ignore', 'inherit', 'inherit'] },
     );
     if (run.status !== 0) process.stderr.write(`profile: the program exited ${run.status ?? run.signal}\n`);
   } finally {
     await server?.close();
   }
-  const file = readdirSync(out).filter((name) => name.endsWith('.cpuprofile')).sort().at(-1);
+  const file = readdirSync(out)
+    .filter((name) => name.endsWith('.cpuprofile'))
+    .sort()
+    .at(-1);
   if (file === undefined) throw new Error(`no .cpuprofile in ${out}`);
   const profile = JSON.parse(readFileSync(join(out, file), 'utf8')) as CpuProfile;
   process.stdout.write(`\ntop ${top} frames by self time (${join(out, file)}):\n`);
   for (const { selfMs, percent, frame } of topFrames(profile, top)) {
-    process.stdout.write(`${selfMs.toFixed(1).padStart(9)} ms ${percent.toFixed(1).padStart(5)} %  ${frame}\n`);
+    process.stdout.write(
+      `${selfMs.toFixed(1).padStart(9)} ms ${percent.toFixed(1).padStart(5)} %  ${frame}\n`,
+    );
   }
   return 0;
 }

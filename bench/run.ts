@@ -22,7 +22,19 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ZooKeeperServer } from '../src/testing/index.js';
-import { errorMessage, median, parseFlags, parseScale, parseWorkloads, round, runId, UsageError, WORKLOADS, type BenchRecord, type WorkloadName } from './harness.js';
+import {
+  errorMessage,
+  median,
+  parseFlags,
+  parseScale,
+  parseWorkloads,
+  round,
+  runId,
+  UsageError,
+  WORKLOADS,
+  type BenchRecord,
+  type WorkloadName,
+} from './harness.js';
 
 const OURS = 'zookeeper-coordination';
 const NZC = 'node-zookeeper-client';
@@ -76,7 +88,8 @@ function parseArgs(argv: readonly string[]): RunnerArgs {
     const value = flags.get(name);
     if (value === undefined) return fallback;
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${String(value)}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UsageError(`--${name} must be a positive integer, got ${String(value)}`);
     return n;
   };
   const clientNames = flags.get('clients');
@@ -85,7 +98,9 @@ function parseArgs(argv: readonly string[]): RunnerArgs {
     const wanted = clientNames.split(',').map((name) => name.trim());
     for (const name of wanted) {
       if (!PROGRAMS.some((program) => program.name === name || program.label === name)) {
-        throw new UsageError(`unknown client ${name} (known: ${PROGRAMS.map((program) => `${program.label} = ${program.name}`).join(', ')})`);
+        throw new UsageError(
+          `unknown client ${name} (known: ${PROGRAMS.map((program) => `${program.label} = ${program.name}`).join(', ')})`,
+        );
       }
     }
     clients = PROGRAMS.filter((program) => wanted.includes(program.name) || wanted.includes(program.label));
@@ -114,8 +129,16 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 // ---- the native peer's addon ----
 
 function nativeLoads(): string | undefined {
-  const probe = spawnSync(process.execPath, ['-e', 'require("zookeeper")'], { cwd: packageRoot, encoding: 'utf8' });
-  return probe.status === 0 ? undefined : (probe.stderr.trim().split('\n').find((line) => /Error/.test(line)) ?? `exit ${probe.status}`);
+  const probe = spawnSync(process.execPath, ['-e', 'require("zookeeper")'], {
+    cwd: packageRoot,
+    encoding: 'utf8',
+  });
+  return probe.status === 0
+    ? undefined
+    : (probe.stderr
+        .trim()
+        .split('\n')
+        .find((line) => /Error/.test(line)) ?? `exit ${probe.status}`);
 }
 
 /** Undefined when the native binding loads (after one `npm rebuild zookeeper` if needed); else why not. */
@@ -123,7 +146,11 @@ function ensureNativeAddon(): string | undefined {
   const first = nativeLoads();
   if (first === undefined) return undefined;
   log(`bench: the native zookeeper addon does not load (${first}); trying npm rebuild zookeeper once`);
-  const rebuild = spawnSync('npm', ['rebuild', 'zookeeper'], { cwd: packageRoot, stdio: ['ignore', 2, 2], timeout: 15 * 60_000 });
+  const rebuild = spawnSync('npm', ['rebuild', 'zookeeper'], {
+    cwd: packageRoot,
+    stdio: ['ignore', 2, 2],
+    timeout: 15 * 60_000,
+  });
   const second = nativeLoads();
   if (second === undefined) return undefined;
   return `the native zookeeper addon cannot be built (npm rebuild zookeeper exited ${rebuild.status ?? rebuild.signal}; ${second})`;
@@ -138,9 +165,19 @@ let currentChild: ReturnType<typeof spawn> | undefined;
  * prints; its stderr is echoed with `label`. Resolves once it exited (or was killed after the
  * timeout) with its records and the last thing it said (for an error note).
  */
-function runChild(argv: string[], label: string, args: RunnerArgs, id: string, onRecord: (record: BenchRecord) => void): Promise<{ records: BenchRecord[]; exit: string }> {
+function runChild(
+  argv: string[],
+  label: string,
+  args: RunnerArgs,
+  id: string,
+  onRecord: (record: BenchRecord) => void,
+): Promise<{ records: BenchRecord[]; exit: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, argv, { cwd: packageRoot, env: { ...process.env, ZKB_RUN_ID: id }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, {
+      cwd: packageRoot,
+      env: { ...process.env, ZKB_RUN_ID: id },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     currentChild = child;
     const records: BenchRecord[] = [];
     const notes: string[] = [];
@@ -170,8 +207,23 @@ function runChild(argv: string[], label: string, args: RunnerArgs, id: string, o
 }
 
 /** Run one client program; its records (plus `error` records for workloads it did not report). */
-async function runProgram(program: ClientProgram, args: RunnerArgs, connect: string, id: string, pass: number, verbose = true): Promise<BenchRecord[]> {
-  const argv = [program.script, '--connect', connect, '--workloads', args.workloads.join(','), '--scale', String(args.scale)];
+async function runProgram(
+  program: ClientProgram,
+  args: RunnerArgs,
+  connect: string,
+  id: string,
+  pass: number,
+  verbose = true,
+): Promise<BenchRecord[]> {
+  const argv = [
+    program.script,
+    '--connect',
+    connect,
+    '--workloads',
+    args.workloads.join(','),
+    '--scale',
+    String(args.scale),
+  ];
   if (!args.warmup) argv.push('--no-warmup');
   if (args.peerLocks && program.peer) argv.push('--emulated-lock');
   const { records, exit } = await runChild(argv, program.label, args, id, (record) => {
@@ -180,23 +232,48 @@ async function runProgram(program: ClientProgram, args: RunnerArgs, connect: str
   });
   for (const workload of args.workloads) {
     if (!records.some((record) => record.workload === workload)) {
-      records.push({ client: program.name, workload, status: 'error', note: `no record from ${program.label} (${exit})`, pass });
+      records.push({
+        client: program.name,
+        workload,
+        status: 'error',
+        note: `no record from ${program.label} (${exit})`,
+        pass,
+      });
     }
   }
   return records;
 }
 
 function describe(record: BenchRecord): string {
-  if (record.status !== 'ok') return `${record.client} ${record.workload}: ${record.status}${record.note ? ` (${record.note})` : ''}`;
-  if (record.ops_per_s === undefined) return `${record.client} ${record.workload}: ${record.heap_bytes_per} B heap, ${record.rss_bytes_per} B RSS per item`;
+  if (record.status !== 'ok')
+    return `${record.client} ${record.workload}: ${record.status}${record.note ? ` (${record.note})` : ''}`;
+  if (record.ops_per_s === undefined)
+    return `${record.client} ${record.workload}: ${record.heap_bytes_per} B heap, ${record.rss_bytes_per} B RSS per item`;
   return `${record.client} ${record.workload}: ${fmtRate(record.ops_per_s)} ops/s, p50 ${fmtMs(record.p50_ms)} ms, ${fmtNum(record.cpu_us_per_op, 1)} µs CPU/op`;
 }
 
 /** The memory benchmark (our client), in its own process with --expose-gc. */
 async function runMemory(args: RunnerArgs, connect: string, id: string): Promise<BenchRecord[]> {
-  const argv = ['--expose-gc', join(here, 'memory.js'), '--connect', connect, '--watches', String(args.memoryWatches), '--sessions', String(args.memorySessions)];
-  const { records, exit } = await runChild(argv, 'memory', args, id, (record) => log(`  [memory] ${describe(record)}`));
-  if (records.length === 0) records.push({ client: OURS, workload: 'memory', status: 'error', note: `the memory benchmark printed nothing (${exit})` });
+  const argv = [
+    '--expose-gc',
+    join(here, 'memory.js'),
+    '--connect',
+    connect,
+    '--watches',
+    String(args.memoryWatches),
+    '--sessions',
+    String(args.memorySessions),
+  ];
+  const { records, exit } = await runChild(argv, 'memory', args, id, (record) =>
+    log(`  [memory] ${describe(record)}`),
+  );
+  if (records.length === 0)
+    records.push({
+      client: OURS,
+      workload: 'memory',
+      status: 'error',
+      note: `the memory benchmark printed nothing (${exit})`,
+    });
   return records;
 }
 
@@ -206,7 +283,14 @@ async function runBounds(args: RunnerArgs, connect: string, id: string): Promise
     join(here, 'bounds.js'),
     '--connect',
     connect,
-    ...['--cycles', String(Math.max(10, Math.round(200 * args.scale))), '--gets', String(Math.max(1000, Math.round(20_000 * args.scale))), '--rounds', '5'],
+    ...[
+      '--cycles',
+      String(Math.max(10, Math.round(200 * args.scale))),
+      '--gets',
+      String(Math.max(1000, Math.round(20_000 * args.scale))),
+      '--rounds',
+      '5',
+    ],
   ];
   const { records, exit } = await runChild(argv, 'bounds', args, id, () => {});
   if (records.length === 0) log(`bench: the bounds benchmark printed nothing (${exit})`);
@@ -248,7 +332,9 @@ function summarise(records: BenchRecord[], client: string, workload: string): Su
   const ok = mine.filter((record) => record.status === 'ok');
   const errors = mine.filter((record) => record.status === 'error');
   const medianOf = (key: 'ops_per_s' | 'p50_ms' | 'p99_ms' | 'cpu_us_per_op') => {
-    const values = ok.map((record) => record[key]).filter((value): value is number => typeof value === 'number');
+    const values = ok
+      .map((record) => record[key])
+      .filter((value): value is number => typeof value === 'number');
     return values.length === 0 ? null : median(values);
   };
   const summary: Summary = {
@@ -262,7 +348,9 @@ function summarise(records: BenchRecord[], client: string, workload: string): Su
     cpu_us_per_op: medianOf('cpu_us_per_op'),
   };
   if (ok.some((record) => 'mutex_ok' in record) || errors.some((record) => 'mutex_ok' in record)) {
-    summary.mutex_ok = mine.every((record) => record.status !== 'ok' || record.mutex_ok === true) && errors.every((record) => record.mutex_ok !== false);
+    summary.mutex_ok =
+      mine.every((record) => record.status !== 'ok' || record.mutex_ok === true) &&
+      errors.every((record) => record.mutex_ok !== false);
   }
   const note = (errors[0] ?? mine.find((record) => record.status === 'skip'))?.note;
   if (note !== undefined && summary.status !== 'ok') summary.note = note;
@@ -283,13 +371,17 @@ function fmtMs(value: number | null | undefined): string {
 function fmtRatio(value: number | null, digits = 2): string {
   return value === null || !Number.isFinite(value) ? '–' : `${value.toFixed(digits)}×`;
 }
-const ratio = (a: number | null | undefined, b: number | null | undefined): number | null => (a == null || b == null || b === 0 ? null : a / b);
+const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
+  a == null || b == null || b === 0 ? null : a / b;
 const medianOrNull = (values: number[]): number | null => (values.length === 0 ? null : median(values));
 
 /** Our `workload` ops/s over our `base` ops/s, one ratio per pass that has both. */
 function passRatios(records: BenchRecord[], workload: string, base: string): number[] {
   const rate = (name: string, pass: unknown) =>
-    records.find((record) => record.client === OURS && record.workload === name && record.pass === pass && record.status === 'ok')?.ops_per_s;
+    records.find(
+      (record) =>
+        record.client === OURS && record.workload === name && record.pass === pass && record.status === 'ok',
+    )?.ops_per_s;
   return [...new Set(records.map((record) => record.pass))].flatMap((pass) => {
     const r = ratio(rate(workload, pass), rate(base, pass));
     return r === null ? [] : [r];
@@ -315,10 +407,21 @@ interface Target {
   ok: boolean | null;
 }
 
-function targets(get: (client: string, workload: string) => Summary | undefined, memory: BenchRecord[], records: BenchRecord[]): Target[] {
+function targets(
+  get: (client: string, workload: string) => Summary | undefined,
+  memory: BenchRecord[],
+  records: BenchRecord[],
+): Target[] {
   const out: Target[] = [];
   const ours = (workload: string) => get(OURS, workload);
-  const relative = (target: string, workload: string, peer: string, key: 'ops_per_s' | 'cpu_us_per_op', bound: number, atLeast: boolean) => {
+  const relative = (
+    target: string,
+    workload: string,
+    peer: string,
+    key: 'ops_per_s' | 'cpu_us_per_op',
+    bound: number,
+    atLeast: boolean,
+  ) => {
     const r = ratio(ours(workload)?.[key], get(peer, workload)?.[key]);
     const unit = key === 'ops_per_s' ? 'ops/s' : 'µs/op';
     const fmt = key === 'ops_per_s' ? fmtRate : (value: number | null | undefined) => fmtNum(value, 1);
@@ -329,20 +432,41 @@ function targets(get: (client: string, workload: string) => Summary | undefined,
     });
   };
   relative('pipelined_get ops/s ≥ 1.3× node-zookeeper-client', 'pipelined_get', NZC, 'ops_per_s', 1.3, true);
-  relative('pipelined_get CPU µs/op ≤ 0.6× node-zookeeper-client', 'pipelined_get', NZC, 'cpu_us_per_op', 0.6, false);
-  relative('pipelined_create_delete ops/s ≥ 1.2× node-zookeeper-client', 'pipelined_create_delete', NZC, 'ops_per_s', 1.2, true);
+  relative(
+    'pipelined_get CPU µs/op ≤ 0.6× node-zookeeper-client',
+    'pipelined_get',
+    NZC,
+    'cpu_us_per_op',
+    0.6,
+    false,
+  );
+  relative(
+    'pipelined_create_delete ops/s ≥ 1.2× node-zookeeper-client',
+    'pipelined_create_delete',
+    NZC,
+    'ops_per_s',
+    1.2,
+    true,
+  );
   for (const workload of ['seq_get', 'seq_set', 'watch_latency']) {
-    const peers = [NZC, NATIVE].map((peer) => ({ peer, p50: get(peer, workload)?.p50_ms ?? null })).filter((entry) => entry.p50 !== null);
+    const peers = [NZC, NATIVE]
+      .map((peer) => ({ peer, p50: get(peer, workload)?.p50_ms ?? null }))
+      .filter((entry) => entry.p50 !== null);
     const best = peers.sort((a, b) => a.p50! - b.p50!)[0];
     const mine = ours(workload)?.p50_ms ?? null;
     out.push({
       target: `${workload} p50 ≤ best peer's`,
-      measured: best ? `${fmtMs(mine)} vs ${fmtMs(best.p50)} ms (${best.peer})` : `${fmtMs(mine)} ms, no peer figure`,
+      measured: best
+        ? `${fmtMs(mine)} vs ${fmtMs(best.p50)} ms (${best.peer})`
+        : `${fmtMs(mine)} ms, no peer figure`,
       ok: mine === null || !best ? null : mine <= best.p50!,
     });
   }
   relative('connect cycles/s ≥ zookeeper (native)', 'connect', NATIVE, 'ops_per_s', 1, true);
-  for (const [workload, bound] of [['lock_uncontended', 0.45], ['lock_contended', 0.35]] as const) {
+  for (const [workload, bound] of [
+    ['lock_uncontended', 0.45],
+    ['lock_contended', 0.35],
+  ] as const) {
     // Per pass (both from one process a few seconds apart), then the median: the server's fsync
     // time drifts between passes more than between two workloads of one pass.
     const r = medianOrNull(passRatios(records, workload, 'seq_set'));
@@ -353,15 +477,28 @@ function targets(get: (client: string, workload: string) => Summary | undefined,
       ok: r === null ? null : r >= bound && mutex !== false,
     });
   }
-  for (const [workload, label, bound] of [['memory_oneshot_watch', 'heap per one-shot watch ≤ 300 B', 300], ['memory_idle_session', 'heap per idle session ≤ 50 KB', 50_000]] as const) {
+  for (const [workload, label, bound] of [
+    ['memory_oneshot_watch', 'heap per one-shot watch ≤ 300 B', 300],
+    ['memory_idle_session', 'heap per idle session ≤ 50 KB', 50_000],
+  ] as const) {
     const record = memory.find((entry) => entry.workload === workload && entry.status === 'ok');
     const value = typeof record?.heap_bytes_per === 'number' ? record.heap_bytes_per : null;
-    out.push({ target: label, measured: value === null ? '–' : `${Math.round(value).toLocaleString('en-US')} B`, ok: value === null ? null : value <= bound });
+    out.push({
+      target: label,
+      measured: value === null ? '–' : `${Math.round(value).toLocaleString('en-US')} B`,
+      ok: value === null ? null : value <= bound,
+    });
   }
   return out;
 }
 
-function report(records: BenchRecord[], memory: BenchRecord[], bounds: BoundRecord[], args: RunnerArgs, header: string[]): { text: string; summaries: Summary[]; targetList: Target[] } {
+function report(
+  records: BenchRecord[],
+  memory: BenchRecord[],
+  bounds: BoundRecord[],
+  args: RunnerArgs,
+  header: string[],
+): { text: string; summaries: Summary[]; targetList: Target[] } {
   const summaries: Summary[] = [];
   for (const workload of args.workloads) {
     for (const program of args.clients) {
@@ -369,10 +506,19 @@ function report(records: BenchRecord[], memory: BenchRecord[], bounds: BoundReco
       if (summary) summaries.push(summary);
     }
   }
-  const get = (client: string, workload: string) => summaries.find((entry) => entry.client === client && entry.workload === workload);
+  const get = (client: string, workload: string) =>
+    summaries.find((entry) => entry.client === client && entry.workload === workload);
   const peers = args.clients.filter((program) => program.peer);
   const rows: string[][] = [
-    ['workload', 'client', 'ops/s', 'p50 ms', 'p99 ms', 'CPU µs/op', ...peers.flatMap((peer) => [`ours÷${peer.label} ops/s`, `ours÷${peer.label} CPU`])],
+    [
+      'workload',
+      'client',
+      'ops/s',
+      'p50 ms',
+      'p99 ms',
+      'CPU µs/op',
+      ...peers.flatMap((peer) => [`ours÷${peer.label} ops/s`, `ours÷${peer.label} CPU`]),
+    ],
   ];
   for (const workload of args.workloads) {
     args.clients.forEach((program, index) => {
@@ -383,39 +529,85 @@ function report(records: BenchRecord[], memory: BenchRecord[], bounds: BoundReco
         rows.push([first, program.name, entry.status, '', '', '', ...peers.flatMap(() => ['', ''])]);
         return;
       }
-      const ratios = program.name === OURS
-        ? peers.flatMap((peer) => {
-            const other = get(peer.name, workload);
-            return [fmtRatio(ratio(entry.ops_per_s, other?.ops_per_s)), fmtRatio(ratio(entry.cpu_us_per_op, other?.cpu_us_per_op))];
-          })
-        : peers.flatMap(() => ['', '']);
+      const ratios =
+        program.name === OURS
+          ? peers.flatMap((peer) => {
+              const other = get(peer.name, workload);
+              return [
+                fmtRatio(ratio(entry.ops_per_s, other?.ops_per_s)),
+                fmtRatio(ratio(entry.cpu_us_per_op, other?.cpu_us_per_op)),
+              ];
+            })
+          : peers.flatMap(() => ['', '']);
       const mutex = entry.mutex_ok === undefined ? '' : entry.mutex_ok ? '' : ' (mutex violated!)';
-      rows.push([first, program.name, fmtRate(entry.ops_per_s) + mutex, fmtMs(entry.p50_ms), fmtMs(entry.p99_ms), fmtNum(entry.cpu_us_per_op, 1), ...ratios]);
+      rows.push([
+        first,
+        program.name,
+        fmtRate(entry.ops_per_s) + mutex,
+        fmtMs(entry.p50_ms),
+        fmtMs(entry.p99_ms),
+        fmtNum(entry.cpu_us_per_op, 1),
+        ...ratios,
+      ]);
     });
   }
   const lines = [...header, '', table(rows, (column) => column >= 2)];
-  const notes = summaries.filter((entry) => entry.status !== 'ok' && entry.note).map((entry) => `  ${entry.client} ${entry.workload}: ${entry.status}: ${entry.note}`);
+  const notes = summaries
+    .filter((entry) => entry.status !== 'ok' && entry.note)
+    .map((entry) => `  ${entry.client} ${entry.workload}: ${entry.status}: ${entry.note}`);
   if (notes.length > 0) lines.push('', 'skipped / failed:', ...[...new Set(notes)]);
 
   if (memory.length > 0) {
-    const memoryRows = [['memory (our client, after GC)', 'count', 'heap B/item', 'external B/item', 'RSS B/item']];
+    const memoryRows = [
+      ['memory (our client, after GC)', 'count', 'heap B/item', 'external B/item', 'RSS B/item'],
+    ];
     for (const record of memory) {
-      if (record.status !== 'ok') memoryRows.push([record.workload, record.status, String(record.note ?? ''), '', '']);
-      else memoryRows.push([record.workload, String(record.count), fmtNum(record.heap_bytes_per as number, 0), fmtNum(record.external_bytes_per as number, 0), fmtNum(record.rss_bytes_per as number, 0)]);
+      if (record.status !== 'ok')
+        memoryRows.push([record.workload, record.status, String(record.note ?? ''), '', '']);
+      else
+        memoryRows.push([
+          record.workload,
+          String(record.count),
+          fmtNum(record.heap_bytes_per as number, 0),
+          fmtNum(record.external_bytes_per as number, 0),
+          fmtNum(record.rss_bytes_per as number, 0),
+        ]);
     }
-    lines.push('', table(memoryRows, (column) => column >= 1));
+    lines.push(
+      '',
+      table(memoryRows, (column) => column >= 1),
+    );
   }
   if (bounds.length > 0) {
     const boundRows = [
       ['bound (one process, variants interleaved)', 'variant', 'ops/s', 'CPU µs/op', 'p50 µs/cycle'],
-      ...bounds.map((entry) => [entry.bound, entry.variant, fmtRate(entry.ops_per_s), fmtNum(entry.cpu_us_per_op, 1), fmtNum(entry.p50_us, 0)]),
+      ...bounds.map((entry) => [
+        entry.bound,
+        entry.variant,
+        fmtRate(entry.ops_per_s),
+        fmtNum(entry.cpu_us_per_op, 1),
+        fmtNum(entry.p50_us, 0),
+      ]),
     ];
-    lines.push('', table(boundRows, (column) => column >= 2));
+    lines.push(
+      '',
+      table(boundRows, (column) => column >= 2),
+    );
   }
 
   const targetList = targets(get, memory, records);
-  const targetRows = [['target (issue 7, medians)', 'measured', '✓/✗'], ...targetList.map((entry) => [entry.target, entry.measured, entry.ok === null ? 'n/a' : entry.ok ? '✓' : '✗'])];
-  lines.push('', table(targetRows, () => false));
+  const targetRows = [
+    ['target (issue 7, medians)', 'measured', '✓/✗'],
+    ...targetList.map((entry) => [
+      entry.target,
+      entry.measured,
+      entry.ok === null ? 'n/a' : entry.ok ? '✓' : '✗',
+    ]),
+  ];
+  lines.push(
+    '',
+    table(targetRows, () => false),
+  );
   return { text: lines.join('\n'), summaries, targetList };
 }
 
@@ -427,7 +619,9 @@ async function main(): Promise<number> {
     args = parseArgs(process.argv.slice(2));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    log(`${error.message}\nusage: node dist/bench/run.js [--connect HOSTS] [--scale F] [--workloads all|a,b,c] [--passes N] [--clients ours,nzc,native] [--json] [--no-memory] [--memory-watches N] [--memory-sessions N] [--no-bounds] [--peer-locks] [--no-warmup] [--no-server-warmup] [--timeout S]`);
+    log(
+      `${error.message}\nusage: node dist/bench/run.js [--connect HOSTS] [--scale F] [--workloads all|a,b,c] [--passes N] [--clients ours,nzc,native] [--json] [--no-memory] [--memory-watches N] [--memory-sessions N] [--no-bounds] [--peer-locks] [--no-warmup] [--no-server-warmup] [--timeout S]`,
+    );
     return 2;
   }
   const id = runId();
@@ -453,7 +647,9 @@ async function main(): Promise<number> {
     log('bench: starting a standalone ZooKeeper server (test kit)');
     server = await ZooKeeperServer.start({ config: { maxClientCnxns: '0' } });
     connect = server.connectString;
-    const version = (await server.fourLetterWord('srvr').catch(() => '')).match(/Zookeeper version: ([0-9][0-9.]*)/)?.[1] ?? 'unknown version';
+    const version =
+      (await server.fourLetterWord('srvr').catch(() => '')).match(/Zookeeper version: ([0-9][0-9.]*)/)?.[1] ??
+      'unknown version';
     serverDescription = `standalone ZooKeeper ${version} on ${connect} (test kit, same machine)`;
   }
 
@@ -466,9 +662,18 @@ async function main(): Promise<number> {
       // still served getData up to 2× slower than after three, so the first program of pass 1
       // measured a half-warm server. Every client program twice (their traffic differs).
       // Untimed, records discarded.
-      log(`bench: warming the server up (every program twice, scale ${warmupScale(args)}, records discarded)`);
+      log(
+        `bench: warming the server up (every program twice, scale ${warmupScale(args)}, records discarded)`,
+      );
       for (const program of [...args.clients, ...args.clients]) {
-        await runProgram(program, { ...args, scale: warmupScale(args), workloads: [...WORKLOADS], peerLocks: false }, connect, `${id}-warmup`, 0, false);
+        await runProgram(
+          program,
+          { ...args, scale: warmupScale(args), workloads: [...WORKLOADS], peerLocks: false },
+          connect,
+          `${id}-warmup`,
+          0,
+          false,
+        );
       }
     }
     for (let pass = 1; pass <= args.passes; pass++) {
@@ -499,19 +704,30 @@ async function main(): Promise<number> {
     `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`,
     `server: ${serverDescription}`,
     `load average (1/5/15 min) before: ${load(loadBefore)}, after: ${load(loadAfter)}`,
-    ...(args.peerLocks ? ['peers\' lock workloads: the bench\'s kazoo-style recipe on their API (--peer-locks; the workloads skip them by default)'] : []),
+    ...(args.peerLocks
+      ? [
+          "peers' lock workloads: the bench's kazoo-style recipe on their API (--peer-locks; the workloads skip them by default)",
+        ]
+      : []),
   ];
   const { text, summaries, targetList } = report(records, memory, bounds, args, header);
   if (args.json) {
-    for (const record of [...records, ...memory, ...bounds]) process.stdout.write(`${JSON.stringify(record)}\n`);
-    for (const summary of summaries) process.stdout.write(`${JSON.stringify({ kind: 'median', run_id: id, ...summary })}\n`);
-    for (const target of targetList) process.stdout.write(`${JSON.stringify({ kind: 'target', run_id: id, ...target })}\n`);
-    process.stdout.write(`${JSON.stringify({ kind: 'run', run_id: id, scale: args.scale, passes: args.passes, server: serverDescription, load_before: loadBefore.map((v) => round(v, 2)), load_after: loadAfter.map((v) => round(v, 2)) })}\n`);
+    for (const record of [...records, ...memory, ...bounds])
+      process.stdout.write(`${JSON.stringify(record)}\n`);
+    for (const summary of summaries)
+      process.stdout.write(`${JSON.stringify({ kind: 'median', run_id: id, ...summary })}\n`);
+    for (const target of targetList)
+      process.stdout.write(`${JSON.stringify({ kind: 'target', run_id: id, ...target })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ kind: 'run', run_id: id, scale: args.scale, passes: args.passes, server: serverDescription, load_before: loadBefore.map((v) => round(v, 2)), load_after: loadAfter.map((v) => round(v, 2)) })}\n`,
+    );
     log(`\n${text}`);
   } else {
     process.stdout.write(`\n${text}\n`);
   }
-  const failed = [...records, ...memory].some((record) => record.status === 'error') || (args.bounds && bounds.length === 0);
+  const failed =
+    [...records, ...memory].some((record) => record.status === 'error') ||
+    (args.bounds && bounds.length === 0);
   return failed ? 1 : 0;
 }
 

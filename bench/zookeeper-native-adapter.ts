@@ -4,7 +4,16 @@
  * is not built, `unavailable` says why (the runner tries `npm rebuild zookeeper` first). The
  * library has no lock recipe (see `--emulated-lock`).
  */
-import { eventTypeName, loadPeer, now, SESSION_TIMEOUT_MS, type BenchClient, type BenchSession, type CreateKind, type WatchCallback } from './harness.js';
+import {
+  eventTypeName,
+  loadPeer,
+  now,
+  SESSION_TIMEOUT_MS,
+  type BenchClient,
+  type BenchSession,
+  type CreateKind,
+  type WatchCallback,
+} from './harness.js';
 
 /** `[stat, data]`, as the promise API resolves a getData. */
 type GetResult = [unknown, Buffer | null];
@@ -23,8 +32,19 @@ interface NativeClient {
 }
 
 interface NativeModule {
-  new (config: { connect: string; timeout: number; debug_level: number; host_order_deterministic: boolean }): NativeClient;
-  constants: { ZOO_PERSISTENT: number; ZOO_EPHEMERAL_SEQUENTIAL: number; ZOO_LOG_LEVEL_ERROR: number; ZNODEEXISTS: number; ZNONODE: number };
+  new (config: {
+    connect: string;
+    timeout: number;
+    debug_level: number;
+    host_order_deterministic: boolean;
+  }): NativeClient;
+  constants: {
+    ZOO_PERSISTENT: number;
+    ZOO_EPHEMERAL_SEQUENTIAL: number;
+    ZOO_LOG_LEVEL_ERROR: number;
+    ZNODEEXISTS: number;
+    ZNONODE: number;
+  };
 }
 
 const loaded = loadPeer<NativeModule>('zookeeper');
@@ -53,7 +73,11 @@ class NativeSession implements BenchSession<GetResult> {
   }
 
   create(path: string, data: Buffer, mode: CreateKind): Promise<string> {
-    return this.zk.create(path, data, mode === 'persistent' ? lib!.constants.ZOO_PERSISTENT : lib!.constants.ZOO_EPHEMERAL_SEQUENTIAL);
+    return this.zk.create(
+      path,
+      data,
+      mode === 'persistent' ? lib!.constants.ZOO_PERSISTENT : lib!.constants.ZOO_EPHEMERAL_SEQUENTIAL,
+    );
   }
 
   remove(path: string, version: number): Promise<unknown> {
@@ -73,20 +97,31 @@ class NativeSession implements BenchSession<GetResult> {
 }
 
 /** The promise API rejects with `Error("<rc> <message>")`. */
-const hasCode = (error: unknown, rc: number | undefined): boolean => error instanceof Error && error.message.startsWith(`${rc} `);
+const hasCode = (error: unknown, rc: number | undefined): boolean =>
+  error instanceof Error && error.message.startsWith(`${rc} `);
 
 export const nativeClient: BenchClient<NativeSession> = {
   name: 'zookeeper',
   version: 'module' in loaded ? loaded.version : 'unknown',
   runtime: `Node ${process.version} (native addon)`,
-  ...('error' in loaded ? { unavailable: `the native zookeeper addon cannot be loaded (try npm rebuild zookeeper): ${loaded.error}` } : {}),
+  ...('error' in loaded
+    ? {
+        unavailable: `the native zookeeper addon cannot be loaded (try npm rebuild zookeeper): ${loaded.error}`,
+      }
+    : {}),
   async open(connect) {
-    const zk = new lib!({ connect, timeout: SESSION_TIMEOUT_MS, debug_level: lib!.constants.ZOO_LOG_LEVEL_ERROR, host_order_deterministic: false });
-    await new Promise<void>((resolve, reject) => zk.connect({}, (error) => (error ? reject(error) : resolve())));
+    const zk = new lib!({
+      connect,
+      timeout: SESSION_TIMEOUT_MS,
+      debug_level: lib!.constants.ZOO_LOG_LEVEL_ERROR,
+      host_order_deterministic: false,
+    });
+    await new Promise<void>((resolve, reject) =>
+      zk.connect({}, (error) => (error ? reject(error) : resolve())),
+    );
     return new NativeSession(zk);
   },
   lockNote: 'zookeeper (native) has no lock recipe',
   isNodeExists: (error) => hasCode(error, lib?.constants.ZNODEEXISTS),
   isNoNode: (error) => hasCode(error, lib?.constants.ZNONODE),
 };
-

@@ -17,13 +17,20 @@ await withZooKeeper(async (hosts) => {
   const nodes = await Promise.all(
     ['alpha', 'beta', 'gamma'].map(async (name) => {
       const container = new Container();
-      container.load(zookeeperModule({ hosts, elections: { scheduler: { path: '/examples/scheduler', options: { identifier: name } } } }));
+      container.load(
+        zookeeperModule({
+          hosts,
+          elections: { scheduler: { path: '/examples/scheduler', options: { identifier: name } } },
+        }),
+      );
       container.bind(Scheduler).toSelf();
       const scheduler = await container.getAsync(Scheduler);
       const lifecycle = new LeaderLifecycle(scheduler.election, {
         onElected: () => {
           leaders.push(name);
-          console.log(`${name} leads (candidates: ${leaders.length === 1 ? 'alpha, beta, gamma' : 'the rest'})`);
+          console.log(
+            `${name} leads (candidates: ${leaders.length === 1 ? 'alpha, beta, gamma' : 'the rest'})`,
+          );
         },
       });
       lifecycle.start();
@@ -40,8 +47,10 @@ await withZooKeeper(async (hosts) => {
     await current.lifecycle.stop();
   }
   console.log(`leaders in order: ${leaders.join(' → ')}`);
-  await Promise.all(nodes.map(async ({ lifecycle, container }) => {
-    await lifecycle.stop();
-    await container.unbindAllAsync();
-  }));
+  await Promise.all(
+    nodes.map(async ({ lifecycle, container }) => {
+      await lifecycle.stop();
+      await container.unbindAllAsync();
+    }),
+  );
 });

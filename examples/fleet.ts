@@ -24,15 +24,28 @@ await withZooKeeper(async (hosts) => {
     }),
   );
   const settled = async (count: number) => {
-    while (owners.size !== QUEUES.length || new Set(owners.values()).size !== count) await new Promise((r) => setTimeout(r, 20));
+    while (owners.size !== QUEUES.length || new Set(owners.values()).size !== count)
+      await new Promise((r) => setTimeout(r, 20));
   };
   await settled(3);
-  console.log('3 workers:', [...owners].sort().map(([q, w]) => `${q}→${w}`).join(' '));
+  console.log(
+    '3 workers:',
+    [...owners]
+      .sort()
+      .map(([q, w]) => `${q}→${w}`)
+      .join(' '),
+  );
   const leaving = workers[0]!;
   await leaving.fleet.stop();
   await leaving.running;
   await settled(2);
-  console.log(`${leaving.name} left:`, [...owners].sort().map(([q, w]) => `${q}→${w}`).join(' '));
+  console.log(
+    `${leaving.name} left:`,
+    [...owners]
+      .sort()
+      .map(([q, w]) => `${q}→${w}`)
+      .join(' '),
+  );
   for (const { fleet, running, zk } of workers) {
     await fleet.stop();
     await running;

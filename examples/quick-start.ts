@@ -18,18 +18,32 @@ async function main(): Promise<void> {
     await zk.create(`${root}/config`, 'v1', { makePath: true });
 
     const changed = new Promise<WatchEvent>((resolve) => {
-      void zk.get(`${root}/config`, { watch: resolve }).then(({ data, stat }) =>
-        console.log(`read ${root}/config = ${data.toString()} (version ${stat.version})`),
-      );
+      void zk
+        .get(`${root}/config`, { watch: resolve })
+        .then(({ data, stat }) =>
+          console.log(`read ${root}/config = ${data.toString()} (version ${stat.version})`),
+        );
     });
     await zk.set(`${root}/config`, 'v2');
     const event = await changed;
-    console.log(`watch fired: ${event.type} on ${event.path}`, event.type === EventType.NodeDataChanged ? '✓' : '✗');
+    console.log(
+      `watch fired: ${event.type} on ${event.path}`,
+      event.type === EventType.NodeDataChanged ? '✓' : '✗',
+    );
 
-    const member = await zk.create(`${root}/members/m-`, 'me', { ephemeral: true, sequence: true, makePath: true });
+    const member = await zk.create(`${root}/members/m-`, 'me', {
+      ephemeral: true,
+      sequence: true,
+      makePath: true,
+    });
     console.log(`joined as ${member}`);
 
-    const results = await zk.transaction().check(`${root}/config`, 1).set(`${root}/config`, 'v3').create(`${root}/audit`, 'v3').commit();
+    const results = await zk
+      .transaction()
+      .check(`${root}/config`, 1)
+      .set(`${root}/config`, 'v3')
+      .create(`${root}/audit`, 'v3')
+      .commit();
     console.log(`transaction applied: ${results.map((r) => r.type).join(', ')}`);
 
     console.log(`children of ${root}: ${(await zk.getChildren(root)).sort().join(', ')}`);

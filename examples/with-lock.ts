@@ -30,10 +30,14 @@ await withZooKeeper(async (hosts) => {
     container.bind(Accounts).toSelf();
   }
   const zk = await containers[0]!.getAsync(ZooKeeper);
-  await zk.create('/examples/accounts/alice', '0', { makePath: true }).catch(() => zk.set('/examples/accounts/alice', '0'));
+  await zk
+    .create('/examples/accounts/alice', '0', { makePath: true })
+    .catch(() => zk.set('/examples/accounts/alice', '0'));
   const services = await Promise.all(containers.map((c) => c.getAsync(Accounts)));
   await Promise.all(Array.from({ length: 20 }, (_, i) => services[i % 2]!.deposit('alice', 5)));
-  console.log(`balance after 20 concurrent deposits of 5: ${(await zk.get('/examples/accounts/alice')).data.toString()}`);
+  console.log(
+    `balance after 20 concurrent deposits of 5: ${(await zk.get('/examples/accounts/alice')).data.toString()}`,
+  );
   await zk.delete('/examples', { recursive: true });
   await Promise.all(containers.map((c) => c.unbindAllAsync()));
 });

@@ -18,7 +18,15 @@ export type {
 } from './client/client.js';
 export { ConnectionState, KeeperState, EventType } from './client/states.js';
 export type { WatchEvent, WatchListener } from './client/states.js';
-export { Perms, OPEN_ACL_UNSAFE, CREATOR_ALL_ACL, READ_ACL_UNSAFE, digestId, makeAcl, makeDigestAcl } from './client/acl.js';
+export {
+  Perms,
+  OPEN_ACL_UNSAFE,
+  CREATOR_ALL_ACL,
+  READ_ACL_UNSAFE,
+  digestId,
+  makeAcl,
+  makeDigestAcl,
+} from './client/acl.js';
 export type { ACL, Id } from './client/acl.js';
 export type { Stat, ClientInfo, GetDataResult, ChildrenResult } from './client/protocol/records.js';
 export { Transaction, TransactionError } from './client/transaction.js';
@@ -41,30 +49,91 @@ export type { ElectionOptions, Leadership } from './recipes/election/election.js
 export { AlreadyAcquiredError, NotHeldError, LockLostError, RecipeMismatchError } from './recipes/errors.js';
 export { Semaphore } from './recipes/semaphore/semaphore.js';
 export type { SemaphoreOptions, SemaphoreAcquireOptions } from './recipes/semaphore/semaphore.js';
-export { NonBlockingLease, encodeLease, decodeLease, LEASE_VERSION } from './recipes/lease/non-blocking-lease.js';
-export type { NonBlockingLeaseOptions, ObtainOptions, LeaseData } from './recipes/lease/non-blocking-lease.js';
+export {
+  NonBlockingLease,
+  encodeLease,
+  decodeLease,
+  LEASE_VERSION,
+} from './recipes/lease/non-blocking-lease.js';
+export type {
+  NonBlockingLeaseOptions,
+  ObtainOptions,
+  LeaseData,
+} from './recipes/lease/non-blocking-lease.js';
 export { MultiNonBlockingLease } from './recipes/lease/multi-non-blocking-lease.js';
 
 // ---- dependency injection and decorators ----
 export * from './di/index.js';
 export { DataWatch, watchData } from './recipes/watchers/data-watch.js';
-export type { DataWatchFunc, DataWatchOptions, DataSnapshot, WatchDataOptions, WatchStopReason } from './recipes/watchers/data-watch.js';
+export type {
+  DataWatchFunc,
+  DataWatchOptions,
+  DataSnapshot,
+  WatchDataOptions,
+  WatchStopReason,
+} from './recipes/watchers/data-watch.js';
 export { ChildrenWatch, watchChildren } from './recipes/watchers/children-watch.js';
-export type { ChildrenWatchFunc, ChildrenWatchOptions, ChildrenSnapshot, WatchChildrenOptions } from './recipes/watchers/children-watch.js';
+export type {
+  ChildrenWatchFunc,
+  ChildrenWatchOptions,
+  ChildrenSnapshot,
+  WatchChildrenOptions,
+} from './recipes/watchers/children-watch.js';
 export { PatientChildrenWatch } from './recipes/watchers/patient-children-watch.js';
-export type { ChildrenChange, PatientChildrenResult, PatientStartOptions } from './recipes/watchers/patient-children-watch.js';
+export type {
+  ChildrenChange,
+  PatientChildrenResult,
+  PatientStartOptions,
+} from './recipes/watchers/patient-children-watch.js';
 export { TreeCache } from './recipes/watchers/tree-cache.js';
-export type { TreeEvent, TreeEventType, NodeData, TreeCacheState, TreeCacheOptions, TreeEventsOptions } from './recipes/watchers/tree-cache.js';
-export { SetPartitioner, PartitionState, kazooPartition, pythonSorted, compareCodePoints, memberIdentifier } from './recipes/partitioner/set-partitioner.js';
-export type { SetPartitionerOptions, PartitionFunc, PartitionItem, Assignment, WaitOptions, SetPartitionerEvents } from './recipes/partitioner/set-partitioner.js';
-export { RecipeStateError, OutsideTreeError, DuplicateIdentifierError, PartitionerFailedError } from './recipes/errors.js';
+export type {
+  TreeEvent,
+  TreeEventType,
+  NodeData,
+  TreeCacheState,
+  TreeCacheOptions,
+  TreeEventsOptions,
+} from './recipes/watchers/tree-cache.js';
+export {
+  SetPartitioner,
+  PartitionState,
+  kazooPartition,
+  pythonSorted,
+  compareCodePoints,
+  memberIdentifier,
+} from './recipes/partitioner/set-partitioner.js';
+export type {
+  SetPartitionerOptions,
+  PartitionFunc,
+  PartitionItem,
+  Assignment,
+  WaitOptions,
+  SetPartitionerEvents,
+} from './recipes/partitioner/set-partitioner.js';
+export {
+  RecipeStateError,
+  OutsideTreeError,
+  DuplicateIdentifierError,
+  PartitionerFailedError,
+} from './recipes/errors.js';
 export { SessionLostError, OutcomeUnknownError } from './recipes/errors.js';
 export { Barrier } from './recipes/barrier/barrier.js';
 export type { BarrierOptions, BarrierWaitOptions, BarrierCallOptions } from './recipes/barrier/barrier.js';
 export { DoubleBarrier } from './recipes/barrier/double-barrier.js';
 export type { DoubleBarrierOptions, DoubleBarrierWaitOptions } from './recipes/barrier/double-barrier.js';
-export { Counter, encodeCounterValue, decodeCounterValue, pythonFloatRepr, COUNTER_MARKER_PREFIX } from './recipes/counter/counter.js';
-export type { CounterOptions, CounterCallOptions, CounterChange, CounterType } from './recipes/counter/counter.js';
+export {
+  Counter,
+  encodeCounterValue,
+  decodeCounterValue,
+  pythonFloatRepr,
+  COUNTER_MARKER_PREFIX,
+} from './recipes/counter/counter.js';
+export type {
+  CounterOptions,
+  CounterCallOptions,
+  CounterChange,
+  CounterType,
+} from './recipes/counter/counter.js';
 export { Party, PARTY_NODE_NAME } from './recipes/party/party.js';
 export { ShallowParty } from './recipes/party/shallow-party.js';
 export type { BaseParty, PartyOptions, PartyCallOptions } from './recipes/party/base-party.js';

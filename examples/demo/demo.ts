@@ -93,15 +93,23 @@ function scheduleRender(): void {
 
 function endOwnership(worker: string, at: number, job?: string): void {
   for (const record of ownership) {
-    if (record.worker === worker && record.to === undefined && (job === undefined || record.job === job)) record.to = at;
+    if (record.worker === worker && record.to === undefined && (job === undefined || record.job === job))
+      record.to = at;
   }
 }
 
 function render(): void {
   if (quiet) return;
   const jobsOf = (worker: string) =>
-    [...owner].filter(([, w]) => w === worker).map(([job]) => job.slice(4)).sort().join(' ');
-  const fleet = WORKERS.map((w) => `${w.replace('worker-', 'w')}${dead.has(w) ? '†' : states.get(w) === 'SUSPENDED' ? '~' : ''}[${jobsOf(w)}]`).join(' ');
+    [...owner]
+      .filter(([, w]) => w === worker)
+      .map(([job]) => job.slice(4))
+      .sort()
+      .join(' ');
+  const fleet = WORKERS.map(
+    (w) =>
+      `${w.replace('worker-', 'w')}${dead.has(w) ? '†' : states.get(w) === 'SUSPENDED' ? '~' : ''}[${jobsOf(w)}]`,
+  ).join(' ');
   const last = ledger.at(-1);
   const line = `leader ${leader ?? '—'} | ledger ${last?.value ?? 0}${last ? ` by ${last.worker}` : ''} | ${fleet}`;
   if (line !== lastLine) print(line);
@@ -140,9 +148,17 @@ async function main(): Promise<boolean> {
   say(cluster ? `started a 3-member ZooKeeper ensemble: ${hosts}` : `using ZK_HOSTS=${hosts}`);
   const workers = new Map(WORKERS.map((name) => [name, startWorker(hosts, name)]));
   const refresh = setInterval(render, 2000);
-  const exits = new Map([...workers].map(([name, child]) => [name, new Promise<void>((resolve) => child.once('exit', () => resolve()))]));
+  const exits = new Map(
+    [...workers].map(([name, child]) => [
+      name,
+      new Promise<void>((resolve) => child.once('exit', () => resolve())),
+    ]),
+  );
   try {
-    await until('a leader, every job owned, a few ledger entries', () => leader !== undefined && allJobsOwned() && ledger.length >= 5);
+    await until(
+      'a leader, every job owned, a few ledger entries',
+      () => leader !== undefined && allJobsOwned() && ledger.length >= 5,
+    );
     say(`✓ steady: ${leader} leads, ${JOB_COUNT} jobs split over ${WORKERS.length} workers`);
 
     if (cluster) {
@@ -150,7 +166,10 @@ async function main(): Promise<boolean> {
       say(`>>> killing ZooKeeper member ${member} (the ensemble's leader)`);
       const before = ledger.length;
       cluster.kill(member);
-      const took = await until('the fleet to reconnect and write again', () => ledger.length >= before + 3 && [...states.values()].every((s) => s === 'CONNECTED'));
+      const took = await until(
+        'the fleet to reconnect and write again',
+        () => ledger.length >= before + 3 && [...states.values()].every((s) => s === 'CONNECTED'),
+      );
       say(`✓ ensemble failover: the fleet kept its sessions and wrote again after ${took} ms`);
     }
 
@@ -166,8 +185,13 @@ async function main(): Promise<boolean> {
     endOwnership(victim, killedAt);
     for (const [job, w] of owner) if (w === victim) owner.delete(job);
     scheduleRender();
-    const took = await until('a new leader and the jobs re-balanced', () => leader !== undefined && leader !== victim && allJobsOwned());
-    say(`✓ ${leader} took over leadership and the jobs were re-balanced ${took} ms after the kill (session timeout 4 s)`);
+    const took = await until(
+      'a new leader and the jobs re-balanced',
+      () => leader !== undefined && leader !== victim && allJobsOwned(),
+    );
+    say(
+      `✓ ${leader} took over leadership and the jobs were re-balanced ${took} ms after the kill (session timeout 4 s)`,
+    );
   } finally {
     quiet = true;
     clearInterval(refresh);
@@ -180,11 +204,20 @@ async function main(): Promise<boolean> {
 
 function summary(): boolean {
   const overlaps = ownership.flatMap((a, i) =>
-    ownership.slice(i + 1).filter((b) => a.job === b.job && a.worker !== b.worker && a.from < (b.to ?? Infinity) && b.from < (a.to ?? Infinity)),
+    ownership
+      .slice(i + 1)
+      .filter(
+        (b) =>
+          a.job === b.job &&
+          a.worker !== b.worker &&
+          a.from < (b.to ?? Infinity) &&
+          b.from < (a.to ?? Infinity),
+      ),
   );
   const values = ledger.map((entry) => entry.value);
   const byToken = [...ledger].sort((a, b) => (a.token < b.token ? -1 : 1)).map((entry) => entry.value);
-  const ledgerOk = new Set(values).size === values.length && byToken.every((v, i) => i === 0 || v > byToken[i - 1]!);
+  const ledgerOk =
+    new Set(values).size === values.length && byToken.every((v, i) => i === 0 || v > byToken[i - 1]!);
   process.stdout.write(
     [
       '',

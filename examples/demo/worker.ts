@@ -51,13 +51,21 @@ class Scheduler {
 }
 
 const container = new Container();
-container.load(zookeeperModule({ hosts, sessionTimeout: 4000, elections: { scheduler: { path: '/demo/scheduler', options: { identifier: name } } } }));
+container.load(
+  zookeeperModule({
+    hosts,
+    sessionTimeout: 4000,
+    elections: { scheduler: { path: '/demo/scheduler', options: { identifier: name } } },
+  }),
+);
 container.bind(Ledger).toSelf().inSingletonScope();
 container.bind(Scheduler).toSelf().inSingletonScope();
 
 const zk = await container.getAsync(ZooKeeper);
 zk.on('state', (state) => report({ type: 'state', state }));
-zk.on('keeperState', (keeperState) => report({ type: 'keeperState', keeperState, server: zk.connectedServer }));
+zk.on('keeperState', (keeperState) =>
+  report({ type: 'keeperState', keeperState, server: zk.connectedServer }),
+);
 setInterval(() => report({ type: 'beat', keeperState: zk.keeperState }), 1000).unref();
 await zk.create('/demo/ledger', '0', { makePath: true }).catch(() => {});
 const ledger = await container.getAsync(Ledger);

@@ -35,12 +35,17 @@ export function check(run: RunRecord, bounds: Bounds): Violation[] {
     ...checkQueue(run),
     ...checkCounter(run),
     ...checkProgress(run, bounds),
-    ...run.ephemerals.map((leak): Violation => ({ kind: 'leak', details: `ephemeral ${leak.path} of session 0x${leak.owner} remains after every worker closed` })),
+    ...run.ephemerals.map((leak): Violation => ({
+      kind: 'leak',
+      details: `ephemeral ${leak.path} of session 0x${leak.owner} remains after every worker closed`,
+    })),
   ];
 }
 
 function eventsOf<K extends WorkerEvent['ev']>(run: RunRecord, ev: K): Extract<WorkerEvent, { ev: K }>[] {
-  return run.processes.flatMap((proc) => proc.events.filter((event): event is Extract<WorkerEvent, { ev: K }> => event.ev === ev));
+  return run.processes.flatMap((proc) =>
+    proc.events.filter((event): event is Extract<WorkerEvent, { ev: K }> => event.ev === ev),
+  );
 }
 
 function describeWrite(write: GuardedWrite | undefined, name: string): string {
@@ -53,7 +58,10 @@ function checkFencing(run: RunRecord): Violation[] {
   let newest: { token: bigint; name: string; write: GuardedWrite } | undefined;
   for (const { name, write, raw } of run.guarded) {
     if (!write) {
-      violations.push({ kind: 'fencing-order', details: `guarded node ${name} has no fencing token: ${JSON.stringify(raw)}` });
+      violations.push({
+        kind: 'fencing-order',
+        details: `guarded node ${name} has no fencing token: ${JSON.stringify(raw)}`,
+      });
       continue;
     }
     const token = BigInt(write.token);
@@ -74,10 +82,16 @@ function checkGuardedOutcomes(run: RunRecord): Violation[] {
   const violations: Violation[] = [];
   for (const write of eventsOf(run, 'write')) {
     if (write.outcome === 'ok' && !present.has(write.id)) {
-      violations.push({ kind: 'write-lost', details: `${write.p} reported guarded write ${write.id} (token ${write.token}) committed, but it is not there` });
+      violations.push({
+        kind: 'write-lost',
+        details: `${write.p} reported guarded write ${write.id} (token ${write.token}) committed, but it is not there`,
+      });
     }
     if (write.outcome === 'failed' && present.has(write.id)) {
-      violations.push({ kind: 'write-phantom', details: `${write.p} reported guarded write ${write.id} (token ${write.token}) not applied (${write.error ?? ''}), but it is there` });
+      violations.push({
+        kind: 'write-phantom',
+        details: `${write.p} reported guarded write ${write.id} (token ${write.token}) not applied (${write.error ?? ''}), but it is there`,
+      });
     }
   }
   return violations;
@@ -96,7 +110,8 @@ export function holdings(proc: ProcessRecord): Holding[] {
   const result = new Map<number, Holding>();
   const last = proc.events.at(-1)?.t ?? 0;
   for (const event of proc.events) {
-    if (event.ev === 'acquired') result.set(event.acq, { p: proc.name, acq: event.acq, token: event.token, start: event.t, end: last });
+    if (event.ev === 'acquired')
+      result.set(event.acq, { p: proc.name, acq: event.acq, token: event.token, start: event.t, end: last });
     else if (event.ev === 'lost' || event.ev === 'release') {
       const holding = result.get(event.acq);
       if (holding && event.t < holding.end) holding.end = event.t;
@@ -141,24 +156,44 @@ function checkQueue(run: RunRecord): Violation[] {
   const violations: Violation[] = [];
   for (const item of items) {
     const putOutcomes = puts.get(item) ?? [];
-    const consumedBy = consumes.filter((event) => event.item === item && event.outcome === 'ok').map((event) => event.p);
+    const consumedBy = consumes
+      .filter((event) => event.item === item && event.outcome === 'ok')
+      .map((event) => event.p);
     const maybeConsumed = consumes.some((event) => event.item === item && event.outcome === 'unknown');
     const copies = queued.get(item) ?? 0;
     const seen = got.has(item) || consumedBy.length > 0 || copies > 0;
     if (seen && !putOutcomes.some((outcome) => outcome !== 'failed')) {
-      violations.push({ kind: 'queue-phantom', details: `item ${item} was taken or is queued, but its put ${putOutcomes.length ? 'was reported not applied' : 'never happened'}` });
+      violations.push({
+        kind: 'queue-phantom',
+        details: `item ${item} was taken or is queued, but its put ${putOutcomes.length ? 'was reported not applied' : 'never happened'}`,
+      });
     }
     if (consumedBy.length > 1) {
-      violations.push({ kind: 'queue-double-consume', details: `item ${item} reported consumed ${consumedBy.length} times, by ${consumedBy.join(', ')}` });
+      violations.push({
+        kind: 'queue-double-consume',
+        details: `item ${item} reported consumed ${consumedBy.length} times, by ${consumedBy.join(', ')}`,
+      });
     }
-    if (copies > 1) violations.push({ kind: 'queue-duplicate', details: `item ${item} is queued ${copies} times at the end` });
+    if (copies > 1)
+      violations.push({
+        kind: 'queue-duplicate',
+        details: `item ${item} is queued ${copies} times at the end`,
+      });
     if (consumedBy.length > 0 && copies > 0) {
-      violations.push({ kind: 'queue-consumed-but-queued', details: `item ${item} reported consumed by ${consumedBy.join(', ')}, but it is still queued at the end` });
+      violations.push({
+        kind: 'queue-consumed-but-queued',
+        details: `item ${item} reported consumed by ${consumedBy.join(', ')}, but it is still queued at the end`,
+      });
     }
     const existed = putOutcomes.includes('ok') || got.has(item);
     if (existed && consumedBy.length === 0 && !maybeConsumed && copies === 0) {
-      const claims = consumes.filter((event) => event.item === item).map((event) => `${event.p}: ${event.outcome}`);
-      violations.push({ kind: 'queue-lost', details: `item ${item} is gone, but no consumer reported consuming it (consume calls: ${claims.join(', ') || 'none'})` });
+      const claims = consumes
+        .filter((event) => event.item === item)
+        .map((event) => `${event.p}: ${event.outcome}`);
+      violations.push({
+        kind: 'queue-lost',
+        details: `item ${item} is gone, but no consumer reported consuming it (consume calls: ${claims.join(', ') || 'none'})`,
+      });
     }
   }
   return violations;
@@ -170,7 +205,12 @@ function checkCounter(run: RunRecord): Violation[] {
   const successes = increments.filter((event) => event.outcome === 'ok').length;
   const unknown = increments.filter((event) => event.outcome === 'unknown').length;
   if (run.counter >= successes && run.counter <= successes + unknown) return [];
-  return [{ kind: 'counter', details: `counter is ${run.counter}, but ${successes} increments succeeded and ${unknown} have an unknown outcome (allowed: ${successes}..${successes + unknown})` }];
+  return [
+    {
+      kind: 'counter',
+      details: `counter is ${run.counter}, but ${successes} increments succeeded and ${unknown} have an unknown outcome (allowed: ${successes}..${successes + unknown})`,
+    },
+  ];
 }
 
 /**
@@ -180,7 +220,8 @@ function checkCounter(run: RunRecord): Violation[] {
  */
 const PROGRESS: Record<string, (event: WorkerEvent) => boolean> = {
   lock: (event) => event.ev === 'acquired',
-  queue: (event) => (event.ev === 'put' && event.outcome === 'ok') || (event.ev === 'got' && event.item !== null),
+  queue: (event) =>
+    (event.ev === 'put' && event.outcome === 'ok') || (event.ev === 'got' && event.item !== null),
   counter: (event) => event.ev === 'incr' && event.outcome === 'ok',
 };
 
@@ -208,7 +249,10 @@ function checkProgress(run: RunRecord, bounds: Bounds): Violation[] {
       });
     }
     if (proc.exitedAt === undefined || proc.exitedAt - proc.stopAt > bounds.exitNs) {
-      violations.push({ kind: 'hang', details: `${proc.name} did not exit within ${ms(bounds.exitNs)} of being asked to stop` });
+      violations.push({
+        kind: 'hang',
+        details: `${proc.name} did not exit within ${ms(bounds.exitNs)} of being asked to stop`,
+      });
     } else if (proc.exitCode !== 0) {
       violations.push({ kind: 'crash', details: `${proc.name} exited with code ${proc.exitCode}` });
     }

@@ -93,7 +93,8 @@ export interface FaultRecord {
   detail?: string;
 }
 
-export type FaultKind = 'kill-member' | 'kill-leader' | 'freeze-leader' | 'blackhole-client' | 'swallow-reply';
+export type FaultKind =
+  'kill-member' | 'kill-leader' | 'freeze-leader' | 'blackhole-client' | 'swallow-reply';
 
 /** Everything the checker needs about one run. */
 export interface RunRecord {

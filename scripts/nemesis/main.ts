@@ -11,7 +11,8 @@ import { formatSummary } from './summary.js';
 function integer(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 0) throw new RangeError(`--${name} must be a non-negative integer, got ${value}`);
+  if (!Number.isSafeInteger(parsed) || parsed < 0)
+    throw new RangeError(`--${name} must be a non-negative integer, got ${value}`);
   return parsed;
 }
 
@@ -35,5 +36,8 @@ const result = await runNemesis({
   log: (line) => process.stdout.write(`${line}\n`),
 });
 process.stdout.write(`${formatSummary(result.summary)}\n`);
-if (result.violations.length > 0) process.stdout.write(`histories and logs kept in ${result.runDir}\nreplay: npm run nemesis -- --seed ${seed} --seconds ${values.seconds ?? 60}\n`);
+if (result.violations.length > 0)
+  process.stdout.write(
+    `histories and logs kept in ${result.runDir}\nreplay: npm run nemesis -- --seed ${seed} --seconds ${values.seconds ?? 60}\n`,
+  );
 process.exit(result.violations.length > 0 ? 1 : 0);

@@ -78,7 +78,10 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
   const ours = options.ours ?? 3;
   const kazoo = options.kazoo ?? 2;
   const bounds: Bounds = { progressNs: timing(25_000) * NS_PER_MS, exitNs: timing(20_000) * NS_PER_MS };
-  const names = [...Array.from({ length: ours }, (_, i) => `ours-${i + 1}`), ...Array.from({ length: kazoo }, (_, i) => `kazoo-${i + 1}`)];
+  const names = [
+    ...Array.from({ length: ours }, (_, i) => `ours-${i + 1}`),
+    ...Array.from({ length: kazoo }, (_, i) => `kazoo-${i + 1}`),
+  ];
   const kindOf = (name: string) => (name.startsWith('ours') ? 'ours' : 'kazoo');
   const schedule = planFaults({
     seed: options.seed,
@@ -108,12 +111,33 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
       proxies.push(...own);
       const kind = kindOf(name);
       const history = join(runDir, `${name}.jsonl`);
-      const config: WorkerConfig = { name, hosts: own.map((proxy) => proxy.connectString).join(','), seed: options.seed * 31 + index, sessionTimeout: SESSION_TIMEOUT, history };
-      const [command, script] = kind === 'ours' ? [process.execPath, fileURLToPath(new URL('./worker.js', import.meta.url))] : [PYTHON, interopScript('kazoo_nemesis.py')];
+      const config: WorkerConfig = {
+        name,
+        hosts: own.map((proxy) => proxy.connectString).join(','),
+        seed: options.seed * 31 + index,
+        sessionTimeout: SESSION_TIMEOUT,
+        history,
+      };
+      const [command, script] =
+        kind === 'ours'
+          ? [process.execPath, fileURLToPath(new URL('./worker.js', import.meta.url))]
+          : [PYTHON, interopScript('kazoo_nemesis.py')];
       const output = openSync(join(runDir, `${name}.log`), 'a');
       try {
-        const proc = await SupervisedProcess.spawn(command, [script, JSON.stringify(config)], { cwd: runDir, output });
-        workers.push({ name, kind, history, proxies: own, proc, stopAt: 0, exitedAt: undefined, exitCode: null });
+        const proc = await SupervisedProcess.spawn(command, [script, JSON.stringify(config)], {
+          cwd: runDir,
+          output,
+        });
+        workers.push({
+          name,
+          kind,
+          history,
+          proxies: own,
+          proc,
+          stopAt: 0,
+          exitedAt: undefined,
+          exitCode: null,
+        });
       } finally {
         closeSync(output);
       }
@@ -125,7 +149,9 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
     const faults: FaultRecord[] = [];
     const tracks = [schedule.filter((fault) => !isClientFault(fault)), schedule.filter(isClientFault)];
     const active = cluster;
-    await Promise.all(tracks.map((track) => runTrack(track, started, options.seconds * 1000, active, workers, faults, log)));
+    await Promise.all(
+      tracks.map((track) => runTrack(track, started, options.seconds * 1000, active, workers, faults, log)),
+    );
 
     // Heal: every member runs and the quorum is back.
     for (const member of cluster.members) {
@@ -135,7 +161,9 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
     await cluster.waitForQuorum();
     for (const proxy of proxies) proxy.heal();
     const healedAt = now();
-    log(`healed after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting (up to ${bounds.progressNs / 1e9} s) for every worker loop to finish an operation`);
+    log(
+      `healed after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting (up to ${bounds.progressNs / 1e9} s) for every worker loop to finish an operation`,
+    );
     await waitForProgress(workers, healedAt, bounds);
 
     await Promise.all(workers.map((worker) => stopWorker(worker, bounds)));
@@ -159,7 +187,12 @@ export async function runNemesis(options: NemesisOptions): Promise<NemesisResult
 /** Until every loop of every worker has finished an operation since `healedAt`, or the bound passed (the checker then reports the hang). */
 async function waitForProgress(workers: Worker[], healedAt: number, bounds: Bounds): Promise<void> {
   while (now() - healedAt < bounds.progressNs) {
-    if (workers.every((worker) => loopsWithoutProgress(readHistory(worker.history), healedAt, now()).length === 0)) return;
+    if (
+      workers.every(
+        (worker) => loopsWithoutProgress(readHistory(worker.history), healedAt, now()).length === 0,
+      )
+    )
+      return;
     await delay(250);
   }
 }
@@ -173,7 +206,13 @@ async function prepareTree(hosts: string): Promise<void> {
   const zk = new ZooKeeperClient({ hosts, sessionTimeout: SESSION_TIMEOUT });
   try {
     await zk.start({ timeout: timing(30_000) });
-    for (const path of [LOCK_PATH, `${QUEUE_PATH}/entries`, `${QUEUE_PATH}/taken`, COUNTER_PATH, GUARDED_PATH]) {
+    for (const path of [
+      LOCK_PATH,
+      `${QUEUE_PATH}/entries`,
+      `${QUEUE_PATH}/taken`,
+      COUNTER_PATH,
+      GUARDED_PATH,
+    ]) {
       await zk.ensurePath(path, { timeout: timing(10_000) });
     }
   } finally {
@@ -201,11 +240,17 @@ function readHistory(file: string): WorkerEvent[] {
 async function waitForSessions(workers: Worker[]): Promise<void> {
   const deadline = Date.now() + timing(60_000);
   for (;;) {
-    const waiting = workers.filter((worker) => !readHistory(worker.history).some((event) => event.ev === 'session'));
+    const waiting = workers.filter(
+      (worker) => !readHistory(worker.history).some((event) => event.ev === 'session'),
+    );
     if (waiting.length === 0) return;
     const dead = waiting.find((worker) => !worker.proc.running);
-    if (dead) throw new Error(`nemesis worker ${dead.name} exited before it connected (see ${dead.history.replace(/\.jsonl$/, '.log')})`);
-    if (Date.now() > deadline) throw new Error(`nemesis workers never connected: ${waiting.map((worker) => worker.name).join(', ')}`);
+    if (dead)
+      throw new Error(
+        `nemesis worker ${dead.name} exited before it connected (see ${dead.history.replace(/\.jsonl$/, '.log')})`,
+      );
+    if (Date.now() > deadline)
+      throw new Error(`nemesis workers never connected: ${waiting.map((worker) => worker.name).join(', ')}`);
     await delay(100);
   }
 }
@@ -227,14 +272,26 @@ async function runTrack(
     const start = now();
     const offset = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
     const { target, detail } = await inject(fault, cluster, workers);
-    const record: FaultRecord = { kind: fault.kind, target, start, end: now(), ...(detail === undefined ? {} : { detail }) };
+    const record: FaultRecord = {
+      kind: fault.kind,
+      target,
+      start,
+      end: now(),
+      ...(detail === undefined ? {} : { detail }),
+    };
     faults.push(record);
-    log(`${offset} s  ${fault.kind} ${target}${detail ? ` (${detail})` : ''}, ${((record.end - start) / 1e9).toFixed(1)} s`);
+    log(
+      `${offset} s  ${fault.kind} ${target}${detail ? ` (${detail})` : ''}, ${((record.end - start) / 1e9).toFixed(1)} s`,
+    );
   }
 }
 
 /** Inject one fault and heal it; resolves once healed. */
-async function inject(fault: PlannedFault, cluster: ZooKeeperCluster, workers: Worker[]): Promise<{ target: string; detail?: string }> {
+async function inject(
+  fault: PlannedFault,
+  cluster: ZooKeeperCluster,
+  workers: Worker[],
+): Promise<{ target: string; detail?: string }> {
   switch (fault.kind) {
     case 'kill-member':
     case 'kill-leader': {
@@ -271,9 +328,15 @@ async function inject(fault: PlannedFault, cluster: ZooKeeperCluster, workers: W
       const match: FrameMatch = { op: fault.op!, path: (path) => path.startsWith(`${NEMESIS_ROOT}/`) };
       const armed = worker.proxies.map((proxy) => proxy.swallowReply(match, { then: fault.then! }));
       try {
-        const fired = await Promise.race([...armed.map((one) => one.happened), delay(fault.duration).then(() => undefined)]);
+        const fired = await Promise.race([
+          ...armed.map((one) => one.happened),
+          delay(fault.duration).then(() => undefined),
+        ]);
         if (!fired) return { target: worker.name, detail: `no ${fault.op} within ${fault.duration} ms` };
-        return { target: worker.name, detail: `${fault.op} ${fired.request.paths.join(' ')} (err ${fired.reply?.err ?? '?'}), then ${fault.then}` };
+        return {
+          target: worker.name,
+          detail: `${fault.op} ${fired.request.paths.join(' ')} (err ${fired.reply?.err ?? '?'}), then ${fault.then}`,
+        };
       } finally {
         for (const one of armed) one.remove();
       }
@@ -292,11 +355,21 @@ async function stopWorker(worker: Worker, bounds: Bounds): Promise<void> {
 }
 
 function toRecord(worker: Worker): ProcessRecord {
-  return { name: worker.name, kind: worker.kind, events: readHistory(worker.history), stopAt: worker.stopAt, exitedAt: worker.exitedAt, exitCode: worker.exitCode };
+  return {
+    name: worker.name,
+    kind: worker.kind,
+    events: readHistory(worker.history),
+    stopAt: worker.stopAt,
+    exitedAt: worker.exitedAt,
+    exitCode: worker.exitCode,
+  };
 }
 
 /** Read what the workers left: guarded writes, queued items, the counter, and ephemerals (once sessions that ended on the client side have expired on the server too). */
-async function finalState(hosts: string, partial: Pick<RunRecord, 'processes' | 'faults' | 'healedAt'>): Promise<RunRecord> {
+async function finalState(
+  hosts: string,
+  partial: Pick<RunRecord, 'processes' | 'faults' | 'healedAt'>,
+): Promise<RunRecord> {
   const zk = new ZooKeeperClient({ hosts, sessionTimeout: SESSION_TIMEOUT, requestTimeout: timing(30_000) });
   try {
     await zk.start({ timeout: timing(30_000) });
@@ -314,7 +387,9 @@ async function finalState(hosts: string, partial: Pick<RunRecord, 'processes' | 
       }),
     );
     const entries = await zk.getChildren(`${QUEUE_PATH}/entries`);
-    const queued = await Promise.all(entries.map(async (name) => (await zk.get(`${QUEUE_PATH}/entries/${name}`)).data.toString()));
+    const queued = await Promise.all(
+      entries.map(async (name) => (await zk.get(`${QUEUE_PATH}/entries/${name}`)).data.toString()),
+    );
     const counter = await new Counter(zk, COUNTER_PATH).get();
     // A session our client declared LOST by its own timer ends on the server up to a tick later.
     let ephemerals = await findEphemerals(zk, NEMESIS_ROOT);
@@ -336,7 +411,9 @@ async function findEphemerals(zk: ZooKeeperClient, root: string): Promise<{ path
     if (stat.ephemeralOwner !== 0n) found.push({ path, owner: stat.ephemeralOwner.toString(16) });
     if (stat.numChildren === 0 || path === GUARDED_PATH) return; // guarded writes are persistent leaves
     const children = await zk.getChildren(path).catch(() => []);
-    await Promise.all(children.map(async (child) => visit(`${path}/${child}`, await zk.exists(`${path}/${child}`))));
+    await Promise.all(
+      children.map(async (child) => visit(`${path}/${child}`, await zk.exists(`${path}/${child}`))),
+    );
   };
   await visit(root, await zk.exists(root));
   return found;

@@ -29,7 +29,10 @@ export interface PlannedFault {
  * Requests the recipes send that change state: creates (lock node, entry, item lock), deletes,
  * multis (guarded writes, consume, our counter), and kazoo's counter update (setData).
  */
-export const SWALLOWED_OPS = { ours: ['create', 'delete', 'multi'], kazoo: ['create', 'delete', 'multi', 'setData'] } as const;
+export const SWALLOWED_OPS = {
+  ours: ['create', 'delete', 'multi'],
+  kazoo: ['create', 'delete', 'multi', 'setData'],
+} as const;
 export type SwallowedOp = (typeof SWALLOWED_OPS.kazoo)[number];
 
 export interface ScheduleOptions {
@@ -54,7 +57,7 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
   const end = options.seconds * 1000;
   const faults: PlannedFault[] = [];
 
-  for (let at = between(2_000, 5_000); at < end; ) {
+  for (let at = between(2_000, 5_000); at < end;) {
     const kind = pick<FaultKind>(['kill-member', 'kill-leader', 'freeze-leader']);
     if (kind === 'freeze-leader') {
       const duration = options.syncLimitMs + between(1_000, 4_000);
@@ -62,13 +65,18 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
       at += duration + between(3_000, 8_000);
     } else {
       const duration = between(1_000, 6_000);
-      faults.push({ at, kind, target: kind === 'kill-member' ? between(1, options.members + 1) : 0, duration });
+      faults.push({
+        at,
+        kind,
+        target: kind === 'kill-member' ? between(1, options.members + 1) : 0,
+        duration,
+      });
       at += duration + REJOIN_ESTIMATE + between(2_000, 6_000);
     }
   }
 
   const clientKinds: FaultKind[] = ['blackhole-client', 'swallow-reply', 'swallow-reply'];
-  for (let at = between(1_000, 4_000); at < end; ) {
+  for (let at = between(1_000, 4_000); at < end;) {
     const kind = pick(clientKinds);
     const target = between(0, options.clients.length);
     if (kind === 'blackhole-client') {
@@ -77,7 +85,14 @@ export function planFaults(options: ScheduleOptions): PlannedFault[] {
       at += duration + between(2_000, 6_000);
     } else {
       const duration = between(2_000, 6_000);
-      faults.push({ at, kind, target, duration, op: pick(SWALLOWED_OPS[options.clients[target]!]), then: pick(['cut', 'blackhole'] as const) });
+      faults.push({
+        at,
+        kind,
+        target,
+        duration,
+        op: pick(SWALLOWED_OPS[options.clients[target]!]),
+        then: pick(['cut', 'blackhole'] as const),
+      });
       at += duration + between(1_000, 4_000);
     }
   }

@@ -28,11 +28,14 @@ function tally(events: readonly { outcome: Outcome }[]): Tally {
 
 export function summarize(run: RunRecord, violations: Violation[], seconds: number): Summary {
   const events = run.processes.flatMap((proc) => proc.events);
-  const of = <K extends WorkerEvent['ev']>(ev: K) => events.filter((event): event is Extract<WorkerEvent, { ev: K }> => event.ev === ev);
+  const of = <K extends WorkerEvent['ev']>(ev: K) =>
+    events.filter((event): event is Extract<WorkerEvent, { ev: K }> => event.ev === ev);
   const faults: Partial<Record<FaultKind, number>> = {};
   for (const fault of run.faults) faults[fault.kind] = (faults[fault.kind] ?? 0) + 1;
   const errors: Record<string, number> = {};
-  for (const event of of('error')) errors[`${event.p} ${event.loop}: ${event.error}`] = (errors[`${event.p} ${event.loop}: ${event.error}`] ?? 0) + 1;
+  for (const event of of('error'))
+    errors[`${event.p} ${event.loop}: ${event.error}`] =
+      (errors[`${event.p} ${event.loop}: ${event.error}`] ?? 0) + 1;
   return {
     seconds,
     processes: run.processes.map((proc) => proc.name),
@@ -55,7 +58,11 @@ export function formatSummary(summary: Summary): string {
     `guarded writes: ${t(summary.guardedWrites)}; ${summary.guardedWrites.committed} committed`,
     `queue items: put ${t(summary.queue.put)}; consumed ${t(summary.queue.consumed)}; ${summary.queue.queuedAtEnd} left queued`,
     `increments: ${summary.increments.ok} success, ${summary.increments.unknown} unknown, ${summary.increments.failed} failed; counter = ${summary.increments.counter}`,
-    `faults: ${Object.entries(summary.faults).map(([kind, count]) => `${kind} ${count}`).join(', ') || 'none'}`,
+    `faults: ${
+      Object.entries(summary.faults)
+        .map(([kind, count]) => `${kind} ${count}`)
+        .join(', ') || 'none'
+    }`,
     ...Object.entries(summary.errors).map(([error, count]) => `worker error (${count}x): ${error}`),
     `violations: ${summary.violations.length}`,
     ...summary.violations.map((violation) => `  ${violation.kind}: ${violation.details}`),

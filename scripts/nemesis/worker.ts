@@ -19,7 +19,17 @@ import {
   ZooKeeperClient,
 } from '../../src/index.js';
 import { prng } from '../../test/unit/fixtures.js';
-import { COUNTER_PATH, GUARDED_PATH, GUARDED_PREFIX, LOCK_PATH, now, QUEUE_PATH, type GuardedWrite, type Outcome, type WorkerEvent } from './history.js';
+import {
+  COUNTER_PATH,
+  GUARDED_PATH,
+  GUARDED_PREFIX,
+  LOCK_PATH,
+  now,
+  QUEUE_PATH,
+  type GuardedWrite,
+  type Outcome,
+  type WorkerEvent,
+} from './history.js';
 
 /** What the orchestrator passes (also to the kazoo worker, test/interop/kazoo_nemesis.py). */
 export interface WorkerConfig {
@@ -69,7 +79,8 @@ async function main(config: WorkerConfig): Promise<void> {
   });
   const running = (i: number): boolean => !stop.signal.aborted && i < MAX_ITERATIONS;
   /** Sleep up to `ms` (random), cut short by the stop request. */
-  const jitter = (ms: number): Promise<void> => sleep(Math.floor(random() * ms), undefined, { signal: stop.signal }).catch(() => {});
+  const jitter = (ms: number): Promise<void> =>
+    sleep(Math.floor(random() * ms), undefined, { signal: stop.signal }).catch(() => {});
 
   record({ ev: 'start', pid: process.pid });
   const zk = new ZooKeeperClient({ hosts: config.hosts, sessionTimeout: config.sessionTimeout });
@@ -90,7 +101,9 @@ async function main(config: WorkerConfig): Promise<void> {
     for (let i = 0; running(i); i++) {
       let acquired: boolean;
       try {
-        acquired = await track('lock', 'acquire', () => lock.acquire({ timeout: ACQUIRE_TIMEOUT, signal: stop.signal }));
+        acquired = await track('lock', 'acquire', () =>
+          lock.acquire({ timeout: ACQUIRE_TIMEOUT, signal: stop.signal }),
+        );
       } catch (error) {
         if (stop.signal.aborted) break;
         record({ ev: 'acquire-failed', error: errorText(error) });
@@ -107,7 +120,11 @@ async function main(config: WorkerConfig): Promise<void> {
       const held = new AbortController();
       const ownership = lock.signal;
       if (ownership.aborted) record({ ev: 'lost', acq });
-      else ownership.addEventListener('abort', () => record({ ev: 'lost', acq }), { once: true, signal: held.signal });
+      else
+        ownership.addEventListener('abort', () => record({ ev: 'lost', acq }), {
+          once: true,
+          signal: held.signal,
+        });
       // Guarded writes, also after the signal fired: the lock check must fence off a stale holder.
       const count = 1 + Math.floor(random() * 3);
       for (let w = 0; w < count && lock.isAcquired; w++) {
@@ -128,7 +145,14 @@ async function main(config: WorkerConfig): Promise<void> {
           outcome = error instanceof TransactionError ? 'failed' : 'unknown';
           failure = errorText(error);
         }
-        record({ ev: 'write', acq, token, id, outcome, ...(failure === undefined ? {} : { error: failure }) });
+        record({
+          ev: 'write',
+          acq,
+          token,
+          id,
+          outcome,
+          ...(failure === undefined ? {} : { error: failure }),
+        });
       }
       await jitter(200);
       held.abort();
@@ -197,7 +221,9 @@ async function main(config: WorkerConfig): Promise<void> {
       } catch (error) {
         // Counter's contract: OutcomeUnknownError when an attempt may have applied; a plain
         // timeout or abort only when none can have.
-        const notApplied = !(error instanceof OutcomeUnknownError) && (error instanceof TimeoutError || error instanceof AbortError);
+        const notApplied =
+          !(error instanceof OutcomeUnknownError) &&
+          (error instanceof TimeoutError || error instanceof AbortError);
         record({ ev: 'incr', outcome: notApplied ? 'failed' : 'unknown', error: errorText(error) });
       }
       await jitter(200);
@@ -221,7 +247,9 @@ const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
 main(config).then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`nemesis worker ${config.name} failed: ${errorText(error)}\n${error instanceof Error ? error.stack : ''}\n`);
+    process.stderr.write(
+      `nemesis worker ${config.name} failed: ${errorText(error)}\n${error instanceof Error ? error.stack : ''}\n`,
+    );
     process.exit(1);
   },
 );

@@ -20,11 +20,17 @@ export const Perms = {
 } as const;
 
 /** Anyone may do anything (`world:anyone`, all permissions). The default ACL. */
-export const OPEN_ACL_UNSAFE: readonly ACL[] = Object.freeze([{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }]);
+export const OPEN_ACL_UNSAFE: readonly ACL[] = Object.freeze([
+  { perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } },
+]);
 /** Only the creator's authenticated identities (the server expands `auth:`). */
-export const CREATOR_ALL_ACL: readonly ACL[] = Object.freeze([{ perms: Perms.ALL, id: { scheme: 'auth', id: '' } }]);
+export const CREATOR_ALL_ACL: readonly ACL[] = Object.freeze([
+  { perms: Perms.ALL, id: { scheme: 'auth', id: '' } },
+]);
 /** Anyone may read. */
-export const READ_ACL_UNSAFE: readonly ACL[] = Object.freeze([{ perms: Perms.READ, id: { scheme: 'world', id: 'anyone' } }]);
+export const READ_ACL_UNSAFE: readonly ACL[] = Object.freeze([
+  { perms: Perms.READ, id: { scheme: 'world', id: 'anyone' } },
+]);
 
 /** The digest id the server stores for `user:password`: `user:base64(sha1("user:password"))`. */
 export function digestId(user: string, password: string): string {

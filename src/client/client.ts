@@ -179,7 +179,8 @@ function existsWatchKind(err: number): WatchKind | undefined {
 const CONFIG_NODE = '/zookeeper/config';
 
 function checkBoolean(name: string, value: unknown, op: string): void {
-  if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be a boolean`, { op });
+  if (value !== undefined && typeof value !== 'boolean')
+    throw new InvalidArgumentError(`${name} must be a boolean`, { op });
 }
 
 function checkVersion(value: unknown, op: string, path: string): number {
@@ -203,18 +204,31 @@ function toData(data: unknown, op: string, path: string): Uint8Array | null {
   else if (data === null) bytes = null;
   else if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
   else if (data instanceof Uint8Array) bytes = data;
-  else throw new InvalidArgumentError(`data must be a Buffer, Uint8Array, string or null, got ${typeof data}`, { op, path });
+  else
+    throw new InvalidArgumentError(`data must be a Buffer, Uint8Array, string or null, got ${typeof data}`, {
+      op,
+      path,
+    });
   // The exact limit (data plus the rest of the request) is enforced when the frame is encoded.
-  if (bytes !== null && bytes.length > MAX_FRAME_PAYLOAD) throw new DataTooLargeError(bytes.length, MAX_FRAME_PAYLOAD, { op, path });
+  if (bytes !== null && bytes.length > MAX_FRAME_PAYLOAD)
+    throw new DataTooLargeError(bytes.length, MAX_FRAME_PAYLOAD, { op, path });
   return bytes;
 }
 const EMPTY = new Uint8Array(0);
 
 function checkAcl(acl: unknown, op: string, path: string): readonly ACL[] {
-  if (!Array.isArray(acl) || acl.length === 0) throw new InvalidArgumentError('acl must be a non-empty array', { op, path });
+  if (!Array.isArray(acl) || acl.length === 0)
+    throw new InvalidArgumentError('acl must be a non-empty array', { op, path });
   for (const entry of acl as ACL[]) {
-    if (typeof entry?.perms !== 'number' || typeof entry.id?.scheme !== 'string' || typeof entry.id?.id !== 'string') {
-      throw new InvalidArgumentError('each ACL entry must be { perms: number, id: { scheme: string, id: string } }', { op, path });
+    if (
+      typeof entry?.perms !== 'number' ||
+      typeof entry.id?.scheme !== 'string' ||
+      typeof entry.id?.id !== 'string'
+    ) {
+      throw new InvalidArgumentError(
+        'each ACL entry must be { perms: number, id: { scheme: string, id: string } }',
+        { op, path },
+      );
     }
   }
   return acl as ACL[];
@@ -235,7 +249,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     super();
     // Every recipe instance follows the state: dozens of listeners are normal, not a leak.
     this.setMaxListeners(0);
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidArgumentError('options must be an object');
     const { endpoints, chroot } = parseHosts(options.hosts);
     const sessionTimeout = options.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT;
     for (const [name, value] of [
@@ -247,13 +262,20 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         throw new InvalidArgumentError(`${name} must be a positive number, got ${String(value)}`);
       }
     }
-    if (options.requestTimeout !== undefined && checkDuration(options.requestTimeout, {}, 'requestTimeout') === 0) {
+    if (
+      options.requestTimeout !== undefined &&
+      checkDuration(options.requestTimeout, {}, 'requestTimeout') === 0
+    ) {
       throw new InvalidArgumentError('requestTimeout must be > 0 ms (Infinity: none)');
     }
     checkBoolean('readOnly', options.readOnly, 'constructor');
     checkBoolean('randomizeHosts', options.randomizeHosts, 'constructor');
     if (options.session !== undefined) {
-      if (typeof options.session.id !== 'bigint' || !Buffer.isBuffer(options.session.password) || options.session.password.length !== 16) {
+      if (
+        typeof options.session.id !== 'bigint' ||
+        !Buffer.isBuffer(options.session.password) ||
+        options.session.password.length !== 16
+      ) {
         throw new InvalidArgumentError('session must be { id: bigint, password: 16-byte Buffer }');
       }
     }
@@ -262,7 +284,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     this.requestTimeout = options.requestTimeout;
     this.chroot = chroot;
     this.paths = new Chroot(chroot);
-    this.defaultAcl = options.defaultAcl === undefined ? OPEN_ACL_UNSAFE : checkAcl(options.defaultAcl, 'constructor', '');
+    this.defaultAcl =
+      options.defaultAcl === undefined ? OPEN_ACL_UNSAFE : checkAcl(options.defaultAcl, 'constructor', '');
     this.retryPolicy = new RetryPolicy(options.retry);
     this.initialAuth = options.authData ?? [];
     this.registry = new WatchRegistry(this.logger, (path) => this.paths.toClient(path));
@@ -295,7 +318,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const timeout = checkDuration(options.timeout ?? 15_000, { op: 'start' });
     if (!this.startedAuth) {
       this.startedAuth = true;
-      for (const { scheme, credential } of this.initialAuth) void this.addAuth(scheme, credential).catch(() => {});
+      for (const { scheme, credential } of this.initialAuth)
+        void this.addAuth(scheme, credential).catch(() => {});
     }
     try {
       await this.session.start(timeout, options.signal);
@@ -393,7 +417,16 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       // An explicit literal, not `{ ...spec }`: object spread costs microseconds per request here.
       return new Promise<T>((resolve, reject) =>
         this.session.submit(
-          { type: spec.type, op: spec.op, path: spec.path, write: spec.write, read: spec.read, onReply: spec.onReply, resolve, reject } as Request,
+          {
+            type: spec.type,
+            op: spec.op,
+            path: spec.path,
+            write: spec.write,
+            read: spec.read,
+            onReply: spec.onReply,
+            resolve,
+            reject,
+          } as Request,
           failFast,
         ),
       );
@@ -424,7 +457,10 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         request.reject(error);
       };
       const onAbort = () => giveUp(new AbortError(signal?.reason, { op, path }));
-      if (timeout !== undefined) timer = startTimer(timeout, () => giveUp(new TimeoutError(`no reply within ${timeout} ms`, { op, path })));
+      if (timeout !== undefined)
+        timer = startTimer(timeout, () =>
+          giveUp(new TimeoutError(`no reply within ${timeout} ms`, { op, path })),
+        );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.session.submit(request as Request, failFast);
     });
@@ -443,8 +479,14 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
 
   // ---- create ----
 
-  private createRecord(path: string, data: unknown, options: CreateOpOptions = {}, op = 'create'): { opCode: number; record: CreateRecord } {
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object', { op, path });
+  private createRecord(
+    path: string,
+    data: unknown,
+    options: CreateOpOptions = {},
+    op = 'create',
+  ): { opCode: number; record: CreateRecord } {
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidArgumentError('options must be an object', { op, path });
     const { ephemeral = false, sequence = false, container = false, ttl } = options;
     checkBoolean('ephemeral', ephemeral, op);
     checkBoolean('sequence', sequence, op);
@@ -454,14 +496,23 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const bytes = toData(data, op, path);
     if (container) {
       if (ephemeral || sequence || ttl !== undefined) {
-        throw new InvalidArgumentError('a container node cannot be ephemeral, sequential or have a TTL', { op, path });
+        throw new InvalidArgumentError('a container node cannot be ephemeral, sequential or have a TTL', {
+          op,
+          path,
+        });
       }
-      return { opCode: OpCode.createContainer, record: { path: serverPath, data: bytes, acl, flags: CreateFlags.container } };
+      return {
+        opCode: OpCode.createContainer,
+        record: { path: serverPath, data: bytes, acl, flags: CreateFlags.container },
+      };
     }
     if (ttl !== undefined) {
       // Validated strictly: a malformed createTTL can crash a 3.8 server (its TTL checks cover TTL modes only, ZOOKEEPER-2797).
       if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL) {
-        throw new InvalidArgumentError(`ttl must be an integer from 1 to ${MAX_TTL} ms, got ${String(ttl)}`, { op, path });
+        throw new InvalidArgumentError(`ttl must be an integer from 1 to ${MAX_TTL} ms, got ${String(ttl)}`, {
+          op,
+          path,
+        });
       }
       if (ephemeral) throw new InvalidArgumentError('a TTL node cannot be ephemeral', { op, path });
       const flags = sequence ? CreateFlags.persistentSequentialWithTtl : CreateFlags.persistentWithTtl;
@@ -477,32 +528,58 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * @example
    *   const path = await zk.create('/jobs/job-', 'payload', { sequence: true, makePath: true });
    */
-  async create(path: string, data?: Buffer | Uint8Array | string | null, options: CreateOptions = {}): Promise<string> {
+  async create(
+    path: string,
+    data?: Buffer | Uint8Array | string | null,
+    options: CreateOptions = {},
+  ): Promise<string> {
     return (await this.createNode(path, data, options, false)).path;
   }
 
   /** Like `create`, but also returns the new node's Stat (create2). */
-  async createWithStat(path: string, data?: Buffer | Uint8Array | string | null, options: CreateOptions = {}): Promise<{ path: string; stat: Stat }> {
+  async createWithStat(
+    path: string,
+    data?: Buffer | Uint8Array | string | null,
+    options: CreateOptions = {},
+  ): Promise<{ path: string; stat: Stat }> {
     return this.createNode(path, data, options, true) as Promise<{ path: string; stat: Stat }>;
   }
 
-  private async createNode(path: string, data: unknown, options: CreateOptions, withStat: boolean): Promise<{ path: string; stat?: Stat }> {
+  private async createNode(
+    path: string,
+    data: unknown,
+    options: CreateOptions,
+    withStat: boolean,
+  ): Promise<{ path: string; stat?: Stat }> {
     const op = withStat ? 'createWithStat' : 'create';
     const { opCode, record } = this.createRecord(path, data, options, op);
     checkBoolean('makePath', options.makePath, op);
     // Container and TTL creates always answer with a Stat; plain create uses op 15 only when asked.
     const type = opCode === OpCode.create && withStat ? OpCode.create2 : opCode;
     const send = () =>
-      this.call({ type, op, path, write: (w) => writeCreate(w, record), read: (r) => {
-          const created = this.paths.toClient(r.requiredString());
-          return type === OpCode.create ? { path: created } : { path: created, stat: readStat(r) };
-        } }, options);
+      this.call(
+        {
+          type,
+          op,
+          path,
+          write: (w) => writeCreate(w, record),
+          read: (r) => {
+            const created = this.paths.toClient(r.requiredString());
+            return type === OpCode.create ? { path: created } : { path: created, stat: readStat(r) };
+          },
+        },
+        options,
+      );
     if (!options.makePath) return send();
     try {
       return await send();
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
-      await this.ensurePath(parentPath(path), { timeout: options.timeout, signal: options.signal, failFast: options.failFast });
+      await this.ensurePath(parentPath(path), {
+        timeout: options.timeout,
+        signal: options.signal,
+        failFast: options.failFast,
+      });
       return send();
     }
   }
@@ -530,10 +607,22 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const serverPath = this.serverPath(path, 'exists');
     const listener = checkListener(options.watch, 'exists', path);
     try {
-      return await this.callWatching({ type: OpCode.exists, op: 'exists', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readStat }, options,
+      return await this.callWatching(
+        {
+          type: OpCode.exists,
+          op: 'exists',
+          path,
+          write: (w) => writePathWatch(w, serverPath, listener !== undefined),
+          read: readStat,
+        },
+        options,
         // The server sets a watch when the node exists and when it does not; the Java client's
         // `ExistsWatchRegistration` files it as a data watch, or an exist watch on a missing node.
-        listener, serverPath, EXISTS_KINDS, existsWatchKind);
+        listener,
+        serverPath,
+        EXISTS_KINDS,
+        existsWatchKind,
+      );
     } catch (error) {
       if (error instanceof NoNodeError) return null;
       throw error;
@@ -544,21 +633,57 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   async get(path: string, options: WatchOptions = {}): Promise<GetDataResult> {
     const serverPath = this.serverPath(path, 'get');
     const listener = checkListener(options.watch, 'get', path);
-    return this.callWatching({ type: OpCode.getData, op: 'get', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readGetData }, options, listener, serverPath, DATA_KINDS);
+    return this.callWatching(
+      {
+        type: OpCode.getData,
+        op: 'get',
+        path,
+        write: (w) => writePathWatch(w, serverPath, listener !== undefined),
+        read: readGetData,
+      },
+      options,
+      listener,
+      serverPath,
+      DATA_KINDS,
+    );
   }
 
   /** The names of the node's children (unsorted). A `watch` fires when a child is added or removed, or the node is deleted. */
   async getChildren(path: string, options: WatchOptions = {}): Promise<string[]> {
     const serverPath = this.serverPath(path, 'getChildren');
     const listener = checkListener(options.watch, 'getChildren', path);
-    return this.callWatching({ type: OpCode.getChildren, op: 'getChildren', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: (r) => r.stringVector() }, options, listener, serverPath, CHILD_KINDS);
+    return this.callWatching(
+      {
+        type: OpCode.getChildren,
+        op: 'getChildren',
+        path,
+        write: (w) => writePathWatch(w, serverPath, listener !== undefined),
+        read: (r) => r.stringVector(),
+      },
+      options,
+      listener,
+      serverPath,
+      CHILD_KINDS,
+    );
   }
 
   /** Children plus the parent's Stat (getChildren2). */
   async getChildrenWithStat(path: string, options: WatchOptions = {}): Promise<ChildrenResult> {
     const serverPath = this.serverPath(path, 'getChildrenWithStat');
     const listener = checkListener(options.watch, 'getChildrenWithStat', path);
-    return this.callWatching({ type: OpCode.getChildren2, op: 'getChildrenWithStat', path, write: (w) => writePathWatch(w, serverPath, listener !== undefined), read: readChildren2 }, options, listener, serverPath, CHILD_KINDS);
+    return this.callWatching(
+      {
+        type: OpCode.getChildren2,
+        op: 'getChildrenWithStat',
+        path,
+        write: (w) => writePathWatch(w, serverPath, listener !== undefined),
+        read: readChildren2,
+      },
+      options,
+      listener,
+      serverPath,
+      CHILD_KINDS,
+    );
   }
 
   /**
@@ -576,7 +701,11 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   ): Promise<T> {
     // Without a watch this is the plain hot path: nothing is allocated for the registry.
     if (listener === undefined) return this.call(spec, options);
-    const pending = this.registry.expect(kinds, { server: serverPath, client: spec.path ?? serverPath }, listener);
+    const pending = this.registry.expect(
+      kinds,
+      { server: serverPath, client: spec.path ?? serverPath },
+      listener,
+    );
     const onReply = kindOf ?? ((err: number) => (err === ErrorCode.Ok ? kinds[0] : undefined));
     const result = this.call({ ...spec, onReply: (err) => pending.settle(onReply(err)) }, options);
     // A failure without a reply (connection loss, timeout, abort, bad option) registers nothing.
@@ -588,38 +717,79 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   /** The node's ACL and Stat. */
   async getAcl(path: string, options: RequestOptions = {}): Promise<{ acl: ACL[]; stat: Stat }> {
     const serverPath = this.serverPath(path, 'getAcl');
-    return this.call({ type: OpCode.getACL, op: 'getAcl', path, write: (w) => w.string(serverPath), read: (r) => ({ acl: readAcl(r), stat: readStat(r) }) }, options);
+    return this.call(
+      {
+        type: OpCode.getACL,
+        op: 'getAcl',
+        path,
+        write: (w) => w.string(serverPath),
+        read: (r) => ({ acl: readAcl(r), stat: readStat(r) }),
+      },
+      options,
+    );
   }
 
   /** Number of all descendants of the node (not counting itself). */
   async getAllChildrenNumber(path: string, options: RequestOptions = {}): Promise<number> {
     const serverPath = this.serverPath(path, 'getAllChildrenNumber');
-    return this.call({ type: OpCode.getAllChildrenNumber, op: 'getAllChildrenNumber', path, write: (w) => w.string(serverPath), read: (r) => r.int() }, options);
+    return this.call(
+      {
+        type: OpCode.getAllChildrenNumber,
+        op: 'getAllChildrenNumber',
+        path,
+        write: (w) => w.string(serverPath),
+        read: (r) => r.int(),
+      },
+      options,
+    );
   }
 
   /** This session's ephemeral nodes whose path starts with `prefix` (a string prefix, not a subtree). */
   async getEphemerals(prefix = '/', options: RequestOptions = {}): Promise<string[]> {
-    if (typeof prefix !== 'string' || !prefix.startsWith('/')) throw new InvalidArgumentError('prefix must be a string starting with /', { op: 'getEphemerals' });
+    if (typeof prefix !== 'string' || !prefix.startsWith('/'))
+      throw new InvalidArgumentError('prefix must be a string starting with /', { op: 'getEphemerals' });
     this.checkOpen('getEphemerals', prefix);
     const serverPrefix = this.chroot + prefix;
-    return this.call({ type: OpCode.getEphemerals, op: 'getEphemerals', path: prefix, write: (w) => w.string(serverPrefix), read: (r) =>
-      r.stringVector().map((path) => this.paths.toClient(path)) }, options);
+    return this.call(
+      {
+        type: OpCode.getEphemerals,
+        op: 'getEphemerals',
+        path: prefix,
+        write: (w) => w.string(serverPrefix),
+        read: (r) => r.stringVector().map((path) => this.paths.toClient(path)),
+      },
+      options,
+    );
   }
 
   /** Read several nodes in one round trip; each result is independent (not atomic). */
   async multiRead(ops: readonly ReadOp[], options: RequestOptions = {}): Promise<ReadResult[]> {
     if (!Array.isArray(ops)) throw new InvalidArgumentError('ops must be an array', { op: 'multiRead' });
     const serverOps = ops.map((op): ReadOp => {
-      if (op?.type !== 'getData' && op?.type !== 'getChildren') throw new InvalidArgumentError('each op must be { type: "getData" | "getChildren", path }', { op: 'multiRead' });
+      if (op?.type !== 'getData' && op?.type !== 'getChildren')
+        throw new InvalidArgumentError('each op must be { type: "getData" | "getChildren", path }', {
+          op: 'multiRead',
+        });
       return { type: op.type, path: this.serverPath(op.path, 'multiRead') };
     });
-    return this.call({ type: OpCode.multiRead, op: 'multiRead', write: (w) => writeMultiRead(w, serverOps), read: (r) => readMultiRead(r, ops) }, options);
+    return this.call(
+      {
+        type: OpCode.multiRead,
+        op: 'multiRead',
+        write: (w) => writeMultiRead(w, serverOps),
+        read: (r) => readMultiRead(r, ops),
+      },
+      options,
+    );
   }
 
   /** The identities the server associates with this session. */
   async whoAmI(options: RequestOptions = {}): Promise<ClientInfo[]> {
     this.checkOpen('whoAmI');
-    return this.call({ type: OpCode.whoAmI, op: 'whoAmI', write: () => {}, read: (r) => r.vector(readClientInfo, 8) }, options);
+    return this.call(
+      { type: OpCode.whoAmI, op: 'whoAmI', write: () => {}, read: (r) => r.vector(readClientInfo, 8) },
+      options,
+    );
   }
 
   /** The ensemble configuration (`/zookeeper/config`, never under the chroot). */
@@ -629,23 +799,57 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const listener = checkListener(options.watch, 'getConfig', path);
     // Its watch is on the server path itself, never under the chroot (Session.restoreWatches
     // re-registers exactly this path; its events carry it unchanged).
-    return this.callWatching({ type: OpCode.getData, op: 'getConfig', path, write: (w) => writePathWatch(w, path, listener !== undefined), read: readGetData }, options, listener, path, DATA_KINDS);
+    return this.callWatching(
+      {
+        type: OpCode.getData,
+        op: 'getConfig',
+        path,
+        write: (w) => writePathWatch(w, path, listener !== undefined),
+        read: readGetData,
+      },
+      options,
+      listener,
+      path,
+      DATA_KINDS,
+    );
   }
 
   /** Wait until the server this client talks to has caught up with the leader for `path`. */
   async sync(path: string, options: RequestOptions = {}): Promise<string> {
     const serverPath = this.serverPath(path, 'sync');
-    return this.call({ type: OpCode.sync, op: 'sync', path, write: (w) => w.string(serverPath), read: (r) => this.paths.toClient(r.requiredString()) }, options);
+    return this.call(
+      {
+        type: OpCode.sync,
+        op: 'sync',
+        path,
+        write: (w) => w.string(serverPath),
+        read: (r) => this.paths.toClient(r.requiredString()),
+      },
+      options,
+    );
   }
 
   // ---- writes ----
 
   /** Replace the node's data; resolves with the new Stat. */
-  async set(path: string, data: Buffer | Uint8Array | string | null, options: VersionOptions = {}): Promise<Stat> {
+  async set(
+    path: string,
+    data: Buffer | Uint8Array | string | null,
+    options: VersionOptions = {},
+  ): Promise<Stat> {
     const serverPath = this.serverPath(path, 'set');
     const bytes = toData(data, 'set', path);
     const version = checkVersion(options.version, 'set', path);
-    return this.call({ type: OpCode.setData, op: 'set', path, write: (w) => writeSetData(w, serverPath, bytes, version), read: readStat }, options);
+    return this.call(
+      {
+        type: OpCode.setData,
+        op: 'set',
+        path,
+        write: (w) => writeSetData(w, serverPath, bytes, version),
+        read: readStat,
+      },
+      options,
+    );
   }
 
   /**
@@ -659,15 +863,37 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     if (options.recursive) {
       let children: string[];
       try {
-        children = await this.getChildren(path, { timeout: options.timeout, signal: options.signal, failFast: options.failFast });
+        children = await this.getChildren(path, {
+          timeout: options.timeout,
+          signal: options.signal,
+          failFast: options.failFast,
+        });
       } catch (error) {
         if (error instanceof NoNodeError) return;
         throw error;
       }
-      await Promise.all(children.map((child) => this.delete(joinPath(path, child), { recursive: true, timeout: options.timeout, signal: options.signal, failFast: options.failFast })));
+      await Promise.all(
+        children.map((child) =>
+          this.delete(joinPath(path, child), {
+            recursive: true,
+            timeout: options.timeout,
+            signal: options.signal,
+            failFast: options.failFast,
+          }),
+        ),
+      );
     }
     try {
-      await this.call({ type: OpCode.delete, op: 'delete', path, write: (w) => writePathInt(w, serverPath, version), read: () => undefined }, options);
+      await this.call(
+        {
+          type: OpCode.delete,
+          op: 'delete',
+          path,
+          write: (w) => writePathInt(w, serverPath, version),
+          read: () => undefined,
+        },
+        options,
+      );
     } catch (error) {
       if (options.recursive && error instanceof NoNodeError) return;
       throw error;
@@ -679,7 +905,16 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     const serverPath = this.serverPath(path, 'setAcl');
     const checked = checkAcl(acl, 'setAcl', path);
     const version = checkVersion(options.version, 'setAcl', path);
-    return this.call({ type: OpCode.setACL, op: 'setAcl', path, write: (w) => writeSetAcl(w, serverPath, checked, version), read: readStat }, options);
+    return this.call(
+      {
+        type: OpCode.setACL,
+        op: 'setAcl',
+        path,
+        write: (w) => writeSetAcl(w, serverPath, checked, version),
+        read: readStat,
+      },
+      options,
+    );
   }
 
   /**
@@ -688,17 +923,34 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * then AUTH_FAILED) or `ClientClosedError` if the client closes first.
    */
   async addAuth(scheme: string, credential: string | Buffer): Promise<void> {
-    if (typeof scheme !== 'string' || scheme === '') throw new InvalidArgumentError('scheme must be a non-empty string', { op: 'addAuth' });
-    if (typeof credential !== 'string' && !Buffer.isBuffer(credential)) throw new InvalidArgumentError('credential must be a string or Buffer', { op: 'addAuth' });
+    if (typeof scheme !== 'string' || scheme === '')
+      throw new InvalidArgumentError('scheme must be a non-empty string', { op: 'addAuth' });
+    if (typeof credential !== 'string' && !Buffer.isBuffer(credential))
+      throw new InvalidArgumentError('credential must be a string or Buffer', { op: 'addAuth' });
     this.checkOpen('addAuth');
     return this.session.addAuth(scheme, Buffer.from(credential));
   }
 
   /** Change the ensemble membership (dynamic reconfig; the server must allow it). */
-  async reconfig(options: RequestOptions & { joining?: string; leaving?: string; newMembers?: string; fromConfig?: bigint }): Promise<GetDataResult> {
+  async reconfig(
+    options: RequestOptions & {
+      joining?: string;
+      leaving?: string;
+      newMembers?: string;
+      fromConfig?: bigint;
+    },
+  ): Promise<GetDataResult> {
     this.checkOpen('reconfig');
     const { joining = null, leaving = null, newMembers = null, fromConfig = -1n } = options;
-    return this.call({ type: OpCode.reconfig, op: 'reconfig', write: (w) => writeReconfig(w, joining, leaving, newMembers, fromConfig), read: readGetData }, options);
+    return this.call(
+      {
+        type: OpCode.reconfig,
+        op: 'reconfig',
+        write: (w) => writeReconfig(w, joining, leaving, newMembers, fromConfig),
+        read: readGetData,
+      },
+      options,
+    );
   }
 
   // ---- transactions ----
@@ -728,8 +980,15 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
 
   private async multi(ops: TransactionOp[], options: RequestOptions): Promise<OpResult[]> {
     if (ops.length === 0) return []; // the server would accept it and burn a zxid
-    const results = await this.call({ type: OpCode.multi, op: 'transaction', write: (w) => writeMulti(w, ops), read: (r) =>
-      readMulti(r, ops, (path) => this.paths.toClient(path)) }, options);
+    const results = await this.call(
+      {
+        type: OpCode.multi,
+        op: 'transaction',
+        write: (w) => writeMulti(w, ops),
+        read: (r) => readMulti(r, ops, (path) => this.paths.toClient(path)),
+      },
+      options,
+    );
     const failure = transactionFailure(results);
     if (failure) throw failure;
     return results;
@@ -744,14 +1003,31 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * @example
    *   await zk.addWatch('/config', (event) => reload(event.path), { recursive: true });
    */
-  async addWatch(path: string, listener: WatchListener, options: RequestOptions & { recursive?: boolean } = {}): Promise<void> {
+  async addWatch(
+    path: string,
+    listener: WatchListener,
+    options: RequestOptions & { recursive?: boolean } = {},
+  ): Promise<void> {
     const serverPath = this.serverPath(path, 'addWatch');
     checkListener(listener, 'addWatch', path);
-    if (listener === undefined) throw new InvalidArgumentError('listener is required', { op: 'addWatch', path });
+    if (listener === undefined)
+      throw new InvalidArgumentError('listener is required', { op: 'addWatch', path });
     checkBoolean('recursive', options.recursive, 'addWatch');
     const kind: WatchKind = options.recursive ? 'persistentRecursive' : 'persistent';
     const mode = options.recursive ? AddWatchMode.persistentRecursive : AddWatchMode.persistent;
-    return this.callWatching({ type: OpCode.addWatch, op: 'addWatch', path, write: (w) => writePathInt(w, serverPath, mode), read: () => undefined }, options, listener, serverPath, [kind]);
+    return this.callWatching(
+      {
+        type: OpCode.addWatch,
+        op: 'addWatch',
+        path,
+        write: (w) => writePathInt(w, serverPath, mode),
+        read: () => undefined,
+      },
+      options,
+      listener,
+      serverPath,
+      [kind],
+    );
   }
 
   /**
@@ -762,11 +1038,17 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * flight needs it (DESIGN.md, Watches). Each removed listener receives a `*WatchRemoved`
    * event. Rejects with `NoWatcherError` when nothing matched.
    */
-  async removeWatches(path: string, type: RemovableWatchType, listener?: WatchListener, options: RequestOptions = {}): Promise<void> {
+  async removeWatches(
+    path: string,
+    type: RemovableWatchType,
+    listener?: WatchListener,
+    options: RequestOptions = {},
+  ): Promise<void> {
     const serverPath = this.serverPath(path, 'removeWatches');
     checkListener(listener, 'removeWatches', path);
     const selected = Object.hasOwn(REMOVABLE_KINDS, type) ? REMOVABLE_KINDS[type] : undefined;
-    if (selected === undefined) throw new InvalidArgumentError(`unknown watch type ${String(type)}`, { op: 'removeWatches', path });
+    if (selected === undefined)
+      throw new InvalidArgumentError(`unknown watch type ${String(type)}`, { op: 'removeWatches', path });
     const { removed, unused } = this.registry.remove(selected, serverPath, listener);
     if (removed.length === 0) throw new NoWatcherError({ op: 'removeWatches', path });
     // Servers up to 3.8 know Children, Data and Any: Any removes both tables, persistent
@@ -776,20 +1058,41 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     try {
       // Not connected: the server's watches went with the connection, and a reconnect
       // re-registers only what the registry holds (Session.restoreWatches), so nothing is sent.
-      if (wireType !== 0) await this.call({ type: OpCode.removeWatches, op: 'removeWatches', path, write: (w) => writePathInt(w, serverPath, wireType), read: () => undefined }, { ...options, failFast: true });
+      if (wireType !== 0)
+        await this.call(
+          {
+            type: OpCode.removeWatches,
+            op: 'removeWatches',
+            path,
+            write: (w) => writePathInt(w, serverPath, wireType),
+            read: () => undefined,
+          },
+          { ...options, failFast: true },
+        );
     } catch (error) {
       // NoWatcher: the server dropped it already (it fired). ConnectionLoss / SessionExpired: it
       // went with the connection or the session. The local removal stands either way.
-      if (!(error instanceof NoWatcherError || error instanceof ConnectionLossError || error instanceof SessionExpiredError)) throw error;
+      if (!(
+        error instanceof NoWatcherError ||
+        error instanceof ConnectionLossError ||
+        error instanceof SessionExpiredError
+      ))
+        throw error;
     } finally {
       const byEvent = new Map<EventType, [WatchListener, string][]>();
       for (const { kind, listener: removedListener, path: registeredAs } of removed) {
-        const eventType = kind === 'child' ? EventType.ChildWatchRemoved : kind === 'data' || kind === 'exist' ? EventType.DataWatchRemoved : EventType.PersistentWatchRemoved;
+        const eventType =
+          kind === 'child'
+            ? EventType.ChildWatchRemoved
+            : kind === 'data' || kind === 'exist'
+              ? EventType.DataWatchRemoved
+              : EventType.PersistentWatchRemoved;
         const targets = byEvent.get(eventType);
         if (targets === undefined) byEvent.set(eventType, [[removedListener, registeredAs]]);
         else targets.push([removedListener, registeredAs]);
       }
-      for (const [eventType, targets] of byEvent) this.registry.deliverAll(targets, eventType, this.session.keeperState);
+      for (const [eventType, targets] of byEvent)
+        this.registry.deliverAll(targets, eventType, this.session.keeperState);
     }
   }
 

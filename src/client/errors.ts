@@ -60,7 +60,10 @@ export class ZooKeeperError extends Error {
 
   constructor(code: number, message: string, context: ErrorContext = {}) {
     const where = [context.op, context.path].filter(Boolean).join(' ');
-    super(where ? `${message} (${where})` : message, context.cause === undefined ? undefined : { cause: context.cause });
+    super(
+      where ? `${message} (${where})` : message,
+      context.cause === undefined ? undefined : { cause: context.cause },
+    );
     this.name = new.target.name;
     this.code = code;
     this.path = context.path;
@@ -89,15 +92,27 @@ function serverError(code: ErrorCode, defaultMessage: string) {
 
 // One class per server error code. `class X extends serverError(...)` keeps each a real, named class.
 export class SystemError extends serverError(ErrorCode.SystemError, 'system error') {}
-export class RuntimeInconsistencyError extends serverError(ErrorCode.RuntimeInconsistency, 'runtime inconsistency (an earlier operation of the transaction failed)') {}
+export class RuntimeInconsistencyError extends serverError(
+  ErrorCode.RuntimeInconsistency,
+  'runtime inconsistency (an earlier operation of the transaction failed)',
+) {}
 export class DataInconsistencyError extends serverError(ErrorCode.DataInconsistency, 'data inconsistency') {}
-export class ConnectionLossError extends serverError(ErrorCode.ConnectionLoss, 'connection to the server was lost') {
+export class ConnectionLossError extends serverError(
+  ErrorCode.ConnectionLoss,
+  'connection to the server was lost',
+) {
   override get retryable(): boolean {
     return true;
   }
 }
-export class MarshallingError extends serverError(ErrorCode.MarshallingError, 'the server could not decode the request') {}
-export class UnimplementedError extends serverError(ErrorCode.Unimplemented, 'operation not implemented by this server') {}
+export class MarshallingError extends serverError(
+  ErrorCode.MarshallingError,
+  'the server could not decode the request',
+) {}
+export class UnimplementedError extends serverError(
+  ErrorCode.Unimplemented,
+  'operation not implemented by this server',
+) {}
 export class OperationTimeoutError extends serverError(ErrorCode.OperationTimeout, 'operation timed out') {
   override get retryable(): boolean {
     return true;
@@ -105,28 +120,55 @@ export class OperationTimeoutError extends serverError(ErrorCode.OperationTimeou
 }
 export class BadArgumentsError extends serverError(ErrorCode.BadArguments, 'bad arguments') {}
 export class UnknownSessionError extends serverError(ErrorCode.UnknownSession, 'unknown session') {}
-export class NewConfigNoQuorumError extends serverError(ErrorCode.NewConfigNoQuorum, 'new configuration has no quorum') {}
-export class ReconfigInProgressError extends serverError(ErrorCode.ReconfigInProgress, 'a reconfiguration is in progress') {}
+export class NewConfigNoQuorumError extends serverError(
+  ErrorCode.NewConfigNoQuorum,
+  'new configuration has no quorum',
+) {}
+export class ReconfigInProgressError extends serverError(
+  ErrorCode.ReconfigInProgress,
+  'a reconfiguration is in progress',
+) {}
 export class APIError extends serverError(ErrorCode.APIError, 'API error') {}
 export class NoNodeError extends serverError(ErrorCode.NoNode, 'node does not exist') {}
 export class NoAuthError extends serverError(ErrorCode.NoAuth, 'not authorized') {}
 export class BadVersionError extends serverError(ErrorCode.BadVersion, 'version does not match') {}
-export class NoChildrenForEphemeralsError extends serverError(ErrorCode.NoChildrenForEphemerals, 'ephemeral nodes may not have children') {}
+export class NoChildrenForEphemeralsError extends serverError(
+  ErrorCode.NoChildrenForEphemerals,
+  'ephemeral nodes may not have children',
+) {}
 export class NodeExistsError extends serverError(ErrorCode.NodeExists, 'node already exists') {}
 export class NotEmptyError extends serverError(ErrorCode.NotEmpty, 'node has children') {}
 export class SessionExpiredError extends serverError(ErrorCode.SessionExpired, 'session expired') {}
 export class InvalidCallbackError extends serverError(ErrorCode.InvalidCallback, 'invalid callback') {}
 export class InvalidACLError extends serverError(ErrorCode.InvalidACL, 'invalid ACL') {}
 export class AuthFailedError extends serverError(ErrorCode.AuthFailed, 'authentication failed') {}
-export class SessionMovedError extends serverError(ErrorCode.SessionMoved, 'session moved to another server') {}
-export class NotReadOnlyError extends serverError(ErrorCode.NotReadOnly, 'the server is read-only; writes are not allowed') {}
-export class EphemeralOnLocalSessionError extends serverError(ErrorCode.EphemeralOnLocalSession, 'ephemeral node on a local session') {}
+export class SessionMovedError extends serverError(
+  ErrorCode.SessionMoved,
+  'session moved to another server',
+) {}
+export class NotReadOnlyError extends serverError(
+  ErrorCode.NotReadOnly,
+  'the server is read-only; writes are not allowed',
+) {}
+export class EphemeralOnLocalSessionError extends serverError(
+  ErrorCode.EphemeralOnLocalSession,
+  'ephemeral node on a local session',
+) {}
 export class NoWatcherError extends serverError(ErrorCode.NoWatcher, 'no such watcher') {}
 export class RequestTimeoutError extends serverError(ErrorCode.RequestTimeout, 'request timed out') {}
-export class ReconfigDisabledError extends serverError(ErrorCode.ReconfigDisabled, 'reconfig is disabled on the server') {}
-export class SessionClosedRequireSaslAuthError extends serverError(ErrorCode.SessionClosedRequireSaslAuth, 'the server requires authentication') {}
+export class ReconfigDisabledError extends serverError(
+  ErrorCode.ReconfigDisabled,
+  'reconfig is disabled on the server',
+) {}
+export class SessionClosedRequireSaslAuthError extends serverError(
+  ErrorCode.SessionClosedRequireSaslAuth,
+  'the server requires authentication',
+) {}
 export class QuotaExceededError extends serverError(ErrorCode.QuotaExceeded, 'quota exceeded') {}
-export class ThrottledOpError extends serverError(ErrorCode.ThrottledOp, 'operation throttled by the server') {}
+export class ThrottledOpError extends serverError(
+  ErrorCode.ThrottledOp,
+  'operation throttled by the server',
+) {}
 
 const errorClassByCode = new Map<number, new (context?: ErrorContext) => ZooKeeperError>([
   [ErrorCode.SystemError, SystemError],
@@ -169,7 +211,9 @@ const errorClassByCode = new Map<number, new (context?: ErrorContext) => ZooKeep
 export function errorFromCode(code: number, context: ErrorContext = {}): ZooKeeperError {
   if (code === ErrorCode.Ok) return new RolledBackError(context);
   const ErrorClass = errorClassByCode.get(code);
-  return ErrorClass ? new ErrorClass(context) : new ZooKeeperError(code, `unknown server error ${code}`, context);
+  return ErrorClass
+    ? new ErrorClass(context)
+    : new ZooKeeperError(code, `unknown server error ${code}`, context);
 }
 
 /**

@@ -9,7 +9,10 @@ let sharedSilentLogger: Logger | undefined;
 
 /** One silent logger shared by every client without one (creating a winston logger is not free). */
 export function silentLogger(): Logger {
-  sharedSilentLogger ??= winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  sharedSilentLogger ??= winston.createLogger({
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
   return sharedSilentLogger;
 }
 

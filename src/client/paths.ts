@@ -16,19 +16,28 @@ export function validatePath(path: unknown, op?: string, sequential = false): as
   if (length === 0) throw new InvalidPathError(path, 'path is empty', op);
   if (path.charCodeAt(0) !== 0x2f) throw new InvalidPathError(path, 'path must start with /', op);
   if (length === 1) return;
-  if (path.charCodeAt(length - 1) === 0x2f && !sequential) throw new InvalidPathError(path, 'path must not end with /', op);
+  if (path.charCodeAt(length - 1) === 0x2f && !sequential)
+    throw new InvalidPathError(path, 'path must not end with /', op);
   let componentStart = 1;
   for (let i = 1; i <= length; i++) {
     const c = i < length ? path.charCodeAt(i) : 0x2f; // a virtual '/' closes the last component
     if (c === 0x2f) {
       const size = i - componentStart;
       if (size === 0 && i < length) throw new InvalidPathError(path, 'empty path component (//)', op);
-      if ((size === 1 || size === 2) && path.charCodeAt(componentStart) === 0x2e && (size === 1 || path.charCodeAt(componentStart + 1) === 0x2e)) {
+      if (
+        (size === 1 || size === 2) &&
+        path.charCodeAt(componentStart) === 0x2e &&
+        (size === 1 || path.charCodeAt(componentStart + 1) === 0x2e)
+      ) {
         throw new InvalidPathError(path, `relative component "${path.slice(componentStart, i)}"`, op);
       }
       componentStart = i + 1;
     } else if (c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xf8ff) || c >= 0xfff0) {
-      throw new InvalidPathError(path, `invalid character U+${c.toString(16).padStart(4, '0')} at index ${i}`, op);
+      throw new InvalidPathError(
+        path,
+        `invalid character U+${c.toString(16).padStart(4, '0')} at index ${i}`,
+        op,
+      );
     }
   }
 }

@@ -76,7 +76,11 @@ export function retriesWithinDeadline(error: unknown, deadline?: number): boolea
 }
 
 /** A short pause between tries (bounded by the deadline; rejects with `AbortError` on abort). */
-export async function pause(deadline: number | undefined, signal: AbortSignal | undefined, ms = 50): Promise<void> {
+export async function pause(
+  deadline: number | undefined,
+  signal: AbortSignal | undefined,
+  ms = 50,
+): Promise<void> {
   const left = remaining(deadline);
   await sleep(Math.max(0, left === undefined ? ms : Math.min(ms, left)), signal);
 }
@@ -86,7 +90,11 @@ export async function pause(deadline: number | undefined, signal: AbortSignal | 
  * next request waits for the reconnect; a short growing back-off covers requests that fail at
  * once (`failFast`). Past the deadline it rejects with `TimeoutError`; on abort with `AbortError`.
  */
-async function retryLoop<T>(fn: () => Promise<T>, retry: (error: unknown) => boolean, limits: RetryLimits): Promise<T> {
+async function retryLoop<T>(
+  fn: () => Promise<T>,
+  retry: (error: unknown) => boolean,
+  limits: RetryLimits,
+): Promise<T> {
   let wait = 10;
   for (;;) {
     if (limits.signal?.aborted) throw new AbortError(limits.signal.reason);
@@ -95,7 +103,8 @@ async function retryLoop<T>(fn: () => Promise<T>, retry: (error: unknown) => boo
     } catch (error) {
       if (!retry(error)) throw error;
       const left = remaining(limits.deadline);
-      if (left !== undefined && left <= 0) throw new TimeoutError('deadline passed while retrying', { cause: error });
+      if (left !== undefined && left <= 0)
+        throw new TimeoutError('deadline passed while retrying', { cause: error });
       await pause(limits.deadline, limits.signal, wait);
       wait = Math.min(wait * 2, 1000);
     }
@@ -113,7 +122,9 @@ export function withinDeadline<T>(fn: () => Promise<T>, limits: RetryLimits = {}
 
 /** The session's own nodes cannot exist any more (or the one `fn` is about is gone). */
 function sessionEnded(error: unknown): boolean {
-  return error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError;
+  return (
+    error instanceof NoNodeError || error instanceof SessionExpiredError || error instanceof ClientClosedError
+  );
 }
 
 /**
@@ -176,7 +187,9 @@ export class RetryPolicy {
         if (this.maxTries !== -1 && attempt >= this.maxTries) throw error;
         const wait = Math.min(delay * (1 + Math.random() * this.jitter), this.maxDelay);
         if (this.deadline !== undefined && Date.now() - started + wait > this.deadline) {
-          throw new TimeoutError(`retry deadline of ${this.deadline} ms exceeded after ${attempt} tries`, { cause: error });
+          throw new TimeoutError(`retry deadline of ${this.deadline} ms exceeded after ${attempt} tries`, {
+            cause: error,
+          });
         }
         await sleep(wait, signal);
         delay = Math.min(delay * this.backoff, this.maxDelay);

@@ -40,9 +40,25 @@ import { ConnectionState, KeeperState } from './states.js';
 export type Phase =
   | { readonly name: 'idle' }
   | { readonly name: 'waiting' }
-  | { readonly name: 'connecting'; readonly attempt: number; readonly endpoint: Endpoint; readonly requestedSession: bigint }
-  | { readonly name: 'handshaking'; readonly attempt: number; readonly endpoint: Endpoint; readonly readOnly: boolean; readonly sameSession: boolean }
-  | { readonly name: 'connected'; readonly attempt: number; readonly endpoint: Endpoint; readonly readOnly: boolean }
+  | {
+      readonly name: 'connecting';
+      readonly attempt: number;
+      readonly endpoint: Endpoint;
+      readonly requestedSession: bigint;
+    }
+  | {
+      readonly name: 'handshaking';
+      readonly attempt: number;
+      readonly endpoint: Endpoint;
+      readonly readOnly: boolean;
+      readonly sameSession: boolean;
+    }
+  | {
+      readonly name: 'connected';
+      readonly attempt: number;
+      readonly endpoint: Endpoint;
+      readonly readOnly: boolean;
+    }
   | { readonly name: 'discarding'; readonly attempt: number }
   | { readonly name: 'closing' }
   | { readonly name: 'closed' }
@@ -145,7 +161,11 @@ export type Effect =
   | { readonly type: 'establish'; readonly attempt: number; readonly sameSession: boolean }
   /** CONNECTED: wake `start()`, tell watchers about the reconnect, probe for a read-write server. */
   | { readonly type: 'ready'; readonly readOnly: boolean; readonly reconnected: boolean }
-  | { readonly type: 'closeConnection'; readonly attempt: number; readonly reason: 'expired' | 'switching' | 'closing' }
+  | {
+      readonly type: 'closeConnection';
+      readonly attempt: number;
+      readonly reason: 'expired' | 'switching' | 'closing';
+    }
   /** Send closeSession on the connection (its ephemerals go), then close it. */
   | { readonly type: 'closeSession'; readonly attempt: number }
   | { readonly type: 'startTimer'; readonly timer: TimerName; readonly ms: number }
@@ -172,7 +192,10 @@ const MIN_CONNECT_TIMEOUT = 1000;
 const MAX_INT32 = 2 ** 31 - 1;
 
 /** The state before `start`: resume `session` if given (kazoo's `client_id`). */
-export function initialState(config: MachineConfig, session?: { id: bigint; password: Buffer }): MachineState {
+export function initialState(
+  config: MachineConfig,
+  session?: { id: bigint; password: Buffer },
+): MachineState {
   return {
     config,
     phase: { name: 'idle' },
@@ -209,7 +232,10 @@ export function wireSessionTimeout(requested: number): number {
 
 /** The connection's liveness rules for a negotiated timeout (Java's ClientCnxn). */
 export function connectionTimers(negotiatedTimeout: number): LivenessTimers {
-  return { readTimeout: (negotiatedTimeout * 2) / 3, pingInterval: Math.min(negotiatedTimeout / 3, MAX_PING_INTERVAL) };
+  return {
+    readTimeout: (negotiatedTimeout * 2) / 3,
+    pingInterval: Math.min(negotiatedTimeout / 3, MAX_PING_INTERVAL),
+  };
 }
 
 /** One step: the phase and event decide the next state and what the shell must do. */
@@ -291,9 +317,22 @@ class Step {
       this.set({ readOnlyLocalSession: false });
     }
     const attempt = this.state.attempt + 1;
-    this.set({ next, preferred, attempt, phase: { name: 'connecting', attempt, endpoint, requestedSession: this.state.sessionId } });
+    this.set({
+      next,
+      preferred,
+      attempt,
+      phase: { name: 'connecting', attempt, endpoint, requestedSession: this.state.sessionId },
+    });
     const { sessionId, password } = this.state;
-    this.effect({ type: 'connect', attempt, endpoint, timeoutMs: connectTimeout(this.state), sessionTimeout: wireSessionTimeout(this.state.config.sessionTimeout), sessionId, password });
+    this.effect({
+      type: 'connect',
+      attempt,
+      endpoint,
+      timeoutMs: connectTimeout(this.state),
+      sessionTimeout: wireSessionTimeout(this.state.config.sessionTimeout),
+      sessionId,
+      password,
+    });
   }
 
   private connectResponse(event: Extract<SessionEvent, { type: 'connectResponse' }>): void {
@@ -322,7 +361,13 @@ class Step {
       negotiatedTimeout: event.timeout,
       failures: 0,
       readOnlyLocalSession: this.state.readOnlyLocalSession || (!sameSession && event.readOnly),
-      phase: { name: 'handshaking', attempt: phase.attempt, endpoint: phase.endpoint, readOnly: event.readOnly, sameSession },
+      phase: {
+        name: 'handshaking',
+        attempt: phase.attempt,
+        endpoint: phase.endpoint,
+        readOnly: event.readOnly,
+        sameSession,
+      },
     });
     // The server just confirmed the session: it lives at least another negotiated timeout.
     this.startTimer('lost', event.timeout);
@@ -333,7 +378,14 @@ class Step {
   private established(): void {
     const { phase } = this.state;
     if (phase.name !== 'handshaking') return;
-    this.set({ phase: { name: 'connected', attempt: phase.attempt, endpoint: phase.endpoint, readOnly: phase.readOnly } });
+    this.set({
+      phase: {
+        name: 'connected',
+        attempt: phase.attempt,
+        endpoint: phase.endpoint,
+        readOnly: phase.readOnly,
+      },
+    });
     this.cancelTimer('lost');
     const reconnected = phase.sameSession && this.state.state === ConnectionState.SUSPENDED;
     this.effect({ type: 'ready', readOnly: phase.readOnly, reconnected });
@@ -368,7 +420,10 @@ class Step {
         }
         this.keeperState(KeeperState.CONNECTING);
         if (this.state.negotiatedTimeout !== undefined) {
-          this.startTimer('lost', Math.max(0, event.lastReceivedAt + this.state.negotiatedTimeout - event.now));
+          this.startTimer(
+            'lost',
+            Math.max(0, event.lastReceivedAt + this.state.negotiatedTimeout - event.now),
+          );
         }
         // Switching to a read-write server: go at once; otherwise a short random pause.
         if (this.state.preferred) this.connectNext();
@@ -411,8 +466,10 @@ class Step {
     if (phase.name === 'waiting') this.effect({ type: 'cancelTimer', timer: 'backoff' });
     this.set({ phase: { name: 'closing' } });
     // (`discarding`: its closeSession is already in flight; the shell waits for it.)
-    if (phase.name === 'handshaking' || phase.name === 'connected') this.effect({ type: 'closeSession', attempt: phase.attempt });
-    else if (phase.name === 'connecting') this.effect({ type: 'closeConnection', attempt: phase.attempt, reason: 'closing' });
+    if (phase.name === 'handshaking' || phase.name === 'connected')
+      this.effect({ type: 'closeSession', attempt: phase.attempt });
+    else if (phase.name === 'connecting')
+      this.effect({ type: 'closeConnection', attempt: phase.attempt, reason: 'closing' });
   }
 
   private wait(ms: number): void {
@@ -421,7 +478,10 @@ class Step {
   }
 
   private jitter(random: number): number {
-    const bound = this.state.negotiatedTimeout === undefined ? MAX_JITTER : Math.min(MAX_JITTER, this.state.negotiatedTimeout / 10);
+    const bound =
+      this.state.negotiatedTimeout === undefined
+        ? MAX_JITTER
+        : Math.min(MAX_JITTER, this.state.negotiatedTimeout / 10);
     return random * bound;
   }
 
@@ -457,8 +517,10 @@ class Step {
   private keeperState(keeperState: KeeperState): void {
     if (keeperState === this.state.keeperState) return;
     let state: ConnectionState;
-    if (keeperState === KeeperState.CONNECTED || keeperState === KeeperState.CONNECTED_RO) state = ConnectionState.CONNECTED;
-    else if (keeperState === KeeperState.CONNECTING) state = this.state.state === ConnectionState.LOST ? ConnectionState.LOST : ConnectionState.SUSPENDED;
+    if (keeperState === KeeperState.CONNECTED || keeperState === KeeperState.CONNECTED_RO)
+      state = ConnectionState.CONNECTED;
+    else if (keeperState === KeeperState.CONNECTING)
+      state = this.state.state === ConnectionState.LOST ? ConnectionState.LOST : ConnectionState.SUSPENDED;
     else state = ConnectionState.LOST;
     this.set({ keeperState, state });
     this.effect({ type: 'emit', state, keeperState });

@@ -13,7 +13,13 @@
  */
 import type { Logger } from 'winston';
 import { logs } from './logging.js';
-import { Connection, type ConnectionOptions, type Endpoint, type LivenessTimers, type Request } from './connection/connection.js';
+import {
+  Connection,
+  type ConnectionOptions,
+  type Endpoint,
+  type LivenessTimers,
+  type Request,
+} from './connection/connection.js';
 import {
   AbortError,
   AuthFailedError,
@@ -27,8 +33,20 @@ import { certificateError } from './connection/certificate-error.js';
 import { fourLetterWord } from './connection/four-letter-word.js';
 import { shuffled } from './hosts.js';
 import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js';
-import { setWatchesOpCode, writeSetWatches, type SetWatchesRecord, type WatcherEventRecord } from './protocol/records.js';
-import { initialState, transition, type Effect, type MachineState, type SessionEvent, type TimerName } from './session-machine.js';
+import {
+  setWatchesOpCode,
+  writeSetWatches,
+  type SetWatchesRecord,
+  type WatcherEventRecord,
+} from './protocol/records.js';
+import {
+  initialState,
+  transition,
+  type Effect,
+  type MachineState,
+  type SessionEvent,
+  type TimerName,
+} from './session-machine.js';
 import { ConnectionState, KeeperState } from './states.js';
 import { startTimer, type Timer } from './timer.js';
 import type { WatchRegistry } from './watch-registry.js';
@@ -89,8 +107,14 @@ export class Session {
     private readonly listener: SessionListener,
   ) {
     const endpoints = options.randomizeHosts ? shuffled(options.endpoints) : [...options.endpoints];
-    const resume = options.sessionId !== undefined && options.sessionPassword !== undefined ? { id: options.sessionId, password: options.sessionPassword } : undefined;
-    this.machine = initialState({ endpoints, sessionTimeout: options.sessionTimeout, connectTimeout: options.connectTimeout }, resume);
+    const resume =
+      options.sessionId !== undefined && options.sessionPassword !== undefined
+        ? { id: options.sessionId, password: options.sessionPassword }
+        : undefined;
+    this.machine = initialState(
+      { endpoints, sessionTimeout: options.sessionTimeout, connectTimeout: options.connectTimeout },
+      resume,
+    );
   }
 
   get sessionId(): bigint {
@@ -117,7 +141,9 @@ export class Session {
   /** The server of the current connection, `host:port`. */
   get connectedTo(): string | undefined {
     const { phase } = this.machine;
-    return phase.name === 'handshaking' || phase.name === 'connected' ? `${phase.endpoint.host}:${phase.endpoint.port}` : undefined;
+    return phase.name === 'handshaking' || phase.name === 'connected'
+      ? `${phase.endpoint.host}:${phase.endpoint.port}`
+      : undefined;
   }
 
   get isClosed(): boolean {
@@ -147,7 +173,9 @@ export class Session {
         else resolve();
       };
       const onAbort = () => done(new AbortError(signal?.reason, { op: 'start' }));
-      const timer = startTimer(timeout, () => done(new TimeoutError(`not connected within ${timeout} ms`, { op: 'start' })));
+      const timer = startTimer(timeout, () =>
+        done(new TimeoutError(`not connected within ${timeout} ms`, { op: 'start' })),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) onAbort();
       else this.startWaiters.add(done);
@@ -163,7 +191,10 @@ export class Session {
     else if (!this.started) {
       request.reject(new ClientNotStartedError({ op: request.op, path: request.path }));
     } else if (this.ready && this.connection) this.connection.send(request);
-    else if (failFast) request.reject(new ConnectionLossError({ op: request.op, path: request.path }, 'not connected (failFast)'));
+    else if (failFast)
+      request.reject(
+        new ConnectionLossError({ op: request.op, path: request.path }, 'not connected (failFast)'),
+      );
     else this.unsent.push(request);
   }
 
@@ -259,7 +290,8 @@ export class Session {
         return;
       case 'expire':
         this.options.logger.warn(`session 0x${effect.sessionId.toString(16)} expired`);
-        for (const request of this.unsent.splice(0)) request.reject(new SessionExpiredError({ op: request.op, path: request.path }));
+        for (const request of this.unsent.splice(0))
+          request.reject(new SessionExpiredError({ op: request.op, path: request.path }));
         this.options.registry.sessionLost(KeeperState.EXPIRED_SESSION);
         return;
       case 'fail':
@@ -282,20 +314,44 @@ export class Session {
     });
     this.connection = connection;
     connection
-      .handshake({ lastZxidSeen: this.lastZxid, timeout: effect.sessionTimeout, sessionId: effect.sessionId, password: effect.password, readOnly: this.options.readOnly })
+      .handshake({
+        lastZxidSeen: this.lastZxid,
+        timeout: effect.sessionTimeout,
+        sessionId: effect.sessionId,
+        password: effect.password,
+        readOnly: this.options.readOnly,
+      })
       .then(
         (response) => this.dispatch({ type: 'connectResponse', attempt, ...response }),
         (error: Error) => {
-          if (logs(this.options.logger, 'debug')) this.options.logger.debug(`connect to ${endpoint.host}:${endpoint.port} failed: ${error.message}`);
+          if (logs(this.options.logger, 'debug'))
+            this.options.logger.debug(
+              `connect to ${endpoint.host}:${endpoint.port} failed: ${error.message}`,
+            );
           connection.close(error);
-          this.dispatch({ ...this.closedEvent(connection, attempt, error), certificateError: certificateError(error, endpoint) });
+          this.dispatch({
+            ...this.closedEvent(connection, attempt, error),
+            certificateError: certificateError(error, endpoint),
+          });
         },
       );
   }
 
-  private closedEvent(connection: Connection, attempt: number, reason: Error | undefined): Extract<SessionEvent, { type: 'connectionClosed' }> {
+  private closedEvent(
+    connection: Connection,
+    attempt: number,
+    reason: Error | undefined,
+  ): Extract<SessionEvent, { type: 'connectionClosed' }> {
     const kind = reason === undefined ? 'closed' : reason instanceof AuthFailedError ? 'authFailed' : 'lost';
-    return { type: 'connectionClosed', attempt, kind, error: reason, lastReceivedAt: connection.lastReceivedAt, now: Date.now(), random: Math.random() };
+    return {
+      type: 'connectionClosed',
+      attempt,
+      kind,
+      error: reason,
+      lastReceivedAt: connection.lastReceivedAt,
+      now: Date.now(),
+      random: Math.random(),
+    };
   }
 
   private activate(connection: Connection, attempt: number, timers: LivenessTimers): void {
@@ -306,7 +362,8 @@ export class Session {
           if (zxid > this.lastZxid) this.lastZxid = zxid;
         },
         onClose: (reason) => {
-          if (reason && !this.closing && logs(this.options.logger, 'info')) this.options.logger.info(`connection to ${connection.describe()} lost: ${reason.message}`);
+          if (reason && !this.closing && logs(this.options.logger, 'info'))
+            this.options.logger.info(`connection to ${connection.describe()} lost: ${reason.message}`);
           this.dispatch(this.closedEvent(connection, attempt, reason));
         },
       },
@@ -324,7 +381,8 @@ export class Session {
       try {
         await authenticateSasl(connection, this.options.sasl);
       } catch (error) {
-        const reason = error instanceof AuthFailedError ? error : new AuthFailedError({ op: 'sasl', cause: error });
+        const reason =
+          error instanceof AuthFailedError ? error : new AuthFailedError({ op: 'sasl', cause: error });
         connection.close(reason);
         return;
       }
@@ -337,7 +395,8 @@ export class Session {
   }
 
   private onReady(connection: Connection, readOnly: boolean, reconnected: boolean): void {
-    if (reconnected) this.options.registry.reconnected(readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED);
+    if (reconnected)
+      this.options.registry.reconnected(readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED);
     if (logs(this.options.logger, 'info')) {
       this.options.logger.info(
         `connected to ${this.connectedTo}, session 0x${this.sessionId.toString(16)}, timeout ${this.negotiatedTimeout} ms${readOnly ? ' (read-only)' : ''}`,
@@ -374,14 +433,19 @@ export class Session {
 
   /** closeSession (the server deletes the session's ephemerals before it answers), then the socket goes. */
   private closeSession(connection: Connection, attempt: number): void {
-    this.closeWork = connection.closeSession(Math.min(this.negotiatedTimeout, 5000)).then(() => this.dispatch(this.closedEvent(connection, attempt, undefined)));
+    this.closeWork = connection
+      .closeSession(Math.min(this.negotiatedTimeout, 5000))
+      .then(() => this.dispatch(this.closedEvent(connection, attempt, undefined)));
   }
 
   private startTimer(name: TimerName, ms: number): void {
     this.timers.get(name)?.cancel();
     const fire = () => {
       this.timers.delete(name);
-      if (name === 'lost') this.options.logger.warn(`no server confirmed session 0x${this.sessionId.toString(16)} within ${this.negotiatedTimeout} ms`);
+      if (name === 'lost')
+        this.options.logger.warn(
+          `no server confirmed session 0x${this.sessionId.toString(16)} within ${this.negotiatedTimeout} ms`,
+        );
       this.dispatch({ type: 'timerFired', timer: name });
     };
     // The back-off timer is what keeps a started client's process alive between connections (a
@@ -416,7 +480,14 @@ export class Session {
   }
 
   private emptyBatch(): SetWatchesRecord {
-    return { relativeZxid: this.lastZxid, data: [], exist: [], child: [], persistent: [], persistentRecursive: [] };
+    return {
+      relativeZxid: this.lastZxid,
+      data: [],
+      exist: [],
+      child: [],
+      persistent: [],
+      persistentRecursive: [],
+    };
   }
 
   /** A terminal failure (auth failed): nothing will work again. */
@@ -443,7 +514,8 @@ export class Session {
     // The socket is destroyed when this settles; its handle is released in this loop turn.
     await this.closeWork;
     const closed = new ClientClosedError();
-    for (const request of this.unsent.splice(0)) request.reject(new ClientClosedError({ op: request.op, path: request.path }));
+    for (const request of this.unsent.splice(0))
+      request.reject(new ClientClosedError({ op: request.op, path: request.path }));
     for (const waiter of [...this.startWaiters]) waiter(closed);
     this.rejectCredentials(new ClientClosedError({ op: 'addAuth' }));
     this.dispatch({ type: 'closed' });

@@ -29,7 +29,10 @@ export interface TimerOptions {
  */
 export function checkDuration(value: unknown, context: ErrorContext = {}, name = 'timeout'): number {
   if (typeof value !== 'number' || !(value >= 0)) {
-    throw new InvalidArgumentError(`${name} must be a number of ms >= 0 (Infinity: none), got ${String(value)}`, context);
+    throw new InvalidArgumentError(
+      `${name} must be a number of ms >= 0 (Infinity: none), got ${String(value)}`,
+      context,
+    );
   }
   return value;
 }

@@ -10,7 +10,13 @@
  *     .delete('/app/old')
  *     .commit();
  */
-import { ProtocolError, RolledBackError, RuntimeInconsistencyError, ZooKeeperError, errorFromCode } from './errors.js';
+import {
+  ProtocolError,
+  RolledBackError,
+  RuntimeInconsistencyError,
+  ZooKeeperError,
+  errorFromCode,
+} from './errors.js';
 import type { JuteReader, JuteWriter } from './protocol/jute.js';
 import { OpCode } from './protocol/op-codes.js';
 import {
@@ -32,7 +38,10 @@ export interface TransactionHost {
   createOp(path: string, data: unknown, options: CreateOpOptions | undefined): TransactionOp;
   versionedOp(type: 'delete' | 'check', path: string, version: unknown): TransactionOp;
   setOp(path: string, data: unknown, version: unknown): TransactionOp;
-  multi(ops: TransactionOp[], options: { timeout?: number; signal?: AbortSignal; failFast?: boolean }): Promise<OpResult[]>;
+  multi(
+    ops: TransactionOp[],
+    options: { timeout?: number; signal?: AbortSignal; failFast?: boolean },
+  ): Promise<OpResult[]>;
 }
 
 /** The create options that make sense inside a transaction (no `makePath`). */
@@ -145,7 +154,11 @@ export function writeMulti(w: JuteWriter, ops: readonly TransactionOp[]): void {
  * Decode a MultiResponse. On failure the server answers err 0 with every result an error
  * (0 before the failing op, its code, then -2), so the caller checks for `type: 'error'`.
  */
-export function readMulti(r: JuteReader, ops: readonly TransactionOp[], toClient: (path: string) => string): OpResult[] {
+export function readMulti(
+  r: JuteReader,
+  ops: readonly TransactionOp[],
+  toClient: (path: string) => string,
+): OpResult[] {
   const results: OpResult[] = [];
   for (;;) {
     const header = readMultiHeader(r);
@@ -177,7 +190,8 @@ export function readMulti(r: JuteReader, ops: readonly TransactionOp[], toClient
         throw new ProtocolError(`unexpected multi result type ${header.type}`);
     }
   }
-  if (results.length !== ops.length) throw new ProtocolError(`${results.length} multi results for ${ops.length} operations`);
+  if (results.length !== ops.length)
+    throw new ProtocolError(`${results.length} multi results for ${ops.length} operations`);
   return results;
 }
 
@@ -186,8 +200,13 @@ export function transactionFailure(results: OpResult[]): TransactionError | unde
   const errors = results.map((result) => (result.type === 'error' ? result.error : undefined));
   if (errors.every((error) => error === undefined)) return undefined;
   const isCause = (error: ZooKeeperError | undefined) =>
-    error !== undefined && !(error instanceof RolledBackError) && !(error instanceof RuntimeInconsistencyError);
-  const index = Math.max(errors.findIndex(isCause), errors.findIndex((error) => error !== undefined));
+    error !== undefined &&
+    !(error instanceof RolledBackError) &&
+    !(error instanceof RuntimeInconsistencyError);
+  const index = Math.max(
+    errors.findIndex(isCause),
+    errors.findIndex((error) => error !== undefined),
+  );
   return new TransactionError(index, errors[index]!, results);
 }
 
@@ -232,6 +251,7 @@ export function readMultiRead(r: JuteReader, ops: readonly ReadOp[]): ReadResult
         throw new ProtocolError(`unexpected multiRead result type ${header.type}`);
     }
   }
-  if (results.length !== ops.length) throw new ProtocolError(`${results.length} multiRead results for ${ops.length} operations`);
+  if (results.length !== ops.length)
+    throw new ProtocolError(`${results.length} multiRead results for ${ops.length} operations`);
   return results;
 }

@@ -32,7 +32,13 @@ import { EventType, KeeperState, type WatchEvent, type WatchListener } from './s
 
 /** The local watch tables, one per vector of SetWatches2. */
 export type WatchKind = 'data' | 'exist' | 'child' | 'persistent' | 'persistentRecursive';
-export const WATCH_KINDS: readonly WatchKind[] = ['data', 'exist', 'child', 'persistent', 'persistentRecursive'];
+export const WATCH_KINDS: readonly WatchKind[] = [
+  'data',
+  'exist',
+  'child',
+  'persistent',
+  'persistentRecursive',
+];
 
 /** The server's watch tables (ZooKeeper's `DataTree.dataWatches` and `childWatches`). */
 export type ServerTable = 'data' | 'child';
@@ -189,7 +195,8 @@ export class WatchRegistry {
   /** Number of listeners registered (not counting those in flight), for tests and diagnostics. */
   get size(): number {
     let total = 0;
-    for (const kind of WATCH_KINDS) for (const listeners of this.tables[kind].values()) total += listeners.size;
+    for (const kind of WATCH_KINDS)
+      for (const listeners of this.tables[kind].values()) total += listeners.size;
     return total;
   }
 
@@ -198,7 +205,8 @@ export class WatchRegistry {
     // listener → the path its event carries; a listener in several tables is called once.
     const targets = new Map<WatchListener, string>();
     const collect = (listeners: Map<WatchListener, string> | undefined, path?: string) => {
-      for (const [listener, registeredAs] of listeners ?? []) if (!targets.has(listener)) targets.set(listener, path ?? registeredAs);
+      for (const [listener, registeredAs] of listeners ?? [])
+        if (!targets.has(listener)) targets.set(listener, path ?? registeredAs);
     };
     for (const kind of TRIGGERED[type] ?? []) {
       const listeners = this.tables[kind].get(serverPath);
@@ -265,7 +273,9 @@ export class WatchRegistry {
         try {
           await listener(event);
         } catch (error) {
-          this.logger.error(`watch listener for ${event.path} threw: ${(error as Error)?.stack ?? String(error)}`);
+          this.logger.error(
+            `watch listener for ${event.path} threw: ${(error as Error)?.stack ?? String(error)}`,
+          );
         }
       }
     });

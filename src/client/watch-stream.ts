@@ -28,10 +28,18 @@ export interface WatchStreamOptions {
 /** What the stream needs from the client. */
 export interface WatchStreamHost {
   addWatch(path: string, listener: WatchListener, options: { recursive: boolean }): Promise<void>;
-  removeWatches(path: string, type: 'persistent' | 'persistentRecursive', listener: WatchListener): Promise<void>;
+  removeWatches(
+    path: string,
+    type: 'persistent' | 'persistentRecursive',
+    listener: WatchListener,
+  ): Promise<void>;
 }
 
-export function watchStream(host: WatchStreamHost, path: string, options: WatchStreamOptions = {}): AsyncIterableIterator<StreamEvent> {
+export function watchStream(
+  host: WatchStreamHost,
+  path: string,
+  options: WatchStreamOptions = {},
+): AsyncIterableIterator<StreamEvent> {
   const recursive = options.recursive ?? true;
   const { signal } = options;
   const buffered: StreamEvent[] = [];
@@ -49,8 +57,10 @@ export function watchStream(host: WatchStreamHost, path: string, options: WatchS
   };
   const listener: WatchListener = (event) => {
     if (event.type !== EventType.None) push(event);
-    else if (event.state === KeeperState.EXPIRED_SESSION) push({ type: 'resync', path, reason: 'sessionLost' });
-    else if (event.state === KeeperState.CONNECTED || event.state === KeeperState.CONNECTED_RO) push({ type: 'resync', path, reason: 'reconnected' });
+    else if (event.state === KeeperState.EXPIRED_SESSION)
+      push({ type: 'resync', path, reason: 'sessionLost' });
+    else if (event.state === KeeperState.CONNECTED || event.state === KeeperState.CONNECTED_RO)
+      push({ type: 'resync', path, reason: 'reconnected' });
   };
   const finish = async (): Promise<IteratorResult<StreamEvent>> => {
     if (!done) {
@@ -60,7 +70,9 @@ export function watchStream(host: WatchStreamHost, path: string, options: WatchS
       waiting = undefined;
       if (started) {
         await started.catch(() => {});
-        await host.removeWatches(path, recursive ? 'persistentRecursive' : 'persistent', listener).catch(() => {});
+        await host
+          .removeWatches(path, recursive ? 'persistentRecursive' : 'persistent', listener)
+          .catch(() => {});
       }
     }
     return { value: undefined, done: true };

@@ -21,7 +21,12 @@ import type { ZooKeeperClient } from '../client/client.js';
 import { ConnectionState } from '../client/states.js';
 import { sleep } from '../client/retry.js';
 import { whenAborted } from './when-aborted.js';
-import { SetPartitioner, type Assignment, type PartitionFunc, type PartitionItem } from '../recipes/partitioner/set-partitioner.js';
+import {
+  SetPartitioner,
+  type Assignment,
+  type PartitionFunc,
+  type PartitionItem,
+} from '../recipes/partitioner/set-partitioner.js';
 
 export interface FleetOptions<T extends PartitionItem> {
   /** This process's identifier, unique in the fleet. */
@@ -68,7 +73,9 @@ export class Fleet<T extends PartitionItem> implements AsyncDisposable {
         }
       } catch (error) {
         if (stop.aborted || this.client.closed) break;
-        this.client.logger.warn(`fleet ${this.path}: partitioner failed (${(error as Error).message}); joining again`);
+        this.client.logger.warn(
+          `fleet ${this.path}: partitioner failed (${(error as Error).message}); joining again`,
+        );
       } finally {
         await partitioner.finish();
       }
@@ -84,7 +91,10 @@ export class Fleet<T extends PartitionItem> implements AsyncDisposable {
    * fleet stopped — `stop()`, `options.signal` aborted, or the client closed — and every item's
    * work settled.
    */
-  async run(work: (item: T, signal: AbortSignal) => Promise<void>, options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
+  async run(
+    work: (item: T, signal: AbortSignal) => Promise<void>,
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
     const stopOnAbort = () => void this.stop();
     if (options.signal?.aborted) stopOnAbort();
     options.signal?.addEventListener('abort', stopOnAbort, { once: true });
@@ -100,11 +110,15 @@ export class Fleet<T extends PartitionItem> implements AsyncDisposable {
     for await (const assignment of this.assignments()) {
       const signal = AbortSignal.any([assignment.signal, this.stopping.signal]);
       const running = assignment.items.map((item) =>
-        queue.add(async () => {
-          if (!signal.aborted) await work(item, signal);
-        }).catch((error: unknown) => {
-          this.client.logger.error(`fleet ${this.path}: work on ${String(item)} failed: ${(error as Error)?.stack ?? String(error)}`);
-        }),
+        queue
+          .add(async () => {
+            if (!signal.aborted) await work(item, signal);
+          })
+          .catch((error: unknown) => {
+            this.client.logger.error(
+              `fleet ${this.path}: work on ${String(item)} failed: ${(error as Error)?.stack ?? String(error)}`,
+            );
+          }),
       );
       await whenAborted(signal);
       // Release the items only after their work stopped: nobody else may start them before.
@@ -135,7 +149,8 @@ export class Fleet<T extends PartitionItem> implements AsyncDisposable {
         resolve();
       };
       // A closed client reports LOST and never connects again: stop waiting then too.
-      const onState = (state: ConnectionState) => (state === ConnectionState.CONNECTED || this.client.closed) && done();
+      const onState = (state: ConnectionState) =>
+        (state === ConnectionState.CONNECTED || this.client.closed) && done();
       this.client.on('state', onState);
       stop.addEventListener('abort', done, { once: true });
     });

@@ -77,21 +77,26 @@ export class LeaderLifecycle implements AsyncDisposable {
     const stop = this.stopping.signal;
     while (!stop.aborted && !this.election.client.closed) {
       try {
-        await this.election.run(async (leadership) => {
-          this.leader = true;
-          countLeadership(this.election, 1);
-          try {
-            await this.duties.onElected(leadership);
-            await whenAborted(leadership.signal, stop);
-          } finally {
-            this.leader = false;
-            countLeadership(this.election, -1);
-            await this.duties.onDeposed?.();
-          }
-        }, { signal: stop });
+        await this.election.run(
+          async (leadership) => {
+            this.leader = true;
+            countLeadership(this.election, 1);
+            try {
+              await this.duties.onElected(leadership);
+              await whenAborted(leadership.signal, stop);
+            } finally {
+              this.leader = false;
+              countLeadership(this.election, -1);
+              await this.duties.onDeposed?.();
+            }
+          },
+          { signal: stop },
+        );
       } catch (error) {
         if (stop.aborted || this.election.client.closed) break;
-        this.options.logger?.warn(`leader election on ${this.election.path} failed: ${(error as Error).message}`);
+        this.options.logger?.warn(
+          `leader election on ${this.election.path} failed: ${(error as Error).message}`,
+        );
       }
       // Campaign again (the next acquire waits for the reconnect); the pause bounds a failure loop.
       await sleep(this.options.retryDelay ?? 100, stop).catch(() => {});
@@ -114,11 +119,12 @@ export class LeaderLifecycle implements AsyncDisposable {
  * (through a running `LeaderLifecycle`); elsewhere it rejects with `NotLeaderError`.
  */
 export function leaderOnly(path: string, options: { client?: ClientSource } = {}) {
-  return methodDecorator((original) =>
-    async function (this: unknown, ...args: unknown[]) {
-      const client = resolveClient(this, options.client, 'leaderOnly');
-      if (!isLeading(client, path)) throw new NotLeaderError({ op: 'leaderOnly', path });
-      return original.apply(this, args);
-    },
+  return methodDecorator(
+    (original) =>
+      async function (this: unknown, ...args: unknown[]) {
+        const client = resolveClient(this, options.client, 'leaderOnly');
+        if (!isLeading(client, path)) throw new NotLeaderError({ op: 'leaderOnly', path });
+        return original.apply(this, args);
+      },
   );
 }

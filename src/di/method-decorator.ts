@@ -16,9 +16,15 @@ export type ClientSource = ZooKeeperClient | ((self: unknown) => ZooKeeperClient
  * legacy `(target, key, descriptor)` and TC39 `(method, context)`.
  */
 export function methodDecorator(wrap: (original: AnyMethod, name: string) => AnyMethod) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- typed decorator signatures: issue 12
   return function decorate(...args: unknown[]): any {
     const [first, second, third] = args;
-    if (typeof first === 'function' && typeof second === 'object' && second !== null && (second as { kind?: unknown }).kind === 'method') {
+    if (
+      typeof first === 'function' &&
+      typeof second === 'object' &&
+      second !== null &&
+      (second as { kind?: unknown }).kind === 'method'
+    ) {
       return wrap(first as AnyMethod, String((second as { name: string | symbol }).name)); // TC39
     }
     const descriptor = third as PropertyDescriptor | undefined;
@@ -35,7 +41,11 @@ export function methodDecorator(wrap: (original: AnyMethod, name: string) => Any
  * container injected into one of its properties, directly or inside an injected object that holds
  * one as `client` (a `RecipeFactory`, an `Election`, a `Lock`, …).
  */
-export function resolveClient(self: unknown, source: ClientSource | undefined, decorator: string): ZooKeeperClient {
+export function resolveClient(
+  self: unknown,
+  source: ClientSource | undefined,
+  decorator: string,
+): ZooKeeperClient {
   if (source instanceof ZooKeeperClient) return source;
   if (typeof source === 'function') return source(self);
   const found = new Set<ZooKeeperClient>();
@@ -54,5 +64,9 @@ export function resolveClient(self: unknown, source: ClientSource | undefined, d
 }
 
 function holdsClient(value: unknown): value is { client: ZooKeeperClient } {
-  return typeof value === 'object' && value !== null && (value as { client?: unknown }).client instanceof ZooKeeperClient;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { client?: unknown }).client instanceof ZooKeeperClient
+  );
 }

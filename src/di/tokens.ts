@@ -9,7 +9,9 @@ import type { Lock } from '../recipes/lock/lock.js';
 import type { RecipeFactory } from './recipe-factory.js';
 
 /** The container's one `ZooKeeperClient` (a started singleton; resolve with `getAsync`). */
-export const ZooKeeper: ServiceIdentifier<ZooKeeperClient> = Symbol.for('zookeeper-coordination:ZooKeeperClient');
+export const ZooKeeper: ServiceIdentifier<ZooKeeperClient> = Symbol.for(
+  'zookeeper-coordination:ZooKeeperClient',
+);
 /** A `RecipeFactory` bound to the container's client. */
 export const Recipes: ServiceIdentifier<RecipeFactory> = Symbol.for('zookeeper-coordination:Recipes');
 /** Named elections declared in `zookeeperModule({ elections })`: `@inject(ElectionToken) @named('billing')`. */

@@ -72,7 +72,12 @@ function makeRecipe(client: ZooKeeperClient, path: string, options: WithLockOpti
   }
 }
 
-async function runLocked<T>(client: ZooKeeperClient, path: string, fn: (lock: HeldLock) => T | Promise<T>, options: WithLockOptions): Promise<T> {
+async function runLocked<T>(
+  client: ZooKeeperClient,
+  path: string,
+  fn: (lock: HeldLock) => T | Promise<T>,
+  options: WithLockOptions,
+): Promise<T> {
   const recipe = makeRecipe(client, path, options);
   if (!(await recipe.acquire({ timeout: options.timeout, signal: options.signal }))) {
     throw new LockUnavailableError({ op: 'withLock', path });
@@ -86,20 +91,39 @@ async function runLocked<T>(client: ZooKeeperClient, path: string, fn: (lock: He
 }
 
 /** Run `fn` while holding the lock at `path`. */
-export function withLock<T>(client: ZooKeeperClient, path: string, fn: (lock: HeldLock) => T | Promise<T>, options?: WithLockOptions): Promise<T>;
+export function withLock<T>(
+  client: ZooKeeperClient,
+  path: string,
+  fn: (lock: HeldLock) => T | Promise<T>,
+  options?: WithLockOptions,
+): Promise<T>;
 /** Decorate a method: it runs while holding the lock at `path` (or the path computed from its arguments). */
-export function withLock(path: string | ((args: unknown[], self: any) => string), options?: WithLockOptions): (...args: any[]) => any;
+/* eslint-disable @typescript-eslint/no-explicit-any -- typed decorator signatures: issue 12 */
+export function withLock(
+  path: string | ((args: unknown[], self: any) => string),
+  options?: WithLockOptions,
+): (...args: any[]) => any;
+/* eslint-enable @typescript-eslint/no-explicit-any */
 export function withLock(...args: unknown[]): unknown {
   if (args[0] instanceof ZooKeeperClient) {
-    const [client, path, fn, options = {}] = args as [ZooKeeperClient, string, (lock: HeldLock) => unknown, WithLockOptions?];
+    const [client, path, fn, options = {}] = args as [
+      ZooKeeperClient,
+      string,
+      (lock: HeldLock) => unknown,
+      WithLockOptions?,
+    ];
     return runLocked(client, path, fn, options);
   }
-  const [pathOf, options = {}] = args as [string | ((args: unknown[], self: unknown) => string), WithLockOptions?];
-  return methodDecorator((original) =>
-    function (this: unknown, ...callArgs: unknown[]) {
-      const client = resolveClient(this, options.client, 'withLock');
-      const path = typeof pathOf === 'function' ? pathOf(callArgs, this) : pathOf;
-      return runLocked(client, path, () => original.apply(this, callArgs), options);
-    },
+  const [pathOf, options = {}] = args as [
+    string | ((args: unknown[], self: unknown) => string),
+    WithLockOptions?,
+  ];
+  return methodDecorator(
+    (original) =>
+      function (this: unknown, ...callArgs: unknown[]) {
+        const client = resolveClient(this, options.client, 'withLock');
+        const path = typeof pathOf === 'function' ? pathOf(callArgs, this) : pathOf;
+        return runLocked(client, path, () => original.apply(this, callArgs), options);
+      },
   );
 }

@@ -38,7 +38,9 @@ export interface ZooKeeperModuleOptions extends ZooKeeperClientOptions {
 }
 
 function named<T>(entry: string | { path: string; options?: T }): { path: string; options: T | undefined } {
-  return typeof entry === 'string' ? { path: entry, options: undefined } : { path: entry.path, options: entry.options };
+  return typeof entry === 'string'
+    ? { path: entry, options: undefined }
+    : { path: entry.path, options: entry.options };
 }
 
 export function zookeeperModule(options: ZooKeeperModuleOptions): ContainerModule {

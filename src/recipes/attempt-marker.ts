@@ -20,5 +20,7 @@ export function markerPath(dir: string, prefix: string): string {
  * (`untilSessionEnds`: it is ephemeral, so it cannot outlive the session that created it).
  */
 export function removeMarker(client: ZooKeeperClient, marker: string): void {
-  untilSessionEnds(() => client.delete(marker)).catch((error: unknown) => client.logger.warn(`could not delete marker ${marker}: ${String(error)}`));
+  untilSessionEnds(() => client.delete(marker)).catch((error: unknown) =>
+    client.logger.warn(`could not delete marker ${marker}: ${String(error)}`),
+  );
 }

@@ -24,7 +24,12 @@ import type { ConnectionState, WatchEvent, WatchListener } from '../client/state
  * Transitional names for the recipes that still import their retry helpers from here (queue,
  * barrier, counter, party): the one retry module is `client/retry.ts` (DESIGN.md "Retry").
  */
-export { pause, remaining, retriesWithinDeadline as isTransient, withinDeadline as retryTransient } from '../client/retry.js';
+export {
+  pause,
+  remaining,
+  retriesWithinDeadline as isTransient,
+  withinDeadline as retryTransient,
+} from '../client/retry.js';
 
 export type Wake = 'watch' | 'state' | 'deadline' | 'abort';
 
@@ -58,7 +63,8 @@ export class ChangeWaiter implements Disposable {
   ) {
     client.on('state', this.onState);
     limits.signal?.addEventListener('abort', this.onAbort, { once: true });
-    if (limits.deadline !== undefined) this.timer = startTimer(Math.max(0, limits.deadline - Date.now()), () => this.wake('deadline'));
+    if (limits.deadline !== undefined)
+      this.timer = startTimer(Math.max(0, limits.deadline - Date.now()), () => this.wake('deadline'));
     if (limits.signal?.aborted) this.wake('abort');
   }
 
@@ -124,7 +130,11 @@ export class ChangeWaiter implements Disposable {
  * is still made (a `timeout: 0` wait means "one attempt", like kazoo) but fails fast when
  * not connected instead of waiting for the reconnect.
  */
-export function requestLimits(limits: WaitLimits): { timeout?: number; signal?: AbortSignal; failFast?: boolean } {
+export function requestLimits(limits: WaitLimits): {
+  timeout?: number;
+  signal?: AbortSignal;
+  failFast?: boolean;
+} {
   const left = remaining(limits.deadline);
   const options: { timeout?: number; signal?: AbortSignal; failFast?: boolean } = {};
   if (limits.signal) options.signal = limits.signal;
@@ -150,7 +160,11 @@ const EMPTY = Buffer.alloc(0);
  * kazoo's `ensure_path`: if `path` is missing, ensure its parent, then create it persistent with
  * empty data (a lost race, NodeExists, is fine). Not retried: wrap in `withinDeadline`.
  */
-export async function ensureEmptyPath(client: ZooKeeperClient, path: string, request: { timeout?: number; signal?: AbortSignal; failFast?: boolean } = {}): Promise<void> {
+export async function ensureEmptyPath(
+  client: ZooKeeperClient,
+  path: string,
+  request: { timeout?: number; signal?: AbortSignal; failFast?: boolean } = {},
+): Promise<void> {
   if (path === '/' || (await client.exists(path, request)) !== null) return;
   await ensureEmptyPath(client, parentPath(path), request);
   try {

@@ -3,7 +3,10 @@ import { ErrorCode, ZooKeeperError, type ErrorContext } from '../client/errors.j
 
 /** `acquire()` on an instance that already holds, or is already acquiring: locks are not re-entrant. */
 export class AlreadyAcquiredError extends ZooKeeperError {
-  constructor(context: ErrorContext = {}, message = 'this instance already holds or is acquiring the lock; locks are not re-entrant') {
+  constructor(
+    context: ErrorContext = {},
+    message = 'this instance already holds or is acquiring the lock; locks are not re-entrant',
+  ) {
     super(ErrorCode.BadArguments, message, context);
   }
 }
@@ -46,7 +49,11 @@ export class RecipeStateError extends ZooKeeperError {
 /** A TreeCache lookup of a path that is not the cache's root or below it (kazoo's ValueError "outside of tree"). */
 export class OutsideTreeError extends ZooKeeperError {
   constructor(root: string, path: string) {
-    super(ErrorCode.BadArguments, `path ${JSON.stringify(path)} is outside of the tree rooted at ${JSON.stringify(root)}`, { path });
+    super(
+      ErrorCode.BadArguments,
+      `path ${JSON.stringify(path)} is outside of the tree rooted at ${JSON.stringify(root)}`,
+      { path },
+    );
   }
 }
 
@@ -57,7 +64,11 @@ export class OutsideTreeError extends ZooKeeperError {
  */
 export class DuplicateIdentifierError extends ZooKeeperError {
   constructor(identifier: string, context: ErrorContext = {}) {
-    super(ErrorCode.BadArguments, `another member of the party already uses the identifier ${JSON.stringify(identifier)}`, context);
+    super(
+      ErrorCode.BadArguments,
+      `another member of the party already uses the identifier ${JSON.stringify(identifier)}`,
+      context,
+    );
   }
 }
 
@@ -88,7 +99,10 @@ export class SessionLostError extends ZooKeeperError {
  * session, or that was abandoned by `timeout`/`signal` while its reply was outstanding).
  */
 export class OutcomeUnknownError extends ZooKeeperError {
-  constructor(context: ErrorContext = {}, message = 'the outcome of the update is unknown: it may or may not have been applied') {
+  constructor(
+    context: ErrorContext = {},
+    message = 'the outcome of the update is unknown: it may or may not have been applied',
+  ) {
     super(ErrorCode.ConnectionLoss, message, context);
   }
 }

@@ -29,7 +29,14 @@
  * change (a queue's consume, a counter's update) report that error themselves.
  */
 import type { ZooKeeperClient } from '../client/client.js';
-import { AbortError, ClientClosedError, NoNodeError, NodeExistsError, ProtocolError, TimeoutError } from '../client/errors.js';
+import {
+  AbortError,
+  ClientClosedError,
+  NoNodeError,
+  NodeExistsError,
+  ProtocolError,
+  TimeoutError,
+} from '../client/errors.js';
 import { joinPath } from '../client/paths.js';
 import type { Stat } from '../client/protocol/records.js';
 import { isRetryable, untilSessionEnds } from '../client/retry.js';
@@ -126,7 +133,8 @@ export class OwnNode {
 
   /** An ephemeral of an earlier session is not ours any more: forget it; the next look deletes it. */
   private checkSession(): void {
-    if (this.held === undefined || !this.options.ephemeral || this.held.session === this.client.sessionId) return;
+    if (this.held === undefined || !this.options.ephemeral || this.held.session === this.client.sessionId)
+      return;
     this.held = undefined;
     this.lost = true;
     this.strays = true;
@@ -147,7 +155,11 @@ export class OwnNode {
       // means nothing was created; anything else leaves the outcome unknown.
       if (!outcomeUnknown(error)) this.pending = undefined;
       // A node under our name that we do not hold: an earlier session's, the next look deletes it.
-      if (error instanceof NodeExistsError || (error instanceof TransactionError && error.error instanceof NodeExistsError)) this.strays = true;
+      if (
+        error instanceof NodeExistsError ||
+        (error instanceof TransactionError && error.error instanceof NodeExistsError)
+      )
+        this.strays = true;
       throw error;
     }
   }
@@ -174,11 +186,17 @@ export class OwnNode {
    */
   async createIn(transaction: Transaction, data: Buffer, request: NodeRequest = {}): Promise<void> {
     const { ephemeral, sequential } = this.options;
-    const results = await this.track(() => transaction.create(this.fullPrefix, data, { ephemeral, sequence: sequential }).commit(request));
+    const results = await this.track(() =>
+      transaction.create(this.fullPrefix, data, { ephemeral, sequence: sequential }).commit(request),
+    );
     const created = results[results.length - 1];
     const path = created?.type === 'create' ? created.path : this.fullPrefix;
     // A reply comes in the session its request was sent in, which is the current one now.
-    const held: Held = { name: path.slice(path.lastIndexOf('/') + 1), czxid: undefined, session: ephemeral ? this.client.sessionId : 0n };
+    const held: Held = {
+      name: path.slice(path.lastIndexOf('/') + 1),
+      czxid: undefined,
+      session: ephemeral ? this.client.sessionId : 0n,
+    };
     this.pending = undefined;
     this.held = held;
     held.czxid = (await this.client.exists(path, request).catch(() => null))?.czxid;
@@ -205,7 +223,9 @@ export class OwnNode {
       if (!(error instanceof NoNodeError)) throw error;
       children = [];
     }
-    const ours = children.filter((child) => child.startsWith(this.options.prefix) && child !== this.held?.name);
+    const ours = children.filter(
+      (child) => child.startsWith(this.options.prefix) && child !== this.held?.name,
+    );
     for (const name of ours) {
       const path = joinPath(this.options.parent, name);
       const stat = await this.client.exists(path, request);

@@ -54,9 +54,21 @@ export class Ownership {
         onLost();
         // After SUSPENDED the signal already fired; a new one's reason says LOST.
         if (this.controller?.signal.aborted) this.controller = undefined;
-        this.lapsed(() => new LockLostError({ path: this.path }, `the session was lost: the ${this.what} is no longer held`));
+        this.lapsed(
+          () =>
+            new LockLostError(
+              { path: this.path },
+              `the session was lost: the ${this.what} is no longer held`,
+            ),
+        );
       } else if (state === ConnectionState.SUSPENDED && this.lostOn === 'SUSPENDED') {
-        this.lapsed(() => new ConnectionLossError({ path: this.path }, `the connection is suspended: the ${this.what} may be lost`));
+        this.lapsed(
+          () =>
+            new ConnectionLossError(
+              { path: this.path },
+              `the connection is suspended: the ${this.what} may be lost`,
+            ),
+        );
       } else if (state === ConnectionState.CONNECTED && this.lapse !== undefined) {
         // The same session: still ours. The next read of `signal` gets a live one.
         this.lapse = undefined;

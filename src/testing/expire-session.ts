@@ -32,7 +32,12 @@ export async function expireSession(connectString: string, session: SessionCrede
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     let raw: RawSession;
     try {
-      raw = await openRawSession(host, port, { sessionId: session.sessionId, password: session.sessionPassword, timeout: TIMEOUT_MS }, TIMEOUT_MS);
+      raw = await openRawSession(
+        host,
+        port,
+        { sessionId: session.sessionId, password: session.sessionPassword, timeout: TIMEOUT_MS },
+        TIMEOUT_MS,
+      );
     } catch (error) {
       if (error instanceof NoConnectResponseError) continue;
       throw error;
@@ -44,7 +49,9 @@ export async function expireSession(connectString: string, session: SessionCrede
     }
     await closeRawSession(connection, TIMEOUT_MS).catch(() => {});
   }
-  throw new Error(`session 0x${session.sessionId.toString(16)} could not be expired in ${MAX_ATTEMPTS} attempts`);
+  throw new Error(
+    `session 0x${session.sessionId.toString(16)} could not be expired in ${MAX_ATTEMPTS} attempts`,
+  );
 }
 
 /** The first `host:port` of a connect string, without the chroot; IPv6 hosts may be bracketed. */

@@ -90,13 +90,16 @@ class Direction {
   schedule(): void {
     const head = this.queue[0];
     if (this.timer || !head || this.state.frozen[this.flow]) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      while (this.queue[0] && this.queue[0].due <= Date.now() && !this.state.frozen[this.flow]) {
-        this.deliver(this.queue.shift()!.item);
-      }
-      this.schedule();
-    }, Math.max(0, head.due - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        while (this.queue[0] && this.queue[0].due <= Date.now() && !this.state.frozen[this.flow]) {
+          this.deliver(this.queue.shift()!.item);
+        }
+        this.schedule();
+      },
+      Math.max(0, head.due - Date.now()),
+    );
   }
 }
 
@@ -121,7 +124,11 @@ class Pair {
     private readonly onGone: (pair: Pair) => void,
   ) {
     // A partition loses data in flight: anything due while blackholed is discarded, not sent later.
-    this.toUpstream = new Direction(state, 'toServer', (item) => this.upstream && this.forward(this.upstream, item));
+    this.toUpstream = new Direction(
+      state,
+      'toServer',
+      (item) => this.upstream && this.forward(this.upstream, item),
+    );
     this.toClient = new Direction(state, 'toClient', (item) => this.forward(this.client, item));
     this.tap = new FrameTap(
       (frame) => this.onRequestFrame(frame),
@@ -198,7 +205,8 @@ class Pair {
 
   private onReplyFrame(frame: TappedFrame): void {
     if (this.state.blackholed) return;
-    const waiting = frame.kind === 'reply' && frame.request ? this.awaitingReply.get(frame.request) : undefined;
+    const waiting =
+      frame.kind === 'reply' && frame.request ? this.awaitingReply.get(frame.request) : undefined;
     if (frame.kind !== 'reply' || !frame.request || !waiting) return this.toClient.push(frame.bytes);
     this.awaitingReply.delete(frame.request);
     const fired = { request: frame.request, reply: frame.reply };
@@ -251,7 +259,8 @@ class Pair {
 
 function directions(direction: ProxyDirection | undefined): ProxyDirection[] {
   if (direction === undefined) return ['toServer', 'toClient'];
-  if (direction !== 'toServer' && direction !== 'toClient') throw new TypeError(`direction must be 'toServer' or 'toClient', got ${String(direction)}`);
+  if (direction !== 'toServer' && direction !== 'toClient')
+    throw new TypeError(`direction must be 'toServer' or 'toClient', got ${String(direction)}`);
   return [direction];
 }
 
@@ -284,7 +293,12 @@ function parseTarget(target: ProxyTarget): { host: string; port: number } {
 export class FaultProxy implements AsyncDisposable {
   readonly host = HOST;
   private readonly pairs = new Set<Pair>();
-  private readonly state: ProxyState = { blackholed: false, delayMs: 0, frozen: { toServer: false, toClient: false }, faults: new Map() };
+  private readonly state: ProxyState = {
+    blackholed: false,
+    delayMs: 0,
+    frozen: { toServer: false, toClient: false },
+    faults: new Map(),
+  };
   private refusing = false;
   private closing: Promise<void> | undefined;
 
@@ -360,7 +374,8 @@ export class FaultProxy implements AsyncDisposable {
 
   /** Delay every chunk forwarded from now on by `ms` (each way), keeping their order. 0 turns it off. */
   setDelay(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`delay must be a non-negative number of ms, got ${ms}`);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`delay must be a non-negative number of ms, got ${ms}`);
     this.log(`delay ${ms} ms`);
     this.state.delayMs = ms;
   }
@@ -380,7 +395,8 @@ export class FaultProxy implements AsyncDisposable {
    */
   swallowReply(match: FrameMatch, options: { then?: AfterSwallow } = {}): FrameFault {
     const then = options.then ?? 'cut';
-    if (then !== 'cut' && then !== 'blackhole' && then !== 'nothing') throw new TypeError(`then must be 'cut', 'blackhole' or 'nothing', got ${String(then)}`);
+    if (then !== 'cut' && then !== 'blackhole' && then !== 'nothing')
+      throw new TypeError(`then must be 'cut', 'blackhole' or 'nothing', got ${String(then)}`);
     return this.addFault(match, { kind: 'swallowReply', then });
   }
 
@@ -411,8 +427,10 @@ export class FaultProxy implements AsyncDisposable {
    * ```
    */
   delayFrame(match: FrameMatch, ms: number, frame: 'request' | 'reply' = 'request'): FrameFault {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`delay must be a non-negative number of ms, got ${ms}`);
-    if (frame !== 'request' && frame !== 'reply') throw new TypeError(`frame must be 'request' or 'reply', got ${String(frame)}`);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`delay must be a non-negative number of ms, got ${ms}`);
+    if (frame !== 'request' && frame !== 'reply')
+      throw new TypeError(`frame must be 'request' or 'reply', got ${String(frame)}`);
     return this.addFault(match, { kind: 'delay', ms, frame });
   }
 

@@ -16,7 +16,12 @@ import { connect } from 'node:net';
  * const answer = await fourLetterWord('127.0.0.1', 2181, 'ruok'); // 'imok'
  * ```
  */
-export async function fourLetterWord(host: string, port: number, command: string, timeoutMs = 5000): Promise<string> {
+export async function fourLetterWord(
+  host: string,
+  port: number,
+  command: string,
+  timeoutMs = 5000,
+): Promise<string> {
   if (!/^[a-z]{4}$/.test(command)) {
     throw new TypeError(`a four-letter word is 4 lowercase ASCII letters, got ${JSON.stringify(command)}`);
   }
@@ -24,7 +29,11 @@ export async function fourLetterWord(host: string, port: number, command: string
     const chunks: Buffer[] = [];
     const socket = connect({ host, port });
     const timer = setTimeout(() => {
-      socket.destroy(new Error(`four-letter word '${command}' to ${host}:${port}: no complete answer after ${timeoutMs} ms`));
+      socket.destroy(
+        new Error(
+          `four-letter word '${command}' to ${host}:${port}: no complete answer after ${timeoutMs} ms`,
+        ),
+      );
     }, timeoutMs);
     socket.on('connect', () => socket.write(command, 'ascii'));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -59,7 +59,12 @@ export type TappedFrame =
   | { readonly kind: 'request'; readonly bytes: Buffer; readonly request: RequestInfo }
   | { readonly kind: 'connected'; readonly bytes: Buffer }
   /** `request` is the request this reply answers; undefined for a notification or an unmatched xid. */
-  | { readonly kind: 'reply'; readonly bytes: Buffer; readonly reply: ReplyInfo; readonly request: RequestInfo | undefined }
+  | {
+      readonly kind: 'reply';
+      readonly bytes: Buffer;
+      readonly reply: ReplyInfo;
+      readonly request: RequestInfo | undefined;
+    }
   /** Bytes of a connection that does not speak ZooKeeper frames (a four-letter word, TLS), passed on unread. */
   | { readonly kind: 'raw'; readonly bytes: Buffer };
 
@@ -180,8 +185,12 @@ export class FrameTap {
     private readonly toServer: (frame: TappedFrame) => void,
     private readonly toClient: (frame: TappedFrame) => void,
   ) {
-    this.clientFrames = new FrameSplitter(MAX_FRAME, (buffer, start, end) => this.onClientFrame(buffer.subarray(start - 4, end), buffer.subarray(start, end)));
-    this.serverFrames = new FrameSplitter(MAX_FRAME, (buffer, start, end) => this.onServerFrame(buffer.subarray(start - 4, end), buffer.subarray(start, end)));
+    this.clientFrames = new FrameSplitter(MAX_FRAME, (buffer, start, end) =>
+      this.onClientFrame(buffer.subarray(start - 4, end), buffer.subarray(start, end)),
+    );
+    this.serverFrames = new FrameSplitter(MAX_FRAME, (buffer, start, end) =>
+      this.onServerFrame(buffer.subarray(start - 4, end), buffer.subarray(start, end)),
+    );
   }
 
   /** Feeds client→server bytes. Throws on a negative frame length (the server would close the connection). */

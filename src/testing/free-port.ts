@@ -47,7 +47,10 @@ function portRange(): [number, number] | undefined {
 
 function ephemeralRange(): readonly [number, number] {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (Number.isInteger(low) && Number.isInteger(high)) return [low!, high!];
   } catch {
     // Not Linux, or no /proc.

@@ -11,7 +11,13 @@ export {
   type MemberMode,
   type RestartWaitFor,
 } from './zookeeper-cluster.js';
-export { FaultProxy, type ProxyTarget, type FaultProxyOptions, type ProxyDirection, type AfterSwallow } from './fault-proxy.js';
+export {
+  FaultProxy,
+  type ProxyTarget,
+  type FaultProxyOptions,
+  type ProxyDirection,
+  type AfterSwallow,
+} from './fault-proxy.js';
 export { FrameFault, type FrameMatch, type FaultedFrame } from './frame-fault.js';
 export type { OpName, RequestInfo, ReplyInfo } from './frame-tap.js';
 export { createTestCertificates, type TestCertificates, type CertificateFiles } from './certificates.js';

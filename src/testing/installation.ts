@@ -15,12 +15,18 @@ export const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
  * zookeeper.jar's manifest Class-Path pulls in most dependencies but not netty-codec (needed by
  * the Netty connection factory); slf4j-simple makes the server log readable.
  */
-const DEFAULT_CLASSPATH = [ZOOKEEPER_JAR, '/usr/share/java/netty-codec.jar', '/usr/share/java/slf4j-simple.jar'];
+const DEFAULT_CLASSPATH = [
+  ZOOKEEPER_JAR,
+  '/usr/share/java/netty-codec.jar',
+  '/usr/share/java/slf4j-simple.jar',
+];
 
 /** Java or the ZooKeeper jars are missing; the message names the command that installs them. */
 export class ZooKeeperNotInstalledError extends Error {
   constructor(problems: readonly string[]) {
-    super(`Cannot start a ZooKeeper test server: ${problems.join('; ')}. Install Java and ZooKeeper with: ${INSTALL_COMMAND}`);
+    super(
+      `Cannot start a ZooKeeper test server: ${problems.join('; ')}. Install Java and ZooKeeper with: ${INSTALL_COMMAND}`,
+    );
     this.name = 'ZooKeeperNotInstalledError';
   }
 }
@@ -37,8 +43,11 @@ export function resolveClasspath(env: NodeJS.ProcessEnv = process.env): string {
   let classpath: string;
   const fromEnv = env['ZOOKEEPER_CLASSPATH'];
   if (fromEnv) {
-    const missing = fromEnv.split(':').filter((entry) => entry !== '' && !existsSync(entry.replace(/\/\*$/, '')));
-    if (missing.length > 0) problems.push(`ZOOKEEPER_CLASSPATH names files that do not exist: ${missing.join(', ')}`);
+    const missing = fromEnv
+      .split(':')
+      .filter((entry) => entry !== '' && !existsSync(entry.replace(/\/\*$/, '')));
+    if (missing.length > 0)
+      problems.push(`ZOOKEEPER_CLASSPATH names files that do not exist: ${missing.join(', ')}`);
     classpath = fromEnv;
   } else {
     if (!existsSync(ZOOKEEPER_JAR)) problems.push(`ZooKeeper is not installed (${ZOOKEEPER_JAR} is missing)`);
@@ -53,7 +62,11 @@ export function resolveClasspath(env: NodeJS.ProcessEnv = process.env): string {
 /** A description of what is wrong with `java` on PATH, or undefined if it runs. */
 function checkJava(path: string): string | undefined {
   if (javaFoundOnPath === path) return undefined;
-  const result = spawnSync('java', ['-version'], { stdio: 'ignore', timeout: 30_000, env: { ...process.env, PATH: path } });
+  const result = spawnSync('java', ['-version'], {
+    stdio: 'ignore',
+    timeout: 30_000,
+    env: { ...process.env, PATH: path },
+  });
   if (result.error || result.status !== 0) {
     const why = result.error ? result.error.message : `exit code ${result.status}`;
     return `Java is not installed (\`java -version\` failed: ${why})`;

@@ -26,7 +26,10 @@ export interface PollOptions {
  * const mode = await pollUntil((left) => readMode(port, left), { timeoutMs: 10_000, what: 'a leader' });
  * ```
  */
-export async function pollUntil<T>(attempt: (remainingMs: number) => Promise<T>, options: PollOptions): Promise<T> {
+export async function pollUntil<T>(
+  attempt: (remainingMs: number) => Promise<T>,
+  options: PollOptions,
+): Promise<T> {
   const { timeoutMs, what, intervalMs = 50, abort, wakeUp } = options;
   const deadline = Date.now() + timeoutMs;
   let lastProblem = 'no answer yet';
@@ -34,7 +37,8 @@ export async function pollUntil<T>(attempt: (remainingMs: number) => Promise<T>,
     const fatal = await abort?.();
     if (fatal) throw fatal;
     const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last problem: ${lastProblem})`);
+    if (left <= 0)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last problem: ${lastProblem})`);
     try {
       return await attempt(left);
     } catch (error) {

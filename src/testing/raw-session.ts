@@ -7,7 +7,13 @@ import { connect, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions as TlsOptions } from 'node:tls';
 import { JuteReader, JuteWriter } from '../client/protocol/jute.js';
 import { OpCode } from '../client/protocol/op-codes.js';
-import { readConnectResponse, writeConnectRequest, writeRequestHeader, type ConnectRequest, type ConnectResponse } from '../client/protocol/records.js';
+import {
+  readConnectResponse,
+  writeConnectRequest,
+  writeRequestHeader,
+  type ConnectRequest,
+  type ConnectResponse,
+} from '../client/protocol/records.js';
 
 /** Far above anything a handshake or a closeSession reply needs; guards against garbage lengths. */
 const MAX_FRAME = 16 * 1024 * 1024;
@@ -39,10 +45,18 @@ export class RawConnection {
    * client certificate can surface only later: with TLS 1.3 the server checks it after the client's
    * handshake is done): only a ConnectResponse is.
    */
-  static async connect(host: string, port: number, timeoutMs: number, options: RawConnectOptions = {}): Promise<RawConnection> {
+  static async connect(
+    host: string,
+    port: number,
+    timeoutMs: number,
+    options: RawConnectOptions = {},
+  ): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
       const socket = options.tls ? connectTls({ ...options.tls, host, port }) : connect({ host, port });
-      const timer = setTimeout(() => socket.destroy(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => socket.destroy(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       socket.once('error', (error) => {
         clearTimeout(timer);
         reject(error);

@@ -56,12 +56,19 @@ export async function setUpSaslServer(dir: string, options: SaslServerOptions): 
   if (users.length === 0) throw new TypeError('sasl.users: name at least one user');
   for (const [name, password] of users) {
     // Names are bare tokens in the JAAS file and passwords quoted strings: keep both unambiguous.
-    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new TypeError(`sasl.users: user name ${JSON.stringify(name)} must match [A-Za-z0-9._-]+`);
-    if (/["\\\r\n]/.test(password)) throw new TypeError(`sasl.users.${name}: the password must not contain quotes, backslashes or line breaks`);
+    if (!/^[A-Za-z0-9._-]+$/.test(name))
+      throw new TypeError(`sasl.users: user name ${JSON.stringify(name)} must match [A-Za-z0-9._-]+`);
+    if (/["\\\r\n]/.test(password))
+      throw new TypeError(
+        `sasl.users.${name}: the password must not contain quotes, backslashes or line breaks`,
+      );
   }
   const jaasFile = join(dir, 'jaas.conf');
   const lines = users.map(([name, password]) => `  user_${name}="${password}"`).join('\n');
-  await writeFile(jaasFile, `Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n${lines};\n};\n`);
+  await writeFile(
+    jaasFile,
+    `Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n${lines};\n};\n`,
+  );
   return {
     jaasFile,
     javaOptions: [`-Djava.security.auth.login.config=${jaasFile}`],

@@ -66,7 +66,11 @@ export class SupervisedProcess {
   }
 
   /** Start `command args...` and resolve once its pid is known. */
-  static async spawn(command: string, args: readonly string[], options: SpawnOptions): Promise<SupervisedProcess> {
+  static async spawn(
+    command: string,
+    args: readonly string[],
+    options: SpawnOptions,
+  ): Promise<SupervisedProcess> {
     const supervisor = spawn('bash', ['-c', SUPERVISOR_SCRIPT, 'zk-supervisor', command, ...args], {
       cwd: options.cwd,
       // Own process group: a terminal's Ctrl-C reaches only Node, whose handlers stop the program
@@ -156,7 +160,8 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
 }
 
 function unrefStream(stream: unknown): void {
-  if (stream && typeof (stream as { unref?: unknown }).unref === 'function') (stream as { unref(): void }).unref();
+  if (stream && typeof (stream as { unref?: unknown }).unref === 'function')
+    (stream as { unref(): void }).unref();
 }
 
 async function readPid(supervisor: ChildProcess): Promise<number> {
@@ -170,6 +175,7 @@ async function readPid(supervisor: ChildProcess): Promise<number> {
     supervisor.once('error', reject);
   });
   const pid = Number(text.trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`process supervisor did not report a pid (got ${JSON.stringify(text)})`);
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new Error(`process supervisor did not report a pid (got ${JSON.stringify(text)})`);
   return pid;
 }

@@ -7,9 +7,15 @@
  * Reject user settings the kit cannot honour: keys it manages itself (changing them would make
  * the kit's own view of ports and directories lie) and line breaks (which would inject lines).
  */
-export function checkUserConfig(config: Record<string, string>, reservedKeys: readonly (string | RegExp)[], owner: string): void {
+export function checkUserConfig(
+  config: Record<string, string>,
+  reservedKeys: readonly (string | RegExp)[],
+  owner: string,
+): void {
   for (const key of Object.keys(config)) {
-    if (reservedKeys.some((reserved) => (typeof reserved === 'string' ? reserved === key : reserved.test(key)))) {
+    if (
+      reservedKeys.some((reserved) => (typeof reserved === 'string' ? reserved === key : reserved.test(key)))
+    ) {
       throw new TypeError(`config.${key} is managed by ${owner}`);
     }
   }

@@ -15,7 +15,13 @@ import { closeRawSession, openRawSession } from './raw-session.js';
 import type { SupervisedProcess } from './supervised-process.js';
 import { timing } from './timing.js';
 import { checkUserConfig, renderConfig } from './zoo-config.js';
-import { describeExit, launchZooKeeperJvm, PortInUseError, QUORUM_PEER_MAIN, STOP_GRACE_MS } from './zookeeper-jvm.js';
+import {
+  describeExit,
+  launchZooKeeperJvm,
+  PortInUseError,
+  QUORUM_PEER_MAIN,
+  STOP_GRACE_MS,
+} from './zookeeper-jvm.js';
 
 export interface ZooKeeperClusterOptions {
   /** Number of members. Default 3. */
@@ -40,7 +46,8 @@ export interface ZooKeeperClusterOptions {
 }
 
 /** What `srvr` says about a member, plus `down` (no JVM or no answer) and `not-serving` (JVM up, e.g. looking for a quorum). */
-export type MemberMode = 'leader' | 'follower' | 'observer' | 'read-only' | 'standalone' | 'not-serving' | 'down';
+export type MemberMode =
+  'leader' | 'follower' | 'observer' | 'read-only' | 'standalone' | 'not-serving' | 'down';
 
 /**
  * What `restart()` waits for: `quorum` (the member is leader or follower), `serving` (it serves
@@ -66,7 +73,15 @@ export interface ClusterMember {
 }
 
 const HOST = '127.0.0.1';
-const RESERVED_KEYS = ['clientPort', 'clientPortAddress', 'dataDir', 'dataLogDir', 'secureClientPort', 'secureClientPortAddress', /^server\.\d+$/];
+const RESERVED_KEYS = [
+  'clientPort',
+  'clientPortAddress',
+  'dataDir',
+  'dataLogDir',
+  'secureClientPort',
+  'secureClientPortAddress',
+  /^server\.\d+$/,
+];
 const PORT_ATTEMPTS = 3;
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 /** The largest session timeout the ensemble accepts; the smallest is 1 s. */
@@ -146,7 +161,8 @@ export class ZooKeeperCluster implements AsyncDisposable {
   /** Start an ensemble and wait until every member serves and there is exactly one leader. */
   static async start(options: ZooKeeperClusterOptions = {}): Promise<ZooKeeperCluster> {
     const size = options.size ?? 3;
-    if (!Number.isInteger(size) || size < 1) throw new TypeError(`size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new TypeError(`size must be a positive integer, got ${size}`);
     const classpath = resolveClasspath();
     const userConfig = options.config ?? {};
     checkUserConfig(userConfig, RESERVED_KEYS, `ZooKeeperCluster (the host is always ${HOST})`);
@@ -223,11 +239,14 @@ export class ZooKeeperCluster implements AsyncDisposable {
 
   /** The id of the current leader, waiting (up to `startTimeout`) until exactly one member says it leads. */
   leader(): Promise<number> {
-    return pollUntil(async () => {
-      const leaders = await this.membersIn('leader');
-      if (leaders.length !== 1) throw new Error(`${leaders.length} members say they lead`);
-      return leaders[0]!;
-    }, { timeoutMs: this.settings.startTimeout, what: 'a leader', intervalMs: 100 });
+    return pollUntil(
+      async () => {
+        const leaders = await this.membersIn('leader');
+        if (leaders.length !== 1) throw new Error(`${leaders.length} members say they lead`);
+        return leaders[0]!;
+      },
+      { timeoutMs: this.settings.startTimeout, what: 'a leader', intervalMs: 100 },
+    );
   }
 
   /**
@@ -235,24 +254,34 @@ export class ZooKeeperCluster implements AsyncDisposable {
    * leader's id. Fails at once if too few members run to form a quorum.
    */
   async waitForQuorum(): Promise<number> {
-    return pollUntil(async () => {
-      const running = this.memberList.filter((member) => member.running);
-      const modes = await Promise.all(running.map(async (member) => [member.id, await this.mode(member.id)] as const));
-      const notInQuorum = modes.filter(([, mode]) => mode !== 'leader' && mode !== 'follower');
-      if (notInQuorum.length > 0) throw new Error(`not in the quorum: ${notInQuorum.map(([id, mode]) => `${id} (${mode})`).join(', ')}`);
-      const leaders = modes.filter(([, mode]) => mode === 'leader');
-      if (leaders.length !== 1) throw new Error(`${leaders.length} leaders`);
-      return leaders[0]![0];
-    }, {
-      timeoutMs: this.settings.startTimeout,
-      what: 'the ensemble to form a quorum',
-      intervalMs: 100,
-      // Without a majority of running members there is nothing to wait for.
-      abort: async () => {
-        const running = this.memberList.filter((member) => member.running).length;
-        return this.isMajority(running) ? undefined : new Error(`no quorum possible: ${running} of ${this.settings.size} members run`);
+    return pollUntil(
+      async () => {
+        const running = this.memberList.filter((member) => member.running);
+        const modes = await Promise.all(
+          running.map(async (member) => [member.id, await this.mode(member.id)] as const),
+        );
+        const notInQuorum = modes.filter(([, mode]) => mode !== 'leader' && mode !== 'follower');
+        if (notInQuorum.length > 0)
+          throw new Error(
+            `not in the quorum: ${notInQuorum.map(([id, mode]) => `${id} (${mode})`).join(', ')}`,
+          );
+        const leaders = modes.filter(([, mode]) => mode === 'leader');
+        if (leaders.length !== 1) throw new Error(`${leaders.length} leaders`);
+        return leaders[0]![0];
       },
-    });
+      {
+        timeoutMs: this.settings.startTimeout,
+        what: 'the ensemble to form a quorum',
+        intervalMs: 100,
+        // Without a majority of running members there is nothing to wait for.
+        abort: async () => {
+          const running = this.memberList.filter((member) => member.running).length;
+          return this.isMajority(running)
+            ? undefined
+            : new Error(`no quorum possible: ${running} of ${this.settings.size} members run`);
+        },
+      },
+    );
   }
 
   /** SIGKILL a member now (a crash). `restart(id)` brings it back. */
@@ -294,7 +323,9 @@ export class ZooKeeperCluster implements AsyncDisposable {
     const member = this.member(id);
     await this.stop(id);
     const othersRunning = this.memberList.filter((other) => other !== member && other.running).length;
-    const waitFor = options.waitFor ?? (this.isMajority(othersRunning + 1) ? 'quorum' : this.settings.readOnlyMode ? 'serving' : 'started');
+    const waitFor =
+      options.waitFor ??
+      (this.isMajority(othersRunning + 1) ? 'quorum' : this.settings.readOnlyMode ? 'serving' : 'started');
     await this.launch(member, waitFor);
   }
 
@@ -317,7 +348,13 @@ export class ZooKeeperCluster implements AsyncDisposable {
     const members: Member[] = [];
     for (let i = 0; i < settings.size; i++) {
       const id = i + 1;
-      const member = new Member(id, ports[3 * i]!, ports[3 * i + 1]!, ports[3 * i + 2]!, join(rootDir, `member-${id}`));
+      const member = new Member(
+        id,
+        ports[3 * i]!,
+        ports[3 * i + 1]!,
+        ports[3 * i + 2]!,
+        join(rootDir, `member-${id}`),
+      );
       await mkdir(member.dataDir);
       await writeFile(join(member.dataDir, 'myid'), `${id}\n`);
       members.push(member);
@@ -329,7 +366,8 @@ export class ZooKeeperCluster implements AsyncDisposable {
 
   private member(id: number): Member {
     const member = this.memberList[id - 1];
-    if (!member || member.id !== id) throw new RangeError(`no member ${id} (ids are 1..${this.memberList.length})`);
+    if (!member || member.id !== id)
+      throw new RangeError(`no member ${id} (ids are 1..${this.memberList.length})`);
     return member;
   }
 
@@ -339,7 +377,11 @@ export class ZooKeeperCluster implements AsyncDisposable {
 
   private async membersIn(mode: MemberMode): Promise<number[]> {
     const running = this.memberList.filter((member) => member.running);
-    const modes = await Promise.all(running.map(async (member) => ((await this.mode(member.id).catch(() => 'down')) === mode ? member.id : 0)));
+    const modes = await Promise.all(
+      running.map(async (member) =>
+        (await this.mode(member.id).catch(() => 'down')) === mode ? member.id : 0,
+      ),
+    );
     return modes.filter((id) => id !== 0);
   }
 
@@ -352,12 +394,16 @@ export class ZooKeeperCluster implements AsyncDisposable {
       // One member failed: the others cannot form the ensemble as configured, so stop waiting for them.
       await this.killAll();
       const results = await Promise.allSettled(launches);
-      const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+      const failures = results.flatMap((result) =>
+        result.status === 'rejected' ? [result.reason as unknown] : [],
+      );
       // The first failure is the cause (the others were killed), unless a taken port calls for a retry.
       throw failures.find((failure) => failure instanceof PortInUseError) ?? first;
     }
     await this.waitForQuorum();
-    this.settings.logger?.info(`ZooKeeper ensemble serving on ${this.connectString} (data in ${this.rootDir})`);
+    this.settings.logger?.info(
+      `ZooKeeper ensemble serving on ${this.connectString} (data in ${this.rootDir})`,
+    );
   }
 
   private async launch(member: Member, waitFor: RestartWaitFor): Promise<void> {
@@ -382,7 +428,9 @@ export class ZooKeeperCluster implements AsyncDisposable {
 
   private renderConfig(member: Member): string {
     const { tickTime, config } = this.settings;
-    const servers = Object.fromEntries(this.memberList.map((m) => [`server.${m.id}`, `${HOST}:${m.quorumPort}:${m.electionPort}`]));
+    const servers = Object.fromEntries(
+      this.memberList.map((m) => [`server.${m.id}`, `${HOST}:${m.quorumPort}:${m.electionPort}`]),
+    );
     return renderConfig({
       tickTime: String(tickTime),
       // Small limits (in ticks) so that elections and follower failures resolve in seconds.
@@ -412,10 +460,13 @@ export class ZooKeeperCluster implements AsyncDisposable {
     if (waitFor === 'started') return;
     const conf = await fourLetterWord(HOST, member.port, 'conf', timeoutMs);
     if (!conf.split('\n').includes(`dataDir=${join(member.dataDir, 'version-2')}`)) {
-      throw new Error(`member ${member.id} does not serve yet, or another ZooKeeper answers on port ${member.port}`);
+      throw new Error(
+        `member ${member.id} does not serve yet, or another ZooKeeper answers on port ${member.port}`,
+      );
     }
     const mode = parseMode(await fourLetterWord(HOST, member.port, 'srvr', timeoutMs));
-    const wanted: readonly MemberMode[] = waitFor === 'quorum' ? ['leader', 'follower'] : ['leader', 'follower', 'read-only'];
+    const wanted: readonly MemberMode[] =
+      waitFor === 'quorum' ? ['leader', 'follower'] : ['leader', 'follower', 'read-only'];
     if (!wanted.includes(mode)) throw new Error(`member ${member.id} is ${mode}`);
     // readOnly=true is accepted by read-write and read-only members alike.
     const { connection, response } = await openRawSession(HOST, member.port, { readOnly: true }, timeoutMs);

@@ -53,8 +53,18 @@ export interface JvmLaunch {
  */
 export async function launchZooKeeperJvm(launch: JvmLaunch): Promise<SupervisedProcess> {
   const logOffset = fileSize(launch.logFile);
-  await appendFile(launch.logFile, `===== ${new Date().toISOString()} starting ${launch.description} =====\n`);
-  const args = ['-cp', launch.classpath, ...KIT_SYSTEM_PROPERTIES, ...launch.javaOptions, launch.mainClass, launch.configFile];
+  await appendFile(
+    launch.logFile,
+    `===== ${new Date().toISOString()} starting ${launch.description} =====\n`,
+  );
+  const args = [
+    '-cp',
+    launch.classpath,
+    ...KIT_SYSTEM_PROPERTIES,
+    ...launch.javaOptions,
+    launch.mainClass,
+    launch.configFile,
+  ];
   const output = openSync(launch.logFile, 'a');
   let proc: SupervisedProcess;
   try {
@@ -69,11 +79,15 @@ export async function launchZooKeeperJvm(launch: JvmLaunch): Promise<SupervisedP
     await pollUntil((left) => launch.ready(Math.min(left, 2_000)), {
       timeoutMs: launch.startTimeout,
       what: `${launch.description} to serve`,
-      abort: async () => (proc.running ? undefined : new Error(`${launch.description} exited during startup (${describeExit(await proc.exited)})`)),
+      abort: async () =>
+        proc.running
+          ? undefined
+          : new Error(`${launch.description} exited during startup (${describeExit(await proc.exited)})`),
       wakeUp: proc.exited,
     });
     // The probe may have passed just as the JVM died.
-    if (!proc.running) throw new Error(`${launch.description} exited during startup (${describeExit(await proc.exited)})`);
+    if (!proc.running)
+      throw new Error(`${launch.description} exited during startup (${describeExit(await proc.exited)})`);
   } catch (error) {
     await proc.terminate(STOP_GRACE_MS);
     const tail = await readLogTail(launch.logFile, logOffset);

@@ -17,7 +17,13 @@ import { tlsConfig, type ClientAuth, type ServerTlsInfo, type TlsServerOptions }
 import type { SupervisedProcess } from './supervised-process.js';
 import { timing } from './timing.js';
 import { checkUserConfig, renderConfig } from './zoo-config.js';
-import { describeExit, launchZooKeeperJvm, PortInUseError, STANDALONE_MAIN, STOP_GRACE_MS } from './zookeeper-jvm.js';
+import {
+  describeExit,
+  launchZooKeeperJvm,
+  PortInUseError,
+  STANDALONE_MAIN,
+  STOP_GRACE_MS,
+} from './zookeeper-jvm.js';
 
 export interface ZooKeeperServerOptions {
   /** Client port on 127.0.0.1. Default: a free port. */
@@ -48,7 +54,13 @@ export interface ZooKeeperServerOptions {
 
 const HOST = '127.0.0.1';
 /** Settings the kit owns: changing them would make `port`/`tls.port`/`dataDir` lie. */
-const RESERVED_KEYS = ['clientPort', 'clientPortAddress', 'dataDir', 'secureClientPort', 'secureClientPortAddress'];
+const RESERVED_KEYS = [
+  'clientPort',
+  'clientPortAddress',
+  'dataDir',
+  'secureClientPort',
+  'secureClientPortAddress',
+];
 /** Attempts when a free port we picked was taken before the JVM could bind it. */
 const PORT_ATTEMPTS = 3;
 
@@ -101,7 +113,11 @@ export class ZooKeeperServer implements AsyncDisposable {
   static async start(options: ZooKeeperServerOptions = {}): Promise<ZooKeeperServer> {
     const classpath = resolveClasspath(); // first, so a missing install leaves no temp dir behind
     const userConfig = options.config ?? {};
-    checkUserConfig(userConfig, RESERVED_KEYS, `ZooKeeperServer (see the port, dataDir and tls options; the host is always ${HOST})`);
+    checkUserConfig(
+      userConfig,
+      RESERVED_KEYS,
+      `ZooKeeperServer (see the port, dataDir and tls options; the host is always ${HOST})`,
+    );
 
     let dataDir: string;
     if (options.dataDir === undefined) {
@@ -129,15 +145,21 @@ export class ZooKeeperServer implements AsyncDisposable {
       if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
       throw error;
     }
-    const server = new ZooKeeperServer(options.port ?? (await findFreePort()), tls ? await findFreePort() : undefined, dataDir, options.dataDir === undefined, {
-      tickTime: options.tickTime ?? 500,
-      config: { ...config, ...userConfig },
-      javaOptions: [...javaOptions, ...(options.javaOptions ?? [])],
-      startTimeout: options.startTimeout ?? timing(30_000),
-      classpath,
-      logger: options.logger,
-      tls,
-    });
+    const server = new ZooKeeperServer(
+      options.port ?? (await findFreePort()),
+      tls ? await findFreePort() : undefined,
+      dataDir,
+      options.dataDir === undefined,
+      {
+        tickTime: options.tickTime ?? 500,
+        config: { ...config, ...userConfig },
+        javaOptions: [...javaOptions, ...(options.javaOptions ?? [])],
+        startTimeout: options.startTimeout ?? timing(30_000),
+        classpath,
+        logger: options.logger,
+        tls,
+      },
+    );
     // On failure the data directory is kept: the error message points at its log.
     await server.launch(options.port === undefined);
     return server;
@@ -267,7 +289,9 @@ export class ZooKeeperServer implements AsyncDisposable {
   private renderConfig(): string {
     const { tickTime, config } = this.settings;
     const secure: Record<string, string> =
-      this.securePort === undefined ? {} : { secureClientPortAddress: HOST, secureClientPort: String(this.securePort) };
+      this.securePort === undefined
+        ? {}
+        : { secureClientPortAddress: HOST, secureClientPort: String(this.securePort) };
     return renderConfig({
       tickTime: String(tickTime),
       minSessionTimeout: String(2 * tickTime),
@@ -293,10 +317,14 @@ export class ZooKeeperServer implements AsyncDisposable {
     if (ruok.trim() !== 'imok') throw new Error(`ruok answered ${JSON.stringify(ruok)}`);
     const conf = await fourLetterWord(HOST, this.currentPort, 'conf', timeoutMs);
     // Standalone `conf` lists the snapshot directory, <dataDir>/version-2.
-    if (!conf.split('\n').includes(`dataDir=${join(this.dataDir, 'version-2')}`)) throw new Error(`another ZooKeeper answers on port ${this.currentPort}`);
+    if (!conf.split('\n').includes(`dataDir=${join(this.dataDir, 'version-2')}`))
+      throw new Error(`another ZooKeeper answers on port ${this.currentPort}`);
     await handshake(this.currentPort, timeoutMs);
     const tls = this.tls;
-    if (tls) await handshake(tls.port, timeoutMs, { tls: { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.serverName } });
+    if (tls)
+      await handshake(tls.port, timeoutMs, {
+        tls: { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.serverName },
+      });
   }
 }
 

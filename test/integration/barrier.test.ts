@@ -75,7 +75,11 @@ describe('Barrier: layout, waiting, limits', () => {
     await new Barrier(zkA, path).create();
     const waits = [probe(new Barrier(zkA, path).wait()), probe(new Barrier(zkB, path).wait())];
     await grace();
-    assert.deepEqual(waits.map((w) => w.settled), [false, false], 'blocked while the barrier stands');
+    assert.deepEqual(
+      waits.map((w) => w.settled),
+      [false, false],
+      'blocked while the barrier stands',
+    );
     assert.equal(await new Barrier(zkC, path).remove(), true);
     assert.deepEqual(await within(Promise.all(waits.map((w) => w.promise)), 'both waiters'), [true, true]);
   });
@@ -175,18 +179,30 @@ describe('DoubleBarrier: kazoo KazooDoubleBarrierTests', () => {
   test('test_three_barrier: two waiters are released by the third participant; all three leave', async (t) => {
     const [zk1, zk2, zk3] = await Promise.all([connect(t, server), connect(t, server), connect(t, server)]);
     const path = uniqueRoot('dbarrier');
-    const [b1, b2, b3] = [zk1, zk2, zk3].map((zk, i) => new DoubleBarrier(zk, path, 3, { identifier: `p${i}` })) as [DoubleBarrier, DoubleBarrier, DoubleBarrier];
+    const [b1, b2, b3] = [zk1, zk2, zk3].map(
+      (zk, i) => new DoubleBarrier(zk, path, 3, { identifier: `p${i}` }),
+    ) as [DoubleBarrier, DoubleBarrier, DoubleBarrier];
     const entering = [probe(b1.enter()), probe(b2.enter())];
     await eventually(async () => (await children(zk1, path)).length === 2, 'two participant nodes');
     await grace();
-    assert.deepEqual(entering.map((e) => e.settled), [false, false], 'two of three wait');
+    assert.deepEqual(
+      entering.map((e) => e.settled),
+      [false, false],
+      'two of three wait',
+    );
     await within(b3.enter(), 'the third enters at once');
     await within(Promise.all(entering.map((e) => e.promise)), 'the two waiters are released');
-    assert.deepEqual([b1, b2, b3].map((b) => b.participating), [true, true, true]);
+    assert.deepEqual(
+      [b1, b2, b3].map((b) => b.participating),
+      [true, true, true],
+    );
     const leaving = [probe(b1.leave()), probe(b2.leave())];
     await within(b3.leave(), 'b3 leaves');
     await within(Promise.all(leaving.map((l) => l.promise)), 'all leave');
-    assert.deepEqual([b1, b2, b3].map((b) => b.participating), [false, false, false]);
+    assert.deepEqual(
+      [b1, b2, b3].map((b) => b.participating),
+      [false, false, false],
+    );
   });
 
   test('test_barrier_existing_parent_node: the parent is ephemeral → enter() rejects (kazoo swallows), not participating', async (t) => {
@@ -196,7 +212,10 @@ describe('DoubleBarrier: kazoo KazooDoubleBarrierTests', () => {
     const barrier = new DoubleBarrier(zk, `${some}/path`, 1);
     assert.equal(barrier.participating, false);
     const error = await rejectsWithin(barrier.enter(), 'enter under an ephemeral');
-    assert.ok(error instanceof NoChildrenForEphemeralsError, `NoChildrenForEphemeralsError, got ${String(error)}`);
+    assert.ok(
+      error instanceof NoChildrenForEphemeralsError,
+      `NoChildrenForEphemeralsError, got ${String(error)}`,
+    );
     assert.equal(barrier.participating, false);
   });
 
@@ -331,7 +350,7 @@ describe('DoubleBarrier: layout, kazoo quirks, limits', () => {
 });
 
 describe('DoubleBarrier: lost replies (frame proxy)', () => {
-  test('an enter whose create reply is lost passes with one node of ours; across LOST the old session\'s node is never adopted', async (t) => {
+  test("an enter whose create reply is lost passes with one node of ours; across LOST the old session's node is never adopted", async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString, { sessionTimeout: 2000 });
     const [observer, other] = await Promise.all([connect(t, server), connect(t, server)]);
@@ -353,16 +372,22 @@ describe('DoubleBarrier: lost replies (frame proxy)', () => {
     assert.notEqual(zk.sessionId, oldSession);
     await grace();
     assert.equal(entering.settled, false, 'alone, it still waits');
-    await eventually(async () => (await observer.exists(barrier.nodePath))?.ephemeralOwner === zk.sessionId, 'our node belongs to the new session (the old one\'s was replaced, not adopted)');
+    await eventually(
+      async () => (await observer.exists(barrier.nodePath))?.ephemeralOwner === zk.sessionId,
+      "our node belongs to the new session (the old one's was replaced, not adopted)",
+    );
     await within(Promise.all([entering.promise, partner.enter()]), 'both enter in the new session');
-    assert.deepEqual((await children(observer, path)).sort(), [barrier.nodeName, partner.nodeName, 'ready'].sort());
+    assert.deepEqual(
+      (await children(observer, path)).sort(),
+      [barrier.nodeName, partner.nodeName, 'ready'].sort(),
+    );
     await within(Promise.all([barrier.leave(), partner.leave()]), 'both leave');
     assert.deepEqual(await children(observer, path), []);
   });
 });
 
 describe('Barrier: two waiters on one client (issue 11, scenario 2)', () => {
-  test('scenario 2: the first wait() times out while the second one\'s watching exists is in flight; the second is still woken by remove()', async (t) => {
+  test("scenario 2: the first wait() times out while the second one's watching exists is in flight; the second is still woken by remove()", async (t) => {
     const proxy = await FaultProxy.start(server.connectString);
     t.after(() => proxy.close());
     const zk = await connect(t, proxy.connectString);

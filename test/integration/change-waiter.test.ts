@@ -19,7 +19,7 @@ before(async () => {
 after(() => server?.close());
 
 describe('ChangeWaiter', () => {
-  test('a deadline passing while SUSPENDED: the waiter\'s listener is gone at once and stays gone after the reconnect; another listener\'s server watch stays', async (t) => {
+  test("a deadline passing while SUSPENDED: the waiter's listener is gone at once and stays gone after the reconnect; another listener's server watch stays", async (t) => {
     const proxy = await FaultProxy.start(server.connectString);
     t.after(() => proxy.close());
     const zk = await connect(t, proxy.connectString, { sessionTimeout: 20_000 });
@@ -47,6 +47,10 @@ describe('ChangeWaiter', () => {
     assert.equal((await within(read, 'the queued read, after the reconnect')).data.toString(), 'v1');
     assert.equal(zk.watchCount, before, 'its reply registered nothing');
     await direct.set(path, 'v2');
-    assert.deepEqual(await other.nth(1), { type: 'NodeDataChanged', state: KeeperState.CONNECTED, path }, 'the other listener\'s server watch stayed');
+    assert.deepEqual(
+      await other.nth(1),
+      { type: 'NodeDataChanged', state: KeeperState.CONNECTED, path },
+      "the other listener's server watch stayed",
+    );
   });
 });

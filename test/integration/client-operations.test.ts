@@ -147,7 +147,10 @@ describe('ZooKeeperClient operations', () => {
       assert.equal((await zk.get(`${root}/a/b/c`)).data.toString(), 'x');
       // makePath with parents already there, and for a sequential node.
       assert.equal(await zk.create(`${root}/a/b/d`, null, { makePath: true }), `${root}/a/b/d`);
-      assert.equal(await zk.create(`${root}/q/r/s-`, null, { makePath: true, sequence: true }), `${root}/q/r/s-0000000000`);
+      assert.equal(
+        await zk.create(`${root}/q/r/s-`, null, { makePath: true, sequence: true }),
+        `${root}/q/r/s-0000000000`,
+      );
     });
 
     test('create with an explicit ACL stores it', async (t) => {
@@ -175,7 +178,10 @@ describe('ZooKeeperClient operations', () => {
       assert.equal(seq.path, `${root}/ttl-0000000001`);
       assert.equal(seq.stat.version, 0);
       assert.equal(seq.stat.dataLength, 1);
-      assert.equal(await zk.create(`${root}/ttl-`, null, { ttl: 2 ** 40 - 1, sequence: true }), `${root}/ttl-0000000002`);
+      assert.equal(
+        await zk.create(`${root}/ttl-`, null, { ttl: 2 ** 40 - 1, sequence: true }),
+        `${root}/ttl-0000000002`,
+      );
     });
 
     test('invalid TTLs are InvalidArgumentError, caught before sending', async (t) => {
@@ -183,11 +189,26 @@ describe('ZooKeeperClient operations', () => {
       const root = uniqueRoot();
       await zk.create(root);
       for (const ttl of [0, 2 ** 40, -1, -60_000, 1.5, Number.NaN, Infinity, bad<number>('1000')]) {
-        await rejects(() => zk.create(`${root}/ttl`, 'x', { ttl }), InvalidArgumentError, `ttl ${String(ttl)}`);
-        await rejects(() => zk.create(`${root}/ttl-`, 'x', { ttl, sequence: true }), InvalidArgumentError, `sequential ttl ${String(ttl)}`);
-        assert.throws(() => zk.transaction().create(`${root}/ttl`, 'x', { ttl }), InvalidArgumentError, `transaction ttl ${String(ttl)}`);
+        await rejects(
+          () => zk.create(`${root}/ttl`, 'x', { ttl }),
+          InvalidArgumentError,
+          `ttl ${String(ttl)}`,
+        );
+        await rejects(
+          () => zk.create(`${root}/ttl-`, 'x', { ttl, sequence: true }),
+          InvalidArgumentError,
+          `sequential ttl ${String(ttl)}`,
+        );
+        assert.throws(
+          () => zk.transaction().create(`${root}/ttl`, 'x', { ttl }),
+          InvalidArgumentError,
+          `transaction ttl ${String(ttl)}`,
+        );
       }
-      await rejects(() => zk.create(`${root}/ttl`, 'x', { ttl: 1000, ephemeral: true }), InvalidArgumentError);
+      await rejects(
+        () => zk.create(`${root}/ttl`, 'x', { ttl: 1000, ephemeral: true }),
+        InvalidArgumentError,
+      );
       // Nothing reached the server (a negative TTL would have crashed it).
       assert.equal(await server.fourLetterWord('ruok'), 'imok');
       assert.equal(await zk.exists(`${root}/ttl`), null);
@@ -204,9 +225,18 @@ describe('ZooKeeperClient operations', () => {
       assert.equal(stat.dataLength, 4);
       assert.equal(stat.ephemeralOwner, 0n);
       assert.equal(await zk.create(`${root}/c2`, null, { container: true }), `${root}/c2`);
-      await rejects(() => zk.create(`${root}/c3`, null, { container: true, ephemeral: true }), InvalidArgumentError);
-      await rejects(() => zk.create(`${root}/c3`, null, { container: true, sequence: true }), InvalidArgumentError);
-      await rejects(() => zk.createWithStat(`${root}/c3`, null, { container: true, ttl: 1000 }), InvalidArgumentError);
+      await rejects(
+        () => zk.create(`${root}/c3`, null, { container: true, ephemeral: true }),
+        InvalidArgumentError,
+      );
+      await rejects(
+        () => zk.create(`${root}/c3`, null, { container: true, sequence: true }),
+        InvalidArgumentError,
+      );
+      await rejects(
+        () => zk.createWithStat(`${root}/c3`, null, { container: true, ttl: 1000 }),
+        InvalidArgumentError,
+      );
       assert.equal(await zk.exists(`${root}/c3`), null);
     });
 
@@ -244,7 +274,10 @@ describe('ZooKeeperClient operations', () => {
       await rejects(() => zk.create(`${root}/missing/child`), NoNodeError);
       await zk.create(`${root}/eph`, null, { ephemeral: true });
       await rejects(() => zk.create(`${root}/eph/child`), NoChildrenForEphemeralsError);
-      await rejects(() => zk.create(`${root}/eph/child-`, null, { sequence: true }), NoChildrenForEphemeralsError);
+      await rejects(
+        () => zk.create(`${root}/eph/child-`, null, { sequence: true }),
+        NoChildrenForEphemeralsError,
+      );
     });
   });
 
@@ -363,12 +396,18 @@ describe('ZooKeeperClient operations', () => {
       const first = await zk.getAcl(root);
       assert.deepEqual(first.acl, [...OPEN_ACL_UNSAFE]);
       assert.equal(first.stat.aversion, 0);
-      const stat = await zk.setAcl(root, [{ perms: Perms.READ | Perms.WRITE | Perms.ADMIN, id: { scheme: 'world', id: 'anyone' } }], { version: 0 });
+      const stat = await zk.setAcl(
+        root,
+        [{ perms: Perms.READ | Perms.WRITE | Perms.ADMIN, id: { scheme: 'world', id: 'anyone' } }],
+        { version: 0 },
+      );
       assert.equal(stat.aversion, 1);
       assert.equal(stat.version, 0); // the data version is untouched
       await rejects(() => zk.setAcl(root, OPEN_ACL_UNSAFE, { version: 0 }), BadVersionError);
       const second = await zk.getAcl(root);
-      assert.deepEqual(second.acl, [{ perms: Perms.READ | Perms.WRITE | Perms.ADMIN, id: { scheme: 'world', id: 'anyone' } }]);
+      assert.deepEqual(second.acl, [
+        { perms: Perms.READ | Perms.WRITE | Perms.ADMIN, id: { scheme: 'world', id: 'anyone' } },
+      ]);
       assert.equal(second.stat.aversion, 1);
       await rejects(() => zk.create(`${root}/child`), NoAuthError); // no CREATE permission any more
       await rejects(() => zk.getAcl(`${root}/missing`), NoNodeError);
@@ -420,7 +459,11 @@ describe('ZooKeeperClient operations', () => {
       const zk = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root);
-      const results = await zk.transaction().create(`${root}/c`, null, { container: true }).create(`${root}/t`, 'x', { ttl: 60_000 }).commit();
+      const results = await zk
+        .transaction()
+        .create(`${root}/c`, null, { container: true })
+        .create(`${root}/t`, 'x', { ttl: 60_000 })
+        .commit();
       for (const [index, name] of ['c', 't'].entries()) {
         const result = results[index]!;
         assert.equal(result.type, 'create');
@@ -452,9 +495,15 @@ describe('ZooKeeperClient operations', () => {
       assert.equal(error.code, -103);
       assert.equal(error.results.length, 4);
       const errorOf = (result: OpResult | undefined) => (result?.type === 'error' ? result.error : undefined);
-      assert.ok(errorOf(error.results[0]) instanceof RolledBackError, 'op before the failure is RolledBackError');
+      assert.ok(
+        errorOf(error.results[0]) instanceof RolledBackError,
+        'op before the failure is RolledBackError',
+      );
       assert.ok(errorOf(error.results[1]) instanceof BadVersionError);
-      assert.ok(errorOf(error.results[2]) instanceof RuntimeInconsistencyError, 'ops after the failure are RuntimeInconsistencyError');
+      assert.ok(
+        errorOf(error.results[2]) instanceof RuntimeInconsistencyError,
+        'ops after the failure are RuntimeInconsistencyError',
+      );
       assert.ok(errorOf(error.results[3]) instanceof RuntimeInconsistencyError);
 
       assert.equal(await zk.exists(`${root}/new`), null);
@@ -541,9 +590,19 @@ describe('ZooKeeperClient operations', () => {
       await zk.create(`${root}/eph-persistent/eph-deep`, null, { ephemeral: true });
       await other.create(`${root}/eph-b`, null, { ephemeral: true });
 
-      assert.deepEqual(sorted(await zk.getEphemerals(`${root}/eph`)), [`${root}/eph-a`, `${root}/eph-persistent/eph-deep`, `${root}/ephx`]);
-      assert.deepEqual(sorted(await zk.getEphemerals(`${root}/eph-`)), [`${root}/eph-a`, `${root}/eph-persistent/eph-deep`]);
-      assert.deepEqual(sorted(await zk.getEphemerals(root)), sorted([`${root}/eph-a`, `${root}/ephx`, `${root}/other`, `${root}/eph-persistent/eph-deep`]));
+      assert.deepEqual(sorted(await zk.getEphemerals(`${root}/eph`)), [
+        `${root}/eph-a`,
+        `${root}/eph-persistent/eph-deep`,
+        `${root}/ephx`,
+      ]);
+      assert.deepEqual(sorted(await zk.getEphemerals(`${root}/eph-`)), [
+        `${root}/eph-a`,
+        `${root}/eph-persistent/eph-deep`,
+      ]);
+      assert.deepEqual(
+        sorted(await zk.getEphemerals(root)),
+        sorted([`${root}/eph-a`, `${root}/ephx`, `${root}/other`, `${root}/eph-persistent/eph-deep`]),
+      );
       assert.deepEqual(await other.getEphemerals(root), [`${root}/eph-b`]);
       assert.ok((await zk.getEphemerals()).includes(`${root}/other`));
       assert.deepEqual(await zk.getEphemerals(`${root}/nothing-here`), []);
@@ -564,12 +623,21 @@ describe('ZooKeeperClient operations', () => {
     test('whoAmI reports the ip identity, and the digest user after addAuth', async (t) => {
       const zk = await connect(t, server);
       const before = await zk.whoAmI();
-      assert.ok(before.some((info) => info.authScheme === 'ip' && info.user === '127.0.0.1'), JSON.stringify(before));
+      assert.ok(
+        before.some((info) => info.authScheme === 'ip' && info.user === '127.0.0.1'),
+        JSON.stringify(before),
+      );
       assert.ok(!before.some((info) => info.authScheme === 'digest'));
       await zk.addAuth('digest', 'bob:pw');
       const after = await zk.whoAmI();
-      assert.ok(after.some((info) => info.authScheme === 'ip' && info.user === '127.0.0.1'), JSON.stringify(after));
-      assert.ok(after.some((info) => info.authScheme === 'digest' && info.user === 'bob'), JSON.stringify(after));
+      assert.ok(
+        after.some((info) => info.authScheme === 'ip' && info.user === '127.0.0.1'),
+        JSON.stringify(after),
+      );
+      assert.ok(
+        after.some((info) => info.authScheme === 'digest' && info.user === 'bob'),
+        JSON.stringify(after),
+      );
     });
 
     test('getConfig resolves with a Buffer and a Stat', async (t) => {
@@ -588,7 +656,10 @@ describe('ZooKeeperClient operations', () => {
       );
       assert.ok(error instanceof ZooKeeperError, String(error));
       assert.equal(typeof error.code, 'number');
-      assert.ok(error instanceof ReconfigDisabledError, `expected ReconfigDisabledError, got ${error.name} (${error.code})`);
+      assert.ok(
+        error instanceof ReconfigDisabledError,
+        `expected ReconfigDisabledError, got ${error.name} (${error.code})`,
+      );
       assert.equal(error.code, -123);
       assert.ok(await zk.exists('/'), 'the client still works');
     });
@@ -601,7 +672,8 @@ describe('ZooKeeperClient operations', () => {
       const zk = await connect(t, server);
       const root = uniqueRoot();
       await zk.ensurePath(`${root}/a/b/c/d`);
-      for (const path of [root, `${root}/a`, `${root}/a/b`, `${root}/a/b/c`, `${root}/a/b/c/d`]) assert.ok(await zk.exists(path), path);
+      for (const path of [root, `${root}/a`, `${root}/a/b`, `${root}/a/b/c`, `${root}/a/b/c/d`])
+        assert.ok(await zk.exists(path), path);
       await zk.ensurePath(`${root}/a/b/c/d`);
       await zk.ensurePath(`${root}/a/b/x/y`); // partly existing
       assert.ok(await zk.exists(`${root}/a/b/x/y`));
@@ -649,7 +721,23 @@ describe('ZooKeeperClient operations', () => {
   // ---- bad input ----
 
   describe('bad input', () => {
-    const INVALID_PATHS: unknown[] = ['', 'noslash', '/a/', '/a//b', '/a/./b', '/a/../b', '/a/..', '/\u0000', '/a\u001fb', '/😀', '/\uffff', 42, null, undefined, {}];
+    const INVALID_PATHS: unknown[] = [
+      '',
+      'noslash',
+      '/a/',
+      '/a//b',
+      '/a/./b',
+      '/a/../b',
+      '/a/..',
+      '/\u0000',
+      '/a\u001fb',
+      '/😀',
+      '/\uffff',
+      42,
+      null,
+      undefined,
+      {},
+    ];
 
     test('invalid paths are InvalidPathError for every operation, and the client stays usable', async (t) => {
       const zk = await connect(t, server);
@@ -660,7 +748,11 @@ describe('ZooKeeperClient operations', () => {
         const what = `path ${JSON.stringify(path) ?? String(path)}`;
         await rejects(() => zk.create(p, 'x'), InvalidPathError, `create ${what}`);
         await rejects(() => zk.createWithStat(p, 'x'), InvalidPathError, `createWithStat ${what}`);
-        await rejects(() => zk.create(p, 'x', { makePath: true }), InvalidPathError, `create makePath ${what}`);
+        await rejects(
+          () => zk.create(p, 'x', { makePath: true }),
+          InvalidPathError,
+          `create makePath ${what}`,
+        );
         await rejects(() => zk.delete(p), InvalidPathError, `delete ${what}`);
         await rejects(() => zk.exists(p), InvalidPathError, `exists ${what}`);
         await rejects(() => zk.get(p), InvalidPathError, `get ${what}`);
@@ -672,7 +764,11 @@ describe('ZooKeeperClient operations', () => {
         await rejects(() => zk.sync(p), InvalidPathError, `sync ${what}`);
         await rejects(() => zk.getAllChildrenNumber(p), InvalidPathError, `getAllChildrenNumber ${what}`);
         await rejects(() => zk.ensurePath(p), InvalidPathError, `ensurePath ${what}`);
-        await rejects(() => zk.multiRead([{ type: 'getData', path: p }]), InvalidPathError, `multiRead ${what}`);
+        await rejects(
+          () => zk.multiRead([{ type: 'getData', path: p }]),
+          InvalidPathError,
+          `multiRead ${what}`,
+        );
         await rejects(() => zk.addWatch(p, () => {}), InvalidPathError, `addWatch ${what}`);
         await rejects(() => zk.removeWatches(p, 'any'), InvalidPathError, `removeWatches ${what}`);
         assert.throws(() => zk.transaction().create(p), InvalidPathError, `transaction.create ${what}`);
@@ -736,7 +832,11 @@ describe('ZooKeeperClient operations', () => {
         }
         await assert.rejects(promise, ZooKeeperError, name);
       }
-      assert.deepEqual(threwSynchronously, [], `these methods return a Promise but throw synchronously (bad input / closed client): ${threwSynchronously.join(', ')}`);
+      assert.deepEqual(
+        threwSynchronously,
+        [],
+        `these methods return a Promise but throw synchronously (bad input / closed client): ${threwSynchronously.join(', ')}`,
+      );
     });
 
     test('bad input is caught before sending: an unstarted client gets the typed error, not ConnectionLoss', async (t) => {
@@ -761,7 +861,14 @@ describe('ZooKeeperClient operations', () => {
       await rejects(() => zk.create(`${root}/big`, 'a'.repeat(ONE_MIB)), DataTooLargeError);
       await rejects(() => zk.set(root, tooBig), DataTooLargeError);
       await rejects(() => zk.transaction().set(root, tooBig).commit(), DataTooLargeError);
-      await rejects(() => zk.transaction().create(`${root}/big`, Buffer.alloc(2 * ONE_MIB)).commit(), DataTooLargeError);
+      await rejects(
+        () =>
+          zk
+            .transaction()
+            .create(`${root}/big`, Buffer.alloc(2 * ONE_MIB))
+            .commit(),
+        DataTooLargeError,
+      );
       assert.equal(await zk.exists(`${root}/big`), null);
 
       const large = Buffer.alloc(1_000_000);
@@ -792,24 +899,76 @@ describe('ZooKeeperClient operations', () => {
       await rejects(() => zk.create(`${root}/n`, bad({ a: 1 })), InvalidArgumentError, 'data as an object');
       await rejects(() => zk.set(root, bad(42)), InvalidArgumentError, 'set data as a number');
       await rejects(() => zk.set(root, bad({})), InvalidArgumentError, 'set data as an object');
-      await rejects(() => zk.set(root, 'x', { version: bad('0') }), InvalidArgumentError, 'version as a string');
+      await rejects(
+        () => zk.set(root, 'x', { version: bad('0') }),
+        InvalidArgumentError,
+        'version as a string',
+      );
       await rejects(() => zk.set(root, 'x', { version: 1.5 }), InvalidArgumentError, 'fractional version');
       await rejects(() => zk.set(root, 'x', { version: -2 }), InvalidArgumentError, 'version below -1');
-      await rejects(() => zk.delete(root, { version: bad('0') }), InvalidArgumentError, 'delete version as a string');
-      await rejects(() => zk.setAcl(root, OPEN_ACL_UNSAFE, { version: bad('0') }), InvalidArgumentError, 'setAcl version as a string');
-      await rejects(() => zk.get(root, { watch: bad('nope') }), InvalidArgumentError, 'get watch not a function');
-      await rejects(() => zk.exists(root, { watch: bad(1) }), InvalidArgumentError, 'exists watch not a function');
-      await rejects(() => zk.getChildren(root, { watch: bad({}) }), InvalidArgumentError, 'getChildren watch not a function');
-      await rejects(() => zk.getChildrenWithStat(root, { watch: bad(true) }), InvalidArgumentError, 'getChildrenWithStat watch not a function');
-      await rejects(() => zk.addWatch(root, bad(undefined)), InvalidArgumentError, 'addWatch without a listener');
+      await rejects(
+        () => zk.delete(root, { version: bad('0') }),
+        InvalidArgumentError,
+        'delete version as a string',
+      );
+      await rejects(
+        () => zk.setAcl(root, OPEN_ACL_UNSAFE, { version: bad('0') }),
+        InvalidArgumentError,
+        'setAcl version as a string',
+      );
+      await rejects(
+        () => zk.get(root, { watch: bad('nope') }),
+        InvalidArgumentError,
+        'get watch not a function',
+      );
+      await rejects(
+        () => zk.exists(root, { watch: bad(1) }),
+        InvalidArgumentError,
+        'exists watch not a function',
+      );
+      await rejects(
+        () => zk.getChildren(root, { watch: bad({}) }),
+        InvalidArgumentError,
+        'getChildren watch not a function',
+      );
+      await rejects(
+        () => zk.getChildrenWithStat(root, { watch: bad(true) }),
+        InvalidArgumentError,
+        'getChildrenWithStat watch not a function',
+      );
+      await rejects(
+        () => zk.addWatch(root, bad(undefined)),
+        InvalidArgumentError,
+        'addWatch without a listener',
+      );
       await rejects(() => zk.create(`${root}/n`, 'x', { acl: [] }), InvalidArgumentError, 'empty acl');
-      await rejects(() => zk.create(`${root}/n`, 'x', { acl: bad([{ perms: 'all' }]) }), InvalidArgumentError, 'malformed acl');
+      await rejects(
+        () => zk.create(`${root}/n`, 'x', { acl: bad([{ perms: 'all' }]) }),
+        InvalidArgumentError,
+        'malformed acl',
+      );
       await rejects(() => zk.setAcl(root, []), InvalidArgumentError, 'setAcl empty acl');
-      await rejects(() => zk.create(`${root}/n`, 'x', { ephemeral: bad('yes') }), InvalidArgumentError, 'ephemeral not a boolean');
-      await rejects(() => zk.create(`${root}/n`, 'x', { makePath: bad(1) }), InvalidArgumentError, 'makePath not a boolean');
+      await rejects(
+        () => zk.create(`${root}/n`, 'x', { ephemeral: bad('yes') }),
+        InvalidArgumentError,
+        'ephemeral not a boolean',
+      );
+      await rejects(
+        () => zk.create(`${root}/n`, 'x', { makePath: bad(1) }),
+        InvalidArgumentError,
+        'makePath not a boolean',
+      );
       await rejects(() => zk.removeWatches(root, bad('bogus')), InvalidArgumentError, 'unknown watch type');
-      assert.throws(() => zk.transaction().check(root, bad('0')), InvalidArgumentError, 'check version as a string');
-      assert.throws(() => zk.transaction().set(root, bad(42)), InvalidArgumentError, 'transaction set data as a number');
+      assert.throws(
+        () => zk.transaction().check(root, bad('0')),
+        InvalidArgumentError,
+        'check version as a string',
+      );
+      assert.throws(
+        () => zk.transaction().set(root, bad(42)),
+        InvalidArgumentError,
+        'transaction set data as a number',
+      );
       // Still usable, and nothing changed.
       assert.deepEqual(await zk.getChildren(root), []);
       const { data, stat } = await zk.get(root);
@@ -824,7 +983,11 @@ describe('ZooKeeperClient operations', () => {
       await rejects(() => zk.create('/never'), ClientNotStartedError, 'create');
       await rejects(() => zk.retry(() => zk.exists('/')), ClientNotStartedError, 'retry(exists)');
       // A blocking recipe call answers at once instead of retrying a connection that will never come.
-      await rejects(() => waitFor(new Lock(zk, '/never-started').acquire(), undefined, 'Lock.acquire before start()'), ClientNotStartedError, 'Lock.acquire');
+      await rejects(
+        () => waitFor(new Lock(zk, '/never-started').acquire(), undefined, 'Lock.acquire before start()'),
+        ClientNotStartedError,
+        'Lock.acquire',
+      );
       await zk.close();
     });
 
@@ -856,14 +1019,42 @@ describe('ZooKeeperClient operations', () => {
       assert.throws(() => new ZooKeeperClient({ hosts: '' }), InvalidArgumentError, "hosts ''");
       assert.throws(() => new ZooKeeperClient({ hosts: [] }), InvalidArgumentError, 'hosts []');
       assert.throws(() => new ZooKeeperClient({ hosts: bad(42) }), InvalidArgumentError, 'hosts 42');
-      assert.throws(() => new ZooKeeperClient({ hosts: '127.0.0.1:99999' }), InvalidArgumentError, 'bad port');
+      assert.throws(
+        () => new ZooKeeperClient({ hosts: '127.0.0.1:99999' }),
+        InvalidArgumentError,
+        'bad port',
+      );
       assert.throws(() => new ZooKeeperClient({ hosts: `${hosts}/bad/` }), InvalidPathError, 'bad chroot');
-      assert.throws(() => new ZooKeeperClient({ hosts, sessionTimeout: -1 }), InvalidArgumentError, 'sessionTimeout -1');
-      assert.throws(() => new ZooKeeperClient({ hosts, sessionTimeout: bad('1000') }), InvalidArgumentError, 'sessionTimeout string');
-      assert.throws(() => new ZooKeeperClient({ hosts, connectTimeout: 0 }), InvalidArgumentError, 'connectTimeout 0');
-      assert.throws(() => new ZooKeeperClient({ hosts, readOnly: bad('yes') }), InvalidArgumentError, "readOnly 'yes'");
-      assert.throws(() => new ZooKeeperClient({ hosts, defaultAcl: [] }), InvalidArgumentError, 'defaultAcl []');
-      assert.throws(() => new ZooKeeperClient({ hosts, session: { id: 1n, password: Buffer.alloc(3) } }), InvalidArgumentError, 'short password');
+      assert.throws(
+        () => new ZooKeeperClient({ hosts, sessionTimeout: -1 }),
+        InvalidArgumentError,
+        'sessionTimeout -1',
+      );
+      assert.throws(
+        () => new ZooKeeperClient({ hosts, sessionTimeout: bad('1000') }),
+        InvalidArgumentError,
+        'sessionTimeout string',
+      );
+      assert.throws(
+        () => new ZooKeeperClient({ hosts, connectTimeout: 0 }),
+        InvalidArgumentError,
+        'connectTimeout 0',
+      );
+      assert.throws(
+        () => new ZooKeeperClient({ hosts, readOnly: bad('yes') }),
+        InvalidArgumentError,
+        "readOnly 'yes'",
+      );
+      assert.throws(
+        () => new ZooKeeperClient({ hosts, defaultAcl: [] }),
+        InvalidArgumentError,
+        'defaultAcl []',
+      );
+      assert.throws(
+        () => new ZooKeeperClient({ hosts, session: { id: 1n, password: Buffer.alloc(3) } }),
+        InvalidArgumentError,
+        'short password',
+      );
       assert.throws(() => new ZooKeeperClient(bad(null)), InvalidArgumentError, 'options null');
     });
   });
@@ -894,7 +1085,12 @@ describe('ZooKeeperClient operations', () => {
       assert.ok(await plain.exists(`${chroot}/seq-0000000003`));
 
       // Transaction create results are relative.
-      const results = await zk.transaction().create('/t1').create('/t-', null, { sequence: true }).set('/a', 'A2').commit();
+      const results = await zk
+        .transaction()
+        .create('/t1')
+        .create('/t-', null, { sequence: true })
+        .set('/a', 'A2')
+        .commit();
       assert.deepEqual(results[0], { type: 'create', path: '/t1' });
       assert.deepEqual(results[1], { type: 'create', path: '/t-0000000005' });
       assert.equal((await plain.get(`${chroot}/a`)).data.toString(), 'A2');
@@ -912,11 +1108,19 @@ describe('ZooKeeperClient operations', () => {
       await plain.set(`${chroot}/a`, 'changed');
       assert.deepEqual(await dataEvents.nth(1), { type: 'NodeDataChanged', state: 'CONNECTED', path: '/a' });
       await plain.create(`${chroot}/c`);
-      assert.deepEqual(await childEvents.nth(1), { type: 'NodeChildrenChanged', state: 'CONNECTED', path: '/' });
+      assert.deepEqual(await childEvents.nth(1), {
+        type: 'NodeChildrenChanged',
+        state: 'CONNECTED',
+        path: '/',
+      });
       const recursive = new EventLog();
       await zk.addWatch('/deep', recursive.listener, { recursive: true });
       await plain.create(`${chroot}/deep/x/z`);
-      assert.deepEqual(await recursive.nth(1), { type: 'NodeCreated', state: 'CONNECTED', path: '/deep/x/z' });
+      assert.deepEqual(await recursive.nth(1), {
+        type: 'NodeCreated',
+        state: 'CONNECTED',
+        path: '/deep/x/z',
+      });
 
       // getEphemerals takes and returns relative paths.
       await zk.create('/eph-1', null, { ephemeral: true });
@@ -943,7 +1147,9 @@ describe('ZooKeeperClient operations', () => {
 
   describe('digest ACLs and authentication', () => {
     test('a digest ACL denies an unauthenticated client and admits an authenticated one', async (t) => {
-      const alice = await connect(t, server, { authData: [{ scheme: 'digest', credential: 'alice:secret' }] });
+      const alice = await connect(t, server, {
+        authData: [{ scheme: 'digest', credential: 'alice:secret' }],
+      });
       const anon = await connect(t, server);
       const bobby = await connect(t, server);
       await bobby.addAuth('digest', 'bob:other');
@@ -955,7 +1161,9 @@ describe('ZooKeeperClient operations', () => {
       await alice.create(`${secret}/child2`, 'c');
 
       const { acl } = await alice.getAcl(secret);
-      assert.deepEqual(acl, [{ perms: Perms.ALL, id: { scheme: 'digest', id: digestId('alice', 'secret') } }]);
+      assert.deepEqual(acl, [
+        { perms: Perms.ALL, id: { scheme: 'digest', id: digestId('alice', 'secret') } },
+      ]);
 
       for (const client of [anon, bobby]) {
         await rejects(() => client.get(secret), NoAuthError, 'get');
@@ -985,7 +1193,9 @@ describe('ZooKeeperClient operations', () => {
       await anon.create(root);
       await alice.create(`${root}/mine`, 'x', { acl: CREATOR_ALL_ACL });
       const { acl } = await alice.getAcl(`${root}/mine`);
-      assert.deepEqual(acl, [{ perms: Perms.ALL, id: { scheme: 'digest', id: digestId('alice', 'secret') } }]);
+      assert.deepEqual(acl, [
+        { perms: Perms.ALL, id: { scheme: 'digest', id: digestId('alice', 'secret') } },
+      ]);
       assert.equal((await alice.get(`${root}/mine`)).data.toString(), 'x');
       await rejects(() => anon.get(`${root}/mine`), NoAuthError);
       await rejects(() => anon.create(`${root}/theirs`, 'x', { acl: CREATOR_ALL_ACL }), InvalidACLError);

@@ -8,15 +8,29 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { ConnectionState, KeeperState, ZooKeeperClient, errors, type WatchEvent } from '../../src/index.js';
 import { ZooKeeperServer, expireSession } from '../../src/testing/index.js';
-import { EventLog, SAFETY_MS, connect, freePort, newClient, nextState, uniqueRoot, waitFor } from './helpers.js';
+import {
+  EventLog,
+  SAFETY_MS,
+  connect,
+  freePort,
+  newClient,
+  nextState,
+  uniqueRoot,
+  waitFor,
+} from './helpers.js';
 
 const { AbortError, ClientClosedError, TimeoutError } = errors;
 
 const CLIENT_URL = new URL('../../src/index.js', import.meta.url).href;
 
 /** Run an ESM script in a child `node`; resolves with its exit code and output, or kills it after `limitMs` and fails. */
-async function runChild(script: string, limitMs = 20_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runChild(
+  script: string,
+  limitMs = 20_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -31,7 +45,9 @@ async function runChild(script: string, limitMs = 20_000): Promise<{ code: numbe
   if (outcome === 'timeout') {
     child.kill('SIGKILL');
     await exited;
-    assert.fail(`the child process did not exit on its own within ${limitMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`);
+    assert.fail(
+      `the child process did not exit on its own within ${limitMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+    );
   }
   return { ...outcome, stdout, stderr };
 }
@@ -65,7 +81,7 @@ describe('ZooKeeperClient session', () => {
       assert.deepEqual(states, ['CONNECTED']);
     });
 
-    test('any session timeout: one beyond the ConnectRequest\'s int32 (and Node\'s timer limit) connects, with the server\'s maximum', async (t) => {
+    test("any session timeout: one beyond the ConnectRequest's int32 (and Node's timer limit) connects, with the server's maximum", async (t) => {
       // The kit's server allows at most 60 s. Before: the request could not be encoded and the client never connected.
       const zk = await connect(t, server, { sessionTimeout: 2 ** 40 });
       assert.equal(zk.sessionTimeout, 60_000);
@@ -131,7 +147,11 @@ describe('ZooKeeperClient session', () => {
       await zk.close();
       assert.equal(await observer.exists(`${root}/eph`), null);
       assert.deepEqual(await observer.getChildren(root), []);
-      assert.deepEqual(await deleted.nth(1), { type: 'NodeDeleted', state: 'CONNECTED', path: `${root}/eph` });
+      assert.deepEqual(await deleted.nth(1), {
+        type: 'NodeDeleted',
+        state: 'CONNECTED',
+        path: `${root}/eph`,
+      });
     });
 
     test('close() fails requests still waiting for a connection with ClientClosedError', async (t) => {
@@ -183,7 +203,10 @@ describe('ZooKeeperClient session', () => {
       const persistentEvents = await persistent.waitForCount(2);
       assert.equal(persistentEvents[0]?.type, 'None');
       assert.deepEqual(persistentEvents[1], { type: 'NodeCreated', state: 'CONNECTED', path: `${root}/p` });
-      assert.deepEqual(oneShot.events.map((e) => e.type), ['None']);
+      assert.deepEqual(
+        oneShot.events.map((e) => e.type),
+        ['None'],
+      );
     });
 
     test('expireSession(connectString, ...) works the same for a chrooted client', async (t) => {
@@ -193,7 +216,10 @@ describe('ZooKeeperClient session', () => {
       const zk = await connect(t, `${server.connectString}${chroot}`, { sessionTimeout: 4000 });
       await zk.create('/eph', null, { ephemeral: true });
       const lost = nextState(zk, ConnectionState.LOST, 30_000);
-      await expireSession(`${server.connectString}${chroot}`, { sessionId: zk.sessionId, sessionPassword: zk.sessionPassword });
+      await expireSession(`${server.connectString}${chroot}`, {
+        sessionId: zk.sessionId,
+        sessionPassword: zk.sessionPassword,
+      });
       await lost;
       assert.equal(await plain.exists(`${chroot}/eph`), null);
       await waitFor(() => zk.state === ConnectionState.CONNECTED, 30_000, 'a new session');
@@ -202,7 +228,7 @@ describe('ZooKeeperClient session', () => {
   });
 
   describe('resume and keep-alive', () => {
-    test('the session option resumes another live client\'s session', async (t) => {
+    test("the session option resumes another live client's session", async (t) => {
       const owner = await connect(t, server, { sessionTimeout: 10_000 });
       const observer = await connect(t, server);
       const root = uniqueRoot();
@@ -219,7 +245,9 @@ describe('ZooKeeperClient session', () => {
       assert.equal(resumed.state, 'CONNECTED');
       // Both clients now share one session (and may take its connection from each other).
       assert.deepEqual(await resumed.retry(() => resumed.getEphemerals(root)), [`${root}/eph`]);
-      const created = await resumed.retry(() => resumed.createWithStat(`${root}/eph2`, null, { ephemeral: true }));
+      const created = await resumed.retry(() =>
+        resumed.createWithStat(`${root}/eph2`, null, { ephemeral: true }),
+      );
       assert.equal(created.stat.ephemeralOwner, sessionId);
 
       // Closing the resumed client closes the shared session: both ephemerals go.

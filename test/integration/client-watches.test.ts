@@ -141,12 +141,14 @@ describe('ZooKeeperClient watches', () => {
       await zk.get(root, { watch: shared.listener });
       await zk.exists(root, { watch: shared.listener });
       await other.set(root, 'v1');
-      for (const log of [first, second, third, shared]) assert.deepEqual(await log.nth(1), event('NodeDataChanged', root));
+      for (const log of [first, second, third, shared])
+        assert.deepEqual(await log.nth(1), event('NodeDataChanged', root));
       // A second change after the first event does not fire them again.
       await other.set(root, 'v2');
       await other.delete(root);
       await eventFence(zk, other, root);
-      for (const log of [first, second, third, shared]) assert.deepEqual(log.events, [event('NodeDataChanged', root)]);
+      for (const log of [first, second, third, shared])
+        assert.deepEqual(log.events, [event('NodeDataChanged', root)]);
     });
 
     test('events are delivered in server order', async (t) => {
@@ -170,7 +172,12 @@ describe('ZooKeeperClient watches', () => {
       await other.delete(a);
       await other.set(b, 'b');
       await log.waitForCount(4);
-      assert.deepEqual(received, [`NodeDataChanged ${c}`, `NodeDeleted ${a}`, `NodeChildrenChanged ${root}`, `NodeDataChanged ${b}`]);
+      assert.deepEqual(received, [
+        `NodeDataChanged ${c}`,
+        `NodeDeleted ${a}`,
+        `NodeChildrenChanged ${root}`,
+        `NodeDataChanged ${b}`,
+      ]);
     });
 
     test('a throwing listener does not break the connection or other listeners', async (t) => {
@@ -213,20 +220,36 @@ describe('ZooKeeperClient watches', () => {
       const data = new EventLog();
       await zk.get(root, { watch: data.listener });
       await zk.set(root, 'v1');
-      assert.deepEqual(data.events, [event('NodeDataChanged', root)], 'data watch fired before set() resolved');
+      assert.deepEqual(
+        data.events,
+        [event('NodeDataChanged', root)],
+        'data watch fired before set() resolved',
+      );
 
       const created = new EventLog();
       await zk.exists(`${root}/c`, { watch: created.listener });
       const children = new EventLog();
       await zk.getChildren(root, { watch: children.listener });
       await zk.create(`${root}/c`);
-      assert.deepEqual(created.events, [event('NodeCreated', `${root}/c`)], 'exist watch fired before create() resolved');
-      assert.deepEqual(children.events, [event('NodeChildrenChanged', root)], 'child watch fired before create() resolved');
+      assert.deepEqual(
+        created.events,
+        [event('NodeCreated', `${root}/c`)],
+        'exist watch fired before create() resolved',
+      );
+      assert.deepEqual(
+        children.events,
+        [event('NodeChildrenChanged', root)],
+        'child watch fired before create() resolved',
+      );
 
       const deleted = new EventLog();
       await zk.get(`${root}/c`, { watch: deleted.listener });
       await zk.delete(`${root}/c`);
-      assert.deepEqual(deleted.events, [event('NodeDeleted', `${root}/c`)], 'data watch fired before delete() resolved');
+      assert.deepEqual(
+        deleted.events,
+        [event('NodeDeleted', `${root}/c`)],
+        'data watch fired before delete() resolved',
+      );
     });
   });
 
@@ -339,7 +362,10 @@ describe('ZooKeeperClient watches', () => {
       // A watch of another kind, or another listener, does not match.
       await zk.getChildren(root, { watch: log.listener });
       await assert.rejects(zk.removeWatches(root, 'data'), NoWatcherError);
-      await assert.rejects(zk.removeWatches(root, 'children', () => {}), NoWatcherError);
+      await assert.rejects(
+        zk.removeWatches(root, 'children', () => {}),
+        NoWatcherError,
+      );
       await zk.removeWatches(root, 'children', log.listener);
       assert.deepEqual(await log.nth(2), event('ChildWatchRemoved', root));
     });
@@ -355,7 +381,10 @@ describe('ZooKeeperClient watches', () => {
       await zk.get(root, { watch: kept.listener });
       await zk.removeWatches(root, 'data', removed.listener);
       assert.deepEqual(await removed.nth(1), event('DataWatchRemoved', root));
-      assert.ok((await serverWatchedPaths(server)).includes(root), 'the shared server watch stays for the other listener');
+      assert.ok(
+        (await serverWatchedPaths(server)).includes(root),
+        'the shared server watch stays for the other listener',
+      );
       await other.set(root, 'v1');
       assert.deepEqual(await kept.nth(1), event('NodeDataChanged', root));
       await eventFence(zk, other, root);

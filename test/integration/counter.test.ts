@@ -68,7 +68,11 @@ describe('Counter: kazoo KazooCounterTests', () => {
     await counter.subtract(2147483647);
     assert.equal(await counter.value, -2147483647);
     assert.deepEqual((await zk.get(counter.path)).data, Buffer.from([0x80, 0x00, 0x00, 0x01]));
-    await assert.rejects(counter.subtract(2), InvalidArgumentError, 'int32 overflow is refused before writing');
+    await assert.rejects(
+      counter.subtract(2),
+      InvalidArgumentError,
+      'int32 overflow is refused before writing',
+    );
     assert.equal(await counter.value, -2147483647);
   });
 
@@ -89,8 +93,14 @@ describe('Counter: kazoo KazooCounterTests', () => {
     const counter = new Counter(zk, uniqueRoot('counter'));
     assert.throws(() => counter.add(2.1), InvalidArgumentError);
     assert.throws(() => counter.add('a' as unknown as number), InvalidArgumentError);
-    assert.throws(() => new Counter(zk, uniqueRoot('counter'), { default: 0.5, curator: true }), InvalidArgumentError);
-    assert.throws(() => new Counter(zk, uniqueRoot('counter'), { type: 'float', curator: true }), InvalidArgumentError);
+    assert.throws(
+      () => new Counter(zk, uniqueRoot('counter'), { default: 0.5, curator: true }),
+      InvalidArgumentError,
+    );
+    assert.throws(
+      () => new Counter(zk, uniqueRoot('counter'), { type: 'float', curator: true }),
+      InvalidArgumentError,
+    );
     assert.equal(await counter.value, 0, 'nothing was written');
   });
 
@@ -110,20 +120,70 @@ describe('Counter: kazoo KazooCounterTests', () => {
 });
 
 describe('Counter: encodings', () => {
-  test("pythonFloatRepr matches Python's repr() for tricky values", { skip: !kazooInstalled() && 'needs /usr/bin/python3' }, () => {
-    const values = [
-      0, -0, 1, -1, 2.1, -1.0, 0.1, 1 / 3, 1e15, 1e16, 1.5e16, 1e16 + 2, 123456789012345680, 1e21, 1e22, 1e100, 1.7976931348623157e308,
-      1e-4, 1e-5, 0.00012345, 1.2345e-5, 5e-324, 2.2250738585072014e-308, 100, 12345.678, 9007199254740993, 0.3, 2 ** 53, -(2 ** 60),
-      Infinity, -Infinity, NaN,
-    ];
-    for (let i = 0; i < 200; i++) values.push((Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 40 - 20));
-    const script = 'import sys, json\nfor v in json.loads(sys.argv[1]): print(repr(float(v)))';
-    const args = values.map((v) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : Object.is(v, -0) ? '-0.0' : v.toPrecision(17)));
-    const result = spawnSync(PYTHON, ['-c', script, JSON.stringify(args)], { encoding: 'utf8', timeout: timing(10_000) });
-    assert.equal(result.status, 0, result.stderr);
-    const expected = result.stdout.trim().split('\n');
-    assert.deepEqual(values.map((v) => pythonFloatRepr(v)), expected);
-  });
+  test(
+    "pythonFloatRepr matches Python's repr() for tricky values",
+    { skip: !kazooInstalled() && 'needs /usr/bin/python3' },
+    () => {
+      const values = [
+        0,
+        -0,
+        1,
+        -1,
+        2.1,
+        -1.0,
+        0.1,
+        1 / 3,
+        1e15,
+        1e16,
+        1.5e16,
+        1e16 + 2,
+        123456789012345680,
+        1e21,
+        1e22,
+        1e100,
+        1.7976931348623157e308,
+        1e-4,
+        1e-5,
+        0.00012345,
+        1.2345e-5,
+        5e-324,
+        2.2250738585072014e-308,
+        100,
+        12345.678,
+        Number.MAX_SAFE_INTEGER,
+        0.3,
+        2 ** 53,
+        -(2 ** 60),
+        Infinity,
+        -Infinity,
+        NaN,
+      ];
+      for (let i = 0; i < 200; i++)
+        values.push((Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 40 - 20));
+      const script = 'import sys, json\nfor v in json.loads(sys.argv[1]): print(repr(float(v)))';
+      const args = values.map((v) =>
+        Number.isNaN(v)
+          ? 'nan'
+          : v === Infinity
+            ? 'inf'
+            : v === -Infinity
+              ? '-inf'
+              : Object.is(v, -0)
+                ? '-0.0'
+                : v.toPrecision(17),
+      );
+      const result = spawnSync(PYTHON, ['-c', script, JSON.stringify(args)], {
+        encoding: 'utf8',
+        timeout: timing(10_000),
+      });
+      assert.equal(result.status, 0, result.stderr);
+      const expected = result.stdout.trim().split('\n');
+      assert.deepEqual(
+        values.map((v) => pythonFloatRepr(v)),
+        expected,
+      );
+    },
+  );
 
   test('known spellings both ways: int digits, float repr, inf/nan, Curator bytes; foreign spellings Python accepts', () => {
     assert.equal(encodeCounterValue(5, 'int').toString(), '5');
@@ -162,7 +222,10 @@ describe('Counter: encodings', () => {
     assert.equal(stat.ephemeralOwner, 0n);
     assert.deepEqual(await counter.add(5), { pre: 10, post: 15 });
     assert.equal(await raw(zk, counter.path), '15');
-    await eventually(async () => (await zk.getChildren(counter.path)).length === 0, 'the marker is removed after the update');
+    await eventually(
+      async () => (await zk.getChildren(counter.path)).length === 0,
+      'the marker is removed after the update',
+    );
   });
 });
 
@@ -171,10 +234,12 @@ describe('Counter: concurrency and exactly-once', () => {
     const path = uniqueRoot('counter');
     const clients = await Promise.all([0, 1, 2, 3, 4].map(() => connect(t, server)));
     await within(
-      Promise.all(clients.map(async (zk) => {
-        const counter = new Counter(zk, path);
-        for (let i = 0; i < 20; i++) await counter.add(1);
-      })),
+      Promise.all(
+        clients.map(async (zk) => {
+          const counter = new Counter(zk, path);
+          for (let i = 0; i < 20; i++) await counter.add(1);
+        }),
+      ),
       'all increments',
       safety(30_000),
     );
@@ -222,8 +287,15 @@ describe('Counter: concurrency and exactly-once', () => {
     assert.equal(unknown, 0, 'the session survived: every outcome is decided');
     assert.equal(successes, 6);
     assert.equal(zk.sessionId, sessionBefore, 'same session throughout');
-    assert.equal(await new Counter(observer, counter.path).get(), successes, 'no increment applied twice, none lost');
-    await eventually(async () => (await children(observer, counter.path)).length === 0, 'every marker removed');
+    assert.equal(
+      await new Counter(observer, counter.path).get(),
+      successes,
+      'no increment applied twice, none lost',
+    );
+    await eventually(
+      async () => (await children(observer, counter.path)).length === 0,
+      'every marker removed',
+    );
   });
 
   test('markers: false (kazoo footprint): ambiguous lost replies reject with OutcomeUnknownError, never double-apply', async (t) => {
@@ -260,7 +332,11 @@ describe('Counter: concurrency and exactly-once', () => {
     stop = true;
     await within(competitor, 'competitor stops');
     assert.equal(unknown, 0);
-    assert.equal(await new Counter(observer, path).get(), successes + competing, `exact total (window hits: ${hits})`);
+    assert.equal(
+      await new Counter(observer, path).get(),
+      successes + competing,
+      `exact total (window hits: ${hits})`,
+    );
   });
 
   test('counter: a swallowed reply + LOST: the write was applied, its marker went with the old session, the version moved → OutcomeUnknownError, applied once', async (t) => {
@@ -274,7 +350,10 @@ describe('Counter: concurrency and exactly-once', () => {
     const swallowed = proxy.swallowReply({ op: 'multi', path }, { then: 'blackhole' });
     const adding = probe(counter.add(1));
     await loseSessionAfter(zk, proxy, swallowed, async () => {
-      await eventually(async () => (await children(observer, path)).length === 0, 'the old session expired, and its marker with it');
+      await eventually(
+        async () => (await children(observer, path)).length === 0,
+        'the old session expired, and its marker with it',
+      );
       await new Counter(observer, path).add(10); // the version moves past our attempt's
     });
     assert.notEqual(zk.sessionId, oldSession);
@@ -295,7 +374,10 @@ describe('Counter: concurrency and exactly-once', () => {
     await loseSessionAfter(zk, proxy, swallowed);
     // The client declares LOST on its own timer; the server expires the session later (rounded up
     // to its tick), so the marker is normally still there. If not, the outcome is unknown, never doubled.
-    await within(adding.promise.catch(() => {}), 'add settles in the new session');
+    await within(
+      adding.promise.catch(() => {}),
+      'add settles in the new session',
+    );
     if (adding.error === undefined) assert.deepEqual(adding.value, { pre: 1, post: 2 });
     else assert.ok(adding.error instanceof OutcomeUnknownError, `got ${String(adding.error)}`);
     assert.equal(await new Counter(observer, path).get(), 2, 'applied exactly once');
@@ -329,63 +411,81 @@ describe('Counter: concurrency and exactly-once', () => {
   });
 });
 
-describe('Counter: interop with kazoo 2.8', { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' }, () => {
-  test('a counter node created by us reads as the default in kazoo (empty data, not null: kazoo would fail on None)', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await KazooPeer.start(t, server.connectString);
-    const path = `${uniqueRoot('counter')}/nested`;
-    assert.equal(await new Counter(zk, path).get(), 0);
-    assert.deepEqual((await peer.request('null_data', { paths: [path, path.slice(0, path.lastIndexOf('/'))] }))['nulls'], []);
-    assert.equal((await peer.request('counter_value', { path }))['value'], '0');
-    assert.equal((await peer.request('counter_value', { path: uniqueRoot('counter'), float: true }))['value'], '0.0');
-  });
+describe(
+  'Counter: interop with kazoo 2.8',
+  { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' },
+  () => {
+    test('a counter node created by us reads as the default in kazoo (empty data, not null: kazoo would fail on None)', async (t) => {
+      const zk = await connect(t, server);
+      const peer = await KazooPeer.start(t, server.connectString);
+      const path = `${uniqueRoot('counter')}/nested`;
+      assert.equal(await new Counter(zk, path).get(), 0);
+      assert.deepEqual(
+        (await peer.request('null_data', { paths: [path, path.slice(0, path.lastIndexOf('/'))] }))['nulls'],
+        [],
+      );
+      assert.equal((await peer.request('counter_value', { path }))['value'], '0');
+      assert.equal(
+        (await peer.request('counter_value', { path: uniqueRoot('counter'), float: true }))['value'],
+        '0.0',
+      );
+    });
 
-  test('kazoo and TS increment the same counter concurrently: the total is exact', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await KazooPeer.start(t, server.connectString);
-    const path = uniqueRoot('counter');
-    await new Counter(zk, path).get(); // we create the node (the race kazoo lost before empty data was used)
-    const kazoo = peer.request('counter_add', { path, delta: 1, times: 50 }, { limitMs: safety(60_000) });
-    const counter = new Counter(zk, path);
-    for (let i = 0; i < 50; i++) await counter.add(1);
-    const answer = await kazoo;
-    assert.ok(Number(answer['value']) >= 50);
-    assert.equal(await counter.get(), 100);
-    assert.equal((await peer.request('counter_value', { path }))['value'], '100');
-  });
+    test('kazoo and TS increment the same counter concurrently: the total is exact', async (t) => {
+      const zk = await connect(t, server);
+      const peer = await KazooPeer.start(t, server.connectString);
+      const path = uniqueRoot('counter');
+      await new Counter(zk, path).get(); // we create the node (the race kazoo lost before empty data was used)
+      const kazoo = peer.request('counter_add', { path, delta: 1, times: 50 }, { limitMs: safety(60_000) });
+      const counter = new Counter(zk, path);
+      for (let i = 0; i < 50; i++) await counter.add(1);
+      const answer = await kazoo;
+      assert.ok(Number(answer['value']) >= 50);
+      assert.equal(await counter.get(), 100);
+      assert.equal((await peer.request('counter_value', { path }))['value'], '100');
+    });
 
-  test('float counter: TS writes read by kazoo and kazoo writes read by TS, same bytes', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await KazooPeer.start(t, server.connectString);
-    const path = uniqueRoot('counter');
-    const counter = new Counter(zk, path, { type: 'float' });
-    await counter.add(2.1);
-    assert.deepEqual(await peer.request('counter_value', { path, float: true }), { id: 1, ok: true, value: '2.1', raw: Buffer.from('2.1').toString('hex') });
-    const kazoo = await peer.request('counter_add', { path, delta: 1e16, float: true });
-    assert.equal(kazoo['value'], repr(2.1 + 1e16));
-    assert.equal(await counter.get(), 2.1 + 1e16);
-    await counter.subtract(1e16 + 2.1);
-    assert.equal((await peer.request('counter_value', { path, float: true }))['value'], repr(2.1 + 1e16 - (1e16 + 2.1)));
-    assert.equal(await raw(zk, path), pythonFloatRepr(2.1 + 1e16 - (1e16 + 2.1)));
-  });
+    test('float counter: TS writes read by kazoo and kazoo writes read by TS, same bytes', async (t) => {
+      const zk = await connect(t, server);
+      const peer = await KazooPeer.start(t, server.connectString);
+      const path = uniqueRoot('counter');
+      const counter = new Counter(zk, path, { type: 'float' });
+      await counter.add(2.1);
+      assert.deepEqual(await peer.request('counter_value', { path, float: true }), {
+        id: 1,
+        ok: true,
+        value: '2.1',
+        raw: Buffer.from('2.1').toString('hex'),
+      });
+      const kazoo = await peer.request('counter_add', { path, delta: 1e16, float: true });
+      assert.equal(kazoo['value'], repr(2.1 + 1e16));
+      assert.equal(await counter.get(), 2.1 + 1e16);
+      await counter.subtract(1e16 + 2.1);
+      assert.equal(
+        (await peer.request('counter_value', { path, float: true }))['value'],
+        repr(2.1 + 1e16 - (1e16 + 2.1)),
+      );
+      assert.equal(await raw(zk, path), pythonFloatRepr(2.1 + 1e16 - (1e16 + 2.1)));
+    });
 
-  test('int counter: kazoo reads our digits; curator mode: the same int32 bytes on both sides', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await KazooPeer.start(t, server.connectString);
-    const path = uniqueRoot('counter');
-    await new Counter(zk, path).subtract(3);
-    assert.equal((await peer.request('counter_value', { path }))['raw'], Buffer.from('-3').toString('hex'));
-    await peer.request('counter_add', { path, delta: 10 });
-    assert.equal(await new Counter(zk, path).get(), 7);
-    const curatorPath = uniqueRoot('counter');
-    await new Counter(zk, curatorPath, { curator: true }).subtract(3);
-    const answer = await peer.request('counter_value', { path: curatorPath, curator: true });
-    assert.equal(answer['value'], '-3');
-    assert.equal(answer['raw'], 'fffffffd');
-    await peer.request('counter_add', { path: curatorPath, curator: true, delta: 2147483647 });
-    assert.equal(await new Counter(zk, curatorPath, { curator: true }).get(), 2147483644);
-  });
-});
+    test('int counter: kazoo reads our digits; curator mode: the same int32 bytes on both sides', async (t) => {
+      const zk = await connect(t, server);
+      const peer = await KazooPeer.start(t, server.connectString);
+      const path = uniqueRoot('counter');
+      await new Counter(zk, path).subtract(3);
+      assert.equal((await peer.request('counter_value', { path }))['raw'], Buffer.from('-3').toString('hex'));
+      await peer.request('counter_add', { path, delta: 10 });
+      assert.equal(await new Counter(zk, path).get(), 7);
+      const curatorPath = uniqueRoot('counter');
+      await new Counter(zk, curatorPath, { curator: true }).subtract(3);
+      const answer = await peer.request('counter_value', { path: curatorPath, curator: true });
+      assert.equal(answer['value'], '-3');
+      assert.equal(answer['raw'], 'fffffffd');
+      await peer.request('counter_add', { path: curatorPath, curator: true, delta: 2147483647 });
+      assert.equal(await new Counter(zk, curatorPath, { curator: true }).get(), 2147483644);
+    });
+  },
+);
 
 function repr(value: number): string {
   return pythonFloatRepr(value);

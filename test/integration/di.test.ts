@@ -92,7 +92,14 @@ class Scheduler {
 
 function newContainer(hosts: string, options: { startTimeout?: number } = {}): Container {
   const container = new Container();
-  container.load(zookeeperModule({ hosts, sessionTimeout: 4000, ...options, elections: { billing: '/di-services/billing/leader' } }));
+  container.load(
+    zookeeperModule({
+      hosts,
+      sessionTimeout: 4000,
+      ...options,
+      elections: { billing: '/di-services/billing/leader' },
+    }),
+  );
   container.bind(Ledger).toSelf().inSingletonScope();
   container.bind(BillingService).toSelf();
   container.bind(Scheduler).toSelf();
@@ -134,7 +141,10 @@ describe('zookeeperModule', () => {
     assert.equal(recipes.client, zk);
     const path = uniqueRoot('plain');
     assert.equal(await zk.create(path, 'x'), path, 'requests made before the connection is up wait for it');
-    assert.ok(messages.some((m) => m.includes('connected to')), 'the user logger received the client log');
+    assert.ok(
+      messages.some((m) => m.includes('connected to')),
+      'the user logger received the client log',
+    );
     await container.unbindAllAsync();
     assert.equal(zk.closed, true);
   });
@@ -194,7 +204,10 @@ describe('@withLock (legacy decorators)', () => {
     const zk = await connect(t, server);
     const path = uniqueRoot('busy');
     const holder = await withLock(zk, path, async () => {
-      await assert.rejects(withLock(zk, path, async () => 'never', { timeout: 200 }), LockUnavailableError);
+      await assert.rejects(
+        withLock(zk, path, async () => 'never', { timeout: 200 }),
+        LockUnavailableError,
+      );
       return (await zk.getChildren(path)).length;
     });
     assert.equal(holder, 1, 'only the holder node existed after the timed-out attempt');
@@ -206,7 +219,9 @@ describe('@withLock (legacy decorators)', () => {
     const zk = await connect(t, proxy.connectString, { sessionTimeout: 6000 });
     const fired = await withLock(zk, uniqueRoot('suspend'), async ({ signal }) => {
       assert.equal(signal.aborted, false);
-      const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      const aborted = new Promise<void>((resolve) =>
+        signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
       proxy.drop();
       await waitFor(aborted);
       await nextState(zk, ConnectionState.CONNECTED);
@@ -267,7 +282,10 @@ describe('lifecycles that end', () => {
     const container = newContainer(server.connectString);
     const scheduler = await container.getAsync(Scheduler);
     let deposed = 0;
-    const lifecycle = new LeaderLifecycle(scheduler.election, { onElected: () => {}, onDeposed: () => void deposed++ });
+    const lifecycle = new LeaderLifecycle(scheduler.election, {
+      onElected: () => {},
+      onDeposed: () => void deposed++,
+    });
     lifecycle.start();
     await waitFor(() => lifecycle.isLeader);
     await container.unbindAllAsync(); // closes the client; stop() is never called
@@ -284,7 +302,9 @@ describe('lifecycles that end', () => {
       let settled = 0;
       const run = fleet.run(async (item, signal) => {
         started.add(item);
-        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        await new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
         settled++;
       }, options);
       await waitFor(() => started.size === 2);

@@ -10,10 +10,31 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { AbortError, AlreadyAcquiredError, ConnectionLossError, ConnectionState, Election, InvalidArgumentError, Lock, type Leadership } from '../../src/index.js';
+import {
+  AbortError,
+  AlreadyAcquiredError,
+  ConnectionLossError,
+  ConnectionState,
+  Election,
+  InvalidArgumentError,
+  Lock,
+  type Leadership,
+} from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, nextState, uniqueRoot } from './helpers.js';
-import { children, contendersReach, CriticalSection, Deferred, eventually, grace, probe, rejectsWithin, safety, within, type Probe } from './recipe-helpers.js';
+import {
+  children,
+  contendersReach,
+  CriticalSection,
+  Deferred,
+  eventually,
+  grace,
+  probe,
+  rejectsWithin,
+  safety,
+  within,
+  type Probe,
+} from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -22,7 +43,6 @@ before(async () => {
 after(() => server?.close());
 
 class UniqueError extends Error {}
-
 
 /** Resolves when the signal aborts. */
 function aborted(signal: AbortSignal): Promise<unknown> {
@@ -102,7 +122,10 @@ describe('Election: kazoo KazooElectionTests', () => {
     const path = uniqueRoot('election');
     const election = new Election(zk, path);
     // kazoo raises ValueError up front; TS callers are stopped by the types, JS callers get a TypeError.
-    const error = await rejectsWithin(election.run('not a callable' as unknown as () => void), 'run(non-function)');
+    const error = await rejectsWithin(
+      election.run('not a callable' as unknown as () => void),
+      'run(non-function)',
+    );
     assert.ok(error instanceof TypeError, `TypeError, got ${String(error)}`);
     assert.equal(election.isLeader, false);
     assert.deepEqual(await children(zk, path), []);
@@ -135,7 +158,8 @@ describe('Election: semantics', () => {
     assert.deepEqual([...led].sort(), ['cand0', 'cand1', 'cand2', 'cand3', 'cand4']);
     assert.deepEqual(section.overlaps, []);
     const inOrder = led.map((name) => tokens[Number(name.slice(4))]!);
-    for (let i = 1; i < inOrder.length; i++) assert.ok(inOrder[i]! > inOrder[i - 1]!, 'fencing tokens grow with every leader');
+    for (let i = 1; i < inOrder.length; i++)
+      assert.ok(inOrder[i]! > inOrder[i - 1]!, 'fencing tokens grow with every leader');
     assert.deepEqual(await observer.contenders(), []);
   });
 
@@ -163,7 +187,11 @@ describe('Election: semantics', () => {
     assert.ok(error instanceof UniqueError);
     assert.equal(first.isLeader, false);
     assert.equal(await within(secondLed.promise, 'second leads'), 'second');
-    assert.equal(await within(secondRun.promise, "second's run"), 42, "run resolves with the function's result");
+    assert.equal(
+      await within(secondRun.promise, "second's run"),
+      42,
+      "run resolves with the function's result",
+    );
     assert.deepEqual(await children(zk1, path), []);
   });
 
@@ -193,14 +221,23 @@ describe('Election: semantics', () => {
     assert.ok(e2 instanceof AbortError, `AbortError, got ${String(e2)}`);
     assert.deepEqual(await children(zk, path), [leaderNode]);
 
-    await assert.rejects(viaSignal.run(() => assert.fail('never elected'), { signal: AbortSignal.abort() }), AbortError);
+    await assert.rejects(
+      viaSignal.run(() => assert.fail('never elected'), { signal: AbortSignal.abort() }),
+      AbortError,
+    );
     assert.deepEqual(await children(zk, path), [leaderNode]);
 
     // A stale cancel() (nothing waiting) does not poison the next run (deviation from kazoo's Lock).
     viaCancel.cancel();
     stop.resolve();
     await leaderRun;
-    assert.equal(await within(viaCancel.run(() => 'ran'), 'run after a stale cancel'), 'ran');
+    assert.equal(
+      await within(
+        viaCancel.run(() => 'ran'),
+        'run after a stale cancel',
+      ),
+      'ran',
+    );
   });
 
   test('cancel() still cancels a waiting run after a concurrent second run() on the same Election was refused', async (t) => {
@@ -213,7 +250,11 @@ describe('Election: semantics', () => {
     const candidate = new Election(zk, path, { identifier: 'candidate' });
     const waiting = probe(candidate.run(() => 'elected'));
     await contendersReach(leader, 2);
-    await assert.rejects(candidate.run(() => 'twice'), AlreadyAcquiredError, 'one instance runs one candidacy at a time');
+    await assert.rejects(
+      candidate.run(() => 'twice'),
+      AlreadyAcquiredError,
+      'one instance runs one candidacy at a time',
+    );
     candidate.cancel();
     const outcome = await Promise.race([
       waiting.promise.then(
@@ -224,8 +265,15 @@ describe('Election: semantics', () => {
     ]);
     stop.resolve();
     await leaderRun;
-    if (outcome === 'still waiting') await within(waiting.promise.catch(() => {}), 'cleanup: the uncancelled run ends');
-    assert.ok(outcome instanceof AbortError, `the waiting run should reject with AbortError after cancel(), got ${String(outcome)}`);
+    if (outcome === 'still waiting')
+      await within(
+        waiting.promise.catch(() => {}),
+        'cleanup: the uncancelled run ends',
+      );
+    assert.ok(
+      outcome instanceof AbortError,
+      `the waiting run should reject with AbortError after cancel(), got ${String(outcome)}`,
+    );
   });
 
   test('leaders: 2 gives exactly two concurrent leaders; a third waits until one steps down', async (t) => {
@@ -291,13 +339,20 @@ describe('Election: semantics', () => {
     const reason = await within(leaderRun, "the old leader's function ends on its signal");
     assert.ok(reason instanceof Error, `abort reason, got ${String(reason)}`);
     await within(otherLed.promise, 'the other candidate leads');
-    await eventually(() => zkLeader.state === ConnectionState.CONNECTED && !leader.isLeader, 'old leader: LOST then reconnected');
+    await eventually(
+      () => zkLeader.state === ConnectionState.CONNECTED && !leader.isLeader,
+      'old leader: LOST then reconnected',
+    );
     assert.equal(leader.isLeader, false);
     assert.equal(other.isLeader, true);
     assert.deepEqual(await other.contenders(), ['other']);
     assert.deepEqual(section.overlaps, []);
     const lockView = new Lock(zkLeader, path);
-    assert.equal(await lockView.acquire({ blocking: false }), false, 'an Election and a Lock on one path compete');
+    assert.equal(
+      await lockView.acquire({ blocking: false }),
+      false,
+      'an Election and a Lock on one path compete',
+    );
     await zkOther.close();
     await within(otherRun, "the other leader's function ends when its client closes");
   });
@@ -308,7 +363,10 @@ describe('Election: semantics', () => {
     const zkOther = await connect(t, server);
     const path = uniqueRoot('election');
     const strict = new Election(zk, path, { identifier: 'strict' });
-    const lenient = new Election(zk, uniqueRoot('election'), { identifier: 'lenient', ownershipLostOn: 'LOST' });
+    const lenient = new Election(zk, uniqueRoot('election'), {
+      identifier: 'lenient',
+      ownershipLostOn: 'LOST',
+    });
     const stop = new Deferred();
     const signals: Record<string, AbortSignal> = {};
     const runs = [strict, lenient].map((election, i) =>
@@ -327,7 +385,10 @@ describe('Election: semantics', () => {
     proxy.drop();
     await suspended;
     assert.equal(signals.strict!.aborted, true, 'the default policy fires on SUSPENDED');
-    assert.ok(signals.strict!.reason instanceof ConnectionLossError, `ConnectionLossError, got ${String(signals.strict!.reason)}`);
+    assert.ok(
+      signals.strict!.reason instanceof ConnectionLossError,
+      `ConnectionLossError, got ${String(signals.strict!.reason)}`,
+    );
     assert.equal(signals.lenient!.aborted, false, "ownershipLostOn: 'LOST' does not fire on SUSPENDED");
     await connected;
     assert.equal(strict.isLeader, true, 'the same session: still the leader');

@@ -25,7 +25,17 @@ import { FaultProxy, openRawSession, timing, ZooKeeperServer } from '../../src/t
 import { EventLog, connect, eventFence, nextState, sorted, uniqueRoot, waitFor } from './helpers.js';
 import { rejectsWithin, within } from './recipe-helpers.js';
 
-const { AbortError, AuthFailedError, BadVersionError, ClientClosedError, ConnectionLossError, NoAuthError, NoNodeError, NodeExistsError, TimeoutError } = errors;
+const {
+  AbortError,
+  AuthFailedError,
+  BadVersionError,
+  ClientClosedError,
+  ConnectionLossError,
+  NoAuthError,
+  NoNodeError,
+  NodeExistsError,
+  TimeoutError,
+} = errors;
 
 /** The limit of every wait in this file (scaled); only a broken client or kit reaches it. */
 const LIMIT = timing(20_000);
@@ -38,11 +48,19 @@ function recordStates(zk: ZooKeeperClient): { state: ConnectionState; at: number
 }
 
 /** Wait until the recorded states are exactly `expected` (fails on a wrong one, or after the limit). */
-async function statesBecome(states: { state: ConnectionState }[], expected: ConnectionState[], ms = LIMIT): Promise<void> {
+async function statesBecome(
+  states: { state: ConnectionState }[],
+  expected: ConnectionState[],
+  ms = LIMIT,
+): Promise<void> {
   await waitFor(
     () => {
       const seen = states.map((s) => s.state);
-      assert.deepEqual(seen.slice(0, expected.length), expected.slice(0, seen.length), `state sequence ${seen.join(' → ')}`);
+      assert.deepEqual(
+        seen.slice(0, expected.length),
+        expected.slice(0, seen.length),
+        `state sequence ${seen.join(' → ')}`,
+      );
       return seen.length >= expected.length;
     },
     ms,
@@ -127,10 +145,22 @@ describe('ZooKeeperClient through a FaultProxy', () => {
 
     // The server expires the session on its own (its timeout passed without a ping), so the old
     // ephemeral goes, and re-attaching the old session is refused as expired.
-    await waitFor(async () => (await direct.exists(`${root}/eph`)) === null, LIMIT, 'the server to expire the old session');
-    const probe = await openRawSession(server.host, server.port, { sessionId: oldSession, password: oldPassword }, LIMIT);
+    await waitFor(
+      async () => (await direct.exists(`${root}/eph`)) === null,
+      LIMIT,
+      'the server to expire the old session',
+    );
+    const probe = await openRawSession(
+      server.host,
+      server.port,
+      { sessionId: oldSession, password: oldPassword },
+      LIMIT,
+    );
     probe.connection.close();
-    assert.ok(probe.response.timeout <= 0, `the server confirms the old session expired (timeout ${probe.response.timeout})`);
+    assert.ok(
+      probe.response.timeout <= 0,
+      `the server confirms the old session expired (timeout ${probe.response.timeout})`,
+    );
     assert.equal(zk.state, ConnectionState.LOST, 'still LOST while partitioned');
 
     proxy.heal();
@@ -141,9 +171,14 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.equal(await direct.exists(`${root}/eph`), null, 'the old ephemeral stays gone');
     const { stat } = await zk.createWithStat(`${root}/eph`, null, { ephemeral: true });
     assert.equal(stat.ephemeralOwner, zk.sessionId);
-    assert.deepEqual(watchNone.events.map((e) => e.type), ['None']);
+    assert.deepEqual(
+      watchNone.events.map((e) => e.type),
+      ['None'],
+    );
 
-    t.diagnostic(`blackhole → SUSPENDED ${Math.round(states[0]!.at - start)} ms, → LOST ${Math.round(states[1]!.at - start)} ms (session timeout 2000 ms)`);
+    t.diagnostic(
+      `blackhole → SUSPENDED ${Math.round(states[0]!.at - start)} ms, → LOST ${Math.round(states[1]!.at - start)} ms (session timeout 2000 ms)`,
+    );
     t.diagnostic(`heal → CONNECTED (new session) ${Math.round(connectedAt - healAt)} ms`);
   });
 
@@ -175,7 +210,11 @@ describe('ZooKeeperClient through a FaultProxy', () => {
         const kind = (['get', 'set', 'create'] as const)[i % 3]!;
         kinds.push(kind);
         const promise: Promise<unknown> =
-          kind === 'get' ? zk.get(`${root}/data`) : kind === 'set' ? zk.set(`${root}/data`, `v${i}`) : zk.create(`${root}/seq/n-`, `${i}`, { sequence: true });
+          kind === 'get'
+            ? zk.get(`${root}/data`)
+            : kind === 'set'
+              ? zk.set(`${root}/data`, `v${i}`)
+              : zk.create(`${root}/seq/n-`, `${i}`, { sequence: true });
         return promise.then(
           (value) => {
             settlements[i]!++;
@@ -193,7 +232,11 @@ describe('ZooKeeperClient through a FaultProxy', () => {
 
       await waitFor(Promise.all(wrapped), LIMIT, `all ${N} requests to settle (${moment})`);
       const unexpected = outcomes.filter((o) => !o.ok && !(o.error instanceof ConnectionLossError));
-      assert.deepEqual(unexpected.map((o) => String(o.error)), [], 'only results or ConnectionLossError');
+      assert.deepEqual(
+        unexpected.map((o) => String(o.error)),
+        [],
+        'only results or ConnectionLossError',
+      );
       // The connection was dropped, so the client reconnects: with the same session.
       await statesBecome(states, [ConnectionState.SUSPENDED, ConnectionState.CONNECTED]);
       const reconnectMs = states[1]!.at - droppedAt;
@@ -204,19 +247,37 @@ describe('ZooKeeperClient through a FaultProxy', () => {
       assert.equal((await zk.get(`${root}/data`)).stat.version >= 0, true);
       await zk.sync('/');
       await delay(100);
-      assert.deepEqual(settlements.filter((n) => n !== 1), [], 'every promise settled exactly once');
-      const createdOk = outcomes.filter((o, i) => o.ok && kinds[i] === 'create').map((o) => o.value as string);
+      assert.deepEqual(
+        settlements.filter((n) => n !== 1),
+        [],
+        'every promise settled exactly once',
+      );
+      const createdOk = outcomes
+        .filter((o, i) => o.ok && kinds[i] === 'create')
+        .map((o) => o.value as string);
       const setsOk = outcomes.filter((o, i) => o.ok && kinds[i] === 'set').length;
       const creates = kinds.filter((k) => k === 'create').length;
       const sets = kinds.filter((k) => k === 'set').length;
       const children = await direct.getChildren(`${root}/seq`);
-      assert.ok(children.length >= createdOk.length && children.length <= creates, `${children.length} children for ${createdOk.length} acknowledged of ${creates} creates`);
+      assert.ok(
+        children.length >= createdOk.length && children.length <= creates,
+        `${children.length} children for ${createdOk.length} acknowledged of ${creates} creates`,
+      );
       const childSet = new Set(children.map((c) => `${root}/seq/${c}`));
-      assert.deepEqual(createdOk.filter((p) => !childSet.has(p)), [], 'every acknowledged create exists');
+      assert.deepEqual(
+        createdOk.filter((p) => !childSet.has(p)),
+        [],
+        'every acknowledged create exists',
+      );
       const { stat } = await direct.get(`${root}/data`);
-      assert.ok(stat.version >= setsOk && stat.version <= sets, `data version ${stat.version} for ${setsOk} acknowledged of ${sets} sets`);
+      assert.ok(
+        stat.version >= setsOk && stat.version <= sets,
+        `data version ${stat.version} for ${setsOk} acknowledged of ${sets} sets`,
+      );
       const lost = outcomes.filter((o) => !o.ok).length;
-      t.diagnostic(`drop ${moment}: ${N - lost} results, ${lost} ConnectionLossError; reconnect after drop ${Math.round(reconnectMs)} ms`);
+      t.diagnostic(
+        `drop ${moment}: ${N - lost} results, ${lost} ConnectionLossError; reconnect after drop ${Math.round(reconnectMs)} ms`,
+      );
       zk.removeAllListeners('state');
     }
   });
@@ -231,9 +292,15 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     const parent = uniqueRoot('watches');
     await direct.create(parent);
     // 100-character names: ~140-character paths, 1.4 MB of paths in all (the frame limit is 1 MiB).
-    const paths = Array.from({ length: N }, (_, i) => `${parent}/${String(i).padStart(5, '0')}-${'w'.repeat(94)}`);
+    const paths = Array.from(
+      { length: N },
+      (_, i) => `${parent}/${String(i).padStart(5, '0')}-${'w'.repeat(94)}`,
+    );
     assert.equal(paths[0]!.length - parent.length - 1, 100);
-    assert.ok(paths.reduce((sum, path) => sum + path.length, 0) > 1024 * 1024, 'one SetWatches with every path would exceed the 1 MiB frame limit');
+    assert.ok(
+      paths.reduce((sum, path) => sum + path.length, 0) > 1024 * 1024,
+      'one SetWatches with every path would exceed the 1 MiB frame limit',
+    );
     const createStart = performance.now();
     await pipelined(N / 500, 10, async (b) => {
       const tx = direct.transaction();
@@ -245,10 +312,12 @@ describe('ZooKeeperClient through a FaultProxy', () => {
 
     const fired = new Array<number>(N).fill(0);
     const wrongEvents: WatchEvent[] = [];
-    const dataListener = (i: number): WatchListener => (event) => {
-      fired[i]!++;
-      if (event.type !== 'NodeDataChanged' || event.path !== paths[i]) wrongEvents.push(event);
-    };
+    const dataListener =
+      (i: number): WatchListener =>
+      (event) => {
+        fired[i]!++;
+        if (event.type !== 'NodeDataChanged' || event.path !== paths[i]) wrongEvents.push(event);
+      };
     const persistentEvents: WatchEvent[][] = Array.from({ length: EXTRA }, () => []);
     const otherEvents: WatchEvent[] = [];
     const watchStart = performance.now();
@@ -260,8 +329,17 @@ describe('ZooKeeperClient through a FaultProxy', () => {
         persistentEvents[i]!.push(event);
       }),
     );
-    await pipelined(EXTRA, EXTRA, (i) => zk.getChildren(paths[EXTRA + i]!, { watch: (event) => void otherEvents.push(event) }));
-    await pipelined(EXTRA, EXTRA, async (i) => assert.equal(await zk.exists(`${parent}/missing-${i}-${'m'.repeat(80)}`, { watch: (event) => void otherEvents.push(event) }), null));
+    await pipelined(EXTRA, EXTRA, (i) =>
+      zk.getChildren(paths[EXTRA + i]!, { watch: (event) => void otherEvents.push(event) }),
+    );
+    await pipelined(EXTRA, EXTRA, async (i) =>
+      assert.equal(
+        await zk.exists(`${parent}/missing-${i}-${'m'.repeat(80)}`, {
+          watch: (event) => void otherEvents.push(event),
+        }),
+        null,
+      ),
+    );
     assert.equal(zk.watchCount, N + 3 * EXTRA);
     t.diagnostic(`set ${N + 3 * EXTRA} watches in ${Math.round(performance.now() - watchStart)} ms`);
 
@@ -283,7 +361,11 @@ describe('ZooKeeperClient through a FaultProxy', () => {
         // One SetWatches with every path (1.4 MB) would either be refused by the client (over the
         // 1 MiB frame limit: the watches silently lost, so wchc never recovers) or make the server
         // drop the connection (again on every reconnect): fail at once on the latter.
-        assert.deepEqual(states.map((s) => s.state), [ConnectionState.SUSPENDED, ConnectionState.CONNECTED], 'the connection stays up after the reconnect');
+        assert.deepEqual(
+          states.map((s) => s.state),
+          [ConnectionState.SUSPENDED, ConnectionState.CONNECTED],
+          'the connection stays up after the reconnect',
+        );
         return watchedPaths(await server.fourLetterWord('wchc'), sessionId).length === pathsBefore;
       },
       LIMIT,
@@ -293,13 +375,22 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.equal(await serverWatchCount(server), totalBefore, 'mntr zk_watch_count is back to where it was');
     // The connection stays up after the re-registration.
     await zk.sync('/');
-    assert.deepEqual(states.map((s) => s.state), [ConnectionState.SUSPENDED, ConnectionState.CONNECTED]);
+    assert.deepEqual(
+      states.map((s) => s.state),
+      [ConnectionState.SUSPENDED, ConnectionState.CONNECTED],
+    );
 
     const setStart = performance.now();
     await pipelined(N, 2000, (i) => direct.set(paths[i]!, 'v1'));
-    await waitFor(() => fired.every((n) => n >= 1) && persistentEvents.every((events) => events.length >= 2), LIMIT, 'every data and persistent watch to fire');
+    await waitFor(
+      () => fired.every((n) => n >= 1) && persistentEvents.every((events) => events.length >= 2),
+      LIMIT,
+      'every data and persistent watch to fire',
+    );
     await eventFence(zk, direct, parent);
-    t.diagnostic(`${N} sets and their events in ${Math.round(performance.now() - setStart)} ms; reconnect after drop ${Math.round(reconnectMs)} ms`);
+    t.diagnostic(
+      `${N} sets and their events in ${Math.round(performance.now() - setStart)} ms; reconnect after drop ${Math.round(reconnectMs)} ms`,
+    );
     assert.deepEqual(wrongEvents, []);
     assert.equal(fired.filter((n) => n !== 1).length, 0, 'each one-shot data watch fired exactly once');
     // A persistent watch gets one resync marker for the reconnect (None, CONNECTED: it may have
@@ -311,16 +402,25 @@ describe('ZooKeeperClient through a FaultProxy', () => {
           { type: 'NodeDataChanged', state: KeeperState.CONNECTED, path: paths[i] },
         ]),
     );
-    assert.deepEqual(unexpected.slice(0, 3), [], `${unexpected.length} persistent watches with other events than [None (resync), NodeDataChanged]`);
+    assert.deepEqual(
+      unexpected.slice(0, 3),
+      [],
+      `${unexpected.length} persistent watches with other events than [None (resync), NodeDataChanged]`,
+    );
     assert.deepEqual(otherEvents, [], 'child and exist watches did not fire');
     assert.equal(zk.watchCount, 3 * EXTRA, 'the one-shot data watches are consumed; the others remain');
-    assert.deepEqual(states.map((s) => s.state), [ConnectionState.SUSPENDED, ConnectionState.CONNECTED]);
+    assert.deepEqual(
+      states.map((s) => s.state),
+      [ConnectionState.SUSPENDED, ConnectionState.CONNECTED],
+    );
   });
 
   test('digest auth is re-sent after a reconnect, before requests queued while disconnected', async (t) => {
     const proxy = await startProxy(t);
     const anonymous = await connect(t, server);
-    const zk = await connect(t, proxy.connectString, { authData: [{ scheme: 'digest', credential: 'alice:pw' }] });
+    const zk = await connect(t, proxy.connectString, {
+      authData: [{ scheme: 'digest', credential: 'alice:pw' }],
+    });
     const sessionId = zk.sessionId;
     const root = uniqueRoot('digest');
     await zk.create(root, 'secret', { acl: [makeDigestAcl('alice', 'pw', Perms.ALL)] });
@@ -344,13 +444,18 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.equal(zk.sessionId, sessionId);
 
     proxy.drop();
-    await statesBecome(states, [ConnectionState.SUSPENDED, ConnectionState.CONNECTED, ConnectionState.SUSPENDED, ConnectionState.CONNECTED]);
+    await statesBecome(states, [
+      ConnectionState.SUSPENDED,
+      ConnectionState.CONNECTED,
+      ConnectionState.SUSPENDED,
+      ConnectionState.CONNECTED,
+    ]);
     assert.equal((await zk.get(root)).data.toString(), 'secret-2');
     await zk.create(`${root}/child`, null, { acl: [makeDigestAcl('alice', 'pw', Perms.ALL)] });
     await assert.rejects(anonymous.getChildren(root), NoAuthError);
   });
 
-  test('addAuth while SUSPENDED resolves only once the next connection\'s server accepted it; close() rejects one still waiting', async (t) => {
+  test("addAuth while SUSPENDED resolves only once the next connection's server accepted it; close() rejects one still waiting", async (t) => {
     const proxy = await startProxy(t);
     const zk = await connect(t, proxy.connectString);
     const sessionId = zk.sessionId;
@@ -369,7 +474,11 @@ describe('ZooKeeperClient through a FaultProxy', () => {
 
     proxy.refuse();
     proxy.drop();
-    await statesBecome(states, [ConnectionState.SUSPENDED, ConnectionState.CONNECTED, ConnectionState.SUSPENDED]);
+    await statesBecome(states, [
+      ConnectionState.SUSPENDED,
+      ConnectionState.CONNECTED,
+      ConnectionState.SUSPENDED,
+    ]);
     const pending = zk.addAuth('digest', 'carol:pw');
     await zk.close();
     await assert.rejects(pending, ClientClosedError);
@@ -432,13 +541,20 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.equal(result?.type === 'create' ? result.path : result, '/in-tx');
     assert.equal(await zk.sync('/node'), '/node');
     assert.ok(await direct.exists(`${chroot}${seq}`), 'the node exists under the chroot on the server');
-    assert.deepEqual(sorted(await zk.getChildren('/')), sorted(['node', 'node2', 'later', seq.slice(1), 'with-stat', 'in-tx']));
+    assert.deepEqual(
+      sorted(await zk.getChildren('/')),
+      sorted(['node', 'node2', 'later', seq.slice(1), 'with-stat', 'in-tx']),
+    );
     // Fence (chroot-relative for the watcher): every event sent before it has been delivered.
     const fence = new EventLog();
     assert.equal(await zk.exists('/fence', { watch: fence.listener }), null);
     await direct.create(`${chroot}/fence`);
     assert.deepEqual(await fence.nth(1), { type: 'NodeCreated', state: 'CONNECTED', path: '/fence' });
-    assert.equal(missed.events.length + later.events.length + created.events.length + children.events.length, 4, 'each watch fired once');
+    assert.equal(
+      missed.events.length + later.events.length + created.events.length + children.events.length,
+      4,
+      'each watch fired once',
+    );
   });
 
   test('requests while SUSPENDED: timeout, abort and failFast give up; a plain one completes after heal() in the same session', async (t) => {
@@ -468,9 +584,18 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     };
     const controller = new AbortController();
     const timedOut = track('timeout', zk.create(`${root}/n-`, 'timeout', { sequence: true, timeout: 500 }));
-    const preAborted = track('pre-aborted', zk.create(`${root}/n-`, 'pre-aborted', { sequence: true, signal: AbortSignal.abort() }));
-    const abortedLater = track('aborted', zk.create(`${root}/n-`, 'aborted', { sequence: true, signal: controller.signal }));
-    const failFast = track('failFast', zk.create(`${root}/n-`, 'failFast', { sequence: true, failFast: true }));
+    const preAborted = track(
+      'pre-aborted',
+      zk.create(`${root}/n-`, 'pre-aborted', { sequence: true, signal: AbortSignal.abort() }),
+    );
+    const abortedLater = track(
+      'aborted',
+      zk.create(`${root}/n-`, 'aborted', { sequence: true, signal: controller.signal }),
+    );
+    const failFast = track(
+      'failFast',
+      zk.create(`${root}/n-`, 'failFast', { sequence: true, failFast: true }),
+    );
     const plain = track('plain', zk.create(`${root}/n-`, 'plain', { sequence: true }));
     await nextMacrotask();
     // failFast and an already-aborted signal reject at once (before any timer could fire).
@@ -499,8 +624,13 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     const children = await direct.getChildren(root);
     assert.deepEqual(children, [path.slice(root.length + 1)], 'only the plain create ran');
     assert.equal((await direct.get(path)).data.toString(), 'plain');
-    assert.deepEqual(states.map((s) => s.state), [ConnectionState.SUSPENDED, ConnectionState.CONNECTED]);
-    t.diagnostic(`blackhole → SUSPENDED ${Math.round(suspendedMs)} ms (session timeout 20000 ms); heal → plain request answered ${Math.round(answeredMs)} ms`);
+    assert.deepEqual(
+      states.map((s) => s.state),
+      [ConnectionState.SUSPENDED, ConnectionState.CONNECTED],
+    );
+    t.diagnostic(
+      `blackhole → SUSPENDED ${Math.round(suspendedMs)} ms (session timeout 20000 ms); heal → plain request answered ${Math.round(answeredMs)} ms`,
+    );
   });
 
   test('expireSession with a one-shot and a persistent watch: LOST, None events, the persistent watch carries over', async (t) => {
@@ -522,7 +652,11 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     await lost;
     assert.equal(await direct.exists(`${root}/eph`), null, 'the ephemeral is gone');
     assert.deepEqual(await oneShot.nth(1), { type: 'None', state: KeeperState.EXPIRED_SESSION, path: root });
-    assert.deepEqual(await persistent.nth(1), { type: 'None', state: KeeperState.EXPIRED_SESSION, path: `${root}/p` });
+    assert.deepEqual(await persistent.nth(1), {
+      type: 'None',
+      state: KeeperState.EXPIRED_SESSION,
+      path: `${root}/p`,
+    });
 
     await statesBecome(states, [ConnectionState.SUSPENDED, ConnectionState.LOST, ConnectionState.CONNECTED]);
     assert.notEqual(zk.sessionId, 0n);
@@ -535,13 +669,19 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     // (A `None`/CONNECTED resync marker would also be legitimate, had the client re-attached the
     // session for a moment before the server expired it; it is left out of the comparison.)
     const resync = (e: WatchEvent) => e.type === 'None' && e.state === KeeperState.CONNECTED;
-    assert.deepEqual(persistent.events.filter((e) => !resync(e)).map((e) => [e.type, e.path]), [
-      ['None', `${root}/p`],
-      ['NodeCreated', `${root}/p`],
-      ['NodeDataChanged', `${root}/p`],
-      ['NodeDeleted', `${root}/p`],
-    ]);
-    assert.deepEqual(oneShot.events.map((e) => e.type), ['None']);
+    assert.deepEqual(
+      persistent.events.filter((e) => !resync(e)).map((e) => [e.type, e.path]),
+      [
+        ['None', `${root}/p`],
+        ['NodeCreated', `${root}/p`],
+        ['NodeDataChanged', `${root}/p`],
+        ['NodeDeleted', `${root}/p`],
+      ],
+    );
+    assert.deepEqual(
+      oneShot.events.map((e) => e.type),
+      ['None'],
+    );
     assert.equal(zk.watchCount, 1, 'only the persistent watch remains');
   });
 
@@ -557,7 +697,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     }
   });
 
-  test('scenario 2: removing one waiter\'s watch while another waiter\'s watch-setting get is in flight keeps the server watch; the survivor is woken', async (t) => {
+  test("scenario 2: removing one waiter's watch while another waiter's watch-setting get is in flight keeps the server watch; the survivor is woken", async (t) => {
     const proxy = await startProxy(t);
     const zk = await connect(t, proxy.connectString);
     const direct = await connect(t, server);
@@ -571,36 +711,58 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     const aRemoved = zk.removeWatches(root, 'data', a.listener);
     await waitFor(Promise.all([bGet, aRemoved]), LIMIT, 'the get and the removal');
     proxy.setDelay(0);
-    assert.deepEqual(a.events.map((e) => e.type), ['DataWatchRemoved']);
+    assert.deepEqual(
+      a.events.map((e) => e.type),
+      ['DataWatchRemoved'],
+    );
     assert.equal(zk.watchCount, 1);
-    assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), [root], 'the server still holds the watch');
+    assert.deepEqual(
+      watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId),
+      [root],
+      'the server still holds the watch',
+    );
     await direct.set(root, 'v2');
-    assert.deepEqual(await b.nth(1, LIMIT), { type: 'NodeDataChanged', state: KeeperState.CONNECTED, path: root });
+    assert.deepEqual(await b.nth(1, LIMIT), {
+      type: 'NodeDataChanged',
+      state: KeeperState.CONNECTED,
+      path: root,
+    });
     await eventFence(zk, direct, root);
-    assert.deepEqual(a.events.map((e) => e.type), ['DataWatchRemoved'], 'the removed listener heard nothing more');
+    assert.deepEqual(
+      a.events.map((e) => e.type),
+      ['DataWatchRemoved'],
+      'the removed listener heard nothing more',
+    );
     assert.equal(zk.watchCount, 0);
   });
 
   /** A started client through a new proxy, chrooted at a fresh node; with a direct client too. */
-  async function chrootClient(t: TestContext): Promise<{ proxy: FaultProxy; zk: ZooKeeperClient; chroot: string }> {
+  async function chrootClient(
+    t: TestContext,
+  ): Promise<{ proxy: FaultProxy; zk: ZooKeeperClient; chroot: string }> {
     const proxy = await startProxy(t);
     const chroot = uniqueRoot('scenario8');
     await (await connect(t, server)).create(chroot, null);
     return { proxy, zk: await connect(t, `${proxy.connectString}${chroot}`), chroot };
   }
 
-  test('scenario 8: a chroot client\'s getConfig watch is re-registered at /zookeeper/config after a reconnect: no false NodeDeleted, the watch stays set', async (t) => {
+  test("scenario 8: a chroot client's getConfig watch is re-registered at /zookeeper/config after a reconnect: no false NodeDeleted, the watch stays set", async (t) => {
     const { proxy, zk } = await chrootClient(t);
     const config = new EventLog();
     const { data } = await zk.getConfig({ watch: config.listener });
     assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']);
     const sessionId = zk.sessionId;
-    const connected = nextState(zk, ConnectionState.SUSPENDED, LIMIT).then(() => nextState(zk, ConnectionState.CONNECTED, LIMIT));
+    const connected = nextState(zk, ConnectionState.SUSPENDED, LIMIT).then(() =>
+      nextState(zk, ConnectionState.CONNECTED, LIMIT),
+    );
     proxy.drop();
     await connected;
     assert.equal(zk.sessionId, sessionId, 'the same session');
     await waitFor(
-      async () => isDeepStrictEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']),
+      async () =>
+        isDeepStrictEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), [
+          '/zookeeper/config',
+        ]),
       LIMIT,
       'the config watch re-registered at /zookeeper/config',
     );
@@ -610,7 +772,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.equal(zk.watchCount, 1);
   });
 
-  test('scenario 8: a node named /zookeeper/config under the chroot is watched apart from getConfig\'s /zookeeper/config, across a reconnect', async (t) => {
+  test("scenario 8: a node named /zookeeper/config under the chroot is watched apart from getConfig's /zookeeper/config, across a reconnect", async (t) => {
     const { proxy, zk, chroot } = await chrootClient(t);
     await zk.create('/zookeeper/config', 'mine', { makePath: true }); // <chroot>/zookeeper/config
     const config = new EventLog();
@@ -623,15 +785,29 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     await zk.removeWatches('/zookeeper/config', 'data', mine.listener);
     assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']);
     await zk.get('/zookeeper/config', { watch: mine.listener });
-    const connected = nextState(zk, ConnectionState.SUSPENDED, LIMIT).then(() => nextState(zk, ConnectionState.CONNECTED, LIMIT));
+    const connected = nextState(zk, ConnectionState.SUSPENDED, LIMIT).then(() =>
+      nextState(zk, ConnectionState.CONNECTED, LIMIT),
+    );
     proxy.drop();
     await connected;
-    await waitFor(async () => isDeepStrictEqual(sorted(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId)), both), LIMIT, 'both watches re-registered');
+    await waitFor(
+      async () =>
+        isDeepStrictEqual(sorted(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId)), both),
+      LIMIT,
+      'both watches re-registered',
+    );
     await zk.set('/zookeeper/config', 'changed');
-    assert.deepEqual(await mine.nth(2, LIMIT), { type: 'NodeDataChanged', state: KeeperState.CONNECTED, path: '/zookeeper/config' });
+    assert.deepEqual(await mine.nth(2, LIMIT), {
+      type: 'NodeDataChanged',
+      state: KeeperState.CONNECTED,
+      path: '/zookeeper/config',
+    });
     await eventFence(zk, zk, '/fence');
-    assert.deepEqual(mine.events.map((e) => e.type), ['DataWatchRemoved', 'NodeDataChanged']);
-    assert.deepEqual(config.events, [], 'the config watch did not fire for the user\'s node');
+    assert.deepEqual(
+      mine.events.map((e) => e.type),
+      ['DataWatchRemoved', 'NodeDataChanged'],
+    );
+    assert.deepEqual(config.events, [], "the config watch did not fire for the user's node");
     assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']);
   });
 });
@@ -645,7 +821,10 @@ describe('connect timeout after the first connection', () => {
     const proxy = await FaultProxy.start(server.connectString);
     t.after(() => proxy.close());
     const silent = await silentServer(t);
-    const zk = await connect(t, `${proxy.connectString},${silent.connectString}`, { sessionTimeout: 30_000, randomizeHosts: false });
+    const zk = await connect(t, `${proxy.connectString},${silent.connectString}`, {
+      sessionTimeout: 30_000,
+      randomizeHosts: false,
+    });
     assert.equal(zk.sessionTimeout, 4000);
     const sessionId = zk.sessionId;
     const states = recordStates(zk);
@@ -686,7 +865,9 @@ describe('lost replies: the server applied the request, the proxy swallowed its 
   after(() => server?.close());
 
   /** A client behind a fresh proxy, a client straight to the server, and a fresh root. */
-  async function setup(t: TestContext): Promise<{ proxy: FaultProxy; zk: ZooKeeperClient; direct: ZooKeeperClient; root: string }> {
+  async function setup(
+    t: TestContext,
+  ): Promise<{ proxy: FaultProxy; zk: ZooKeeperClient; direct: ZooKeeperClient; root: string }> {
     const proxy = await FaultProxy.start(server.connectString);
     t.after(() => proxy.close());
     const zk = await connect(t, proxy.connectString, { retry: { delay: 10, maxTries: 5 } });
@@ -708,7 +889,10 @@ describe('lost replies: the server applied the request, the proxy swallowed its 
     await connectionLoss(zk.create(path, 'mine'), 'the create');
     assert.equal((await within(lost.happened, 'the fault', LIMIT)).reply?.err, 0, 'the server created it');
     assert.equal((await direct.get(path)).data.toString(), 'mine');
-    await assert.rejects(zk.retry(() => zk.create(path, 'mine')), NodeExistsError);
+    await assert.rejects(
+      zk.retry(() => zk.create(path, 'mine')),
+      NodeExistsError,
+    );
   });
 
   test('a sequential create retried by client.retry leaves the lost node behind: the retry does not hide it', async (t) => {
@@ -736,7 +920,10 @@ describe('lost replies: the server applied the request, the proxy swallowed its 
     proxy.swallowReply({ op: 'setData', path: root });
     await connectionLoss(zk.set(root, 'v1', { version: stat.version }), 'the set');
     assert.equal((await direct.get(root)).data.toString(), 'v1');
-    await assert.rejects(zk.retry(() => zk.set(root, 'v1', { version: stat.version })), BadVersionError);
+    await assert.rejects(
+      zk.retry(() => zk.set(root, 'v1', { version: stat.version })),
+      BadVersionError,
+    );
   });
 
   test('a delete rejects with ConnectionLossError though applied; retrying it meets NoNodeError', async (t) => {
@@ -746,14 +933,21 @@ describe('lost replies: the server applied the request, the proxy swallowed its 
     proxy.swallowReply({ op: 'delete', path });
     await connectionLoss(zk.delete(path), 'the delete');
     assert.equal(await direct.exists(path), null);
-    await assert.rejects(zk.retry(() => zk.delete(path)), NoNodeError);
+    await assert.rejects(
+      zk.retry(() => zk.delete(path)),
+      NoNodeError,
+    );
   });
 
   test('a read whose reply is lost is retried to its value by client.retry', async (t) => {
     const { proxy, zk, root } = await setup(t);
     await zk.set(root, 'value');
     const lost = proxy.swallowReply({ op: 'getData', path: root });
-    const { data } = await within(zk.retry(() => zk.get(root)), 'the retried read', LIMIT);
+    const { data } = await within(
+      zk.retry(() => zk.get(root)),
+      'the retried read',
+      LIMIT,
+    );
     assert.equal(data.toString(), 'value');
     assert.equal(lost.fired, 1);
   });

@@ -11,9 +11,22 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { JuteReader } from '../../src/client/protocol/jute.js';
 import { OpCode, Xid } from '../../src/client/protocol/op-codes.js';
-import { writePathWatch, writeRequestHeader, writeConnectRequest } from '../../src/client/protocol/records.js';
+import {
+  writePathWatch,
+  writeRequestHeader,
+  writeConnectRequest,
+} from '../../src/client/protocol/records.js';
 import { ConnectionState, errors, type ZooKeeperClient } from '../../src/index.js';
-import { closeRawSession, FaultProxy, fourLetterWord, openRawSession, RawConnection, timing, ZooKeeperServer, type RawSession } from '../../src/testing/index.js';
+import {
+  closeRawSession,
+  FaultProxy,
+  fourLetterWord,
+  openRawSession,
+  RawConnection,
+  timing,
+  ZooKeeperServer,
+  type RawSession,
+} from '../../src/testing/index.js';
 import { connect, freePort, uniqueRoot } from './helpers.js';
 import { eventually, grace, probe, rejectsWithin, within } from './recipe-helpers.js';
 
@@ -76,7 +89,10 @@ describe('FaultProxy', () => {
     proxy.drop();
     assert.equal(proxy.connections, 0);
     await eventually(() => connection.closed, 'the client sees its connection closed');
-    await eventually(async () => !(await serverHasConnectionOf(response.sessionId)), 'the server sees its connection closed');
+    await eventually(
+      async () => !(await serverHasConnectionOf(response.sessionId)),
+      'the server sees its connection closed',
+    );
 
     const again = await sessionThrough(proxy);
     await closeRawSession(again.connection, timing(10_000));
@@ -93,7 +109,15 @@ describe('FaultProxy', () => {
 
     // A new connection is accepted, but its handshake goes nowhere.
     const late = await RawConnection.connect(proxy.host, proxy.port, timing(10_000));
-    late.send((w) => writeConnectRequest(w, { lastZxidSeen: 0n, timeout: 10_000, sessionId: 0n, password: Buffer.alloc(16), readOnly: false }));
+    late.send((w) =>
+      writeConnectRequest(w, {
+        lastZxidSeen: 0n,
+        timeout: 10_000,
+        sessionId: 0n,
+        password: Buffer.alloc(16),
+        readOnly: false,
+      }),
+    );
     await assert.rejects(late.nextFrame(timing(1_000)), /no frame/);
     assert.equal(late.closed, false);
     assert.equal(proxy.connections, 2);
@@ -153,7 +177,10 @@ describe('FaultProxy', () => {
   test('retarget() sends new connections elsewhere', async () => {
     // Nothing listens on this port: the proxy accepts, fails upstream and closes the client.
     await using proxy = await FaultProxy.start(`127.0.0.1:${await freePort()}`);
-    await assert.rejects(openRawSession(proxy.host, proxy.port, {}, timing(10_000)), /closed the connection without a ConnectResponse|ECONNRESET/);
+    await assert.rejects(
+      openRawSession(proxy.host, proxy.port, {}, timing(10_000)),
+      /closed the connection without a ConnectResponse|ECONNRESET/,
+    );
     await eventually(() => proxy.connections === 0, 'the failed pair is gone');
 
     proxy.retarget(server.connectString);
@@ -167,7 +194,9 @@ describe('FaultProxy', () => {
     await proxy.close();
     assert.equal(proxy.connections, 0);
     await eventually(() => connection.closed, 'the client sees its connection closed');
-    await assert.rejects(RawConnection.connect(proxy.host, proxy.port, timing(10_000)), { code: 'ECONNREFUSED' });
+    await assert.rejects(RawConnection.connect(proxy.host, proxy.port, timing(10_000)), {
+      code: 'ECONNREFUSED',
+    });
     await proxy.close();
   });
 
@@ -180,10 +209,14 @@ describe('FaultProxy', () => {
       await proxy.close();
       await FaultProxy.start(${JSON.stringify(server.connectString)}); // never closed
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const exit = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    const exit = new Promise<number | string>((resolve) =>
+      child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+    );
     const limit = delay(timing(20_000), 'still running' as const, { ref: false });
     const outcome = await Promise.race([exit, limit]);
     if (outcome === 'still running') child.kill('SIGKILL');
@@ -213,7 +246,9 @@ describe('FaultProxy frame faults', () => {
     const lost = proxy.swallowReply({ op: 'create', path });
     assert.ok(lost.active);
 
-    await rejectsWithin(zk.create(path, 'x'), 'the create with a lost reply').then((error) => assert.ok(error instanceof ConnectionLossError, String(error)));
+    await rejectsWithin(zk.create(path, 'x'), 'the create with a lost reply').then((error) =>
+      assert.ok(error instanceof ConnectionLossError, String(error)),
+    );
     const { request, reply } = await within(lost.happened, 'the fault fired');
     assert.deepEqual([request.op, request.paths, request.xid > 0], ['create', [path], true]);
     assert.equal(reply?.xid, request.xid);
@@ -236,7 +271,10 @@ describe('FaultProxy frame faults', () => {
     const create = probe(zk.create(path));
     await within(lost.happened, 'the reply was swallowed');
     assert.equal(create.settled, false, 'no reply, no close: the create is still waiting');
-    await eventually(() => events.includes(ConnectionState.SUSPENDED), 'the client times the silent connection out');
+    await eventually(
+      () => events.includes(ConnectionState.SUSPENDED),
+      'the client times the silent connection out',
+    );
     assert.ok((await rejectsWithin(create.promise, 'the create')) instanceof ConnectionLossError);
     await eventually(() => events.includes(ConnectionState.CONNECTED), 'a new connection works');
     assert.ok(await within(zk.exists(path), 'exists'), 'the create was applied');
@@ -249,7 +287,11 @@ describe('FaultProxy frame faults', () => {
     const lost = proxy.swallowReply({ op: 'exists', path: '/zookeeper' }, { then: 'nothing' });
     exists(connection, 1, '/zookeeper');
     exists(connection, 2, '/zookeeper');
-    assert.equal(replyXid(await connection.nextFrame(timing(10_000))), 2, 'the first reply is gone, the second arrives');
+    assert.equal(
+      replyXid(await connection.nextFrame(timing(10_000))),
+      2,
+      'the first reply is gone, the second arrives',
+    );
     assert.equal((await lost.happened).request.xid, 1);
     await closeRawSession(connection, timing(10_000));
   });
@@ -321,7 +363,10 @@ describe('FaultProxy frame faults', () => {
 
     proxy.freeze('toClient');
     const set = probe(zk.set(path, 'v2'));
-    await eventually(async () => (await observer.get(path)).data.toString() === 'v2', 'the request reached the server');
+    await eventually(
+      async () => (await observer.get(path)).data.toString() === 'v2',
+      'the request reached the server',
+    );
     await grace();
     assert.equal(set.settled, false, 'its reply is held');
     proxy.thaw('toClient');
@@ -346,7 +391,9 @@ describe('FaultProxy frame faults', () => {
     const third = proxy.swallowReply({ op: 'create', path: (p) => p.startsWith(`${root}/`), nth: 3 });
     await zk.create(`${root}/1`);
     await zk.create(`${root}/2`);
-    assert.ok((await rejectsWithin(zk.create(`${root}/3`), 'the third create')) instanceof ConnectionLossError);
+    assert.ok(
+      (await rejectsWithin(zk.create(`${root}/3`), 'the third create')) instanceof ConnectionLossError,
+    );
     assert.deepEqual((await third.happened).request.paths, [`${root}/3`]);
 
     const twice = proxy.cutAfterReply({ op: 'exists', path: root, times: 2 });
@@ -355,7 +402,10 @@ describe('FaultProxy frame faults', () => {
       await eventually(() => zk.state === ConnectionState.CONNECTED, 'connected');
       await within(zk.exists(root), `exists ${nth}`);
       // A request sent between the reply and the cut would be lost with the connection: wait for it.
-      await eventually(() => events.filter((e) => e === ConnectionState.SUSPENDED).length === nth, `cut ${nth}`);
+      await eventually(
+        () => events.filter((e) => e === ConnectionState.SUSPENDED).length === nth,
+        `cut ${nth}`,
+      );
     }
     assert.equal(twice.fired, 2);
     assert.equal(twice.active, false);

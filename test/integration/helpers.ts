@@ -30,12 +30,20 @@ export function uniqueRoot(prefix = 't'): string {
  * With a predicate, poll it until it returns something truthy (`within` / `eventually` of
  * recipe-helpers.ts, with the client tests' argument order).
  */
-export async function waitFor<T>(what: Promise<T> | (() => T | Promise<T>), ms = SAFETY_MS, description = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  what: Promise<T> | (() => T | Promise<T>),
+  ms = SAFETY_MS,
+  description = 'condition',
+): Promise<T> {
   return typeof what === 'function' ? eventually(what, description, ms) : within(what, description, ms);
 }
 
 /** A new client for `server` (not started); closed when the test ends. */
-export function newClient(t: TestContext, server: ZooKeeperServer | string, options: Partial<ZooKeeperClientOptions> = {}): ZooKeeperClient {
+export function newClient(
+  t: TestContext,
+  server: ZooKeeperServer | string,
+  options: Partial<ZooKeeperClientOptions> = {},
+): ZooKeeperClient {
   const hosts = typeof server === 'string' ? server : server.connectString;
   const zk = new ZooKeeperClient({ hosts, sessionTimeout: 10_000, ...options });
   t.after(() => zk.close());
@@ -43,7 +51,11 @@ export function newClient(t: TestContext, server: ZooKeeperServer | string, opti
 }
 
 /** A started client for `server`; closed when the test ends. */
-export async function connect(t: TestContext, server: ZooKeeperServer | string, options: Partial<ZooKeeperClientOptions> = {}): Promise<ZooKeeperClient> {
+export async function connect(
+  t: TestContext,
+  server: ZooKeeperServer | string,
+  options: Partial<ZooKeeperClientOptions> = {},
+): Promise<ZooKeeperClient> {
   const zk = newClient(t, server, options);
   await zk.start({ timeout: SAFETY_MS });
   return zk;
@@ -71,7 +83,12 @@ export function nextState(zk: ZooKeeperClient, state: ConnectionState, ms = SAFE
  * proxy is partitioned until `zk` declares its session LOST; `meanwhile` runs then, and `zk`
  * reconnects with a new session before this resolves.
  */
-export async function loseSessionAfter(zk: ZooKeeperClient, proxy: FaultProxy, fault: FrameFault, meanwhile?: () => Promise<unknown>): Promise<void> {
+export async function loseSessionAfter(
+  zk: ZooKeeperClient,
+  proxy: FaultProxy,
+  fault: FrameFault,
+  meanwhile?: () => Promise<unknown>,
+): Promise<void> {
   const lost = nextState(zk, ConnectionState.LOST);
   await within(fault.happened, 'the request reaches the server');
   proxy.blackhole();
@@ -102,7 +119,11 @@ export class EventLog {
   /** Wait until at least `count` events were received; fails after the safety limit. */
   async waitForCount(count: number, ms = SAFETY_MS): Promise<WatchEvent[]> {
     if (this.events.length < count) {
-      await waitFor(new Promise<void>((resolve) => this.waiters.push({ count, resolve })), ms, `${count} watch event(s), got ${JSON.stringify(this.events)}`);
+      await waitFor(
+        new Promise<void>((resolve) => this.waiters.push({ count, resolve })),
+        ms,
+        `${count} watch event(s), got ${JSON.stringify(this.events)}`,
+      );
     }
     return this.events;
   }
@@ -120,7 +141,11 @@ export class EventLog {
  * order and the client delivers them in order). `writer` creates a sentinel node that
  * `watcher` watches with a one-shot exists watch.
  */
-export async function eventFence(watcher: ZooKeeperClient, writer: ZooKeeperClient, root: string): Promise<void> {
+export async function eventFence(
+  watcher: ZooKeeperClient,
+  writer: ZooKeeperClient,
+  root: string,
+): Promise<void> {
   const sentinel = `${root}-fence-${randomUUID()}`;
   const log = new EventLog();
   assert.equal(await watcher.exists(sentinel, { watch: log.listener }), null);

@@ -10,13 +10,19 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { Election, Lock, ReadLock, WriteLock } from '../../src/index.js';
-import { blockersAhead, contenderPattern, LOCK_NAME, READ_LOCK_NAME, sequenceOf, sortedContenders } from '../../src/recipes/lock/contenders.js';
+import {
+  blockersAhead,
+  contenderPattern,
+  LOCK_NAME,
+  READ_LOCK_NAME,
+  sequenceOf,
+  sortedContenders,
+} from '../../src/recipes/lock/contenders.js';
 import { expireSession, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
 import { interopScript, PYTHON } from './kazoo.js';
 import { KazooProcess } from './kazoo-process.js';
 import { Deferred, eventually, grace, probe, safety, within } from './recipe-helpers.js';
-
 
 const SCRIPT = interopScript('kazoo_lock.py');
 
@@ -28,7 +34,13 @@ class KazooPeer extends KazooProcess {
   sessionId = 0n;
   sessionPassword = Buffer.alloc(0);
 
-  static async startPeer(t: TestContext, kind: 'lock' | 'rlock' | 'wlock' | 'election', hosts: string, path: string, identifier: string): Promise<KazooPeer> {
+  static async startPeer(
+    t: TestContext,
+    kind: 'lock' | 'rlock' | 'wlock' | 'election',
+    hosts: string,
+    path: string,
+    identifier: string,
+  ): Promise<KazooPeer> {
     const proc = spawn(PYTHON, [SCRIPT, kind, hosts, path, identifier], { stdio: ['pipe', 'pipe', 'pipe'] });
     const peer = new KazooPeer(proc, identifier);
     peers.add(peer);
@@ -148,14 +160,21 @@ describe('interop with kazoo 2.8: Lock', () => {
     const lock = new Lock(zk, path, { identifier: 'ts' });
     const waiting = probe(lock.acquire());
     await tsContendersReach(lock, 2);
-    await expireSession(server.connectString, { sessionId: py.sessionId, sessionPassword: py.sessionPassword });
+    await expireSession(server.connectString, {
+      sessionId: py.sessionId,
+      sessionPassword: py.sessionPassword,
+    });
     assert.equal(await within(waiting.promise, 'our waiter acquires once the kazoo session is gone'), true);
     assert.deepEqual(await lock.contenders(), ['ts']);
     await py.next(/^STATE LOST$/, safety(), 'kazoo sees LOST');
     await py.next(/^STATE CONNECTED$/, safety(20_000), 'kazoo reconnects with a new session');
     // kazoo 2.8 keeps is_acquired True after LOST (kazoo/recipe/lock.py).
     assert.equal((await py.status()).is_acquired, true);
-    assert.equal(await py.command('try', /^(NOT_)?ACQUIRED$|^ERROR/), 'NOT_ACQUIRED', 'kazoo believes it already holds');
+    assert.equal(
+      await py.command('try', /^(NOT_)?ACQUIRED$|^ERROR/),
+      'NOT_ACQUIRED',
+      'kazoo believes it already holds',
+    );
     await lock.release();
   });
 });
@@ -173,7 +192,11 @@ describe('interop with kazoo 2.8: ReadLock / WriteLock', () => {
     assert.equal(await pyR.command('try', /^(NOT_)?ACQUIRED$/), 'ACQUIRED');
     assert.equal(await pyW.command('try', /^(NOT_)?ACQUIRED$/), 'NOT_ACQUIRED');
     const tsW = new WriteLock(zk, path, { identifier: 'ts-writer' });
-    assert.equal(await tsW.acquire({ blocking: false }), false, 'our writer is blocked by the kazoo reader too');
+    assert.equal(
+      await tsW.acquire({ blocking: false }),
+      false,
+      'our writer is blocked by the kazoo reader too',
+    );
     assert.deepEqual(await tsR.contenders(), ['ts-reader', 'py-reader']);
     assert.deepEqual(await pyR.contenders(), ['ts-reader', 'py-reader']);
     await tsR.release();
@@ -182,8 +205,16 @@ describe('interop with kazoo 2.8: ReadLock / WriteLock', () => {
     await tsContendersReach(tsW, 2);
     await pyR.command('release', /^RELEASED /);
     assert.equal(await within(tsWGot.promise, 'our writer acquires after the kazoo reader left'), true);
-    assert.equal(await pyR.command('try', /^(NOT_)?ACQUIRED$/), 'NOT_ACQUIRED', 'kazoo reader blocked by our writer');
-    assert.equal(await pyW.command('try', /^(NOT_)?ACQUIRED$/), 'NOT_ACQUIRED', 'kazoo writer blocked by our writer');
+    assert.equal(
+      await pyR.command('try', /^(NOT_)?ACQUIRED$/),
+      'NOT_ACQUIRED',
+      'kazoo reader blocked by our writer',
+    );
+    assert.equal(
+      await pyW.command('try', /^(NOT_)?ACQUIRED$/),
+      'NOT_ACQUIRED',
+      'kazoo writer blocked by our writer',
+    );
     await tsW.release();
 
     // The kazoo writer holds: our reader and writer are refused; our reader gets in after it.
@@ -214,7 +245,11 @@ describe('interop with kazoo 2.8: ReadLock / WriteLock', () => {
     await w1.release();
     // 2.8's reader now watches the newest writer (w2), which waits for the reader: a stall that
     // only the reader's own timeout ends (LockTimeout). Then w2 acquires.
-    const outcome = await pyR.next(/^(ACQUIRED|TIMEOUT|NOT_ACQUIRED)$/, safety(15_000), 'the kazoo reader to finish');
+    const outcome = await pyR.next(
+      /^(ACQUIRED|TIMEOUT|NOT_ACQUIRED)$/,
+      safety(15_000),
+      'the kazoo reader to finish',
+    );
     assert.equal(outcome, 'TIMEOUT');
     assert.equal(await within(w2Got.promise, 'w2 acquires after the kazoo reader gave up'), true);
     assert.deepEqual(await w2.contenders(), ['w2']);
@@ -271,10 +306,23 @@ describe("kazoo 2.8's own ordering logic on fixed child lists (kazoo_lock.py seq
     node: string;
     extra?: string[];
   }
-  const wrap = ['d__lock__2147483647', 'a__lock__-2147483648', 'c__lock__0000000000', 'b__lock__-2147483647', 'e__lock__-1000000000', 'f__lock__-999999999'];
+  const wrap = [
+    'd__lock__2147483647',
+    'a__lock__-2147483648',
+    'c__lock__0000000000',
+    'b__lock__-2147483647',
+    'e__lock__-1000000000',
+    'f__lock__-999999999',
+  ];
   const goLock = '_c_8eb60557ba51e0da67eefc47467d3f34-lock-0000000031';
   const pyLock = '514e5a831836450cb1a56c741e990fd8__lock__0000000032';
-  const rw = ['aa__lock__0000000001', 'bb__rlock__0000000002', 'cc__rlock__0000000003', 'dd__lock__0000000004', 'ee__rlock__0000000005'];
+  const rw = [
+    'aa__lock__0000000001',
+    'bb__rlock__0000000002',
+    'cc__rlock__0000000003',
+    'dd__lock__0000000004',
+    'ee__rlock__0000000005',
+  ];
   const curatorOwn = '_c_8eb60557-ba51-e0da-67ee-fc47467d3f34-lock-0000000031';
   const kazooAhead = '514e5a831836450cb1a56c741e990fd8__lock__0000000030';
 
@@ -298,21 +346,43 @@ describe("kazoo 2.8's own ordering logic on fixed child lists (kazoo_lock.py seq
   /** What our recipes compute for the same case. */
   function ours(c: Case): { predecessor: string | null; order: string[] } {
     const own = c.kind === 'rlock' ? READ_LOCK_NAME : LOCK_NAME;
-    const blocking = [...(c.kind === 'wlock' ? [LOCK_NAME, READ_LOCK_NAME] : [LOCK_NAME]), ...(c.extra ?? [])];
+    const blocking = [
+      ...(c.kind === 'wlock' ? [LOCK_NAME, READ_LOCK_NAME] : [LOCK_NAME]),
+      ...(c.extra ?? []),
+    ];
     const every = contenderPattern([...new Set([...blocking, own])]);
     const ahead = blockersAhead(c.children, contenderPattern([...new Set(blocking)]), sequenceOf(c.node));
-    return { predecessor: ahead.at(-1)?.name ?? null, order: sortedContenders(c.children, every).map((x) => x.name) };
+    return {
+      predecessor: ahead.at(-1)?.name ?? null,
+      order: sortedContenders(c.children, every).map((x) => x.name),
+    };
   }
 
   const agreeing: [string, Case][] = [
     ['test_get_predecessor', { kind: 'lock', children: ['hello', goLock, 'world', pyLock], node: pyLock }],
-    ['test_get_predecessor_go', { kind: 'lock', children: ['hello', goLock, 'world', pyLock], node: pyLock, extra: ['-lock-'] }],
-    ...['a__lock__-2147483648', 'b__lock__-2147483647', 'c__lock__0000000000', 'd__lock__2147483647', 'e__lock__-1000000000'].map(
-      (node): [string, Case] => [`wrapped sequences, own node ${node}`, { kind: 'lock', children: wrap, node }],
-    ),
+    [
+      'test_get_predecessor_go',
+      { kind: 'lock', children: ['hello', goLock, 'world', pyLock], node: pyLock, extra: ['-lock-'] },
+    ],
+    ...[
+      'a__lock__-2147483648',
+      'b__lock__-2147483647',
+      'c__lock__0000000000',
+      'd__lock__2147483647',
+      'e__lock__-1000000000',
+    ].map((node): [string, Case] => [
+      `wrapped sequences, own node ${node}`,
+      { kind: 'lock', children: wrap, node },
+    ]),
     ['writer behind readers', { kind: 'wlock', children: rw, node: 'dd__lock__0000000004' }],
-    ['reader behind a writer, no writer after it', { kind: 'rlock', children: rw.slice(0, 3), node: 'cc__rlock__0000000003' }],
-    ['reader with no writer ahead', { kind: 'rlock', children: rw.slice(1, 3), node: 'bb__rlock__0000000002' }],
+    [
+      'reader behind a writer, no writer after it',
+      { kind: 'rlock', children: rw.slice(0, 3), node: 'cc__rlock__0000000003' },
+    ],
+    [
+      'reader with no writer ahead',
+      { kind: 'rlock', children: rw.slice(1, 3), node: 'bb__rlock__0000000002' },
+    ],
   ];
 
   test('kazoo and our recipes pick the same predecessor and contender order', async () => {

@@ -9,7 +9,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { ChildrenWatch, DataWatch, kazooPartition, SetPartitioner, type ZooKeeperClient } from '../../src/index.js';
+import {
+  ChildrenWatch,
+  DataWatch,
+  kazooPartition,
+  SetPartitioner,
+  type ZooKeeperClient,
+} from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
 import { interopScript, kazooAvailable, PYTHON } from './kazoo.js';
@@ -27,14 +33,18 @@ before(async () => {
 after(() => server?.close());
 
 /** kazoo's `_partitioner` on many cases at once. */
-function kazooSplit(cases: { identifier: string; members: string[]; items: (string | number)[] }[]): Promise<unknown[]> {
+function kazooSplit(
+  cases: { identifier: string; members: string[]; items: (string | number)[] }[],
+): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const proc = spawn(PYTHON, [SCRIPT, 'split'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    proc.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as unknown[]) : reject(new Error(`split exited ${code}: ${err}`))));
+    proc.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as unknown[]) : reject(new Error(`split exited ${code}: ${err}`)),
+    );
     proc.stdin.end(JSON.stringify(cases));
   });
 }
@@ -48,12 +58,19 @@ function kazooCurrent(peer: KazooProcess): number[] | undefined {
 }
 
 /** Lock holders' sessions per item. */
-async function holderSessions(zk: ZooKeeperClient, path: string, items: number[]): Promise<Map<number, bigint | undefined>> {
+async function holderSessions(
+  zk: ZooKeeperClient,
+  path: string,
+  items: number[],
+): Promise<Map<number, bigint | undefined>> {
   const result = new Map<number, bigint | undefined>();
   for (const item of items) {
     const dir = `${path}/locks/${item}`;
     const nodes = (await children(zk, dir)).sort((a, b) => (a.slice(-10) < b.slice(-10) ? -1 : 1));
-    result.set(item, nodes[0] === undefined ? undefined : (await zk.exists(`${dir}/${nodes[0]}`))?.ephemeralOwner);
+    result.set(
+      item,
+      nodes[0] === undefined ? undefined : (await zk.exists(`${dir}/${nodes[0]}`))?.ephemeralOwner,
+    );
   }
   return result;
 }
@@ -64,10 +81,16 @@ describe('kazoo 2.8 interop: SetPartitioner', { skip }, () => {
     const cases: { identifier: string; members: string[]; items: (string | number)[] }[] = [];
     for (let n = 0; n < 60; n++) {
       const memberCount = 1 + (n % 5);
-      const members = Array.from({ length: memberCount }, (_, i) => words[(n * 7 + i * 3) % words.length]! + (i % 2 ? String(i) : ''));
+      const members = Array.from(
+        { length: memberCount },
+        (_, i) => words[(n * 7 + i * 3) % words.length]! + (i % 2 ? String(i) : ''),
+      );
       const unique = [...new Set(members)];
       const identifier = n % 13 === 0 ? 'not-a-member' : unique[n % unique.length]!;
-      const items: (string | number)[] = n % 2 === 0 ? Array.from({ length: n % 17 }, (_, i) => (i * 37 + n) % 101) : Array.from({ length: n % 11 }, (_, i) => words[(i + n) % words.length]! + String(i));
+      const items: (string | number)[] =
+        n % 2 === 0
+          ? Array.from({ length: n % 17 }, (_, i) => (i * 37 + n) % 101)
+          : Array.from({ length: n % 11 }, (_, i) => words[(i + n) % words.length]! + String(i));
       cases.push({ identifier, members: unique, items: [...new Set(items)] });
     }
     const expected = await kazooSplit(cases);
@@ -75,17 +98,27 @@ describe('kazoo 2.8 interop: SetPartitioner', { skip }, () => {
       try {
         return kazooPartition(identifier, members, items);
       } catch (error) {
-        return { error: error instanceof Error && /not in the member list/.test(error.message) ? 'ValueError' : String(error) };
+        return {
+          error:
+            error instanceof Error && /not in the member list/.test(error.message)
+              ? 'ValueError'
+              : String(error),
+        };
       }
     });
     assert.deepEqual(ours, expected);
   });
 
-  test('a kazoo member and ours split one set without overlap, each taking kazoo\'s share; then a join and a finish', async (t) => {
+  test("a kazoo member and ours split one set without overlap, each taking kazoo's share; then a join and a finish", async (t) => {
     const path = uniqueRoot('sp-interop');
     const items = Array.from({ length: 10 }, (_, i) => i);
     const zk = await connect(t, server);
-    const kazoo = KazooProcess.start(t, 'kazoo_partitioner.py', ['peer', server.connectString, path, 'kazoo-k', JSON.stringify(items), '0.3'], 'partitioner');
+    const kazoo = KazooProcess.start(
+      t,
+      'kazoo_partitioner.py',
+      ['peer', server.connectString, path, 'kazoo-k', JSON.stringify(items), '0.3'],
+      'partitioner',
+    );
     const session = await kazoo.next(/^SESSION /);
     const kazooSession = BigInt.asIntN(64, BigInt(`0x${session.split(' ')[1]}`));
     await kazoo.next(/^READY$/);
@@ -93,18 +126,35 @@ describe('kazoo 2.8 interop: SetPartitioner', { skip }, () => {
     t.after(() => ours.finish());
 
     // Both settle on the 2-member split (either may see a 1-member split first).
-    const expectTwo = { k: kazooPartition('kazoo-k', ['kazoo-k', 'ts-1'], items), t: kazooPartition('ts-1', ['kazoo-k', 'ts-1'], items) };
+    const expectTwo = {
+      k: kazooPartition('kazoo-k', ['kazoo-k', 'ts-1'], items),
+      t: kazooPartition('ts-1', ['kazoo-k', 'ts-1'], items),
+    };
     let kazooItems: number[] | undefined;
-    await eventually(async () => {
-      if (ours.released) await ours.release();
-      kazooItems = kazooCurrent(kazoo);
-      return ours.acquired && JSON.stringify(kazooItems) === JSON.stringify(expectTwo.k) && JSON.stringify([...ours.items]) === JSON.stringify(expectTwo.t);
-    }, `2-way split: kazoo ${JSON.stringify(kazooItems)} ours ${JSON.stringify([...ours.items])}`, safety(30_000));
+    await eventually(
+      async () => {
+        if (ours.released) await ours.release();
+        kazooItems = kazooCurrent(kazoo);
+        return (
+          ours.acquired &&
+          JSON.stringify(kazooItems) === JSON.stringify(expectTwo.k) &&
+          JSON.stringify([...ours.items]) === JSON.stringify(expectTwo.t)
+        );
+      },
+      `2-way split: kazoo ${JSON.stringify(kazooItems)} ours ${JSON.stringify([...ours.items])}`,
+      safety(30_000),
+    );
     kazooItems = expectTwo.k;
-    assert.deepEqual([...kazooItems, ...ours.items].sort((a, b) => a - b), items, 'union = the set, disjoint');
+    assert.deepEqual(
+      [...kazooItems, ...ours.items].sort((a, b) => a - b),
+      items,
+      'union = the set, disjoint',
+    );
     let holders = await holderSessions(zk, path, items);
-    for (const item of expectTwo.k) assert.equal(holders.get(item), kazooSession, `kazoo holds the lock of ${item}`);
-    for (const item of expectTwo.t) assert.equal(holders.get(item), zk.sessionId, `we hold the lock of ${item}`);
+    for (const item of expectTwo.k)
+      assert.equal(holders.get(item), kazooSession, `kazoo holds the lock of ${item}`);
+    for (const item of expectTwo.t)
+      assert.equal(holders.get(item), zk.sessionId, `we hold the lock of ${item}`);
     const members = await zk.getChildren(`${path}/party`);
     assert.deepEqual(members.map((m) => m.slice(33)).sort(), ['kazoo-k', 'ts-1']);
 
@@ -113,17 +163,21 @@ describe('kazoo 2.8 interop: SetPartitioner', { skip }, () => {
     const ours2 = new SetPartitioner(zk2, path, items, { identifier: 'ts-2', timeBoundary: 300 });
     t.after(() => ours2.finish());
     const three = ['kazoo-k', 'ts-1', 'ts-2'];
-    await eventually(async () => {
-      kazooItems = kazooCurrent(kazoo);
-      for (const p of [ours, ours2]) if (p.released) await p.release();
-      return (
-        ours.acquired &&
-        ours2.acquired &&
-        JSON.stringify(kazooItems) === JSON.stringify(kazooPartition('kazoo-k', three, items)) &&
-        JSON.stringify([...ours.items]) === JSON.stringify(kazooPartition('ts-1', three, items)) &&
-        JSON.stringify([...ours2.items]) === JSON.stringify(kazooPartition('ts-2', three, items))
-      );
-    }, '3-way split agreed by all', safety(30_000));
+    await eventually(
+      async () => {
+        kazooItems = kazooCurrent(kazoo);
+        for (const p of [ours, ours2]) if (p.released) await p.release();
+        return (
+          ours.acquired &&
+          ours2.acquired &&
+          JSON.stringify(kazooItems) === JSON.stringify(kazooPartition('kazoo-k', three, items)) &&
+          JSON.stringify([...ours.items]) === JSON.stringify(kazooPartition('ts-1', three, items)) &&
+          JSON.stringify([...ours2.items]) === JSON.stringify(kazooPartition('ts-2', three, items))
+        );
+      },
+      '3-way split agreed by all',
+      safety(30_000),
+    );
     holders = await holderSessions(zk, path, items);
     for (const item of kazooPartition('kazoo-k', three, items)) assert.equal(holders.get(item), kazooSession);
     for (const item of ours2.items) assert.equal(holders.get(item), zk2.sessionId);
@@ -132,16 +186,23 @@ describe('kazoo 2.8 interop: SetPartitioner', { skip }, () => {
     kazoo.send('finish');
     await kazoo.next(/^FINISHED$/);
     const two = ['ts-1', 'ts-2'];
-    await eventually(async () => {
-      for (const p of [ours, ours2]) if (p.released) await p.release();
-      return (
-        ours.acquired &&
-        ours2.acquired &&
-        JSON.stringify([...ours.items]) === JSON.stringify(kazooPartition('ts-1', two, items)) &&
-        JSON.stringify([...ours2.items]) === JSON.stringify(kazooPartition('ts-2', two, items))
-      );
-    }, 'the TS members re-balance after kazoo left', safety(30_000));
-    assert.deepEqual([...ours.items, ...ours2.items].sort((a, b) => a - b), items);
+    await eventually(
+      async () => {
+        for (const p of [ours, ours2]) if (p.released) await p.release();
+        return (
+          ours.acquired &&
+          ours2.acquired &&
+          JSON.stringify([...ours.items]) === JSON.stringify(kazooPartition('ts-1', two, items)) &&
+          JSON.stringify([...ours2.items]) === JSON.stringify(kazooPartition('ts-2', two, items))
+        );
+      },
+      'the TS members re-balance after kazoo left',
+      safety(30_000),
+    );
+    assert.deepEqual(
+      [...ours.items, ...ours2.items].sort((a, b) => a - b),
+      items,
+    );
   });
 });
 
@@ -150,7 +211,12 @@ describe('kazoo 2.8 interop: DataWatch / ChildrenWatch', { skip }, () => {
     const zk = await connect(t, server);
     const path = uniqueRoot('watch-interop');
     await zk.create(path, 'v0');
-    const kazoo = KazooProcess.start(t, 'kazoo_partitioner.py', ['watch', server.connectString, path], 'watch');
+    const kazoo = KazooProcess.start(
+      t,
+      'kazoo_partitioner.py',
+      ['watch', server.connectString, path],
+      'watch',
+    );
     await kazoo.next(/^READY$/);
     const data = new Recorder<string | null>();
     const kids = new Recorder<string[]>();

@@ -37,7 +37,10 @@ export class KazooProcess {
 
   /** Run `test/interop/<script> args…`; stopped after the test. */
   static start(t: TestContext, script: string, args: string[], name: string): KazooProcess {
-    const process = new KazooProcess(spawn(PYTHON, [interopScript(script), ...args], { stdio: ['pipe', 'pipe', 'pipe'] }), name);
+    const process = new KazooProcess(
+      spawn(PYTHON, [interopScript(script), ...args], { stdio: ['pipe', 'pipe', 'pipe'] }),
+      name,
+    );
     t.after(() => process.stop());
     return process;
   }
@@ -57,7 +60,8 @@ export class KazooProcess {
         }
         const problem = this.lines.find((line, i) => !this.consumed.has(i) && line.startsWith('ERROR'));
         if (problem) assert.fail(`kazoo ${this.name}: ${problem}`);
-        if (this.exited) assert.fail(`kazoo ${this.name} exited while waiting for ${what}; stderr: ${this.stderr}`);
+        if (this.exited)
+          assert.fail(`kazoo ${this.name} exited while waiting for ${what}; stderr: ${this.stderr}`);
         return undefined;
       },
       `kazoo ${this.name}: ${what} (lines ${JSON.stringify(this.lines.slice(-8))}; stderr ${this.stderr.slice(-500)})`,

@@ -13,8 +13,6 @@ import { interopScript, kazooAvailable, PYTHON } from './kazoo.js';
 
 export { PYTHON, kazooAvailable as kazooInstalled };
 
-
-
 export type PeerAnswer = Record<string, unknown> & { ok: boolean; error?: string };
 
 export class KazooPeer {
@@ -29,7 +27,9 @@ export class KazooPeer {
 
   /** Start a peer connected to `hosts`; killed when the test ends. */
   static async start(t: TestContext, hosts: string): Promise<KazooPeer> {
-    const proc = spawn(PYTHON, [interopScript('kazoo_recipes.py'), hosts], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(PYTHON, [interopScript('kazoo_recipes.py'), hosts], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const peer = new KazooPeer(proc);
     t.after(() => peer.kill());
     proc.stderr!.on('data', (chunk: Buffer) => (peer.stderr += chunk.toString()));
@@ -40,7 +40,11 @@ export class KazooPeer {
       });
       const lines = createInterface({ input: proc.stdout! });
       lines.on('line', (line) => {
-        const message = JSON.parse(line) as PeerAnswer & { id?: number; ready?: boolean; session?: [string, string] };
+        const message = JSON.parse(line) as PeerAnswer & {
+          id?: number;
+          ready?: boolean;
+          session?: [string, string];
+        };
         if (message.ready) {
           const [id, password] = message.session!;
           peer.session = { sessionId: BigInt(id), sessionPassword: Buffer.from(password, 'hex') };
@@ -56,13 +60,18 @@ export class KazooPeer {
   }
 
   /** Send a request and return its answer; fails the test on a kazoo error unless `allowError`. */
-  async request(op: string, args: Record<string, unknown> = {}, options: { allowError?: boolean; limitMs?: number } = {}): Promise<PeerAnswer> {
+  async request(
+    op: string,
+    args: Record<string, unknown> = {},
+    options: { allowError?: boolean; limitMs?: number } = {},
+  ): Promise<PeerAnswer> {
     assert.equal(this.exited, false, `kazoo peer has exited: ${this.stderr}`);
     const id = this.nextId++;
     const answer = new Promise<PeerAnswer>((resolve) => this.waiting.set(id, resolve));
     this.proc.stdin!.write(`${JSON.stringify({ id, op, ...args })}\n`);
     const result = await withLimit(answer, options.limitMs ?? timing(30_000), `kazoo ${op}`);
-    if (!options.allowError) assert.equal(result.ok, true, `kazoo ${op} failed: ${result.error}\nstderr: ${this.stderr}`);
+    if (!options.allowError)
+      assert.equal(result.ok, true, `kazoo ${op} failed: ${result.error}\nstderr: ${this.stderr}`);
     return result;
   }
 
@@ -76,7 +85,10 @@ export class KazooPeer {
 async function withLimit<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new assert.AssertionError({ message: `timed out after ${ms} ms waiting for ${what}` })), ms);
+    timer = setTimeout(
+      () => reject(new assert.AssertionError({ message: `timed out after ${ms} ms waiting for ${what}` })),
+      ms,
+    );
   });
   try {
     return await Promise.race([promise, limit]);

@@ -30,7 +30,9 @@ let available: boolean | undefined;
 
 /** True when `/usr/bin/python3` can import kazoo. */
 export function kazooAvailable(): boolean {
-  available ??= spawnSync(PYTHON, ['-c', 'import kazoo.client'], { stdio: 'ignore', timeout: timing(10_000) }).status === 0;
+  available ??=
+    spawnSync(PYTHON, ['-c', 'import kazoo.client'], { stdio: 'ignore', timeout: timing(10_000) }).status ===
+    0;
   return available;
 }
 
@@ -70,10 +72,19 @@ export interface KazooResult {
  */
 export function runKazoo(hosts: string, body: string, args: Record<string, unknown> = {}): KazooResult {
   const script = PRELUDE + body + EPILOGUE;
-  const result = spawnSync(PYTHON, ['-c', script, JSON.stringify({ ...args, hosts })], { encoding: 'utf8', timeout: timing(30_000) });
-  assert.equal(result.status, 0, `kazoo script failed (status ${result.status}, signal ${result.signal})\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  const result = spawnSync(PYTHON, ['-c', script, JSON.stringify({ ...args, hosts })], {
+    encoding: 'utf8',
+    timeout: timing(30_000),
+  });
+  assert.equal(
+    result.status,
+    0,
+    `kazoo script failed (status ${result.status}, signal ${result.signal})\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+  );
   const lines = result.stdout.trim().split('\n');
-  const parsed = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown> & { session: [string, string] };
+  const parsed = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown> & {
+    session: [string, string];
+  };
   const [id, password] = parsed.session;
   return { out: parsed, session: { sessionId: BigInt(id), sessionPassword: Buffer.from(password, 'hex') } };
 }

@@ -32,7 +32,9 @@ test('a client between connections keeps the process alive until it reconnects',
     await new Promise((resolve) => zk.on('state', (state) => state === 'CONNECTED' && resolve()));
     await zk.close();
     console.log('done');`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();

@@ -9,7 +9,16 @@ import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { AbortError, Lock, MultiNonBlockingLease, NonBlockingLease, RecipeMismatchError, encodeLease, decodeLease, type ZooKeeperClient } from '../../src/index.js';
+import {
+  AbortError,
+  Lock,
+  MultiNonBlockingLease,
+  NonBlockingLease,
+  RecipeMismatchError,
+  encodeLease,
+  decodeLease,
+  type ZooKeeperClient,
+} from '../../src/index.js';
 import { formatLeaseEnd } from '../../src/recipes/lease/non-blocking-lease.js';
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
 import { connect, uniqueRoot, waitFor } from './helpers.js';
@@ -32,7 +41,11 @@ const seconds = (s: number) => s * 1000;
 
 /** Wait until `path` has exactly `count` children. */
 function childCount(zk: ZooKeeperClient, path: string, count: number): Promise<unknown> {
-  return waitFor(async () => (await zk.getChildren(path).catch(() => [])).length === count, LIMIT, `${count} children of ${path}`);
+  return waitFor(
+    async () => (await zk.getChildren(path).catch(() => [])).length === count,
+    LIMIT,
+    `${count} children of ${path}`,
+  );
 }
 
 describe('NonBlockingLease', () => {
@@ -76,15 +89,24 @@ describe('NonBlockingLease', () => {
       assert.deepEqual(await client.getChildren(path), ['lease_holder']);
       const { data, stat } = await client.get(`${path}/lease_holder`);
       assert.equal(stat.ephemeralOwner, 0n);
-      assert.equal(data.toString('utf8'), `{"version": 1, "holder": "${NonBlockingLease.defaultIdentifier}", "end": "1970-01-01T00:00:15"}`);
+      assert.equal(
+        data.toString('utf8'),
+        `{"version": 1, "holder": "${NonBlockingLease.defaultIdentifier}", "end": "1970-01-01T00:00:15"}`,
+      );
       assert.equal((await client.get(path)).data.length, 0);
     });
 
     test('test_busy', async (t) => {
       await setUp(t);
-      assert.equal((await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
+        true,
+      );
       clock.forward(2);
-      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), { identifier: 'some.other.host', utcnow: clock.now });
+      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), {
+        identifier: 'some.other.host',
+        utcnow: clock.now,
+      });
       assert.equal(foreigner.obtained, false);
       assert.equal(foreigner.isHeld, false);
       assert.equal(foreigner.holder, NonBlockingLease.defaultIdentifier);
@@ -93,28 +115,49 @@ describe('NonBlockingLease', () => {
 
     test('test_overtake', async (t) => {
       await setUp(t);
-      assert.equal((await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
+        true,
+      );
       clock.forward(4);
-      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), { identifier: 'some.other.host', utcnow: clock.now });
+      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), {
+        identifier: 'some.other.host',
+        utcnow: clock.now,
+      });
       assert.equal(foreigner.obtained, true);
       assert.equal(foreigner.holder, 'some.other.host');
     });
 
     test('test_renew_no_overtake', async (t) => {
       await setUp(t);
-      assert.equal((await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
+        true,
+      );
       clock.forward(2);
-      assert.equal((await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
+        true,
+      );
       clock.forward(2);
-      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), { identifier: 'some.other.host', utcnow: clock.now });
+      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), {
+        identifier: 'some.other.host',
+        utcnow: clock.now,
+      });
       assert.equal(foreigner.obtained, false);
     });
 
     test('test_overtaker_renews', async (t) => {
       await setUp(t);
-      assert.equal((await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
+        true,
+      );
       clock.forward(4);
-      const foreigner = new NonBlockingLease(client2, path, seconds(3), { identifier: 'some.other.host', utcnow: clock.now });
+      const foreigner = new NonBlockingLease(client2, path, seconds(3), {
+        identifier: 'some.other.host',
+        utcnow: clock.now,
+      });
       assert.equal(await foreigner.obtain(), true);
       clock.forward(2);
       assert.equal(await foreigner.obtain(), true); // the same object renews
@@ -123,9 +166,20 @@ describe('NonBlockingLease', () => {
 
     test('test_overtake_refuse_first', async (t) => {
       await setUp(t);
-      assert.equal((await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
+        true,
+      );
       clock.forward(4);
-      assert.equal((await NonBlockingLease.obtain(client2, path, seconds(3), { identifier: 'some.other.host', utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (
+          await NonBlockingLease.obtain(client2, path, seconds(3), {
+            identifier: 'some.other.host',
+            utcnow: clock.now,
+          })
+        ).obtained,
+        true,
+      );
       clock.forward(2);
       const firstAgain = await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now });
       assert.equal(firstAgain.obtained, false);
@@ -135,9 +189,16 @@ describe('NonBlockingLease', () => {
     test('test_old_version: a lease written in a newer format is not taken, even expired', async (t) => {
       await setUp(t);
       // kazoo bumps NonBlockingLease._version; we write what such a version would.
-      await client.create(`${path}/lease_holder`, encodeLease(NonBlockingLease.defaultIdentifier, '1970-01-01T00:00:13', 2), { makePath: true });
+      await client.create(
+        `${path}/lease_holder`,
+        encodeLease(NonBlockingLease.defaultIdentifier, '1970-01-01T00:00:13', 2),
+        { makePath: true },
+      );
       clock.forward(4);
-      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), { identifier: 'some.other.host', utcnow: clock.now });
+      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), {
+        identifier: 'some.other.host',
+        utcnow: clock.now,
+      });
       assert.equal(foreigner.obtained, false);
       assert.equal(decodeLease((await client.get(`${path}/lease_holder`)).data).version, 2); // untouched
     });
@@ -150,16 +211,25 @@ describe('NonBlockingLease', () => {
       assert.equal(ls.obtained, true);
       assert.equal(ls.slot, 0);
       clock.forward(2);
-      assert.equal((await MultiNonBlockingLease.obtain(client, 1, path, seconds(4), { utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (await MultiNonBlockingLease.obtain(client, 1, path, seconds(4), { utcnow: clock.now })).obtained,
+        true,
+      );
       assert.deepEqual(await client.getChildren(path), ['0']);
       assert.deepEqual(await client.getChildren(`${path}/0`), ['lease_holder']);
     });
 
     test('test_1_reject', async (t) => {
       await setUp(t);
-      assert.equal((await MultiNonBlockingLease.obtain(client, 1, path, seconds(4), { utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (await MultiNonBlockingLease.obtain(client, 1, path, seconds(4), { utcnow: clock.now })).obtained,
+        true,
+      );
       clock.forward(2);
-      const ls2 = await MultiNonBlockingLease.obtain(client2, 1, path, seconds(4), { identifier: 'some.other.host', utcnow: clock.now });
+      const ls2 = await MultiNonBlockingLease.obtain(client2, 1, path, seconds(4), {
+        identifier: 'some.other.host',
+        utcnow: clock.now,
+      });
       assert.equal(ls2.obtained, false);
       assert.equal(ls2.slot, undefined);
       assert.equal(ls2.isHeld, false);
@@ -168,7 +238,11 @@ describe('NonBlockingLease', () => {
     test('test_2_renew', async (t) => {
       await setUp(t);
       const a = () => MultiNonBlockingLease.obtain(client, 2, path, seconds(7), { utcnow: clock.now });
-      const b = () => MultiNonBlockingLease.obtain(client2, 2, path, seconds(7), { identifier: 'host2', utcnow: clock.now });
+      const b = () =>
+        MultiNonBlockingLease.obtain(client2, 2, path, seconds(7), {
+          identifier: 'host2',
+          utcnow: clock.now,
+        });
       assert.equal((await a()).slot, 0);
       clock.forward(2);
       assert.equal((await b()).slot, 1);
@@ -180,21 +254,54 @@ describe('NonBlockingLease', () => {
 
     test('test_2_reject', async (t) => {
       await setUp(t);
-      assert.equal((await MultiNonBlockingLease.obtain(client, 2, path, seconds(7), { utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (await MultiNonBlockingLease.obtain(client, 2, path, seconds(7), { utcnow: clock.now })).obtained,
+        true,
+      );
       clock.forward(2);
-      assert.equal((await MultiNonBlockingLease.obtain(client2, 2, path, seconds(7), { identifier: 'host2', utcnow: clock.now })).obtained, true);
+      assert.equal(
+        (
+          await MultiNonBlockingLease.obtain(client2, 2, path, seconds(7), {
+            identifier: 'host2',
+            utcnow: clock.now,
+          })
+        ).obtained,
+        true,
+      );
       clock.forward(2);
-      const ls3 = await MultiNonBlockingLease.obtain(client3, 2, path, seconds(7), { identifier: 'host3', utcnow: clock.now });
+      const ls3 = await MultiNonBlockingLease.obtain(client3, 2, path, seconds(7), {
+        identifier: 'host3',
+        utcnow: clock.now,
+      });
       assert.equal(ls3.obtained, false);
     });
 
     test('test_2_handover', async (t) => {
       await setUp(t);
-      assert.equal((await MultiNonBlockingLease.obtain(client, 2, path, seconds(4), { utcnow: clock.now })).slot, 0); // 10 s → ends 14
+      assert.equal(
+        (await MultiNonBlockingLease.obtain(client, 2, path, seconds(4), { utcnow: clock.now })).slot,
+        0,
+      ); // 10 s → ends 14
       clock.forward(2);
-      assert.equal((await MultiNonBlockingLease.obtain(client2, 2, path, seconds(4), { identifier: 'host2', utcnow: clock.now })).slot, 1); // 12 → 16
+      assert.equal(
+        (
+          await MultiNonBlockingLease.obtain(client2, 2, path, seconds(4), {
+            identifier: 'host2',
+            utcnow: clock.now,
+          })
+        ).slot,
+        1,
+      ); // 12 → 16
       clock.forward(3);
-      assert.equal((await MultiNonBlockingLease.obtain(client3, 2, path, seconds(4), { identifier: 'host3', utcnow: clock.now })).slot, 0); // 15: slot 0 expired
+      assert.equal(
+        (
+          await MultiNonBlockingLease.obtain(client3, 2, path, seconds(4), {
+            identifier: 'host3',
+            utcnow: clock.now,
+          })
+        ).slot,
+        0,
+      ); // 15: slot 0 expired
       clock.forward(2);
       const ls4 = await MultiNonBlockingLease.obtain(client, 2, path, seconds(4), { utcnow: clock.now }); // 17: slot 0 busy, slot 1 expired
       assert.equal(ls4.obtained, true);
@@ -203,13 +310,21 @@ describe('NonBlockingLease', () => {
     });
   });
 
-  describe('beyond kazoo\'s tests', () => {
+  describe("beyond kazoo's tests", () => {
     test('the default identifier is unique per process, not the host name (pitfall P10)', async (t) => {
       const id = NonBlockingLease.defaultIdentifier;
       assert.notEqual(id, hostname());
       assert.ok(id.startsWith(`${hostname()}-${process.pid}-`), id);
       assert.match(id.slice(`${hostname()}-${process.pid}-`.length), /^[0-9a-f]{8}$/);
-      const child = spawnSync(process.execPath, ['--input-type=module', '-e', `import { NonBlockingLease } from ${JSON.stringify(INDEX_URL)}; console.log(NonBlockingLease.defaultIdentifier);`], { encoding: 'utf8', timeout: LIMIT });
+      const child = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { NonBlockingLease } from ${JSON.stringify(INDEX_URL)}; console.log(NonBlockingLease.defaultIdentifier);`,
+        ],
+        { encoding: 'utf8', timeout: LIMIT },
+      );
       assert.equal(child.status, 0, child.stderr);
       const other = child.stdout.trim();
       assert.ok(other.startsWith(`${hostname()}-`), other);
@@ -235,13 +350,29 @@ describe('NonBlockingLease', () => {
     });
 
     test('encodeLease writes Python json.dumps bytes; decodeLease reads them back', () => {
-      assert.equal(encodeLease('me\u00e9', '2026-11-23T01:17:17').toString('latin1'), '{"version": 1, "holder": "me\\u00e9", "end": "2026-11-23T01:17:17"}');
-      assert.equal(encodeLease('a"b\\c\n\t\u0001\u007f\u{1f600}', 'E').toString('latin1'), '{"version": 1, "holder": "a\\"b\\\\c\\n\\t\\u0001\\u007f\\ud83d\\ude00", "end": "E"}');
-      assert.deepEqual(decodeLease(encodeLease('x\u00e9\u{1f600}', '2026-01-02T03:04:05')), { version: 1, holder: 'x\u00e9\u{1f600}', end: '2026-01-02T03:04:05' });
+      assert.equal(
+        encodeLease('me\u00e9', '2026-11-23T01:17:17').toString('latin1'),
+        '{"version": 1, "holder": "me\\u00e9", "end": "2026-11-23T01:17:17"}',
+      );
+      assert.equal(
+        encodeLease('a"b\\c\n\t\u0001\u007f\u{1f600}', 'E').toString('latin1'),
+        '{"version": 1, "holder": "a\\"b\\\\c\\n\\t\\u0001\\u007f\\ud83d\\ude00", "end": "E"}',
+      );
+      assert.deepEqual(decodeLease(encodeLease('x\u00e9\u{1f600}', '2026-01-02T03:04:05')), {
+        version: 1,
+        holder: 'x\u00e9\u{1f600}',
+        end: '2026-01-02T03:04:05',
+      });
       assert.equal(formatLeaseEnd(Date.UTC(2026, 10, 23, 1, 17, 14, 999) + 3000), '2026-11-23T01:17:17'); // truncated, not rounded
       assert.throws(() => decodeLease(Buffer.from('not json')), RecipeMismatchError);
-      assert.throws(() => decodeLease(Buffer.from('{"holder": "x", "end": "2026-01-02T03:04:05"}')), RecipeMismatchError);
-      assert.throws(() => decodeLease(Buffer.from('{"version": 1, "holder": "x", "end": "tomorrow"}')), RecipeMismatchError);
+      assert.throws(
+        () => decodeLease(Buffer.from('{"holder": "x", "end": "2026-01-02T03:04:05"}')),
+        RecipeMismatchError,
+      );
+      assert.throws(
+        () => decodeLease(Buffer.from('{"version": 1, "holder": "x", "end": "tomorrow"}')),
+        RecipeMismatchError,
+      );
       assert.equal(decodeLease(Buffer.from('{"version": "1"}')).version, NaN); // another format: refused, as kazoo does
     });
 
@@ -277,7 +408,7 @@ describe('NonBlockingLease', () => {
       await assert.rejects(multi.obtain({ signal: AbortSignal.abort() }), AbortError);
     });
 
-    test('a lease survives the loss of its holder\'s session (it is data, not an ephemeral)', async (t) => {
+    test("a lease survives the loss of its holder's session (it is data, not an ephemeral)", async (t) => {
       const zk = await connect(t, server);
       const other = await connect(t, server);
       const path = uniqueRoot('lease');
@@ -294,7 +425,9 @@ describe('NonBlockingLease', () => {
     test('concurrent obtainers with distinct identities: exactly one gets the lease', async (t) => {
       const path = uniqueRoot('lease');
       const clients = await Promise.all(Array.from({ length: 5 }, () => connect(t, server)));
-      const results = await Promise.all(clients.map((zk, i) => NonBlockingLease.obtain(zk, path, seconds(600), { identifier: `p${i}` })));
+      const results = await Promise.all(
+        clients.map((zk, i) => NonBlockingLease.obtain(zk, path, seconds(600), { identifier: `p${i}` })),
+      );
       const winners = results.filter((lease) => lease.obtained);
       assert.equal(winners.length, 1);
       for (const lease of results) assert.equal(lease.holder, winners[0]!.identifier);
@@ -309,25 +442,42 @@ describe('NonBlockingLease', () => {
       const zk = await connect(t, server);
       const path = uniqueRoot('lease');
       // kazoo writes (its clock: 2026-11-23 01:17:14.999999, 3 s lease) …
-      const kazoo = runKazoo(server.connectString, `
+      const kazoo = runKazoo(
+        server.connectString,
+        `
 lease = NonBlockingLease(zk, args['path'], datetime.timedelta(seconds=3), identifier=args['id'],
                          utcnow=lambda: datetime.datetime(2026, 11, 23, 1, 17, 14, 999999))
 out['obtained'] = lease.obtained
 out['raw'] = zk.get(args['path'] + '/lease_holder')[0].hex()
-`, { path, id: TRICKY });
+`,
+        { path, id: TRICKY },
+      );
       assert.equal(kazoo.out['obtained'], true);
       const kazooBytes = Buffer.from(kazoo.out['raw'] as string, 'hex');
       // … we encode the same lease to the same bytes, and read kazoo's.
       assert.deepEqual(encodeLease(TRICKY, '2026-11-23T01:17:17'), kazooBytes);
       assert.deepEqual(decodeLease(kazooBytes), { version: 1, holder: TRICKY, end: '2026-11-23T01:17:17' });
       // Our obtain with the same identity and clock (renewal) writes exactly kazoo's bytes.
-      const ours = await NonBlockingLease.obtain(zk, path, seconds(3), { identifier: TRICKY, utcnow: () => new Date(Date.UTC(2026, 10, 23, 1, 17, 14, 999)) });
+      const ours = await NonBlockingLease.obtain(zk, path, seconds(3), {
+        identifier: TRICKY,
+        utcnow: () => new Date(Date.UTC(2026, 10, 23, 1, 17, 14, 999)),
+      });
       assert.equal(ours.obtained, true);
       assert.deepEqual((await zk.get(`${path}/lease_holder`)).data, kazooBytes);
       // We write another identity; kazoo parses it, re-dumps identical bytes, and honours it.
       const otherPath = uniqueRoot('lease');
-      assert.equal((await NonBlockingLease.obtain(zk, otherPath, seconds(3), { identifier: TRICKY + '2', utcnow: () => new Date(Date.UTC(2026, 10, 23, 1, 17, 14)) })).obtained, true);
-      const reread = runKazoo(server.connectString, `
+      assert.equal(
+        (
+          await NonBlockingLease.obtain(zk, otherPath, seconds(3), {
+            identifier: TRICKY + '2',
+            utcnow: () => new Date(Date.UTC(2026, 10, 23, 1, 17, 14)),
+          })
+        ).obtained,
+        true,
+      );
+      const reread = runKazoo(
+        server.connectString,
+        `
 import json
 raw = zk.get(args['path'] + '/lease_holder')[0]
 data = json.loads(raw.decode('utf-8'))
@@ -336,7 +486,9 @@ out['data'] = data
 lease = NonBlockingLease(zk, args['path'], datetime.timedelta(seconds=3), identifier='kazoo-other',
                          utcnow=lambda: datetime.datetime(2026, 11, 23, 1, 17, 16))
 out['obtained'] = lease.obtained
-`, { path: otherPath });
+`,
+        { path: otherPath },
+      );
       assert.equal(reread.out['same_bytes'], true);
       assert.deepEqual(reread.out['data'], { version: 1, holder: TRICKY + '2', end: '2026-11-23T01:17:17' });
       assert.equal(reread.out['obtained'], false);
@@ -345,9 +497,13 @@ out['obtained'] = lease.obtained
     test('a lease obtained by kazoo is held for us; ours is held for kazoo; the same identity renews across libraries', async (t) => {
       const zk = await connect(t, server);
       const path = uniqueRoot('lease');
-      const kazoo = runKazoo(server.connectString, `
+      const kazoo = runKazoo(
+        server.connectString,
+        `
 out['obtained'] = NonBlockingLease(zk, args['path'], datetime.timedelta(minutes=5), identifier='kazoo-holder').obtained
-`, { path });
+`,
+        { path },
+      );
       assert.equal(kazoo.out['obtained'], true);
       const ours = await NonBlockingLease.obtain(zk, path, seconds(300), { identifier: 'ts-holder' });
       assert.equal(ours.obtained, false);
@@ -356,20 +512,35 @@ out['obtained'] = NonBlockingLease(zk, args['path'], datetime.timedelta(minutes=
       assert.ok(end > Date.now() + seconds(200) && end <= Date.now() + seconds(300), ours.end?.toISOString());
       // The reverse, on another path.
       const path2 = uniqueRoot('lease');
-      assert.equal((await NonBlockingLease.obtain(zk, path2, seconds(300), { identifier: 'ts-holder' })).obtained, true);
-      const reverse = runKazoo(server.connectString, `
+      assert.equal(
+        (await NonBlockingLease.obtain(zk, path2, seconds(300), { identifier: 'ts-holder' })).obtained,
+        true,
+      );
+      const reverse = runKazoo(
+        server.connectString,
+        `
 out['other'] = NonBlockingLease(zk, args['path'], datetime.timedelta(minutes=5), identifier='kazoo-other').obtained
 out['same'] = NonBlockingLease(zk, args['path'], datetime.timedelta(minutes=5), identifier='ts-holder').obtained
 out['children'] = zk.get_children(args['path'])
 out['multi'] = MultiNonBlockingLease(zk, 2, args['multi'], datetime.timedelta(minutes=5), identifier='kazoo-m').obtained
-`, { path: path2, multi: `${path2}-multi` });
+`,
+        { path: path2, multi: `${path2}-multi` },
+      );
       assert.equal(reverse.out['other'], false);
       assert.equal(reverse.out['same'], true);
       assert.deepEqual(reverse.out['children'], ['lease_holder']);
       assert.equal(reverse.out['multi'], true);
       // kazoo took slot 0 of the multi-lease; we get slot 1, and a third identity nothing.
-      assert.equal((await MultiNonBlockingLease.obtain(zk, 2, `${path2}-multi`, seconds(300), { identifier: 'ts-m' })).slot, 1);
-      assert.equal((await MultiNonBlockingLease.obtain(zk, 2, `${path2}-multi`, seconds(300), { identifier: 'ts-n' })).obtained, false);
+      assert.equal(
+        (await MultiNonBlockingLease.obtain(zk, 2, `${path2}-multi`, seconds(300), { identifier: 'ts-m' }))
+          .slot,
+        1,
+      );
+      assert.equal(
+        (await MultiNonBlockingLease.obtain(zk, 2, `${path2}-multi`, seconds(300), { identifier: 'ts-n' }))
+          .obtained,
+        false,
+      );
     });
   });
 
@@ -385,8 +556,16 @@ out['multi'] = MultiNonBlockingLease(zk, 2, args['multi'], datetime.timedelta(mi
       assert.equal(swallowed.fired, 1, 'the reply was lost');
       assert.equal(decodeLease((await observer.get(lease.holderPath)).data).holder, 'me');
       assert.equal(lease.fencingToken, (await observer.exists(lease.holderPath))?.czxid);
-      await waitFor(async () => (await observer.getChildren(path)).join() === 'lease_holder', LIMIT, 'only the lease node is left');
-      assert.equal(await new NonBlockingLease(observer, path, seconds(60), { identifier: 'rival' }).obtain(), false, 'held by us');
+      await waitFor(
+        async () => (await observer.getChildren(path)).join() === 'lease_holder',
+        LIMIT,
+        'only the lease node is left',
+      );
+      assert.equal(
+        await new NonBlockingLease(observer, path, seconds(60), { identifier: 'rival' }).obtain(),
+        false,
+        'held by us',
+      );
     });
   });
 });

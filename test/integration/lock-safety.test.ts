@@ -6,10 +6,26 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
-import { ConnectionState, Election, Lock, Semaphore, TransactionError, ZooKeeperClient } from '../../src/index.js';
+import {
+  ConnectionState,
+  Election,
+  Lock,
+  Semaphore,
+  TransactionError,
+  ZooKeeperClient,
+} from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
 import { connect, nextState, uniqueRoot, waitFor } from './helpers.js';
-import { children, CriticalSection, Deferred, eventually, grace, HolderTracker, loseReplyAcrossSessions, within } from './recipe-helpers.js';
+import {
+  children,
+  CriticalSection,
+  Deferred,
+  eventually,
+  grace,
+  HolderTracker,
+  loseReplyAcrossSessions,
+  within,
+} from './recipe-helpers.js';
 import { prng } from '../unit/fixtures.js';
 
 let server: ZooKeeperServer;
@@ -41,7 +57,9 @@ test('8 clients × 12 increments under the lock with random connection drops: no
   const admin = await connect(t, server);
   await admin.create(counterPath, '0', { makePath: true });
 
-  const proxies = await Promise.all(Array.from({ length: CLIENTS }, () => FaultProxy.start(server.connectString)));
+  const proxies = await Promise.all(
+    Array.from({ length: CLIENTS }, () => FaultProxy.start(server.connectString)),
+  );
   t.after(() => Promise.all(proxies.map((p) => p.close())));
   const clients: ZooKeeperClient[] = [];
   for (const proxy of proxies) clients.push(await connect(t, proxy.connectString, { sessionTimeout: 8000 }));
@@ -55,7 +73,7 @@ test('8 clients × 12 increments under the lock with random connection drops: no
   const worker = async (index: number) => {
     const zk = clients[index]!;
     const lock = new Lock(zk, lockPath, { identifier: `client-${index}` });
-    for (let i = 0; i < ITERATIONS; ) {
+    for (let i = 0; i < ITERATIONS;) {
       if (!(await lock.acquire({ timeout: timing(20_000) }))) continue;
       const start = performance.now();
       inside++;
@@ -72,7 +90,8 @@ test('8 clients × 12 increments under the lock with random connection drops: no
       } catch (error) {
         // A drop during the write: the outcome is unknown or refused; the counter check below
         // proves no update was lost or applied twice.
-        if (!(error instanceof TransactionError) && !(error as Error).name.includes('ConnectionLoss')) throw error;
+        if (!(error instanceof TransactionError) && !(error as Error).name.includes('ConnectionLoss'))
+          throw error;
         abandoned++;
       } finally {
         inside--;
@@ -100,13 +119,19 @@ test('8 clients × 12 increments under the lock with random connection drops: no
   const final = Number((await admin.get(counterPath)).data.toString());
   // Abandoned writes whose commit was applied before the reply was lost count too, so the
   // counter may exceed the acknowledged commits by at most the abandoned attempts.
-  assert.ok(final >= committed && final <= committed + abandoned, `counter ${final}, committed ${committed}, abandoned ${abandoned}`);
+  assert.ok(
+    final >= committed && final <= committed + abandoned,
+    `counter ${final}, committed ${committed}, abandoned ${abandoned}`,
+  );
   assert.equal(committed, CLIENTS * ITERATIONS);
   // Ordered by fencing token, sections never overlap in time and tokens are unique.
   const byToken = [...sections].sort((a, b) => (a.token < b.token ? -1 : 1));
   assert.equal(new Set(byToken.map((s) => s.token)).size, byToken.length, 'a fencing token was reused');
   for (let i = 1; i < byToken.length; i++) {
-    assert.ok(byToken[i]!.start >= byToken[i - 1]!.end, `section of token ${byToken[i]!.token} started before ${byToken[i - 1]!.token} ended`);
+    assert.ok(
+      byToken[i]!.start >= byToken[i - 1]!.end,
+      `section of token ${byToken[i]!.token} started before ${byToken[i - 1]!.token} ended`,
+    );
   }
   assert.ok(faults > 0);
   assert.deepEqual(await admin.getChildren(lockPath), [], 'no contender node left behind');
@@ -122,7 +147,11 @@ test('release while disconnected: isAcquired false at once, node deleted after t
   const waiter = new Lock(waiterClient, path);
   assert.equal(await holder.acquire(), true);
   const waiting = waiter.acquire();
-  await waitFor(async () => (await waiterClient.getChildren(path)).length === 2, undefined, 'the waiter queued');
+  await waitFor(
+    async () => (await waiterClient.getChildren(path)).length === 2,
+    undefined,
+    'the waiter queued',
+  );
 
   proxy.refuse();
   proxy.drop();
@@ -130,7 +159,11 @@ test('release while disconnected: isAcquired false at once, node deleted after t
   const released = holder.release();
   assert.equal(holder.isAcquired, false);
   assert.equal(holder.signal.aborted, true);
-  assert.equal((await waiterClient.getChildren(path)).length, 2, 'the node stays until the delete reaches the server');
+  assert.equal(
+    (await waiterClient.getChildren(path)).length,
+    2,
+    'the node stays until the delete reaches the server',
+  );
 
   proxy.accept();
   assert.equal(await waitFor(released), true);
@@ -150,7 +183,7 @@ async function lostReplySetup(t: TestContext, name: string) {
   return { root, admin, proxy, zkA, zkB };
 }
 
-test('scenario 1: a Lock whose create reply is lost across a session change never adopts its old session\'s node — no two holders, a fencing token of its own session', async (t) => {
+test("scenario 1: a Lock whose create reply is lost across a session change never adopts its old session's node — no two holders, a fencing token of its own session", async (t) => {
   const { root, admin, proxy, zkA, zkB } = await lostReplySetup(t, 'scenario1');
   const path = `${root}/lock`;
   await admin.ensurePath(path);
@@ -161,9 +194,19 @@ test('scenario 1: a Lock whose create reply is lost across a session change neve
     if (acquired) tracker.acquired(lock);
     return acquired;
   };
-  const lost = await loseReplyAcrossSessions(t, server, proxy, zkA, { op: 'create2', path: (p) => p.startsWith(`${path}/`) }, () => a.acquire().then(track(a)));
+  const lost = await loseReplyAcrossSessions(
+    t,
+    server,
+    proxy,
+    zkA,
+    { op: 'create2', path: (p) => p.startsWith(`${path}/`) },
+    () => a.acquire().then(track(a)),
+  );
   const bAcquired = b.acquire().then(track(b)); // waits behind A's node of the old session
-  await eventually(async () => (await children(admin, path)).length === 2, 'B queued behind the old session\'s node');
+  await eventually(
+    async () => (await children(admin, path)).length === 2,
+    "B queued behind the old session's node",
+  );
   await lost.reconnect();
   await eventually(() => a.isAcquired || b.isAcquired, 'someone holds on the new session');
   await lost.expireOld(); // the server ends the old session: its node goes
@@ -175,14 +218,14 @@ test('scenario 1: a Lock whose create reply is lost across a session change neve
   assert.equal(await within(lost.result, 'A acquires after B'), true);
   const stat = await admin.exists(a.nodePath!);
   assert.ok(stat, 'A holds through a node that exists');
-  assert.equal(stat.ephemeralOwner, zkA.sessionId, 'A\'s node belongs to its current session');
-  assert.equal(a.fencingToken, stat.czxid, 'A\'s fencing token is its own node\'s czxid');
+  assert.equal(stat.ephemeralOwner, zkA.sessionId, "A's node belongs to its current session");
+  assert.equal(a.fencingToken, stat.czxid, "A's fencing token is its own node's czxid");
   await a.release();
   tracker.assertClean();
   assert.deepEqual(await children(admin, path), [], 'no contender node left behind');
 });
 
-test('lost create reply across a session change: a Semaphore never counts its old session\'s lease — no two holders of one lease', async (t) => {
+test("lost create reply across a session change: a Semaphore never counts its old session's lease — no two holders of one lease", async (t) => {
   const { root, admin, proxy, zkA, zkB } = await lostReplySetup(t, 'sem-lost-reply');
   const path = `${root}/sem`;
   const tracker = new HolderTracker();
@@ -194,7 +237,9 @@ test('lost create reply across a session change: a Semaphore never counts its ol
   };
   await admin.create(path, '1', { makePath: true });
   // The lease is created in a multi that checks A's internal lock node.
-  const lost = await loseReplyAcrossSessions(t, server, proxy, zkA, { op: 'multi', path: a.leasePath }, () => a.acquire().then(track(a)));
+  const lost = await loseReplyAcrossSessions(t, server, proxy, zkA, { op: 'multi', path: a.leasePath }, () =>
+    a.acquire().then(track(a)),
+  );
   const bAcquired = b.acquire().then(track(b));
   await lost.reconnect();
   await eventually(() => a.isAcquired || b.isAcquired, 'someone holds a lease on the new session');
@@ -206,7 +251,7 @@ test('lost create reply across a session change: a Semaphore never counts its ol
   await b.release();
   assert.equal(await within(lost.result, 'A acquires after B'), true);
   const stat = await admin.exists(a.leasePath);
-  assert.equal(stat?.ephemeralOwner, zkA.sessionId, 'A\'s lease belongs to its current session');
+  assert.equal(stat?.ephemeralOwner, zkA.sessionId, "A's lease belongs to its current session");
   assert.equal(a.fencingToken, stat?.czxid);
   await a.release();
   assert.deepEqual(await children(admin, path), [], 'no lease left behind');
@@ -225,9 +270,19 @@ test('lost create reply across a session change: an Election never makes two lea
     await stepDown[who].promise;
     leaders.leave(who);
   };
-  const lost = await loseReplyAcrossSessions(t, server, proxy, zkA, { op: 'create2', path: (p) => p.startsWith(`${path}/`) }, () => a.run(lead('A')));
+  const lost = await loseReplyAcrossSessions(
+    t,
+    server,
+    proxy,
+    zkA,
+    { op: 'create2', path: (p) => p.startsWith(`${path}/`) },
+    () => a.run(lead('A')),
+  );
   const bRan = b.run(lead('B'));
-  await eventually(async () => (await children(admin, path)).length === 2, 'B is a candidate behind the old session\'s node');
+  await eventually(
+    async () => (await children(admin, path)).length === 2,
+    "B is a candidate behind the old session's node",
+  );
   await lost.reconnect();
   await eventually(() => a.isLeader || b.isLeader, 'someone leads on the new session');
   await lost.expireOld();

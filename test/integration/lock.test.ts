@@ -46,7 +46,6 @@ before(async () => {
 });
 after(() => server?.close());
 
-
 describe('Lock: kazoo KazooLockTests', () => {
   test('test_lock_one: another instance sees the holder as the only contender; release completes', async (t) => {
     const zk = await connect(t, server);
@@ -190,9 +189,13 @@ describe('Lock: kazoo KazooLockTests', () => {
   test('test_lock_many_threads_no_block: 20 concurrent non-blocking acquires on one instance → exactly one true', async (t) => {
     const zk = await connect(t, server);
     const lock = new Lock(zk, uniqueRoot('lock'), { identifier: 'one' });
-    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => lock.acquire({ blocking: false })));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, () => lock.acquire({ blocking: false })),
+    );
     const wins = outcomes.filter((o) => o.status === 'fulfilled' && o.value === true);
-    const refused = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof AlreadyAcquiredError);
+    const refused = outcomes.filter(
+      (o) => o.status === 'rejected' && o.reason instanceof AlreadyAcquiredError,
+    );
     assert.equal(wins.length, 1);
     assert.equal(refused.length, 19);
     assert.equal((await lock.contenders()).length, 1);
@@ -220,7 +223,11 @@ describe('Lock: kazoo KazooLockTests', () => {
       section.leave(`caller${i}`);
       await lock.release();
     };
-    await within(Promise.all(Array.from({ length: 20 }, (_, i) => caller(i))), 'all 20 callers', safety(30_000));
+    await within(
+      Promise.all(Array.from({ length: 20 }, (_, i) => caller(i))),
+      'all 20 callers',
+      safety(30_000),
+    );
     assert.equal(section.entries, 20);
     assert.deepEqual(section.overlaps, []);
   });
@@ -245,7 +252,11 @@ describe('Lock: kazoo KazooLockTests', () => {
     assert.equal((await zk.exists(node))?.ephemeralOwner, 0n);
     await zk1.close();
     assert.equal((await zk.get(node)).data.toString(), 'ephemeral');
-    assert.equal(await new Lock(zk, path).acquire({ blocking: false }), false, 'still held after its client closed');
+    assert.equal(
+      await new Lock(zk, path).acquire({ blocking: false }),
+      false,
+      'still held after its client closed',
+    );
     await zk.delete(node);
   });
 
@@ -389,7 +400,8 @@ describe('Lock: timeout, abort, exclusion, order, fencing, transactions, naming'
     assert.equal(await within(bWaits, 'b acquires'), true);
     tokens.push(tokenA, b.fencingToken);
     await b.release();
-    for (let i = 1; i < tokens.length; i++) assert.ok(tokens[i]! > tokens[i - 1]!, `token ${i} (${tokens[i]}) > token ${i - 1} (${tokens[i - 1]})`);
+    for (let i = 1; i < tokens.length; i++)
+      assert.ok(tokens[i]! > tokens[i - 1]!, `token ${i} (${tokens[i]}) > token ${i - 1} (${tokens[i - 1]})`);
   });
 
   test('transaction(): commits while held; fails with TransactionError(NoNode on the check) once the node is deleted behind our back', async (t) => {
@@ -402,13 +414,20 @@ describe('Lock: timeout, abort, exclusion, order, fencing, transactions, naming'
     assert.throws(() => lock.transaction(), NotHeldError);
     assert.equal(await lock.acquire(), true);
     const results = await lock.transaction().set(config, 'v1').commit();
-    assert.deepEqual(results.map((r) => r.type), ['check', 'set']);
+    assert.deepEqual(
+      results.map((r) => r.type),
+      ['check', 'set'],
+    );
     assert.equal((await other.get(config)).data.toString(), 'v1');
     await other.delete(lock.nodePath!); // someone deletes our lock node
-    const error = await lock.transaction().set(config, 'v2').commit().then(
-      () => assert.fail('the guarded transaction must fail'),
-      (e: unknown) => e,
-    );
+    const error = await lock
+      .transaction()
+      .set(config, 'v2')
+      .commit()
+      .then(
+        () => assert.fail('the guarded transaction must fail'),
+        (e: unknown) => e,
+      );
     assert.ok(error instanceof TransactionError, `TransactionError, got ${String(error)}`);
     assert.equal(error.failedIndex, 0);
     assert.ok(error.error instanceof NoNodeError);
@@ -506,7 +525,10 @@ describe('Lock: SUSPENDED / LOST', () => {
     proxy.drop();
     await suspended;
     assert.equal(first.aborted, true);
-    assert.ok(first.reason instanceof ConnectionLossError, `reason ConnectionLossError, got ${String(first.reason)}`);
+    assert.ok(
+      first.reason instanceof ConnectionLossError,
+      `reason ConnectionLossError, got ${String(first.reason)}`,
+    );
     assert.equal(lock.isAcquired, true);
     await connected;
     assert.deepEqual(seen.slice(0, 2), [
@@ -560,7 +582,8 @@ describe('Lock: SUSPENDED / LOST', () => {
     await contendersReach(waiter, 2);
     let atLost: { held: boolean; aborted: boolean } | undefined;
     zkHolder.on('state', (state) => {
-      if (state === ConnectionState.LOST && !atLost) atLost = { held: lock.isAcquired, aborted: lock.signal.aborted };
+      if (state === ConnectionState.LOST && !atLost)
+        atLost = { held: lock.isAcquired, aborted: lock.signal.aborted };
     });
     const lost = nextState(zkHolder, ConnectionState.LOST, safety());
     await server.expireSession(zkHolder);
@@ -570,7 +593,10 @@ describe('Lock: SUSPENDED / LOST', () => {
     tracker.assertClean();
     assert.equal(await lock.release(), false);
     // Not stuck like kazoo #282: the same instance can queue again on the new session.
-    await eventually(() => zkHolder.state === ConnectionState.CONNECTED, 'the holder client reconnected (new session)');
+    await eventually(
+      () => zkHolder.state === ConnectionState.CONNECTED,
+      'the holder client reconnected (new session)',
+    );
     const again = probe(lock.acquire());
     await contendersReach(waiter, 2);
     await waiter.release();
@@ -634,7 +660,10 @@ describe('Lock: SUSPENDED / LOST', () => {
     await server.expireSession(zkW);
     await lost;
     // W's node went with its session; W creates a new one at the back, on its new session.
-    await eventually(async () => JSON.stringify(await holder.contenders()) === JSON.stringify(['H', 'C', 'W']), 'W re-queued behind C');
+    await eventually(
+      async () => JSON.stringify(await holder.contenders()) === JSON.stringify(['H', 'C', 'W']),
+      'W re-queued behind C',
+    );
     assert.equal(wWaiting.settled, false);
     assert.equal((await nodesOf(zkH, path, 'W')).length, 1, 'exactly one node for W');
     await holder.release();
@@ -705,7 +734,10 @@ describe('Lock: SUSPENDED / LOST', () => {
         }),
       );
       if (fraction === 'window') {
-        await eventually(async () => (await children(observer, path)).some((name) => !before.has(name)) || undefined, 'the create reaches the server');
+        await eventually(
+          async () => (await children(observer, path)).some((name) => !before.has(name)) || undefined,
+          'the create reaches the server',
+        );
       } else {
         await delay(D * fraction);
       }
@@ -718,7 +750,8 @@ describe('Lock: SUSPENDED / LOST', () => {
       await eventually(() => lock.nodePath, `contender ${attempt} has its node`);
       const prefix = lock.nodePath!.slice(path.length + 1, -10);
       assert.equal((await children(observer, path)).filter((name) => name.startsWith(prefix)).length, 1);
-      if (onServer.length === 1) assert.ok(onServer[0]!.startsWith(prefix), 'the node the server made before the drop was adopted');
+      if (onServer.length === 1)
+        assert.ok(onServer[0]!.startsWith(prefix), 'the node the server made before the drop was adopted');
       await holder.release();
       assert.equal(await within(acquiring.promise, `contender ${attempt} acquires`), true);
       assert.equal(lock.isAcquired, true);
@@ -726,8 +759,13 @@ describe('Lock: SUSPENDED / LOST', () => {
       await poller;
       snapshots.push(await children(observer, path));
       const ours = new Set(snapshots.flat().filter((name) => name.startsWith(prefix)));
-      assert.deepEqual([...ours], [lock.nodePath!.slice(path.length + 1)], `attempt ${attempt} (drop: ${fraction}): one node ever`);
-      for (const snapshot of snapshots) assert.ok(snapshot.filter((name) => name.startsWith(prefix)).length <= 1);
+      assert.deepEqual(
+        [...ours],
+        [lock.nodePath!.slice(path.length + 1)],
+        `attempt ${attempt} (drop: ${fraction}): one node ever`,
+      );
+      for (const snapshot of snapshots)
+        assert.ok(snapshot.filter((name) => name.startsWith(prefix)).length <= 1);
       assert.deepEqual(await nodesOf(observer, path, identifier), [lock.nodePath!.slice(path.length + 1)]);
       await lock.release();
       assert.deepEqual(await children(observer, path), []);
@@ -775,7 +813,10 @@ describe('Lock: SUSPENDED / LOST', () => {
     assert.equal(await holder.acquire(), true);
     const lock = new Lock(zk, path, { identifier: 'W' });
     assert.equal(await lock.acquire({ blocking: false }), false, 'warm-up: path ensured');
-    await eventually(async () => (await nodesOf(observer, path, 'W')).length === 0, 'the warm-up node is gone');
+    await eventually(
+      async () => (await nodesOf(observer, path, 'W')).length === 0,
+      'the warm-up node is gone',
+    );
     await zk.sync(path); // our client saw the warm-up delete's reply
     proxy.refuse();
     const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
@@ -785,11 +826,22 @@ describe('Lock: SUSPENDED / LOST', () => {
     await eventually(() => timed.settled, 'the timed acquire settles', timing(3_000)).catch(() => {});
     const stateAtSettle = timed.settled ? zk.state : undefined;
     proxy.accept();
-    await eventually(() => zk.state === ConnectionState.CONNECTED, 'reconnected (same session)', safety(20_000));
+    await eventually(
+      () => zk.state === ConnectionState.CONNECTED,
+      'reconnected (same session)',
+      safety(20_000),
+    );
     await within(timed.promise, 'the timed acquire, after the reconnect', safety(20_000)).catch(() => {});
-    await eventually(async () => (await nodesOf(observer, path, 'W')).length === 0, 'no node of W after the reconnect');
+    await eventually(
+      async () => (await nodesOf(observer, path, 'W')).length === 0,
+      'no node of W after the reconnect',
+    );
     assert.equal(timed.value, false);
-    assert.equal(stateAtSettle, ConnectionState.SUSPENDED, 'the timeout (one deadline for the whole acquire) fired while still disconnected');
+    assert.equal(
+      stateAtSettle,
+      ConnectionState.SUSPENDED,
+      'the timeout (one deadline for the whole acquire) fired while still disconnected',
+    );
     await holder.release();
   });
 
@@ -812,11 +864,26 @@ describe('Lock: SUSPENDED / LOST', () => {
     await eventually(() => waiting.settled, 'the aborted acquire settles', timing(3_000)).catch(() => {});
     const stateAtSettle = waiting.settled ? zk.state : undefined;
     proxy.accept();
-    await eventually(() => zk.state === ConnectionState.CONNECTED, 'reconnected (same session)', safety(20_000));
-    await within(waiting.promise.catch(() => {}), 'the aborted acquire, after the reconnect', safety(20_000));
+    await eventually(
+      () => zk.state === ConnectionState.CONNECTED,
+      'reconnected (same session)',
+      safety(20_000),
+    );
+    await within(
+      waiting.promise.catch(() => {}),
+      'the aborted acquire, after the reconnect',
+      safety(20_000),
+    );
     assert.ok(waiting.error instanceof AbortError, `AbortError, got ${String(waiting.error)}`);
-    await eventually(async () => (await nodesOf(observer, path, 'W')).length === 0, 'no node of W after the reconnect');
-    assert.equal(stateAtSettle, ConnectionState.SUSPENDED, 'abort settled the acquire while still disconnected');
+    await eventually(
+      async () => (await nodesOf(observer, path, 'W')).length === 0,
+      'no node of W after the reconnect',
+    );
+    assert.equal(
+      stateAtSettle,
+      ConnectionState.SUSPENDED,
+      'abort settled the acquire while still disconnected',
+    );
     await holder.release();
   });
 
@@ -841,13 +908,28 @@ describe('Lock: SUSPENDED / LOST', () => {
     );
     await contendersReach(waiter, 2);
     proxy.blackhole();
-    assert.equal(await within(waiting.promise, 'the waiter acquires after the server expired the holder', safety(20_000)), true);
+    assert.equal(
+      await within(
+        waiting.promise,
+        'the waiter acquires after the server expired the holder',
+        safety(20_000),
+      ),
+      true,
+    );
     assert.equal(holderSignalAtAcquire, true, "the holder's signal had fired");
     tracker.assertClean();
-    await eventually(() => zkHolder.state === ConnectionState.LOST || zkHolder.sessionId !== holderSession, 'the holder sees LOST', safety(20_000));
+    await eventually(
+      () => zkHolder.state === ConnectionState.LOST || zkHolder.sessionId !== holderSession,
+      'the holder sees LOST',
+      safety(20_000),
+    );
     assert.equal(holder.isAcquired, false);
     proxy.heal();
-    await eventually(() => zkHolder.state === ConnectionState.CONNECTED, 'the holder reconnects (new session)', safety(20_000));
+    await eventually(
+      () => zkHolder.state === ConnectionState.CONNECTED,
+      'the holder reconnects (new session)',
+      safety(20_000),
+    );
     assert.equal(await holder.release(), false);
     assert.equal(await holder.acquire({ blocking: false }), false, 'the waiter holds');
     await waiter.release();

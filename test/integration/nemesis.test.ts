@@ -10,9 +10,24 @@ import { formatSummary } from '../../scripts/nemesis/summary.js';
 
 const SEED = 13;
 
-test('nemesis short pass: no violation under member kills, leader freezes, blackholes and swallowed replies', { timeout: 180_000 }, async (t) => {
-  const result = await runNemesis({ seed: SEED, seconds: 40, ours: 2, kazoo: 2, log: (line) => t.diagnostic(line) });
-  for (const line of formatSummary(result.summary).split('\n')) t.diagnostic(line);
-  assert.ok(result.summary.acquisitions > 0 && result.summary.queue.consumed.ok > 0 && result.summary.increments.ok > 0, 'every recipe was exercised');
-  assert.deepEqual(result.violations, [], `seed ${SEED}: histories in ${result.runDir}`);
-});
+test(
+  'nemesis short pass: no violation under member kills, leader freezes, blackholes and swallowed replies',
+  { timeout: 180_000 },
+  async (t) => {
+    const result = await runNemesis({
+      seed: SEED,
+      seconds: 40,
+      ours: 2,
+      kazoo: 2,
+      log: (line) => t.diagnostic(line),
+    });
+    for (const line of formatSummary(result.summary).split('\n')) t.diagnostic(line);
+    assert.ok(
+      result.summary.acquisitions > 0 &&
+        result.summary.queue.consumed.ok > 0 &&
+        result.summary.increments.ok > 0,
+      'every recipe was exercised',
+    );
+    assert.deepEqual(result.violations, [], `seed ${SEED}: histories in ${result.runDir}`);
+  },
+);

@@ -28,7 +28,13 @@ async function setup(t: TestContext, sessionTimeout = 4000) {
   const proxy = await FaultProxy.start(server.connectString);
   t.after(() => proxy.close());
   const zk = await connect(t, proxy.connectString, { sessionTimeout });
-  const node = (ephemeral = true) => new OwnNode(zk, { parent, prefix: `${randomUUID().replaceAll('-', '')}__lock__`, sequential: true, ephemeral });
+  const node = (ephemeral = true) =>
+    new OwnNode(zk, {
+      parent,
+      prefix: `${randomUUID().replaceAll('-', '')}__lock__`,
+      sequential: true,
+      ephemeral,
+    });
   return { parent, admin, proxy, zk, node };
 }
 
@@ -64,18 +70,29 @@ test('a create lost before it reached the server, in this session: "not found" s
   assert.deepEqual(await children(admin, parent), []);
 });
 
-test('a create whose reply is lost across a session change: the old session\'s node is never adopted, it is deleted', async (t) => {
+test("a create whose reply is lost across a session change: the old session's node is never adopted, it is deleted", async (t) => {
   const { parent, admin, proxy, zk, node } = await setup(t);
   const own = node();
-  const lost = await loseReplyAcrossSessions(t, server, proxy, zk, { op: 'create2', path: (p) => p.startsWith(`${parent}/`) }, () => own.create(DATA));
+  const lost = await loseReplyAcrossSessions(
+    t,
+    server,
+    proxy,
+    zk,
+    { op: 'create2', path: (p) => p.startsWith(`${parent}/`) },
+    () => own.create(DATA),
+  );
   const [oldNode] = await children(admin, parent);
   assert.ok(oldNode, 'the create was applied in the old session');
   await lost.reconnect();
   await assert.rejects(lost.result);
   assert.equal(own.unsettled, true);
-  assert.deepEqual(await own.find(), [], 'the look deletes the old session\'s node');
+  assert.deepEqual(await own.find(), [], "the look deletes the old session's node");
   assert.equal(own.name, undefined, 'not adopted');
-  assert.equal(await admin.exists(`${parent}/${oldNode}`), null, 'deleted although its session is still alive');
+  assert.equal(
+    await admin.exists(`${parent}/${oldNode}`),
+    null,
+    'deleted although its session is still alive',
+  );
   const { stat } = await own.create(DATA);
   assert.equal(stat.ephemeralOwner, zk.sessionId);
   await own.remove();
@@ -87,7 +104,9 @@ test('a node held when the session changes is ours no more at once; takeLost say
   const { parent, admin, proxy, zk, node } = await setup(t);
   const own = node();
   const { name } = await own.create(DATA);
-  const lost = await loseReplyAcrossSessions(t, server, proxy, zk, { op: 'exists', path: parent }, () => zk.exists(parent));
+  const lost = await loseReplyAcrossSessions(t, server, proxy, zk, { op: 'exists', path: parent }, () =>
+    zk.exists(parent),
+  );
   await lost.reconnect();
   assert.equal(own.name, undefined, 'not ours on the new session');
   assert.equal(own.takeLost(), true);
@@ -101,7 +120,14 @@ test('a node held when the session changes is ours no more at once; takeLost say
 test('persistent: a create whose reply is lost across a session change is adopted by its prefix', async (t) => {
   const { parent, admin, proxy, zk, node } = await setup(t);
   const own = node(false);
-  const lost = await loseReplyAcrossSessions(t, server, proxy, zk, { op: 'create2', path: (p) => p.startsWith(`${parent}/`) }, () => own.create(DATA));
+  const lost = await loseReplyAcrossSessions(
+    t,
+    server,
+    proxy,
+    zk,
+    { op: 'create2', path: (p) => p.startsWith(`${parent}/`) },
+    () => own.create(DATA),
+  );
   await lost.reconnect();
   await assert.rejects(lost.result);
   await lost.expireOld(); // a persistent node outlives its session

@@ -24,7 +24,9 @@ test('a lease signal aborts when the lease ends; the next holder gets a larger f
   const token = first.fencingToken!;
   assert.equal(typeof token, 'bigint');
   assert.equal(first.signal.aborted, false);
-  const ended = new Promise<void>((resolve) => first.signal.addEventListener('abort', () => resolve(), { once: true }));
+  const ended = new Promise<void>((resolve) =>
+    first.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   await waitFor(ended);
   const second = new NonBlockingLease(zk, path, 60_000, { identifier: 'second' });
   assert.equal(await second.obtain(), true, 'the first lease ended');

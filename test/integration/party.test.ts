@@ -7,7 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ConnectionState, InvalidArgumentError, Party, ShallowParty, type ZooKeeperClient } from '../../src/index.js';
+import {
+  ConnectionState,
+  InvalidArgumentError,
+  Party,
+  ShallowParty,
+  type ZooKeeperClient,
+} from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, EventLog, loseSessionAfter, nextState, sorted, uniqueRoot } from './helpers.js';
 import { KazooPeer, kazooInstalled } from './kazoo-recipes-peer.js';
@@ -20,8 +26,16 @@ before(async () => {
 after(() => server?.close());
 
 const kinds = [
-  { name: 'Party', make: (zk: ZooKeeperClient, path: string, identifier?: string) => new Party(zk, path, identifier === undefined ? {} : { identifier }) },
-  { name: 'ShallowParty', make: (zk: ZooKeeperClient, path: string, identifier?: string) => new ShallowParty(zk, path, identifier === undefined ? {} : { identifier }) },
+  {
+    name: 'Party',
+    make: (zk: ZooKeeperClient, path: string, identifier?: string) =>
+      new Party(zk, path, identifier === undefined ? {} : { identifier }),
+  },
+  {
+    name: 'ShallowParty',
+    make: (zk: ZooKeeperClient, path: string, identifier?: string) =>
+      new ShallowParty(zk, path, identifier === undefined ? {} : { identifier }),
+  },
 ] as const;
 
 for (const kind of kinds) {
@@ -88,7 +102,11 @@ describe('Party / ShallowParty: layout', () => {
     assert.equal((await zk.get(path)).stat.ephemeralOwner, 0n, 'the parent is persistent');
     await zk.create(`${path}/not-a-member`, 'x');
     await zk.create(`${path}/someone__party__`, 'other');
-    assert.deepEqual(sorted(await party.members()), ['other', 'wörker 1'], 'members are the children containing __party__');
+    assert.deepEqual(
+      sorted(await party.members()),
+      ['other', 'wörker 1'],
+      'members are the children containing __party__',
+    );
     assert.equal(await party.size(), 2);
     const listed: string[] = [];
     for await (const member of party) listed.push(member);
@@ -193,7 +211,7 @@ describe('Party: SUSPENDED / LOST', () => {
 });
 
 describe('Party: lost replies (frame proxy)', () => {
-  test('a join whose create reply is lost: one member node, ours; across LOST the old session\'s node is never adopted', async (t) => {
+  test("a join whose create reply is lost: one member node, ours; across LOST the old session's node is never adopted", async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString, { sessionTimeout: 2000 });
     const observer = await connect(t, server);
@@ -203,7 +221,11 @@ describe('Party: lost replies (frame proxy)', () => {
     const swallowed = proxy.swallowReply({ op: 'create2', path: party.nodePath });
     await within(party.join(), 'join after a lost create reply');
     assert.equal(swallowed.fired, 1, 'the reply was lost');
-    assert.equal((await observer.exists(party.nodePath))?.ephemeralOwner, zk.sessionId, 'the node of this session is ours');
+    assert.equal(
+      (await observer.exists(party.nodePath))?.ephemeralOwner,
+      zk.sessionId,
+      'the node of this session is ours',
+    );
     assert.equal(await party.leave(), true);
 
     const oldSession = zk.sessionId;
@@ -212,7 +234,11 @@ describe('Party: lost replies (frame proxy)', () => {
     await loseSessionAfter(zk, proxy, lost);
     await within(joining, 'join in the new session');
     assert.notEqual(zk.sessionId, oldSession);
-    assert.equal((await observer.exists(party.nodePath))?.ephemeralOwner, zk.sessionId, 'the old session\'s node was replaced, not adopted');
+    assert.equal(
+      (await observer.exists(party.nodePath))?.ephemeralOwner,
+      zk.sessionId,
+      "the old session's node was replaced, not adopted",
+    );
     await eventually(async () => (await observer.getChildren(party.path)).length === 1, 'one member node');
     assert.deepEqual(await party.members(), ['p1']);
     assert.equal(await party.leave(), true);
@@ -220,27 +246,42 @@ describe('Party: lost replies (frame proxy)', () => {
   });
 });
 
-describe('Party: interop with kazoo 2.8', { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' }, () => {
-  for (const [kind, peerKind] of [
-    [kinds[0], 'party'],
-    [kinds[1], 'shallow'],
-  ] as const) {
-    test(`${kind.name}: a kazoo member and ours see each other; each leave is seen by the other side`, async (t) => {
-      const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, server.connectString);
-      const path = uniqueRoot('party');
-      const ours = kind.make(zk, path, 'ts-member');
-      await ours.join();
-      const joined = await peer.request('party_join', { kind: peerKind, path, identifier: 'kazoo-member', name: 'k' });
-      assert.ok(kind.name === 'Party' ? /^[0-9a-f]{32}__party__$/.test(String(joined['node'])) : /^[0-9a-f]{32}-kazoo-member$/.test(String(joined['node'])));
-      assert.deepEqual(sorted(await ours.members()), ['kazoo-member', 'ts-member']);
-      const seen = await peer.request('party_members', { kind: peerKind, path });
-      assert.deepEqual(seen['members'], ['kazoo-member', 'ts-member']);
-      assert.equal(seen['size'], 2);
-      await ours.leave();
-      assert.deepEqual((await peer.request('party_members', { kind: peerKind, path }))['members'], ['kazoo-member']);
-      assert.equal((await peer.request('party_leave', { name: 'k' }))['result'], true);
-      assert.deepEqual(await ours.members(), []);
-    });
-  }
-});
+describe(
+  'Party: interop with kazoo 2.8',
+  { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' },
+  () => {
+    for (const [kind, peerKind] of [
+      [kinds[0], 'party'],
+      [kinds[1], 'shallow'],
+    ] as const) {
+      test(`${kind.name}: a kazoo member and ours see each other; each leave is seen by the other side`, async (t) => {
+        const zk = await connect(t, server);
+        const peer = await KazooPeer.start(t, server.connectString);
+        const path = uniqueRoot('party');
+        const ours = kind.make(zk, path, 'ts-member');
+        await ours.join();
+        const joined = await peer.request('party_join', {
+          kind: peerKind,
+          path,
+          identifier: 'kazoo-member',
+          name: 'k',
+        });
+        assert.ok(
+          kind.name === 'Party'
+            ? /^[0-9a-f]{32}__party__$/.test(String(joined['node']))
+            : /^[0-9a-f]{32}-kazoo-member$/.test(String(joined['node'])),
+        );
+        assert.deepEqual(sorted(await ours.members()), ['kazoo-member', 'ts-member']);
+        const seen = await peer.request('party_members', { kind: peerKind, path });
+        assert.deepEqual(seen['members'], ['kazoo-member', 'ts-member']);
+        assert.equal(seen['size'], 2);
+        await ours.leave();
+        assert.deepEqual((await peer.request('party_members', { kind: peerKind, path }))['members'], [
+          'kazoo-member',
+        ]);
+        assert.equal((await peer.request('party_leave', { name: 'k' }))['result'], true);
+        assert.deepEqual(await ours.members(), []);
+      });
+    }
+  },
+);

@@ -102,7 +102,10 @@ describe('Queue: kazoo KazooQueueTests', () => {
     await queue.put(b('one'), 0);
     await queue.put(b('two'), 0);
     await queue.put(b('three'), 10);
-    assert.deepEqual([text(await queue.get()), text(await queue.get()), text(await queue.get()), text(await queue.get())], ['one', 'two', 'three', 'four']);
+    assert.deepEqual(
+      [text(await queue.get()), text(await queue.get()), text(await queue.get()), text(await queue.get())],
+      ['one', 'two', 'three', 'four'],
+    );
     assert.equal(await queue.get(), null);
   });
 });
@@ -144,10 +147,13 @@ describe('Queue: layout and semantics', () => {
     await new Queue(zkA, path).putAll(items.map(b));
     const received: string[] = [];
     await within(
-      Promise.all([zkA, zkB].map(async (zk) => {
-        const queue = new Queue(zk, path);
-        for (let value = await queue.get(); value !== null; value = await queue.get()) received.push(value.toString());
-      })),
+      Promise.all(
+        [zkA, zkB].map(async (zk) => {
+          const queue = new Queue(zk, path);
+          for (let value = await queue.get(); value !== null; value = await queue.get())
+            received.push(value.toString());
+        }),
+      ),
       'drain',
     );
     assert.deepEqual(sorted(received), sorted(items));
@@ -169,7 +175,10 @@ describe('Queue: layout and semantics', () => {
       let settled = false;
       const getting = queue.get().finally(() => (settled = true));
       // Aim at the window: drop as soon as the delete has been applied (its reply is still delayed).
-      await eventually(async () => settled || (await producer.exists(entry)) === null, 'the delete reaches the server');
+      await eventually(
+        async () => settled || (await producer.exists(entry)) === null,
+        'the delete reaches the server',
+      );
       proxy.drop();
       const settledAtDrop = settled;
       proxy.setDelay(0);
@@ -201,10 +210,13 @@ describe('Queue: layout and semantics', () => {
       })();
       const received: string[] = [];
       await within(
-        Promise.all(consumers.map(async (zk) => {
-          const queue = new Queue(zk, path, { delivery });
-          for (let value = await queue.get(); value !== null; value = await queue.get()) received.push(value.toString());
-        })),
+        Promise.all(
+          consumers.map(async (zk) => {
+            const queue = new Queue(zk, path, { delivery });
+            for (let value = await queue.get(); value !== null; value = await queue.get())
+              received.push(value.toString());
+          }),
+        ),
         'drain under drops',
         safety(60_000),
       );
@@ -340,7 +352,11 @@ describe('LockingQueue: layout and limits', () => {
     assert.equal(lock.stat.ephemeralOwner, zk.sessionId);
     assert.equal((await zk.get(`${path}/entries/entry-007-0000000000`)).stat.ephemeralOwner, 0n);
     assert.equal(await queue.length, 1, 'a locked item still counts');
-    assert.equal(await new LockingQueue(zk, path).get({ timeout: 0 }), null, 'a locked item is not available');
+    assert.equal(
+      await new LockingQueue(zk, path).get({ timeout: 0 }),
+      null,
+      'a locked item is not available',
+    );
     assert.equal(await queue.consume(), true);
     assert.deepEqual(await zk.getChildren(`${path}/entries`), []);
     assert.deepEqual(await zk.getChildren(`${path}/taken`), []);
@@ -372,16 +388,26 @@ describe('LockingQueue: layout and limits', () => {
 });
 
 describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => {
-  async function deliveredAgainOnce(t: import('node:test').TestContext, kill: (victim: ZooKeeperClient) => Promise<void>): Promise<void> {
+  async function deliveredAgainOnce(
+    t: import('node:test').TestContext,
+    kill: (victim: ZooKeeperClient) => Promise<void>,
+  ): Promise<void> {
     const victimClient = await connect(t, server);
     const [zkB, zkC] = await Promise.all([connect(t, server), connect(t, server)]);
     const path = uniqueRoot('lqueue');
     const victim = new LockingQueue(victimClient, path);
     await victim.put(b('job'));
     assert.equal(text(await victim.get({ timeout: timing(1000) })), 'job');
-    const waiters = [probe(new LockingQueue(zkB, path).get({ timeout: timing(2500) })), probe(new LockingQueue(zkC, path).get({ timeout: timing(2500) }))];
+    const waiters = [
+      probe(new LockingQueue(zkB, path).get({ timeout: timing(2500) })),
+      probe(new LockingQueue(zkC, path).get({ timeout: timing(2500) })),
+    ];
     await grace();
-    assert.deepEqual(waiters.map((w) => w.settled), [false, false], 'the item is locked');
+    assert.deepEqual(
+      waiters.map((w) => w.settled),
+      [false, false],
+      'the item is locked',
+    );
     await kill(victimClient);
     const results = (await within(Promise.all(waiters.map((w) => w.promise)), 'both waiters')).map(text);
     assert.deepEqual(sorted(results.map(String)), ['job', 'null'], 'delivered again to exactly one consumer');
@@ -409,7 +435,11 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
     assert.equal(await queue.holdsLock(), false);
     assert.equal(await queue.consume(), false);
     const thief = new LockingQueue(other, path);
-    assert.equal(text(await thief.get({ timeout: timing(1000) })), 'first', 'the item went back to the queue');
+    assert.equal(
+      text(await thief.get({ timeout: timing(1000) })),
+      'first',
+      'the item went back to the queue',
+    );
     assert.equal(text(await queue.get({ timeout: timing(1000) })), 'second');
     assert.equal(await thief.consume(), true);
     assert.equal(await queue.consume(), true);
@@ -451,7 +481,10 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
       let settled = false;
       const getting = queue.get().finally(() => (settled = true));
       // Aim at each window: drop as soon as the write is applied (its reply is still delayed).
-      await eventually(async () => settled || (await producer.exists(`${path}/taken/${entry}`)) !== null, 'the lock create reaches the server');
+      await eventually(
+        async () => settled || (await producer.exists(`${path}/taken/${entry}`)) !== null,
+        'the lock create reaches the server',
+      );
       proxy.drop();
       let settledAtDrop = settled;
       proxy.setDelay(0);
@@ -464,7 +497,10 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
       proxy.setDelay(D);
       settled = false;
       const consuming = queue.consume().finally(() => (settled = true));
-      await eventually(async () => settled || (await producer.exists(`${path}/entries/${entry}`)) === null, 'the consume reaches the server');
+      await eventually(
+        async () => settled || (await producer.exists(`${path}/entries/${entry}`)) === null,
+        'the consume reaches the server',
+      );
       proxy.drop();
       settledAtDrop = settled;
       proxy.setDelay(0);
@@ -499,24 +535,30 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
     const delivered: string[] = [];
     const consumed: string[] = [];
     await within(
-      Promise.all(consumers.map(async (zk) => {
-        const queue = new LockingQueue(zk, path);
-        for (;;) {
-          const value = await queue.get({ timeout: timing(1500) });
-          if (value === null) {
-            if ((await queue.length) === 0) return;
-            continue;
+      Promise.all(
+        consumers.map(async (zk) => {
+          const queue = new LockingQueue(zk, path);
+          for (;;) {
+            const value = await queue.get({ timeout: timing(1500) });
+            if (value === null) {
+              if ((await queue.length) === 0) return;
+              continue;
+            }
+            delivered.push(value.toString());
+            if (await queue.consume()) consumed.push(value.toString());
           }
-          delivered.push(value.toString());
-          if (await queue.consume()) consumed.push(value.toString());
-        }
-      })),
+        }),
+      ),
       'drain under drops',
       safety(90_000),
     );
     done = true;
     await dropper;
-    assert.deepEqual(consumers.map((zk) => zk.sessionId), sessions, 'every session survived the drops');
+    assert.deepEqual(
+      consumers.map((zk) => zk.sessionId),
+      sessions,
+      'every session survived the drops',
+    );
     assert.deepEqual(sorted(consumed), items, 'each item consumed exactly once');
     assert.deepEqual(sorted(delivered), items, 'each item delivered exactly once');
     assert.deepEqual(await producer.getChildren(`${path}/taken`), [], 'no orphan lock');
@@ -543,22 +585,36 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     proxy.heal();
     await reconnected;
     assert.notEqual(zk1.sessionId, oldSession, 'a new session');
-    await within(consuming.promise.catch(() => {}), 'consumer 1 settles its consume');
-    if (consuming.error === undefined) assert.equal(consuming.value, false, 'the item was consumed by consumer 2, not by consumer 1');
-    else assert.ok(consuming.error instanceof OutcomeUnknownError, `unprovable: OutcomeUnknownError, got ${String(consuming.error)}`);
+    await within(
+      consuming.promise.catch(() => {}),
+      'consumer 1 settles its consume',
+    );
+    if (consuming.error === undefined)
+      assert.equal(consuming.value, false, 'the item was consumed by consumer 2, not by consumer 1');
+    else
+      assert.ok(
+        consuming.error instanceof OutcomeUnknownError,
+        `unprovable: OutcomeUnknownError, got ${String(consuming.error)}`,
+      );
     assert.equal(await consumer1.holdsLock(), false);
     assert.equal(await consumer1.length, 0);
     await zk1.close();
-    assert.deepEqual(sorted(await zk2.getChildren(path)), ['entries', 'taken'], 'no marker is left once the session ended');
+    assert.deepEqual(
+      sorted(await zk2.getChildren(path)),
+      ['entries', 'taken'],
+      'no marker is left once the session ended',
+    );
   });
 
-  test('a lock create whose reply is lost: settled as ours in the same session; across LOST the old session\'s lock is never adopted', async (t) => {
+  test("a lock create whose reply is lost: settled as ours in the same session; across LOST the old session's lock is never adopted", async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString, { sessionTimeout: SHORT_SESSION });
     const observer = await connect(t, server);
     const path = uniqueRoot('lqueue');
     const queue = new LockingQueue(zk, path);
-    const [first, second] = (await queue.putAll([b('first'), b('second')])).map((entry) => `${path}/taken/${entry.split('/').pop()!}`);
+    const [first, second] = (await queue.putAll([b('first'), b('second')])).map(
+      (entry) => `${path}/taken/${entry.split('/').pop()!}`,
+    );
 
     const swallowed = proxy.swallowReply({ op: 'create', path: first! });
     assert.equal(text(await within(queue.get(), 'get after a lost lock-create reply')), 'first');
@@ -571,8 +627,16 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     const getting = queue.get();
     await loseSessionAfter(zk, proxy, lost);
     assert.notEqual(zk.sessionId, oldSession);
-    assert.equal(text(await within(getting, 'get in the new session')), 'second', 'locked again once the old session\'s lock went');
-    assert.equal((await observer.exists(second!))?.ephemeralOwner, zk.sessionId, 'our lock belongs to the new session');
+    assert.equal(
+      text(await within(getting, 'get in the new session')),
+      'second',
+      "locked again once the old session's lock went",
+    );
+    assert.equal(
+      (await observer.exists(second!))?.ephemeralOwner,
+      zk.sessionId,
+      'our lock belongs to the new session',
+    );
     assert.equal(await queue.holdsLock(), true);
     assert.equal(await queue.consume(), true);
     assert.equal(await queue.length, 0);
@@ -583,11 +647,20 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     const { zk, observer, path, queue, entry } = await holding(t, proxy, SHORT_SESSION);
     const swallowed = proxy.swallowReply({ op: 'multi', path: entry }, { then: 'blackhole' });
     const consuming = probe(queue.consume());
-    await loseSessionAfter(zk, proxy, swallowed, () => eventually(async () => (await markers(observer, path)).length === 0, 'the old session expired, and its marker with it'));
+    await loseSessionAfter(zk, proxy, swallowed, () =>
+      eventually(
+        async () => (await markers(observer, path)).length === 0,
+        'the old session expired, and its marker with it',
+      ),
+    );
     assert.equal((await swallowed.happened).reply?.err, 0, 'the consume was applied');
     const error = await rejectsWithin(consuming.promise, 'consume after the old session expired');
     assert.ok(error instanceof OutcomeUnknownError, `got ${String(error)}`);
-    assert.equal(await new LockingQueue(observer, path).length, 0, 'the item was consumed (once, by that attempt)');
+    assert.equal(
+      await new LockingQueue(observer, path).length,
+      0,
+      'the item was consumed (once, by that attempt)',
+    );
     assert.equal(await queue.consume(), false, 'nothing is held any more');
   });
 
@@ -602,7 +675,10 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     assert.equal(await queue.consume(), false, 'consumed once');
     assert.deepEqual(await observer.getChildren(`${path}/entries`), []);
     assert.deepEqual(await observer.getChildren(`${path}/taken`), []);
-    await eventually(async () => (await markers(observer, path)).length === 0, 'the marker is deleted once proven');
+    await eventually(
+      async () => (await markers(observer, path)).length === 0,
+      'the marker is deleted once proven',
+    );
   });
 
   test('a release whose reply is swallowed, then the connection cut: true, the item available to another consumer, no marker left', async (t) => {
@@ -615,7 +691,10 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     const other = new LockingQueue(observer, path);
     assert.equal(text(await other.get({ timeout: timing(1000) })), 'job', 'back in the queue');
     assert.equal(await other.consume(), true);
-    await eventually(async () => (await markers(observer, path)).length === 0, 'the marker is deleted once proven');
+    await eventually(
+      async () => (await markers(observer, path)).length === 0,
+      'the marker is deleted once proven',
+    );
   });
 
   test('a consume lost in a partition within one session: proven not applied (fenced), retried, true once; the fence goes with the session', async (t) => {
@@ -633,7 +712,7 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     const fences = await eventually(async () => {
       const names = await markers(observer, path);
       return names.length === 1 ? names : undefined;
-    }, 'the fence of the lost attempt stays while its session lives (the applied attempt\'s marker is deleted)');
+    }, "the fence of the lost attempt stays while its session lives (the applied attempt's marker is deleted)");
     assert.equal((await observer.get(`${path}/${fences[0]!}`)).data.toString(), 'fence');
     await zk.close();
     assert.deepEqual(await markers(observer, path), [], 'and goes with it');
@@ -656,103 +735,136 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
   });
 });
 
-describe('Queue / LockingQueue: interop with kazoo 2.8', { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' }, () => {
-  test('a kazoo LockingQueue producer (put, put_all, priorities) feeds our consumer, in order', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await KazooPeer.start(t, server.connectString);
-    const path = uniqueRoot('lqueue');
-    await peer.request('queue_put', { kind: 'locking', path, values: [hex('low')], priority: 200 });
-    await peer.request('queue_put', { kind: 'locking', path, values: [hex('a'), hex('b')], priority: 100, all: true });
-    await peer.request('queue_put', { kind: 'locking', path, values: [hex('urgent')], priority: 0 });
-    const queue = new LockingQueue(zk, path);
-    const got: (string | null)[] = [];
-    for (let i = 0; i < 4; i++) {
-      got.push(text(await queue.get({ timeout: timing(2000) })));
+describe(
+  'Queue / LockingQueue: interop with kazoo 2.8',
+  { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' },
+  () => {
+    test('a kazoo LockingQueue producer (put, put_all, priorities) feeds our consumer, in order', async (t) => {
+      const zk = await connect(t, server);
+      const peer = await KazooPeer.start(t, server.connectString);
+      const path = uniqueRoot('lqueue');
+      await peer.request('queue_put', { kind: 'locking', path, values: [hex('low')], priority: 200 });
+      await peer.request('queue_put', {
+        kind: 'locking',
+        path,
+        values: [hex('a'), hex('b')],
+        priority: 100,
+        all: true,
+      });
+      await peer.request('queue_put', { kind: 'locking', path, values: [hex('urgent')], priority: 0 });
+      const queue = new LockingQueue(zk, path);
+      const got: (string | null)[] = [];
+      for (let i = 0; i < 4; i++) {
+        got.push(text(await queue.get({ timeout: timing(2000) })));
+        assert.equal(await queue.consume(), true);
+      }
+      assert.deepEqual(got, ['urgent', 'a', 'b', 'low']);
+      assert.deepEqual(
+        (await peer.request('queue_get', { kind: 'locking', path, count: 1, timeout: 0 }))['values'],
+        [],
+      );
+    });
+
+    test('our LockingQueue producer feeds a kazoo consumer', async (t) => {
+      const zk = await connect(t, server);
+      const peer = await KazooPeer.start(t, server.connectString);
+      const path = uniqueRoot('lqueue');
+      const queue = new LockingQueue(zk, path);
+      await queue.put(b('two'), 50);
+      await queue.putAll([b('one'), b('ünï')], 10);
+      const answer = await peer.request('queue_get', { kind: 'locking', path, count: 4, timeout: 0.5 });
+      assert.deepEqual((answer['values'] as string[]).map(unhex), ['one', 'ünï', 'two']);
+      assert.equal(await queue.length, 0);
+    });
+
+    test('a kazoo consumer holding an item loses its session (for real): our waiting consumer gets the item', async (t) => {
+      const zk = await connect(t, server);
+      const peer = await KazooPeer.start(t, server.connectString);
+      const path = uniqueRoot('lqueue');
+      await new LockingQueue(zk, path).put(b('precious'));
+      assert.equal(
+        unhex((await peer.request('lq_get', { path, name: 'k', timeout: 2 }))['value']),
+        'precious',
+      );
+      assert.equal((await peer.request('lq_holds', { name: 'k' }))['holds'], true);
+      const ours = new LockingQueue(zk, path);
+      assert.equal(await ours.get({ timeout: 0 }), null, 'locked by kazoo');
+      const waiting = probe(ours.get({ timeout: timing(8000) }));
+      await server.expireSession(peer.session);
+      assert.equal(text(await within(waiting.promise, 'our get')), 'precious');
+      assert.equal(await ours.consume(), true);
+      assert.equal(await ours.length, 0);
+    });
+
+    test('our markers (a fence left by a lost consume) do not disturb kazoo consumers on the same path: every item once', async (t) => {
+      await using proxy = await FaultProxy.start(server.connectString);
+      const { zk, observer, path, queue } = await holding(t, proxy);
+      await queue.putAll([b('b'), b('c')]);
+      proxy.blackhole();
+      const consuming = queue.consume();
+      await grace(); // the request is lost in the partition: settled by a fence that stays while the session lives
+      proxy.drop();
+      proxy.heal();
+      assert.equal(await within(consuming, 'consume'), true);
+      await eventually(
+        async () => (await markers(observer, path)).length === 1,
+        "the fence is left (the applied attempt's marker is deleted)",
+      );
+      const peer = await KazooPeer.start(t, server.connectString);
+      const answer = await peer.request('queue_get', { kind: 'locking', path, count: 3, timeout: 0.5 });
+      assert.deepEqual(
+        (answer['values'] as string[]).map(unhex),
+        ['b', 'c'],
+        'kazoo gets and consumes the rest',
+      );
+      await peer.request('queue_put', { kind: 'locking', path, values: [hex('d')], priority: 100 });
+      assert.equal(text(await queue.get({ timeout: timing(1000) })), 'd');
       assert.equal(await queue.consume(), true);
-    }
-    assert.deepEqual(got, ['urgent', 'a', 'b', 'low']);
-    assert.deepEqual((await peer.request('queue_get', { kind: 'locking', path, count: 1, timeout: 0 }))['values'], []);
-  });
+      assert.equal(await queue.length, 0);
+      assert.equal(zk.state, ConnectionState.CONNECTED);
+    });
 
-  test('our LockingQueue producer feeds a kazoo consumer', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await KazooPeer.start(t, server.connectString);
-    const path = uniqueRoot('lqueue');
-    const queue = new LockingQueue(zk, path);
-    await queue.put(b('two'), 50);
-    await queue.putAll([b('one'), b('ünï')], 10);
-    const answer = await peer.request('queue_get', { kind: 'locking', path, count: 4, timeout: 0.5 });
-    assert.deepEqual((answer['values'] as string[]).map(unhex), ['one', 'ünï', 'two']);
-    assert.equal(await queue.length, 0);
-  });
+    test('structure nodes we create have empty data, as kazoo creates them (not null)', async (t) => {
+      const zk = await connect(t, server);
+      const peer = await KazooPeer.start(t, server.connectString);
+      const root = uniqueRoot('structure');
+      await new Queue(zk, `${root}/q`).size();
+      await new LockingQueue(zk, `${root}/lq`).size();
+      await new Barrier(zk, `${root}/barrier`).create();
+      await new Party(zk, `${root}/party`).size();
+      const double = new DoubleBarrier(zk, `${root}/double`, 1);
+      await double.enter();
+      const paths = [
+        root,
+        `${root}/q`,
+        `${root}/lq`,
+        `${root}/lq/entries`,
+        `${root}/lq/taken`,
+        `${root}/barrier`,
+        `${root}/party`,
+        `${root}/double`,
+        `${root}/double/ready`,
+      ];
+      assert.deepEqual((await peer.request('null_data', { paths }))['nulls'], []);
+      await double.leave();
+    });
 
-  test('a kazoo consumer holding an item loses its session (for real): our waiting consumer gets the item', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await KazooPeer.start(t, server.connectString);
-    const path = uniqueRoot('lqueue');
-    await new LockingQueue(zk, path).put(b('precious'));
-    assert.equal(unhex((await peer.request('lq_get', { path, name: 'k', timeout: 2 }))['value']), 'precious');
-    assert.equal((await peer.request('lq_holds', { name: 'k' }))['holds'], true);
-    const ours = new LockingQueue(zk, path);
-    assert.equal(await ours.get({ timeout: 0 }), null, 'locked by kazoo');
-    const waiting = probe(ours.get({ timeout: timing(8000) }));
-    await server.expireSession(peer.session);
-    assert.equal(text(await within(waiting.promise, 'our get')), 'precious');
-    assert.equal(await ours.consume(), true);
-    assert.equal(await ours.length, 0);
-  });
-
-  test('our markers (a fence left by a lost consume) do not disturb kazoo consumers on the same path: every item once', async (t) => {
-    await using proxy = await FaultProxy.start(server.connectString);
-    const { zk, observer, path, queue } = await holding(t, proxy);
-    await queue.putAll([b('b'), b('c')]);
-    proxy.blackhole();
-    const consuming = queue.consume();
-    await grace(); // the request is lost in the partition: settled by a fence that stays while the session lives
-    proxy.drop();
-    proxy.heal();
-    assert.equal(await within(consuming, 'consume'), true);
-    await eventually(async () => (await markers(observer, path)).length === 1, 'the fence is left (the applied attempt\'s marker is deleted)');
-    const peer = await KazooPeer.start(t, server.connectString);
-    const answer = await peer.request('queue_get', { kind: 'locking', path, count: 3, timeout: 0.5 });
-    assert.deepEqual((answer['values'] as string[]).map(unhex), ['b', 'c'], 'kazoo gets and consumes the rest');
-    await peer.request('queue_put', { kind: 'locking', path, values: [hex('d')], priority: 100 });
-    assert.equal(text(await queue.get({ timeout: timing(1000) })), 'd');
-    assert.equal(await queue.consume(), true);
-    assert.equal(await queue.length, 0);
-    assert.equal(zk.state, ConnectionState.CONNECTED);
-  });
-
-  test('structure nodes we create have empty data, as kazoo creates them (not null)', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await KazooPeer.start(t, server.connectString);
-    const root = uniqueRoot('structure');
-    await new Queue(zk, `${root}/q`).size();
-    await new LockingQueue(zk, `${root}/lq`).size();
-    await new Barrier(zk, `${root}/barrier`).create();
-    await new Party(zk, `${root}/party`).size();
-    const double = new DoubleBarrier(zk, `${root}/double`, 1);
-    await double.enter();
-    const paths = [root, `${root}/q`, `${root}/lq`, `${root}/lq/entries`, `${root}/lq/taken`, `${root}/barrier`, `${root}/party`, `${root}/double`, `${root}/double/ready`];
-    assert.deepEqual((await peer.request('null_data', { paths }))['nulls'], []);
-    await double.leave();
-  });
-
-  test('kazoo Queue ↔ our Queue, both directions, priority order kept', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await KazooPeer.start(t, server.connectString);
-    const path = uniqueRoot('queue');
-    await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-later')], priority: 300 });
-    await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-first')], priority: 1 });
-    const queue = new Queue(zk, path);
-    assert.equal(text(await queue.get()), 'k-first');
-    assert.equal(text(await queue.get()), 'k-later');
-    assert.equal(await queue.get(), null);
-    await queue.put(b('t-2'), 20);
-    await queue.put(b('t-1'), 10);
-    await queue.put(b('t-3'), 20);
-    const answer = await peer.request('queue_get', { kind: 'queue', path, count: 5 });
-    assert.deepEqual((answer['values'] as string[]).map(unhex), ['t-1', 't-2', 't-3']);
-    assert.equal(await queue.length, 0);
-  });
-});
+    test('kazoo Queue ↔ our Queue, both directions, priority order kept', async (t) => {
+      const zk = await connect(t, server);
+      const peer = await KazooPeer.start(t, server.connectString);
+      const path = uniqueRoot('queue');
+      await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-later')], priority: 300 });
+      await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-first')], priority: 1 });
+      const queue = new Queue(zk, path);
+      assert.equal(text(await queue.get()), 'k-first');
+      assert.equal(text(await queue.get()), 'k-later');
+      assert.equal(await queue.get(), null);
+      await queue.put(b('t-2'), 20);
+      await queue.put(b('t-1'), 10);
+      await queue.put(b('t-3'), 20);
+      const answer = await peer.request('queue_get', { kind: 'queue', path, count: 5 });
+      assert.deepEqual((answer['values'] as string[]).map(unhex), ['t-1', 't-2', 't-3']);
+      assert.equal(await queue.length, 0);
+    });
+  },
+);

@@ -8,17 +8,32 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AlreadyAcquiredError, ConnectionState, InvalidArgumentError, Lock, ReadLock, WriteLock } from '../../src/index.js';
+import {
+  AlreadyAcquiredError,
+  ConnectionState,
+  InvalidArgumentError,
+  Lock,
+  ReadLock,
+  WriteLock,
+} from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from './helpers.js';
-import { children, contendersReach, eventually, grace, HolderTracker, probe, safety, within } from './recipe-helpers.js';
+import {
+  children,
+  contendersReach,
+  eventually,
+  grace,
+  HolderTracker,
+  probe,
+  safety,
+  within,
+} from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
 before(async () => {
   server = await ZooKeeperServer.start();
 });
 after(() => server?.close());
-
 
 describe('ReadLock / WriteLock: kazoo tests', () => {
   test('test_read_lock: readers share across clients; a second acquire on one instance is refused; a writer is not admitted', async (t) => {
@@ -86,13 +101,21 @@ describe('ReadLock / WriteLock: semantics', () => {
     const [zkW, zkR] = await Promise.all([connect(t, server), connect(t, server)]);
     const path = uniqueRoot('rw');
     // What a JS caller can pass (Curator first: it is the layout a reader used to miss).
-    const asked: Record<string, unknown>[] = [{ naming: 'curator' }, { naming: 'kazoo' }, {}, { extraLockPatterns: ['-lock-'] }];
+    const asked: Record<string, unknown>[] = [
+      { naming: 'curator' },
+      { naming: 'kazoo' },
+      {},
+      { extraLockPatterns: ['-lock-'] },
+    ];
     for (const options of asked) {
       let writer: WriteLock;
       try {
         writer = new WriteLock(zkW, path, options as never);
       } catch (error) {
-        assert.ok(error instanceof InvalidArgumentError && 'naming' in options, `refused ${JSON.stringify(options)}: ${String(error)}`);
+        assert.ok(
+          error instanceof InvalidArgumentError && 'naming' in options,
+          `refused ${JSON.stringify(options)}: ${String(error)}`,
+        );
         continue;
       }
       assert.equal(await writer.acquire({ blocking: false }), true);
@@ -162,12 +185,20 @@ describe('ReadLock / WriteLock: semantics', () => {
     const reader = new ReadLock(zk1, path, { identifier: 'reader' });
     assert.equal(await reader.acquire(), true);
     const lock = new Lock(zk2, path, { identifier: 'lock' });
-    assert.equal(await lock.acquire({ blocking: false }), true, 'kazoo behaviour: a Lock ignores __rlock__ nodes');
+    assert.equal(
+      await lock.acquire({ blocking: false }),
+      true,
+      'kazoo behaviour: a Lock ignores __rlock__ nodes',
+    );
     assert.deepEqual(await lock.contenders(), ['lock'], "a Lock's contenders() lists no readers");
     assert.deepEqual(await reader.contenders(), ['reader', 'lock'], "a ReadLock's contenders() lists both");
     // The reader holds while the Lock holds (it was first); a new reader is blocked by the Lock.
     const reader2 = new ReadLock(zk1, path, { identifier: 'reader2' });
-    assert.equal(await reader2.acquire({ blocking: false }), false, 'a reader treats a plain Lock as a writer');
+    assert.equal(
+      await reader2.acquire({ blocking: false }),
+      false,
+      'a reader treats a plain Lock as a writer',
+    );
     const writer = new WriteLock(zk1, path, { identifier: 'writer' });
     assert.equal(await writer.acquire({ blocking: false }), false);
     await lock.release();

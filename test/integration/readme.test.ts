@@ -60,12 +60,18 @@ const STAND_INS: Record<string, { declaration: string; implementation: string }>
     declaration: 'declare function startCron(signal: AbortSignal): void;',
     implementation: `(signal) => { console.log('cron started'); signal.addEventListener('abort', () => console.log('cron signal aborted')); }`,
   },
-  stopCron: { declaration: 'declare function stopCron(): void;', implementation: `() => console.log('cron stopped')` },
+  stopCron: {
+    declaration: 'declare function stopCron(): void;',
+    implementation: `() => console.log('cron stopped')`,
+  },
   processNext: {
     declaration: 'declare function processNext(job: string, signal: AbortSignal): Promise<void>;',
     implementation: `(job, signal) => { console.log('processing ' + job); return new Promise((resolve) => { const t = setTimeout(resolve, 200); signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true }); }); }`,
   },
-  reloadEverything: { declaration: 'declare function reloadEverything(): Promise<void>;', implementation: `async () => console.log('reload')` },
+  reloadEverything: {
+    declaration: 'declare function reloadEverything(): Promise<void>;',
+    implementation: `async () => console.log('reload')`,
+  },
 };
 
 const COMPILER_OPTIONS: ts.CompilerOptions = {
@@ -111,29 +117,39 @@ function compile(blocks: readonly Block[], hosts: string): Map<Block, string> {
     return `README.md:${block.line + line}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
   });
   assert.deepEqual(diagnostics, [], 'README blocks compile under strict TypeScript');
-  const standIns = Object.entries(STAND_INS).map(([name, { implementation }]) => `globalThis.${name} = ${implementation};`);
+  const standIns = Object.entries(STAND_INS).map(
+    ([name, { implementation }]) => `globalThis.${name} = ${implementation};`,
+  );
   writeFileSync(join(OUT, 'stand-ins.js'), `${standIns.join('\n')}\n`);
   return files;
 }
 
 /** A running block: its output so far, SIGTERM, and its exit. */
 function run(file: string) {
-  const child = spawn(process.execPath, ['--import', join(OUT, 'stand-ins.js'), file.replace(/\.ts$/, '.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', join(OUT, 'stand-ins.js'), file.replace(/\.ts$/, '.js')],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
     output: () => output,
-    shows: (text: string) => waitFor(() => output.includes(text), 4 * SAFETY_MS, `output shows "${text}"`).catch((error: unknown) => {
-      child.kill('SIGKILL');
-      throw new Error(`${(error as Error).message}; output:\n${output}`);
-    }),
+    shows: (text: string) =>
+      waitFor(() => output.includes(text), 4 * SAFETY_MS, `output shows "${text}"`).catch(
+        (error: unknown) => {
+          child.kill('SIGKILL');
+          throw new Error(`${(error as Error).message}; output:\n${output}`);
+        },
+      ),
     stop: () => child.kill('SIGTERM'),
-    exited: () => waitFor(exited, 4 * SAFETY_MS, 'the program exits by itself').catch((error: unknown) => {
-      child.kill('SIGKILL');
-      throw error;
-    }),
+    exited: () =>
+      waitFor(exited, 4 * SAFETY_MS, 'the program exits by itself').catch((error: unknown) => {
+        child.kill('SIGKILL');
+        throw error;
+      }),
   };
 }
 
@@ -158,7 +174,11 @@ test('every ts block of the README compiles as a user module (strict, exactOptio
   assert.ok(blocks.length >= 3, 'the README has its examples');
   files = compile(blocks, server.connectString);
   const runnable = blocks.filter((b) => !b.compileOnly).map((b) => b.section);
-  assert.deepEqual(runnable, ['The fleet, with dependency injection', 'The client'], 'every runnable block has a test below');
+  assert.deepEqual(
+    runnable,
+    ['The fleet, with dependency injection', 'The client'],
+    'every runnable block has a test below',
+  );
 });
 
 test('README "The client" runs: watch, set, transaction, a persistent watch until SIGTERM, then it exits', async () => {
@@ -170,10 +190,14 @@ test('README "The client" runs: watch, set, transaction, a persistent watch unti
   try {
     await zk.start();
     let n = 0;
-    await eventually(async () => {
-      await zk.create(`/app/probe-${n++}`);
-      return program.output().includes('NodeCreated /app/probe-');
-    }, 'the persistent watch reports a new node', SAFETY_MS);
+    await eventually(
+      async () => {
+        await zk.create(`/app/probe-${n++}`);
+        return program.output().includes('NodeCreated /app/probe-');
+      },
+      'the persistent watch reports a new node',
+      SAFETY_MS,
+    );
     program.stop();
     assert.equal(await program.exited(), 0, program.output());
     assert.equal(await zk.exists('/app/members/m-0000000000'), null, 'the ephemeral went with the session');
@@ -199,5 +223,9 @@ test('every program in examples/ compiles as a user module (strict, exactOptiona
     .map((file) => join(ROOT, 'examples', file));
   assert.ok(examples.length >= 5, 'the examples are there');
   const program = ts.createProgram(examples, { ...COMPILER_OPTIONS, noEmit: true });
-  assert.deepEqual(ts.getPreEmitDiagnostics(program).map(describeDiagnostic), [], 'examples compile under strict TypeScript');
+  assert.deepEqual(
+    ts.getPreEmitDiagnostics(program).map(describeDiagnostic),
+    [],
+    'examples compile under strict TypeScript',
+  );
 });

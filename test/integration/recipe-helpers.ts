@@ -30,7 +30,11 @@ export class Deferred<T = void> {
 }
 
 /** Poll `condition` until truthy; fail the test after the safety limit. Returns the truthy value. */
-export async function eventually<T>(condition: () => T | Promise<T>, what: string, limitMs = safety()): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  condition: () => T | Promise<T>,
+  what: string,
+  limitMs = safety(),
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + limitMs;
   let lastError: unknown;
   for (;;) {
@@ -42,7 +46,9 @@ export async function eventually<T>(condition: () => T | Promise<T>, what: strin
       lastError = error;
     }
     if (Date.now() > deadline) {
-      assert.fail(`never happened within ${limitMs} ms: ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      assert.fail(
+        `never happened within ${limitMs} ms: ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     }
     await delay(15);
   }
@@ -52,7 +58,11 @@ export async function eventually<T>(condition: () => T | Promise<T>, what: strin
 export async function within<T>(promise: Promise<T>, what: string, limitMs = safety()): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new assert.AssertionError({ message: `timed out after ${limitMs} ms waiting for ${what}` })), limitMs);
+    timer = setTimeout(
+      () =>
+        reject(new assert.AssertionError({ message: `timed out after ${limitMs} ms waiting for ${what}` })),
+      limitMs,
+    );
   });
   try {
     return await Promise.race([promise, limit]);
@@ -62,7 +72,11 @@ export async function within<T>(promise: Promise<T>, what: string, limitMs = saf
 }
 
 /** Like `within`, for a promise expected to reject: returns the rejection reason. */
-export async function rejectsWithin(promise: Promise<unknown>, what: string, limitMs = safety()): Promise<unknown> {
+export async function rejectsWithin(
+  promise: Promise<unknown>,
+  what: string,
+  limitMs = safety(),
+): Promise<unknown> {
   return within(
     promise.then(
       (value) => assert.fail(`${what}: expected a rejection, resolved with ${String(value)}`),
@@ -106,7 +120,10 @@ export async function children(zk: ZooKeeperClient, path: string): Promise<strin
 }
 
 /** Children of a lock directory with their data (identifier), in sequence-string order. */
-export async function contenderNodes(zk: ZooKeeperClient, path: string): Promise<{ name: string; data: string }[]> {
+export async function contenderNodes(
+  zk: ZooKeeperClient,
+  path: string,
+): Promise<{ name: string; data: string }[]> {
   const names = await children(zk, path);
   const nodes = await Promise.all(
     names.map(async (name) => {
@@ -119,7 +136,9 @@ export async function contenderNodes(zk: ZooKeeperClient, path: string): Promise
     }),
   );
   const suffix = (name: string) => /(-?\d{10})$/.exec(name)?.[1] ?? name;
-  return nodes.filter((n): n is { name: string; data: string } => n !== undefined).sort((a, b) => (suffix(a.name) < suffix(b.name) ? -1 : suffix(a.name) > suffix(b.name) ? 1 : 0));
+  return nodes
+    .filter((n): n is { name: string; data: string } => n !== undefined)
+    .sort((a, b) => (suffix(a.name) < suffix(b.name) ? -1 : suffix(a.name) > suffix(b.name) ? 1 : 0));
 }
 
 /** Nodes whose data equals `identifier`. */
@@ -154,7 +173,9 @@ export class HolderTracker {
     this.acquisitions++;
     for (const other of this.locks) {
       if (other !== lock && other.isAcquired && !other.signal.aborted) {
-        this.violations.push(`${lock.identifier} acquired while ${other.identifier} still held with a live signal`);
+        this.violations.push(
+          `${lock.identifier} acquired while ${other.identifier} still held with a live signal`,
+        );
       }
     }
   }
@@ -182,7 +203,10 @@ export class CriticalSection {
 }
 
 /** Wait until `contenders()` of a lock or election has `count` entries and return them. */
-export async function contendersReach(lock: { path: string; contenders(): Promise<string[]> }, count: number): Promise<string[]> {
+export async function contendersReach(
+  lock: { path: string; contenders(): Promise<string[]> },
+  count: number,
+): Promise<string[]> {
   return eventually(async () => {
     const list = await lock.contenders();
     return list.length === count ? list : undefined;

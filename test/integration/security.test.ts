@@ -15,8 +15,21 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { ConnectionOptions } from 'node:tls';
-import { ConnectionState, KeeperState, Perms, errors, makeAcl, type ZooKeeperClient } from '../../src/index.js';
-import { createTestCertificates, FaultProxy, timing, ZooKeeperServer, type TestCertificates } from '../../src/testing/index.js';
+import {
+  ConnectionState,
+  KeeperState,
+  Perms,
+  errors,
+  makeAcl,
+  type ZooKeeperClient,
+} from '../../src/index.js';
+import {
+  createTestCertificates,
+  FaultProxy,
+  timing,
+  ZooKeeperServer,
+  type TestCertificates,
+} from '../../src/testing/index.js';
 import { connect, newClient, nextState, uniqueRoot, waitFor } from './helpers.js';
 
 const { AuthFailedError, NoAuthError, TlsError } = errors;
@@ -40,7 +53,7 @@ class CountingForwarder {
   ) {}
 
   static async start(t: TestContext, target: { host: string; port: number }): Promise<CountingForwarder> {
-    let forwarder: CountingForwarder | undefined;
+    let forwarder: CountingForwarder | undefined = undefined;
     const server = createServer((socket) => forwarder?.forward(socket, target));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     forwarder = new CountingForwarder(server, (server.address() as AddressInfo).port);
@@ -55,7 +68,10 @@ class CountingForwarder {
   private forward(socket: Socket, target: { host: string; port: number }): void {
     this.accepted++;
     const upstream = tcpConnect(target);
-    for (const [from, to] of [[socket, upstream], [upstream, socket]] as const) {
+    for (const [from, to] of [
+      [socket, upstream],
+      [upstream, socket],
+    ] as const) {
       this.sockets.add(from);
       from.pipe(to);
       from.on('error', () => to.destroy());
@@ -90,14 +106,25 @@ async function assertTerminalFailure(
     failure = error;
     return true;
   });
-  assert.ok(failure instanceof errorClass, `start() rejected with ${String(failure)}, not a ${errorClass.name} (after ${forwarder.accepted} connection attempts; keeper states ${keeperStates.join(' → ')})`);
+  assert.ok(
+    failure instanceof errorClass,
+    `start() rejected with ${String(failure)}, not a ${errorClass.name} (after ${forwarder.accepted} connection attempts; keeper states ${keeperStates.join(' → ')})`,
+  );
   assert.ok(keeperStates.includes(KeeperState.AUTH_FAILED), `keeper states ${keeperStates.join(' → ')}`);
   const attempts = forwarder.accepted;
   assert.ok(attempts >= 1);
   await delay(QUIET_MS);
-  assert.equal(forwarder.accepted, attempts, `no connection attempt after the failure (keeper states ${keeperStates.join(' → ')})`);
+  assert.equal(
+    forwarder.accepted,
+    attempts,
+    `no connection attempt after the failure (keeper states ${keeperStates.join(' → ')})`,
+  );
   assert.equal(zk.state, ConnectionState.LOST);
-  assert.equal(zk.keeperState, KeeperState.AUTH_FAILED, `the keeper state ends AUTH_FAILED (keeper states ${keeperStates.join(' → ')})`);
+  assert.equal(
+    zk.keeperState,
+    KeeperState.AUTH_FAILED,
+    `the keeper state ends AUTH_FAILED (keeper states ${keeperStates.join(' → ')})`,
+  );
   await assert.rejects(zk.get('/'));
   return zk;
 }
@@ -171,7 +198,12 @@ describe('TLS', () => {
     test('a client certificate from a foreign CA is refused: TlsError, AUTH_FAILED, no retry loop', async (t) => {
       const tls = server.tls!;
       const forwarder = await CountingForwarder.start(t, { host: server.host, port: tls.port });
-      await assertTerminalFailure(t, forwarder, { tls: { ca: tls.ca, cert: foreign.clientCert, key: foreign.clientKey } }, TlsError);
+      await assertTerminalFailure(
+        t,
+        forwarder,
+        { tls: { ca: tls.ca, cert: foreign.clientCert, key: foreign.clientKey } },
+        TlsError,
+      );
     });
 
     test('a client without a certificate is refused: TlsError, AUTH_FAILED, no retry loop', async (t) => {
@@ -208,7 +240,9 @@ describe('SASL DIGEST-MD5', () => {
 
     const anonymous = await connect(t, server);
     await assert.rejects(anonymous.get(root), NoAuthError);
-    const bob = await connect(t, server, { sasl: { mechanism: 'DIGEST-MD5', username: 'bob', password: 'builder' } });
+    const bob = await connect(t, server, {
+      sasl: { mechanism: 'DIGEST-MD5', username: 'bob', password: 'builder' },
+    });
     await assert.rejects(bob.get(root), NoAuthError, 'a valid login that is not alice');
 
     // Disconnected: requests queue; on the next connection SASL runs first, then they are sent.
@@ -227,7 +261,11 @@ describe('SASL DIGEST-MD5', () => {
     assert.equal(zk.sessionId, sessionId, 'same session');
 
     proxy.drop();
-    await waitFor(() => states.length === 4 && states[3] === ConnectionState.CONNECTED, LIMIT, 'a second reconnect');
+    await waitFor(
+      () => states.length === 4 && states[3] === ConnectionState.CONNECTED,
+      LIMIT,
+      'a second reconnect',
+    );
     assert.deepEqual(states, ['SUSPENDED', 'CONNECTED', 'SUSPENDED', 'CONNECTED']);
     assert.equal((await zk.get(`${root}/child`)).data.toString(), 'c');
     assert.deepEqual(
@@ -248,7 +286,12 @@ describe('SASL DIGEST-MD5', () => {
     // A password no user has: ZooKeeper 3.8.0's SaslServerCallbackHandler keeps the user name of
     // the previous login in a field shared by all connections, and an unknown user presenting
     // THAT user's password is let in (a server bug, not exercised here).
-    await assertTerminalFailure(t, forwarder, { sasl: { mechanism: 'DIGEST-MD5', username: 'mallory', password: 'no-such-password' } }, AuthFailedError);
+    await assertTerminalFailure(
+      t,
+      forwarder,
+      { sasl: { mechanism: 'DIGEST-MD5', username: 'mallory', password: 'no-such-password' } },
+      AuthFailedError,
+    );
     assert.equal(forwarder.accepted, 1, 'one connection, no retry');
   });
 
@@ -274,9 +317,16 @@ result['children'] = sorted(zk.get_children(root))
 zk.stop(); zk.close()
 print(json.dumps(result))
 `;
-    const run = spawnSync(PYTHON, ['-c', script, server.connectString, root, kazooPath], { encoding: 'utf8', timeout: timing(60_000) });
+    const run = spawnSync(PYTHON, ['-c', script, server.connectString, root, kazooPath], {
+      encoding: 'utf8',
+      timeout: timing(60_000),
+    });
     assert.equal(run.status, 0, `kazoo failed (${run.error?.message ?? run.signal ?? ''}):\n${run.stderr}`);
-    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { read: string; acl: unknown; children: string[] };
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      read: string;
+      acl: unknown;
+      children: string[];
+    };
     assert.equal(result.read, 'from typescript', 'kazoo reads the node this client created under sasl:alice');
     assert.deepEqual(result.acl, [[31, 'sasl', 'alice']]);
     assert.deepEqual(result.children, [kazooPath.slice(root.length + 1)]);

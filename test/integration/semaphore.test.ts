@@ -27,12 +27,22 @@ const noKazoo = !kazooAvailable() && 'kazoo (python3-kazoo) is not installed';
 
 /** 'pending' unless the promise has settled by the next macrotask. */
 async function state(promise: Promise<unknown>): Promise<'pending' | 'settled'> {
-  return Promise.race([promise.then(() => 'settled' as const, () => 'settled' as const), new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
+  return Promise.race([
+    promise.then(
+      () => 'settled' as const,
+      () => 'settled' as const,
+    ),
+    new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending'))),
+  ]);
 }
 
 /** Wait until `path` has exactly `count` children (e.g. waiters on the internal lock). */
 function childCount(zk: ZooKeeperClient, path: string, count: number): Promise<unknown> {
-  return waitFor(async () => (await zk.getChildren(path).catch(() => [])).length === count, LIMIT, `${count} children of ${path}`);
+  return waitFor(
+    async () => (await zk.getChildren(path).catch(() => [])).length === count,
+    LIMIT,
+    `${count} children of ${path}`,
+  );
 }
 
 describe('Semaphore', () => {
@@ -47,7 +57,7 @@ describe('Semaphore', () => {
   });
 
   describe('kazoo TestSemaphore', () => {
-    test('test_basic: acquire and release; the znode layout is kazoo\'s', async (t) => {
+    test("test_basic: acquire and release; the znode layout is kazoo's", async (t) => {
       const zk = await connect(t, server);
       const path = uniqueRoot('sem');
       const sem = new Semaphore(zk, path, { identifier: 'basic', maxLeases: 2 });
@@ -96,7 +106,9 @@ describe('Semaphore', () => {
     test('test_non_blocking: max 2, a third non-blocking acquire fails until a lease is released', async (t) => {
       const zk = await connect(t, server);
       const path = uniqueRoot('sem');
-      const [sem1, sem2, sem3] = ['sem1', 'sem2', 'sem3'].map((identifier) => new Semaphore(zk, path, { identifier, maxLeases: 2 })) as [Semaphore, Semaphore, Semaphore];
+      const [sem1, sem2, sem3] = ['sem1', 'sem2', 'sem3'].map(
+        (identifier) => new Semaphore(zk, path, { identifier, maxLeases: 2 }),
+      ) as [Semaphore, Semaphore, Semaphore];
       assert.equal(await sem1.acquire(), true);
       assert.equal(await sem2.acquire(), true);
       assert.equal(await sem3.acquire({ blocking: false }), false);
@@ -122,7 +134,7 @@ describe('Semaphore', () => {
       assert.deepEqual(await zk.getChildren(sem1.lockPath), []);
     });
 
-    test('test_holders: leaseHolders() lists the holder\'s identifier', async (t) => {
+    test("test_holders: leaseHolders() lists the holder's identifier", async (t) => {
       const zk = await connect(t, server);
       const other = await connect(t, server);
       const path = uniqueRoot('sem');
@@ -251,7 +263,7 @@ describe('Semaphore', () => {
     });
   });
 
-  describe('beyond kazoo\'s tests', () => {
+  describe("beyond kazoo's tests", () => {
     test('invalid options are typed errors; concurrent acquires on one instance are refused', async (t) => {
       const zk = await connect(t, server);
       assert.throws(() => new Semaphore(zk, uniqueRoot('sem'), { maxLeases: 0 }), InvalidArgumentError);
@@ -322,7 +334,11 @@ describe('Semaphore', () => {
             if (holders.length > 2) overfull.push(holders);
             // Stay until a second holder is in, or nobody else will come: forces an overlap. Then
             // stay a little longer: a broken semaphore would let a third acquirer in meanwhile.
-            await waitFor(() => inside >= 2 || roundsDone.every((done, j) => j === i || done === ROUNDS), LIMIT, 'a second holder');
+            await waitFor(
+              () => inside >= 2 || roundsDone.every((done, j) => j === i || done === ROUNDS),
+              LIMIT,
+              'a second holder',
+            );
             await delay(100);
             inside--;
             assert.equal(await sem.release(), true);
@@ -336,7 +352,7 @@ describe('Semaphore', () => {
       assert.deepEqual(await clients[0]!.getChildren(`${path}-__lock__`), []);
     });
 
-    test('SUSPENDED fires the holder\'s signal; the lease survives the reconnect', async (t) => {
+    test("SUSPENDED fires the holder's signal; the lease survives the reconnect", async (t) => {
       await using proxy = await FaultProxy.start(server.connectString);
       const zk = await connect(t, proxy.connectString, { sessionTimeout: 10_000 });
       const observer = await connect(t, server);
@@ -427,7 +443,7 @@ describe('Semaphore', () => {
       await sem.release();
     });
 
-    test('onSessionLost: \'fail\' — a waiter whose session expires rejects with LockLostError', async (t) => {
+    test("onSessionLost: 'fail' — a waiter whose session expires rejects with LockLostError", async (t) => {
       const zk1 = await connect(t, server);
       const zk2 = await connect(t, server);
       const path = uniqueRoot('sem');
@@ -448,11 +464,15 @@ describe('Semaphore', () => {
       const zk = await connect(t, server);
       const path = uniqueRoot('sem');
       // kazoo takes a lease and exits without closing its session: the lease node stays.
-      const kazoo = runKazoo(server.connectString, `
+      const kazoo = runKazoo(
+        server.connectString,
+        `
 sem = Semaphore(zk, args['path'], identifier='kazoo-holder', max_leases=2)
 out['acquired'] = sem.acquire()
 keep_session = True
-`, { path });
+`,
+        { path },
+      );
       assert.equal(kazoo.out['acquired'], true);
       assert.equal((await zk.get(path)).data.toString('latin1'), '2'); // kazoo's creator wrote it
       const a = new Semaphore(zk, path, { identifier: 'ts-a', maxLeases: 2 });
@@ -475,7 +495,9 @@ keep_session = True
       const b = new Semaphore(zk, path, { identifier: 'ts-b', maxLeases: 2 });
       assert.equal(await a.acquire(), true);
       assert.equal(await b.acquire(), true);
-      const full = runKazoo(server.connectString, `
+      const full = runKazoo(
+        server.connectString,
+        `
 sem = Semaphore(zk, args['path'], identifier='kazoo', max_leases=2)
 out['acquired'] = sem.acquire(blocking=False)
 out['holders'] = sorted(sem.lease_holders())
@@ -485,18 +507,24 @@ try:
 except ValueError as e:
     out['mismatch'] = str(e)
 out['lock_children'] = zk.get_children(args['path'] + '-__lock__')
-`, { path });
+`,
+        { path },
+      );
       assert.equal(full.out['acquired'], false);
       assert.deepEqual(full.out['holders'], ['ts-a', 'ts-b']);
       assert.equal(full.out['mismatch'], 'Inconsistent max leases: 2, expected: 3');
       assert.deepEqual(full.out['lock_children'], []);
       await b.release();
-      const free = runKazoo(server.connectString, `
+      const free = runKazoo(
+        server.connectString,
+        `
 sem = Semaphore(zk, args['path'], identifier='kazoo', max_leases=2)
 out['acquired'] = sem.acquire(blocking=False)
 out['holders'] = sorted(sem.lease_holders())
 sem.release()
-`, { path });
+`,
+        { path },
+      );
       assert.equal(free.out['acquired'], true);
       assert.deepEqual(free.out['holders'], ['kazoo', 'ts-a']);
       assert.deepEqual(await a.leaseHolders(), ['ts-a']);
@@ -506,11 +534,15 @@ sem.release()
     test('a semaphore node created by kazoo with another max leases is a RecipeMismatchError', async (t) => {
       const zk = await connect(t, server);
       const path = uniqueRoot('sem');
-      runKazoo(server.connectString, `
+      runKazoo(
+        server.connectString,
+        `
 sem = Semaphore(zk, args['path'], max_leases=1)
 sem.acquire()
 sem.release()
-`, { path });
+`,
+        { path },
+      );
       assert.equal((await zk.get(path)).data.toString('latin1'), '1');
       await assert.rejects(new Semaphore(zk, path, { maxLeases: 2 }).acquire(), RecipeMismatchError);
       const same = new Semaphore(zk, path, { maxLeases: 1 });

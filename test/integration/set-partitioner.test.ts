@@ -51,26 +51,49 @@ function partitioner<T extends string | number>(
   return p;
 }
 
-async function acquired<T extends string | number>(p: SetPartitioner<T>, what = `${p.identifier} acquires`): Promise<T[]> {
-  await eventually(async () => {
-    if (p.released) await p.release();
-    return p.acquired;
-  }, what, safety(20_000));
+async function acquired<T extends string | number>(
+  p: SetPartitioner<T>,
+  what = `${p.identifier} acquires`,
+): Promise<T[]> {
+  await eventually(
+    async () => {
+      if (p.released) await p.release();
+      return p.acquired;
+    },
+    what,
+    safety(20_000),
+  );
   return [...p.items];
 }
 
-async function stateBecomes(p: { state: PartitionState; identifier: string }, state: PartitionState): Promise<void> {
-  await eventually(() => p.state === state, `${p.identifier} reaches ${state} (is ${p.state})`, safety(20_000));
+async function stateBecomes(
+  p: { state: PartitionState; identifier: string },
+  state: PartitionState,
+): Promise<void> {
+  await eventually(
+    () => p.state === state,
+    `${p.identifier} reaches ${state} (is ${p.state})`,
+    safety(20_000),
+  );
 }
 
 /** The holder (lowest sequence) of each item lock, with its session. */
-async function lockHolders(zk: ZooKeeperClient, path: string, items: readonly (string | number)[]): Promise<Map<string, bigint | undefined>> {
+async function lockHolders(
+  zk: ZooKeeperClient,
+  path: string,
+  items: readonly (string | number)[],
+): Promise<Map<string, bigint | undefined>> {
   const holders = new Map<string, bigint | undefined>();
   for (const item of items) {
     const dir = `${path}/locks/${String(item)}`;
-    const nodes = (await children(zk, dir)).filter((name) => /__lock__\d{10}$/.test(name)).sort((a, b) => (a.slice(-10) < b.slice(-10) ? -1 : 1));
+    const nodes = (await children(zk, dir))
+      .filter((name) => /__lock__\d{10}$/.test(name))
+      .sort((a, b) => (a.slice(-10) < b.slice(-10) ? -1 : 1));
     const holder = nodes[0];
-    holders.set(String(item), holder === undefined ? undefined : (await zk.exists(`${dir}/${holder}`))?.ephemeralOwner);
+    holders.set(
+      String(item),
+      holder === undefined ? undefined : (await zk.exists(`${dir}/${holder}`))?.ephemeralOwner,
+    );
   }
   return holders;
 }
@@ -111,7 +134,10 @@ describe('SetPartitioner: kazoo KazooPartitionerTests', () => {
     const p2 = partitioner(t, await connect(t, server), path, range(3), { identifier: '2' });
     await stateBecomes(p0, PartitionState.RELEASE);
     await stateBecomes(p1, PartitionState.RELEASE);
-    assert.ok(events.includes('0:RELEASE') && events.includes('1:RELEASE'), `state events: ${events.join(', ')}`);
+    assert.ok(
+      events.includes('0:RELEASE') && events.includes('1:RELEASE'),
+      `state events: ${events.join(', ')}`,
+    );
     await Promise.all([p0.release(), p1.release()]);
     assert.deepEqual(await acquired(p0), [0]);
     assert.deepEqual(await acquired(p1), [1]);
@@ -152,7 +178,10 @@ describe('SetPartitioner: kazoo KazooPartitionerTests', () => {
     const p1 = partitioner(t, zk1, path, range(3), { identifier: '1' });
     assert.deepEqual(await acquired(p0), [0, 2]);
     assert.deepEqual(await acquired(p1), [1]);
-    const back = Promise.all([nextState(zk0, ConnectionState.CONNECTED), nextState(zk1, ConnectionState.CONNECTED)]);
+    const back = Promise.all([
+      nextState(zk0, ConnectionState.CONNECTED),
+      nextState(zk1, ConnectionState.CONNECTED),
+    ]);
     proxy.drop();
     await back;
     assert.equal(p0.state, PartitionState.RELEASE);
@@ -176,7 +205,10 @@ describe('SetPartitioner: kazoo KazooPartitionerTests', () => {
     assert.equal(await slow.acquire(), true);
     const p0 = partitioner(t, await connect(t, server), path, range(2), { identifier: '0' });
     // p0 alone wants [0, 1]: it locks 0, then waits on 1 (held elsewhere).
-    await eventually(async () => (await children(blocker, `${path}/locks/0`)).length === 1, 'p0 holds item 0');
+    await eventually(
+      async () => (await children(blocker, `${path}/locks/0`)).length === 1,
+      'p0 holds item 0',
+    );
     await grace(BOUNDARY);
     assert.equal(p0.state, PartitionState.ALLOCATING);
     const p1 = partitioner(t, await connect(t, server), path, range(2), { identifier: '1' });
@@ -193,11 +225,18 @@ describe('SetPartitioner: kazoo KazooPartitionerTests', () => {
     assert.equal(await slow.acquire(), true);
     const zk0 = await connect(t, server);
     const p0 = partitioner(t, zk0, path, range(2), { identifier: '0', maxReactionTime: 2_000 });
-    await eventually(async () => (await children(blocker, `${path}/locks/1`)).length === 2, 'p0 queued on item 1');
+    await eventually(
+      async () => (await children(blocker, `${path}/locks/1`)).length === 2,
+      'p0 queued on item 1',
+    );
     const zk1 = await connect(t, server);
     const p1 = partitioner(t, zk1, path, range(2), { identifier: '1', maxReactionTime: 100 });
     // Wait until p1 has queued on item 1 too, then free it: p0 or p1 may get it first.
-    await eventually(async () => (await children(blocker, `${path}/locks/1`)).length === 3, 'p1 queued on item 1', safety(20_000));
+    await eventually(
+      async () => (await children(blocker, `${path}/locks/1`)).length === 3,
+      'p1 queued on item 1',
+      safety(20_000),
+    );
     await slow.release();
     assert.deepEqual(await acquired(p0), [0]);
     assert.deepEqual(await acquired(p1), [1]);
@@ -260,31 +299,45 @@ describe('SetPartitioner: split, layout, scale, failures', () => {
     const clients = await Promise.all([0, 1, 2].map(() => connect(t, server)));
     const members = clients.map((zk, i) => partitioner(t, zk, path, set, { identifier: `m${i}` }));
     await within(Promise.all(members.map((p) => p.waitForAcquire())), 'all acquired', safety(20_000));
-    await eventually(async () => {
-      for (const p of members) if (p.released) await p.release();
-      return members.every((p) => p.acquired);
-    }, 'all acquired together', safety(20_000));
+    await eventually(
+      async () => {
+        for (const p of members) if (p.released) await p.release();
+        return members.every((p) => p.acquired);
+      },
+      'all acquired together',
+      safety(20_000),
+    );
     const owned = members.map((p) => [...p.items]);
-    assert.deepEqual(owned.map((items) => items.length), [4, 4, 4]);
+    assert.deepEqual(
+      owned.map((items) => items.length),
+      [4, 4, 4],
+    );
     assert.deepEqual(owned.flat().sort(), [...set].sort(), 'union = the set, no item twice');
     owned.forEach((items, i) => assert.deepEqual(items, kazooPartition(`m${i}`, ['m0', 'm1', 'm2'], set)));
     const holders = await lockHolders(clients[0]!, path, set);
-    owned.forEach((items, i) => items.forEach((item) => assert.equal(holders.get(item), clients[i]!.sessionId, `lock of ${item}`)));
+    owned.forEach((items, i) =>
+      items.forEach((item) => assert.equal(holders.get(item), clients[i]!.sessionId, `lock of ${item}`)),
+    );
   });
 
-  test('a member\'s session is killed: it fails, the others re-balance, and no item is ever owned twice', async (t) => {
+  test("a member's session is killed: it fails, the others re-balance, and no item is ever owned twice", async (t) => {
     const path = uniqueRoot('sp');
     const set = range(12);
     const clients = await Promise.all([0, 1, 2].map(() => connect(t, server)));
     const intervals: { key: string; owner: string; start: number; end: number }[] = [];
     const sampled: string[] = [];
-    const members = clients.map((zk, i) => new SetPartitioner(zk, path, set, { identifier: `m${i}`, timeBoundary: 300, maxReactionTime: 300 }));
+    const members = clients.map(
+      (zk, i) =>
+        new SetPartitioner(zk, path, set, { identifier: `m${i}`, timeBoundary: 300, maxReactionTime: 300 }),
+    );
     t.after(() => Promise.all(members.map((p) => p.finish())));
     const loops = members.map(async (p) => {
       try {
         for await (const { items, signal } of p) {
           const start = performance.now();
-          await new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve, { once: true })));
+          await new Promise((resolve) =>
+            signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve, { once: true }),
+          );
           const end = performance.now();
           for (const item of items) intervals.push({ key: String(item), owner: p.identifier, start, end });
         }
@@ -309,24 +362,49 @@ describe('SetPartitioner: split, layout, scale, failures', () => {
         await grace(5);
       }
     })();
-    await eventually(() => members.every((p) => p.acquired) && members.every((p) => [...p.items].length === 4), '4 items each', safety(20_000));
+    await eventually(
+      () => members.every((p) => p.acquired) && members.every((p) => [...p.items].length === 4),
+      '4 items each',
+      safety(20_000),
+    );
     const victim = members[1]!;
     await server.expireSession(clients[1]!);
-    assert.ok((await within(loops[1]!, 'the victim ends', safety(20_000))) instanceof PartitionerFailedError, 'LOST → FAILURE');
+    assert.ok(
+      (await within(loops[1]!, 'the victim ends', safety(20_000))) instanceof PartitionerFailedError,
+      'LOST → FAILURE',
+    );
     assert.equal(victim.failed, true);
-    await eventually(() => members[0]!.acquired && members[2]!.acquired && [...members[0]!.items].length + [...members[2]!.items].length === 12, 'survivors re-balance', safety(20_000));
+    await eventually(
+      () =>
+        members[0]!.acquired &&
+        members[2]!.acquired &&
+        [...members[0]!.items].length + [...members[2]!.items].length === 12,
+      'survivors re-balance',
+      safety(20_000),
+    );
     assert.deepEqual([...members[0]!.items], kazooPartition('m0', ['m0', 'm2'], set));
     assert.deepEqual([...members[2]!.items], kazooPartition('m2', ['m0', 'm2'], set));
     const holders = await lockHolders(clients[0]!, path, set);
-    for (const i of [0, 2]) for (const item of members[i]!.items) assert.equal(holders.get(String(item)), clients[i]!.sessionId, `lock of ${item} held by m${i}`);
+    for (const i of [0, 2])
+      for (const item of members[i]!.items)
+        assert.equal(holders.get(String(item)), clients[i]!.sessionId, `lock of ${item} held by m${i}`);
     sampling = false;
     await sampler;
     await Promise.all([members[0]!.finish(), members[2]!.finish()]);
-    assert.deepEqual(await within(Promise.all([loops[0], loops[2]]), 'loops end on finish'), ['finished', 'finished']);
+    assert.deepEqual(await within(Promise.all([loops[0], loops[2]]), 'loops end on finish'), [
+      'finished',
+      'finished',
+    ]);
     assert.deepEqual(sampled, []);
     assertNoOverlap(intervals);
-    assert.ok(intervals.some((i) => i.owner === 'm1'), 'the victim owned items before');
-    assert.ok(intervals.filter((i) => i.owner !== 'm1').length > 8, 'the survivors owned items in two periods');
+    assert.ok(
+      intervals.some((i) => i.owner === 'm1'),
+      'the victim owned items before',
+    );
+    assert.ok(
+      intervals.filter((i) => i.owner !== 'm1').length > 8,
+      'the survivors owned items in two periods',
+    );
   });
 
   test('SUSPENDED → RELEASE (the assignment signal fires at once); the iterator re-acquires after the reconnect', async (t) => {
@@ -350,7 +428,13 @@ describe('SetPartitioner: split, layout, scale, failures', () => {
     assert.equal(p.state === PartitionState.RELEASE || p.state === PartitionState.ALLOCATING, true);
     proxy.accept();
     await within(loop, 'second assignment, then break', safety(20_000));
-    assert.deepEqual(assignments.map((a) => [...a.items]), [[0, 1], [0, 1]]);
+    assert.deepEqual(
+      assignments.map((a) => [...a.items]),
+      [
+        [0, 1],
+        [0, 1],
+      ],
+    );
     assert.equal(p.failed, true, 'leaving the loop finished the partitioner');
     assert.deepEqual(await zk.getChildren(`${p.path}/party`), []);
   });
@@ -358,9 +442,19 @@ describe('SetPartitioner: split, layout, scale, failures', () => {
   test('duplicate identifiers: the later member fails with DuplicateIdentifierError; the first one acquires', async (t) => {
     const path = uniqueRoot('sp');
     const first = partitioner(t, await connect(t, server), path, range(4), { identifier: 'same' });
-    await eventually(async () => (await children(first.client, `${path}/party`)).length === 1, 'first joined');
+    await eventually(
+      async () => (await children(first.client, `${path}/party`)).length === 1,
+      'first joined',
+    );
     const second = partitioner(t, await connect(t, server), path, range(4), { identifier: 'same' });
-    const error = await within(second.waitForAcquire().then(() => undefined, (e: unknown) => e), 'second fails', safety(20_000));
+    const error = await within(
+      second.waitForAcquire().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      'second fails',
+      safety(20_000),
+    );
     assert.ok(error instanceof DuplicateIdentifierError, `got ${String(error)}`);
     assert.equal(second.failed, true);
     assert.deepEqual(await acquired(first), [0, 1, 2, 3]);
@@ -398,7 +492,15 @@ describe('SetPartitioner: lost replies (frame proxy)', () => {
     const members = await children(observer, `${path}/party`);
     assert.equal(members.length, 1, 'one party node');
     assert.equal((await observer.exists(`${path}/party/${members[0]!}`))?.ephemeralOwner, zk.sessionId);
-    for (const item of range(3)) assert.equal((await children(observer, `${path}/locks/${item}`)).length, 1, `one lock node for item ${item}`);
-    assert.deepEqual([...(await lockHolders(observer, path, range(3))).values()], [zk.sessionId, zk.sessionId, zk.sessionId]);
+    for (const item of range(3))
+      assert.equal(
+        (await children(observer, `${path}/locks/${item}`)).length,
+        1,
+        `one lock node for item ${item}`,
+      );
+    assert.deepEqual(
+      [...(await lockHolders(observer, path, range(3))).values()],
+      [zk.sessionId, zk.sessionId, zk.sessionId],
+    );
   });
 });

@@ -11,7 +11,11 @@ import { connect as connectTls, type ConnectionOptions, type TLSSocket } from 'n
 import { after, before, describe, test } from 'node:test';
 import { JuteReader, JuteWriter } from '../../src/client/protocol/jute.js';
 import { OpCode } from '../../src/client/protocol/op-codes.js';
-import { readConnectResponse, writeConnectRequest, writeRequestHeader } from '../../src/client/protocol/records.js';
+import {
+  readConnectResponse,
+  writeConnectRequest,
+  writeRequestHeader,
+} from '../../src/client/protocol/records.js';
 import { closeRawSession, openRawSession, timing, ZooKeeperServer } from '../../src/testing/index.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -47,7 +51,8 @@ function readFrame(socket: TLSSocket, timeoutMs = timing(10_000)): Promise<Buffe
     };
     const onData = (chunk: Buffer): void => {
       received = Buffer.concat([received, chunk]);
-      if (received.length >= 4 && received.length >= 4 + received.readInt32BE(0)) done(undefined, received.subarray(4, 4 + received.readInt32BE(0)));
+      if (received.length >= 4 && received.length >= 4 + received.readInt32BE(0))
+        done(undefined, received.subarray(4, 4 + received.readInt32BE(0)));
     };
     const onClose = (): void => done(new Error('connection closed before a whole frame arrived'));
     const timer = setTimeout(() => done(new Error(`no frame within ${timeoutMs} ms`)), timeoutMs);
@@ -81,10 +86,25 @@ describe('ZooKeeperServer with tls and sasl', () => {
     assert.match(tls.ca.toString(), /BEGIN CERTIFICATE/);
     assert.match(tls.key.toString(), /PRIVATE KEY/);
 
-    const socket = await tlsSocket(tls.port, { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.serverName });
+    const socket = await tlsSocket(tls.port, {
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      servername: tls.serverName,
+    });
     try {
       assert.equal(socket.authorized, true);
-      socket.write(frame((w) => writeConnectRequest(w, { lastZxidSeen: 0n, timeout: 10_000, sessionId: 0n, password: Buffer.alloc(16), readOnly: false })));
+      socket.write(
+        frame((w) =>
+          writeConnectRequest(w, {
+            lastZxidSeen: 0n,
+            timeout: 10_000,
+            sessionId: 0n,
+            password: Buffer.alloc(16),
+            readOnly: false,
+          }),
+        ),
+      );
       const response = readConnectResponse(new JuteReader(await readFrame(socket)));
       assert.ok(response.timeout > 0, `negotiated timeout ${response.timeout}`);
       assert.notEqual(response.sessionId, 0n);
@@ -103,12 +123,17 @@ describe('ZooKeeperServer with tls and sasl', () => {
 
   test('a client without the CA rejects the server certificate', async () => {
     const tls = server.tls!;
-    await assert.rejects(tlsSocket(tls.port, { servername: tls.serverName }), (error: NodeJS.ErrnoException) => {
-      // The server sends its own certificate only, so the chain stops at an unknown issuer.
-      assert.equal(error.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-      return true;
+    await assert.rejects(
+      tlsSocket(tls.port, { servername: tls.serverName }),
+      (error: NodeJS.ErrnoException) => {
+        // The server sends its own certificate only, so the chain stops at an unknown issuer.
+        assert.equal(error.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+        return true;
+      },
+    );
+    await assert.rejects(tlsSocket(tls.port, { ca: tls.ca, servername: 'zk.example' }), {
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
     });
-    await assert.rejects(tlsSocket(tls.port, { ca: tls.ca, servername: 'zk.example' }), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
   });
 
   test('the plain port keeps serving next to the TLS port', async () => {
@@ -153,8 +178,15 @@ result['bob'] = attempt('bob', 'builder')
 result['wrongPassword'] = attempt('alice', 'wrong')
 print(json.dumps(result))
 `;
-    const run = spawnSync(PYTHON, ['-c', script, server.connectString, path], { encoding: 'utf8', timeout: timing(90_000) });
-    assert.equal(run.status, 0, `kazoo script failed (${run.error?.message ?? run.signal ?? ''}):\n${run.stderr}`);
+    const run = spawnSync(PYTHON, ['-c', script, server.connectString, path], {
+      encoding: 'utf8',
+      timeout: timing(90_000),
+    });
+    assert.equal(
+      run.status,
+      0,
+      `kazoo script failed (${run.error?.message ?? run.signal ?? ''}):\n${run.stderr}`,
+    );
     const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     assert.deepEqual(result['acl'], [[31, 'sasl', 'alice']]);
     assert.equal(result['data'], 'hello');
@@ -168,16 +200,21 @@ describe('ZooKeeperServer with tls.clientAuth need', () => {
     await using server = await ZooKeeperServer.start({ tls: { clientAuth: 'need' } });
     const tls = server.tls!;
     const trusted = { ca: tls.ca, servername: tls.serverName };
-    await assert.rejects(openRawSession(server.host, tls.port, {}, timing(10_000), { tls: trusted }), (error: NodeJS.ErrnoException) => {
-      assert.equal(error.code, 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE');
-      return true;
-    });
+    await assert.rejects(
+      openRawSession(server.host, tls.port, {}, timing(10_000), { tls: trusted }),
+      (error: NodeJS.ErrnoException) => {
+        assert.equal(error.code, 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE');
+        return true;
+      },
+    );
 
     const withCert = { ...trusted, cert: tls.cert, key: tls.key };
     const port = tls.port;
     await server.restart();
     assert.equal(server.tls!.port, port);
-    const { connection, response } = await openRawSession(server.host, port, {}, timing(10_000), { tls: withCert });
+    const { connection, response } = await openRawSession(server.host, port, {}, timing(10_000), {
+      tls: withCert,
+    });
     assert.ok(response.timeout > 0);
     await closeRawSession(connection, timing(10_000));
   });

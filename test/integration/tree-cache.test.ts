@@ -47,7 +47,11 @@ class EventRecorder {
   /** The next unread event (in order), which must be of `type`. */
   async next(type: TreeEventType): Promise<TreeEvent> {
     const event = await this.recorder.nth(++this.read);
-    assert.equal(event.type, type, `event #${this.read}: expected ${type}, got ${event.type} ${event.path}; all: ${this.summary()}`);
+    assert.equal(
+      event.type,
+      type,
+      `event #${this.read}: expected ${type}, got ${event.type} ${event.path}; all: ${this.summary()}`,
+    );
     return event;
   }
 
@@ -78,7 +82,11 @@ class EventRecorder {
   }
 }
 
-async function startCache(t: { after: (fn: () => unknown) => void }, zk: ZooKeeperClient, root: string): Promise<{ cache: TreeCache; events: EventRecorder }> {
+async function startCache(
+  t: { after: (fn: () => unknown) => void },
+  zk: ZooKeeperClient,
+  root: string,
+): Promise<{ cache: TreeCache; events: EventRecorder }> {
   const cache = new TreeCache(zk, root);
   t.after(() => cache.close());
   const events = new EventRecorder(cache);
@@ -105,7 +113,10 @@ describe('TreeCache: kazoo KazooTreeCacheTests', () => {
     const root = uniqueRoot('tc');
     const { cache, events } = await startCache(t, zk, root);
     assert.equal(cache.state, 'STARTED');
-    assert.deepEqual(events.events.map((e) => e.type), ['NODE_ADDED', 'INITIALIZED']);
+    assert.deepEqual(
+      events.events.map((e) => e.type),
+      ['NODE_ADDED', 'INITIALIZED'],
+    );
     assert.ok(await zk.exists(root), 'start() created the root');
     const node = cache.getData(root);
     assert.equal(node?.stat.version, 0);
@@ -124,7 +135,7 @@ describe('TreeCache: kazoo KazooTreeCacheTests', () => {
     await assert.rejects(never.start(), RecipeStateError);
   });
 
-  test('test_close: after close no events, an empty tree, and only the cache\'s watch removed', async (t) => {
+  test("test_close: after close no events, an empty tree, and only the cache's watch removed", async (t) => {
     const zk = await connect(t, server);
     const writer = await connect(t, server);
     const root = uniqueRoot('tc');
@@ -133,7 +144,8 @@ describe('TreeCache: kazoo KazooTreeCacheTests', () => {
     const { cache, events } = await startCache(t, zk, root);
     assert.equal(zk.watchCount, baseline + 1, 'one persistent recursive watch for the whole cache');
     await writer.create(`${root}/foo/bar/baz`, 'x', { makePath: true });
-    for (const path of ['/foo', '/foo/bar', '/foo/bar/baz']) assert.equal((await events.next('NODE_ADDED')).path, root + path);
+    for (const path of ['/foo', '/foo/bar', '/foo/bar/baz'])
+      assert.equal((await events.next('NODE_ADDED')).path, root + path);
 
     // Foreign watches on the same paths (one-shot and persistent) must survive the close.
     const foreign: WatchEvent[] = [];
@@ -142,7 +154,7 @@ describe('TreeCache: kazoo KazooTreeCacheTests', () => {
     await zk.addWatch(root, persistent, { recursive: true });
     const withForeign = zk.watchCount;
     await cache.close();
-    assert.equal(zk.watchCount, withForeign - 1, 'exactly the cache\'s watch was removed');
+    assert.equal(zk.watchCount, withForeign - 1, "exactly the cache's watch was removed");
     const count = events.events.length;
     await writer.set(`${root}/foo`, 'changed');
     await writer.create(`${root}/new`);
@@ -162,8 +174,16 @@ describe('TreeCache: kazoo KazooTreeCacheTests', () => {
     await zk.create(`${root}/foo/bar/baz`, null, { makePath: true });
     for (let i = 0; i < 3; i++) await events.next('NODE_ADDED');
     await zk.delete(`${root}/foo`, { recursive: true });
-    const removed = [await events.next('NODE_REMOVED'), await events.next('NODE_REMOVED'), await events.next('NODE_REMOVED')];
-    assert.deepEqual(removed.map((e) => e.path).sort(), [`${root}/foo`, `${root}/foo/bar`, `${root}/foo/bar/baz`]);
+    const removed = [
+      await events.next('NODE_REMOVED'),
+      await events.next('NODE_REMOVED'),
+      await events.next('NODE_REMOVED'),
+    ];
+    assert.deepEqual(removed.map((e) => e.path).sort(), [
+      `${root}/foo`,
+      `${root}/foo/bar`,
+      `${root}/foo/bar/baz`,
+    ]);
     assert.equal(cache.getData(`${root}/foo`), undefined);
     assert.deepEqual(cache.getChildren(root), []);
   });
@@ -194,9 +214,11 @@ describe('TreeCache: kazoo KazooTreeCacheTests', () => {
     const root = uniqueRoot('tc');
     const { events } = await startCache(t, zk, root);
     await zk.create(`${root}/foo/bar/baz`, null, { makePath: true });
-    for (const path of ['/foo', '/foo/bar', '/foo/bar/baz']) assert.equal((await events.next('NODE_ADDED')).path, root + path);
+    for (const path of ['/foo', '/foo/bar', '/foo/bar/baz'])
+      assert.equal((await events.next('NODE_ADDED')).path, root + path);
     await zk.delete(`${root}/foo`, { recursive: true });
-    for (const path of ['/foo/bar/baz', '/foo/bar', '/foo']) assert.equal((await events.next('NODE_REMOVED')).path, root + path);
+    for (const path of ['/foo/bar/baz', '/foo/bar', '/foo'])
+      assert.equal((await events.next('NODE_REMOVED')).path, root + path);
   });
 
   test('test_get_data / test_get_children: served from memory, even with the client closed', async (t) => {
@@ -239,7 +261,10 @@ describe('TreeCache: kazoo KazooTreeCacheTests', () => {
     await zk.create(`${root}/a/b`, 'ab', { makePath: true });
     await zk.create(`${root}/c`, 'c');
     const { cache, events } = await startCache(t, zk, root);
-    assert.equal(events.summary(), `NODE_ADDED ${root}, NODE_ADDED ${root}/a, NODE_ADDED ${root}/c, NODE_ADDED ${root}/a/b, INITIALIZED ${root}`);
+    assert.equal(
+      events.summary(),
+      `NODE_ADDED ${root}, NODE_ADDED ${root}/a, NODE_ADDED ${root}/c, NODE_ADDED ${root}/a/b, INITIALIZED ${root}`,
+    );
     events.markRead();
     proxy.drop();
     await events.next('CONNECTION_SUSPENDED');
@@ -326,8 +351,20 @@ describe('TreeCache: disconnections, session loss, convergence', () => {
     proxy.accept();
     await events.next('CONNECTION_RECONNECTED');
     await events.until('RESYNC');
-    const diff = events.events.slice(start).filter((e) => e.type.startsWith('NODE_')).map((e) => `${e.type} ${e.path.slice(root.length)}`);
-    assert.deepEqual([...diff].sort(), ['NODE_ADDED /fresh', 'NODE_ADDED /fresh/inner', 'NODE_REMOVED /gone', 'NODE_REMOVED /gone/deep', 'NODE_UPDATED /keep'].sort());
+    const diff = events.events
+      .slice(start)
+      .filter((e) => e.type.startsWith('NODE_'))
+      .map((e) => `${e.type} ${e.path.slice(root.length)}`);
+    assert.deepEqual(
+      [...diff].sort(),
+      [
+        'NODE_ADDED /fresh',
+        'NODE_ADDED /fresh/inner',
+        'NODE_REMOVED /gone',
+        'NODE_REMOVED /gone/deep',
+        'NODE_UPDATED /keep',
+      ].sort(),
+    );
     assert.ok(diff.indexOf('NODE_REMOVED /gone/deep') < diff.indexOf('NODE_REMOVED /gone'), 'deepest first');
     assert.ok(diff.indexOf('NODE_ADDED /fresh') < diff.indexOf('NODE_ADDED /fresh/inner'), 'parents first');
     assert.deepEqual(cacheTree(cache, root), await serverTree(writer, root));
@@ -360,11 +397,14 @@ describe('TreeCache: disconnections, session loss, convergence', () => {
     assert.deepEqual(cache.getChildren(root), ['a', 'b']);
     // The recursive watch lives on in the new session.
     await writer.set(`${root}/a`, 'a2');
-    await eventually(() => cache.getData(`${root}/a`)?.data.toString() === 'a2', 'update seen in the new session');
+    await eventually(
+      () => cache.getData(`${root}/a`)?.data.toString() === 'a2',
+      'update seen in the new session',
+    );
     assert.deepEqual(cacheTree(cache, root), await serverTree(writer, root));
   });
 
-  test('random concurrent writers and connection drops: the cache converges to the server\'s tree; INITIALIZED once', async (t) => {
+  test("random concurrent writers and connection drops: the cache converges to the server's tree; INITIALIZED once", async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString);
     const writers = await Promise.all([0, 1, 2].map(() => connect(t, server)));
@@ -389,7 +429,12 @@ describe('TreeCache: disconnections, session loss, convergence', () => {
           else if (roll < 0.9) await writer.delete(path);
           else await writer.delete(path, { recursive: true });
         } catch (error) {
-          if (!(error instanceof NoNodeError || error instanceof NodeExistsError || error instanceof NotEmptyError)) throw error;
+          if (!(
+            error instanceof NoNodeError ||
+            error instanceof NodeExistsError ||
+            error instanceof NotEmptyError
+          ))
+            throw error;
         }
       }
     };
@@ -405,7 +450,11 @@ describe('TreeCache: disconnections, session loss, convergence', () => {
         } else proxy.drop();
       }
     })();
-    await within(Promise.all([...writers.map((w, id) => write(w, id, OPS)), drops]), 'writers done', safety(60_000));
+    await within(
+      Promise.all([...writers.map((w, id) => write(w, id, OPS)), drops]),
+      'writers done',
+      safety(60_000),
+    );
     // Last, a burst of writes while the cache is cut off, and nothing after: only the resync
     // on the reconnect can bring the cache to the final tree.
     await eventually(() => zk.state === ConnectionState.CONNECTED, 'reconnected after the drops');
@@ -417,7 +466,9 @@ describe('TreeCache: disconnections, session loss, convergence', () => {
     proxy.accept();
     const expected = await serverTree(writers[0]!, root);
     await eventually(
-      async () => JSON.stringify(cacheTree(cache, root), bigints) === JSON.stringify(await serverTree(writers[0]!, root), bigints),
+      async () =>
+        JSON.stringify(cacheTree(cache, root), bigints) ===
+        JSON.stringify(await serverTree(writers[0]!, root), bigints),
       `cache equals the server tree; cache ${JSON.stringify(cacheTree(cache, root), bigints)} server ${JSON.stringify(expected, bigints)}`,
       safety(20_000),
     );

@@ -34,7 +34,12 @@ export class Recorder<T> {
         new Promise<void>((resolve) => this.waiters.push({ count, resolve })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new assert.AssertionError({ message: `timed out after ${limitMs} ms waiting for ${count} call(s); got ${this.calls.length}: ${describe(this.calls)}` })),
+            () =>
+              reject(
+                new assert.AssertionError({
+                  message: `timed out after ${limitMs} ms waiting for ${count} call(s); got ${this.calls.length}: ${describe(this.calls)}`,
+                }),
+              ),
             limitMs,
           );
         }),
@@ -51,7 +56,9 @@ export class Recorder<T> {
 }
 
 function describe(values: unknown[]): string {
-  return JSON.stringify(values, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('utf8') : v)).slice(0, 500);
+  return JSON.stringify(values, (_, v: unknown) =>
+    typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('utf8') : v,
+  ).slice(0, 500);
 }
 
 /**
@@ -59,7 +66,11 @@ function describe(values: unknown[]): string {
  * event fence (every earlier watch event delivered), then a round trip (every read a recipe
  * issued on those events has been answered), then a short grace for the callbacks to run.
  */
-export async function quiesce(watcher: ZooKeeperClient, writer: ZooKeeperClient, root: string): Promise<void> {
+export async function quiesce(
+  watcher: ZooKeeperClient,
+  writer: ZooKeeperClient,
+  root: string,
+): Promise<void> {
   await eventFence(watcher, writer, root);
   await watcher.exists('/');
   await watcher.exists('/'); // a recipe may chain a second read (e.g. get → exists)
@@ -95,7 +106,9 @@ export function uniqueChild(root: string, prefix = 'n'): string {
 }
 
 /** Every interval [start, end) per key must be disjoint from the others of the same key. */
-export function assertNoOverlap(intervals: { key: string; owner: string; start: number; end: number }[]): void {
+export function assertNoOverlap(
+  intervals: { key: string; owner: string; start: number; end: number }[],
+): void {
   const byKey = new Map<string, typeof intervals>();
   for (const interval of intervals) {
     const list = byKey.get(interval.key) ?? [];
@@ -109,7 +122,9 @@ export function assertNoOverlap(intervals: { key: string; owner: string; start: 
       const previous = list[i - 1]!;
       const current = list[i]!;
       if (current.start < previous.end) {
-        problems.push(`${key}: ${previous.owner} [${previous.start.toFixed(1)}, ${previous.end.toFixed(1)}) overlaps ${current.owner} [${current.start.toFixed(1)}, ${current.end.toFixed(1)})`);
+        problems.push(
+          `${key}: ${previous.owner} [${previous.start.toFixed(1)}, ${previous.end.toFixed(1)}) overlaps ${current.owner} [${current.start.toFixed(1)}, ${current.end.toFixed(1)})`,
+        );
       }
     }
   }

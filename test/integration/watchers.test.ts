@@ -226,7 +226,9 @@ describe('DataWatch: reconnects, session loss, session events', () => {
     const path = uniqueRoot('dw');
     await writer.create(path, 'v1');
     const calls = new Recorder<DataCall>();
-    const watch = new DataWatch(zk, path, (data, stat, event) => calls.push({ data: text(data), stat, event }));
+    const watch = new DataWatch(zk, path, (data, stat, event) =>
+      calls.push({ data: text(data), stat, event }),
+    );
     await calls.nth(1);
 
     // A blip with nothing changed: no call (kazoo: mzxid unchanged).
@@ -235,7 +237,11 @@ describe('DataWatch: reconnects, session loss, session events', () => {
     await suspended;
     await nextState(zk, ConnectionState.CONNECTED);
     await quiesce(zk, writer, path);
-    assert.equal(calls.calls.length, 1, `no call after a reconnect without change: ${JSON.stringify(calls.calls.map((c) => c.data))}`);
+    assert.equal(
+      calls.calls.length,
+      1,
+      `no call after a reconnect without change: ${JSON.stringify(calls.calls.map((c) => c.data))}`,
+    );
 
     // Changes while the client cannot reconnect: only the latest state is reported, once.
     proxy.refuse();
@@ -248,7 +254,10 @@ describe('DataWatch: reconnects, session loss, session events', () => {
     await nextState(zk, ConnectionState.CONNECTED);
     assert.equal((await calls.nth(2)).data, 'v3');
     await quiesce(zk, writer, path);
-    assert.deepEqual(calls.calls.map((c) => c.data), ['v1', 'v3']);
+    assert.deepEqual(
+      calls.calls.map((c) => c.data),
+      ['v1', 'v3'],
+    );
     // The watch still works afterwards.
     await writer.set(path, 'v4');
     assert.equal((await calls.nth(3)).data, 'v4');
@@ -284,7 +293,12 @@ describe('DataWatch: reconnects, session loss, session events', () => {
     const path = uniqueRoot('dw');
     await zk.create(path, 'same');
     const calls = new Recorder<{ data: string | null; type?: string; state?: string }>();
-    const watch = new DataWatch(zk, path, (data, _stat, event) => calls.push({ data: text(data), type: event?.type, state: event?.state }), { onSessionEvents: true });
+    const watch = new DataWatch(
+      zk,
+      path,
+      (data, _stat, event) => calls.push({ data: text(data), type: event?.type, state: event?.state }),
+      { onSessionEvents: true },
+    );
     await calls.nth(1);
     proxy.drop();
     await nextState(zk, ConnectionState.CONNECTED);
@@ -320,7 +334,10 @@ describe('DataWatch: reconnects, session loss, session events', () => {
     await zk.set(path, 'two');
     assert.equal(await within(consumer, 'iteration ends on abort'), 'ended');
     assert.deepEqual(seen, ['one', 'two']);
-    await eventually(() => zk.watchCount === baseline, `watchCount back to ${baseline} (now ${zk.watchCount})`);
+    await eventually(
+      () => zk.watchCount === baseline,
+      `watchCount back to ${baseline} (now ${zk.watchCount})`,
+    );
     assert.equal(zk.listenerCount('state'), states);
   });
 
@@ -331,7 +348,8 @@ describe('DataWatch: reconnects, session loss, session events', () => {
     const controller = new AbortController();
     const consumer = (async () => {
       const values: (string | null)[] = [];
-      for await (const { data } of watchData(zk, path, { signal: controller.signal })) values.push(text(data));
+      for await (const { data } of watchData(zk, path, { signal: controller.signal }))
+        values.push(text(data));
       return values;
     })();
     await eventually(() => zk.watchCount > baseline, 'watch armed');
@@ -451,7 +469,9 @@ describe('ChildrenWatch: kazoo KazooChildrenWatcherTests', () => {
     const path = uniqueRoot('cw');
     await zk.create(path);
     const calls = new Recorder<string[]>();
-    const watch = new ChildrenWatch(zk, path, (children) => calls.push(children), { allowSessionLost: false });
+    const watch = new ChildrenWatch(zk, path, (children) => calls.push(children), {
+      allowSessionLost: false,
+    });
     await calls.nth(1);
     const lost = nextState(zk, ConnectionState.LOST, safety());
     await server.expireSession(zk);
@@ -557,7 +577,10 @@ describe('ChildrenWatch: reconnects and the iterator form', () => {
     await zk.create(`${path}/c`);
     assert.equal(await within(consumer, 'ends on abort'), 'ended');
     assert.deepEqual(seen, [[], ['c']]);
-    await eventually(() => zk.watchCount === baseline, `watchCount back to ${baseline} (now ${zk.watchCount})`);
+    await eventually(
+      () => zk.watchCount === baseline,
+      `watchCount back to ${baseline} (now ${zk.watchCount})`,
+    );
 
     const ended = (async () => {
       const lists: string[][] = [];
@@ -591,7 +614,10 @@ describe('PatientChildrenWatch: kazoo KazooPatientChildrenWatcherTests', () => {
 
   test('test_exception: a missing node rejects start() with NoNodeError', async (t) => {
     const zk = await connect(t, server);
-    await assert.rejects(within(new PatientChildrenWatch(zk, uniqueRoot('pcw'), 100).start(), 'start'), NoNodeError);
+    await assert.rejects(
+      within(new PatientChildrenWatch(zk, uniqueRoot('pcw'), 100).start(), 'start'),
+      NoNodeError,
+    );
     assert.throws(() => new PatientChildrenWatch(zk, '/x', -1), InvalidArgumentError);
   });
 
@@ -627,7 +653,10 @@ describe('PatientChildrenWatch: kazoo KazooPatientChildrenWatcherTests', () => {
     await zk.create(path);
     const baseline = zk.watchCount;
     const controller = new AbortController();
-    const { changed } = await within(new PatientChildrenWatch(zk, path, 50).start({ signal: controller.signal }), 'stable');
+    const { changed } = await within(
+      new PatientChildrenWatch(zk, path, 50).start({ signal: controller.signal }),
+      'stable',
+    );
     assert.equal(zk.watchCount, baseline + 1);
     controller.abort();
     assert.equal((await within(changed, 'cancelled')).reason, 'cancelled');

@@ -6,10 +6,20 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { closeRawSession, openRawSession, timing, ZooKeeperCluster, type MemberMode } from '../../src/testing/index.js';
+import {
+  closeRawSession,
+  openRawSession,
+  timing,
+  ZooKeeperCluster,
+  type MemberMode,
+} from '../../src/testing/index.js';
 
 /** Wait for something that must happen; the limit only keeps a broken kit from hanging the run. */
-async function eventually(condition: () => boolean | Promise<boolean>, what: string, limitMs = timing(30_000)): Promise<void> {
+async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  limitMs = timing(30_000),
+): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!(await condition())) {
     if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
@@ -23,7 +33,12 @@ async function modes(cluster: ZooKeeperCluster): Promise<MemberMode[]> {
 
 /** Open and close a session on one member; the response's readOnly flag is returned. */
 async function session(cluster: ZooKeeperCluster, id: number, readOnly = false): Promise<boolean> {
-  const { connection, response } = await openRawSession('127.0.0.1', cluster.members[id - 1]!.port, { readOnly }, timing(10_000));
+  const { connection, response } = await openRawSession(
+    '127.0.0.1',
+    cluster.members[id - 1]!.port,
+    { readOnly },
+    timing(10_000),
+  );
   assert.ok(response.timeout > 0, `member ${id} accepted the session`);
   await closeRawSession(connection, timing(10_000));
   return response.readOnly;
@@ -48,8 +63,14 @@ function processesMentioning(text: string): number[] {
 describe('ZooKeeperCluster', () => {
   test('start() validates its options', async () => {
     await assert.rejects(ZooKeeperCluster.start({ size: 0 }), TypeError);
-    await assert.rejects(ZooKeeperCluster.start({ config: { 'server.1': '127.0.0.1:1:2' } }), /managed by ZooKeeperCluster/);
-    await assert.rejects(ZooKeeperCluster.start({ config: { clientPort: '2181' } }), /managed by ZooKeeperCluster/);
+    await assert.rejects(
+      ZooKeeperCluster.start({ config: { 'server.1': '127.0.0.1:1:2' } }),
+      /managed by ZooKeeperCluster/,
+    );
+    await assert.rejects(
+      ZooKeeperCluster.start({ config: { clientPort: '2181' } }),
+      /managed by ZooKeeperCluster/,
+    );
   });
 
   test('one leader; a crashed leader is replaced; quorum lost and restored; close() leaves nothing behind', async () => {
@@ -57,9 +78,15 @@ describe('ZooKeeperCluster', () => {
     const rootDir = cluster.rootDir;
     const pids = cluster.members.map((member) => member.pid);
     try {
-      assert.deepEqual(cluster.members.map((member) => member.id), [1, 2, 3]);
+      assert.deepEqual(
+        cluster.members.map((member) => member.id),
+        [1, 2, 3],
+      );
       assert.equal(new Set(cluster.members.flatMap((m) => [m.port, m.quorumPort, m.electionPort])).size, 9);
-      assert.equal(cluster.connectString, cluster.members.map((member) => `127.0.0.1:${member.port}`).join(','));
+      assert.equal(
+        cluster.connectString,
+        cluster.members.map((member) => `127.0.0.1:${member.port}`).join(','),
+      );
       assert.equal(cluster.connectStringOf(2), `127.0.0.1:${cluster.members[1]!.port}`);
       assert.throws(() => cluster.connectStringOf(4), RangeError);
       assert.ok(cluster.members.every((member) => member.running && member.pid !== undefined));
@@ -88,10 +115,19 @@ describe('ZooKeeperCluster', () => {
       assert.equal(await cluster.waitForQuorum(), newLeader);
 
       // Stop two: the last one cannot serve (no read-only mode here).
-      const [survivor, ...stopped] = [leader, ...cluster.members.map((m) => m.id).filter((id) => id !== leader)];
+      const [survivor, ...stopped] = [
+        leader,
+        ...cluster.members.map((m) => m.id).filter((id) => id !== leader),
+      ];
       for (const id of stopped) await cluster.stop(id);
-      assert.deepEqual(stopped.map((id) => cluster.members[id - 1]!.running), [false, false]);
-      await eventually(async () => (await cluster.mode(survivor!)) === 'not-serving', 'the survivor stops serving');
+      assert.deepEqual(
+        stopped.map((id) => cluster.members[id - 1]!.running),
+        [false, false],
+      );
+      await eventually(
+        async () => (await cluster.mode(survivor!)) === 'not-serving',
+        'the survivor stops serving',
+      );
       await assert.rejects(session(cluster, survivor!));
       await assert.rejects(cluster.waitForQuorum(), /no quorum possible: 1 of 3/);
 
@@ -104,7 +140,8 @@ describe('ZooKeeperCluster', () => {
       await cluster.close();
     }
     // Neither the JVMs we know of nor anything else started for this ensemble is left.
-    for (const pid of pids) assert.throws(() => process.kill(pid!, 0), { code: 'ESRCH' }, `JVM ${pid} is gone`);
+    for (const pid of pids)
+      assert.throws(() => process.kill(pid!, 0), { code: 'ESRCH' }, `JVM ${pid} is gone`);
     assert.deepEqual(processesMentioning(rootDir), [], 'no process of the ensemble is left');
     assert.equal(existsSync(rootDir), false);
     assert.ok(cluster.members.every((member) => !member.running && member.pid === undefined));
@@ -143,7 +180,10 @@ describe('ZooKeeperCluster', () => {
     const others = cluster.members.filter((member) => member.id !== frozen).map((member) => member.id);
     cluster.pause(frozen);
     try {
-      await eventually(async () => (await Promise.all(others.map((id) => cluster.mode(id)))).includes('leader'), 'a leader among the members still running');
+      await eventually(
+        async () => (await Promise.all(others.map((id) => cluster.mode(id)))).includes('leader'),
+        'a leader among the members still running',
+      );
       assert.equal(cluster.members[frozen - 1]!.running, true, 'a frozen member still runs');
     } finally {
       cluster.resume(frozen);

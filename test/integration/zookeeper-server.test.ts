@@ -62,8 +62,12 @@ async function runFixture(body: string): Promise<Fixture> {
     process.stdout.write(JSON.stringify({ pid: server.pid, dataDir: server.dataDir }) + '\\n');
     ${body}
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   // A fixture that never exits is a failure (e.g. a child process keeps its event loop alive).
   const exit = Promise.race([
     exited,
@@ -121,7 +125,10 @@ describe('ZooKeeperServer', () => {
     assert.notEqual(server.pid, firstPid);
     assert.equal(await server.fourLetterWord('ruok'), 'imok');
     const files = readdirSync(join(server.dataDir, 'version-2'));
-    assert.ok(files.some((name) => name.startsWith('log.')), `transaction log in ${files.join(', ')}`);
+    assert.ok(
+      files.some((name) => name.startsWith('log.')),
+      `transaction log in ${files.join(', ')}`,
+    );
     // The session was persisted before the restart, so it can be re-attached after it.
     const { sessionId, password } = session.response;
     const again = await openRawSession(server.host, port, { sessionId, password, timeout: 60_000 });
@@ -182,7 +189,10 @@ describe('ZooKeeperServer', () => {
     assert.equal(reattach.response.sessionId, 0n);
 
     // An already expired session is a no-op; the chroot and later hosts are ignored.
-    await expireSession(`${server.connectString},127.0.0.1:1/some/chroot`, { sessionId, sessionPassword: password });
+    await expireSession(`${server.connectString},127.0.0.1:1/some/chroot`, {
+      sessionId,
+      sessionPassword: password,
+    });
   });
 
   test('start() fails with the server log when the JVM cannot bind its port', async () => {

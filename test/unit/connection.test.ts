@@ -10,9 +10,23 @@ import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import winston from 'winston';
 import { Connection, type ConnectionEvents, type Request } from '../../src/client/connection/connection.js';
-import { AuthFailedError, ConnectionLossError, DataTooLargeError, NoNodeError, ProtocolError, TimeoutError } from '../../src/client/errors.js';
+import {
+  AuthFailedError,
+  ConnectionLossError,
+  DataTooLargeError,
+  NoNodeError,
+  ProtocolError,
+  TimeoutError,
+} from '../../src/client/errors.js';
 import { OpCode } from '../../src/client/protocol/op-codes.js';
-import { readGetData, writePathWatch, type ConnectRequest, type GetDataResult, type Stat, type WatcherEventRecord } from '../../src/client/protocol/records.js';
+import {
+  readGetData,
+  writePathWatch,
+  type ConnectRequest,
+  type GetDataResult,
+  type Stat,
+  type WatcherEventRecord,
+} from '../../src/client/protocol/records.js';
 import { connectionTimers } from '../../src/client/session-machine.js';
 import { prng } from './fixtures.js';
 
@@ -34,7 +48,13 @@ after(() => {
 const SESSION_ID = 0x01000009b17f0014n;
 const PASSWORD = Buffer.alloc(16, 0x42);
 
-const NEW_SESSION: ConnectRequest = { lastZxidSeen: 0n, timeout: 30000, sessionId: 0n, password: Buffer.alloc(16), readOnly: false };
+const NEW_SESSION: ConnectRequest = {
+  lastZxidSeen: 0n,
+  timeout: 30000,
+  sessionId: 0n,
+  password: Buffer.alloc(16),
+  readOnly: false,
+};
 
 function withLength(payload: Buffer): Buffer {
   const prefix = Buffer.alloc(4);
@@ -179,7 +199,10 @@ async function startServer(options: FakeServerOptions = {}): Promise<FakeServer>
 
 // ---- client-side helpers ----
 
-function open(port: number, overrides: { connectTimeout?: number; maxIncomingFrame?: number } = {}): Connection {
+function open(
+  port: number,
+  overrides: { connectTimeout?: number; maxIncomingFrame?: number } = {},
+): Connection {
   return Connection.connect({
     endpoint: { host: '127.0.0.1', port },
     connectTimeout: overrides.connectTimeout ?? 3000,
@@ -214,7 +237,10 @@ function recorder(): Recorder {
 }
 
 /** A getData request whose outcome is captured as a settled promise. */
-function getData(connection: Connection, path: string): { promise: Promise<GetDataResult>; replies: number[] } {
+function getData(
+  connection: Connection,
+  path: string,
+): { promise: Promise<GetDataResult>; replies: number[] } {
   const replies: number[] = [];
   const promise = new Promise<GetDataResult>((resolve, reject) => {
     const request: Request<GetDataResult> = {
@@ -256,21 +282,29 @@ async function rejection(promise: Promise<unknown>, what: string): Promise<Error
     5000,
     what,
   );
-  assert.equal(outcome.ok, false, `${what} resolved instead of rejecting: ${JSON.stringify(outcome, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+  assert.equal(
+    outcome.ok,
+    false,
+    `${what} resolved instead of rejecting: ${JSON.stringify(outcome, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+  );
   assert.ok(!outcome.ok && outcome.error instanceof Error, `${what} rejected with a non-Error`);
   return (outcome as { error: Error }).error;
 }
 
 function describeChain(error: unknown): string {
   const names: string[] = [];
-  for (let e: unknown = error; e instanceof Error && names.length < 6; e = e.cause) names.push(`${e.name}(${e.message})`);
+  for (let e: unknown = error; e instanceof Error && names.length < 6; e = e.cause)
+    names.push(`${e.name}(${e.message})`);
   return names.join(' <- cause: ');
 }
 
 /** Tests in this file own a server and a connection; both are torn down and escapes checked. */
 async function withConnection(
   serverOptions: FakeServerOptions,
-  body: (server: FakeServer, connect: (overrides?: { connectTimeout?: number; maxIncomingFrame?: number }) => Connection) => Promise<void>,
+  body: (
+    server: FakeServer,
+    connect: (overrides?: { connectTimeout?: number; maxIncomingFrame?: number }) => Connection,
+  ) => Promise<void>,
 ): Promise<void> {
   const server = await startServer(serverOptions);
   const connections: Connection[] = [];
@@ -327,15 +361,24 @@ async function assertCleanProtocolClose(
       assert.equal(events.closes.length, 1, `onClose called ${events.closes.length} times`);
       assert.equal(connection.pendingCount, 0, 'nothing left pending');
       assert.ok(reason instanceof ConnectionLossError, `onClose reason: ${describeChain(reason)}`);
-      assert.ok(reason.cause instanceof ProtocolError, `onClose reason's cause should be a ProtocolError: ${describeChain(reason)}`);
+      assert.ok(
+        reason.cause instanceof ProtocolError,
+        `onClose reason's cause should be a ProtocolError: ${describeChain(reason)}`,
+      );
       // A call made after the close fails at once with ConnectionLoss.
       const late = await rejection(getData(connection, '/late').promise, 'a request after close');
       assert.ok(late instanceof ConnectionLossError, `late request: ${describeChain(late)}`);
 
-      assert.ok(error instanceof ConnectionLossError, `the pending request should fail with ConnectionLossError, got ${describeChain(error)}`);
+      assert.ok(
+        error instanceof ConnectionLossError,
+        `the pending request should fail with ConnectionLossError, got ${describeChain(error)}`,
+      );
       assert.equal((error as ConnectionLossError).op, 'getData');
       assert.equal((error as ConnectionLossError).path, '/hx');
-      assert.ok(error.cause instanceof ProtocolError, `the pending request's cause should be a ProtocolError, got ${describeChain(error)}`);
+      assert.ok(
+        error.cause instanceof ProtocolError,
+        `the pending request's cause should be a ProtocolError, got ${describeChain(error)}`,
+      );
     },
   );
 }
@@ -345,7 +388,12 @@ describe('Connection: handshake', () => {
     await withConnection({}, async (server, connect) => {
       const connection = connect();
       const response = await within(connection.handshake(NEW_SESSION), 5000, 'handshake');
-      assert.deepEqual(response, { timeout: 30000, sessionId: SESSION_ID, password: PASSWORD, readOnly: false });
+      assert.deepEqual(response, {
+        timeout: 30000,
+        sessionId: SESSION_ID,
+        password: PASSWORD,
+        readOnly: false,
+      });
       assert.equal(server.sides[0]!.connectRequest!.length, 45);
       assert.equal(server.sides[0]!.connectRequest!.readInt32BE(12), 30000);
       assert.equal(connection.isClosed, false);
@@ -373,13 +421,16 @@ describe('Connection: handshake', () => {
   });
 
   test('a ConnectResponse shorter than 36 bytes rejects the handshake with a protocol error', async () => {
-    await withConnection({ handshake: (side) => side.socket.write(withLength(Buffer.alloc(20))) }, async (_server, connect) => {
-      const connection = connect();
-      const error = await rejection(connection.handshake(NEW_SESSION), 'handshake');
-      assert.ok(error instanceof ConnectionLossError, describeChain(error));
-      assert.ok(error.cause instanceof ProtocolError, describeChain(error));
-      assert.equal(connection.isClosed, true);
-    });
+    await withConnection(
+      { handshake: (side) => side.socket.write(withLength(Buffer.alloc(20))) },
+      async (_server, connect) => {
+        const connection = connect();
+        const error = await rejection(connection.handshake(NEW_SESSION), 'handshake');
+        assert.ok(error instanceof ConnectionLossError, describeChain(error));
+        assert.ok(error.cause instanceof ProtocolError, describeChain(error));
+        assert.equal(connection.isClosed, true);
+      },
+    );
   });
 
   test('nothing listening: the handshake rejects with ConnectionLossError', async () => {
@@ -441,7 +492,9 @@ describe('Connection: replies', () => {
           if (xid === -2) return;
           const path = frame.subarray(12, 12 + frame.readInt32BE(8)).toString();
           side.socket.write(
-            path === '/nope' ? replyFrame(xid, 0xc5n, -101) : replyFrame(xid, 0xc6n, 0, getDataReplyBody(Buffer.from('ok'))),
+            path === '/nope'
+              ? replyFrame(xid, 0xc5n, -101)
+              : replyFrame(xid, 0xc6n, 0, getDataReplyBody(Buffer.from('ok'))),
           );
         },
       },
@@ -475,7 +528,12 @@ describe('Connection: replies', () => {
           event.writeInt32BE(3, 4);
           event.writeInt32BE(path.length, 8);
           path.copy(event, 12);
-          side.socket.write(Buffer.concat([replyFrame(-1, -1n, 0, event), replyFrame(xid, 0xc5n, 0, getDataReplyBody(Buffer.from('hi')))]));
+          side.socket.write(
+            Buffer.concat([
+              replyFrame(-1, -1n, 0, event),
+              replyFrame(xid, 0xc5n, 0, getDataReplyBody(Buffer.from('hi'))),
+            ]),
+          );
         },
       },
       async (_server, connect) => {
@@ -506,7 +564,11 @@ describe('Connection: replies', () => {
         const side = server.sides[0]!;
         assert.ok(side.chunks.length >= 1, 'the server received data');
         const { frames, rest } = splitFrames(side.chunks[0]!);
-        assert.equal(frames.length, 2, `first chunk holds ${frames.length} frame(s) (${side.chunks.length} chunks in all)`);
+        assert.equal(
+          frames.length,
+          2,
+          `first chunk holds ${frames.length} frame(s) (${side.chunks.length} chunks in all)`,
+        );
         assert.equal(rest.length, 0);
         assert.deepEqual(
           frames.map((f) => [f.readInt32BE(0), f.readInt32BE(4)]),
@@ -574,7 +636,13 @@ describe('Connection: local limits, auth and closeSession', () => {
         const events = await handshakeAndActivate(connection);
         await within(connection.sendAuth('digest', Buffer.from('u:p')), 5000, 'auth');
         const frame = server.sides[0]!.frames.find((f) => f.readInt32BE(0) === -4)!;
-        assert.deepEqual(frame, Buffer.from('fffffffc 00000064 00000000 00000006 64696765 7374 00000003 753a70'.replace(/ /g, ''), 'hex'));
+        assert.deepEqual(
+          frame,
+          Buffer.from(
+            'fffffffc 00000064 00000000 00000006 64696765 7374 00000003 753a70'.replace(/ /g, ''),
+            'hex',
+          ),
+        );
         assert.equal(events.closes.length, 0);
       },
     );
@@ -608,7 +676,8 @@ describe('Connection: local limits, auth and closeSession', () => {
       {
         onFrame: (frame, side) => {
           const xid = frame.readInt32BE(0);
-          if (xid !== -2 && frame.readInt32BE(4) === OpCode.closeSession) side.socket.write(replyFrame(xid, 0xc9n, 0));
+          if (xid !== -2 && frame.readInt32BE(4) === OpCode.closeSession)
+            side.socket.write(replyFrame(xid, 0xc9n, 0));
         },
       },
       async (server, connect) => {

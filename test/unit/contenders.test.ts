@@ -53,7 +53,7 @@ describe('TestSequence (kazoo/tests/test_lock.py)', () => {
 });
 
 describe('contender regex: (?:NAMES)(-?\\d{10})$, searched anywhere', () => {
-  test('is exactly kazoo\'s pattern text', () => {
+  test("is exactly kazoo's pattern text", () => {
     assert.equal(contenderPattern([LOCK_NAME]).source, '(?:__lock__)(-?\\d{10})$');
     assert.equal(contenderPattern([LOCK_NAME, READ_LOCK_NAME]).source, '(?:__lock__|__rlock__)(-?\\d{10})$');
   });
@@ -74,7 +74,10 @@ describe('contender regex: (?:NAMES)(-?\\d{10})$, searched anywhere', () => {
       assert.equal(pattern.exec(`x__lock__${suffix}`), null, suffix);
     }
     const children = ['a__lock__-000000001', 'b__lock__0000000007', 'c__lock__-999999999'];
-    assert.deepEqual(sortedContenders(children, pattern).map((c) => c.name), ['b__lock__0000000007']);
+    assert.deepEqual(
+      sortedContenders(children, pattern).map((c) => c.name),
+      ['b__lock__0000000007'],
+    );
   });
 
   test('a node whose own suffix is a 10-character negative has no sequence (sequenceOf throws)', () => {
@@ -105,7 +108,11 @@ describe('contender regex: (?:NAMES)(-?\\d{10})$, searched anywhere', () => {
     assert.equal(pattern.exec('x__lock__000000001'), null, '9 digits');
     assert.equal(pattern.exec('x__lock__0000000001z'), null, 'anchored at the end');
     assert.equal(pattern.exec('j__lock__0000000005__lock__0000000003')?.[1], '0000000003');
-    assert.equal(pattern.exec('prefix-not-hex__lock__0000000009')?.[1], '0000000009', 'any prefix is accepted');
+    assert.equal(
+      pattern.exec('prefix-not-hex__lock__0000000009')?.[1],
+      '0000000009',
+      'any prefix is accepted',
+    );
     assert.equal(pattern.exec('hello'), null);
     assert.equal(pattern.exec('x__rlock__0000000001'), null, 'a reader is not a plain lock contender');
   });
@@ -116,9 +123,14 @@ describe('contender regex: (?:NAMES)(-?\\d{10})$, searched anywhere', () => {
     assert.equal(pattern.exec('xl-ck0000000002')?.[1], '0000000002');
   });
 
-  test('only ASCII digits count (JS \\d); kazoo\'s Python \\d would also accept other Unicode digits', () => {
+  test("only ASCII digits count (JS \\d); kazoo's Python \\d would also accept other Unicode digits", () => {
     // Not reachable with server-made sequence suffixes; documents the only regex divergence.
-    assert.equal(contenderPattern([LOCK_NAME]).exec('i__lock__\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669'), null);
+    assert.equal(
+      contenderPattern([LOCK_NAME]).exec(
+        'i__lock__\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669',
+      ),
+      null,
+    );
   });
 });
 
@@ -135,14 +147,10 @@ describe('ordering: the captured suffix compared as a string (kazoo), not as a n
 
   test('negatives sort before positives; among 11-char negatives string order reverses numeric order', () => {
     // kazoo 2.8.0 gives exactly this order for these names.
-    assert.deepEqual(sortedContenders(children, contenderPattern([LOCK_NAME])).map((c) => c.sequence), [
-      '-1000000000',
-      '-2147483647',
-      '-2147483648',
-      '0000000000',
-      '0000000042',
-      '2147483647',
-    ]);
+    assert.deepEqual(
+      sortedContenders(children, contenderPattern([LOCK_NAME])).map((c) => c.sequence),
+      ['-1000000000', '-2147483647', '-2147483648', '0000000000', '0000000042', '2147483647'],
+    );
     assert.ok('-2147483647' < '-2147483648', 'string order: the newer -2147483647 sorts first');
   });
 
@@ -161,8 +169,16 @@ describe('ordering: the captured suffix compared as a string (kazoo), not as a n
   });
 
   test('zero-padded positives: string order equals numeric order', () => {
-    const names = ['x__lock__0000000010', 'x__lock__0000000009', 'x__lock__0000000100', 'x__lock__0000000001'];
-    assert.deepEqual(sortedContenders(names, contenderPattern([LOCK_NAME])).map((c) => Number(c.sequence)), [1, 9, 10, 100]);
+    const names = [
+      'x__lock__0000000010',
+      'x__lock__0000000009',
+      'x__lock__0000000100',
+      'x__lock__0000000001',
+    ];
+    assert.deepEqual(
+      sortedContenders(names, contenderPattern([LOCK_NAME])).map((c) => Number(c.sequence)),
+      [1, 9, 10, 100],
+    );
   });
 });
 
@@ -177,7 +193,10 @@ describe('reader vs writer blocking sets (kazoo ≥ 2.9 reader semantics)', () =
 
   test('a writer is blocked by every reader and writer ahead of it; its predecessor is the nearest one', () => {
     const blocking = contenderPattern(WRITER_BLOCKERS);
-    assert.deepEqual(blockersAhead(children, blocking, sequenceOf(w4)).map((c) => c.name), [w1, r2, r3]);
+    assert.deepEqual(
+      blockersAhead(children, blocking, sequenceOf(w4)).map((c) => c.name),
+      [w1, r2, r3],
+    );
     assert.equal(predecessor(children, WRITER_BLOCKERS, w4), r3);
     assert.equal(predecessor(children, WRITER_BLOCKERS, w1), undefined);
   });
@@ -200,6 +219,9 @@ describe('reader vs writer blocking sets (kazoo ≥ 2.9 reader semantics)', () =
 
   test('contenders() lists readers and writers together in one sequence order', () => {
     const every = contenderPattern([...new Set([...READER_BLOCKERS, READ_LOCK_NAME])]);
-    assert.deepEqual(sortedContenders(children, every).map((c) => c.name), [w1, r2, r3, w4, r5]);
+    assert.deepEqual(
+      sortedContenders(children, every).map((c) => c.name),
+      [w1, r2, r3, w4, r5],
+    );
   });
 });

@@ -25,8 +25,16 @@ describe('FrameFault', () => {
     assert.equal(byString.take(request('getData', '/a')), false, 'another op');
     assert.equal(byString.take(request('create', '/b')), false, 'another path');
     assert.equal(byString.take(request('create', '/a')), true);
-    assert.equal(fault({ path: /^\/jobs\// }).fault.take(request('multi', '/x', '/jobs/1')), true, 'a multi by any op');
-    assert.equal(fault({ op: OpCode.create, path: (p) => p.endsWith('-') }).fault.take(request('create', '/lock-')), true, 'op by number');
+    assert.equal(
+      fault({ path: /^\/jobs\// }).fault.take(request('multi', '/x', '/jobs/1')),
+      true,
+      'a multi by any op',
+    );
+    assert.equal(
+      fault({ op: OpCode.create, path: (p) => p.endsWith('-') }).fault.take(request('create', '/lock-')),
+      true,
+      'op by number',
+    );
   });
 
   test('without op only ordinary requests match: a ping never counts unless asked for', () => {

@@ -9,7 +9,13 @@ import { OPEN_ACL_UNSAFE } from '../../src/client/acl.js';
 import { ProtocolError } from '../../src/client/errors.js';
 import { JuteWriter } from '../../src/client/protocol/jute.js';
 import { CreateFlags, OpCode, Xid } from '../../src/client/protocol/op-codes.js';
-import { writeConnectRequest, writeCreate, writePathWatch, writeRequestHeader, writeSetWatches } from '../../src/client/protocol/records.js';
+import {
+  writeConnectRequest,
+  writeCreate,
+  writePathWatch,
+  writeRequestHeader,
+  writeSetWatches,
+} from '../../src/client/protocol/records.js';
 import { writeMulti, writeMultiRead } from '../../src/client/transaction.js';
 import { FrameTap, type TappedFrame } from '../../src/testing/frame-tap.js';
 
@@ -22,7 +28,15 @@ function frame(build: (w: JuteWriter) => void): Buffer {
   return w.copy();
 }
 
-const connectRequest = frame((w) => writeConnectRequest(w, { lastZxidSeen: 0n, timeout: 10_000, sessionId: 0n, password: Buffer.alloc(16), readOnly: false }));
+const connectRequest = frame((w) =>
+  writeConnectRequest(w, {
+    lastZxidSeen: 0n,
+    timeout: 10_000,
+    sessionId: 0n,
+    password: Buffer.alloc(16),
+    readOnly: false,
+  }),
+);
 const connectResponse = frame((w) => {
   w.int(0);
   w.int(10_000);
@@ -50,12 +64,26 @@ function reply(xid: number, zxid: bigint, err: number): Buffer {
 function recordingTap(): { tap: FrameTap; toServer: TappedFrame[]; toClient: TappedFrame[] } {
   const toServer: TappedFrame[] = [];
   const toClient: TappedFrame[] = [];
-  return { tap: new FrameTap((f) => toServer.push(f), (f) => toClient.push(f)), toServer, toClient };
+  return {
+    tap: new FrameTap(
+      (f) => toServer.push(f),
+      (f) => toClient.push(f),
+    ),
+    toServer,
+    toClient,
+  };
 }
 
 const bytesOf = (frames: TappedFrame[]): Buffer => Buffer.concat(frames.map((f) => f.bytes));
 
-const createFoo = request(1, OpCode.create, (w) => writeCreate(w, { path: '/foo', data: Buffer.from('x'), acl: OPEN_ACL_UNSAFE, flags: CreateFlags.persistent }));
+const createFoo = request(1, OpCode.create, (w) =>
+  writeCreate(w, {
+    path: '/foo',
+    data: Buffer.from('x'),
+    acl: OPEN_ACL_UNSAFE,
+    flags: CreateFlags.persistent,
+  }),
+);
 const getDataBar = request(2, OpCode.getData, (w) => writePathWatch(w, '/bar', true));
 const ping = request(Xid.ping, OpCode.ping);
 
@@ -65,7 +93,9 @@ describe('FrameTap', () => {
     const stream = Buffer.concat([connectRequest, createFoo, getDataBar, ping]);
     for (let i = 0; i < stream.length; i++) tap.fromClient(stream.subarray(i, i + 1));
     assert.deepEqual(
-      toServer.map((f) => (f.kind === 'request' ? `${f.request.op} ${f.request.xid} ${f.request.paths.join(',')}` : f.kind)),
+      toServer.map((f) =>
+        f.kind === 'request' ? `${f.request.op} ${f.request.xid} ${f.request.paths.join(',')}` : f.kind,
+      ),
       ['connect', 'create 1 /foo', 'getData 2 /bar', 'ping -2 '],
     );
     assert.deepEqual(bytesOf(toServer), stream);
@@ -76,16 +106,29 @@ describe('FrameTap', () => {
     const stream = Buffer.concat([connectRequest, createFoo, getDataBar]);
     const cut = connectRequest.length + createFoo.length + 3; // inside getData's header
     tap.fromClient(stream.subarray(0, cut));
-    assert.deepEqual(toServer.map((f) => f.kind), ['connect', 'request']);
+    assert.deepEqual(
+      toServer.map((f) => f.kind),
+      ['connect', 'request'],
+    );
     tap.fromClient(stream.subarray(cut));
-    assert.deepEqual(toServer.map((f) => f.kind), ['connect', 'request', 'request']);
+    assert.deepEqual(
+      toServer.map((f) => f.kind),
+      ['connect', 'request', 'request'],
+    );
     assert.deepEqual(bytesOf(toServer), stream);
   });
 
   test('replies are matched to their request by xid; a notification matches none', () => {
     const { tap, toServer, toClient } = recordingTap();
     tap.fromClient(Buffer.concat([connectRequest, createFoo, getDataBar, ping]));
-    const replies = Buffer.concat([connectResponse, reply(1, 10n, 0), reply(-1, -1n, 0), reply(2, 11n, -101), reply(Xid.ping, 11n, 0), reply(9, 12n, 0)]);
+    const replies = Buffer.concat([
+      connectResponse,
+      reply(1, 10n, 0),
+      reply(-1, -1n, 0),
+      reply(2, 11n, -101),
+      reply(Xid.ping, 11n, 0),
+      reply(9, 12n, 0),
+    ]);
     tap.fromServer(replies.subarray(0, 7));
     tap.fromServer(replies.subarray(7));
     assert.deepEqual(bytesOf(toClient), replies);
@@ -102,23 +145,55 @@ describe('FrameTap', () => {
       [9, 12n, 0, undefined],
     ]);
     const sent = toServer.filter((f) => f.kind === 'request');
-    assert.equal(toClient[1]!.kind === 'reply' && toClient[1]!.request, sent[0]!.kind === 'request' && sent[0]!.request, 'the very request object');
+    assert.equal(
+      toClient[1]!.kind === 'reply' && toClient[1]!.request,
+      sent[0]!.kind === 'request' && sent[0]!.request,
+      'the very request object',
+    );
   });
 
   test('a multi and a multiRead expose the path of every op; setWatches every watched path', () => {
     const { tap, toServer } = recordingTap();
     const multi = request(3, OpCode.multi, (w) =>
       writeMulti(w, [
-        { type: 'create', opCode: OpCode.createTTL, path: '/a', record: { path: '/a', data: null, acl: OPEN_ACL_UNSAFE, flags: CreateFlags.persistentWithTtl, ttl: 5000 } },
-        { type: 'create', opCode: OpCode.create, path: '/b', record: { path: '/b', data: Buffer.from('bb'), acl: OPEN_ACL_UNSAFE, flags: CreateFlags.ephemeral } },
+        {
+          type: 'create',
+          opCode: OpCode.createTTL,
+          path: '/a',
+          record: {
+            path: '/a',
+            data: null,
+            acl: OPEN_ACL_UNSAFE,
+            flags: CreateFlags.persistentWithTtl,
+            ttl: 5000,
+          },
+        },
+        {
+          type: 'create',
+          opCode: OpCode.create,
+          path: '/b',
+          record: { path: '/b', data: Buffer.from('bb'), acl: OPEN_ACL_UNSAFE, flags: CreateFlags.ephemeral },
+        },
         { type: 'set', path: '/c', data: Buffer.from('c'), version: -1 },
         { type: 'check', path: '/d', version: 3 },
         { type: 'delete', path: '/e', version: -1 },
       ]),
     );
-    const multiRead = request(4, OpCode.multiRead, (w) => writeMultiRead(w, [{ type: 'getData', path: '/f' }, { type: 'getChildren', path: '/g' }]));
+    const multiRead = request(4, OpCode.multiRead, (w) =>
+      writeMultiRead(w, [
+        { type: 'getData', path: '/f' },
+        { type: 'getChildren', path: '/g' },
+      ]),
+    );
     const setWatches = request(-8, OpCode.setWatches2, (w) =>
-      writeSetWatches(w, { relativeZxid: 5n, data: ['/h'], exist: ['/i'], child: [], persistent: ['/j'], persistentRecursive: ['/k'] }),
+      writeSetWatches(w, {
+        relativeZxid: 5n,
+        data: ['/h'],
+        exist: ['/i'],
+        child: [],
+        persistent: ['/j'],
+        persistentRecursive: ['/k'],
+      }),
     );
     tap.fromClient(Buffer.concat([connectRequest, multi, multiRead, setWatches]));
     assert.deepEqual(

@@ -52,7 +52,10 @@ class Random {
 }
 
 /** Ints that make jute decoders take interesting paths: null, empty, off-by-one, huge, negative. */
-const INTERESTING_INTS = [-1, -2, 0, 1, 2, 3, 4, 8, 9, 16, 36, 68, 0x7f, 0xff, 0x7fffffff, -0x80000000, 0x40000000, -101, 15, 5, 13, 14];
+const INTERESTING_INTS = [
+  -1, -2, 0, 1, 2, 3, 4, 8, 9, 16, 36, 68, 0x7f, 0xff, 0x7fffffff, -0x80000000, 0x40000000, -101, 15, 5, 13,
+  14,
+];
 
 const hexOf = (b: Buffer) => b.toString('hex');
 
@@ -72,7 +75,6 @@ const STAT: Stat = {
   pzxid: 0x100000004n,
 };
 
-
 function encode(write: (w: JuteWriter) => void): Buffer {
   const w = new JuteWriter(16);
   write(w);
@@ -86,7 +88,12 @@ function multiHeader(w: JuteWriter, type: number, done: boolean, err: number): v
 }
 
 const MULTI_OPS: TransactionOp[] = [
-  { type: 'create', opCode: OpCode.create, path: '/a', record: { path: '/a', data: null, acl: OPEN_ACL_UNSAFE, flags: 0 } },
+  {
+    type: 'create',
+    opCode: OpCode.create,
+    path: '/a',
+    record: { path: '/a', data: null, acl: OPEN_ACL_UNSAFE, flags: 0 },
+  },
   { type: 'set', path: '/b', data: null, version: -1 },
   { type: 'delete', path: '/c', version: -1 },
   { type: 'check', path: '/d', version: 0 },
@@ -227,7 +234,9 @@ const DECODERS: Decoder[] = [
   {
     name: 'ACL',
     decode: readAcl,
-    samples: [encode((w) => writeAcl(w, [...OPEN_ACL_UNSAFE, { perms: 1, id: { scheme: 'digest', id: 'u:x' } }]))],
+    samples: [
+      encode((w) => writeAcl(w, [...OPEN_ACL_UNSAFE, { perms: 1, id: { scheme: 'digest', id: 'u:x' } }])),
+    ],
   },
   {
     name: 'whoAmI reply',
@@ -252,7 +261,10 @@ function decodeChecked(decoder: Decoder, input: Buffer, context: string): Outcom
     const reader = new JuteReader(buffer, start, end);
     try {
       const value = decoder.decode(reader);
-      assert.ok(reader.remaining >= 0, `${context}: ${decoder.name} read past the end of its window (remaining ${reader.remaining})`);
+      assert.ok(
+        reader.remaining >= 0,
+        `${context}: ${decoder.name} read past the end of its window (remaining ${reader.remaining})`,
+      );
       return { ok: true, value };
     } catch (error) {
       if (error instanceof ProtocolError) return { ok: false, error };
@@ -268,8 +280,13 @@ function decodeChecked(decoder: Decoder, input: Buffer, context: string): Outcom
   const padding = Buffer.alloc(512, 0x01);
   const embedded = Buffer.concat([padding.subarray(0, 7), input, padding]);
   const windowed = outcome(embedded, 7, 7 + input.length);
-  assert.equal(windowed.ok, alone.ok, `${context}: ${decoder.name} depends on bytes outside its window for input ${hexOf(input)}`);
-  if (alone.ok && windowed.ok) assert.deepEqual(windowed.value, alone.value, `${context}: ${decoder.name} windowed result differs`);
+  assert.equal(
+    windowed.ok,
+    alone.ok,
+    `${context}: ${decoder.name} depends on bytes outside its window for input ${hexOf(input)}`,
+  );
+  if (alone.ok && windowed.ok)
+    assert.deepEqual(windowed.value, alone.value, `${context}: ${decoder.name} windowed result differs`);
   return alone;
 }
 
@@ -278,7 +295,10 @@ describe(`decoder fuzzing (FUZZ_SEED=${SEED})`, () => {
     for (const decoder of DECODERS) {
       for (const sample of decoder.samples) {
         const outcome = decodeChecked(decoder, sample, 'valid sample');
-        assert.ok(outcome.ok, `${decoder.name}: valid sample ${hexOf(sample)} failed: ${outcome.ok ? '' : outcome.error.message}`);
+        assert.ok(
+          outcome.ok,
+          `${decoder.name}: valid sample ${hexOf(sample)} failed: ${outcome.ok ? '' : outcome.error.message}`,
+        );
       }
     }
   });
@@ -287,9 +307,17 @@ describe(`decoder fuzzing (FUZZ_SEED=${SEED})`, () => {
     for (const decoder of DECODERS) {
       for (const sample of decoder.samples) {
         for (let length = 0; length < sample.length; length++) {
-          const outcome = decodeChecked(decoder, sample.subarray(0, length), `truncation to ${length}/${sample.length}`);
+          const outcome = decodeChecked(
+            decoder,
+            sample.subarray(0, length),
+            `truncation to ${length}/${sample.length}`,
+          );
           if (decoder.validPrefixLengths?.includes(length)) continue;
-          assert.equal(outcome.ok, false, `${decoder.name}: truncation to ${length} of ${sample.length} bytes decoded without error`);
+          assert.equal(
+            outcome.ok,
+            false,
+            `${decoder.name}: truncation to ${length} of ${sample.length} bytes decoded without error`,
+          );
         }
       }
     }
@@ -337,7 +365,18 @@ describe(`decoder fuzzing (FUZZ_SEED=${SEED})`, () => {
 
   test('CESU-8 fragments and invalid UTF-8 in strings never throw', () => {
     const random = new Random(SEED + 1);
-    const pieces = [[0xed], [0xed, 0xa0], [0xed, 0xa0, 0xbd], [0xed, 0xb8, 0x80], [0xf0, 0x9f], [0xc3], [0x80], [0xff], [0x61], [0xed, 0x95, 0x9c]];
+    const pieces = [
+      [0xed],
+      [0xed, 0xa0],
+      [0xed, 0xa0, 0xbd],
+      [0xed, 0xb8, 0x80],
+      [0xf0, 0x9f],
+      [0xc3],
+      [0x80],
+      [0xff],
+      [0x61],
+      [0xed, 0x95, 0x9c],
+    ];
     for (let i = 0; i < 2000; i++) {
       const parts: number[] = [];
       const count = random.int(8);
@@ -364,14 +403,23 @@ function framed(payloads: Buffer[]): Buffer {
 
 function collect(max: number): { splitter: FrameSplitter; frames: Buffer[] } {
   const frames: Buffer[] = [];
-  const splitter = new FrameSplitter(max, (buffer, start, end) => frames.push(Buffer.from(buffer.subarray(start, end))));
+  const splitter = new FrameSplitter(max, (buffer, start, end) =>
+    frames.push(Buffer.from(buffer.subarray(start, end))),
+  );
   return { splitter, frames };
 }
 
 function assertFrames(actual: Buffer[], expected: Buffer[], context: string): void {
-  assert.equal(actual.length, expected.length, `${context}: ${actual.length} frames instead of ${expected.length}`);
+  assert.equal(
+    actual.length,
+    expected.length,
+    `${context}: ${actual.length} frames instead of ${expected.length}`,
+  );
   for (let i = 0; i < expected.length; i++) {
-    assert.ok(actual[i]!.equals(expected[i]!), `${context}: frame ${i} is ${hexOf(actual[i]!)}, expected ${hexOf(expected[i]!)}`);
+    assert.ok(
+      actual[i]!.equals(expected[i]!),
+      `${context}: frame ${i} is ${hexOf(actual[i]!)}, expected ${hexOf(expected[i]!)}`,
+    );
   }
 }
 
@@ -416,10 +464,12 @@ describe(`FrameSplitter (FUZZ_SEED=${SEED})`, () => {
   test('random chunkings of random frame sequences', () => {
     const r = new Random(SEED + 3);
     for (let i = 0; i < 500; i++) {
-      const expected = Array.from({ length: r.int(10) }, () => r.bytes(r.float() < 0.3 ? r.int(4) : r.int(300)));
+      const expected = Array.from({ length: r.int(10) }, () =>
+        r.bytes(r.float() < 0.3 ? r.int(4) : r.int(300)),
+      );
       const data = framed(expected);
       const { splitter, frames } = collect(1024);
-      for (let offset = 0; offset < data.length; ) {
+      for (let offset = 0; offset < data.length;) {
         const size = r.int(40);
         splitter.push(data.subarray(offset, offset + size));
         offset += size;
@@ -442,16 +492,27 @@ describe(`FrameSplitter (FUZZ_SEED=${SEED})`, () => {
     splitter.push(Buffer.from([0x00, 0x10]));
     assert.throws(() => splitter.push(Buffer.from([0x00, 0x00])), ProtocolError);
     assert.equal(frames.length, 0);
-    assert.throws(() => collect(1000).splitter.push(Buffer.from('HTTP/1.1 400 Bad Request\r\n')), ProtocolError);
+    assert.throws(
+      () => collect(1000).splitter.push(Buffer.from('HTTP/1.1 400 Bad Request\r\n')),
+      ProtocolError,
+    );
   });
 
   test('negative lengths throw ProtocolError, even split across chunks', () => {
     for (const prefix of ['ffffffff', '80000000', 'fffffffe']) {
       const whole = collect(1 << 20);
-      assert.throws(() => whole.splitter.push(Buffer.from(prefix + '00000000', 'hex')), ProtocolError, prefix);
+      assert.throws(
+        () => whole.splitter.push(Buffer.from(prefix + '00000000', 'hex')),
+        ProtocolError,
+        prefix,
+      );
       const split = collect(1 << 20);
       split.splitter.push(Buffer.from(prefix.slice(0, 4), 'hex'));
-      assert.throws(() => split.splitter.push(Buffer.from(prefix.slice(4), 'hex')), ProtocolError, `${prefix} split`);
+      assert.throws(
+        () => split.splitter.push(Buffer.from(prefix.slice(4), 'hex')),
+        ProtocolError,
+        `${prefix} split`,
+      );
     }
   });
 
@@ -472,7 +533,10 @@ describe(`FrameSplitter (FUZZ_SEED=${SEED})`, () => {
         try {
           splitter.push(chunk);
         } catch (error) {
-          assert.ok(error instanceof ProtocolError, `seed ${SEED} garbage #${i}: ${String((error as Error)?.stack ?? error)}`);
+          assert.ok(
+            error instanceof ProtocolError,
+            `seed ${SEED} garbage #${i}: ${String((error as Error)?.stack ?? error)}`,
+          );
           break;
         }
       }

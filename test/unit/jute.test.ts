@@ -12,7 +12,10 @@ const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex
 /** Asserts `fn` throws a ProtocolError (and not, say, a RangeError from Buffer). */
 function assertProtocolError(fn: () => unknown, message?: string): void {
   assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof ProtocolError, `${message ?? ''} expected ProtocolError, got ${String((error as Error)?.stack ?? error)}`);
+    assert.ok(
+      error instanceof ProtocolError,
+      `${message ?? ''} expected ProtocolError, got ${String((error as Error)?.stack ?? error)}`,
+    );
     return true;
   });
 }
@@ -34,7 +37,16 @@ describe('JuteWriter / JuteReader round trips', () => {
   });
 
   test('long as bigint: session ids with the high byte set, zxids, negatives', () => {
-    const values = [0n, 1n, -1n, 0x01000008189f0000n, 0x100000002n, -0x8000000000000000n, 0x7fffffffffffffffn, -123456789012345n];
+    const values = [
+      0n,
+      1n,
+      -1n,
+      0x01000008189f0000n,
+      0x100000002n,
+      -0x8000000000000000n,
+      0x7fffffffffffffffn,
+      -123456789012345n,
+    ];
     const w = new JuteWriter();
     for (const v of values) w.long(v);
     const bytes = w.copy();
@@ -46,7 +58,20 @@ describe('JuteWriter / JuteReader round trips', () => {
   });
 
   test('long from a number equals long from the same bigint', () => {
-    const values = [0, 1, -1, 2 ** 32, 2 ** 32 - 1, 2 ** 32 + 1, -(2 ** 32), -(2 ** 32) - 1, 1_700_000_000_123, -1_700_000_000_123, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    const values = [
+      0,
+      1,
+      -1,
+      2 ** 32,
+      2 ** 32 - 1,
+      2 ** 32 + 1,
+      -(2 ** 32),
+      -(2 ** 32) - 1,
+      1_700_000_000_123,
+      -1_700_000_000_123,
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+    ];
     for (const v of values) {
       const fromNumber = new JuteWriter();
       fromNumber.long(v);
@@ -271,7 +296,10 @@ describe('JuteReader on malformed input', () => {
 
   test('a vector count that cannot fit throws ProtocolError before reading or allocating items', () => {
     assertProtocolError(() => new JuteReader(hex('7fffffff 00000000')).stringVector(), 'huge string vector');
-    assertProtocolError(() => new JuteReader(hex('00000003 00000001 61 00000001 62')).stringVector(), '3 strings in 10 bytes');
+    assertProtocolError(
+      () => new JuteReader(hex('00000003 00000001 61 00000001 62')).stringVector(),
+      '3 strings in 10 bytes',
+    );
     assertProtocolError(() => new JuteReader(hex('fffffffe')).stringVector(), 'count -2');
     assertProtocolError(() => new JuteReader(hex('80000000')).stringVector(), 'count MIN_INT');
     let calls = 0;
@@ -279,8 +307,14 @@ describe('JuteReader on malformed input', () => {
       calls++;
       return reader.int();
     };
-    assertProtocolError(() => new JuteReader(hex('7fffffff 00000000 00000000')).vector(item, 4), 'huge record vector');
-    assertProtocolError(() => new JuteReader(hex('00000002 00000000 00000000')).vector(item, 12), '2 records of >= 12 bytes in 8');
+    assertProtocolError(
+      () => new JuteReader(hex('7fffffff 00000000 00000000')).vector(item, 4),
+      'huge record vector',
+    );
+    assertProtocolError(
+      () => new JuteReader(hex('00000002 00000000 00000000')).vector(item, 12),
+      '2 records of >= 12 bytes in 8',
+    );
     assertProtocolError(() => new JuteReader(hex('fffffff0')).vector(item, 1), 'negative record vector');
     assert.equal(calls, 0, 'no item was read for a count that cannot fit');
   });
@@ -299,7 +333,13 @@ describe('Java modified UTF-8 (CESU-8) strings', () => {
 
   test('surrogate pairs mixed with ASCII, Hangul (also ED-led) and standard 4-byte UTF-8', () => {
     // 'a' + CESU(U+1F600) + '한' (ed 95 9c, a real ED-led BMP char) + UTF-8(U+1F601) + 'z'
-    const body = Buffer.concat([Buffer.from('a'), hex('eda0bd edb880'), Buffer.from('한'), Buffer.from('😁'), Buffer.from('z')]);
+    const body = Buffer.concat([
+      Buffer.from('a'),
+      hex('eda0bd edb880'),
+      Buffer.from('한'),
+      Buffer.from('😁'),
+      Buffer.from('z'),
+    ]);
     const frame = Buffer.concat([hex('00000000'), body]);
     frame.writeInt32BE(body.length, 0);
     assert.equal(new JuteReader(frame).string(), 'a😀한😁z');

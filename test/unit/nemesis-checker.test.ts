@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { check, type ViolationKind } from '../../scripts/nemesis/checker.js';
-import type { Bounds, GuardedWrite, ProcessRecord, RunRecord, WorkerEvent } from '../../scripts/nemesis/history.js';
+import type {
+  Bounds,
+  GuardedWrite,
+  ProcessRecord,
+  RunRecord,
+  WorkerEvent,
+} from '../../scripts/nemesis/history.js';
 
 const MS = 1_000_000;
 const BOUNDS: Bounds = { progressNs: 10_000 * MS, exitNs: 5_000 * MS };
@@ -18,19 +24,38 @@ type Body = WorkerEvent extends infer E ? (E extends WorkerEvent ? Omit<E, 'p'> 
  * A worker that exited cleanly 1 s after being asked, and whose loops all progressed after the
  * heal (worker `n` holds the lock in its own ms, puts an item left queued, increments once).
  */
-function proc(name: string, n: number, events: Body[], overrides: Partial<ProcessRecord> = {}): ProcessRecord {
+function proc(
+  name: string,
+  n: number,
+  events: Body[],
+  overrides: Partial<ProcessRecord> = {},
+): ProcessRecord {
   const progress: Body[] = [
     { t: HEALED + n * MS, ev: 'acquired', acq: 1000, token: String(1000 + n) },
     { t: HEALED + (n + 0.5) * MS, ev: 'release', acq: 1000 },
     { t: HEALED + MS, ev: 'put', item: `${name}-late`, outcome: 'ok' },
     { t: HEALED + MS, ev: 'incr', outcome: 'ok' },
   ];
-  const all = [...events, ...progress].sort((a, b) => a.t - b.t).map((event) => ({ ...event, p: name }) as WorkerEvent);
-  return { name, kind: 'ours', events: all, stopAt: STOP, exitedAt: STOP + 1_000 * MS, exitCode: 0, ...overrides };
+  const all = [...events, ...progress]
+    .sort((a, b) => a.t - b.t)
+    .map((event) => ({ ...event, p: name }) as WorkerEvent);
+  return {
+    name,
+    kind: 'ours',
+    events: all,
+    stopAt: STOP,
+    exitedAt: STOP + 1_000 * MS,
+    exitCode: 0,
+    ...overrides,
+  };
 }
 
 function guarded(...writes: GuardedWrite[]): RunRecord['guarded'] {
-  return writes.map((write, i) => ({ name: `w-${String(i).padStart(10, '0')}`, write, raw: JSON.stringify(write) }));
+  return writes.map((write, i) => ({
+    name: `w-${String(i).padStart(10, '0')}`,
+    write,
+    raw: JSON.stringify(write),
+  }));
 }
 
 /** A clean run: A holds, writes, releases; B acquires after; one item put and consumed; one increment applied, one unknown (plus `proc`'s). */
@@ -45,20 +70,36 @@ function cleanRun(): RunRecord {
         { t: 5 * MS, ev: 'put', item: 'ours-1-1', outcome: 'ok' },
         { t: 6 * MS, ev: 'incr', outcome: 'ok' },
       ]),
-      proc('kazoo-1', 2, [
-        { t: 3.5 * MS, ev: 'acquired', acq: 1, token: '12' },
-        { t: 4 * MS, ev: 'write', acq: 1, token: '12', id: 'kazoo-1-w1', outcome: 'ok' },
-        { t: 5 * MS, ev: 'lost', acq: 1 },
-        { t: 5.5 * MS, ev: 'write', acq: 1, token: '12', id: 'kazoo-1-w2', outcome: 'failed', error: 'NoNodeError' },
-        { t: 6 * MS, ev: 'release', acq: 1 },
-        { t: 7 * MS, ev: 'got', item: 'ours-1-1' },
-        { t: 8 * MS, ev: 'consume', item: 'ours-1-1', outcome: 'ok' },
-        { t: 9 * MS, ev: 'incr', outcome: 'unknown', error: 'ConnectionLoss' },
-      ], { kind: 'kazoo' }),
+      proc(
+        'kazoo-1',
+        2,
+        [
+          { t: 3.5 * MS, ev: 'acquired', acq: 1, token: '12' },
+          { t: 4 * MS, ev: 'write', acq: 1, token: '12', id: 'kazoo-1-w1', outcome: 'ok' },
+          { t: 5 * MS, ev: 'lost', acq: 1 },
+          {
+            t: 5.5 * MS,
+            ev: 'write',
+            acq: 1,
+            token: '12',
+            id: 'kazoo-1-w2',
+            outcome: 'failed',
+            error: 'NoNodeError',
+          },
+          { t: 6 * MS, ev: 'release', acq: 1 },
+          { t: 7 * MS, ev: 'got', item: 'ours-1-1' },
+          { t: 8 * MS, ev: 'consume', item: 'ours-1-1', outcome: 'ok' },
+          { t: 9 * MS, ev: 'incr', outcome: 'unknown', error: 'ConnectionLoss' },
+        ],
+        { kind: 'kazoo' },
+      ),
     ],
     faults: [],
     healedAt: HEALED,
-    guarded: guarded({ token: '10', p: 'ours-1', id: 'ours-1-w1' }, { token: '12', p: 'kazoo-1', id: 'kazoo-1-w1' }),
+    guarded: guarded(
+      { token: '10', p: 'ours-1', id: 'ours-1-w1' },
+      { token: '12', p: 'kazoo-1', id: 'kazoo-1-w1' },
+    ),
     queued: ['ours-1-late', 'kazoo-1-late'],
     counter: 3,
     ephemerals: [],
@@ -77,7 +118,10 @@ describe('nemesis checker', () => {
 
   test('fencing-order: a write with an older token committed after a newer one', () => {
     const run = cleanRun();
-    run.guarded = guarded({ token: '12', p: 'kazoo-1', id: 'kazoo-1-w1' }, { token: '10', p: 'ours-1', id: 'ours-1-w1' });
+    run.guarded = guarded(
+      { token: '12', p: 'kazoo-1', id: 'kazoo-1-w1' },
+      { token: '10', p: 'ours-1', id: 'ours-1-w1' },
+    );
     const [violation] = check(run, BOUNDS);
     assert.equal(violation?.kind, 'fencing-order');
     assert.match(violation.details, /token 10, ours-1 write ours-1-w1\) committed after .*token 12/);
@@ -85,7 +129,10 @@ describe('nemesis checker', () => {
 
   test('write-lost and write-phantom: a write reported committed is missing, one reported failed is there', () => {
     const run = cleanRun();
-    run.guarded = guarded({ token: '10', p: 'ours-1', id: 'ours-1-w1' }, { token: '12', p: 'kazoo-1', id: 'kazoo-1-w2' });
+    run.guarded = guarded(
+      { token: '10', p: 'ours-1', id: 'ours-1-w1' },
+      { token: '12', p: 'kazoo-1', id: 'kazoo-1-w2' },
+    );
     assert.deepEqual(kinds(run), ['write-lost', 'write-phantom']);
   });
 
@@ -93,7 +140,10 @@ describe('nemesis checker', () => {
     const run = cleanRun();
     run.processes[1]!.events.find((event) => event.ev === 'acquired')!.t = 2.5 * MS;
     const violations = check(run, BOUNDS);
-    assert.deepEqual(violations.map((violation) => violation.kind), ['two-holders']);
+    assert.deepEqual(
+      violations.map((violation) => violation.kind),
+      ['two-holders'],
+    );
     assert.match(violations[0]!.details, /ours-1 acquisition 1 .* kazoo-1 acquisition 1/);
   });
 
@@ -110,10 +160,14 @@ describe('nemesis checker', () => {
   });
 
   test('queue-consumed-but-queued, queue-duplicate: claims that the final queue contradicts', () => {
-    assert.deepEqual(kinds({ ...cleanRun(), queued: ['ours-1-1', 'ours-1-late', 'kazoo-1-late'] }), ['queue-consumed-but-queued']);
+    assert.deepEqual(kinds({ ...cleanRun(), queued: ['ours-1-1', 'ours-1-late', 'kazoo-1-late'] }), [
+      'queue-consumed-but-queued',
+    ]);
     const run = cleanRun();
     run.processes[1]!.events = run.processes[1]!.events.filter((event) => event.ev !== 'consume');
-    assert.deepEqual(kinds({ ...run, queued: ['ours-1-1', 'ours-1-1', 'ours-1-late', 'kazoo-1-late'] }), ['queue-duplicate']);
+    assert.deepEqual(kinds({ ...run, queued: ['ours-1-1', 'ours-1-1', 'ours-1-late', 'kazoo-1-late'] }), [
+      'queue-duplicate',
+    ]);
   });
 
   test('queue-lost: an item put is neither consumed nor queued; an unknown consume excuses it', () => {
@@ -130,7 +184,10 @@ describe('nemesis checker', () => {
     run.processes[1]!.events.push({ t: 9 * MS, p: 'kazoo-1', ev: 'got', item: 'nobody-1' });
     assert.deepEqual(kinds({ ...run, queued: [...run.queued, 'nobody-1'] }), ['queue-phantom']);
     const failedPut = cleanRun();
-    Object.assign(failedPut.processes[0]!.events.find((event) => event.ev === 'put')!, { outcome: 'failed' });
+    Object.assign(
+      failedPut.processes[0]!.events.find((event) => event.ev === 'put')!,
+      { outcome: 'failed' },
+    );
     assert.deepEqual(kinds(failedPut), ['queue-phantom']);
   });
 
@@ -138,17 +195,37 @@ describe('nemesis checker', () => {
     assert.deepEqual(kinds({ ...cleanRun(), counter: 2 }), ['counter']);
     const [violation] = check({ ...cleanRun(), counter: 5 }, BOUNDS);
     assert.equal(violation?.kind, 'counter');
-    assert.match(violation.details, /counter is 5, but 3 increments succeeded and 1 have an unknown outcome \(allowed: 3\.\.4\)/);
+    assert.match(
+      violation.details,
+      /counter is 5, but 3 increments succeeded and 1 have an unknown outcome \(allowed: 3\.\.4\)/,
+    );
   });
 
   test('hang: a loop that made no progress after the heal (only timeouts count for nothing), or a worker that did not exit', () => {
     const stuck = cleanRun();
-    stuck.processes[0]!.events = stuck.processes[0]!.events.filter((event) => !(event.ev === 'acquired' && event.t > HEALED));
-    stuck.processes[0]!.events.push({ t: HEALED + 3 * MS, p: 'ours-1', ev: 'acquire-failed', error: 'timeout' });
-    stuck.processes[0]!.events.push({ t: STOP, p: 'ours-1', ev: 'inflight', loop: 'lock', op: 'release', since: STOP - 4_000 * MS });
+    stuck.processes[0]!.events = stuck.processes[0]!.events.filter(
+      (event) => !(event.ev === 'acquired' && event.t > HEALED),
+    );
+    stuck.processes[0]!.events.push({
+      t: HEALED + 3 * MS,
+      p: 'ours-1',
+      ev: 'acquire-failed',
+      error: 'timeout',
+    });
+    stuck.processes[0]!.events.push({
+      t: STOP,
+      p: 'ours-1',
+      ev: 'inflight',
+      loop: 'lock',
+      op: 'release',
+      since: STOP - 4_000 * MS,
+    });
     const [violation] = check(stuck, BOUNDS);
     assert.equal(violation?.kind, 'hang');
-    assert.match(violation.details, /ours-1's lock loop made no progress .*in progress at the stop: release, called 4000\.0 ms before/);
+    assert.match(
+      violation.details,
+      /ours-1's lock loop made no progress .*in progress at the stop: release, called 4000\.0 ms before/,
+    );
     const late = cleanRun();
     late.processes[1]!.exitedAt = undefined;
     assert.deepEqual(kinds(late), ['hang']);
@@ -161,7 +238,10 @@ describe('nemesis checker', () => {
   });
 
   test('leak: an ephemeral of a worker session remains', () => {
-    const [violation] = check({ ...cleanRun(), ephemerals: [{ path: '/nemesis/lock/x__lock__0000000001', owner: 'abc' }] }, BOUNDS);
+    const [violation] = check(
+      { ...cleanRun(), ephemerals: [{ path: '/nemesis/lock/x__lock__0000000001', owner: 'abc' }] },
+      BOUNDS,
+    );
     assert.equal(violation?.kind, 'leak');
     assert.match(violation.details, /x__lock__0000000001 of session 0xabc/);
   });

@@ -9,7 +9,21 @@ import { parseHosts } from '../../src/client/hosts.js';
 import { Chroot, joinPath, parentPath, validatePath } from '../../src/client/paths.js';
 
 describe('validatePath', () => {
-  const valid = ['/', '/a', '/a.b', '/...', '/a/b-c_d', '/zookeeper/config', '/a/b/c/d', '/é', '/日本', '/a b', '/a:b', '/..a', '/a..'];
+  const valid = [
+    '/',
+    '/a',
+    '/a.b',
+    '/...',
+    '/a/b-c_d',
+    '/zookeeper/config',
+    '/a/b/c/d',
+    '/é',
+    '/日本',
+    '/a b',
+    '/a:b',
+    '/..a',
+    '/a..',
+  ];
   for (const path of valid) {
     test(`accepts ${JSON.stringify(path)}`, () => {
       assert.doesNotThrow(() => validatePath(path));
@@ -55,7 +69,8 @@ describe('validatePath', () => {
   test('the error carries the operation name', () => {
     assert.throws(
       () => validatePath('nope', 'create'),
-      (error: unknown) => error instanceof InvalidPathError && error.op === 'create' && error.message.includes('"nope"'),
+      (error: unknown) =>
+        error instanceof InvalidPathError && error.op === 'create' && error.message.includes('"nope"'),
     );
   });
 

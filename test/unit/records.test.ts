@@ -68,7 +68,10 @@ function body(writeBody: (w: JuteWriter) => void): Buffer {
 
 function assertProtocolError(fn: () => unknown, message?: string): void {
   assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof ProtocolError, `${message ?? ''} expected ProtocolError, got ${String((error as Error)?.stack ?? error)}`);
+    assert.ok(
+      error instanceof ProtocolError,
+      `${message ?? ''} expected ProtocolError, got ${String((error as Error)?.stack ?? error)}`,
+    );
     return true;
   });
 }
@@ -89,11 +92,16 @@ const SAMPLE_STAT: Stat = {
   pzxid: 0x7fffffffffffffffn,
 };
 
-
 describe('connect handshake records', () => {
   test('a new-session ConnectRequest (T=30000, readOnly=false) matches the captured bytes', () => {
     const bytes = frame((w) =>
-      writeConnectRequest(w, { lastZxidSeen: 0n, timeout: 30000, sessionId: 0n, password: Buffer.alloc(16), readOnly: false }),
+      writeConnectRequest(w, {
+        lastZxidSeen: 0n,
+        timeout: 30000,
+        sessionId: 0n,
+        password: Buffer.alloc(16),
+        readOnly: false,
+      }),
     );
     const expected = hex(`0000002d 00000000 00000000 00000000 00007530 00000000 00000000 00000010
       00000000 00000000 00000000 00000000 00`);
@@ -103,7 +111,15 @@ describe('connect handshake records', () => {
 
   test('a re-attach ConnectRequest carries lastZxid, the session id and its password', () => {
     const password = Buffer.from('0123456789abcdef');
-    const bytes = body((w) => writeConnectRequest(w, { lastZxidSeen: 0x100000002n, timeout: 4000, sessionId: SESSION_ID, password, readOnly: true }));
+    const bytes = body((w) =>
+      writeConnectRequest(w, {
+        lastZxidSeen: 0x100000002n,
+        timeout: 4000,
+        sessionId: SESSION_ID,
+        password,
+        readOnly: true,
+      }),
+    );
     const r = new JuteReader(bytes);
     assert.equal(r.int(), 0);
     assert.equal(r.long(), 0x100000002n);
@@ -115,12 +131,21 @@ describe('connect handshake records', () => {
   });
 
   const password = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
-  const response37 = Buffer.concat([hex('00000025 00000000 00007530 01000009 b17f0014 00000010'), password, hex('00')]);
+  const response37 = Buffer.concat([
+    hex('00000025 00000000 00007530 01000009 b17f0014 00000010'),
+    password,
+    hex('00'),
+  ]);
 
   test('a 37-byte ConnectResponse (captured) decodes', () => {
     const r = new JuteReader(response37, 4);
     assert.equal(r.remaining, 37);
-    assert.deepEqual(readConnectResponse(r), { timeout: 30000, sessionId: SESSION_ID, password, readOnly: false });
+    assert.deepEqual(readConnectResponse(r), {
+      timeout: 30000,
+      sessionId: SESSION_ID,
+      password,
+      readOnly: false,
+    });
     const ro = Buffer.from(response37);
     ro[ro.length - 1] = 1;
     assert.equal(readConnectResponse(new JuteReader(ro, 4)).readOnly, true);
@@ -129,12 +154,20 @@ describe('connect handshake records', () => {
   test('a 36-byte ConnectResponse (old-client form, no readOnly byte) decodes', () => {
     const r = new JuteReader(response37, 4, response37.length - 1);
     assert.equal(r.remaining, 36);
-    assert.deepEqual(readConnectResponse(r), { timeout: 30000, sessionId: SESSION_ID, password, readOnly: false });
+    assert.deepEqual(readConnectResponse(r), {
+      timeout: 30000,
+      sessionId: SESSION_ID,
+      password,
+      readOnly: false,
+    });
   });
 
   test('a ConnectResponse shorter than 36 bytes is a ProtocolError', () => {
     for (let length = 0; length < 36; length++) {
-      assertProtocolError(() => readConnectResponse(new JuteReader(response37, 4, 4 + length)), `${length} bytes`);
+      assertProtocolError(
+        () => readConnectResponse(new JuteReader(response37, 4, 4 + length)),
+        `${length} bytes`,
+      );
     }
   });
 
@@ -149,7 +182,12 @@ describe('request records (captured bytes)', () => {
   test('create /hx, data "hi", OPEN_ACL_UNSAFE, flags 1, xid 1', () => {
     const bytes = frame((w) => {
       writeRequestHeader(w, 1, OpCode.create);
-      writeCreate(w, { path: '/hx', data: Buffer.from('hi'), acl: OPEN_ACL_UNSAFE, flags: CreateFlags.ephemeral });
+      writeCreate(w, {
+        path: '/hx',
+        data: Buffer.from('hi'),
+        acl: OPEN_ACL_UNSAFE,
+        flags: CreateFlags.ephemeral,
+      });
     });
     const expected = hex(`00000034 00000001 00000001 00000003 2f687800 00000268 69000000 01000000
       1f000000 05776f72 6c640000 0006616e 796f6e65 00000001`);
@@ -157,7 +195,15 @@ describe('request records (captured bytes)', () => {
   });
 
   test('createTTL appends the ttl as a long', () => {
-    const bytes = body((w) => writeCreate(w, { path: '/t', data: null, acl: OPEN_ACL_UNSAFE, flags: CreateFlags.persistentWithTtl, ttl: 5000 }));
+    const bytes = body((w) =>
+      writeCreate(w, {
+        path: '/t',
+        data: null,
+        acl: OPEN_ACL_UNSAFE,
+        flags: CreateFlags.persistentWithTtl,
+        ttl: 5000,
+      }),
+    );
     assert.deepEqual(bytes.subarray(bytes.length - 12), hex('00000005 0000000000001388'));
     assert.deepEqual(bytes.subarray(6, 10), hex('ffffffff'), 'null data is length -1');
   });
@@ -180,12 +226,21 @@ describe('request records (captured bytes)', () => {
       writeRequestHeader(w, Xid.auth, OpCode.auth);
       writeAuth(w, 'digest', Buffer.from('u:p'));
     });
-    assert.deepEqual(bytes, hex('0000001d fffffffc 00000064 00000000 00000006 64696765 73740000 0003753a 70'));
+    assert.deepEqual(
+      bytes,
+      hex('0000001d fffffffc 00000064 00000000 00000006 64696765 73740000 0003753a 70'),
+    );
   });
 
   test('setData and delete records', () => {
-    assert.deepEqual(body((w) => writeSetData(w, '/a', Buffer.from('x'), -1)), hex('00000002 2f61 00000001 78 ffffffff'));
-    assert.deepEqual(body((w) => writePathInt(w, '/a', 5)), hex('00000002 2f61 00000005'));
+    assert.deepEqual(
+      body((w) => writeSetData(w, '/a', Buffer.from('x'), -1)),
+      hex('00000002 2f61 00000001 78 ffffffff'),
+    );
+    assert.deepEqual(
+      body((w) => writePathInt(w, '/a', 5)),
+      hex('00000002 2f61 00000005'),
+    );
   });
 
   test('ACL round trip through writeAcl / readAcl', () => {
@@ -241,7 +296,10 @@ describe('response records', () => {
   test('getData reply shape as captured: xid 2, zxid 0xc5, data "hi", Stat', () => {
     const stat: Stat = { ...SAMPLE_STAT, dataLength: 2, ephemeralOwner: SESSION_ID };
     const statBytes = body((w) => writeStat(w, stat));
-    const reply = Buffer.concat([hex('0000005a 00000002 00000000 000000c5 00000000 00000002 6869'), statBytes]);
+    const reply = Buffer.concat([
+      hex('0000005a 00000002 00000000 000000c5 00000000 00000002 6869'),
+      statBytes,
+    ]);
     assert.equal(reply.length - 4, 0x5a, 'the captured length prefix covers the Stat');
     const r = new JuteReader(reply, 4);
     assert.equal(r.int(), 2);
@@ -275,7 +333,10 @@ describe('response records', () => {
   });
 
   test('notification (NodeDataChanged, SyncConnected, "/hx")', () => {
-    const r = new JuteReader(hex('0000001f ffffffff ffffffff ffffffff 00000000 00000003 00000003 00000003 2f6878'), 4);
+    const r = new JuteReader(
+      hex('0000001f ffffffff ffffffff ffffffff 00000000 00000003 00000003 00000003 2f6878'),
+      4,
+    );
     assert.equal(r.int(), Xid.notification);
     assert.equal(r.long(), -1n);
     assert.equal(r.int(), 0);
@@ -299,12 +360,20 @@ describe('multi (op 14)', () => {
       writeRequestHeader(w, 4, OpCode.multi);
       writeMulti(w, [deleteHx]);
     });
-    assert.deepEqual(bytes, hex('00000025 00000004 0000000e 00000002 00ffffff ff000000 032f6878 ffffffff ffffffff 01ffffff ff'));
+    assert.deepEqual(
+      bytes,
+      hex('00000025 00000004 0000000e 00000002 00ffffff ff000000 032f6878 ffffffff ffffffff 01ffffff ff'),
+    );
   });
 
   test('writeMulti of create, set and check', () => {
     const ops: TransactionOp[] = [
-      { type: 'create', opCode: OpCode.create, path: '/a', record: { path: '/a', data: Buffer.from('x'), acl: OPEN_ACL_UNSAFE, flags: 0 } },
+      {
+        type: 'create',
+        opCode: OpCode.create,
+        path: '/a',
+        record: { path: '/a', data: Buffer.from('x'), acl: OPEN_ACL_UNSAFE, flags: 0 },
+      },
       { type: 'set', path: '/b', data: Buffer.from('y'), version: 3 },
       { type: 'check', path: '/c', version: 0 },
     ];
@@ -317,11 +386,16 @@ describe('multi (op 14)', () => {
       hex('00000002 2f63 00000000'),
       hex('ffffffff 01 ffffffff'),
     ]);
-    assert.deepEqual(body((w) => writeMulti(w, ops)), expected);
+    assert.deepEqual(
+      body((w) => writeMulti(w, ops)),
+      expected,
+    );
   });
 
   test('readMulti of the captured reply [DeleteResult]', () => {
-    const reply = hex('00000022 00000004 00000000 000000c7 00000000 00000002 00000000 00ffffff ff01ffff ffff');
+    const reply = hex(
+      '00000022 00000004 00000000 000000c7 00000000 00000002 00000000 00ffffff ff01ffff ffff',
+    );
     const r = new JuteReader(reply, 4);
     assert.equal(r.int(), 4);
     assert.equal(r.long(), 0xc7n);
@@ -335,8 +409,18 @@ describe('multi (op 14)', () => {
   test('readMulti success with create, create2, setData and check; create paths leave the chroot', () => {
     const chroot = new Chroot('/app');
     const ops: TransactionOp[] = [
-      { type: 'create', opCode: OpCode.create, path: '/app/a', record: { path: '/app/a', data: null, acl: OPEN_ACL_UNSAFE, flags: 0 } },
-      { type: 'create', opCode: OpCode.createContainer, path: '/app/c', record: { path: '/app/c', data: null, acl: OPEN_ACL_UNSAFE, flags: 4 } },
+      {
+        type: 'create',
+        opCode: OpCode.create,
+        path: '/app/a',
+        record: { path: '/app/a', data: null, acl: OPEN_ACL_UNSAFE, flags: 0 },
+      },
+      {
+        type: 'create',
+        opCode: OpCode.createContainer,
+        path: '/app/c',
+        record: { path: '/app/c', data: null, acl: OPEN_ACL_UNSAFE, flags: 4 },
+      },
       { type: 'set', path: '/app/b', data: null, version: -1 },
       { type: 'check', path: '/app/b', version: 1 },
     ];
@@ -389,14 +473,21 @@ describe('multi (op 14)', () => {
   }
 
   const threeOps: TransactionOp[] = [
-    { type: 'create', opCode: OpCode.create, path: '/app/a', record: { path: '/app/a', data: null, acl: OPEN_ACL_UNSAFE, flags: 0 } },
+    {
+      type: 'create',
+      opCode: OpCode.create,
+      path: '/app/a',
+      record: { path: '/app/a', data: null, acl: OPEN_ACL_UNSAFE, flags: 0 },
+    },
     { type: 'set', path: '/app/b', data: null, version: 3 },
     { type: 'delete', path: '/app/c', version: -1 },
   ];
 
   test('readMulti failure: 0 → RolledBackError, -103 → BadVersionError, -2 → RuntimeInconsistencyError', () => {
     const chroot = new Chroot('/app');
-    const results = readMulti(new JuteReader(failureReply([0, -103, -2])), threeOps, (p) => chroot.toClient(p));
+    const results = readMulti(new JuteReader(failureReply([0, -103, -2])), threeOps, (p) =>
+      chroot.toClient(p),
+    );
     assert.equal(results.length, 3);
     const errors = results.map((result) => {
       assert.equal(result.type, 'error');
@@ -420,20 +511,29 @@ describe('multi (op 14)', () => {
   });
 
   test('transactionFailure picks the real failing index (first op, last op)', () => {
-    const first = transactionFailure(readMulti(new JuteReader(failureReply([-101, -2, -2])), threeOps, (p) => p));
+    const first = transactionFailure(
+      readMulti(new JuteReader(failureReply([-101, -2, -2])), threeOps, (p) => p),
+    );
     assert.equal(first?.failedIndex, 0);
     assert.ok(first?.error instanceof NoNodeError);
-    const last = transactionFailure(readMulti(new JuteReader(failureReply([0, 0, -110])), threeOps, (p) => p));
+    const last = transactionFailure(
+      readMulti(new JuteReader(failureReply([0, 0, -110])), threeOps, (p) => p),
+    );
     assert.equal(last?.failedIndex, 2);
     assert.ok(last?.error instanceof NodeExistsError);
-    const middle = transactionFailure(readMulti(new JuteReader(failureReply([0, -102, -2])), threeOps, (p) => p));
+    const middle = transactionFailure(
+      readMulti(new JuteReader(failureReply([0, -102, -2])), threeOps, (p) => p),
+    );
     assert.equal(middle?.failedIndex, 1);
     assert.ok(middle?.error instanceof NoAuthError);
   });
 
   test('fewer multi results than operations is a ProtocolError', () => {
     assertProtocolError(() => readMulti(new JuteReader(failureReply([0, -103])), threeOps, (p) => p));
-    assertProtocolError(() => readMulti(new JuteReader(hex('ffffffff 01 ffffffff')), [deleteHx], (p) => p), 'empty reply for one op');
+    assertProtocolError(
+      () => readMulti(new JuteReader(hex('ffffffff 01 ffffffff')), [deleteHx], (p) => p),
+      'empty reply for one op',
+    );
   });
 
   test('more multi results than operations is a ProtocolError', () => {
@@ -460,7 +560,10 @@ describe('multiRead (op 22)', () => {
 
   test('writeMultiRead encodes getData / getChildren with watch=false', () => {
     const bytes = body((w) => writeMultiRead(w, ops.slice(0, 2)));
-    assert.deepEqual(bytes, hex('00000004 00 ffffffff 00000002 2f61 00 00000008 00 ffffffff 00000002 2f62 00 ffffffff 01 ffffffff'));
+    assert.deepEqual(
+      bytes,
+      hex('00000004 00 ffffffff 00000002 2f61 00 00000008 00 ffffffff 00000002 2f62 00 ffffffff 01 ffffffff'),
+    );
   });
 
   test('readMultiRead: data, children and per-op errors', () => {
@@ -506,6 +609,8 @@ describe('multiRead (op 22)', () => {
   });
 
   test('an unexpected multiRead result type is a ProtocolError', () => {
-    assertProtocolError(() => readMultiRead(new JuteReader(hex('00000002 00 00000000 ffffffff 01 ffffffff')), ops.slice(0, 1)));
+    assertProtocolError(() =>
+      readMultiRead(new JuteReader(hex('00000002 00 00000000 ffffffff 01 ffffffff')), ops.slice(0, 1)),
+    );
   });
 });

@@ -170,7 +170,9 @@ describe('RetryPolicy', () => {
     for (const options of bad) {
       assert.throws(() => new RetryPolicy(options as never), InvalidArgumentError, JSON.stringify(options));
     }
-    assert.doesNotThrow(() => new RetryPolicy({ maxTries: -1, delay: 0, backoff: 1, jitter: 0, deadline: 0 }));
+    assert.doesNotThrow(
+      () => new RetryPolicy({ maxTries: -1, delay: 0, backoff: 1, jitter: 0, deadline: 0 }),
+    );
   });
 
   test('defaults', () => {
@@ -210,7 +212,7 @@ describe('PendingQueue', () => {
 
   test('matches an array model under a long random mix of push and shift', () => {
     let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     const queue = new PendingQueue<number>(2);
     const model: number[] = [];
     let next = 0;
@@ -386,7 +388,13 @@ describe('WatchRegistry', () => {
     assert.equal(registry.has('persistent', '/p'), true);
     assert.equal(registry.has('persistentRecursive', '/r'), true);
     assert.equal(registry.size, 2);
-    assert.deepEqual(registry.paths(), { data: [], exist: [], child: [], persistent: ['/p'], persistentRecursive: ['/r'] });
+    assert.deepEqual(registry.paths(), {
+      data: [],
+      exist: [],
+      child: [],
+      persistent: ['/p'],
+      persistentRecursive: ['/r'],
+    });
   });
 
   test('delivery order equals dispatch order even when a listener is async and slow', async () => {
@@ -421,11 +429,17 @@ describe('WatchRegistry', () => {
     const b: WatchListener = () => {};
     registry.add('data', '/x', a);
     registry.add('data', '/x', b);
-    assert.deepEqual(registry.remove(['data'], '/x', a), { removed: [{ kind: 'data', listener: a, path: '/x' }], unused: [] });
+    assert.deepEqual(registry.remove(['data'], '/x', a), {
+      removed: [{ kind: 'data', listener: a, path: '/x' }],
+      unused: [],
+    });
     assert.equal(registry.has('data', '/x', a), false);
     assert.equal(registry.has('data', '/x', b), true);
     assert.deepEqual(registry.remove(['data'], '/x', a), { removed: [], unused: [] });
-    assert.deepEqual(registry.remove(['data'], '/x'), { removed: [{ kind: 'data', listener: b, path: '/x' }], unused: ['data'] });
+    assert.deepEqual(registry.remove(['data'], '/x'), {
+      removed: [{ kind: 'data', listener: b, path: '/x' }],
+      unused: ['data'],
+    });
     assert.equal(registry.has('data', '/x'), false);
   });
 
@@ -441,7 +455,11 @@ describe('WatchRegistry', () => {
     assert.equal(registry.size, 0);
     bGet.settle('data'); // the reply arrives after the removal: B is registered on a live server watch
     assert.equal(registry.has('data', '/x', b), true);
-    assert.deepEqual(registry.remove(['data', 'exist'], '/x', b).unused, ['data'], 'the last user removes the server watch');
+    assert.deepEqual(
+      registry.remove(['data', 'exist'], '/x', b).unused,
+      ['data'],
+      'the last user removes the server watch',
+    );
     // The same when B's reply arrived first, and for an exists whose reply may say data or exist.
     registry.add('exist', '/x', a);
     const bExists = registry.expect(['data', 'exist'], path, b);
@@ -462,11 +480,26 @@ describe('WatchRegistry', () => {
     const path = { server: '/x', client: '/x' };
     const aGet = registry.expect(['data'], path, a);
     const bGet = registry.expect(['child'], path, b);
-    assert.deepEqual(registry.remove(['data', 'exist'], '/x', a), { removed: [{ kind: 'data', listener: a, path: '/x' }], unused: ['data'] });
+    assert.deepEqual(registry.remove(['data', 'exist'], '/x', a), {
+      removed: [{ kind: 'data', listener: a, path: '/x' }],
+      unused: ['data'],
+    });
     aGet.settle('data');
-    assert.equal(registry.has('data', '/x', a), false, 'the reply of a cancelled registration registers nothing');
-    assert.deepEqual(registry.remove(['data', 'exist'], '/x', b), { removed: [], unused: [] }, 'a child registration is not a data one');
-    assert.deepEqual(registry.remove(['child'], '/x'), { removed: [{ kind: 'child', listener: b, path: '/x' }], unused: ['child'] }, 'remove-all takes the one in flight too');
+    assert.equal(
+      registry.has('data', '/x', a),
+      false,
+      'the reply of a cancelled registration registers nothing',
+    );
+    assert.deepEqual(
+      registry.remove(['data', 'exist'], '/x', b),
+      { removed: [], unused: [] },
+      'a child registration is not a data one',
+    );
+    assert.deepEqual(
+      registry.remove(['child'], '/x'),
+      { removed: [{ kind: 'child', listener: b, path: '/x' }], unused: ['child'] },
+      'remove-all takes the one in flight too',
+    );
     bGet.settle('child');
     assert.equal(registry.size, 0);
   });
@@ -477,19 +510,33 @@ describe('WatchRegistry', () => {
     const oneShot: WatchListener = () => {};
     registry.add('persistent', '/p', persistent);
     registry.add('data', '/p', oneShot);
-    assert.deepEqual(registry.remove(['persistent'], '/p', persistent).unused, ['child'], 'the one-shot data watch still needs the data table');
+    assert.deepEqual(
+      registry.remove(['persistent'], '/p', persistent).unused,
+      ['child'],
+      'the one-shot data watch still needs the data table',
+    );
     assert.deepEqual(registry.remove(['data', 'exist'], '/p', oneShot).unused, ['data']);
     registry.add('persistentRecursive', '/r', persistent);
     registry.add('child', '/r', oneShot);
-    assert.deepEqual(registry.remove(['child'], '/r', oneShot).unused, [], 'the recursive watch may occupy the child table too');
+    assert.deepEqual(
+      registry.remove(['child'], '/r', oneShot).unused,
+      [],
+      'the recursive watch may occupy the child table too',
+    );
     const inFlight = registry.expect(['persistent'], { server: '/r', client: '/r' }, oneShot);
-    assert.deepEqual(registry.remove(['persistentRecursive'], '/r', persistent).unused, [], 'an addWatch in flight needs both tables');
+    assert.deepEqual(
+      registry.remove(['persistentRecursive'], '/r', persistent).unused,
+      [],
+      'an addWatch in flight needs both tables',
+    );
     inFlight.settle('persistent');
     assert.deepEqual(registry.remove(['persistent'], '/r').unused.sort(), ['child', 'data']);
   });
 
   test('scenario 8: entries are keyed by server path; events carry the path each listener registered with', async () => {
-    const registry = new WatchRegistry(logger, (server) => (server === '/app' ? '/' : server.startsWith('/app/') ? server.slice(4) : server));
+    const registry = new WatchRegistry(logger, (server) =>
+      server === '/app' ? '/' : server.startsWith('/app/') ? server.slice(4) : server,
+    );
     const log: string[] = [];
     const config = recording(log, 'config');
     const users = recording(log, 'users-node');
@@ -500,11 +547,18 @@ describe('WatchRegistry', () => {
     assert.deepEqual(registry.paths().data.sort(), ['/app/zookeeper/config', '/zookeeper/config']);
     registry.dispatch(event(EventType.NodeDataChanged, '/zookeeper/config'));
     await registry.idle();
-    assert.deepEqual(log, ['config:NodeDataChanged:/zookeeper/config'], 'the config node is not the chroot node, nor below the recursive watch');
+    assert.deepEqual(
+      log,
+      ['config:NodeDataChanged:/zookeeper/config'],
+      'the config node is not the chroot node, nor below the recursive watch',
+    );
     log.length = 0;
     registry.dispatch(event(EventType.NodeDataChanged, '/app/zookeeper/config'));
     await registry.idle();
-    assert.deepEqual(log.sort(), ['recursive:NodeDataChanged:/zookeeper/config', 'users-node:NodeDataChanged:/zookeeper/config']);
+    assert.deepEqual(log.sort(), [
+      'recursive:NodeDataChanged:/zookeeper/config',
+      'users-node:NodeDataChanged:/zookeeper/config',
+    ]);
     assert.equal(registry.has('data', '/zookeeper/config', config), false, 'consumed before');
     assert.deepEqual(registry.remove(['data'], '/zookeeper/config'), { removed: [], unused: [] });
   });

@@ -15,7 +15,12 @@ import {
   SessionExpiredError,
   TimeoutError,
 } from '../../src/client/errors.js';
-import { isRetryable, retriesWithinDeadline, untilSessionEnds, withinDeadline } from '../../src/client/retry.js';
+import {
+  isRetryable,
+  retriesWithinDeadline,
+  untilSessionEnds,
+  withinDeadline,
+} from '../../src/client/retry.js';
 
 /** A step that fails with `errors` in turn, then resolves 'done'; counts its calls. */
 function failing(...errors: Error[]): { fn: () => Promise<string>; calls: () => number } {
@@ -34,7 +39,13 @@ describe('retryable errors', () => {
   test('only connection loss and the server operation timeout say retryable', () => {
     assert.equal(new ConnectionLossError().retryable, true);
     assert.equal(new OperationTimeoutError().retryable, true);
-    for (const error of [new NoNodeError(), new SessionExpiredError(), new TimeoutError('t'), new ClientNotStartedError(), new AbortError()]) {
+    for (const error of [
+      new NoNodeError(),
+      new SessionExpiredError(),
+      new TimeoutError('t'),
+      new ClientNotStartedError(),
+      new AbortError(),
+    ]) {
       assert.equal(error.retryable, false, error.name);
     }
     assert.equal(isRetryable(new ConnectionLossError()), true);

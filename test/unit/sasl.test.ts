@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { DigestMd5Client, parseDirectives } from '../../src/client/sasl/digest-md5.js';
 
 // The worked example of RFC 2831 §4 (IMAP): known challenge, cnonce, response and rspauth.
-const rfcChallenge = 'realm="elwood.innosoft.com",nonce="OA6MG9tEQGm2hh",qop="auth",algorithm=md5-sess,charset=utf-8';
+const rfcChallenge =
+  'realm="elwood.innosoft.com",nonce="OA6MG9tEQGm2hh",qop="auth",algorithm=md5-sess,charset=utf-8';
 const rfcClient = () =>
   new DigestMd5Client(
     { username: 'chris', password: 'secret', service: 'imap', serverName: 'elwood.innosoft.com' },
@@ -37,9 +38,11 @@ test('DIGEST-MD5 rejects a wrong rspauth and a challenge without a nonce', () =>
   assert.throws(() => rfcClient().evaluate(Buffer.from('realm="x",qop="auth"')), /nonce/);
 });
 
-test('DIGEST-MD5 defaults to ZooKeeper\'s digest-uri', () => {
+test("DIGEST-MD5 defaults to ZooKeeper's digest-uri", () => {
   const client = new DigestMd5Client({ username: 'u', password: 'p' });
-  const response = parseDirectives(client.evaluate(Buffer.from('realm="zk-sasl-md5",nonce="n",qop="auth",charset=utf-8'))!.toString());
+  const response = parseDirectives(
+    client.evaluate(Buffer.from('realm="zk-sasl-md5",nonce="n",qop="auth",charset=utf-8'))!.toString(),
+  );
   assert.equal(response.get('digest-uri'), 'zookeeper/zk-sasl-md5');
   assert.equal(response.get('username'), 'u');
 });

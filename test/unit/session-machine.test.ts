@@ -27,7 +27,12 @@ const OTHER_SESSION = 0x5678n;
 class Driver {
   state: MachineState;
   constructor(config: Partial<MachineConfig> = {}) {
-    this.state = initialState({ endpoints: [A, B], sessionTimeout: 30_000, connectTimeout: undefined, ...config });
+    this.state = initialState({
+      endpoints: [A, B],
+      sessionTimeout: 30_000,
+      connectTimeout: undefined,
+      ...config,
+    });
   }
 
   send(event: SessionEvent): Effect[] {
@@ -53,7 +58,16 @@ class Driver {
   }
 
   /** The current attempt's connection closed. */
-  closed(options: { kind?: 'lost' | 'authFailed' | 'closed'; error?: Error; certificateError?: Error; lastReceivedAt?: number; now?: number; random?: number } = {}): Effect[] {
+  closed(
+    options: {
+      kind?: 'lost' | 'authFailed' | 'closed';
+      error?: Error;
+      certificateError?: Error;
+      lastReceivedAt?: number;
+      now?: number;
+      random?: number;
+    } = {},
+  ): Effect[] {
     return this.send({
       type: 'connectionClosed',
       attempt: this.attempt,
@@ -83,7 +97,10 @@ class Driver {
   }
 }
 
-function ofType<T extends Effect['type']>(effects: readonly Effect[], type: T): Extract<Effect, { type: T }>[] {
+function ofType<T extends Effect['type']>(
+  effects: readonly Effect[],
+  type: T,
+): Extract<Effect, { type: T }>[] {
   return effects.filter((e): e is Extract<Effect, { type: T }> => e.type === type);
 }
 
@@ -139,8 +156,12 @@ describe('session machine: connecting', () => {
     const d = new Driver();
     d.send({ type: 'start' });
     const effects = d.respond({ timeout: 6000 });
-    assert.deepEqual(ofType(effects, 'activate'), [{ type: 'activate', attempt: d.attempt, timers: { readTimeout: 4000, pingInterval: 2000 } }]);
-    assert.deepEqual(ofType(effects, 'establish'), [{ type: 'establish', attempt: d.attempt, sameSession: false }]);
+    assert.deepEqual(ofType(effects, 'activate'), [
+      { type: 'activate', attempt: d.attempt, timers: { readTimeout: 4000, pingInterval: 2000 } },
+    ]);
+    assert.deepEqual(ofType(effects, 'establish'), [
+      { type: 'establish', attempt: d.attempt, sameSession: false },
+    ]);
     assert.equal(d.state.sessionId, SESSION);
     assert.equal(d.state.negotiatedTimeout, 6000);
     assert.equal(d.state.phase.name, 'handshaking');
@@ -152,10 +173,20 @@ describe('session machine: connecting', () => {
   test('handshake with the same session after SUSPENDED: all watches restored, watchers told of the reconnect', () => {
     const d = new Driver();
     d.suspended();
-    assert.equal(connects(d.send({ type: 'timerFired', timer: 'backoff' }))[0]?.sessionId, SESSION, 'asks for the same session');
-    assert.deepEqual(d.send({ type: 'timerFired', timer: 'backoff' }), [], 'a late back-off timer does nothing');
+    assert.equal(
+      connects(d.send({ type: 'timerFired', timer: 'backoff' }))[0]?.sessionId,
+      SESSION,
+      'asks for the same session',
+    );
+    assert.deepEqual(
+      d.send({ type: 'timerFired', timer: 'backoff' }),
+      [],
+      'a late back-off timer does nothing',
+    );
     const effects = d.respond();
-    assert.deepEqual(ofType(effects, 'establish'), [{ type: 'establish', attempt: d.attempt, sameSession: true }]);
+    assert.deepEqual(ofType(effects, 'establish'), [
+      { type: 'establish', attempt: d.attempt, sameSession: true },
+    ]);
     const ready = d.send({ type: 'established', attempt: d.attempt });
     assert.deepEqual(ofType(ready, 'ready'), [{ type: 'ready', readOnly: false, reconnected: true }]);
     assert.deepEqual(ofType(ready, 'cancelTimer'), [{ type: 'cancelTimer', timer: 'lost' }]);
@@ -163,7 +194,10 @@ describe('session machine: connecting', () => {
   });
 
   test('resuming a given session (client_id) asks for it on the first connect', () => {
-    const state = initialState({ endpoints: [A], sessionTimeout: 10_000, connectTimeout: undefined }, { id: SESSION, password: PASSWORD });
+    const state = initialState(
+      { endpoints: [A], sessionTimeout: 10_000, connectTimeout: undefined },
+      { id: SESSION, password: PASSWORD },
+    );
     const { effects } = transition(state, { type: 'start' });
     assert.equal(connects(effects)[0]?.sessionId, SESSION);
     assert.equal(connects(effects)[0]?.password, PASSWORD);
@@ -174,7 +208,10 @@ describe('session machine: connecting', () => {
     d.suspended();
     d.send({ type: 'timerFired', timer: 'backoff' });
     const effects = d.respond({ timeout: 0 });
-    assert.deepEqual(ofType(effects, 'closeConnection').map((e) => e.reason), ['expired']);
+    assert.deepEqual(
+      ofType(effects, 'closeConnection').map((e) => e.reason),
+      ['expired'],
+    );
     assert.deepEqual(ofType(effects, 'expire'), [{ type: 'expire', sessionId: SESSION }]);
     assert.deepEqual(emitted(effects), ['LOST/EXPIRED_SESSION']);
     const [connect] = connects(effects);
@@ -187,7 +224,14 @@ describe('session machine: connecting', () => {
     d.send({ type: 'start' });
     const stale = d.attempt;
     d.closed();
-    const effects = d.send({ type: 'connectResponse', attempt: stale, sessionId: SESSION, password: PASSWORD, timeout: 4000, readOnly: false });
+    const effects = d.send({
+      type: 'connectResponse',
+      attempt: stale,
+      sessionId: SESSION,
+      password: PASSWORD,
+      timeout: 4000,
+      readOnly: false,
+    });
     assert.deepEqual(effects, []);
     assert.equal(d.state.phase.name, 'connecting');
   });
@@ -213,8 +257,14 @@ describe('session machine: connect timeout', () => {
   });
 
   test('a configured connect timeout wins; the rule never goes below 1 s', () => {
-    assert.equal(connectTimeout(initialState({ endpoints: [A, B], sessionTimeout: 30_000, connectTimeout: 700 })), 700);
-    assert.equal(connectTimeout(initialState({ endpoints: [A, B, C], sessionTimeout: 2000, connectTimeout: undefined })), 1000);
+    assert.equal(
+      connectTimeout(initialState({ endpoints: [A, B], sessionTimeout: 30_000, connectTimeout: 700 })),
+      700,
+    );
+    assert.equal(
+      connectTimeout(initialState({ endpoints: [A, B, C], sessionTimeout: 2000, connectTimeout: undefined })),
+      1000,
+    );
   });
 
   test('ping after a third of the negotiated timeout (at most 10 s), read timeout two thirds', () => {
@@ -252,7 +302,8 @@ describe('session machine: SUSPENDED and the LOST timer', () => {
       assert.deepEqual(ofType(effects, 'expire'), [{ type: 'expire', sessionId: SESSION }]);
       assert.deepEqual(emitted(effects), ['LOST/EXPIRED_SESSION', 'LOST/CONNECTING']);
       assert.equal(d.state.sessionId, 0n);
-      if (phase === 'waiting') assert.equal(connects(d.send({ type: 'timerFired', timer: 'backoff' }))[0]?.sessionId, 0n);
+      if (phase === 'waiting')
+        assert.equal(connects(d.send({ type: 'timerFired', timer: 'backoff' }))[0]?.sessionId, 0n);
     });
   }
 
@@ -279,7 +330,11 @@ describe('session machine: SUSPENDED and the LOST timer', () => {
     const effects = d.send({ type: 'timerFired', timer: 'lost' });
     assert.deepEqual(ofType(effects, 'expire'), [{ type: 'expire', sessionId: SESSION }]);
     assert.deepEqual(ofType(effects, 'closeSession'), [{ type: 'closeSession', attempt: d.attempt }]);
-    assert.deepEqual(d.send({ type: 'established', attempt: d.attempt }), [], 'too late: never CONNECTED on the lost session');
+    assert.deepEqual(
+      d.send({ type: 'established', attempt: d.attempt }),
+      [],
+      'too late: never CONNECTED on the lost session',
+    );
   });
 
   test('switching from a read-only to a read-write server: reconnect there at once, with the LOST timer running', () => {
@@ -291,7 +346,10 @@ describe('session machine: SUSPENDED and the LOST timer', () => {
     const ready = d.send({ type: 'established', attempt: d.attempt });
     assert.deepEqual(emitted(ready), ['CONNECTED/CONNECTED_RO']);
     const found = d.send({ type: 'readWriteServerFound', attempt: d.attempt, endpoint: C });
-    assert.deepEqual(ofType(found, 'closeConnection').map((e) => e.reason), ['switching']);
+    assert.deepEqual(
+      ofType(found, 'closeConnection').map((e) => e.reason),
+      ['switching'],
+    );
     const effects = d.closed({ lastReceivedAt: 5000, now: 5000 });
     assert.deepEqual(emitted(effects), ['SUSPENDED/CONNECTING']);
     assert.equal(lostTimer(effects), 4000, 'the LOST timer runs while switching');
@@ -334,11 +392,19 @@ describe('session machine: auth failure and close', () => {
     idle: { setup: () => {}, expect: [] },
     waiting: { setup: (d) => d.suspended(), expect: ['cancelTimer', 'cancelTimer'] },
     connecting: { setup: (d) => d.send({ type: 'start' }), expect: ['closeConnection'] },
-    handshaking: { setup: (d) => (d.send({ type: 'start' }), d.respond()), expect: ['cancelTimer', 'closeSession'] },
+    handshaking: {
+      setup: (d) => (d.send({ type: 'start' }), d.respond()),
+      expect: ['cancelTimer', 'closeSession'],
+    },
     connected: { setup: (d) => d.connected(), expect: ['closeSession'] },
     // The closeSession of the lost session is in flight already; the shell waits for it.
     discarding: {
-      setup: (d) => (d.suspended(), d.send({ type: 'timerFired', timer: 'backoff' }), d.send({ type: 'timerFired', timer: 'lost' }), d.respond()),
+      setup: (d) => (
+        d.suspended(),
+        d.send({ type: 'timerFired', timer: 'backoff' }),
+        d.send({ type: 'timerFired', timer: 'lost' }),
+        d.respond()
+      ),
       expect: [],
     },
   };

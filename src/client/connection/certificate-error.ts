@@ -27,9 +27,13 @@ export function certificateError(error: unknown, endpoint: Endpoint): TlsError |
     const code = (current as NodeJS.ErrnoException).code;
     // Alerts from the server (ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE, ..._CERTIFICATE_UNKNOWN) mean it refused our certificate.
     // A refusal can also surface as a failed write (EPROTO) carrying the server's alert.
-    const refused = code === 'EPROTO' && /alert (bad certificate|certificate unknown|unknown ca|certificate required)/i.test(current.message);
+    const refused =
+      code === 'EPROTO' &&
+      /alert (bad certificate|certificate unknown|unknown ca|certificate required)/i.test(current.message);
     if (code !== undefined && (VERIFY_CODES.has(code) || /^ERR_SSL_.*CERTIFICATE/.test(code) || refused)) {
-      return new TlsError(`TLS to ${endpoint.host}:${endpoint.port} failed: ${current.message} (${code})`, { cause: current });
+      return new TlsError(`TLS to ${endpoint.host}:${endpoint.port} failed: ${current.message} (${code})`, {
+        cause: current,
+      });
     }
   }
   return undefined;

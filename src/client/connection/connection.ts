@@ -119,7 +119,8 @@ export class Connection {
   private timer: NodeJS.Timeout | undefined;
   private events: ConnectionEvents | undefined;
   private readonly splitter: FrameSplitter;
-  private handshakeWaiter: { resolve(response: ConnectResponse): void; reject(error: Error): void } | undefined;
+  private handshakeWaiter:
+    { resolve(response: ConnectResponse): void; reject(error: Error): void } | undefined;
   /** Settled when the socket is fully closed. */
   readonly closedPromise: Promise<void>;
   private markClosed!: () => void;
@@ -129,12 +130,17 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.closedPromise = new Promise((resolve) => (this.markClosed = resolve));
-    this.splitter = new FrameSplitter(options.maxIncomingFrame, (buffer, start, end) => this.onFrame(buffer, start, end));
+    this.splitter = new FrameSplitter(options.maxIncomingFrame, (buffer, start, end) =>
+      this.onFrame(buffer, start, end),
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // Errors are built only when they are news (building one captures a stack trace).
     socket.on('error', (error) => this.closed || this.close(new ConnectionLossError({ cause: error })));
-    socket.on('end', () => this.closed || this.close(new ConnectionLossError({}, 'the server closed the connection')));
+    socket.on(
+      'end',
+      () => this.closed || this.close(new ConnectionLossError({}, 'the server closed the connection')),
+    );
     socket.on('close', () => {
       if (!this.closed) this.close(new ConnectionLossError({}, 'the connection closed'));
       this.markClosed();
@@ -157,7 +163,11 @@ export class Connection {
     if (this.closed) return Promise.reject(new ConnectionLossError({}, 'the connection closed'));
     return new Promise<ConnectResponse>((resolve, reject) => {
       const timer = startTimer(this.options.connectTimeout, () =>
-        this.close(new TimeoutError(`no connect response from ${this.describe()} within ${this.options.connectTimeout} ms`)),
+        this.close(
+          new TimeoutError(
+            `no connect response from ${this.describe()} within ${this.options.connectTimeout} ms`,
+          ),
+        ),
       );
       this.handshakeWaiter = {
         resolve: (response) => {
@@ -197,7 +207,12 @@ export class Connection {
     this.timer = setInterval(() => {
       const now = Date.now();
       if (now - this.lastReceived > readTimeout) {
-        this.close(new ConnectionLossError({}, `no reply from the server for ${Math.round(now - this.lastReceived)} ms`));
+        this.close(
+          new ConnectionLossError(
+            {},
+            `no reply from the server for ${Math.round(now - this.lastReceived)} ms`,
+          ),
+        );
       } else if (now - this.lastSent >= pingAfter) {
         this.writePing();
       }
@@ -239,7 +254,9 @@ export class Connection {
     if (payload > MAX_FRAME_PAYLOAD) {
       // The server would drop the connection without a reply; refuse it here instead.
       this.writer.truncate(start);
-      request.reject(new DataTooLargeError(payload, MAX_FRAME_PAYLOAD, { op: request.op, path: request.path }));
+      request.reject(
+        new DataTooLargeError(payload, MAX_FRAME_PAYLOAD, { op: request.op, path: request.path }),
+      );
       return;
     }
     this.writer.intAt(start, payload);
@@ -293,7 +310,8 @@ export class Connection {
   }
 
   private protocolFailure(error: unknown): void {
-    const reason = error instanceof ZooKeeperError ? error : new ProtocolError(String(error), { cause: error });
+    const reason =
+      error instanceof ZooKeeperError ? error : new ProtocolError(String(error), { cause: error });
     this.options.logger.error(`protocol error from ${this.describe()}: ${reason.message}`);
     this.close(new ConnectionLossError({ cause: reason }, `protocol error: ${reason.message}`));
   }
@@ -339,7 +357,8 @@ export class Connection {
       value = request.read(reader);
     } catch (error) {
       // An unreadable reply: the call's outcome is unknown, like any lost connection.
-      const reason = error instanceof ZooKeeperError ? error : new ProtocolError(String(error), { cause: error });
+      const reason =
+        error instanceof ZooKeeperError ? error : new ProtocolError(String(error), { cause: error });
       request.reject(new ConnectionLossError({ op: request.op, path: request.path, cause: reason }));
       throw reason;
     }
@@ -372,7 +391,14 @@ export class Connection {
         resolve();
       };
       const timer = setTimeout(done, timeout);
-      this.send({ type: OpCode.closeSession, op: 'closeSession', write: () => {}, read: () => undefined, resolve: done, reject: done });
+      this.send({
+        type: OpCode.closeSession,
+        op: 'closeSession',
+        write: () => {},
+        read: () => undefined,
+        resolve: done,
+        reject: done,
+      });
     });
   }
 
@@ -398,7 +424,9 @@ export class Connection {
   private failOutstanding(reason: Error): void {
     const cause = reason instanceof ConnectionLossError && reason.cause !== undefined ? reason.cause : reason;
     const failure = (op: string, path?: string) =>
-      reason instanceof AuthFailedError ? new AuthFailedError({ op, path }) : new ConnectionLossError({ op, path, cause });
+      reason instanceof AuthFailedError
+        ? new AuthFailedError({ op, path })
+        : new ConnectionLossError({ op, path, cause });
     for (const { request } of this.pending.drain()) request.reject(failure(request.op, request.path));
     for (const auth of this.pendingAuth.splice(0)) auth.reject(failure('addAuth'));
   }

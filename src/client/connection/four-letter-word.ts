@@ -6,12 +6,20 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Endpoint } from './connection.js';
 
-export function fourLetterWord(endpoint: Endpoint, command: string, timeoutMs: number, tlsOptions?: tls.ConnectionOptions): Promise<string> {
+export function fourLetterWord(
+  endpoint: Endpoint,
+  command: string,
+  timeoutMs: number,
+  tlsOptions?: tls.ConnectionOptions,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const { host, port } = endpoint;
     const socket = tlsOptions ? tls.connect({ ...tlsOptions, host, port }) : net.connect({ host, port });
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => socket.destroy(new Error(`${command} to ${host}:${port} timed out`)), timeoutMs);
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`${command} to ${host}:${port} timed out`)),
+      timeoutMs,
+    );
     timer.unref();
     socket.on(tlsOptions ? 'secureConnect' : 'connect', () => socket.end(command));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -26,7 +26,8 @@ export class FrameSplitter {
     if (this.partialBytes > 0) {
       this.partial.push(chunk);
       this.partialBytes += chunk.length;
-      if (this.needed === 0 && this.partialBytes >= 4) this.needed = 4 + this.frameLength(Buffer.concat(this.partial, 4), 0);
+      if (this.needed === 0 && this.partialBytes >= 4)
+        this.needed = 4 + this.frameLength(Buffer.concat(this.partial, 4), 0);
       if (this.needed === 0 || this.partialBytes < this.needed) return;
       buffer = Buffer.concat(this.partial, this.partialBytes);
       this.partial = [];

@@ -127,7 +127,9 @@ export class JuteReader {
 
   private need(bytes: number, what: string): void {
     if (this.offset + bytes > this.end) {
-      throw new ProtocolError(`truncated frame: need ${bytes} bytes for ${what}, ${this.end - this.offset} left`);
+      throw new ProtocolError(
+        `truncated frame: need ${bytes} bytes for ${what}, ${this.end - this.offset} left`,
+      );
     }
   }
 
@@ -163,7 +165,9 @@ export class JuteReader {
     const length = this.int();
     if (length < -1) throw new ProtocolError(`negative ${what} length ${length}`);
     if (length > this.end - this.offset) {
-      throw new ProtocolError(`${what} length ${length} exceeds the ${this.end - this.offset} bytes left in the frame`);
+      throw new ProtocolError(
+        `${what} length ${length} exceeds the ${this.end - this.offset} bytes left in the frame`,
+      );
     }
     return length;
   }

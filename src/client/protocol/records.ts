@@ -159,7 +159,9 @@ export interface SetWatchesRecord {
 
 /** SetWatches (101) when there are no persistent paths, SetWatches2 (105) otherwise. */
 export function setWatchesOpCode(record: SetWatchesRecord): number {
-  return record.persistent.length + record.persistentRecursive.length > 0 ? OpCode.setWatches2 : OpCode.setWatches;
+  return record.persistent.length + record.persistentRecursive.length > 0
+    ? OpCode.setWatches2
+    : OpCode.setWatches;
 }
 
 export function writeSetWatches(w: JuteWriter, record: SetWatchesRecord): void {
@@ -173,7 +175,13 @@ export function writeSetWatches(w: JuteWriter, record: SetWatchesRecord): void {
   }
 }
 
-export function writeReconfig(w: JuteWriter, joining: string | null, leaving: string | null, newMembers: string | null, fromConfig: bigint): void {
+export function writeReconfig(
+  w: JuteWriter,
+  joining: string | null,
+  leaving: string | null,
+  newMembers: string | null,
+  fromConfig: bigint,
+): void {
   w.string(joining);
   w.string(leaving);
   w.string(newMembers);

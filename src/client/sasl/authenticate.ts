@@ -14,7 +14,8 @@ export interface SaslOptions extends DigestMd5Options {
 }
 
 export function checkSaslOptions(options: SaslOptions): void {
-  if (options.mechanism !== 'DIGEST-MD5') throw new InvalidArgumentError(`unsupported SASL mechanism ${String(options.mechanism)}; use DIGEST-MD5`);
+  if (options.mechanism !== 'DIGEST-MD5')
+    throw new InvalidArgumentError(`unsupported SASL mechanism ${String(options.mechanism)}; use DIGEST-MD5`);
   if (typeof options.username !== 'string' || typeof options.password !== 'string') {
     throw new InvalidArgumentError('sasl.username and sasl.password must be strings');
   }
@@ -43,7 +44,10 @@ export async function authenticateSasl(connection: Connection, options: SaslOpti
     try {
       token = client.evaluate(challenge);
     } catch (error) {
-      throw new AuthFailedError({ op: 'sasl', cause: error }, `SASL DIGEST-MD5 failed: ${(error as Error).message}`);
+      throw new AuthFailedError(
+        { op: 'sasl', cause: error },
+        `SASL DIGEST-MD5 failed: ${(error as Error).message}`,
+      );
     }
   }
   if (!client.complete) throw new AuthFailedError({ op: 'sasl' }, 'SASL exchange did not complete');

@@ -57,7 +57,8 @@ export class DigestMd5Client {
     const directives = parseDirectives(challenge.toString('utf8'));
     const rspauth = directives.get('rspauth');
     if (rspauth !== undefined) {
-      if (rspauth !== this.expectedRspauth) throw new Error('the server failed to prove it knows the password (rspauth mismatch)');
+      if (rspauth !== this.expectedRspauth)
+        throw new Error('the server failed to prove it knows the password (rspauth mismatch)');
       this.done = true;
       return null;
     }

@@ -22,11 +22,18 @@
 import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, NoNodeError, TimeoutError } from '../../client/errors.js';
 import { validatePath } from '../../client/paths.js';
-import { ChangeWaiter, deadlineOf, ensureEmptyPath, isTransient, pause, requestLimits, retryTransient } from '../change-waiter.js';
+import {
+  ChangeWaiter,
+  deadlineOf,
+  ensureEmptyPath,
+  isTransient,
+  pause,
+  requestLimits,
+  retryTransient,
+} from '../change-waiter.js';
 
-export interface BarrierOptions {
-  // Reserved: kazoo's Barrier has no options.
-}
+/** Reserved: kazoo's Barrier has no options. */
+export type BarrierOptions = Record<string, never>;
 
 export interface BarrierWaitOptions {
   /** Give up after this many ms and resolve `false` (`0`: check once). Default: wait forever. */
@@ -89,7 +96,11 @@ export class Barrier {
       try {
         let present: boolean;
         try {
-          present = (await this.client.exists(this.path, { watch: waiter.watch(this.path, 'data'), ...requestLimits({ deadline, signal }) })) !== null;
+          present =
+            (await this.client.exists(this.path, {
+              watch: waiter.watch(this.path, 'data'),
+              ...requestLimits({ deadline, signal }),
+            })) !== null;
         } catch (error) {
           if (error instanceof TimeoutError && !isTransient(error, deadline)) return false;
           if (!isTransient(error, deadline)) throw error;

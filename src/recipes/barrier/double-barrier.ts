@@ -50,7 +50,16 @@ import {
 import { joinPath, validatePath } from '../../client/paths.js';
 import { EventType, type WatchEvent } from '../../client/states.js';
 import { SessionLostError } from '../errors.js';
-import { ChangeWaiter, deadlineOf, ensureEmptyPath, isTransient, pause, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
+import {
+  ChangeWaiter,
+  deadlineOf,
+  ensureEmptyPath,
+  isTransient,
+  pause,
+  requestLimits,
+  retryTransient,
+  type WaitLimits,
+} from '../change-waiter.js';
 import { OwnNode } from '../own-node.js';
 
 export interface DoubleBarrierOptions {
@@ -89,7 +98,10 @@ export class DoubleBarrier {
   ) {
     validatePath(path, 'DoubleBarrier');
     if (!Number.isSafeInteger(numClients) || numClients < 1) {
-      throw new InvalidArgumentError(`numClients must be a positive integer, got ${String(numClients)}`, { op: 'DoubleBarrier', path });
+      throw new InvalidArgumentError(`numClients must be a positive integer, got ${String(numClients)}`, {
+        op: 'DoubleBarrier',
+        path,
+      });
     }
     this.path = path;
     this.numClients = numClients;
@@ -97,7 +109,12 @@ export class DoubleBarrier {
     this.data = Buffer.from(this.identifier, 'utf8');
     this.nodeName = randomUUID().replaceAll('-', '');
     this.readyPath = joinPath(path, READY);
-    this.own = new OwnNode(client, { parent: path, prefix: this.nodeName, sequential: false, ephemeral: true });
+    this.own = new OwnNode(client, {
+      parent: path,
+      prefix: this.nodeName,
+      sequential: false,
+      ephemeral: true,
+    });
   }
 
   /** Our participant node's full path. */
@@ -151,7 +168,11 @@ export class DoubleBarrier {
   }
 
   private async exclusive(op: string, fn: () => Promise<void>): Promise<void> {
-    if (this.busy) throw new InvalidArgumentError('enter() or leave() is already running on this instance', { op, path: this.path });
+    if (this.busy)
+      throw new InvalidArgumentError('enter() or leave() is already running on this instance', {
+        op,
+        path: this.path,
+      });
     this.busy = true;
     try {
       await fn();
@@ -162,11 +183,15 @@ export class DoubleBarrier {
 
   private checkLimits(op: string, limits: WaitLimits): void {
     if (limits.signal?.aborted) throw new AbortError(limits.signal.reason, { op, path: this.path });
-    if (limits.deadline !== undefined && Date.now() >= limits.deadline) throw new TimeoutError(`the double barrier was not passed in time`, { op, path: this.path });
+    if (limits.deadline !== undefined && Date.now() >= limits.deadline)
+      throw new TimeoutError(`the double barrier was not passed in time`, { op, path: this.path });
   }
 
   private sessionLost(op: string): SessionLostError {
-    return new SessionLostError({ op, path: this.nodePath }, 'the session was lost while waiting at the double barrier: our participant node is gone');
+    return new SessionLostError(
+      { op, path: this.nodePath },
+      'the session was lost while waiting at the double barrier: our participant node is gone',
+    );
   }
 
   private async enterLoop(limits: WaitLimits): Promise<void> {
@@ -186,9 +211,15 @@ export class DoubleBarrier {
           const onReady = (event: WatchEvent) => {
             if (event.type === EventType.NodeCreated) readyCreated = true;
           };
-          const ready = await this.client.exists(this.readyPath, { watch: waiter.watch(this.readyPath, 'data', onReady), ...request });
+          const ready = await this.client.exists(this.readyPath, {
+            watch: waiter.watch(this.readyPath, 'data', onReady),
+            ...request,
+          });
           // With a stale `ready` nobody will create it: re-count on arrivals instead.
-          const children = await this.client.getChildren(this.path, { watch: ready ? waiter.watch(this.path, 'children') : undefined, ...request });
+          const children = await this.client.getChildren(this.path, {
+            watch: ready ? waiter.watch(this.path, 'children') : undefined,
+            ...request,
+          });
           if (readyCreated) return;
           if (!children.includes(this.nodeName)) {
             if (this.own.name === undefined) throw this.sessionLost('enter');
@@ -197,7 +228,10 @@ export class DoubleBarrier {
             continue;
           }
           if (children.length >= this.numClients) {
-            await retryTransient(() => ensureEmptyPath(this.client, this.readyPath, requestLimits(limits)), limits);
+            await retryTransient(
+              () => ensureEmptyPath(this.client, this.readyPath, requestLimits(limits)),
+              limits,
+            );
             return;
           }
         } catch (error) {
@@ -248,7 +282,10 @@ export class DoubleBarrier {
           if (ownDeleted) {
             awaited ??= [...children].sort()[0];
             if (awaited === undefined || !children.includes(awaited)) return;
-            const present = await this.client.exists(joinPath(this.path, awaited), { watch: waiter.watch(joinPath(this.path, awaited), 'data'), ...request });
+            const present = await this.client.exists(joinPath(this.path, awaited), {
+              watch: waiter.watch(joinPath(this.path, awaited), 'data'),
+              ...request,
+            });
             if (!present) return;
           } else if (children.length === 1) {
             await this.deleteOwnNode(request);
@@ -258,13 +295,15 @@ export class DoubleBarrier {
             if (children[0] === this.nodeName) {
               // We are the lowest: wait for the highest to go, until we are alone.
               const highest = joinPath(this.path, children[children.length - 1]!);
-              if (!(await this.client.exists(highest, { watch: waiter.watch(highest, 'data'), ...request }))) continue;
+              if (!(await this.client.exists(highest, { watch: waiter.watch(highest, 'data'), ...request })))
+                continue;
             } else {
               await this.deleteOwnNode(request);
               ownDeleted = true;
               awaited = children[0]!;
               const lowest = joinPath(this.path, awaited);
-              if (!(await this.client.exists(lowest, { watch: waiter.watch(lowest, 'data'), ...request }))) return;
+              if (!(await this.client.exists(lowest, { watch: waiter.watch(lowest, 'data'), ...request })))
+                return;
             }
           }
         } catch (error) {
@@ -281,7 +320,11 @@ export class DoubleBarrier {
   }
 
   /** Delete our node (an earlier attempt whose reply was lost may have done it already). */
-  private async deleteOwnNode(request: { timeout?: number; signal?: AbortSignal; failFast?: boolean }): Promise<void> {
+  private async deleteOwnNode(request: {
+    timeout?: number;
+    signal?: AbortSignal;
+    failFast?: boolean;
+  }): Promise<void> {
     const path = this.own.path;
     if (path === undefined) throw this.sessionLost('leave');
     try {

@@ -64,7 +64,15 @@ import type { Stat } from '../../client/protocol/records.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError, RecipeMismatchError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
-import { deadlineOf, ensureEmptyPath, isTransient, pause, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
+import {
+  deadlineOf,
+  ensureEmptyPath,
+  isTransient,
+  pause,
+  requestLimits,
+  retryTransient,
+  type WaitLimits,
+} from '../change-waiter.js';
 
 export type CounterType = 'int' | 'float';
 
@@ -123,15 +131,26 @@ export class Counter {
     validatePath(path, 'Counter');
     this.path = path;
     const fallback = options.default ?? 0;
-    if (typeof fallback !== 'number') throw new InvalidArgumentError('default must be a number', { op: 'Counter', path });
+    if (typeof fallback !== 'number')
+      throw new InvalidArgumentError('default must be a number', { op: 'Counter', path });
     this.type = options.type ?? (Number.isInteger(fallback) ? 'int' : 'float');
-    if (this.type !== 'int' && this.type !== 'float') throw new InvalidArgumentError(`type must be 'int' or 'float', got ${String(this.type)}`, { op: 'Counter', path });
+    if (this.type !== 'int' && this.type !== 'float')
+      throw new InvalidArgumentError(`type must be 'int' or 'float', got ${String(this.type)}`, {
+        op: 'Counter',
+        path,
+      });
     this.curator = options.curator ?? false;
     if (this.type === 'int' && !Number.isSafeInteger(fallback)) {
-      throw new InvalidArgumentError(`the default of an int counter must be a safe integer, got ${fallback}`, { op: 'Counter', path });
+      throw new InvalidArgumentError(
+        `the default of an int counter must be a safe integer, got ${fallback}`,
+        { op: 'Counter', path },
+      );
     }
     if (this.curator && this.type !== 'int') {
-      throw new InvalidArgumentError('with curator: true the counter must be an int counter', { op: 'Counter', path });
+      throw new InvalidArgumentError('with curator: true the counter must be an int counter', {
+        op: 'Counter',
+        path,
+      });
     }
     if (this.curator) checkInt32(fallback);
     this.default = fallback;
@@ -164,7 +183,11 @@ export class Counter {
 
   private checkDelta(delta: unknown): asserts delta is number {
     const ok = typeof delta === 'number' && (this.type === 'float' || Number.isSafeInteger(delta));
-    if (!ok) throw new InvalidArgumentError(`invalid type for value change: expected ${this.type === 'int' ? 'a safe integer' : 'a number'}, got ${String(delta)}`, { op: 'add', path: this.path });
+    if (!ok)
+      throw new InvalidArgumentError(
+        `invalid type for value change: expected ${this.type === 'int' ? 'a safe integer' : 'a number'}, got ${String(delta)}`,
+        { op: 'add', path: this.path },
+      );
   }
 
   private async ensure(limits: WaitLimits): Promise<void> {
@@ -203,7 +226,9 @@ export class Counter {
         const request = requestLimits(limits);
         // The counter first, then the markers: the server answers them in this order (see this file's header).
         const reading = this.client.get(this.path, request);
-        const checks = this.markers ? uncertain.map((attempt) => this.client.exists(attempt.marker, request)) : [];
+        const checks = this.markers
+          ? uncertain.map((attempt) => this.client.exists(attempt.marker, request))
+          : [];
         reading.catch(() => {});
         for (const check of checks) check.catch(() => {});
         ({ data, stat } = await reading);
@@ -220,7 +245,9 @@ export class Counter {
           });
           continue;
         }
-        throw uncertain.length > 0 && (error instanceof TimeoutError || error instanceof AbortError) ? unknown(error) : error;
+        throw uncertain.length > 0 && (error instanceof TimeoutError || error instanceof AbortError)
+          ? unknown(error)
+          : error;
       }
 
       const applied = this.markers ? uncertain.find((_, i) => markerStats[i] !== null) : undefined;
@@ -228,7 +255,11 @@ export class Counter {
       // Which uncertain attempts are dead for sure?
       for (const attempt of [...uncertain]) {
         if (attempt.version === stat.version) continue; // may still apply: excluded by the next attempt's version
-        if (this.markers ? attempt.session === session : stat.version === attempt.version + 1 && !data.equals(attempt.data)) {
+        if (
+          this.markers
+            ? attempt.session === session
+            : stat.version === attempt.version + 1 && !data.equals(attempt.data)
+        ) {
           uncertain.splice(uncertain.indexOf(attempt), 1);
           continue;
         }
@@ -239,11 +270,21 @@ export class Counter {
       const post = pre + delta;
       const encoded = this.encode(post);
       const marker = markerPath(this.path, COUNTER_MARKER_PREFIX);
-      const attempt: Attempt = { marker, session, version: stat.version, data: encoded, change: { pre, post } };
+      const attempt: Attempt = {
+        marker,
+        session,
+        version: stat.version,
+        data: encoded,
+        change: { pre, post },
+      };
       try {
         const request = requestLimits(limits);
         if (this.markers) {
-          await this.client.transaction().set(this.path, encoded, { version: stat.version }).create(marker, null, { ephemeral: true }).commit(request);
+          await this.client
+            .transaction()
+            .set(this.path, encoded, { version: stat.version })
+            .create(marker, null, { ephemeral: true })
+            .commit(request);
         } else {
           await this.client.set(this.path, encoded, { version: stat.version, ...request });
         }
@@ -294,7 +335,9 @@ export class Counter {
 
 function checkInt32(value: number): void {
   if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
-    throw new InvalidArgumentError(`a curator counter holds a 32-bit signed integer; ${value} is out of range`);
+    throw new InvalidArgumentError(
+      `a curator counter holds a 32-bit signed integer; ${value} is out of range`,
+    );
   }
 }
 
@@ -307,22 +350,37 @@ export function encodeCounterValue(value: number, type: CounterType, curator = f
     return buffer;
   }
   if (type === 'int') {
-    if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`an int counter holds safe integers; ${value} is out of range`);
+    if (!Number.isSafeInteger(value))
+      throw new InvalidArgumentError(`an int counter holds safe integers; ${value} is out of range`);
     return Buffer.from(String(value), 'ascii'); // plain digits: |value| < 2^53 never uses an exponent
   }
   return Buffer.from(pythonFloatRepr(value), 'ascii');
 }
 
 /** Decode counter data written by kazoo, Curator or us; empty data is `fallback`. */
-export function decodeCounterValue(data: Buffer, type: CounterType, curator: boolean, fallback: number, path?: string): number {
+export function decodeCounterValue(
+  data: Buffer,
+  type: CounterType,
+  curator: boolean,
+  fallback: number,
+  path?: string,
+): number {
   if (data.length === 0) return fallback;
   if (curator) {
-    if (data.length !== 4) throw new RecipeMismatchError(`a curator counter holds 4 bytes, found ${data.length}`, { op: 'Counter', path });
+    if (data.length !== 4)
+      throw new RecipeMismatchError(`a curator counter holds 4 bytes, found ${data.length}`, {
+        op: 'Counter',
+        path,
+      });
     return data.readInt32BE(0);
   }
   const text = data.toString('latin1');
   const value = type === 'int' ? parsePythonInt(text) : parsePythonFloat(text);
-  if (value === undefined) throw new RecipeMismatchError(`counter data ${JSON.stringify(text)} is not ${type === 'int' ? 'an int' : 'a float'} (as Python's ${type}() reads it)`, { op: 'Counter', path });
+  if (value === undefined)
+    throw new RecipeMismatchError(
+      `counter data ${JSON.stringify(text)} is not ${type === 'int' ? 'an int' : 'a float'} (as Python's ${type}() reads it)`,
+      { op: 'Counter', path },
+    );
   return value;
 }
 
@@ -355,7 +413,8 @@ export function parsePythonInt(text: string): number | undefined {
   const trimmed = text.trim();
   if (!PY_INT.test(trimmed)) return undefined;
   const value = Number(trimmed.replaceAll('_', ''));
-  if (!Number.isSafeInteger(value)) throw new RecipeMismatchError(`counter value ${trimmed} is outside the safe integer range`);
+  if (!Number.isSafeInteger(value))
+    throw new RecipeMismatchError(`counter value ${trimmed} is outside the safe integer range`);
   return value;
 }
 

@@ -50,8 +50,16 @@ export class Election {
     options: ElectionOptions = {},
   ) {
     const leaders = options.leaders ?? 1;
-    if (!Number.isInteger(leaders) || leaders < 1) throw new InvalidArgumentError(`leaders must be a positive integer, got ${String(leaders)}`, { op: 'Election', path });
-    this.lock = new Lock(client, path, options, { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHolders: leaders });
+    if (!Number.isInteger(leaders) || leaders < 1)
+      throw new InvalidArgumentError(`leaders must be a positive integer, got ${String(leaders)}`, {
+        op: 'Election',
+        path,
+      });
+    this.lock = new Lock(client, path, options, {
+      nodeName: LOCK_NAME,
+      blockingNames: [LOCK_NAME],
+      maxHolders: leaders,
+    });
   }
 
   /**
@@ -59,7 +67,10 @@ export class Election {
    * Resolves with `fn`'s result. Rejects with `AbortError` when `signal` aborts (or `cancel()`)
    * before election.
    */
-  async run<T>(fn: (leadership: Leadership) => T | Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+  async run<T>(
+    fn: (leadership: Leadership) => T | Promise<T>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
     const waiting = new AbortController();
     this.waiting.add(waiting);
     const signal = options.signal ? AbortSignal.any([options.signal, waiting.signal]) : waiting.signal;

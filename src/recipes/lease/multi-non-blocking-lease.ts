@@ -38,10 +38,16 @@ export class MultiNonBlockingLease {
   ) {
     validatePath(path, 'MultiNonBlockingLease');
     if (!Number.isSafeInteger(count) || count < 1) {
-      throw new InvalidArgumentError(`count must be a positive integer, got ${String(count)}`, { op: 'MultiNonBlockingLease', path });
+      throw new InvalidArgumentError(`count must be a positive integer, got ${String(count)}`, {
+        op: 'MultiNonBlockingLease',
+        path,
+      });
     }
     this.path = path;
-    this.leases = Array.from({ length: count }, (_, i) => new NonBlockingLease(client, joinPath(path, String(i)), durationMs, options));
+    this.leases = Array.from(
+      { length: count },
+      (_, i) => new NonBlockingLease(client, joinPath(path, String(i)), durationMs, options),
+    );
   }
 
   /** Construct and `obtain()` in one call (kazoo does the work in its constructor). */

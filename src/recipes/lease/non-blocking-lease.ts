@@ -39,7 +39,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
-import { AbortError, InvalidArgumentError, NoNodeError, SessionExpiredError, TimeoutError } from '../../client/errors.js';
+import {
+  AbortError,
+  InvalidArgumentError,
+  NoNodeError,
+  SessionExpiredError,
+  TimeoutError,
+} from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { isRetryable } from '../../client/retry.js';
 import { startTimer } from '../../client/timer.js';
@@ -96,7 +102,10 @@ function pythonJsonString(text: string): string {
 
 /** The lease node's bytes, identical to kazoo's `json.dumps({...}).encode('utf-8')`. */
 export function encodeLease(holder: string, end: string, version = LEASE_VERSION): Buffer {
-  return Buffer.from(`{"version": ${version}, "holder": ${pythonJsonString(holder)}, "end": ${pythonJsonString(end)}}`, 'utf8');
+  return Buffer.from(
+    `{"version": ${version}, "holder": ${pythonJsonString(holder)}, "end": ${pythonJsonString(end)}}`,
+    'utf8',
+  );
 }
 
 /** Parse a lease node's bytes. Throws `RecipeMismatchError` when they are not a lease kazoo could read. */
@@ -108,12 +117,21 @@ export function decodeLease(raw: Buffer, path?: string): LeaseData {
     throw new RecipeMismatchError('the lease node does not hold JSON', { op: 'obtain', path, cause: error });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('version' in parsed)) {
-    throw new RecipeMismatchError('the lease node holds no JSON object with a "version"', { op: 'obtain', path });
+    throw new RecipeMismatchError('the lease node holds no JSON object with a "version"', {
+      op: 'obtain',
+      path,
+    });
   }
   const { version, holder, end } = parsed as Record<string, unknown>;
   // Any other version (even a non-number) is a format we do not know: kazoo refuses the lease.
-  if (version !== LEASE_VERSION) return { version: typeof version === 'number' ? version : NaN, holder: typeof holder === 'string' ? holder : '', end: typeof end === 'string' ? end : '' };
-  if (typeof holder !== 'string' || typeof end !== 'string') throw new RecipeMismatchError('the lease node lacks "holder" or "end"', { op: 'obtain', path });
+  if (version !== LEASE_VERSION)
+    return {
+      version: typeof version === 'number' ? version : NaN,
+      holder: typeof holder === 'string' ? holder : '',
+      end: typeof end === 'string' ? end : '',
+    };
+  if (typeof holder !== 'string' || typeof end !== 'string')
+    throw new RecipeMismatchError('the lease node lacks "holder" or "end"', { op: 'obtain', path });
   parseLeaseEnd(end, path);
   return { version, holder, end };
 }
@@ -123,15 +141,21 @@ export function parseLeaseEnd(end: string, path?: string): number {
   const match = /^(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})$/.exec(end);
   const [year, month, day, hour, minute, second] = (match ?? []).slice(1).map(Number) as number[];
   const ms = match ? Date.UTC(year!, month! - 1, day!, hour!, minute!, second!) : NaN;
-  const valid = match && new Date(ms).getUTCDate() === day && month! <= 12 && hour! < 24 && minute! < 60 && second! < 60;
-  if (!valid) throw new RecipeMismatchError(`the lease end ${JSON.stringify(end)} is not YYYY-MM-DDTHH:MM:SS`, { op: 'obtain', path });
+  const valid =
+    match && new Date(ms).getUTCDate() === day && month! <= 12 && hour! < 24 && minute! < 60 && second! < 60;
+  if (!valid)
+    throw new RecipeMismatchError(`the lease end ${JSON.stringify(end)} is not YYYY-MM-DDTHH:MM:SS`, {
+      op: 'obtain',
+      path,
+    });
   return ms;
 }
 
 /** Epoch ms → `YYYY-MM-DDTHH:MM:SS` (UTC, truncated to the second, like strftime). */
 export function formatLeaseEnd(ms: number): string {
   const iso = new Date(ms).toISOString();
-  if (!/^\d{4}-/.test(iso)) throw new InvalidArgumentError(`the lease end ${iso} is outside years 0000-9999`, { op: 'obtain' });
+  if (!/^\d{4}-/.test(iso))
+    throw new InvalidArgumentError(`the lease end ${iso} is outside years 0000-9999`, { op: 'obtain' });
   return iso.slice(0, 19);
 }
 
@@ -165,9 +189,16 @@ export class NonBlockingLease {
     options: NonBlockingLeaseOptions = {},
   ) {
     validatePath(path, 'NonBlockingLease');
-    if (path === '/') throw new InvalidArgumentError('a NonBlockingLease cannot use the root node', { op: 'NonBlockingLease', path });
+    if (path === '/')
+      throw new InvalidArgumentError('a NonBlockingLease cannot use the root node', {
+        op: 'NonBlockingLease',
+        path,
+      });
     if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
-      throw new InvalidArgumentError(`durationMs must be a non-negative number, got ${String(durationMs)}`, { op: 'NonBlockingLease', path });
+      throw new InvalidArgumentError(`durationMs must be a non-negative number, got ${String(durationMs)}`, {
+        op: 'NonBlockingLease',
+        path,
+      });
     }
     this.path = path;
     this.durationMs = durationMs;
@@ -177,7 +208,12 @@ export class NonBlockingLease {
   }
 
   /** Construct and `obtain()` in one call (kazoo does the work in its constructor). */
-  static async obtain(client: ZooKeeperClient, path: string, durationMs: number, options: NonBlockingLeaseOptions & ObtainOptions = {}): Promise<NonBlockingLease> {
+  static async obtain(
+    client: ZooKeeperClient,
+    path: string,
+    durationMs: number,
+    options: NonBlockingLeaseOptions & ObtainOptions = {},
+  ): Promise<NonBlockingLease> {
     const lease = new NonBlockingLease(client, path, durationMs, options);
     await lease.obtain(options);
     return lease;
@@ -190,7 +226,11 @@ export class NonBlockingLease {
 
   /** The last `obtain()` got the lease and, by our clock, it has not ended yet. */
   get isHeld(): boolean {
-    return this.obtainedLease && this.seenEnd !== undefined && this.utcnow().getTime() < parseLeaseEnd(this.seenEnd);
+    return (
+      this.obtainedLease &&
+      this.seenEnd !== undefined &&
+      this.utcnow().getTime() < parseLeaseEnd(this.seenEnd)
+    );
   }
 
   /** The holder seen by the last `obtain()`: ours when obtained, else whoever holds it (undefined when unknown). */
@@ -211,7 +251,11 @@ export class NonBlockingLease {
    * when an `obtain()` of this object is still running.
    */
   async obtain(options: ObtainOptions = {}): Promise<boolean> {
-    if (this.obtaining) throw new AlreadyAcquiredError({ op: 'obtain', path: this.path }, 'obtain() is already running on this lease object');
+    if (this.obtaining)
+      throw new AlreadyAcquiredError(
+        { op: 'obtain', path: this.path },
+        'obtain() is already running on this lease object',
+      );
     const { signal, timeout } = options;
     if (signal?.aborted) throw new AbortError(signal.reason, { op: 'obtain', path: this.path });
     const deadline = deadlineOf(timeout, { op: 'obtain', path: this.path });
@@ -252,12 +296,14 @@ export class NonBlockingLease {
         } catch (error) {
           if (!(error instanceof NoNodeError)) throw error;
         }
-        if (current && written?.data.equals(current.data)) return this.accept(written.end, current.stat.czxid); // our commit applied; its reply was lost
+        if (current && written?.data.equals(current.data))
+          return this.accept(written.end, current.stat.czxid); // our commit applied; its reply was lost
         const transaction = lock.transaction();
         if (current) {
           const lease = decodeLease(current.data, this.holderPath);
           if (lease.version !== LEASE_VERSION) return this.refuse(lease);
-          if (lease.holder !== this.identifier && now < parseLeaseEnd(lease.end, this.holderPath)) return this.refuse(lease);
+          if (lease.holder !== this.identifier && now < parseLeaseEnd(lease.end, this.holderPath))
+            return this.refuse(lease);
           transaction.delete(this.holderPath, { version: current.stat.version });
         }
         const end = formatLeaseEnd(now + this.durationMs);
@@ -288,7 +334,11 @@ export class NonBlockingLease {
     this.expiry.abort(new NotHeldError({ path: this.path }, 'the lease was renewed'));
     this.expiry = new AbortController();
     const expiry = this.expiry;
-    startTimer(Math.max(0, parseLeaseEnd(end) - this.utcnow().getTime()), () => expiry.abort(new NotHeldError({ path: this.path }, 'the lease ended')), { unref: true });
+    startTimer(
+      Math.max(0, parseLeaseEnd(end) - this.utcnow().getTime()),
+      () => expiry.abort(new NotHeldError({ path: this.path }, 'the lease ended')),
+      { unref: true },
+    );
     return true;
   }
 

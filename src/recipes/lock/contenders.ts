@@ -48,6 +48,10 @@ export function sequenceOf(node: string): string {
  * The contenders ahead of `ownSequence` that block it, nearest last. With `maxHolders` > 1
  * (several concurrent holders on one layout), a node holds while fewer than that are ahead.
  */
-export function blockersAhead(children: readonly string[], blocking: RegExp, ownSequence: string): Contender[] {
+export function blockersAhead(
+  children: readonly string[],
+  blocking: RegExp,
+  ownSequence: string,
+): Contender[] {
   return sortedContenders(children, blocking).filter((contender) => contender.sequence < ownSequence);
 }

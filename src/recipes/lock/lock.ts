@@ -40,7 +40,14 @@ import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js'
 import { ChangeWaiter, deadlineOf, type Wake } from '../change-waiter.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
-import { blockersAhead, contenderPattern, CURATOR_LOCK_NAME, LOCK_NAME, sequenceOf, sortedContenders } from './contenders.js';
+import {
+  blockersAhead,
+  contenderPattern,
+  CURATOR_LOCK_NAME,
+  LOCK_NAME,
+  sequenceOf,
+  sortedContenders,
+} from './contenders.js';
 
 export interface LockOptions {
   /** Stored as the node's data; what `contenders()` lists. Default: empty. */
@@ -110,7 +117,10 @@ export class Lock implements AsyncDisposable {
   ) {
     validatePath(path, 'Lock');
     if (options.naming !== undefined && kind !== MUTEX) {
-      throw new InvalidArgumentError('naming is an option of Lock only: a reader would not see a Curator-named writer', { op: 'Lock', path });
+      throw new InvalidArgumentError(
+        'naming is an option of Lock only: a reader would not see a Curator-named writer',
+        { op: 'Lock', path },
+      );
     }
     this.path = path;
     this.identifier = options.identifier ?? '';
@@ -120,7 +130,11 @@ export class Lock implements AsyncDisposable {
     const curator = options.naming === 'curator';
     const ownName = curator ? CURATOR_LOCK_NAME : kind.nodeName;
     this.prefix = curator ? `_c_${id}${CURATOR_LOCK_NAME}` : `${id.replaceAll('-', '')}${kind.nodeName}`;
-    const blockingNames = [...kind.blockingNames, ...(curator ? [CURATOR_LOCK_NAME] : []), ...(options.extraLockPatterns ?? [])];
+    const blockingNames = [
+      ...kind.blockingNames,
+      ...(curator ? [CURATOR_LOCK_NAME] : []),
+      ...(options.extraLockPatterns ?? []),
+    ];
     this.blocking = contenderPattern([...new Set(blockingNames)]);
     this.everyContender = contenderPattern([...new Set([...blockingNames, ownName])]);
     this.own = this.ownNode(true);
@@ -231,7 +245,11 @@ export class Lock implements AsyncDisposable {
     this.cleaning = cleaning;
   }
 
-  private async acquireLoop(blocking: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+  private async acquireLoop(
+    blocking: boolean,
+    deadline: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
     for (;;) {
       if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
       const left = remaining(deadline);
@@ -277,7 +295,8 @@ export class Lock implements AsyncDisposable {
       if (node !== undefined && children.includes(node)) return children;
       this.own.vanished();
     }
-    if (this.own.takeLost() && this.onSessionLost === 'fail') throw new LockLostError({ op: 'acquire', path: this.path });
+    if (this.own.takeLost() && this.onSessionLost === 'fail')
+      throw new LockLostError({ op: 'acquire', path: this.path });
     if (this.own.unsettled) {
       const children = await this.own.find(request);
       if (this.own.name !== undefined) return children;
@@ -301,7 +320,11 @@ export class Lock implements AsyncDisposable {
    * Sleep until the predecessor (or, without one, the directory's children) changes, the
    * connection state changes, the deadline, or abort. Every wake-up is re-checked by the caller.
    */
-  private async waitForChange(predecessor: string | undefined, deadline: number | undefined, signal: AbortSignal | undefined): Promise<Wake> {
+  private async waitForChange(
+    predecessor: string | undefined,
+    deadline: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Wake> {
     const waiter = new ChangeWaiter(this.client, { deadline, signal });
     try {
       // A data read, not exists: a vanished predecessor leaves no creation watch behind.

@@ -41,6 +41,10 @@ export class ReadLock extends Lock {
 /** An exclusive lock: excludes readers, writers and `Lock`s of the same path. */
 export class WriteLock extends Lock {
   constructor(client: ZooKeeperClient, path: string, options: ReadWriteLockOptions = {}) {
-    super(client, path, options, { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME, READ_LOCK_NAME], maxHolders: 1 });
+    super(client, path, options, {
+      nodeName: LOCK_NAME,
+      blockingNames: [LOCK_NAME, READ_LOCK_NAME],
+      maxHolders: 1,
+    });
   }
 }

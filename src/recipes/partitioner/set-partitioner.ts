@@ -79,7 +79,11 @@ export type PartitionState = (typeof PartitionState)[keyof typeof PartitionState
 export type PartitionItem = string | number;
 
 /** `(our identifier, every member's identifier, the set) → our share` (kazoo's `partition_func`). */
-export type PartitionFunc<T extends PartitionItem> = (identifier: string, members: string[], items: readonly T[]) => Iterable<T>;
+export type PartitionFunc<T extends PartitionItem> = (
+  identifier: string,
+  members: string[],
+  items: readonly T[],
+) => Iterable<T>;
 
 export interface SetPartitionerOptions<T extends PartitionItem> {
   /** Our member identifier; must be unique in the party and a valid node-name part. Default `<hostname>-<pid>` (kazoo's). */
@@ -119,9 +123,13 @@ export function pythonSorted<T extends PartitionItem>(items: Iterable<T>): T[] {
   const list = [...items];
   const numbers = list.filter((item) => typeof item === 'number').length;
   if (numbers !== 0 && numbers !== list.length) {
-    throw new InvalidArgumentError("the set mixes strings and numbers, which Python cannot sort ('<' not supported between str and int)");
+    throw new InvalidArgumentError(
+      "the set mixes strings and numbers, which Python cannot sort ('<' not supported between str and int)",
+    );
   }
-  return numbers === 0 ? list.sort((a, b) => compareCodePoints(a as string, b as string)) : list.sort((a, b) => (a as number) - (b as number));
+  return numbers === 0
+    ? list.sort((a, b) => compareCodePoints(a as string, b as string))
+    : list.sort((a, b) => (a as number) - (b as number));
 }
 
 /** Compare strings by Unicode code point (Python's str order; JS `<` compares UTF-16 units). */
@@ -144,7 +152,11 @@ export function compareCodePoints(a: string, b: string): number {
  * kazoo's default partition function: `sorted(items)[i::len(members)]` where `i` is our index
  * in `sorted(members)`. `InvalidArgumentError` when we are not a member (kazoo's ValueError).
  */
-export function kazooPartition<T extends PartitionItem>(identifier: string, members: string[], items: readonly T[]): T[] {
+export function kazooPartition<T extends PartitionItem>(
+  identifier: string,
+  members: string[],
+  items: readonly T[],
+): T[] {
   const all = pythonSorted(items);
   const workers = [...members].sort(compareCodePoints);
   const index = workers.indexOf(identifier);
@@ -157,7 +169,10 @@ export function memberIdentifier(node: string): string {
   return node.slice(node.indexOf('-') + 1);
 }
 
-export class SetPartitioner<T extends PartitionItem = PartitionItem> extends EventEmitter<SetPartitionerEvents> implements AsyncIterable<Assignment<T>> {
+export class SetPartitioner<T extends PartitionItem = PartitionItem>
+  extends EventEmitter<SetPartitionerEvents>
+  implements AsyncIterable<Assignment<T>>
+{
   readonly path: string;
   readonly identifier: string;
   /** The set, deduplicated, in the order given. */
@@ -187,7 +202,11 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
     if (this.stateValue === PartitionState.FAILURE) return;
     if (state === ConnectionState.LOST) {
       this.client.off('state', this.onState);
-      void this.failOut(new PartitionerFailedError('the session was lost: our party node and item locks are gone', { path: this.path }));
+      void this.failOut(
+        new PartitionerFailedError('the session was lost: our party node and item locks are gone', {
+          path: this.path,
+        }),
+      );
     } else if (this.stateValue !== PartitionState.RELEASE) {
       this.setState(PartitionState.RELEASE);
     }
@@ -205,15 +224,23 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
     this.lockPath = joinPath(path, 'locks');
     this.partyPath = joinPath(path, 'party');
     this.identifier = String(options.identifier ?? `${hostname()}-${process.pid}`);
-    if (this.identifier.includes('/')) throw new InvalidArgumentError('identifier must not contain "/"', { op: 'SetPartitioner', path });
+    if (this.identifier.includes('/'))
+      throw new InvalidArgumentError('identifier must not contain "/"', { op: 'SetPartitioner', path });
     this.party = new ShallowParty(client, this.partyPath, { identifier: this.identifier, autoRejoin: false });
     const items: T[] = [];
     for (const item of new Set(set)) {
       if (typeof item !== 'string' && !(typeof item === 'number' && Number.isFinite(item))) {
-        throw new InvalidArgumentError(`set items must be strings or finite numbers, got ${String(item)}`, { op: 'SetPartitioner', path });
+        throw new InvalidArgumentError(`set items must be strings or finite numbers, got ${String(item)}`, {
+          op: 'SetPartitioner',
+          path,
+        });
       }
       const name = String(item);
-      if (name === '' || name.includes('/')) throw new InvalidArgumentError(`set item ${JSON.stringify(name)} is not a valid node name`, { op: 'SetPartitioner', path });
+      if (name === '' || name.includes('/'))
+        throw new InvalidArgumentError(`set item ${JSON.stringify(name)} is not a valid node name`, {
+          op: 'SetPartitioner',
+          path,
+        });
       validatePath(joinPath(this.lockPath, name), 'SetPartitioner');
       items.push(item);
     }
@@ -298,7 +325,8 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
     const { timeout, signal } = options;
     return new Promise((resolve, reject) => {
       if (timeout !== undefined) checkDuration(timeout, { op: 'waitForChange', path: this.path });
-      if (signal?.aborted) return reject(new AbortError(signal.reason, { op: 'waitForChange', path: this.path }));
+      if (signal?.aborted)
+        return reject(new AbortError(signal.reason, { op: 'waitForChange', path: this.path }));
       if (timeout !== undefined && timeout <= 0) return resolve(false);
       const done = (value: boolean | Error) => {
         timer?.cancel();
@@ -326,7 +354,9 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
       await this.stopRun();
       await this.releaseLocks();
       if (this.locks.length > 0) {
-        await this.failOut(new PartitionerFailedError('could not release every item lock', { path: this.path }));
+        await this.failOut(
+          new PartitionerFailedError('could not release every item lock', { path: this.path }),
+        );
         return;
       }
       if (this.failed) return; // the session may have been lost meanwhile
@@ -401,23 +431,31 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
     this.stateValue = state;
     this.stateIdValue++;
     if (previous === PartitionState.ACQUIRED && this.assignment) {
-      this.assignment.controller.abort(new PartitionerFailedError(`the assignment ended: ${state}`, { path: this.path }));
+      this.assignment.controller.abort(
+        new PartitionerFailedError(`the assignment ended: ${state}`, { path: this.path }),
+      );
       this.assignment = undefined;
     }
     if (state === PartitionState.ACQUIRED) {
       const controller = new AbortController();
-      this.assignment = { controller, value: { items: [...this.partition], signal: controller.signal, stateId: this.stateIdValue } };
+      this.assignment = {
+        controller,
+        value: { items: [...this.partition], signal: controller.signal, stateId: this.stateIdValue },
+      };
     }
     try {
       this.emit('state', state, this.stateIdValue);
     } catch (error) {
-      this.client.logger.error(`SetPartitioner ${this.path}: a state listener threw: ${(error as Error)?.stack ?? String(error)}`);
+      this.client.logger.error(
+        `SetPartitioner ${this.path}: a state listener threw: ${(error as Error)?.stack ?? String(error)}`,
+      );
     }
   }
 
   private async init(): Promise<void> {
     try {
-      for (const path of [this.path, this.lockPath, this.partyPath]) await retryForever(this.client, () => this.client.ensurePath(path));
+      for (const path of [this.path, this.lockPath, this.partyPath])
+        await retryForever(this.client, () => this.client.ensurePath(path));
       await retryForever(this.client, () => this.party.join()); // kazoo: client.retry(join), through expiry too
       if (this.stateValue === PartitionState.FAILURE) return; // finished meanwhile: finish() leaves
       this.client.on('state', this.onState);
@@ -441,7 +479,9 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
     this.run = run;
     this.runDone = (async () => {
       try {
-        const stable = await new PatientChildrenWatch(this.client, this.partyPath, this.timeBoundary).start({ signal: run.signal });
+        const stable = await new PatientChildrenWatch(this.client, this.partyPath, this.timeBoundary).start({
+          signal: run.signal,
+        });
         await this.allocate(stable, run);
       } catch (error) {
         if (run.signal.aborted) return;
@@ -470,24 +510,36 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
         await this.restartAllocation(run); // the party changed: repartition
         return true;
       }
-      if (this.stateValue === PartitionState.ALLOCATING || this.stateValue === PartitionState.ACQUIRED) this.setState(PartitionState.RELEASE);
+      if (this.stateValue === PartitionState.ALLOCATING || this.stateValue === PartitionState.ACQUIRED)
+        this.setState(PartitionState.RELEASE);
       return true;
     };
 
     // A fresh member list, not the stable snapshot (kazoo).
-    const children = await retryForever(this.client, () => this.client.getChildren(this.partyPath, { signal }), signal);
+    const children = await retryForever(
+      this.client,
+      () => this.client.getChildren(this.partyPath, { signal }),
+      signal,
+    );
     if (!children.includes(this.party.node)) {
-      await this.failOut(new PartitionerFailedError(`our party node ${this.memberPath} is gone`, { path: this.path }));
+      await this.failOut(
+        new PartitionerFailedError(`our party node ${this.memberPath} is gone`, { path: this.path }),
+      );
       return;
     }
-    const twins = children.filter((child) => child !== this.party.node && memberIdentifier(child) === this.identifier);
+    const twins = children.filter(
+      (child) => child !== this.party.node && memberIdentifier(child) === this.identifier,
+    );
     if (twins.length > 0) {
       if (await this.joinedLast(twins, signal)) {
         await this.failOut(new DuplicateIdentifierError(this.identifier, { path: this.path }));
         return;
       }
       // We were first: the newcomer fails and leaves; allocate once the party has changed.
-      await Promise.race([changed, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+      await Promise.race([
+        changed,
+        new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })),
+      ]);
       await abortIfNeeded();
       return;
     }
@@ -526,14 +578,21 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
       this.setState(PartitionState.ACQUIRED);
       return;
     }
-    if (!(await abortIfNeeded())) await this.failOut(new PartitionerFailedError('inconsistent allocation state', { path: this.path }));
+    if (!(await abortIfNeeded()))
+      await this.failOut(new PartitionerFailedError('inconsistent allocation state', { path: this.path }));
   }
 
   /** Whether our party node is newer than every twin's (then we are the duplicate). */
   private async joinedLast(twins: string[], signal: AbortSignal): Promise<boolean> {
     const czxid = async (node: string) => {
       try {
-        return (await retryForever(this.client, () => this.client.exists(joinPath(this.partyPath, node), { signal }), signal))?.czxid;
+        return (
+          await retryForever(
+            this.client,
+            () => this.client.exists(joinPath(this.partyPath, node), { signal }),
+            signal,
+          )
+        )?.czxid;
       } catch (error) {
         if (error instanceof NoNodeError) return undefined;
         throw error;
@@ -554,7 +613,9 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
     run.abort(); // cancels its patient watch
     await this.releaseLocks();
     if (this.locks.length > 0) {
-      await this.failOut(new PartitionerFailedError('could not release every item lock', { path: this.path }));
+      await this.failOut(
+        new PartitionerFailedError('could not release every item lock', { path: this.path }),
+      );
       return;
     }
     if (this.stateValue === PartitionState.ALLOCATING && this.run === run) this.startAllocation();
@@ -568,7 +629,10 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
         this.locks.splice(this.locks.indexOf(lock), 1);
       } catch (error) {
         if (error instanceof ClientClosedError) this.locks.splice(this.locks.indexOf(lock), 1);
-        else this.client.logger.warn(`SetPartitioner ${this.path}: could not release ${lock.path}: ${String(error)}`);
+        else
+          this.client.logger.warn(
+            `SetPartitioner ${this.path}: could not release ${lock.path}: ${String(error)}`,
+          );
       }
     }
   }
@@ -592,7 +656,10 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem> extends Eve
 
 function checkMs(name: string, value: number, path: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(`${name} must be a number of ms >= 0, got ${String(value)}`, { op: 'SetPartitioner', path });
+    throw new InvalidArgumentError(`${name} must be a number of ms >= 0, got ${String(value)}`, {
+      op: 'SetPartitioner',
+      path,
+    });
   }
   return value;
 }

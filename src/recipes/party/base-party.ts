@@ -12,7 +12,13 @@ import type { ZooKeeperClient } from '../../client/client.js';
 import { ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
-import { deadlineOf, ensureEmptyPath, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
+import {
+  deadlineOf,
+  ensureEmptyPath,
+  requestLimits,
+  retryTransient,
+  type WaitLimits,
+} from '../change-waiter.js';
 import { OwnNode } from '../own-node.js';
 
 export interface PartyOptions {
@@ -59,7 +65,8 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
         this.client.logger.info(`party ${this.path}: re-joined as ${this.node} after the session was lost`);
       } catch (error) {
         // The next CONNECTED tries again; a closed client ends it.
-        if (!(error instanceof ClientClosedError)) this.client.logger.warn(`party ${this.path}: re-joining failed: ${String(error)}`);
+        if (!(error instanceof ClientClosedError))
+          this.client.logger.warn(`party ${this.path}: re-joining failed: ${String(error)}`);
       }
     }).catch(() => {});
   };

@@ -24,7 +24,11 @@ import { BaseParty, type PartyCallOptions, type PartyOptions } from './base-part
 export class ShallowParty extends BaseParty {
   constructor(client: ZooKeeperClient, path: string, options: PartyOptions = {}) {
     const identifier = options.identifier ?? '';
-    if (identifier.includes('/')) throw new InvalidArgumentError(`a ShallowParty identifier is part of a node name and may not contain "/": ${JSON.stringify(identifier)}`, { op: 'ShallowParty', path });
+    if (identifier.includes('/'))
+      throw new InvalidArgumentError(
+        `a ShallowParty identifier is part of a node name and may not contain "/": ${JSON.stringify(identifier)}`,
+        { op: 'ShallowParty', path },
+      );
     super(client, path, `${randomUUID().replaceAll('-', '')}-${identifier}`, options);
   }
 

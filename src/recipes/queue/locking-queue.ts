@@ -71,7 +71,16 @@ import { untilSessionEnds } from '../../client/retry.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
-import { ChangeWaiter, deadlineOf, ensureEmptyPath, isTransient, pause, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
+import {
+  ChangeWaiter,
+  deadlineOf,
+  ensureEmptyPath,
+  isTransient,
+  pause,
+  requestLimits,
+  retryTransient,
+  type WaitLimits,
+} from '../change-waiter.js';
 import { DEFAULT_PRIORITY, isOutcomeUnknown, putEntries, putEntry, type EntryTarget } from './queue.js';
 
 export interface LockingQueueGetOptions {
@@ -139,23 +148,31 @@ export class LockingQueue {
   }
 
   /** Put an item (priority 0–999, lower first; default 100). Not retried. Resolves with the entry path. */
-  async put(value: Buffer | Uint8Array, priority = DEFAULT_PRIORITY, options: LockingQueueCallOptions = {}): Promise<string> {
+  async put(
+    value: Buffer | Uint8Array,
+    priority = DEFAULT_PRIORITY,
+    options: LockingQueueCallOptions = {},
+  ): Promise<string> {
     return putEntry(this.entryTarget, value, priority, options);
   }
 
-
   /** Put several items in one transaction (all or none). Not retried. Resolves with the entry paths. */
-  async putAll(values: readonly (Buffer | Uint8Array)[], priority = DEFAULT_PRIORITY, options: LockingQueueCallOptions = {}): Promise<string[]> {
+  async putAll(
+    values: readonly (Buffer | Uint8Array)[],
+    priority = DEFAULT_PRIORITY,
+    options: LockingQueueCallOptions = {},
+  ): Promise<string[]> {
     return putEntries(this.entryTarget, values, priority, options);
   }
-
 
   /**
    * Lock and return the next available item, waiting up to `timeout` ms for one (`null` then).
    * While this instance holds an unconsumed item (in a live session) it returns that item again.
    */
   get(options: LockingQueueGetOptions = {}): Promise<Buffer | null> {
-    return this.serialize(() => this.getItem({ deadline: deadlineOf(options.timeout), signal: options.signal }));
+    return this.serialize(() =>
+      this.getItem({ deadline: deadlineOf(options.timeout), signal: options.signal }),
+    );
   }
 
   /**
@@ -169,7 +186,10 @@ export class LockingQueue {
     const lockPath = joinPath(this.takenPath, held.name);
     try {
       await retryTransient(() => this.client.sync(lockPath, requestLimits(limits)), limits);
-      const { data, stat } = await retryTransient(() => this.client.get(lockPath, requestLimits(limits)), limits);
+      const { data, stat } = await retryTransient(
+        () => this.client.get(lockPath, requestLimits(limits)),
+        limits,
+      );
       if (data.equals(this.idBytes) && stat.ephemeralOwner === held.session) return true;
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
@@ -200,7 +220,10 @@ export class LockingQueue {
   async size(options: LockingQueueCallOptions = {}): Promise<number> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     await this.ensure(limits);
-    const stat = await retryTransient(() => this.client.exists(this.entriesPath, requestLimits(limits)), limits);
+    const stat = await retryTransient(
+      () => this.client.exists(this.entriesPath, requestLimits(limits)),
+      limits,
+    );
     return stat?.numChildren ?? 0;
   }
 
@@ -217,7 +240,12 @@ export class LockingQueue {
   }
 
   private get entryTarget(): EntryTarget {
-    return { client: this.client, path: this.path, dir: this.entriesPath, ensure: (limits) => this.ensure(limits) };
+    return {
+      client: this.client,
+      path: this.path,
+      dir: this.entriesPath,
+      ensure: (limits) => this.ensure(limits),
+    };
   }
 
   private async ensure(limits: WaitLimits): Promise<void> {
@@ -240,8 +268,14 @@ export class LockingQueue {
         try {
           const request = requestLimits(limits);
           const listing = Promise.all([
-            this.client.getChildren(this.entriesPath, { watch: waiter.watch(this.entriesPath, 'children'), ...request }),
-            this.client.getChildren(this.takenPath, { watch: waiter.watch(this.takenPath, 'children'), ...request }),
+            this.client.getChildren(this.entriesPath, {
+              watch: waiter.watch(this.entriesPath, 'children'),
+              ...request,
+            }),
+            this.client.getChildren(this.takenPath, {
+              watch: waiter.watch(this.takenPath, 'children'),
+              ...request,
+            }),
           ]);
           const [entries, taken] = await listing;
           const locked = new Set(taken);
@@ -354,7 +388,11 @@ export class LockingQueue {
         this.held = undefined; // the session ended, and with it our lock; no attempt of ours was applied
         return false;
       }
-      const attempt: Attempt = { op, marker: markerPath(this.path, QUEUE_MARKER_PREFIX), session: held.session };
+      const attempt: Attempt = {
+        op,
+        marker: markerPath(this.path, QUEUE_MARKER_PREFIX),
+        session: held.session,
+      };
       try {
         const transaction = this.client.transaction();
         if (op === 'consume') transaction.delete(entryPath);
@@ -430,18 +468,26 @@ export class LockingQueue {
           fencedIn = stat.ephemeralOwner; // our fence, from a round whose reply was lost
         }
         if (fencedIn === attempt.session) return false;
-        const lock = await this.client.get(joinPath(this.takenPath, held.name), request).catch((error: unknown) => {
-          if (error instanceof NoNodeError) return undefined;
-          throw error;
-        });
+        const lock = await this.client
+          .get(joinPath(this.takenPath, held.name), request)
+          .catch((error: unknown) => {
+            if (error instanceof NoNodeError) return undefined;
+            throw error;
+          });
         if (lock?.data.equals(this.idBytes) && lock.stat.ephemeralOwner === attempt.session) return false;
         if (this.held === held) this.held = undefined;
         throw unknown();
       } catch (error) {
         if (error instanceof OutcomeUnknownError) throw error;
         if (error instanceof NoNodeError) continue; // the marker went with its session between our create and get: fence again
-        const gaveUp = limits.signal?.aborted || (limits.deadline !== undefined && Date.now() >= limits.deadline);
-        if (error instanceof ClientClosedError || error instanceof TimeoutError || error instanceof AbortError || gaveUp) {
+        const gaveUp =
+          limits.signal?.aborted || (limits.deadline !== undefined && Date.now() >= limits.deadline);
+        if (
+          error instanceof ClientClosedError ||
+          error instanceof TimeoutError ||
+          error instanceof AbortError ||
+          gaveUp
+        ) {
           held.pending = attempt;
           throw unknown(error);
         }

@@ -41,7 +41,14 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { deadlineOf, ensureEmptyPath, pause, requestLimits, retryTransient, type WaitLimits } from '../change-waiter.js';
+import {
+  deadlineOf,
+  ensureEmptyPath,
+  pause,
+  requestLimits,
+  retryTransient,
+  type WaitLimits,
+} from '../change-waiter.js';
 
 export interface QueueCallOptions {
   /** Give up after this many ms with `TimeoutError`. */
@@ -54,14 +61,20 @@ export const DEFAULT_PRIORITY = 100;
 
 /** The entry name prefix for a priority (kazoo: `entry-%03d-`), after validating the arguments. */
 export function entryPrefix(priority: unknown, op: string, path: string): string {
-  if (typeof priority !== 'number' || !Number.isInteger(priority)) throw new InvalidArgumentError(`priority must be an integer, got ${String(priority)}`, { op, path });
-  if (priority < 0 || priority > 999) throw new InvalidArgumentError(`priority must be between 0 and 999, got ${priority}`, { op, path });
+  if (typeof priority !== 'number' || !Number.isInteger(priority))
+    throw new InvalidArgumentError(`priority must be an integer, got ${String(priority)}`, { op, path });
+  if (priority < 0 || priority > 999)
+    throw new InvalidArgumentError(`priority must be between 0 and 999, got ${priority}`, { op, path });
   return `entry-${String(priority).padStart(3, '0')}-`;
 }
 
 /** Validate an item: bytes only (kazoo: "value must be a byte string"). */
 export function checkItem(value: unknown, op: string, path: string): Buffer {
-  if (!(value instanceof Uint8Array)) throw new InvalidArgumentError(`value must be a Buffer or Uint8Array, got ${value === null ? 'null' : typeof value}`, { op, path });
+  if (!(value instanceof Uint8Array))
+    throw new InvalidArgumentError(
+      `value must be a Buffer or Uint8Array, got ${value === null ? 'null' : typeof value}`,
+      { op, path },
+    );
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
@@ -76,17 +89,31 @@ export interface EntryTarget {
 }
 
 /** Put one item as `<dir>/entry-<priority>-<seq>`; resolves with its path. Not retried (a lost reply leaves no name to find it by). */
-export async function putEntry(target: EntryTarget, value: unknown, priority: unknown, options: { timeout?: number; signal?: AbortSignal }): Promise<string> {
+export async function putEntry(
+  target: EntryTarget,
+  value: unknown,
+  priority: unknown,
+  options: { timeout?: number; signal?: AbortSignal },
+): Promise<string> {
   const item = checkItem(value, 'put', target.path);
   const prefix = entryPrefix(priority, 'put', target.path);
   const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
   await target.ensure(limits);
-  return target.client.create(joinPath(target.dir, prefix), item, { sequence: true, ...requestLimits(limits) });
+  return target.client.create(joinPath(target.dir, prefix), item, {
+    sequence: true,
+    ...requestLimits(limits),
+  });
 }
 
 /** Put several items in one transaction (all or none); resolves with their paths. Not retried. */
-export async function putEntries(target: EntryTarget, values: unknown, priority: unknown, options: { timeout?: number; signal?: AbortSignal }): Promise<string[]> {
-  if (!Array.isArray(values)) throw new InvalidArgumentError('values must be an array of Buffers', { op: 'putAll', path: target.path });
+export async function putEntries(
+  target: EntryTarget,
+  values: unknown,
+  priority: unknown,
+  options: { timeout?: number; signal?: AbortSignal },
+): Promise<string[]> {
+  if (!Array.isArray(values))
+    throw new InvalidArgumentError('values must be an array of Buffers', { op: 'putAll', path: target.path });
   const prefix = entryPrefix(priority, 'putAll', target.path);
   const items = values.map((value) => checkItem(value, 'putAll', target.path));
   const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
@@ -119,7 +146,10 @@ export class Queue {
     this.path = path;
     this.delivery = options.delivery ?? 'at-least-once';
     if (this.delivery !== 'at-least-once' && this.delivery !== 'at-most-once') {
-      throw new InvalidArgumentError(`delivery must be 'at-least-once' or 'at-most-once', got ${String(this.delivery)}`, { op: 'Queue', path });
+      throw new InvalidArgumentError(
+        `delivery must be 'at-least-once' or 'at-most-once', got ${String(this.delivery)}`,
+        { op: 'Queue', path },
+      );
     }
   }
 
@@ -127,20 +157,28 @@ export class Queue {
    * Put an item with `priority` (0–999, lower is served first; default 100). Resolves with the
    * entry's path. Not retried: on `ConnectionLossError` the item may or may not be enqueued.
    */
-  async put(value: Buffer | Uint8Array, priority = DEFAULT_PRIORITY, options: QueueCallOptions = {}): Promise<string> {
+  async put(
+    value: Buffer | Uint8Array,
+    priority = DEFAULT_PRIORITY,
+    options: QueueCallOptions = {},
+  ): Promise<string> {
     return putEntry(this.entryTarget, value, priority, options);
   }
 
-
   /** Put several items atomically (one transaction: all or none). Resolves with their paths. */
-  async putAll(values: readonly (Buffer | Uint8Array)[], priority = DEFAULT_PRIORITY, options: QueueCallOptions = {}): Promise<string[]> {
+  async putAll(
+    values: readonly (Buffer | Uint8Array)[],
+    priority = DEFAULT_PRIORITY,
+    options: QueueCallOptions = {},
+  ): Promise<string[]> {
     return putEntries(this.entryTarget, values, priority, options);
   }
 
-
   /** Take the next item, or `null` when the queue is empty. Never blocks on an empty queue. */
   async get(options: QueueCallOptions = {}): Promise<Buffer | null> {
-    const run = this.getting.then(() => this.take({ deadline: deadlineOf(options.timeout), signal: options.signal }));
+    const run = this.getting.then(() =>
+      this.take({ deadline: deadlineOf(options.timeout), signal: options.signal }),
+    );
     this.getting = run.catch(() => {});
     return run;
   }

@@ -128,10 +128,14 @@ export class Semaphore implements AsyncDisposable {
     options: SemaphoreOptions = {},
   ) {
     validatePath(path, 'Semaphore');
-    if (path === '/') throw new InvalidArgumentError('a Semaphore cannot use the root node', { op: 'Semaphore', path });
+    if (path === '/')
+      throw new InvalidArgumentError('a Semaphore cannot use the root node', { op: 'Semaphore', path });
     const maxLeases = options.maxLeases ?? 1;
     if (!Number.isSafeInteger(maxLeases) || maxLeases < 1) {
-      throw new InvalidArgumentError(`maxLeases must be a positive integer, got ${String(maxLeases)}`, { op: 'Semaphore', path });
+      throw new InvalidArgumentError(`maxLeases must be a positive integer, got ${String(maxLeases)}`, {
+        op: 'Semaphore',
+        path,
+      });
     }
     this.path = path;
     this.identifier = options.identifier ?? '';
@@ -140,11 +144,19 @@ export class Semaphore implements AsyncDisposable {
     this.lockPath = path + LOCK_SUFFIX;
     this.leaseName = randomUUID().replaceAll('-', '');
     this.leasePath = joinPath(path, this.leaseName);
-    this.own = new OwnNode(client, { parent: path, prefix: this.leaseName, sequential: false, ephemeral: true });
+    this.own = new OwnNode(client, {
+      parent: path,
+      prefix: this.leaseName,
+      sequential: false,
+      ephemeral: true,
+    });
     this.ownership = new Ownership(client, path, 'semaphore lease', options.ownershipLostOn ?? 'SUSPENDED');
     this.onSessionLost = options.onSessionLost ?? 'requeue';
     // Its data is our identifier, as kazoo's.
-    this.lock = new Lock(client, this.lockPath, { identifier: this.identifier, onSessionLost: this.onSessionLost });
+    this.lock = new Lock(client, this.lockPath, {
+      identifier: this.identifier,
+      onSessionLost: this.onSessionLost,
+    });
   }
 
   /** True while this instance holds a lease (false at once when the session is lost). */
@@ -177,7 +189,11 @@ export class Semaphore implements AsyncDisposable {
    * already acquiring. No node (lease or lock) is left behind unless the lease is held.
    */
   async acquire(options: SemaphoreAcquireOptions = {}): Promise<boolean> {
-    if (this.acquiring) throw new AlreadyAcquiredError({ op: 'acquire', path: this.path }, 'this semaphore instance is already acquiring');
+    if (this.acquiring)
+      throw new AlreadyAcquiredError(
+        { op: 'acquire', path: this.path },
+        'this semaphore instance is already acquiring',
+      );
     if (this.held) return true;
     const { blocking = true, signal, timeout } = options;
     if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
@@ -197,7 +213,11 @@ export class Semaphore implements AsyncDisposable {
   }
 
   /** kazoo's `client.retry(_inner_acquire)`: start over after connection or session loss. */
-  private async acquireLoop(blocking: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+  private async acquireLoop(
+    blocking: boolean,
+    deadline: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
     for (;;) {
       if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
       const left = remaining(deadline);
@@ -226,7 +246,11 @@ export class Semaphore implements AsyncDisposable {
       }
       if (outcome === 'acquired') return true;
       if (outcome === 'busy' || outcome === 'timeout') return false;
-      if (outcome === 'lost' && this.onSessionLost === 'fail') throw new LockLostError({ op: 'acquire', path: this.path }, 'the session was lost while waiting for a semaphore lease');
+      if (outcome === 'lost' && this.onSessionLost === 'fail')
+        throw new LockLostError(
+          { op: 'acquire', path: this.path },
+          'the session was lost while waiting for a semaphore lease',
+        );
     }
   }
 
@@ -235,7 +259,10 @@ export class Semaphore implements AsyncDisposable {
    * created with its data in one step; kazoo creates it empty and then writes, so a node seen
    * empty may be a kazoo creator's that has not written yet: not checked, like kazoo.
    */
-  private async ensureSemaphoreNode(request: { timeout?: number | undefined; signal?: AbortSignal | undefined }): Promise<void> {
+  private async ensureSemaphoreNode(request: {
+    timeout?: number | undefined;
+    signal?: AbortSignal | undefined;
+  }): Promise<void> {
     if (!(await this.client.exists(this.path, request))) {
       try {
         await this.client.create(this.path, String(this.maxLeases), { makePath: true, ...request });
@@ -248,7 +275,10 @@ export class Semaphore implements AsyncDisposable {
     const { data } = await this.client.get(this.path, request);
     const stored = parseStoredLeases(data);
     if (stored !== undefined && stored !== this.maxLeases) {
-      throw new RecipeMismatchError(`Inconsistent max leases: ${stored}, expected: ${this.maxLeases}`, { op: 'acquire', path: this.path });
+      throw new RecipeMismatchError(`Inconsistent max leases: ${stored}, expected: ${this.maxLeases}`, {
+        op: 'acquire',
+        path: this.path,
+      });
     }
     this.pathEnsured = true;
   }
@@ -258,7 +288,12 @@ export class Semaphore implements AsyncDisposable {
    * the lease pool and try again on every change. `'lost'` when the lock was lost with the
    * session (kazoo's ForceRetryError).
    */
-  private async takeLease(lock: Lock, blocking: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<Attempt> {
+  private async takeLease(
+    lock: Lock,
+    blocking: boolean,
+    deadline: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Attempt> {
     for (;;) {
       if (!lock.isAcquired) return 'lost';
       if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
@@ -268,7 +303,10 @@ export class Semaphore implements AsyncDisposable {
       // Listens to state changes from before the read, so none is missed.
       const waiter = blocking ? new ChangeWaiter(this.client, { deadline, signal }) : undefined;
       try {
-        let children = await this.client.getChildren(this.path, { ...request, watch: waiter?.watch(this.path, 'children') });
+        let children = await this.client.getChildren(this.path, {
+          ...request,
+          watch: waiter?.watch(this.path, 'children'),
+        });
         if (this.own.unsettled) {
           // Our create's reply was lost: adopt the lease if it was made in this session; a lease
           // of our previous session, which the server has not removed yet, is deleted.

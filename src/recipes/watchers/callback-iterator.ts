@@ -12,7 +12,10 @@ export interface StoppableWatch {
   stop(): Promise<void>;
 }
 
-export function callbackIterator<T>(start: (push: (value: T) => Promise<void>) => StoppableWatch, signal: AbortSignal | undefined): AsyncIterableIterator<T> {
+export function callbackIterator<T>(
+  start: (push: (value: T) => Promise<void>) => StoppableWatch,
+  signal: AbortSignal | undefined,
+): AsyncIterableIterator<T> {
   const buffered: { value: T; taken: () => void }[] = [];
   let waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
   let watch: StoppableWatch | undefined;

@@ -55,7 +55,12 @@ export class ChildrenWatch extends WatchRecipe<ChildrenWatchFunc> {
   private priorChildren: string[] | undefined;
   private priorPzxid: bigint | undefined;
 
-  constructor(client: ZooKeeperClient, path: string, func?: ChildrenWatchFunc, options: ChildrenWatchOptions = {}) {
+  constructor(
+    client: ZooKeeperClient,
+    path: string,
+    func?: ChildrenWatchFunc,
+    options: ChildrenWatchOptions = {},
+  ) {
     super(client, path, 'ChildrenWatch', 'children');
     this.allowSessionLost = options.allowSessionLost ?? true;
     this.sendEvent = options.sendEvent ?? false;
@@ -82,7 +87,11 @@ export class ChildrenWatch extends WatchRecipe<ChildrenWatchFunc> {
     let children: string[];
     let pzxid: bigint;
     try {
-      const result = await retryForever(this.client, () => this.client.getChildrenWithStat(this.path, { watch: this.watcher, signal }), signal);
+      const result = await retryForever(
+        this.client,
+        () => this.client.getChildrenWithStat(this.path, { watch: this.watcher, signal }),
+        signal,
+      );
       children = result.children;
       pzxid = result.stat.pzxid;
     } catch (error) {
@@ -130,7 +139,11 @@ export interface WatchChildrenOptions {
  * `signal` aborts, the loop is left, the node is deleted (or missing at the start), or the
  * client is closed; throws the error that stopped the watch otherwise.
  */
-export function watchChildren(client: ZooKeeperClient, path: string, options: WatchChildrenOptions = {}): AsyncIterableIterator<ChildrenSnapshot> {
+export function watchChildren(
+  client: ZooKeeperClient,
+  path: string,
+  options: WatchChildrenOptions = {},
+): AsyncIterableIterator<ChildrenSnapshot> {
   validatePath(path, 'watchChildren');
   return callbackIterator<ChildrenSnapshot>(
     (push) =>

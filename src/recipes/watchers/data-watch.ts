@@ -99,11 +99,15 @@ export class DataWatch extends WatchRecipe<DataWatchFunc> {
 
   protected override onConnectionState(state: ConnectionState): void {
     if (state === ConnectionState.CONNECTED) {
-      this.schedule(undefined, this.sessionEvents ? sessionEvent(this.path, KeeperState.CONNECTED) : undefined);
+      this.schedule(
+        undefined,
+        this.sessionEvents ? sessionEvent(this.path, KeeperState.CONNECTED) : undefined,
+      );
     } else if (this.sessionEvents) {
       // The read in progress would wait for the reconnect; the CONNECTED re-read replaces it.
       this.currentRead?.abort();
-      const keeperState = state === ConnectionState.SUSPENDED ? KeeperState.CONNECTING : KeeperState.EXPIRED_SESSION;
+      const keeperState =
+        state === ConnectionState.SUSPENDED ? KeeperState.CONNECTING : KeeperState.EXPIRED_SESSION;
       this.enqueue(() => this.call(this.lastData, this.lastStat, sessionEvent(this.path, keeperState)));
     }
   }
@@ -124,11 +128,19 @@ export class DataWatch extends WatchRecipe<DataWatchFunc> {
     let stat: Stat | null;
     try {
       try {
-        ({ data, stat } = await retryForever(this.client, () => this.client.get(this.path, { watch: this.watcher, signal }), signal));
+        ({ data, stat } = await retryForever(
+          this.client,
+          () => this.client.get(this.path, { watch: this.watcher, signal }),
+          signal,
+        ));
       } catch (error) {
         if (!(error instanceof NoNodeError)) throw error;
         data = null;
-        stat = await retryForever(this.client, () => this.client.exists(this.path, { watch: this.watcher, signal }), signal);
+        stat = await retryForever(
+          this.client,
+          () => this.client.exists(this.path, { watch: this.watcher, signal }),
+          signal,
+        );
         if (stat !== null) {
           // Created between our get and exists: read it properly.
           this.schedule(event, notify);
@@ -181,7 +193,11 @@ export interface WatchDataOptions {
  * consumer sees the latest state rather than a backlog. Ends when `signal` aborts, the loop is
  * left, or the client is closed; throws the error that stopped the watch otherwise.
  */
-export function watchData(client: ZooKeeperClient, path: string, options: WatchDataOptions = {}): AsyncIterableIterator<DataSnapshot> {
+export function watchData(
+  client: ZooKeeperClient,
+  path: string,
+  options: WatchDataOptions = {},
+): AsyncIterableIterator<DataSnapshot> {
   validatePath(path, 'watchData');
   return callbackIterator<DataSnapshot>((push) => {
     const watch = new DataWatch(client, path, (data, stat, event) => push({ data, stat, event }), {

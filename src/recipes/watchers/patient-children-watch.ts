@@ -69,27 +69,41 @@ export class PatientChildrenWatch {
   ) {
     validatePath(path, 'PatientChildrenWatch');
     if (typeof timeBoundaryMs !== 'number' || !Number.isFinite(timeBoundaryMs) || timeBoundaryMs < 0) {
-      throw new InvalidArgumentError(`timeBoundaryMs must be a number >= 0, got ${String(timeBoundaryMs)}`, { op: 'PatientChildrenWatch', path });
+      throw new InvalidArgumentError(`timeBoundaryMs must be a number >= 0, got ${String(timeBoundaryMs)}`, {
+        op: 'PatientChildrenWatch',
+        path,
+      });
     }
     this.path = path;
   }
 
   /** Wait for stable children (see the module comment). One call per instance. */
   async start(options: PatientStartOptions = {}): Promise<PatientChildrenResult> {
-    if (this.started) throw new RecipeStateError('this PatientChildrenWatch was already started', { op: 'start', path: this.path });
+    if (this.started)
+      throw new RecipeStateError('this PatientChildrenWatch was already started', {
+        op: 'start',
+        path: this.path,
+      });
     this.started = true;
     const { signal } = options;
     let changedFlag = false;
     for (;;) {
-      if (signal?.aborted) throw new AbortError(signal.reason, { op: 'PatientChildrenWatch', path: this.path });
+      if (signal?.aborted)
+        throw new AbortError(signal.reason, { op: 'PatientChildrenWatch', path: this.path });
       const round = new Round(this.client, this.path, () => (changedFlag = true));
       let children: string[];
       try {
-        children = await retryForever(this.client, () => this.client.getChildren(this.path, { watch: round.watcher, signal }), signal);
+        children = await retryForever(
+          this.client,
+          () => this.client.getChildren(this.path, { watch: round.watcher, signal }),
+          signal,
+        );
         await sleep(this.timeBoundaryMs, signal);
       } catch (error) {
         round.cancel();
-        throw error instanceof AbortError ? new AbortError(signal?.reason, { op: 'PatientChildrenWatch', path: this.path }) : error;
+        throw error instanceof AbortError
+          ? new AbortError(signal?.reason, { op: 'PatientChildrenWatch', path: this.path })
+          : error;
       }
       if (changedFlag) {
         changedFlag = false;
@@ -122,7 +136,8 @@ class Round {
   };
 
   private readonly onState = (state: ConnectionState) => {
-    if (state === ConnectionState.SUSPENDED || state === ConnectionState.LOST) this.fire({ at: Date.now(), reason: state });
+    if (state === ConnectionState.SUSPENDED || state === ConnectionState.LOST)
+      this.fire({ at: Date.now(), reason: state });
   };
 
   constructor(

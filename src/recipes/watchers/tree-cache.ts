@@ -187,16 +187,24 @@ export class TreeCache {
    * with `AbortError` if the cache is closed before it is initialized.
    */
   async start(): Promise<void> {
-    if (this.stateValue === 'STARTED') throw new RecipeStateError('the TreeCache is already started', { op: 'start', path: this.path });
-    if (this.stateValue === 'CLOSED') throw new RecipeStateError('the TreeCache is already closed', { op: 'start', path: this.path });
+    if (this.stateValue === 'STARTED')
+      throw new RecipeStateError('the TreeCache is already started', { op: 'start', path: this.path });
+    if (this.stateValue === 'CLOSED')
+      throw new RecipeStateError('the TreeCache is already closed', { op: 'start', path: this.path });
     this.stateValue = 'STARTED';
-    const initialized = new Promise<void>((resolve, reject) => this.initializedWaiters.push({ resolve, reject }));
+    const initialized = new Promise<void>((resolve, reject) =>
+      this.initializedWaiters.push({ resolve, reject }),
+    );
     initialized.catch(() => {}); // awaited below, unless the set-up fails first
     const signal = this.lifetime.signal;
     this.client.on('state', this.onState);
     try {
       await retryForever(this.client, () => this.client.ensurePath(this.path, { signal }), signal);
-      await retryForever(this.client, () => this.client.addWatch(this.path, this.watcher, { recursive: true, signal }), signal);
+      await retryForever(
+        this.client,
+        () => this.client.addWatch(this.path, this.watcher, { recursive: true, signal }),
+        signal,
+      );
     } catch (error) {
       if (this.stateValue === 'STARTED') await this.close();
       throw error instanceof AbortError ? new AbortError(undefined, { op: 'start', path: this.path }) : error;
@@ -219,7 +227,8 @@ export class TreeCache {
     this.root.children.clear();
     this.root.data = undefined;
     this.root.state = 'PENDING'; // not DEAD (kazoo): the tree is just forgotten
-    for (const { reject } of this.initializedWaiters.splice(0)) reject(new AbortError(undefined, { op: 'start', path: this.path }));
+    for (const { reject } of this.initializedWaiters.splice(0))
+      reject(new AbortError(undefined, { op: 'start', path: this.path }));
     for (const end of [...this.iteratorEnds]) end();
     if (wasStarted && !this.client.closed) {
       await this.client.removeWatches(this.path, 'persistentRecursive', this.watcher).catch(() => {});
@@ -306,7 +315,10 @@ export class TreeCache {
   getChildren(path: string): string[] | undefined {
     const node = this.find(path, 'getChildren');
     if (node?.state !== 'LIVE') return undefined;
-    return [...node.children.values()].filter((child) => child.state === 'LIVE').map((child) => child.path.slice(child.path.lastIndexOf('/') + 1)).sort();
+    return [...node.children.values()]
+      .filter((child) => child.state === 'LIVE')
+      .map((child) => child.path.slice(child.path.lastIndexOf('/') + 1))
+      .sort();
   }
 
   private find(path: string, op: string): TreeNode | undefined {
@@ -380,7 +392,12 @@ export class TreeCache {
   /** Read one batch of dirty paths (pipelined, parents first) and apply the replies in order. */
   private async runBatch(): Promise<boolean> {
     const entries = [...this.dirty.entries()]
-      .map(([path, what], index) => ({ path, what, index, depth: path === '/' ? 0 : path.split('/').length - 1 }))
+      .map(([path, what], index) => ({
+        path,
+        what,
+        index,
+        depth: path === '/' ? 0 : path.split('/').length - 1,
+      }))
       .sort((a, b) => a.depth - b.depth || a.index - b.index)
       .slice(0, BATCH);
     for (const { path } of entries) this.dirty.delete(path);
@@ -490,7 +507,9 @@ export class TreeCache {
 
   private publish(type: TreeEventType, node?: NodeData): void {
     if (this.stateValue !== 'STARTED') return;
-    const event: TreeEvent = node ? { type, path: node.path, data: node.data, stat: node.stat } : { type, path: this.path, data: null, stat: null };
+    const event: TreeEvent = node
+      ? { type, path: node.path, data: node.data, stat: node.stat }
+      : { type, path: this.path, data: null, stat: null };
     for (const listener of [...this.listeners]) {
       try {
         listener(event);

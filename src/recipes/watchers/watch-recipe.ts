@@ -69,9 +69,16 @@ export abstract class WatchRecipe<F extends (...args: never[]) => unknown> imple
    * called. A second function is a `RecipeStateError`. Returns `func`.
    */
   watch<G extends F>(func: G): G {
-    if (typeof func !== 'function') throw new InvalidArgumentError(`${this.kind} needs a function, got ${typeof func}`, { op: this.kind, path: this.path });
+    if (typeof func !== 'function')
+      throw new InvalidArgumentError(`${this.kind} needs a function, got ${typeof func}`, {
+        op: this.kind,
+        path: this.path,
+      });
     if (this.func !== undefined || this.stopReasonValue !== undefined) {
-      throw new RecipeStateError(`a function has already been associated with this ${this.kind}`, { op: this.kind, path: this.path });
+      throw new RecipeStateError(`a function has already been associated with this ${this.kind}`, {
+        op: this.kind,
+        path: this.path,
+      });
     }
     this.func = func;
     this.started(func);
@@ -130,7 +137,9 @@ export abstract class WatchRecipe<F extends (...args: never[]) => unknown> imple
     try {
       if ((await call(func)) === false) this.finish('func');
     } catch (error) {
-      this.client.logger.error(`${this.kind} ${this.path}: the function threw: ${(error as Error)?.stack ?? String(error)}`);
+      this.client.logger.error(
+        `${this.kind} ${this.path}: the function threw: ${(error as Error)?.stack ?? String(error)}`,
+      );
     } finally {
       this.resolveReady();
     }
@@ -143,7 +152,8 @@ export abstract class WatchRecipe<F extends (...args: never[]) => unknown> imple
     if (reason === 'error') this.client.logger.error(`${this.kind} ${this.path} stopped: ${String(error)}`);
     this.lifetime.abort();
     this.client.off('state', this.onState);
-    if (!this.client.closed) this.removal = this.client.removeWatches(this.path, this.watchType, this.watcher).catch(() => {});
+    if (!this.client.closed)
+      this.removal = this.client.removeWatches(this.path, this.watchType, this.watcher).catch(() => {});
     this.resolveReady();
     this.resolveStopped(reason);
   }
