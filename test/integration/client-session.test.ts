@@ -8,16 +8,10 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { ConnectionState, KeeperState, ZooKeeperClient, errors, type WatchEvent } from '../../src/index.js';
 import { ZooKeeperServer, expireSession } from '../../src/testing/index.js';
-import {
-  EventLog,
-  SAFETY_MS,
-  connect,
-  freePort,
-  newClient,
-  nextState,
-  uniqueRoot,
-  waitFor,
-} from './helpers.js';
+import { findFreePort } from '../../src/testing/free-port.js';
+import { connect, newClient, nextState, uniqueRoot } from '../support/client.js';
+import { Recorder } from '../support/recorder.js';
+import { eventually, safety, within } from '../support/wait.js';
 
 const { AbortError, ClientClosedError, TimeoutError } = errors;
 
@@ -38,17 +32,12 @@ async function runChild(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limitMs)));
-  const outcome = await Promise.race([exited, limit]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
-    child.kill('SIGKILL');
-    await exited;
-    assert.fail(
-      `the child process did not exit on its own within ${limitMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
-    );
-  }
+  const outcome = await within(exited, 'the child process to exit on its own', limitMs).catch(
+    (error: unknown) => {
+      child.kill('SIGKILL');
+      throw new Error(`${(error as Error).message}\nstdout: ${stdout}\nstderr: ${stderr}`);
+    },
+  );
   return { ...outcome, stdout, stderr };
 }
 
@@ -89,7 +78,7 @@ describe('ZooKeeperClient session', () => {
     });
 
     test('start({ timeout }) against a port nobody listens on rejects with TimeoutError and closes the client', async (t) => {
-      const port = await freePort();
+      const port = await findFreePort();
       const zk = newClient(t, `127.0.0.1:${port}`);
       await assert.rejects(zk.start({ timeout: 500 }), TimeoutError);
       assert.equal(zk.closed, true);
@@ -100,10 +89,10 @@ describe('ZooKeeperClient session', () => {
 
     test('start({ signal }) rejects with AbortError when aborted', async (t) => {
       // Aborted while connecting (nothing listens, so it cannot connect first).
-      const port = await freePort();
+      const port = await findFreePort();
       const connecting = newClient(t, `127.0.0.1:${port}`);
       const controller = new AbortController();
-      const started = connecting.start({ signal: controller.signal, timeout: SAFETY_MS });
+      const started = connecting.start({ signal: controller.signal, timeout: safety() });
       controller.abort(new Error('changed my mind'));
       await assert.rejects(started, AbortError);
       assert.equal(connecting.closed, true);
@@ -141,7 +130,7 @@ describe('ZooKeeperClient session', () => {
       await zk.create(root);
       await zk.create(`${root}/eph`, 'x', { ephemeral: true });
       await zk.create(`${root}/eph-seq-`, null, { ephemeral: true, sequence: true });
-      const deleted = new EventLog();
+      const deleted = new Recorder<WatchEvent>();
       assert.ok(await observer.exists(`${root}/eph`, { watch: deleted.listener }));
       assert.equal((await observer.getChildren(root)).length, 2);
       await zk.close();
@@ -155,9 +144,9 @@ describe('ZooKeeperClient session', () => {
     });
 
     test('close() fails requests still waiting for a connection with ClientClosedError', async (t) => {
-      const port = await freePort();
+      const port = await findFreePort();
       const zk = newClient(t, `127.0.0.1:${port}`);
-      const started = zk.start({ timeout: SAFETY_MS });
+      const started = zk.start({ timeout: safety() });
       const queued = zk.get('/');
       await zk.close();
       await assert.rejects(queued, ClientClosedError);
@@ -172,9 +161,9 @@ describe('ZooKeeperClient session', () => {
       const root = uniqueRoot();
       await zk.create(root, 'v0');
       await zk.create(`${root}/eph`, null, { ephemeral: true });
-      const oneShot = new EventLog();
+      const oneShot = new Recorder<WatchEvent>();
       await zk.get(root, { watch: oneShot.listener });
-      const persistent = new EventLog();
+      const persistent = new Recorder<WatchEvent>();
       await zk.addWatch(`${root}/p`, persistent.listener);
       const states: string[] = [];
       zk.on('state', (state) => states.push(state));
@@ -190,7 +179,7 @@ describe('ZooKeeperClient session', () => {
       assert.equal(none.state, KeeperState.EXPIRED_SESSION);
 
       // The client starts a new session by itself.
-      await waitFor(() => zk.state === ConnectionState.CONNECTED, 30_000, 'a new session (CONNECTED)');
+      await eventually(() => zk.state === ConnectionState.CONNECTED, 'a new session (CONNECTED)', 30_000);
       assert.deepEqual(states, ['SUSPENDED', 'LOST', 'CONNECTED']);
       assert.notEqual(zk.sessionId, 0n);
       assert.notEqual(zk.sessionId, oldSession);
@@ -204,7 +193,7 @@ describe('ZooKeeperClient session', () => {
       assert.equal(persistentEvents[0]?.type, 'None');
       assert.deepEqual(persistentEvents[1], { type: 'NodeCreated', state: 'CONNECTED', path: `${root}/p` });
       assert.deepEqual(
-        oneShot.events.map((e) => e.type),
+        oneShot.calls.map((e) => e.type),
         ['None'],
       );
     });
@@ -222,7 +211,7 @@ describe('ZooKeeperClient session', () => {
       });
       await lost;
       assert.equal(await plain.exists(`${chroot}/eph`), null);
-      await waitFor(() => zk.state === ConnectionState.CONNECTED, 30_000, 'a new session');
+      await eventually(() => zk.state === ConnectionState.CONNECTED, 'a new session', 30_000);
       assert.equal(await zk.create('/eph', null, { ephemeral: true }), '/eph');
     });
   });
@@ -301,7 +290,7 @@ describe('ZooKeeperClient session', () => {
       // The child really talked to the server: its node is there, its ephemeral is gone.
       const zk = new ZooKeeperClient({ hosts: server.connectString });
       try {
-        await zk.start({ timeout: SAFETY_MS });
+        await zk.start({ timeout: safety() });
         assert.equal((await zk.get(root)).data.toString(), 'y');
         assert.equal(await zk.exists(`${root}/eph`), null);
       } finally {
@@ -310,7 +299,7 @@ describe('ZooKeeperClient session', () => {
     });
 
     test('a client whose start() timed out leaves no handle that keeps the process alive', async () => {
-      const port = await freePort();
+      const port = await findFreePort();
       const script = `
         import { ZooKeeperClient, errors } from ${JSON.stringify(CLIENT_URL)};
         const zk = new ZooKeeperClient({ hosts: '127.0.0.1:${port}' });

@@ -10,8 +10,9 @@ import { after, before, test, type TestContext } from 'node:test';
 import { ConnectionLossError } from '../../src/index.js';
 import { OwnNode } from '../../src/recipes/own-node.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from './helpers.js';
-import { children, loseReplyAcrossSessions, within } from './recipe-helpers.js';
+import { connect, uniqueRoot } from '../support/client.js';
+import { children, loseReplyAcrossSessions } from '../support/recipes.js';
+import { within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {

@@ -1,41 +1,23 @@
 /**
- * Shared helpers for the client integration tests: unique paths, started clients that are
- * always closed, event collectors, and waits that FAIL the test after a generous safety limit
- * (they never assert on speed).
+ * Clients for the integration tests: unique paths, started clients that are always closed,
+ * state waits, a lost-session scenario and an event fence. Every wait is bounded (`safety()`).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import {
   ZooKeeperClient,
   ConnectionState,
   type WatchEvent,
-  type WatchListener,
   type ZooKeeperClientOptions,
 } from '../../src/index.js';
 import type { FaultProxy, FrameFault, ZooKeeperServer } from '../../src/testing/index.js';
-import { eventually, within } from './recipe-helpers.js';
-
-/** The safety limit of every wait: only a broken client ever reaches it. */
-export const SAFETY_MS = 10_000;
+import { Recorder } from './recorder.js';
+import { safety, within } from './wait.js';
 
 /** A fresh top-level path, unique per test. */
 export function uniqueRoot(prefix = 't'): string {
   return `/${prefix}-${randomUUID()}`;
-}
-
-/**
- * Resolve with the promise's value, or fail the test if it has not settled within `ms`.
- * With a predicate, poll it until it returns something truthy (`within` / `eventually` of
- * recipe-helpers.ts, with the client tests' argument order).
- */
-export async function waitFor<T>(
-  what: Promise<T> | (() => T | Promise<T>),
-  ms = SAFETY_MS,
-  description = 'condition',
-): Promise<T> {
-  return typeof what === 'function' ? eventually(what, description, ms) : within(what, description, ms);
 }
 
 /** A new client for `server` (not started); closed when the test ends. */
@@ -57,13 +39,13 @@ export async function connect(
   options: Partial<ZooKeeperClientOptions> = {},
 ): Promise<ZooKeeperClient> {
   const zk = newClient(t, server, options);
-  await zk.start({ timeout: SAFETY_MS });
+  await zk.start({ timeout: safety() });
   return zk;
 }
 
-/** Resolves on the next 'state' event equal to `state` (or at once if already there and `orNow`). */
-export function nextState(zk: ZooKeeperClient, state: ConnectionState, ms = SAFETY_MS): Promise<void> {
-  return waitFor(
+/** Resolves on the next 'state' event equal to `state` (fails the test after `ms`). */
+export function nextState(zk: ZooKeeperClient, state: ConnectionState, ms = safety()): Promise<void> {
+  return within(
     new Promise<void>((resolve) => {
       const onState = (s: ConnectionState) => {
         if (s === state) {
@@ -73,8 +55,8 @@ export function nextState(zk: ZooKeeperClient, state: ConnectionState, ms = SAFE
       };
       zk.on('state', onState);
     }),
-    ms,
     `state ${state}`,
+    ms,
   );
 }
 
@@ -100,41 +82,6 @@ export async function loseSessionAfter(
   await connected;
 }
 
-/** Records every event a listener receives and lets a test wait for them. */
-export class EventLog {
-  readonly events: WatchEvent[] = [];
-  private waiters: { count: number; resolve: () => void }[] = [];
-
-  /** The listener to register; records the event (and, with `then`, runs it). */
-  readonly listener: WatchListener = (event) => {
-    this.events.push(event);
-    for (const waiter of [...this.waiters]) {
-      if (this.events.length >= waiter.count) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
-  };
-
-  /** Wait until at least `count` events were received; fails after the safety limit. */
-  async waitForCount(count: number, ms = SAFETY_MS): Promise<WatchEvent[]> {
-    if (this.events.length < count) {
-      await waitFor(
-        new Promise<void>((resolve) => this.waiters.push({ count, resolve })),
-        ms,
-        `${count} watch event(s), got ${JSON.stringify(this.events)}`,
-      );
-    }
-    return this.events;
-  }
-
-  /** The next event (the `n`th overall, 1-based). */
-  async nth(n: number, ms = SAFETY_MS): Promise<WatchEvent> {
-    await this.waitForCount(n, ms);
-    return this.events[n - 1]!;
-  }
-}
-
 /**
  * A fence for "nothing else arrives": every server event sent to `watcher` before this
  * call has been delivered to its listeners once it resolves (the server sends events in
@@ -147,24 +94,12 @@ export async function eventFence(
   root: string,
 ): Promise<void> {
   const sentinel = `${root}-fence-${randomUUID()}`;
-  const log = new EventLog();
+  const log = new Recorder<WatchEvent>();
   assert.equal(await watcher.exists(sentinel, { watch: log.listener }), null);
   await writer.create(sentinel, null);
   const event = await log.nth(1);
   assert.equal(event.type, 'NodeCreated');
   await writer.delete(sentinel);
-}
-
-/** A loopback port that nothing listens on (right now). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Sorted copy, for order-insensitive comparisons of child lists. */
