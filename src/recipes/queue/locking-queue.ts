@@ -67,7 +67,7 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { untilSessionEnds } from '../../client/retry.js';
+import { isOutcomeUnknown, untilSessionEnds } from '../../client/retry.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
@@ -81,7 +81,7 @@ import {
   retryTransient,
   type WaitLimits,
 } from '../change-waiter.js';
-import { DEFAULT_PRIORITY, isOutcomeUnknown, putEntries, putEntry, type EntryTarget } from './queue.js';
+import { DEFAULT_PRIORITY, putEntries, putEntry, type EntryTarget } from './queue.js';
 
 export interface LockingQueueGetOptions {
   /** Give up after this many ms and resolve `null` (`0`: one attempt). Default: wait forever. */

@@ -31,15 +31,7 @@
  *   const next = await jobs.get();              // <Buffer 'urgent'>, or null when empty
  */
 import type { ZooKeeperClient } from '../../client/client.js';
-import {
-  AbortError,
-  ConnectionLossError,
-  InvalidArgumentError,
-  NoNodeError,
-  OperationTimeoutError,
-  SessionExpiredError,
-  TimeoutError,
-} from '../../client/errors.js';
+import { AbortError, InvalidArgumentError, NoNodeError, SessionExpiredError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import {
   deadlineOf,
@@ -49,6 +41,7 @@ import {
   retryTransient,
   type WaitLimits,
 } from '../change-waiter.js';
+import { isOutcomeUnknown } from '../../client/retry.js';
 
 export interface QueueCallOptions {
   /** Give up after this many ms with `TimeoutError`. */
@@ -262,14 +255,4 @@ export class Queue {
       }
     }
   }
-}
-
-/** A write whose reply never came: it may or may not have been applied. */
-export function isOutcomeUnknown(error: unknown): boolean {
-  return (
-    error instanceof ConnectionLossError ||
-    error instanceof OperationTimeoutError ||
-    error instanceof TimeoutError ||
-    error instanceof AbortError
-  );
 }
