@@ -67,7 +67,13 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { isOutcomeUnknown, untilSessionEnds } from '../../client/retry.js';
+import {
+  isOutcomeUnknown,
+  pause,
+  retriesWithinDeadline,
+  untilSessionEnds,
+  withinDeadline,
+} from '../../client/retry.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
@@ -75,10 +81,7 @@ import {
   ChangeWaiter,
   deadlineOf,
   ensureEmptyPath,
-  isTransient,
-  pause,
   requestLimits,
-  retryTransient,
   type WaitLimits,
 } from '../change-waiter.js';
 import { DEFAULT_PRIORITY, putEntries, putEntry, type EntryTarget } from './queue.js';
@@ -185,8 +188,8 @@ export class LockingQueue {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     const lockPath = joinPath(this.takenPath, held.name);
     try {
-      await retryTransient(() => this.client.sync(lockPath, requestLimits(limits)), limits);
-      const { data, stat } = await retryTransient(
+      await withinDeadline(() => this.client.sync(lockPath, requestLimits(limits)), limits);
+      const { data, stat } = await withinDeadline(
         () => this.client.get(lockPath, requestLimits(limits)),
         limits,
       );
@@ -220,7 +223,7 @@ export class LockingQueue {
   async size(options: LockingQueueCallOptions = {}): Promise<number> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     await this.ensure(limits);
-    const stat = await retryTransient(
+    const stat = await withinDeadline(
       () => this.client.exists(this.entriesPath, requestLimits(limits)),
       limits,
     );
@@ -251,7 +254,7 @@ export class LockingQueue {
   private async ensure(limits: WaitLimits): Promise<void> {
     if (this.pathsEnsured) return;
     for (const path of [this.takenPath, this.entriesPath]) {
-      await retryTransient(() => ensureEmptyPath(this.client, path, requestLimits(limits)), limits);
+      await withinDeadline(() => ensureEmptyPath(this.client, path, requestLimits(limits)), limits);
     }
     this.pathsEnsured = true;
   }
@@ -290,8 +293,8 @@ export class LockingQueue {
             await this.ensure(limits);
             continue;
           }
-          if (error instanceof TimeoutError && !isTransient(error, limits.deadline)) return null;
-          if (!isTransient(error, limits.deadline)) throw error;
+          if (error instanceof TimeoutError && !retriesWithinDeadline(error, limits.deadline)) return null;
+          if (!retriesWithinDeadline(error, limits.deadline)) throw error;
           await pause(limits.deadline, limits.signal);
           continue;
         }
@@ -491,7 +494,7 @@ export class LockingQueue {
           held.pending = attempt;
           throw unknown(error);
         }
-        if (!isTransient(error)) throw error;
+        if (!retriesWithinDeadline(error)) throw error;
         await pause(limits.deadline, limits.signal).catch((reason: unknown) => {
           held.pending = attempt;
           throw unknown(reason);
