@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { runNodeScript } from './helpers.js';
+import { runNode } from '../support/node.js';
 
 const RUNNER = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 const WORKLOADS = [
@@ -92,9 +92,19 @@ test(
   'npm run bench at scale 0.05 (one pass, small memory counts) completes and prints valid records',
   { timeout: TIMEOUT_MS + 10_000 },
   async () => {
-    const { code, stdout, stderr } = await runNodeScript(
-      RUNNER,
-      ['--scale', '0.05', '--passes', '1', '--json', '--memory-watches', '2000', '--memory-sessions', '20'],
+    const { code, stdout, stderr } = await runNode(
+      [
+        RUNNER,
+        '--scale',
+        '0.05',
+        '--passes',
+        '1',
+        '--json',
+        '--memory-watches',
+        '2000',
+        '--memory-sessions',
+        '20',
+      ],
       TIMEOUT_MS,
     );
     assert.equal(code, 0, stderr);

@@ -4,41 +4,22 @@
  * leaves nothing behind that keeps the process alive.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { ConnectionState, KeeperState, ZooKeeperClient, errors, type WatchEvent } from '../../src/index.js';
 import { ZooKeeperServer, expireSession } from '../../src/testing/index.js';
 import { findFreePort } from '../../src/testing/free-port.js';
 import { connect, newClient, nextState, uniqueRoot } from '../support/client.js';
 import { Recorder } from '../support/recorder.js';
-import { eventually, safety, within } from '../support/wait.js';
+import { runNode, type NodeRun } from '../support/node.js';
+import { eventually, safety } from '../support/wait.js';
 
 const { AbortError, ClientClosedError, TimeoutError } = errors;
 
 const CLIENT_URL = new URL('../../src/index.js', import.meta.url).href;
 
-/** Run an ESM script in a child `node`; resolves with its exit code and output, or kills it after `limitMs` and fails. */
-async function runChild(
-  script: string,
-  limitMs = 20_000,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const outcome = await within(exited, 'the child process to exit on its own', limitMs).catch(
-    (error: unknown) => {
-      child.kill('SIGKILL');
-      throw new Error(`${(error as Error).message}\nstdout: ${stdout}\nstderr: ${stderr}`);
-    },
-  );
-  return { ...outcome, stdout, stderr };
+/** Run an ESM script in a child `node`; fails (after killing it) if it has not exited within `limitMs`. */
+function runChild(script: string, limitMs = 20_000): Promise<NodeRun> {
+  return runNode(['--input-type=module', '-e', script], limitMs);
 }
 
 describe('ZooKeeperClient session', () => {

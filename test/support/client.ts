@@ -3,7 +3,6 @@
  * state waits, a lost-session scenario and an event fence. Every wait is bounded (`safety()`).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import {
@@ -106,30 +105,4 @@ export async function eventFence(
 /** Sorted copy, for order-insensitive comparisons of child lists. */
 export function sorted(items: readonly string[]): string[] {
   return [...items].sort();
-}
-
-/**
- * Run a Node script (`node script ...args`) to completion, collecting its output; rejects
- * (after killing it) if it has not exited within `timeoutMs`.
- */
-export function runNodeScript(
-  script: string,
-  args: readonly string[],
-  timeoutMs: number,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} did not finish within ${timeoutMs / 1000} s:\n${stderr}`));
-    }, timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
