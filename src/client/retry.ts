@@ -97,6 +97,35 @@ const MAX_PAUSE = 1000;
 export const MAX_TIMEOUT_PAUSE = 10_000;
 
 /**
+ * Wait for `work` (its outcome ignored), bounded by `limits`: rejects with `TimeoutError` once
+ * the deadline passes and with `AbortError` on abort; `work` itself goes on.
+ */
+export function settledWithin(work: Promise<unknown>, limits: RetryLimits = {}): Promise<void> {
+  const { deadline, signal } = limits;
+  return new Promise((resolve, reject) => {
+    const finish = (error?: Error) => {
+      timer?.cancel();
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onAbort = () => finish(new AbortError(signal?.reason));
+    const timer =
+      deadline === undefined
+        ? undefined
+        : startTimer(Math.max(0, deadline - Date.now()), () =>
+            finish(new TimeoutError('deadline passed while waiting')),
+          );
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      () => finish(),
+      () => finish(),
+    );
+  });
+}
+
+/**
  * Run `fn` until it succeeds or `retry(error)` says no. Connection loss is not a busy loop: the
  * next request waits for the reconnect; a short growing back-off (up to `maxPause(error)`)
  * covers requests that fail at once (`failFast`). Past the deadline it rejects with
