@@ -1,6 +1,7 @@
 /**
- * zookeeper-coordination: a pure TypeScript ZooKeeper client and coordination recipes.
- * Everything public is exported from here; the test kit lives at `zookeeper-coordination/testing`.
+ * zookeeper-coordination: a pure TypeScript ZooKeeper client, coordination recipes and errors.
+ * This entry loads neither inversify nor the DI layer: the inversify wiring and the decorators
+ * are `zookeeper-coordination/di`, the test kit is `zookeeper-coordination/testing`.
  */
 import * as errors from './errors.js';
 
@@ -31,7 +32,7 @@ export type { ACL, Id } from './client/acl.js';
 export type { Stat, ClientInfo, GetDataResult, ChildrenResult } from './client/protocol/records.js';
 export { Transaction, TransactionError } from './client/transaction.js';
 export type { CreateOpOptions, OpResult, ReadOp, ReadResult } from './client/transaction.js';
-export { RetryPolicy, isRetryable, isTransientError } from './client/retry.js';
+export { RetryPolicy, isOutcomeUnknown, isRetryable, isTransientError } from './client/retry.js';
 export type { RetryOptions } from './client/retry.js';
 export { validatePath } from './client/paths.js';
 export type { StreamEvent, ResyncEvent, WatchStreamOptions } from './client/watch-stream.js';
@@ -62,8 +63,6 @@ export type {
 } from './recipes/lease/non-blocking-lease.js';
 export { MultiNonBlockingLease } from './recipes/lease/multi-non-blocking-lease.js';
 
-// ---- dependency injection and decorators ----
-export * from './di/index.js';
 export { DataWatch, watchData } from './recipes/watchers/data-watch.js';
 export type {
   DataWatchFunc,

@@ -9,10 +9,10 @@
  * created again, never adopted — it would vanish when that session expires.
  */
 import type { ZooKeeperClient } from '../../client/client.js';
-import { ClientClosedError, NoNodeError, SessionExpiredError } from '../../client/errors.js';
+import { ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
-import { settledWithin, withinDeadline } from '../../client/retry.js';
+import { isOutcomeUnknown, settledWithin, withinDeadline } from '../../client/retry.js';
 import { deadlineOf, ensureEmptyPath, requestLimits, type WaitLimits } from '../change-waiter.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { OwnNode } from '../own-node.js';
@@ -159,7 +159,7 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
         return true;
       } catch (error) {
         if (error instanceof NoNodeError) return uncertain; // after a lost reply: ours
-        if (!(error instanceof SessionExpiredError)) uncertain = true; // sent; no answer came
+        if (isOutcomeUnknown(error)) uncertain = true; // sent; no answer came
         throw error;
       }
     }, limits);
