@@ -4,6 +4,7 @@
  * (they never assert on speed).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
@@ -170,4 +171,33 @@ export async function freePort(): Promise<number> {
 /** Sorted copy, for order-insensitive comparisons of child lists. */
 export function sorted(items: readonly string[]): string[] {
   return [...items].sort();
+}
+
+/**
+ * Run a program to its end: its exit code and output (stdout and stderr, interleaved). Killed,
+ * and the test failed with what it printed, if it has not exited within `limitMs`.
+ */
+export function runToExit(
+  command: string,
+  args: readonly string[],
+  { cwd, limitMs = 60_000 }: { cwd?: string; limitMs?: number } = {},
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} did not finish within ${limitMs} ms:\n${output}`));
+    }, limitMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
 }
