@@ -21,12 +21,13 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ZooKeeperServer } from '../src/testing/index.js';
+import { benchServer } from './bench-server.js';
 import {
   errorMessage,
   median,
   parseFlags,
   parseScale,
+  positiveFlag,
   parseWorkloads,
   round,
   runId,
@@ -84,14 +85,7 @@ function parseArgs(argv: readonly string[]): RunnerArgs {
     ['connect', 'scale', 'workloads', 'passes', 'clients', 'memory-watches', 'memory-sessions', 'timeout'],
     ['json', 'no-memory', 'no-bounds', 'peer-locks', 'no-warmup', 'no-server-warmup'],
   );
-  const positive = (name: string, fallback: number) => {
-    const value = flags.get(name);
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1)
-      throw new UsageError(`--${name} must be a positive integer, got ${String(value)}`);
-    return n;
-  };
+  const positive = (name: string, fallback: number) => positiveFlag(flags, name, fallback);
   const clientNames = flags.get('clients');
   let clients = PROGRAMS;
   if (typeof clientNames === 'string') {
@@ -632,26 +626,12 @@ async function main(): Promise<number> {
     if (problem !== undefined) log(`bench: ${NATIVE} will be skipped: ${problem}`);
   }
 
-  let server: ZooKeeperServer | undefined;
-  const stop = async (signal: NodeJS.Signals) => {
-    currentChild?.kill('SIGKILL');
-    await server?.close();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-
-  let connect = args.connect;
-  let serverDescription = `--connect ${connect}`;
-  if (connect === undefined) {
-    log('bench: starting a standalone ZooKeeper server (test kit)');
-    server = await ZooKeeperServer.start({ config: { maxClientCnxns: '0' } });
-    connect = server.connectString;
-    const version =
-      (await server.fourLetterWord('srvr').catch(() => '')).match(/Zookeeper version: ([0-9][0-9.]*)/)?.[1] ??
-      'unknown version';
-    serverDescription = `standalone ZooKeeper ${version} on ${connect} (test kit, same machine)`;
-  }
+  if (args.connect === undefined) log('bench: starting a standalone ZooKeeper server (test kit)');
+  const {
+    server,
+    connect,
+    description: serverDescription,
+  } = await benchServer(args.connect, () => currentChild);
 
   const records: BenchRecord[] = [];
   let memory: BenchRecord[] = [];

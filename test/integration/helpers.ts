@@ -174,19 +174,25 @@ export function sorted(items: readonly string[]): string[] {
 }
 
 /**
- * Run a program to its end: its exit code and output (stdout and stderr, interleaved). Killed,
- * and the test failed with what it printed, if it has not exited within `limitMs`.
+ * Run a program to its end: its exit code, stdout, stderr and both interleaved as `output`.
+ * Killed, and the test failed with what it printed, if it has not exited within `limitMs`.
  */
 export function runToExit(
   command: string,
   args: readonly string[],
   { cwd, limitMs = 60_000 }: { cwd?: string; limitMs?: number } = {},
-): Promise<{ code: number | null; output: string }> {
+): Promise<{ code: number | null; output: string; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    let [output, stdout, stderr] = ['', '', ''];
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      output += chunk.toString();
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${command} ${args.join(' ')} did not finish within ${limitMs} ms:\n${output}`));
@@ -197,7 +203,12 @@ export function runToExit(
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, output });
+      resolve({ code, output, stdout, stderr });
     });
   });
+}
+
+/** Run a Node script (`node script ...args`) to its end, as `runToExit`. */
+export function runNodeScript(script: string, args: readonly string[], timeoutMs: number) {
+  return runToExit(process.execPath, [script, ...args], { limitMs: timeoutMs });
 }
