@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { runNode } from '../support/node.js';
+import { runToExit } from '../support/process.js';
 
 const RUNNER = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 const WORKLOADS = [
@@ -92,7 +92,8 @@ test(
   'npm run bench at scale 0.05 (one pass, small memory counts) completes and prints valid records',
   { timeout: TIMEOUT_MS + 10_000 },
   async () => {
-    const { code, stdout, stderr } = await runNode(
+    const { code, stdout, stderr } = await runToExit(
+      process.execPath,
       [
         RUNNER,
         '--scale',
@@ -105,7 +106,7 @@ test(
         '--memory-sessions',
         '20',
       ],
-      TIMEOUT_MS,
+      { limitMs: TIMEOUT_MS },
     );
     assert.equal(code, 0, stderr);
     const lines = stdout.split('\n').filter((line) => line.trim() !== '');

@@ -10,7 +10,7 @@ import { ZooKeeperServer, expireSession } from '../../src/testing/index.js';
 import { findFreePort } from '../../src/testing/free-port.js';
 import { connect, newClient, nextState, uniqueRoot } from '../support/client.js';
 import { Recorder } from '../support/recorder.js';
-import { runNode, type NodeRun } from '../support/node.js';
+import { runToExit, type ProcessRun } from '../support/process.js';
 import { eventually, safety } from '../support/wait.js';
 
 const { AbortError, ClientClosedError, TimeoutError } = errors;
@@ -18,8 +18,8 @@ const { AbortError, ClientClosedError, TimeoutError } = errors;
 const CLIENT_URL = new URL('../../src/index.js', import.meta.url).href;
 
 /** Run an ESM script in a child `node`; fails (after killing it) if it has not exited within `limitMs`. */
-function runChild(script: string, limitMs = 20_000): Promise<NodeRun> {
-  return runNode(['--input-type=module', '-e', script], limitMs);
+function runChild(script: string, limitMs = 20_000): Promise<ProcessRun> {
+  return runToExit(process.execPath, ['--input-type=module', '-e', script], { limitMs });
 }
 
 describe('ZooKeeperClient session', () => {
