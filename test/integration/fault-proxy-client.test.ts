@@ -747,9 +747,9 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     proxy.refuse();
     proxy.drop();
     await statesBecome(states, [ConnectionState.SUSPENDED]);
-    const removed = new EventLog();
+    const removed = new Recorder<WatchEvent>();
     const reading = zk.get(root, { watch: removed.listener });
-    const kept = new EventLog();
+    const kept = new Recorder<WatchEvent>();
     const keptReading = zk.getChildren(root, { watch: kept.listener }); // still wanted: still sent
     await zk.removeWatches(root, 'data', removed.listener);
     const addingWatch = zk.addWatch(root, removed.listener); // a listener removed before this is sent
@@ -758,8 +758,8 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.ok(error instanceof AbortError, `AbortError, got ${String(error)}`);
     assert.equal(error.outcomeUnknown, false, 'never sent');
     proxy.accept();
-    assert.equal((await waitFor(reading, LIMIT, 'the read, sent without its watch')).data.toString(), 'v1');
-    assert.deepEqual(await waitFor(keptReading, LIMIT, 'the kept read after the reconnect'), []);
+    assert.equal((await within(reading, 'the read, sent without its watch', LIMIT)).data.toString(), 'v1');
+    assert.deepEqual(await within(keptReading, 'the kept read after the reconnect', LIMIT), []);
     assert.equal(zk.watchCount, 1);
     assert.deepEqual(
       watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId),
@@ -770,7 +770,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     await direct.create(`${root}/child`, '');
     assert.deepEqual((await kept.nth(1, LIMIT)).type, 'NodeChildrenChanged');
     assert.deepEqual(
-      removed.events.map((e) => e.type),
+      removed.calls.map((e) => e.type),
       ['DataWatchRemoved', 'PersistentWatchRemoved'],
     );
   });
