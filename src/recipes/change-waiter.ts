@@ -8,6 +8,7 @@
  *   every wake-up as possibly spurious (kazoo's recipes re-check after every wake-up, as ZooKeeper's
  *   recipe docs advise: a watch only says "something may have changed"). Watches that did not fire are
  *   removed when the waiter is disposed (no leak like kazoo issue #175).
+ * - `settledWithin`: wait for an earlier call of the same instance within this call's limits.
  * - `requestLimits`: the per-request `{ timeout, signal }` for a recipe deadline.
  * - `ensureEmptyPath`: kazoo's `ensure_path` — structure nodes with *empty* data (b""), not
  *   null data: kazoo reads null data as `None`, and e.g. its Counter then fails on
@@ -142,6 +143,37 @@ export function requestLimits(limits: WaitLimits): {
 export function deadlineOf(timeout: number | undefined, context: ErrorContext = {}): number | undefined {
   return timeout === undefined ? undefined : Date.now() + checkDuration(timeout, context);
 }
+
+/**
+ * Wait for `previous` (an earlier call of the same recipe instance) to settle, but no longer
+ * than `limits` allow: `'settled'`, or why the wait ended first. A call queued behind another
+ * one that is stuck (a partition, a long settle) still honours its own timeout and signal.
+ */
+export function settledWithin(
+  previous: Promise<unknown>,
+  limits: WaitLimits,
+): Promise<'settled' | 'deadline' | 'abort'> {
+  const { deadline, signal } = limits;
+  if (deadline === undefined && signal === undefined) return previous.then(settled, settled);
+  return new Promise((resolve) => {
+    let timer: Timer | undefined;
+    const end = (why: 'settled' | 'deadline' | 'abort') => {
+      timer?.cancel();
+      signal?.removeEventListener('abort', onAbort);
+      resolve(why);
+    };
+    const onAbort = () => end('abort');
+    if (signal?.aborted) return end('abort');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (deadline !== undefined) timer = startTimer(Math.max(0, deadline - Date.now()), () => end('deadline'));
+    previous.then(
+      () => end('settled'),
+      () => end('settled'),
+    );
+  });
+}
+
+const settled = (): 'settled' => 'settled';
 
 const EMPTY = Buffer.alloc(0);
 
