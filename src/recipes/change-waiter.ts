@@ -10,13 +10,9 @@
  *   removed when the waiter is disposed (no leak like kazoo issue #175).
  * - `settledWithin`: wait for an earlier call of the same instance within this call's limits.
  * - `requestLimits`: the per-request `{ timeout, signal }` for a recipe deadline.
- * - `ensureEmptyPath`: kazoo's `ensure_path` — structure nodes with *empty* data (b""), not
- *   null data: kazoo reads null data as `None`, and e.g. its Counter then fails on
- *   `None.decode` (`client.ensurePath` currently creates null-data nodes).
  */
 import type { ZooKeeperClient } from '../client/client.js';
-import { NodeExistsError, type ErrorContext } from '../client/errors.js';
-import { parentPath } from '../client/paths.js';
+import type { ErrorContext } from '../client/errors.js';
 import { remaining, type RetryLimits } from '../client/retry.js';
 import { checkDuration, startTimer, type Timer } from '../client/timer.js';
 import type { ConnectionState, WatchEvent, WatchListener } from '../client/states.js';
@@ -174,23 +170,3 @@ export function settledWithin(
 }
 
 const settled = (): 'settled' => 'settled';
-
-const EMPTY = Buffer.alloc(0);
-
-/**
- * kazoo's `ensure_path`: if `path` is missing, ensure its parent, then create it persistent with
- * empty data (a lost race, NodeExists, is fine). Not retried: wrap in `withinDeadline`.
- */
-export async function ensureEmptyPath(
-  client: ZooKeeperClient,
-  path: string,
-  request: { timeout?: number; signal?: AbortSignal; failFast?: boolean } = {},
-): Promise<void> {
-  if (path === '/' || (await client.exists(path, request)) !== null) return;
-  await ensureEmptyPath(client, parentPath(path), request);
-  try {
-    await client.create(path, EMPTY, request);
-  } catch (error) {
-    if (!(error instanceof NodeExistsError)) throw error;
-  }
-}

@@ -78,14 +78,7 @@ import {
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
-import {
-  ChangeWaiter,
-  deadlineOf,
-  ensureEmptyPath,
-  requestLimits,
-  settledWithin,
-  type WaitLimits,
-} from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, requestLimits, settledWithin, type WaitLimits } from '../change-waiter.js';
 import { DEFAULT_PRIORITY, putEntries, putEntry, type EntryTarget } from './queue.js';
 
 export interface LockingQueueGetOptions {
@@ -267,7 +260,7 @@ export class LockingQueue {
   private async ensure(limits: WaitLimits): Promise<void> {
     if (this.pathsEnsured) return;
     for (const path of [this.takenPath, this.entriesPath]) {
-      await withinDeadline(() => ensureEmptyPath(this.client, path, requestLimits(limits)), limits);
+      await withinDeadline(() => this.client.ensurePath(path, requestLimits(limits)), limits);
     }
     this.pathsEnsured = true;
   }
