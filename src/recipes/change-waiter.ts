@@ -8,14 +8,14 @@
  *   every wake-up as possibly spurious (kazoo's recipes re-check after every wake-up, as ZooKeeper's
  *   recipe docs advise: a watch only says "something may have changed"). Watches that did not fire are
  *   removed when the waiter is disposed (no leak like kazoo issue #175).
- * - `settledWithin`: wait for an earlier call of the same instance within this call's limits.
+ * - `whileConnected`: wait for a cleanup only while connected (an answer is never held up by an outage).
  * - `requestLimits`: the per-request `{ timeout, signal }` for a recipe deadline.
  */
 import type { ZooKeeperClient } from '../client/client.js';
 import type { ErrorContext } from '../client/errors.js';
 import { remaining, type RetryLimits } from '../client/retry.js';
 import { checkDuration, startTimer, type Timer } from '../client/timer.js';
-import type { ConnectionState, WatchEvent, WatchListener } from '../client/states.js';
+import { ConnectionState, type WatchEvent, type WatchListener } from '../client/states.js';
 
 export type Wake = 'watch' | 'state' | 'deadline' | 'abort';
 
@@ -112,6 +112,22 @@ export class ChangeWaiter implements Disposable {
 }
 
 /**
+ * Wait for `work` (its outcome ignored) only while connected: resolves when it settles, when
+ * the connection state changes, or at once when not connected.
+ */
+export async function whileConnected(client: ZooKeeperClient, work: Promise<unknown>): Promise<void> {
+  if (client.state !== ConnectionState.CONNECTED) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      client.off('state', done);
+      resolve();
+    };
+    client.on('state', done);
+    work.then(done, done);
+  });
+}
+
+/**
  * Per-request options for a step bounded by `deadline`. Once the deadline has passed a request
  * is still made (a `timeout: 0` wait means "one attempt", like kazoo) but fails fast when
  * not connected instead of waiting for the reconnect.
@@ -139,34 +155,3 @@ export function requestLimits(limits: WaitLimits): {
 export function deadlineOf(timeout: number | undefined, context: ErrorContext = {}): number | undefined {
   return timeout === undefined ? undefined : Date.now() + checkDuration(timeout, context);
 }
-
-/**
- * Wait for `previous` (an earlier call of the same recipe instance) to settle, but no longer
- * than `limits` allow: `'settled'`, or why the wait ended first. A call queued behind another
- * one that is stuck (a partition, a long settle) still honours its own timeout and signal.
- */
-export function settledWithin(
-  previous: Promise<unknown>,
-  limits: WaitLimits,
-): Promise<'settled' | 'deadline' | 'abort'> {
-  const { deadline, signal } = limits;
-  if (deadline === undefined && signal === undefined) return previous.then(settled, settled);
-  return new Promise((resolve) => {
-    let timer: Timer | undefined;
-    const end = (why: 'settled' | 'deadline' | 'abort') => {
-      timer?.cancel();
-      signal?.removeEventListener('abort', onAbort);
-      resolve(why);
-    };
-    const onAbort = () => end('abort');
-    if (signal?.aborted) return end('abort');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (deadline !== undefined) timer = startTimer(Math.max(0, deadline - Date.now()), () => end('deadline'));
-    previous.then(
-      () => end('settled'),
-      () => end('settled'),
-    );
-  });
-}
-
-const settled = (): 'settled' => 'settled';

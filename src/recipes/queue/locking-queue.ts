@@ -72,13 +72,14 @@ import {
   isOutcomeUnknown,
   pause,
   retriesWithinDeadline,
+  settledWithin,
   untilSessionEnds,
   withinDeadline,
 } from '../../client/retry.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
-import { ChangeWaiter, deadlineOf, requestLimits, settledWithin, type WaitLimits } from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 import { DEFAULT_PRIORITY, putEntries, putEntry, type EntryTarget } from './queue.js';
 
 export interface LockingQueueGetOptions {
@@ -176,9 +177,9 @@ export class LockingQueue {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     return this.serialize(
       limits,
-      (why) => {
-        if (why === 'deadline') return null;
-        throw new AbortError(limits.signal?.reason, { op: 'get', path: this.path });
+      (error) => {
+        if (error instanceof TimeoutError) return null;
+        throw error;
       },
       () => this.getItem(limits),
     );
@@ -451,11 +452,8 @@ export class LockingQueue {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     return this.serialize(
       limits,
-      (why) => {
-        const context = { op, path: this.path };
-        throw why === 'deadline'
-          ? new TimeoutError(`${op} gave up waiting for an earlier call of this instance`, context)
-          : new AbortError(limits.signal?.reason, context);
+      (error) => {
+        throw error; // TimeoutError or AbortError: nothing was sent
       },
       () => this.finish(op, limits),
     );
@@ -593,16 +591,12 @@ export class LockingQueue {
 
   /**
    * Run `fn` once the calls before it (get, consume, release) have settled — one at a time —
-   * but wait for them only within `limits`: past them `gaveUp` says what this call returns or
-   * throws, and the calls after it still wait for the earlier ones.
+   * but wait for them only within `limits`: past them (`TimeoutError`, `AbortError`) `gaveUp`
+   * says what this call returns or throws; the calls after it still wait for the earlier ones.
    */
-  private serialize<T>(
-    limits: WaitLimits,
-    gaveUp: (why: 'deadline' | 'abort') => T,
-    fn: () => Promise<T>,
-  ): Promise<T> {
+  private serialize<T>(limits: WaitLimits, gaveUp: (error: unknown) => T, fn: () => Promise<T>): Promise<T> {
     const previous = this.queue;
-    const run = settledWithin(previous, limits).then((why) => (why === 'settled' ? fn() : gaveUp(why)));
+    const run = settledWithin(previous, limits).then(fn, gaveUp);
     this.queue = Promise.allSettled([previous, run]);
     return run;
   }
