@@ -429,27 +429,30 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * up withdraws a request still waiting for a connection, or stops waiting for one already sent
    * (its outcome is then unknown, and a watch it would set is not registered).
    */
-  private call<T>(spec: RequestSpec<T>, options: RequestOptions = {}): Promise<T> {
+  private call<T>(
+    spec: RequestSpec<T>,
+    options: RequestOptions = {},
+    submitted?: (request: Request) => void,
+  ): Promise<T> {
     const given = options.timeout ?? this.requestTimeout;
     const timeout = given === Infinity ? undefined : given; // Infinity: no timer, so the lean path
     const { signal, failFast = false } = options;
     if (timeout === undefined && signal === undefined) {
-      // An explicit literal, not `{ ...spec }`: object spread costs microseconds per request here.
-      return new Promise<T>((resolve, reject) =>
-        this.session.submit(
-          {
-            type: spec.type,
-            op: spec.op,
-            path: spec.path,
-            write: spec.write,
-            read: spec.read,
-            onReply: spec.onReply,
-            resolve,
-            reject,
-          } as Request,
-          failFast,
-        ),
-      );
+      return new Promise<T>((resolve, reject) => {
+        // An explicit literal, not `{ ...spec }`: object spread costs microseconds per request here.
+        const request = {
+          type: spec.type,
+          op: spec.op,
+          path: spec.path,
+          write: spec.write,
+          read: spec.read,
+          onReply: spec.onReply,
+          resolve,
+          reject,
+        } as Request;
+        submitted?.(request);
+        this.session.submit(request, failFast);
+      });
     }
     return new Promise<T>((resolve, reject) => {
       const { op, path, onReply } = spec;
@@ -486,6 +489,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
           ),
         );
       signal?.addEventListener('abort', onAbort, { once: true });
+      submitted?.(request as Request);
       this.session.submit(request as Request, failFast);
     });
   }
@@ -725,13 +729,34 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   ): Promise<T> {
     // Without a watch this is the plain hot path: nothing is allocated for the registry.
     if (listener === undefined) return this.call(spec, options);
+    let request: Request | undefined;
     const pending = this.registry.expect(
       kinds,
       { server: serverPath, client: spec.path ?? serverPath },
       listener,
+      () => {
+        // Its listener was removed before it was sent (queued while disconnected), so the server
+        // must not set a watch nobody needs. A read still goes, without its watch flag (every
+        // watching request but addWatch is a path + watch flag, writePathWatch); an addWatch is
+        // withdrawn (not sent: nothing applied).
+        if (request === undefined || !this.session.isQueued(request)) return;
+        if (spec.type !== OpCode.addWatch) request.write = (w) => writePathWatch(w, serverPath, false);
+        else if (this.session.withdraw(request))
+          request.reject(
+            new AbortError('its watch was removed before it was sent', {
+              op: spec.op,
+              path: spec.path,
+              outcomeUnknown: false,
+            }),
+          );
+      },
     );
     const onReply = kindOf ?? ((err: number) => (err === ErrorCode.Ok ? kinds[0] : undefined));
-    const result = this.call({ ...spec, onReply: (err) => pending.settle(onReply(err)) }, options);
+    const result = this.call(
+      { ...spec, onReply: (err) => pending.settle(onReply(err)) },
+      options,
+      (submitted) => (request = submitted),
+    );
     // A failure without a reply (connection loss, timeout, abort, bad option) registers nothing.
     // Settled a microtask late at most: meanwhile the watch still counts as needed, the safe side.
     result.then(undefined, () => pending.settle());
