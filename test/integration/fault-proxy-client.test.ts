@@ -484,13 +484,19 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     await assert.rejects(pending, ClientClosedError);
   });
 
-  test('addAuth aborted while SUSPENDED rejects with AbortError at once; the credential is never sent', async (t) => {
+  /** A client through a new proxy, SUSPENDED: the proxy refuses new connections until `accept()`. */
+  async function suspendedClient(t: TestContext) {
     const proxy = await startProxy(t);
     const zk = await connect(t, proxy.connectString);
     const states = recordStates(zk);
     proxy.refuse();
     proxy.drop();
     await statesBecome(states, [ConnectionState.SUSPENDED]);
+    return { proxy, zk, states };
+  }
+
+  test('addAuth aborted while SUSPENDED rejects with AbortError at once; the credential is never sent', async (t) => {
+    const { proxy, zk, states } = await suspendedClient(t);
     const controller = new AbortController();
     const auth = zk.addAuth('digest', 'dave:pw', { signal: controller.signal });
     controller.abort();
@@ -506,12 +512,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
   });
 
   test('addAuth while SUSPENDED with a credential the next server refuses: rejects with AuthFailedError, the client is AUTH_FAILED', async (t) => {
-    const proxy = await startProxy(t);
-    const zk = await connect(t, proxy.connectString);
-    const states = recordStates(zk);
-    proxy.refuse();
-    proxy.drop();
-    await statesBecome(states, [ConnectionState.SUSPENDED]);
+    const { proxy, zk } = await suspendedClient(t);
     const auth = zk.addAuth('bogus-scheme', 'x');
     proxy.accept();
     await assert.rejects(waitFor(auth, LIMIT, 'addAuth to be refused'), AuthFailedError);
