@@ -4,7 +4,7 @@
  * ensemble faults one at a time (so a quorum comes back after each), and client faults one at
  * a time. Both are bounded in count by the run's length.
  */
-import { prng } from '../../test/unit/fixtures.js';
+import { prng } from '../../test/support/random.js';
 import type { FaultKind } from './history.js';
 
 export interface PlannedFault {

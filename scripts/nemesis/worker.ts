@@ -18,7 +18,7 @@ import {
   TransactionError,
   ZooKeeperClient,
 } from '../../src/index.js';
-import { prng } from '../../test/unit/fixtures.js';
+import { prng } from '../../test/support/random.js';
 import {
   COUNTER_PATH,
   GUARDED_PATH,

@@ -22,7 +22,8 @@ import {
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, loseSessionAfter, nextState, uniqueRoot } from '../support/client.js';
-import { kazooAvailable, KazooPeer, runPython } from '../support/kazoo.js';
+import { KazooPeer, runPython } from '../support/kazoo.js';
+import { testRandom } from '../support/random.js';
 import { children } from '../support/recipes.js';
 import { eventually, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
@@ -120,67 +121,63 @@ describe('Counter: kazoo KazooCounterTests', () => {
 });
 
 describe('Counter: encodings', () => {
-  test(
-    "pythonFloatRepr matches Python's repr() for tricky values",
-    { skip: !kazooAvailable() && 'needs /usr/bin/python3' },
-    () => {
-      const values = [
-        0,
-        -0,
-        1,
-        -1,
-        2.1,
-        -1.0,
-        0.1,
-        1 / 3,
-        1e15,
-        1e16,
-        1.5e16,
-        1e16 + 2,
-        123456789012345680,
-        1e21,
-        1e22,
-        1e100,
-        1.7976931348623157e308,
-        1e-4,
-        1e-5,
-        0.00012345,
-        1.2345e-5,
-        5e-324,
-        2.2250738585072014e-308,
-        100,
-        12345.678,
-        Number.MAX_SAFE_INTEGER,
-        0.3,
-        2 ** 53,
-        -(2 ** 60),
-        Infinity,
-        -Infinity,
-        NaN,
-      ];
-      for (let i = 0; i < 200; i++)
-        values.push((Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 40 - 20));
-      const script = 'import sys, json\nfor v in json.loads(sys.argv[1]): print(repr(float(v)))';
-      const args = values.map((v) =>
-        Number.isNaN(v)
-          ? 'nan'
-          : v === Infinity
-            ? 'inf'
-            : v === -Infinity
-              ? '-inf'
-              : Object.is(v, -0)
-                ? '-0.0'
-                : v.toPrecision(17),
-      );
-      const expected = runPython(['-c', script, JSON.stringify(args)], { limitMs: timing(10_000) })
-        .trim()
-        .split('\n');
-      assert.deepEqual(
-        values.map((v) => pythonFloatRepr(v)),
-        expected,
-      );
-    },
-  );
+  test("pythonFloatRepr matches Python's repr() for tricky values", (t) => {
+    const values = [
+      0,
+      -0,
+      1,
+      -1,
+      2.1,
+      -1.0,
+      0.1,
+      1 / 3,
+      1e15,
+      1e16,
+      1.5e16,
+      1e16 + 2,
+      123456789012345680,
+      1e21,
+      1e22,
+      1e100,
+      1.7976931348623157e308,
+      1e-4,
+      1e-5,
+      0.00012345,
+      1.2345e-5,
+      5e-324,
+      2.2250738585072014e-308,
+      100,
+      12345.678,
+      Number.MAX_SAFE_INTEGER,
+      0.3,
+      2 ** 53,
+      -(2 ** 60),
+      Infinity,
+      -Infinity,
+      NaN,
+    ];
+    const random = testRandom(t);
+    for (let i = 0; i < 200; i++) values.push((random() - 0.5) * 10 ** Math.floor(random() * 40 - 20));
+    const script = 'import sys, json\nfor v in json.loads(sys.argv[1]): print(repr(float(v)))';
+    const args = values.map((v) =>
+      Number.isNaN(v)
+        ? 'nan'
+        : v === Infinity
+          ? 'inf'
+          : v === -Infinity
+            ? '-inf'
+            : Object.is(v, -0)
+              ? '-0.0'
+              : v.toPrecision(17),
+    );
+    const expected = runPython(['-c', script, JSON.stringify(args)], { limitMs: timing(10_000) })
+      .trim()
+      .split('\n');
+    assert.deepEqual(
+      values.map((v) => pythonFloatRepr(v)),
+      expected,
+    );
+  });
 
   test('known spellings both ways: int digits, float repr, inf/nan, Curator bytes; foreign spellings Python accepts', () => {
     assert.equal(encodeCounterValue(5, 'int').toString(), '5');
@@ -408,81 +405,77 @@ describe('Counter: concurrency and exactly-once', () => {
   });
 });
 
-describe(
-  'Counter: interop with kazoo 2.8',
-  { skip: !kazooAvailable() && 'kazoo (python3-kazoo) not installed' },
-  () => {
-    test('a counter node created by us reads as the default in kazoo (empty data, not null: kazoo would fail on None)', async (t) => {
-      const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-      const path = `${uniqueRoot('counter')}/nested`;
-      assert.equal(await new Counter(zk, path).get(), 0);
-      assert.deepEqual(
-        (await peer.request('null_data', { paths: [path, path.slice(0, path.lastIndexOf('/'))] }))['nulls'],
-        [],
-      );
-      assert.equal((await peer.request('counter_value', { path }))['value'], '0');
-      assert.equal(
-        (await peer.request('counter_value', { path: uniqueRoot('counter'), float: true }))['value'],
-        '0.0',
-      );
-    });
+describe('Counter: interop with kazoo 2.8', () => {
+  test('a counter node created by us reads as the default in kazoo (empty data, not null: kazoo would fail on None)', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const path = `${uniqueRoot('counter')}/nested`;
+    assert.equal(await new Counter(zk, path).get(), 0);
+    assert.deepEqual(
+      (await peer.request('null_data', { paths: [path, path.slice(0, path.lastIndexOf('/'))] }))['nulls'],
+      [],
+    );
+    assert.equal((await peer.request('counter_value', { path }))['value'], '0');
+    assert.equal(
+      (await peer.request('counter_value', { path: uniqueRoot('counter'), float: true }))['value'],
+      '0.0',
+    );
+  });
 
-    test('kazoo and TS increment the same counter concurrently: the total is exact', async (t) => {
-      const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-      const path = uniqueRoot('counter');
-      await new Counter(zk, path).get(); // we create the node (the race kazoo lost before empty data was used)
-      const kazoo = peer.request('counter_add', { path, delta: 1, times: 50 }, { limitMs: safety(60_000) });
-      const counter = new Counter(zk, path);
-      for (let i = 0; i < 50; i++) await counter.add(1);
-      const answer = await kazoo;
-      assert.ok(Number(answer['value']) >= 50);
-      assert.equal(await counter.get(), 100);
-      assert.equal((await peer.request('counter_value', { path }))['value'], '100');
-    });
+  test('kazoo and TS increment the same counter concurrently: the total is exact', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const path = uniqueRoot('counter');
+    await new Counter(zk, path).get(); // we create the node (the race kazoo lost before empty data was used)
+    const kazoo = peer.request('counter_add', { path, delta: 1, times: 50 }, { limitMs: safety(60_000) });
+    const counter = new Counter(zk, path);
+    for (let i = 0; i < 50; i++) await counter.add(1);
+    const answer = await kazoo;
+    assert.ok(Number(answer['value']) >= 50);
+    assert.equal(await counter.get(), 100);
+    assert.equal((await peer.request('counter_value', { path }))['value'], '100');
+  });
 
-    test('float counter: TS writes read by kazoo and kazoo writes read by TS, same bytes', async (t) => {
-      const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-      const path = uniqueRoot('counter');
-      const counter = new Counter(zk, path, { type: 'float' });
-      await counter.add(2.1);
-      assert.deepEqual(await peer.request('counter_value', { path, float: true }), {
-        id: 1,
-        ok: true,
-        value: '2.1',
-        raw: Buffer.from('2.1').toString('hex'),
-      });
-      const kazoo = await peer.request('counter_add', { path, delta: 1e16, float: true });
-      assert.equal(kazoo['value'], repr(2.1 + 1e16));
-      assert.equal(await counter.get(), 2.1 + 1e16);
-      await counter.subtract(1e16 + 2.1);
-      assert.equal(
-        (await peer.request('counter_value', { path, float: true }))['value'],
-        repr(2.1 + 1e16 - (1e16 + 2.1)),
-      );
-      assert.equal(await raw(zk, path), pythonFloatRepr(2.1 + 1e16 - (1e16 + 2.1)));
+  test('float counter: TS writes read by kazoo and kazoo writes read by TS, same bytes', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const path = uniqueRoot('counter');
+    const counter = new Counter(zk, path, { type: 'float' });
+    await counter.add(2.1);
+    assert.deepEqual(await peer.request('counter_value', { path, float: true }), {
+      id: 1,
+      ok: true,
+      value: '2.1',
+      raw: Buffer.from('2.1').toString('hex'),
     });
+    const kazoo = await peer.request('counter_add', { path, delta: 1e16, float: true });
+    assert.equal(kazoo['value'], repr(2.1 + 1e16));
+    assert.equal(await counter.get(), 2.1 + 1e16);
+    await counter.subtract(1e16 + 2.1);
+    assert.equal(
+      (await peer.request('counter_value', { path, float: true }))['value'],
+      repr(2.1 + 1e16 - (1e16 + 2.1)),
+    );
+    assert.equal(await raw(zk, path), pythonFloatRepr(2.1 + 1e16 - (1e16 + 2.1)));
+  });
 
-    test('int counter: kazoo reads our digits; curator mode: the same int32 bytes on both sides', async (t) => {
-      const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-      const path = uniqueRoot('counter');
-      await new Counter(zk, path).subtract(3);
-      assert.equal((await peer.request('counter_value', { path }))['raw'], Buffer.from('-3').toString('hex'));
-      await peer.request('counter_add', { path, delta: 10 });
-      assert.equal(await new Counter(zk, path).get(), 7);
-      const curatorPath = uniqueRoot('counter');
-      await new Counter(zk, curatorPath, { curator: true }).subtract(3);
-      const answer = await peer.request('counter_value', { path: curatorPath, curator: true });
-      assert.equal(answer['value'], '-3');
-      assert.equal(answer['raw'], 'fffffffd');
-      await peer.request('counter_add', { path: curatorPath, curator: true, delta: 2147483647 });
-      assert.equal(await new Counter(zk, curatorPath, { curator: true }).get(), 2147483644);
-    });
-  },
-);
+  test('int counter: kazoo reads our digits; curator mode: the same int32 bytes on both sides', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const path = uniqueRoot('counter');
+    await new Counter(zk, path).subtract(3);
+    assert.equal((await peer.request('counter_value', { path }))['raw'], Buffer.from('-3').toString('hex'));
+    await peer.request('counter_add', { path, delta: 10 });
+    assert.equal(await new Counter(zk, path).get(), 7);
+    const curatorPath = uniqueRoot('counter');
+    await new Counter(zk, curatorPath, { curator: true }).subtract(3);
+    const answer = await peer.request('counter_value', { path: curatorPath, curator: true });
+    assert.equal(answer['value'], '-3');
+    assert.equal(answer['raw'], 'fffffffd');
+    await peer.request('counter_add', { path: curatorPath, curator: true, delta: 2147483647 });
+    assert.equal(await new Counter(zk, curatorPath, { curator: true }).get(), 2147483644);
+  });
+});
 
 function repr(value: number): string {
   return pythonFloatRepr(value);

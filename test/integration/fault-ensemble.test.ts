@@ -7,7 +7,7 @@
  * `ZK_TEST_TIMING`, and the measured failover times are only reported (`t.diagnostic`).
  * Every test leaves the ensemble as it found it (all members running, one quorum).
  *
- * `ZK_FAULT_SEED=<n>` replays the soak's choice of faults and operations.
+ * `ZK_TEST_SEED=<n>` replays the soak's choice of faults and operations.
  */
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +23,7 @@ import {
 } from '../../src/index.js';
 import { timing, ZooKeeperCluster, type MemberMode } from '../../src/testing/index.js';
 import { eventFence, uniqueRoot } from '../support/client.js';
+import { prng, testSeed } from '../support/random.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, within } from '../support/wait.js';
 
@@ -175,18 +176,6 @@ async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
   );
   await delay(0);
   return settled;
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function ms(value: number): string {
@@ -497,9 +486,7 @@ describe('fault injection on a 3-member ensemble', () => {
     'soak: random crashes of one member at a time under load from 3 clients',
     { timeout: TEST_TIMEOUT },
     async (t) => {
-      const seed = Number(process.env['ZK_FAULT_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
-      assert.ok(Number.isInteger(seed), 'ZK_FAULT_SEED must be an integer');
-      t.diagnostic(`soak seed ${seed} (replay the choices with ZK_FAULT_SEED=${seed})`);
+      const seed = testSeed(t);
       const random = prng(seed);
       const DURATION = timing(20_000);
       const MAX_FAULTS = 6;

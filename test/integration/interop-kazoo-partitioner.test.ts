@@ -17,17 +17,16 @@ import {
 } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
-import { interopScript, kazooAvailable, KazooPeer, runPythonJson } from '../support/kazoo.js';
+import { interopScript, KazooPeer, runPythonJson } from '../support/kazoo.js';
 import { children } from '../support/recipes.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, safety } from '../support/wait.js';
 
 const SCRIPT = interopScript('kazoo_partitioner.py');
-const skip = kazooAvailable() ? false : 'kazoo (python3-kazoo) is not installed';
 
 let server: ZooKeeperServer;
 before(async () => {
-  if (!skip) server = await ZooKeeperServer.start();
+  server = await ZooKeeperServer.start();
 });
 after(() => server?.close());
 
@@ -64,7 +63,7 @@ async function holderSessions(
   return result;
 }
 
-describe('kazoo 2.8 interop: SetPartitioner', { skip }, () => {
+describe('kazoo 2.8 interop: SetPartitioner', () => {
   test("kazoo's partition function and ours agree (numbers, strings, code points, not-a-member)", async () => {
     const words = ['a', 'B', 'b', 'é', 'z', '\uFF5E', '\u{1F600}', 'a-b', '10', '9', 'Ω'];
     const cases: { identifier: string; members: string[]; items: (string | number)[] }[] = [];
@@ -193,7 +192,7 @@ describe('kazoo 2.8 interop: SetPartitioner', { skip }, () => {
   });
 });
 
-describe('kazoo 2.8 interop: DataWatch / ChildrenWatch', { skip }, () => {
+describe('kazoo 2.8 interop: DataWatch / ChildrenWatch', () => {
   test('kazoo and ours see the same data values and child lists for the same writes', async (t) => {
     const zk = await connect(t, server);
     const path = uniqueRoot('watch-interop');

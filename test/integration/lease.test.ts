@@ -22,11 +22,10 @@ import {
 import { formatLeaseEnd } from '../../src/recipes/lease/non-blocking-lease.js';
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
-import { kazooAvailable, runKazoo } from '../support/kazoo.js';
+import { runKazoo } from '../support/kazoo.js';
 import { eventually, within } from '../support/wait.js';
 
 const LIMIT = timing(20_000);
-const noKazoo = !kazooAvailable() && 'kazoo (python3-kazoo) is not installed';
 const INDEX_URL = new URL('../../src/index.js', import.meta.url).href;
 
 /** kazoo's MockClock: a UTC clock the test moves by hand, starting at `epoch` seconds. */
@@ -436,7 +435,7 @@ describe('NonBlockingLease', () => {
     });
   });
 
-  describe('interop with kazoo 2.8', { skip: noKazoo }, () => {
+  describe('interop with kazoo 2.8', () => {
     const TRICKY = 'me\u00e9 "q" \\ back\nline\ttab \u007f \u{1f600} end';
 
     test('lease JSON round trip, byte for byte, both ways', async (t) => {

@@ -18,7 +18,7 @@ import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js'
 import { connect, nextState, uniqueRoot } from '../support/client.js';
 import { children, CriticalSection, HolderTracker, loseReplyAcrossSessions } from '../support/recipes.js';
 import { Deferred, eventually, grace, within } from '../support/wait.js';
-import { prng } from '../unit/fixtures.js';
+import { testRandom } from '../support/random.js';
 
 let server: ZooKeeperServer;
 
@@ -40,9 +40,7 @@ interface Section {
 test('8 clients × 12 increments under the lock with random connection drops: no overlap, no lost update', async (t) => {
   const CLIENTS = 8;
   const ITERATIONS = 12;
-  const seed = Number(process.env.ZK_FAULT_SEED ?? Date.now() % 100_000);
-  t.diagnostic(`seed ${seed}`);
-  const random = prng(seed);
+  const random = testRandom(t);
   const root = uniqueRoot('safety');
   const lockPath = `${root}/lock`;
   const counterPath = `${root}/counter`;

@@ -19,7 +19,7 @@ import {
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from '../support/client.js';
-import { kazooAvailable, KazooPeer } from '../support/kazoo.js';
+import { KazooPeer } from '../support/kazoo.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, grace, rejectsWithin, safety, within } from '../support/wait.js';
 
@@ -329,42 +329,38 @@ describe('Party: deadlines while disconnected, and what leave() reports', () => 
   });
 });
 
-describe(
-  'Party: interop with kazoo 2.8',
-  { skip: !kazooAvailable() && 'kazoo (python3-kazoo) not installed' },
-  () => {
-    for (const [kind, peerKind] of [
-      [kinds[0], 'party'],
-      [kinds[1], 'shallow'],
-    ] as const) {
-      test(`${kind.name}: a kazoo member and ours see each other; each leave is seen by the other side`, async (t) => {
-        const zk = await connect(t, server);
-        const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-        const path = uniqueRoot('party');
-        const ours = kind.make(zk, path, 'ts-member');
-        await ours.join();
-        const joined = await peer.request('party_join', {
-          kind: peerKind,
-          path,
-          identifier: 'kazoo-member',
-          name: 'k',
-        });
-        assert.ok(
-          kind.name === 'Party'
-            ? /^[0-9a-f]{32}__party__$/.test(String(joined['node']))
-            : /^[0-9a-f]{32}-kazoo-member$/.test(String(joined['node'])),
-        );
-        assert.deepEqual(sorted(await ours.members()), ['kazoo-member', 'ts-member']);
-        const seen = await peer.request('party_members', { kind: peerKind, path });
-        assert.deepEqual(seen['members'], ['kazoo-member', 'ts-member']);
-        assert.equal(seen['size'], 2);
-        await ours.leave();
-        assert.deepEqual((await peer.request('party_members', { kind: peerKind, path }))['members'], [
-          'kazoo-member',
-        ]);
-        assert.equal((await peer.request('party_leave', { name: 'k' }))['result'], true);
-        assert.deepEqual(await ours.members(), []);
+describe('Party: interop with kazoo 2.8', () => {
+  for (const [kind, peerKind] of [
+    [kinds[0], 'party'],
+    [kinds[1], 'shallow'],
+  ] as const) {
+    test(`${kind.name}: a kazoo member and ours see each other; each leave is seen by the other side`, async (t) => {
+      const zk = await connect(t, server);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+      const path = uniqueRoot('party');
+      const ours = kind.make(zk, path, 'ts-member');
+      await ours.join();
+      const joined = await peer.request('party_join', {
+        kind: peerKind,
+        path,
+        identifier: 'kazoo-member',
+        name: 'k',
       });
-    }
-  },
-);
+      assert.ok(
+        kind.name === 'Party'
+          ? /^[0-9a-f]{32}__party__$/.test(String(joined['node']))
+          : /^[0-9a-f]{32}-kazoo-member$/.test(String(joined['node'])),
+      );
+      assert.deepEqual(sorted(await ours.members()), ['kazoo-member', 'ts-member']);
+      const seen = await peer.request('party_members', { kind: peerKind, path });
+      assert.deepEqual(seen['members'], ['kazoo-member', 'ts-member']);
+      assert.equal(seen['size'], 2);
+      await ours.leave();
+      assert.deepEqual((await peer.request('party_members', { kind: peerKind, path }))['members'], [
+        'kazoo-member',
+      ]);
+      assert.equal((await peer.request('party_leave', { name: 'k' }))['result'], true);
+      assert.deepEqual(await ours.members(), []);
+    });
+  }
+});

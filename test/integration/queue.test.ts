@@ -30,7 +30,8 @@ import {
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from '../support/client.js';
-import { hex, kazooAvailable, KazooPeer, unhex } from '../support/kazoo.js';
+import { hex, KazooPeer, unhex } from '../support/kazoo.js';
+import { testRandom } from '../support/random.js';
 import { eventually, grace, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
@@ -202,10 +203,11 @@ describe('Queue: layout and semantics', () => {
       const path = uniqueRoot('queue');
       const items = Array.from({ length: 60 }, (_, i) => `item-${i}`);
       await new Queue(producer, path).putAll(items.map(b));
+      const random = testRandom(t);
       let done = false;
       const dropper = (async () => {
         while (!done) {
-          await delay(timing(40 + Math.random() * 80));
+          await delay(timing(40 + random() * 80));
           if (!done) proxy.drop();
         }
       })();
@@ -554,10 +556,11 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
     const path = uniqueRoot('lqueue');
     const items = Array.from({ length: 45 }, (_, i) => `job-${String(i).padStart(2, '0')}`);
     await new LockingQueue(producer, path).putAll(items.map(b));
+    const random = testRandom(t);
     let done = false;
     const dropper = (async () => {
       while (!done) {
-        await delay(timing(30 + Math.random() * 90));
+        await delay(timing(30 + random() * 90));
         if (!done) proxy.drop();
       }
     })();
@@ -795,136 +798,129 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
   });
 });
 
-describe(
-  'Queue / LockingQueue: interop with kazoo 2.8',
-  { skip: !kazooAvailable() && 'kazoo (python3-kazoo) not installed' },
-  () => {
-    test('a kazoo LockingQueue producer (put, put_all, priorities) feeds our consumer, in order', async (t) => {
-      const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-      const path = uniqueRoot('lqueue');
-      await peer.request('queue_put', { kind: 'locking', path, values: [hex('low')], priority: 200 });
-      await peer.request('queue_put', {
-        kind: 'locking',
-        path,
-        values: [hex('a'), hex('b')],
-        priority: 100,
-        all: true,
-      });
-      await peer.request('queue_put', { kind: 'locking', path, values: [hex('urgent')], priority: 0 });
-      const queue = new LockingQueue(zk, path);
-      const got: (string | null)[] = [];
-      for (let i = 0; i < 4; i++) {
-        got.push(text(await queue.get({ timeout: timing(2000) })));
-        assert.equal(await queue.consume(), true);
-      }
-      assert.deepEqual(got, ['urgent', 'a', 'b', 'low']);
-      assert.deepEqual(
-        (await peer.request('queue_get', { kind: 'locking', path, count: 1, timeout: 0 }))['values'],
-        [],
-      );
+describe('Queue / LockingQueue: interop with kazoo 2.8', () => {
+  test('a kazoo LockingQueue producer (put, put_all, priorities) feeds our consumer, in order', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const path = uniqueRoot('lqueue');
+    await peer.request('queue_put', { kind: 'locking', path, values: [hex('low')], priority: 200 });
+    await peer.request('queue_put', {
+      kind: 'locking',
+      path,
+      values: [hex('a'), hex('b')],
+      priority: 100,
+      all: true,
     });
-
-    test('our LockingQueue producer feeds a kazoo consumer', async (t) => {
-      const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-      const path = uniqueRoot('lqueue');
-      const queue = new LockingQueue(zk, path);
-      await queue.put(b('two'), 50);
-      await queue.putAll([b('one'), b('ünï')], 10);
-      const answer = await peer.request('queue_get', { kind: 'locking', path, count: 4, timeout: 0.5 });
-      assert.deepEqual((answer['values'] as string[]).map(unhex), ['one', 'ünï', 'two']);
-      assert.equal(await queue.length, 0);
-    });
-
-    test('a kazoo consumer holding an item loses its session (for real): our waiting consumer gets the item', async (t) => {
-      const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-      const path = uniqueRoot('lqueue');
-      await new LockingQueue(zk, path).put(b('precious'));
-      assert.equal(
-        unhex((await peer.request('lq_get', { path, name: 'k', timeout: 2 }))['value']),
-        'precious',
-      );
-      assert.equal((await peer.request('lq_holds', { name: 'k' }))['holds'], true);
-      const ours = new LockingQueue(zk, path);
-      assert.equal(await ours.get({ timeout: 0 }), null, 'locked by kazoo');
-      const waiting = probe(ours.get({ timeout: timing(8000) }));
-      await server.expireSession(peer.session);
-      assert.equal(text(await within(waiting.promise, 'our get')), 'precious');
-      assert.equal(await ours.consume(), true);
-      assert.equal(await ours.length, 0);
-    });
-
-    test('our markers (a fence left by a lost consume) do not disturb kazoo consumers on the same path: every item once', async (t) => {
-      await using proxy = await FaultProxy.start(server.connectString);
-      const { zk, observer, path, queue } = await holding(t, proxy);
-      await queue.putAll([b('b'), b('c')]);
-      proxy.blackhole();
-      const consuming = queue.consume();
-      await grace(); // the request is lost in the partition: settled by a fence that stays while the session lives
-      proxy.drop();
-      proxy.heal();
-      assert.equal(await within(consuming, 'consume'), true);
-      await eventually(
-        async () => (await markers(observer, path)).length === 1,
-        "the fence is left (the applied attempt's marker is deleted)",
-      );
-      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-      const answer = await peer.request('queue_get', { kind: 'locking', path, count: 3, timeout: 0.5 });
-      assert.deepEqual(
-        (answer['values'] as string[]).map(unhex),
-        ['b', 'c'],
-        'kazoo gets and consumes the rest',
-      );
-      await peer.request('queue_put', { kind: 'locking', path, values: [hex('d')], priority: 100 });
-      assert.equal(text(await queue.get({ timeout: timing(1000) })), 'd');
+    await peer.request('queue_put', { kind: 'locking', path, values: [hex('urgent')], priority: 0 });
+    const queue = new LockingQueue(zk, path);
+    const got: (string | null)[] = [];
+    for (let i = 0; i < 4; i++) {
+      got.push(text(await queue.get({ timeout: timing(2000) })));
       assert.equal(await queue.consume(), true);
-      assert.equal(await queue.length, 0);
-      assert.equal(zk.state, ConnectionState.CONNECTED);
-    });
+    }
+    assert.deepEqual(got, ['urgent', 'a', 'b', 'low']);
+    assert.deepEqual(
+      (await peer.request('queue_get', { kind: 'locking', path, count: 1, timeout: 0 }))['values'],
+      [],
+    );
+  });
 
-    test('structure nodes we create have empty data, as kazoo creates them (not null)', async (t) => {
-      const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-      const root = uniqueRoot('structure');
-      await new Queue(zk, `${root}/q`).size();
-      await new LockingQueue(zk, `${root}/lq`).size();
-      await new Barrier(zk, `${root}/barrier`).create();
-      await new Party(zk, `${root}/party`).size();
-      const double = new DoubleBarrier(zk, `${root}/double`, 1);
-      await double.enter();
-      const paths = [
-        root,
-        `${root}/q`,
-        `${root}/lq`,
-        `${root}/lq/entries`,
-        `${root}/lq/taken`,
-        `${root}/barrier`,
-        `${root}/party`,
-        `${root}/double`,
-        `${root}/double/ready`,
-      ];
-      assert.deepEqual((await peer.request('null_data', { paths }))['nulls'], []);
-      await double.leave();
-    });
+  test('our LockingQueue producer feeds a kazoo consumer', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const path = uniqueRoot('lqueue');
+    const queue = new LockingQueue(zk, path);
+    await queue.put(b('two'), 50);
+    await queue.putAll([b('one'), b('ünï')], 10);
+    const answer = await peer.request('queue_get', { kind: 'locking', path, count: 4, timeout: 0.5 });
+    assert.deepEqual((answer['values'] as string[]).map(unhex), ['one', 'ünï', 'two']);
+    assert.equal(await queue.length, 0);
+  });
 
-    test('kazoo Queue ↔ our Queue, both directions, priority order kept', async (t) => {
-      const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
-      const path = uniqueRoot('queue');
-      await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-later')], priority: 300 });
-      await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-first')], priority: 1 });
-      const queue = new Queue(zk, path);
-      assert.equal(text(await queue.get()), 'k-first');
-      assert.equal(text(await queue.get()), 'k-later');
-      assert.equal(await queue.get(), null);
-      await queue.put(b('t-2'), 20);
-      await queue.put(b('t-1'), 10);
-      await queue.put(b('t-3'), 20);
-      const answer = await peer.request('queue_get', { kind: 'queue', path, count: 5 });
-      assert.deepEqual((answer['values'] as string[]).map(unhex), ['t-1', 't-2', 't-3']);
-      assert.equal(await queue.length, 0);
-    });
-  },
-);
+  test('a kazoo consumer holding an item loses its session (for real): our waiting consumer gets the item', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const path = uniqueRoot('lqueue');
+    await new LockingQueue(zk, path).put(b('precious'));
+    assert.equal(unhex((await peer.request('lq_get', { path, name: 'k', timeout: 2 }))['value']), 'precious');
+    assert.equal((await peer.request('lq_holds', { name: 'k' }))['holds'], true);
+    const ours = new LockingQueue(zk, path);
+    assert.equal(await ours.get({ timeout: 0 }), null, 'locked by kazoo');
+    const waiting = probe(ours.get({ timeout: timing(8000) }));
+    await server.expireSession(peer.session);
+    assert.equal(text(await within(waiting.promise, 'our get')), 'precious');
+    assert.equal(await ours.consume(), true);
+    assert.equal(await ours.length, 0);
+  });
+
+  test('our markers (a fence left by a lost consume) do not disturb kazoo consumers on the same path: every item once', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await holding(t, proxy);
+    await queue.putAll([b('b'), b('c')]);
+    proxy.blackhole();
+    const consuming = queue.consume();
+    await grace(); // the request is lost in the partition: settled by a fence that stays while the session lives
+    proxy.drop();
+    proxy.heal();
+    assert.equal(await within(consuming, 'consume'), true);
+    await eventually(
+      async () => (await markers(observer, path)).length === 1,
+      "the fence is left (the applied attempt's marker is deleted)",
+    );
+    const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const answer = await peer.request('queue_get', { kind: 'locking', path, count: 3, timeout: 0.5 });
+    assert.deepEqual(
+      (answer['values'] as string[]).map(unhex),
+      ['b', 'c'],
+      'kazoo gets and consumes the rest',
+    );
+    await peer.request('queue_put', { kind: 'locking', path, values: [hex('d')], priority: 100 });
+    assert.equal(text(await queue.get({ timeout: timing(1000) })), 'd');
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.length, 0);
+    assert.equal(zk.state, ConnectionState.CONNECTED);
+  });
+
+  test('structure nodes we create have empty data, as kazoo creates them (not null)', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const root = uniqueRoot('structure');
+    await new Queue(zk, `${root}/q`).size();
+    await new LockingQueue(zk, `${root}/lq`).size();
+    await new Barrier(zk, `${root}/barrier`).create();
+    await new Party(zk, `${root}/party`).size();
+    const double = new DoubleBarrier(zk, `${root}/double`, 1);
+    await double.enter();
+    const paths = [
+      root,
+      `${root}/q`,
+      `${root}/lq`,
+      `${root}/lq/entries`,
+      `${root}/lq/taken`,
+      `${root}/barrier`,
+      `${root}/party`,
+      `${root}/double`,
+      `${root}/double/ready`,
+    ];
+    assert.deepEqual((await peer.request('null_data', { paths }))['nulls'], []);
+    await double.leave();
+  });
+
+  test('kazoo Queue ↔ our Queue, both directions, priority order kept', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const path = uniqueRoot('queue');
+    await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-later')], priority: 300 });
+    await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-first')], priority: 1 });
+    const queue = new Queue(zk, path);
+    assert.equal(text(await queue.get()), 'k-first');
+    assert.equal(text(await queue.get()), 'k-later');
+    assert.equal(await queue.get(), null);
+    await queue.put(b('t-2'), 20);
+    await queue.put(b('t-1'), 10);
+    await queue.put(b('t-3'), 20);
+    const answer = await peer.request('queue_get', { kind: 'queue', path, count: 5 });
+    assert.deepEqual((answer['values'] as string[]).map(unhex), ['t-1', 't-2', 't-3']);
+    assert.equal(await queue.length, 0);
+  });
+});

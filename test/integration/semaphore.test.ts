@@ -20,11 +20,10 @@ import {
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
 import { connect, nextState, sorted, uniqueRoot } from '../support/client.js';
-import { kazooAvailable, runKazoo } from '../support/kazoo.js';
+import { runKazoo } from '../support/kazoo.js';
 import { eventually, within } from '../support/wait.js';
 
 const LIMIT = timing(20_000);
-const noKazoo = !kazooAvailable() && 'kazoo (python3-kazoo) is not installed';
 
 /** 'pending' unless the promise has settled by the next macrotask. */
 async function state(promise: Promise<unknown>): Promise<'pending' | 'settled'> {
@@ -517,7 +516,7 @@ describe('Semaphore', () => {
     });
   });
 
-  describe('interop with kazoo 2.8', { skip: noKazoo }, () => {
+  describe('interop with kazoo 2.8', () => {
     test('a kazoo holder counts against our maxLeases', async (t) => {
       const zk = await connect(t, server);
       const path = uniqueRoot('sem');

@@ -23,6 +23,7 @@ import {
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, nextState, uniqueRoot } from '../support/client.js';
 import { quiesce, serverTree, type TreeSnapshot } from '../support/recipes.js';
+import { testRandom } from '../support/random.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, grace, safety, within } from '../support/wait.js';
 
@@ -409,18 +410,19 @@ describe('TreeCache: disconnections, session loss, convergence', () => {
     const root = uniqueRoot('tc');
     await writers[0]!.create(root);
     const { cache, events } = await startCache(t, zk, root);
+    const random = testRandom(t);
     const names = ['a', 'b', 'c'];
     const randomPath = () => {
-      const depth = 1 + Math.floor(Math.random() * 3);
+      const depth = 1 + Math.floor(random() * 3);
       let path = root;
-      for (let i = 0; i < depth; i++) path += `/${names[Math.floor(Math.random() * names.length)]}`;
+      for (let i = 0; i < depth; i++) path += `/${names[Math.floor(random() * names.length)]}`;
       return path;
     };
     const OPS = 150;
     const write = async (writer: ZooKeeperClient, id: number, ops: number) => {
       for (let i = 0; i < ops; i++) {
         const path = randomPath();
-        const roll = Math.random();
+        const roll = random();
         try {
           if (roll < 0.45) await writer.create(path, `w${id}-${i}`, { makePath: true });
           else if (roll < 0.75) await writer.set(path, `w${id}-${i}`);
@@ -438,7 +440,7 @@ describe('TreeCache: disconnections, session loss, convergence', () => {
     };
     const drops = (async () => {
       for (let i = 0; i < 4; i++) {
-        await grace(60 + Math.random() * 80);
+        await grace(60 + random() * 80);
         if (i === 2) {
           // A window in which the cache cannot reconnect: writes happen without any event.
           proxy.refuse();

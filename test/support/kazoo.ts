@@ -21,16 +21,6 @@ export function interopScript(name: string): string {
   return repositoryFile(`test/interop/${name}`);
 }
 
-let available: boolean | undefined;
-
-/** True when `/usr/bin/python3` can import kazoo. */
-export function kazooAvailable(): boolean {
-  available ??=
-    spawnSync(PYTHON, ['-c', 'import kazoo.client'], { stdio: 'ignore', timeout: timing(10_000) }).status ===
-    0;
-  return available;
-}
-
 /**
  * Run `python3 args…` to completion with `input` on stdin; fails the test on a non-zero exit or
  * after `limitMs`. Returns stdout.

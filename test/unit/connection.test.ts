@@ -28,7 +28,7 @@ import {
   type WatcherEventRecord,
 } from '../../src/client/protocol/records.js';
 import { connectionTimers } from '../../src/client/session-machine.js';
-import { prng } from './fixtures.js';
+import { prng } from '../support/random.js';
 import { within } from '../support/wait.js';
 
 const logger = winston.createLogger({ silent: true });
@@ -131,8 +131,6 @@ function splitFrames(data: Buffer): { frames: Buffer[]; rest: Buffer } {
   }
   return { frames, rest: data.subarray(offset) };
 }
-
-/** mulberry32, for reproducible garbage. */
 
 // ---- the fake server ----
 

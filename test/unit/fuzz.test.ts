@@ -25,11 +25,9 @@ import {
 } from '../../src/client/protocol/records.js';
 import { readMulti, readMultiRead, type ReadOp, type TransactionOp } from '../../src/client/transaction.js';
 import { writeStat } from '../../src/client/protocol/records.js';
-import { prng } from './fixtures.js';
+import { prng } from '../support/random.js';
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 0x5eed_2181;
-
-/** mulberry32: small, fast, good enough to generate test inputs reproducibly. */
 
 class Random {
   private readonly next: () => number;
