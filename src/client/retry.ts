@@ -27,6 +27,7 @@ import {
   TimeoutError,
   ZooKeeperError,
 } from './errors.js';
+import { errorCodeOf, requestRetryChannel, type RequestRetryEvent } from './diagnostics.js';
 import { startTimer } from './timer.js';
 
 export interface RetryOptions {
@@ -91,12 +92,13 @@ export async function pause(
  * once (`failFast`). Past the deadline it rejects with `TimeoutError`; on abort with `AbortError`.
  */
 async function retryLoop<T>(
+  policy: string,
   fn: () => Promise<T>,
   retry: (error: unknown) => boolean,
   limits: RetryLimits,
 ): Promise<T> {
   let wait = 10;
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     if (limits.signal?.aborted) throw new AbortError(limits.signal.reason);
     try {
       return await fn();
@@ -105,6 +107,7 @@ async function retryLoop<T>(
       const left = remaining(limits.deadline);
       if (left !== undefined && left <= 0)
         throw new TimeoutError('deadline passed while retrying', { cause: error });
+      publishRetry(policy, attempt, wait, error);
       await pause(limits.deadline, limits.signal, wait);
       wait = Math.min(wait * 2, 1000);
     }
@@ -117,7 +120,7 @@ async function retryLoop<T>(
  * `ClientNotStartedError`, which is not retryable.
  */
 export function withinDeadline<T>(fn: () => Promise<T>, limits: RetryLimits = {}): Promise<T> {
-  return retryLoop(fn, (error) => retriesWithinDeadline(error, limits.deadline), limits);
+  return retryLoop('withinDeadline', fn, (error) => retriesWithinDeadline(error, limits.deadline), limits);
 }
 
 /** The session's own nodes cannot exist any more (or the one `fn` is about is gone). */
@@ -136,11 +139,23 @@ function sessionEnded(error: unknown): boolean {
  */
 export async function untilSessionEnds<T>(fn: () => Promise<T>): Promise<T | undefined> {
   try {
-    return await retryLoop(fn, (error) => isRetryable(error) || error instanceof TimeoutError, {});
+    return await retryLoop(
+      'untilSessionEnds',
+      fn,
+      (error) => isRetryable(error) || error instanceof TimeoutError,
+      {},
+    );
   } catch (error) {
     if (sessionEnded(error)) return undefined;
     throw error;
   }
+}
+
+/** Tell `request:retry` subscribers that a policy tries again after `delay` ms. */
+function publishRetry(policy: string, attempt: number, delay: number, error: unknown): void {
+  if (!requestRetryChannel.hasSubscribers) return;
+  const event: RequestRetryEvent = { policy, attempt, delay, error, errorCode: errorCodeOf(error) };
+  requestRetryChannel.publish(event);
 }
 
 function checkNumber(name: string, value: number, min: number): void {
@@ -191,6 +206,7 @@ export class RetryPolicy {
             cause: error,
           });
         }
+        publishRetry('retryPolicy', attempt, wait, error);
         await sleep(wait, signal);
         delay = Math.min(delay * this.backoff, this.maxDelay);
       }

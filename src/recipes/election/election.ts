@@ -59,6 +59,7 @@ export class Election {
       nodeName: LOCK_NAME,
       blockingNames: [LOCK_NAME],
       maxHolders: leaders,
+      recipe: 'Election',
     });
   }
 

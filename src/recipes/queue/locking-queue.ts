@@ -81,7 +81,14 @@ import {
   retryTransient,
   type WaitLimits,
 } from '../change-waiter.js';
-import { DEFAULT_PRIORITY, isOutcomeUnknown, putEntries, putEntry, type EntryTarget } from './queue.js';
+import {
+  DEFAULT_PRIORITY,
+  isOutcomeUnknown,
+  publishTaken,
+  putEntries,
+  putEntry,
+  type EntryTarget,
+} from './queue.js';
 
 export interface LockingQueueGetOptions {
   /** Give up after this many ms and resolve `null` (`0`: one attempt). Default: wait forever. */
@@ -335,6 +342,7 @@ export class LockingQueue {
       }
       const { data } = entry;
       this.held = { name, value: data, session };
+      publishTaken('LockingQueue', this.path, name);
       return data;
     } catch (error) {
       await this.deleteLock(lockPath, session); // an unexpected failure: don't leak our lock

@@ -40,6 +40,7 @@ import {
   SessionExpiredError,
   TimeoutError,
 } from '../../client/errors.js';
+import { queueTakenChannel, type QueueTakenEvent } from '../../client/diagnostics.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import {
   deadlineOf,
@@ -233,6 +234,7 @@ export class Queue {
       }
       if (await this.deleteEntry(entry, limits)) {
         this.cache.shift();
+        publishTaken('Queue', this.path, name);
         return data;
       }
       this.cache = [];
@@ -272,4 +274,11 @@ export function isOutcomeUnknown(error: unknown): boolean {
     error instanceof TimeoutError ||
     error instanceof AbortError
   );
+}
+
+/** Tell `queue:taken` subscribers that this consumer took `node` (DESIGN.md, Observability). */
+export function publishTaken(recipe: QueueTakenEvent['recipe'], path: string, node: string): void {
+  if (!queueTakenChannel.hasSubscribers) return;
+  const event: QueueTakenEvent = { recipe, path, node };
+  queueTakenChannel.publish(event);
 }
