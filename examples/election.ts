@@ -4,7 +4,8 @@
  */
 import 'reflect-metadata';
 import { Container, inject, injectable, named } from 'inversify';
-import { Election, ElectionToken, LeaderLifecycle, zookeeperModule } from 'zookeeper-coordination';
+import { Election } from 'zookeeper-coordination';
+import { ElectionToken, LeaderLifecycle, zookeeperModule } from 'zookeeper-coordination/di';
 import { withZooKeeper } from './support/local-zookeeper.js';
 
 @injectable()

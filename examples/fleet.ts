@@ -2,7 +2,8 @@
  * A partitioned fleet: three workers split six queues; when one leaves, the other two take
  * over its queues — and no queue is ever worked on by two workers at once.
  */
-import { Fleet, ZooKeeperClient } from 'zookeeper-coordination';
+import { ZooKeeperClient } from 'zookeeper-coordination';
+import { Fleet } from 'zookeeper-coordination/di';
 import { withZooKeeper } from './support/local-zookeeper.js';
 
 const QUEUES = ['q1', 'q2', 'q3', 'q4', 'q5', 'q6'];

@@ -4,7 +4,8 @@
  */
 import 'reflect-metadata';
 import { Container, inject, injectable } from 'inversify';
-import { ZooKeeper, ZooKeeperClient, currentLock, withLock, zookeeperModule } from 'zookeeper-coordination';
+import { ZooKeeperClient } from 'zookeeper-coordination';
+import { ZooKeeper, currentLock, withLock, zookeeperModule } from 'zookeeper-coordination/di';
 import { withZooKeeper } from './support/local-zookeeper.js';
 
 @injectable()

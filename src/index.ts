@@ -1,6 +1,7 @@
 /**
- * zookeeper-coordination: a pure TypeScript ZooKeeper client and coordination recipes.
- * Everything public is exported from here; the test kit lives at `zookeeper-coordination/testing`.
+ * zookeeper-coordination: a pure TypeScript ZooKeeper client, coordination recipes and errors.
+ * This entry loads neither inversify nor the DI layer: the inversify wiring and the decorators
+ * are `zookeeper-coordination/di`, the test kit is `zookeeper-coordination/testing`.
  */
 import * as errors from './errors.js';
 
@@ -76,8 +77,6 @@ export type {
 } from './recipes/lease/non-blocking-lease.js';
 export { MultiNonBlockingLease } from './recipes/lease/multi-non-blocking-lease.js';
 
-// ---- dependency injection and decorators ----
-export * from './di/index.js';
 export { DataWatch, watchData } from './recipes/watchers/data-watch.js';
 export type {
   DataWatchFunc,

@@ -9,17 +9,16 @@
  */
 import 'reflect-metadata';
 import { Container, inject, injectable, named } from 'inversify';
+import { Election, ZooKeeperClient } from 'zookeeper-coordination';
 import {
-  Election,
   ElectionToken,
   Fleet,
   LeaderLifecycle,
   ZooKeeper,
-  ZooKeeperClient,
   currentLock,
   withLock,
   zookeeperModule,
-} from 'zookeeper-coordination';
+} from 'zookeeper-coordination/di';
 
 const [hosts, name] = process.argv.slice(2) as [string, string];
 const JOBS = Array.from({ length: 12 }, (_, i) => `job-${String(i + 1).padStart(2, '0')}`);

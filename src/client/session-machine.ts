@@ -29,10 +29,12 @@
  *   server re-confirms the session (its handshake), cancelled only when CONNECTED is reported.
  *   When it fires, the session is LOST (kazoo's model) and the next connection starts a new one.
  * - Back-off: none between the hosts of one cycle (kazoo's `_connect_loop` tries every host in
- *   turn); a random pause of at most min(1 s, negotiated / 10) before reconnecting after a
- *   working connection dropped (Java sleeps up to 1 s; bounded here so that the pause never eats
- *   the session's budget); 1 s plus that jitter after a full cycle of hosts failed (Java's
- *   StaticHostProvider spin delay).
+ *   turn). After a working connection dropped, the first attempt goes out after a small random
+ *   pause, at most min(200 ms, negotiated / 10): enough to spread a fleet that lost its
+ *   connections at once (no thundering herd), short enough that a server that is up sees us back
+ *   at once (Java sleeps up to 1 s before every reconnect). Only after a full cycle of hosts
+ *   failed does the pause grow: exponential from 50 ms, capped at 1 s (Java's StaticHostProvider
+ *   spin delay), with "equal jitter" (half fixed, half random) so that retries stay spread.
  */
 import type { Endpoint, LivenessTimers } from './connection/connection.js';
 import { ConnectionState, KeeperState } from './states.js';
@@ -184,9 +186,12 @@ export interface Transition {
 const EMPTY_PASSWORD = Buffer.alloc(16);
 /** Java's ClientCnxn `MAX_SEND_PING_INTERVAL`. */
 const MAX_PING_INTERVAL = 10_000;
-/** Java's random pause before a reconnect, and StaticHostProvider's spin delay after a full cycle. */
-const MAX_JITTER = 1000;
-const CYCLE_PAUSE = 1000;
+/** The bound of the random pause before the first reconnect attempt after a drop. */
+const RECONNECT_JITTER = 200;
+/** The pause after the first failed cycle of hosts; it doubles per failed cycle up to the cap. */
+const BACKOFF_BASE = 50;
+/** StaticHostProvider's spin delay after a full cycle: the longest pause between cycles. */
+const BACKOFF_CAP = 1000;
 /** A connect timeout below this fails TLS handshakes on a busy machine. */
 const MIN_CONNECT_TIMEOUT = 1000;
 const MAX_INT32 = 2 ** 31 - 1;
@@ -236,6 +241,15 @@ export function connectionTimers(negotiatedTimeout: number): LivenessTimers {
     readTimeout: (negotiatedTimeout * 2) / 3,
     pingInterval: Math.min(negotiatedTimeout / 3, MAX_PING_INTERVAL),
   };
+}
+
+/**
+ * The pause after `cycles` full cycles of failed hosts: 50 ms doubling per cycle up to 1 s, half of
+ * it fixed and half random (`random` in [0, 1)).
+ */
+export function backoff(cycles: number, random: number): number {
+  const cap = Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** Math.min(cycles - 1, 30));
+  return cap / 2 + (random * cap) / 2;
 }
 
 /** One step: the phase and event decide the next state and what the shell must do. */
@@ -404,8 +418,8 @@ class Step {
           this.fail(event.certificateError);
           return;
         }
-        const cycleDone = failures % this.state.config.endpoints.length === 0;
-        if (cycleDone) this.wait(CYCLE_PAUSE + this.jitter(event.random));
+        const hosts = this.state.config.endpoints.length;
+        if (failures % hosts === 0) this.wait(backoff(failures / hosts, event.random));
         else this.connectNext();
         return;
       }
@@ -477,11 +491,12 @@ class Step {
     this.effect({ type: 'startTimer', timer: 'backoff', ms });
   }
 
+  /** The pause before the first attempt after a drop: random, bounded so it never eats the session's budget. */
   private jitter(random: number): number {
     const bound =
       this.state.negotiatedTimeout === undefined
-        ? MAX_JITTER
-        : Math.min(MAX_JITTER, this.state.negotiatedTimeout / 10);
+        ? RECONNECT_JITTER
+        : Math.min(RECONNECT_JITTER, this.state.negotiatedTimeout / 10);
     return random * bound;
   }
 

@@ -50,6 +50,7 @@ import {
 } from './session-machine.js';
 import { ConnectionState, KeeperState } from './states.js';
 import { startTimer, type Timer } from './timer.js';
+import { sleep } from './retry.js';
 import type { WatchRegistry } from './watch-registry.js';
 
 export interface SessionOptions {
@@ -439,8 +440,10 @@ export class Session {
     const { attempt, endpoint: current } = phase;
     const others = this.options.endpoints.filter((e) => e.host !== current.host || e.port !== current.port);
     let delay = 100;
+    const closed = new AbortController();
+    void connection.closedPromise.then(() => closed.abort());
     for (let i = 0; others.length > 0 && !connection.isClosed; i++) {
-      await sleep(delay, connection.closedPromise);
+      await sleep(delay, closed.signal).catch(() => {}); // cut short when the connection closes
       if (connection.isClosed) return;
       const candidate = others[i % others.length]!;
       const answer = await fourLetterWord(candidate, 'isro', 1000, this.options.tls).catch(() => '');
@@ -549,18 +552,6 @@ function settleCredential(entry: Credential, error?: Error): void {
   entry.waiter = undefined;
   if (error) waiter?.reject(error);
   else waiter?.resolve();
-}
-
-/** Sleep `ms`, or less if `until` settles first. */
-function sleep(ms: number, until: Promise<unknown>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      timer.cancel();
-      resolve();
-    };
-    const timer = startTimer(ms, done);
-    until.then(done, done);
-  });
 }
 
 function setWatchesRequest(record: SetWatchesRecord, logger: Logger): Request<void> {

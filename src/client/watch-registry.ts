@@ -120,9 +120,8 @@ export class WatchRegistry {
     private readonly toClient: (serverPath: string) => string = (path) => path,
   ) {}
 
-  /** Register `listener` now (a reply said the server set the watch). A plain string is both paths. */
-  add(kind: WatchKind, path: WatchPath | string, listener: WatchListener): void {
-    const { server, client } = typeof path === 'string' ? { server: path, client: path } : path;
+  /** Register `listener` now (a reply said the server set the watch). */
+  private add(kind: WatchKind, { server, client }: WatchPath, listener: WatchListener): void {
     let listeners = this.tables[kind].get(server);
     if (listeners === undefined) {
       listeners = new Map();
@@ -151,12 +150,6 @@ export class WatchRegistry {
     };
     set.add(expected);
     return expected;
-  }
-
-  /** Whether `listener` (or any listener) is registered for `kind` at `serverPath`. */
-  has(kind: WatchKind, serverPath: string, listener?: WatchListener): boolean {
-    const listeners = this.tables[kind].get(serverPath);
-    return listeners !== undefined && (listener === undefined || listeners.has(listener));
   }
 
   /**

@@ -1,4 +1,9 @@
-/** Dependency injection and decorators (inversify). Re-exported from the package root. */
+/**
+ * `zookeeper-coordination/di`: the inversify wiring (`zookeeperModule`, tokens, `RecipeFactory`),
+ * the `@withLock` / `@leaderOnly` decorators, `LeaderLifecycle` and `Fleet`. Needs the peer
+ * dependency `inversify`; classes whose constructor types inversify reads from
+ * `emitDecoratorMetadata` also need `import 'reflect-metadata'` once, in the user's program.
+ */
 export { ZooKeeper, Recipes, ElectionToken, LockToken } from './tokens.js';
 export { RecipeFactory } from './recipe-factory.js';
 export { zookeeperModule, type ZooKeeperModuleOptions } from './zookeeper-module.js';

@@ -20,17 +20,6 @@ import { remaining, type RetryLimits } from '../client/retry.js';
 import { checkDuration, startTimer, type Timer } from '../client/timer.js';
 import type { ConnectionState, WatchEvent, WatchListener } from '../client/states.js';
 
-/**
- * Transitional names for the recipes that still import their retry helpers from here (queue,
- * barrier, counter, party): the one retry module is `client/retry.ts` (DESIGN.md "Retry").
- */
-export {
-  pause,
-  remaining,
-  retriesWithinDeadline as isTransient,
-  withinDeadline as retryTransient,
-} from '../client/retry.js';
-
 export type Wake = 'watch' | 'state' | 'deadline' | 'abort';
 
 /** A wait's limits: `deadline` is the `Date.now()` value after which it ends with `'deadline'`. */

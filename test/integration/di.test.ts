@@ -6,9 +6,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Container, inject, injectable, named } from 'inversify';
+import { ConnectionState, Election, ZooKeeperClient } from '../../src/index.js';
 import {
-  ConnectionState,
-  Election,
   ElectionToken,
   Fleet,
   LeaderLifecycle,
@@ -17,12 +16,11 @@ import {
   RecipeFactory,
   Recipes,
   ZooKeeper,
-  ZooKeeperClient,
   currentLock,
   leaderOnly,
   withLock,
   zookeeperModule,
-} from '../../src/index.js';
+} from '../../src/di/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { findFreePort } from '../../src/testing/free-port.js';
 import { connect, newClient, nextState, uniqueRoot, waitFor } from './helpers.js';

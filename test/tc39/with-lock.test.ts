@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ZooKeeperClient, currentLock, leaderOnly, NotLeaderError, withLock } from '../../src/index.js';
+import { ZooKeeperClient } from '../../src/index.js';
+import { currentLock, leaderOnly, NotLeaderError, withLock } from '../../src/di/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 
 let server: ZooKeeperServer;

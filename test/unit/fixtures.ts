@@ -1,21 +1,4 @@
 /** Helpers shared by the unit tests. */
-import type { JuteWriter } from '../../src/client/protocol/jute.js';
-import type { Stat } from '../../src/client/protocol/records.js';
-
-/** Encode a Stat the way the server does (68 bytes, wire order). */
-export function writeStat(w: JuteWriter, stat: Stat): void {
-  w.long(stat.czxid);
-  w.long(stat.mzxid);
-  w.long(stat.ctime);
-  w.long(stat.mtime);
-  w.int(stat.version);
-  w.int(stat.cversion);
-  w.int(stat.aversion);
-  w.long(stat.ephemeralOwner);
-  w.int(stat.dataLength);
-  w.int(stat.numChildren);
-  w.long(stat.pzxid);
-}
 
 /** A small seeded PRNG (mulberry32) so random tests reproduce from their seed. */
 export function prng(seed: number): () => number {

@@ -24,7 +24,8 @@ import {
   type Stat,
 } from '../../src/client/protocol/records.js';
 import { readMulti, readMultiRead, type ReadOp, type TransactionOp } from '../../src/client/transaction.js';
-import { writeStat, prng } from './fixtures.js';
+import { writeStat } from '../../src/client/protocol/records.js';
+import { prng } from './fixtures.js';
 
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : 0x5eed_2181;
 

@@ -30,10 +30,12 @@ import {
   writeAuth,
   writeConnectRequest,
   writeCreate,
+  writeGetData,
   writePathInt,
   writePathWatch,
   writeRequestHeader,
   writeSetData,
+  writeStat,
   type Stat,
 } from '../../src/client/protocol/records.js';
 import {
@@ -46,7 +48,6 @@ import {
   type ReadOp,
   type TransactionOp,
 } from '../../src/client/transaction.js';
-import { writeStat } from './fixtures.js';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 
@@ -276,6 +277,14 @@ describe('response records', () => {
       numChildren: 8,
       pzxid: 9n,
     });
+  });
+
+  test('getData record round trip through writeGetData / readGetData (the compact copy TreeCache keeps)', () => {
+    const record = { data: Buffer.from([0, 1, 0xff, 0x80]), stat: { ...SAMPLE_STAT, dataLength: 4 } };
+    const bytes = body((w) => writeGetData(w, record));
+    assert.equal(bytes.length, 4 + 4 + STAT_BYTES);
+    const latin1 = Buffer.from(bytes.toString('latin1'), 'latin1');
+    assert.deepEqual(readGetData(new JuteReader(latin1)), record, 'survives a latin1 string');
   });
 
   test('a Stat of 67 bytes is a ProtocolError', () => {

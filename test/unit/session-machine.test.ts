@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  backoff,
   connectTimeout,
   connectionTimers,
   initialState,
@@ -134,10 +135,49 @@ describe('session machine: connecting', () => {
     assert.deepEqual(connects(first)[0]?.endpoint, B, 'the next host, no pause inside a cycle');
     const second = d.closed({ random: 0.5 });
     assert.deepEqual(connects(second), []);
-    assert.deepEqual(ofType(second, 'startTimer'), [{ type: 'startTimer', timer: 'backoff', ms: 1500 }]);
+    assert.deepEqual(ofType(second, 'startTimer'), [{ type: 'startTimer', timer: 'backoff', ms: 37.5 }]);
     assert.equal(d.state.phase.name, 'waiting');
     const again = d.send({ type: 'timerFired', timer: 'backoff' });
     assert.deepEqual(connects(again)[0]?.endpoint, A, 'the cycle starts over');
+  });
+
+  test('failed cycles back off exponentially from 50 ms to a 1 s cap, half fixed and half random', () => {
+    const d = new Driver({ endpoints: [A], sessionTimeout: 10_000 });
+    d.send({ type: 'start' });
+    const pauses: number[] = [];
+    for (let cycle = 1; cycle <= 8; cycle++) {
+      const effects = d.closed({ random: 0.5 });
+      pauses.push(ofType(effects, 'startTimer').find((e) => e.timer === 'backoff')!.ms);
+      d.send({ type: 'timerFired', timer: 'backoff' });
+    }
+    assert.deepEqual(pauses, [37.5, 75, 150, 300, 600, 750, 750, 750]);
+    assert.equal(backoff(3, 0), 100, 'the fixed half');
+    assert.equal(backoff(3, 0.999), 199.9, 'plus at most the random half');
+    assert.equal(backoff(1000, 0.999), 999.5, 'never above the cap');
+  });
+
+  test('after a drop the first attempt waits at most 200 ms, spread by the random number; a success resets the back-off', () => {
+    const d = new Driver({ endpoints: [A], sessionTimeout: 10_000 });
+    d.connected({ timeout: 10_000 });
+    d.closed();
+    d.send({ type: 'timerFired', timer: 'backoff' });
+    const failed = d.closed({ random: 0 });
+    assert.equal(ofType(failed, 'startTimer').find((e) => e.timer === 'backoff')?.ms, 25, 'one failed cycle');
+    d.send({ type: 'timerFired', timer: 'backoff' });
+    d.respond({ timeout: 10_000 });
+    d.send({ type: 'established', attempt: d.attempt });
+    const spread = [0, 0.25, 0.5, 0.999].map((random) => {
+      const fresh = new Driver({ endpoints: [A], sessionTimeout: 10_000 });
+      fresh.connected({ timeout: 10_000 });
+      return ofType(fresh.closed({ random }), 'startTimer').find((e) => e.timer === 'backoff')?.ms;
+    });
+    assert.deepEqual(spread, [0, 50, 100, 199.8]);
+    const again = d.closed({ random: 0.5 });
+    assert.equal(
+      ofType(again, 'startTimer').find((e) => e.timer === 'backoff')?.ms,
+      100,
+      'no back-off left over',
+    );
   });
 
   test('a TLS certificate refused by every host is terminal: AUTH_FAILED, nothing more is tried', () => {

@@ -22,15 +22,8 @@
 import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, NoNodeError, TimeoutError } from '../../client/errors.js';
 import { validatePath } from '../../client/paths.js';
-import {
-  ChangeWaiter,
-  deadlineOf,
-  ensureEmptyPath,
-  isTransient,
-  pause,
-  requestLimits,
-  retryTransient,
-} from '../change-waiter.js';
+import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
+import { ChangeWaiter, deadlineOf, ensureEmptyPath, requestLimits } from '../change-waiter.js';
 
 /** Reserved: kazoo's Barrier has no options. */
 export type BarrierOptions = Record<string, never>;
@@ -63,7 +56,7 @@ export class Barrier {
   /** Raise the barrier (create `<path>` and its ancestors; fine if it exists). Retries connection loss. */
   async create(options: BarrierCallOptions = {}): Promise<void> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
-    await retryTransient(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
+    await withinDeadline(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
   }
 
   /**
@@ -73,7 +66,7 @@ export class Barrier {
   async remove(options: BarrierCallOptions = {}): Promise<boolean> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     try {
-      await retryTransient(() => this.client.delete(this.path, requestLimits(limits)), limits);
+      await withinDeadline(() => this.client.delete(this.path, requestLimits(limits)), limits);
       return true;
     } catch (error) {
       if (error instanceof NoNodeError) return false;
@@ -102,8 +95,8 @@ export class Barrier {
               ...requestLimits({ deadline, signal }),
             })) !== null;
         } catch (error) {
-          if (error instanceof TimeoutError && !isTransient(error, deadline)) return false;
-          if (!isTransient(error, deadline)) throw error;
+          if (error instanceof TimeoutError && !retriesWithinDeadline(error, deadline)) return false;
+          if (!retriesWithinDeadline(error, deadline)) throw error;
           // The next request waits for the reconnect; the pause only matters for one that fails at once (failFast).
           await pause(deadline, signal);
           continue;

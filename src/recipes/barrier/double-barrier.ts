@@ -50,14 +50,12 @@ import {
 import { joinPath, validatePath } from '../../client/paths.js';
 import { EventType, type WatchEvent } from '../../client/states.js';
 import { SessionLostError } from '../errors.js';
+import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
 import {
   ChangeWaiter,
   deadlineOf,
   ensureEmptyPath,
-  isTransient,
-  pause,
   requestLimits,
-  retryTransient,
   type WaitLimits,
 } from '../change-waiter.js';
 import { OwnNode } from '../own-node.js';
@@ -228,7 +226,7 @@ export class DoubleBarrier {
             continue;
           }
           if (children.length >= this.numClients) {
-            await retryTransient(
+            await withinDeadline(
               () => ensureEmptyPath(this.client, this.readyPath, requestLimits(limits)),
               limits,
             );
@@ -236,7 +234,7 @@ export class DoubleBarrier {
           }
         } catch (error) {
           if (error instanceof SessionExpiredError && this.own.takeLost()) throw this.sessionLost('enter');
-          if (!isTransient(error, limits.deadline)) throw error;
+          if (!retriesWithinDeadline(error, limits.deadline)) throw error;
           await pause(limits.deadline, limits.signal);
           continue;
         }
@@ -308,7 +306,7 @@ export class DoubleBarrier {
           }
         } catch (error) {
           if (error instanceof SessionExpiredError && !ownDeleted) throw this.sessionLost('leave');
-          if (!isTransient(error, limits.deadline)) throw error;
+          if (!retriesWithinDeadline(error, limits.deadline)) throw error;
           await pause(limits.deadline, limits.signal);
           continue;
         }

@@ -64,15 +64,8 @@ import type { Stat } from '../../client/protocol/records.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError, RecipeMismatchError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
-import {
-  deadlineOf,
-  ensureEmptyPath,
-  isTransient,
-  pause,
-  requestLimits,
-  retryTransient,
-  type WaitLimits,
-} from '../change-waiter.js';
+import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
+import { deadlineOf, ensureEmptyPath, requestLimits, type WaitLimits } from '../change-waiter.js';
 
 export type CounterType = 'int' | 'float';
 
@@ -192,7 +185,7 @@ export class Counter {
 
   private async ensure(limits: WaitLimits): Promise<void> {
     if (this.pathEnsured) return;
-    await retryTransient(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
+    await withinDeadline(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
     this.pathEnsured = true;
   }
 
@@ -200,7 +193,7 @@ export class Counter {
     for (;;) {
       await this.ensure(limits);
       try {
-        return await retryTransient(() => this.client.get(this.path, requestLimits(limits)), limits);
+        return await withinDeadline(() => this.client.get(this.path, requestLimits(limits)), limits);
       } catch (error) {
         if (!(error instanceof NoNodeError)) throw error;
         this.pathEnsured = false; // deleted meanwhile: create it again
@@ -239,7 +232,7 @@ export class Counter {
           this.pathEnsured = false;
           continue;
         }
-        if (isTransient(error, limits.deadline)) {
+        if (retriesWithinDeadline(error, limits.deadline)) {
           await pause(limits.deadline, limits.signal).catch((e: unknown) => {
             throw uncertain.length > 0 ? unknown(e) : e;
           });
@@ -302,7 +295,7 @@ export class Counter {
         // Never sent (it waited for a connection the session did not survive): not applied.
         if (error instanceof SessionExpiredError) continue;
         if (error instanceof ClientClosedError) throw uncertain.length > 0 ? unknown(error) : error;
-        if (isTransient(error, limits.deadline)) {
+        if (retriesWithinDeadline(error, limits.deadline)) {
           uncertain.push(attempt);
           continue;
         }

@@ -21,7 +21,8 @@
 import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, InvalidArgumentError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { deadlineOf, remaining } from '../change-waiter.js';
+import { remaining } from '../../client/retry.js';
+import { deadlineOf } from '../change-waiter.js';
 import { NonBlockingLease, type NonBlockingLeaseOptions, type ObtainOptions } from './non-blocking-lease.js';
 
 export class MultiNonBlockingLease {

@@ -47,12 +47,12 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { isRetryable } from '../../client/retry.js';
+import { isRetryable, remaining } from '../../client/retry.js';
 import { startTimer } from '../../client/timer.js';
 import type { GetDataResult } from '../../client/protocol/records.js';
 import { TransactionError } from '../../client/transaction.js';
 import { AlreadyAcquiredError, NotHeldError, RecipeMismatchError } from '../errors.js';
-import { deadlineOf, remaining } from '../change-waiter.js';
+import { deadlineOf } from '../change-waiter.js';
 import { Lock } from '../lock/lock.js';
 
 export interface NonBlockingLeaseOptions {

@@ -58,7 +58,8 @@ import { AbortError, ClientClosedError, InvalidArgumentError, NoNodeError } from
 import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
 import { checkDuration, startTimer } from '../../client/timer.js';
-import { deadlineOf, remaining } from '../change-waiter.js';
+import { remaining } from '../../client/retry.js';
+import { deadlineOf } from '../change-waiter.js';
 import { DuplicateIdentifierError, PartitionerFailedError } from '../errors.js';
 import { Lock } from '../lock/lock.js';
 import { ShallowParty } from '../party/shallow-party.js';

@@ -12,13 +12,8 @@ import type { ZooKeeperClient } from '../../client/client.js';
 import { ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
-import {
-  deadlineOf,
-  ensureEmptyPath,
-  requestLimits,
-  retryTransient,
-  type WaitLimits,
-} from '../change-waiter.js';
+import { withinDeadline } from '../../client/retry.js';
+import { deadlineOf, ensureEmptyPath, requestLimits, type WaitLimits } from '../change-waiter.js';
 import { OwnNode } from '../own-node.js';
 
 export interface PartyOptions {
@@ -128,10 +123,10 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
       const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
       let gone: boolean;
       try {
-        if (this.own.unsettled) await retryTransient(() => this.own.find(requestLimits(limits)), limits);
+        if (this.own.unsettled) await withinDeadline(() => this.own.find(requestLimits(limits)), limits);
         const path = this.own.path;
         if (path === undefined) return false;
-        gone = await retryTransient(() => this.client.delete(path, requestLimits(limits)), limits).then(
+        gone = await withinDeadline(() => this.client.delete(path, requestLimits(limits)), limits).then(
           () => false,
           (error: unknown) => {
             if (error instanceof NoNodeError) return true;
@@ -174,7 +169,7 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
   protected async memberNodes(options: PartyCallOptions): Promise<string[]> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     await this.ensureParent(limits);
-    const children = await retryTransient(async () => {
+    const children = await withinDeadline(async () => {
       try {
         return await this.client.getChildren(this.path, requestLimits(limits));
       } catch (error) {
@@ -191,7 +186,7 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
 
   private async ensureParent(limits: WaitLimits): Promise<void> {
     if (this.pathEnsured) return;
-    await retryTransient(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
+    await withinDeadline(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
     this.pathEnsured = true;
   }
 
@@ -200,7 +195,7 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
     await this.removing;
     for (let round = 1; ; round++) {
       await this.ensureParent(limits);
-      const created = await retryTransient(async () => {
+      const created = await withinDeadline(async () => {
         try {
           return await this.own.ensure(this.data, requestLimits(limits));
         } catch (error) {

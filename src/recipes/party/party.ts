@@ -20,7 +20,8 @@ import { randomUUID } from 'node:crypto';
 import type { ZooKeeperClient } from '../../client/client.js';
 import { NoNodeError } from '../../client/errors.js';
 import { joinPath } from '../../client/paths.js';
-import { requestLimits, retryTransient } from '../change-waiter.js';
+import { withinDeadline } from '../../client/retry.js';
+import { requestLimits } from '../change-waiter.js';
 import { BaseParty, type PartyCallOptions, type PartyOptions } from './base-party.js';
 
 /** The marker in member node names. */
@@ -37,7 +38,7 @@ export class Party extends BaseParty {
     const names = await this.memberNodes(options);
     const identifiers = await Promise.all(
       names.map((name) =>
-        retryTransient(() => this.client.get(joinPath(this.path, name), requestLimits(limits)), limits).then(
+        withinDeadline(() => this.client.get(joinPath(this.path, name), requestLimits(limits)), limits).then(
           ({ data }) => data.toString('utf8'),
           (error: unknown) => {
             if (error instanceof NoNodeError) return undefined; // left meanwhile

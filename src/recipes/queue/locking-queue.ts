@@ -67,7 +67,7 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { untilSessionEnds } from '../../client/retry.js';
+import { pause, retriesWithinDeadline, untilSessionEnds, withinDeadline } from '../../client/retry.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
@@ -75,10 +75,7 @@ import {
   ChangeWaiter,
   deadlineOf,
   ensureEmptyPath,
-  isTransient,
-  pause,
   requestLimits,
-  retryTransient,
   type WaitLimits,
 } from '../change-waiter.js';
 import {
@@ -192,8 +189,8 @@ export class LockingQueue {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     const lockPath = joinPath(this.takenPath, held.name);
     try {
-      await retryTransient(() => this.client.sync(lockPath, requestLimits(limits)), limits);
-      const { data, stat } = await retryTransient(
+      await withinDeadline(() => this.client.sync(lockPath, requestLimits(limits)), limits);
+      const { data, stat } = await withinDeadline(
         () => this.client.get(lockPath, requestLimits(limits)),
         limits,
       );
@@ -227,7 +224,7 @@ export class LockingQueue {
   async size(options: LockingQueueCallOptions = {}): Promise<number> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     await this.ensure(limits);
-    const stat = await retryTransient(
+    const stat = await withinDeadline(
       () => this.client.exists(this.entriesPath, requestLimits(limits)),
       limits,
     );
@@ -258,7 +255,7 @@ export class LockingQueue {
   private async ensure(limits: WaitLimits): Promise<void> {
     if (this.pathsEnsured) return;
     for (const path of [this.takenPath, this.entriesPath]) {
-      await retryTransient(() => ensureEmptyPath(this.client, path, requestLimits(limits)), limits);
+      await withinDeadline(() => ensureEmptyPath(this.client, path, requestLimits(limits)), limits);
     }
     this.pathsEnsured = true;
   }
@@ -297,8 +294,8 @@ export class LockingQueue {
             await this.ensure(limits);
             continue;
           }
-          if (error instanceof TimeoutError && !isTransient(error, limits.deadline)) return null;
-          if (!isTransient(error, limits.deadline)) throw error;
+          if (error instanceof TimeoutError && !retriesWithinDeadline(error, limits.deadline)) return null;
+          if (!retriesWithinDeadline(error, limits.deadline)) throw error;
           await pause(limits.deadline, limits.signal);
           continue;
         }
@@ -499,7 +496,7 @@ export class LockingQueue {
           held.pending = attempt;
           throw unknown(error);
         }
-        if (!isTransient(error)) throw error;
+        if (!retriesWithinDeadline(error)) throw error;
         await pause(limits.deadline, limits.signal).catch((reason: unknown) => {
           held.pending = attempt;
           throw unknown(reason);

@@ -42,14 +42,8 @@ import {
 } from '../../client/errors.js';
 import { queueTakenChannel, type QueueTakenEvent } from '../../client/diagnostics.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import {
-  deadlineOf,
-  ensureEmptyPath,
-  pause,
-  requestLimits,
-  retryTransient,
-  type WaitLimits,
-} from '../change-waiter.js';
+import { pause, withinDeadline } from '../../client/retry.js';
+import { deadlineOf, ensureEmptyPath, requestLimits, type WaitLimits } from '../change-waiter.js';
 
 export interface QueueCallOptions {
   /** Give up after this many ms with `TimeoutError`. */
@@ -193,7 +187,7 @@ export class Queue {
   async size(options: QueueCallOptions = {}): Promise<number> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     await this.ensure(limits);
-    const stat = await retryTransient(() => this.client.exists(this.path, requestLimits(limits)), limits);
+    const stat = await withinDeadline(() => this.client.exists(this.path, requestLimits(limits)), limits);
     return stat?.numChildren ?? 0;
   }
 
@@ -203,7 +197,7 @@ export class Queue {
 
   private async ensure(limits: WaitLimits): Promise<void> {
     if (this.pathEnsured) return;
-    await retryTransient(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
+    await withinDeadline(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
     this.pathEnsured = true;
   }
 
@@ -211,7 +205,7 @@ export class Queue {
     await this.ensure(limits);
     for (;;) {
       if (this.cache.length === 0) {
-        const children = await retryTransient(async () => {
+        const children = await withinDeadline(async () => {
           try {
             return await this.client.getChildren(this.path, requestLimits(limits));
           } catch (error) {
@@ -226,7 +220,7 @@ export class Queue {
       const entry = joinPath(this.path, name);
       let data: Buffer;
       try {
-        ({ data } = await retryTransient(() => this.client.get(entry, requestLimits(limits)), limits));
+        ({ data } = await withinDeadline(() => this.client.get(entry, requestLimits(limits)), limits));
       } catch (error) {
         if (!(error instanceof NoNodeError)) throw error;
         this.cache = []; // taken by someone else: start over

@@ -7,16 +7,22 @@
  *
  * How it works: ONE persistent recursive watch on the root (`addWatch(root, …, { recursive })`,
  * ZooKeeper ≥ 3.6) instead of kazoo's two one-shot watches per node. A watch event only marks its
- * path "dirty" (created/deleted: data and children; changed: data); a single worker reads the
- * dirty paths in batches (requests pipelined, parents first) and applies the replies in the
- * order they were sent. Every event is followed by a read issued after it, so the cache always
- * converges to the server's tree, whatever the interleaving of events and replies; each applied
- * reply is real server state, so the events emitted describe a real history:
+ * path "dirty" (created/deleted: data and children; changed: data); a single worker keeps a
+ * sliding window of reads in flight (pipelined, shallowest dirty paths first, then in the order
+ * they became dirty) and applies the replies in the order they were sent. Every event is
+ * followed by a read issued after it, so the cache always converges to the server's tree,
+ * whatever the interleaving of events and replies; each applied reply is real server state, so
+ * the events emitted describe a real history:
  * - `get` → NODE_ADDED (a node becomes live) or NODE_UPDATED (its `mzxid` changed: a `set` with
  *   identical bytes counts, a mere re-read does not); NoNode → the node and its subtree are
- *   removed, NODE_REMOVED deepest first, each carrying the last known data and Stat.
+ *   removed, NODE_REMOVED deepest first, each carrying the last known data and Stat. When the
+ *   children are dirty too, the reply's `numChildren` decides: 0 → the node has no children at
+ *   that point (cached ones are removed, no `getChildren` is sent: a child created later comes
+ *   with its own event), otherwise a `getChildren` follows.
  * - `getChildren` → unknown children are added (in sorted order) and read; cached children that
  *   are no longer listed are removed (this is what catches deletions missed while disconnected).
+ * Memory per cached node: its name, parent, state, a children Map only when it has children, and
+ * its data and Stat as one compact string (the getData record's bytes), decoded on access.
  * The first time the worker runs dry after `start()` (and after every session loss) INITIALIZED
  * is emitted once; startup order is NODE_ADDED for the root, then each level in sorted order,
  * then INITIALIZED. If the root is deleted it stays in the cache as dead (no data, no children)
@@ -50,7 +56,14 @@
 import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { joinPath, parentPath, validatePath } from '../../client/paths.js';
-import type { Stat } from '../../client/protocol/records.js';
+import { JuteReader, JuteWriter } from '../../client/protocol/jute.js';
+import {
+  readGetData,
+  STAT_BYTES,
+  writeGetData,
+  type GetDataResult,
+  type Stat,
+} from '../../client/protocol/records.js';
 import { retriesWithinDeadline, sleep } from '../../client/retry.js';
 import { ConnectionState, EventType, type WatchListener } from '../../client/states.js';
 import { OutsideTreeError, RecipeStateError } from '../errors.js';
@@ -100,13 +113,40 @@ type NodeState = 'PENDING' | 'LIVE' | 'DEAD';
 
 class TreeNode {
   state: NodeState = 'PENDING';
-  data: NodeData | undefined;
-  readonly children = new Map<string, TreeNode>();
+  /** The getData record (data, then Stat) as a latin1 string: one small heap object per node. */
+  record: string | undefined;
+  /** Only while the node has children: most nodes of a large tree are leaves. */
+  children: Map<string, TreeNode> | undefined;
   constructor(
-    readonly path: string,
+    /** The path's last segment (the root: its whole path). */
+    readonly name: string,
     readonly parent: TreeNode | undefined,
   ) {}
+
+  child(name: string): TreeNode | undefined {
+    return this.children?.get(name);
+  }
+
+  addChild(name: string): TreeNode {
+    const node = new TreeNode(name, this);
+    (this.children ??= new Map()).set(name, node);
+    return node;
+  }
 }
+
+/** The compact copy of a getData reply, and back. */
+const recordWriter = new JuteWriter(1024);
+function pack(result: GetDataResult): string {
+  recordWriter.reset();
+  writeGetData(recordWriter, result);
+  return recordWriter.view().toString('latin1');
+}
+function unpack(path: string, record: string): NodeData {
+  return { path, ...readGetData(new JuteReader(Buffer.from(record, 'latin1'))) };
+}
+/** The Stat's mzxid inside a record: bytes 8–16 of the Stat, which ends the record. */
+const mzxidOf = (record: string) =>
+  record.slice(record.length - STAT_BYTES + 8, record.length - STAT_BYTES + 16);
 
 interface Dirty {
   data: boolean;
@@ -115,8 +155,16 @@ interface Dirty {
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
-/** Most reads pipelined in one batch. */
-const BATCH = 1000;
+/** A read in flight: the dirty flags it serves and its replies. */
+interface Read {
+  path: string;
+  what: Dirty;
+  data: Promise<Settled<GetDataResult>> | undefined;
+  children: Promise<Settled<string[]>> | undefined;
+}
+
+/** Most reads in flight (the window slides: a reply applied lets the next read go). */
+const WINDOW = 1000;
 
 export class TreeCache {
   readonly path: string;
@@ -124,7 +172,8 @@ export class TreeCache {
   private readonly root: TreeNode;
   private readonly listeners = new Set<(event: TreeEvent) => void>();
   private readonly faultListeners = new Set<(error: unknown) => void>();
-  private readonly dirty = new Map<string, Dirty>();
+  private readonly dirty = new DirtyQueue();
+  private readonly inFlight: Read[] = [];
   private pumping = false;
   private initialized = false;
   private resyncPending = false;
@@ -153,7 +202,7 @@ export class TreeCache {
       this.publish('CONNECTION_SUSPENDED');
     } else if (state === ConnectionState.CONNECTED) {
       this.resyncPending = true;
-      this.markSubtreeDirty(this.root);
+      this.markSubtreeDirty(this.root, this.path);
       this.publish('CONNECTION_RECONNECTED');
     } else {
       this.initialized = false;
@@ -224,8 +273,8 @@ export class TreeCache {
     this.lifetime.abort();
     this.client.off('state', this.onState);
     this.dirty.clear();
-    this.root.children.clear();
-    this.root.data = undefined;
+    this.root.children = undefined;
+    this.root.record = undefined;
     this.root.state = 'PENDING'; // not DEAD (kazoo): the tree is just forgotten
     for (const { reject } of this.initializedWaiters.splice(0))
       reject(new AbortError(undefined, { op: 'start', path: this.path }));
@@ -308,29 +357,22 @@ export class TreeCache {
   /** The cached data and Stat of `path`, or `undefined` when not cached. `OutsideTreeError` for a path outside the root. */
   getData(path: string): NodeData | undefined {
     const node = this.find(path, 'getData');
-    return node?.state === 'LIVE' ? node.data : undefined;
+    return node?.state === 'LIVE' && node.record !== undefined ? unpack(path, node.record) : undefined;
   }
 
   /** The cached child names of `path` (sorted), or `undefined` when not cached. `OutsideTreeError` outside the root. */
   getChildren(path: string): string[] | undefined {
     const node = this.find(path, 'getChildren');
     if (node?.state !== 'LIVE') return undefined;
-    return [...node.children.values()]
-      .filter((child) => child.state === 'LIVE')
-      .map((child) => child.path.slice(child.path.lastIndexOf('/') + 1))
-      .sort();
+    const names: string[] = [];
+    for (const [name, child] of node.children ?? []) if (child.state === 'LIVE') names.push(name);
+    return names.sort();
   }
 
   private find(path: string, op: string): TreeNode | undefined {
     validatePath(path, op);
-    const relative = this.relative(path);
-    if (relative === undefined) throw new OutsideTreeError(this.path, path);
-    let node: TreeNode | undefined = this.root;
-    for (const name of relative) {
-      node = node.children.get(name);
-      if (node === undefined) return undefined;
-    }
-    return node;
+    if (this.relative(path) === undefined) throw new OutsideTreeError(this.path, path);
+    return this.lookup(path);
   }
 
   /** The path's components below the root, or undefined when it is not in the tree. */
@@ -345,33 +387,42 @@ export class TreeCache {
 
   private markDirty(path: string, what: Dirty): void {
     if (this.stateValue !== 'STARTED') return;
-    const entry = this.dirty.get(path);
-    if (entry) {
-      entry.data ||= what.data;
-      entry.children ||= what.children;
-    } else this.dirty.set(path, { ...what });
+    this.dirty.mark(path, what);
     void this.pump();
   }
 
-  private markSubtreeDirty(node: TreeNode): void {
-    this.markDirty(node.path, { data: true, children: true });
-    for (const child of node.children.values()) this.markSubtreeDirty(child);
+  private markSubtreeDirty(node: TreeNode, path: string): void {
+    this.markDirty(path, { data: true, children: true });
+    for (const [name, child] of node.children ?? []) this.markSubtreeDirty(child, joinPath(path, name));
   }
 
+  /**
+   * The worker: keeps up to WINDOW reads in flight and applies their replies in the order they
+   * were sent. Reads that failed for a connection reason are marked dirty again; they wait for
+   * the reconnect in the client, but the worker pauses (once the window drained) instead of
+   * spinning if the client fails them at once.
+   */
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    let transient = false;
     try {
-      while (this.stateValue === 'STARTED' && this.dirty.size > 0) {
-        const transient = await this.runBatch();
-        // Reads that failed for a connection reason were re-queued; they wait for the reconnect
-        // in the client, but don't spin if the client fails them at once.
-        if (transient) await sleep(100, this.lifetime.signal).catch(() => {});
+      while (this.stateValue === 'STARTED') {
+        if (!transient) while (this.inFlight.length < WINDOW && this.send());
+        const read = this.inFlight.shift();
+        if (read === undefined) {
+          if (!transient) break;
+          transient = false;
+          await sleep(100, this.lifetime.signal).catch(() => {});
+          continue;
+        }
+        if (await this.apply(read)) transient = true;
       }
     } catch (error) {
       this.fault(error);
     } finally {
       this.pumping = false;
+      this.inFlight.length = 0;
     }
     if (this.stateValue !== 'STARTED') return;
     if (this.dirty.size > 0) {
@@ -389,42 +440,52 @@ export class TreeCache {
     }
   }
 
-  /** Read one batch of dirty paths (pipelined, parents first) and apply the replies in order. */
-  private async runBatch(): Promise<boolean> {
-    const entries = [...this.dirty.entries()]
-      .map(([path, what], index) => ({
-        path,
-        what,
-        index,
-        depth: path === '/' ? 0 : path.split('/').length - 1,
-      }))
-      .sort((a, b) => a.depth - b.depth || a.index - b.index)
-      .slice(0, BATCH);
-    for (const { path } of entries) this.dirty.delete(path);
-    const signal = this.lifetime.signal;
-    const reads = entries.map(({ path, what }) => ({
+  /**
+   * Send the reads of the next dirty path; false when none is dirty. Data dirty → `get` only
+   * (its `numChildren` decides whether `getChildren` follows); children only → `getChildren`.
+   * No per-read signal: closing the cache drops the replies (`apply` checks the state).
+   */
+  private send(): boolean {
+    const next = this.dirty.shift();
+    if (next === undefined) return false;
+    const { path, what } = next;
+    this.inFlight.push({
       path,
       what,
-      data: what.data ? settle(this.client.get(path, { signal })) : undefined,
-      children: what.children ? settle(this.client.getChildren(path, { signal })) : undefined,
-    }));
-    let transient = false;
-    for (const read of reads) {
-      const data = await read.data;
-      const children = await read.children;
-      if (this.stateValue !== 'STARTED') return false;
-      const retryData = data !== undefined && this.applyData(read.path, data);
-      const retryChildren = children !== undefined && this.applyChildren(read.path, children);
-      if (retryData || retryChildren) {
-        transient = true;
-        this.markDirty(read.path, { data: retryData, children: retryChildren });
+      data: what.data ? settle(this.client.get(path)) : undefined,
+      children: what.data ? undefined : settle(this.client.getChildren(path)),
+    });
+    return true;
+  }
+
+  /** Apply one read's replies; true when one failed transiently (it is dirty again). */
+  private async apply(read: Read): Promise<boolean> {
+    const data = await read.data;
+    const children = await read.children;
+    if (this.stateValue !== 'STARTED') return false;
+    let retryData = false;
+    let retryChildren = false;
+    if (data !== undefined) {
+      retryData = this.applyData(read.path, data);
+      if (read.what.children) {
+        if (retryData) retryChildren = true;
+        else if (data.ok) this.childrenAfterData(read.path, data.value.stat.numChildren);
       }
     }
-    return transient;
+    if (children !== undefined) retryChildren = this.applyChildren(read.path, children);
+    if (!retryData && !retryChildren) return false;
+    this.markDirty(read.path, { data: retryData, children: retryChildren });
+    return true;
+  }
+
+  /** The children were dirty along with the data: none listed by the Stat → none cached; else read them. */
+  private childrenAfterData(path: string, numChildren: number): void {
+    if (numChildren > 0) this.markDirty(path, { data: false, children: true });
+    else this.applyChildren(path, { ok: true, value: [] });
   }
 
   /** Apply a `get` reply; true when it failed transiently (read again). */
-  private applyData(path: string, result: Settled<{ data: Buffer; stat: Stat }>): boolean {
+  private applyData(path: string, result: Settled<GetDataResult>): boolean {
     if (!result.ok) return this.readFailed(path, result.error);
     let node = this.lookup(path);
     if (node === undefined) {
@@ -432,18 +493,19 @@ export class TreeCache {
       // parent still pending will list it when its own read is applied).
       const parent = path === this.path ? undefined : this.lookup(parentPath(path));
       if (parent === undefined || parent.state !== 'LIVE') return false;
-      node = new TreeNode(path, parent);
-      parent.children.set(path.slice(path.lastIndexOf('/') + 1), node);
+      node = parent.addChild(path.slice(path.lastIndexOf('/') + 1));
       this.markDirty(path, { data: false, children: true });
     }
     const { data, stat } = result.value;
-    const old = node.data;
-    node.data = { path, data, stat };
+    const old = node.record;
+    const record = pack(result.value);
+    node.record = record;
     if (node.state === 'LIVE') {
-      if (old === undefined || old.stat.mzxid !== stat.mzxid) this.publish('NODE_UPDATED', node.data);
+      if (old === undefined || mzxidOf(old) !== mzxidOf(record))
+        this.publish('NODE_UPDATED', path, data, stat);
     } else {
       node.state = 'LIVE';
-      this.publish('NODE_ADDED', node.data);
+      this.publish('NODE_ADDED', path, data, stat);
     }
     return false;
   }
@@ -453,15 +515,16 @@ export class TreeCache {
     if (!result.ok) return this.readFailed(path, result.error);
     const node = this.lookup(path);
     if (node === undefined || node.state === 'DEAD') return false;
-    const listed = new Set(result.value);
-    for (const [name, child] of [...node.children]) {
-      if (!listed.has(name)) this.removeNode(child);
+    const listed = result.value;
+    if (node.children !== undefined) {
+      const names = new Set(listed);
+      for (const [name, child] of [...node.children])
+        if (!names.has(name)) this.removeNode(child, joinPath(path, name));
     }
     for (const name of [...listed].sort()) {
-      if (node.children.has(name)) continue;
-      const childPath = joinPath(path, name);
-      node.children.set(name, new TreeNode(childPath, node));
-      this.markDirty(childPath, { data: true, children: true });
+      if (node.child(name) !== undefined) continue;
+      node.addChild(name);
+      this.markDirty(joinPath(path, name), { data: true, children: true });
     }
     return false;
   }
@@ -469,7 +532,7 @@ export class TreeCache {
   private readFailed(path: string, error: unknown): boolean {
     if (error instanceof NoNodeError) {
       const node = this.lookup(path);
-      if (node !== undefined) this.removeNode(node);
+      if (node !== undefined) this.removeNode(node, path);
       return false;
     }
     if (error instanceof AbortError || error instanceof ClientClosedError) return false;
@@ -479,18 +542,22 @@ export class TreeCache {
   }
 
   /** The node and its subtree are gone: NODE_REMOVED deepest first, for the nodes that were live. */
-  private removeNode(node: TreeNode): void {
-    for (const child of [...node.children.values()]) this.removeNode(child);
-    node.children.clear();
-    const old = node.data;
+  private removeNode(node: TreeNode, path: string): void {
+    for (const [name, child] of [...(node.children ?? [])]) this.removeNode(child, joinPath(path, name));
+    node.children = undefined;
+    const old = node.record;
     const wasLive = node.state === 'LIVE';
-    node.data = undefined;
+    node.record = undefined;
     node.state = 'DEAD';
-    if (node.parent) {
-      const name = node.path.slice(node.path.lastIndexOf('/') + 1);
-      if (node.parent.children.get(name) === node) node.parent.children.delete(name);
+    const { parent } = node;
+    if (parent?.children?.get(node.name) === node) {
+      parent.children.delete(node.name);
+      if (parent.children.size === 0) parent.children = undefined;
     }
-    if (wasLive && old) this.publish('NODE_REMOVED', old);
+    if (wasLive && old !== undefined) {
+      const { data, stat } = unpack(path, old);
+      this.publish('NODE_REMOVED', path, data, stat);
+    }
   }
 
   /** The cached node at `path` (any state), or undefined. */
@@ -499,17 +566,21 @@ export class TreeCache {
     if (relative === undefined) return undefined;
     let node: TreeNode | undefined = this.root;
     for (const name of relative) {
-      node = node.children.get(name);
+      node = node.child(name);
       if (node === undefined) return undefined;
     }
     return node;
   }
 
-  private publish(type: TreeEventType, node?: NodeData): void {
+  /** Emit an event: a node event with the node's path, data and Stat, or a state event (the root, nulls). */
+  private publish(
+    type: TreeEventType,
+    path = this.path,
+    data: Buffer | null = null,
+    stat: Stat | null = null,
+  ): void {
     if (this.stateValue !== 'STARTED') return;
-    const event: TreeEvent = node
-      ? { type, path: node.path, data: node.data, stat: node.stat }
-      : { type, path: this.path, data: null, stat: null };
+    const event: TreeEvent = { type, path, data, stat };
     for (const listener of [...this.listeners]) {
       try {
         listener(event);
@@ -532,6 +603,58 @@ export class TreeCache {
       }
     }
   }
+}
+
+/**
+ * The dirty paths, shallowest first and then in the order they became dirty (a path marked
+ * again keeps its place, its flags merged): one insertion-ordered Map per depth, so taking the
+ * next path never sorts.
+ */
+class DirtyQueue {
+  private readonly byDepth: Map<string, Dirty>[] = [];
+  private lowest = 0;
+  size = 0;
+
+  mark(path: string, what: Dirty): void {
+    const depth = depthOf(path);
+    const bucket = (this.byDepth[depth] ??= new Map());
+    const entry = bucket.get(path);
+    if (entry) {
+      entry.data ||= what.data;
+      entry.children ||= what.children;
+      return;
+    }
+    bucket.set(path, { ...what });
+    this.size++;
+    if (depth < this.lowest) this.lowest = depth;
+  }
+
+  shift(): { path: string; what: Dirty } | undefined {
+    if (this.size === 0) return undefined;
+    for (;;) {
+      const bucket = this.byDepth[this.lowest];
+      if (bucket !== undefined && bucket.size > 0) {
+        const [path, what] = bucket.entries().next().value!;
+        bucket.delete(path);
+        this.size--;
+        return { path, what };
+      }
+      this.lowest++;
+    }
+  }
+
+  clear(): void {
+    this.byDepth.length = 0;
+    this.lowest = 0;
+    this.size = 0;
+  }
+}
+
+function depthOf(path: string): number {
+  if (path === '/') return 0;
+  let depth = 0;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47 /* '/' */) depth++;
+  return depth;
 }
 
 function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
