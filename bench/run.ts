@@ -5,7 +5,7 @@
  *   node dist/bench/run.js [--connect HOSTS] [--scale F] [--workloads all|a,b,c] [--passes 2]
  *                          [--clients a,b] [--json] [--no-memory] [--memory-watches N]
  *                          [--memory-sessions N] [--no-bounds] [--peer-locks] [--no-warmup]
- *                          [--no-server-warmup] [--timeout S]
+ *                          [--no-server-warmup] [--timeout S] [--traced]
  *
  * Without `--connect` it starts a standalone server with the test kit (maxClientCnxns=0, for
  * the memory benchmark's sessions). After untimed runs of every program at a small scale to
@@ -14,7 +14,8 @@
  * bounds the connect, lock, pipelined and watch figures). Prints a table of the medians over the passes (ops/s,
  * p50, p99, CPU µs/op, our ratios to each peer), the bounds and the targets of issue 7.
  * `--json` prints every record as a JSON line on stdout instead (plus `kind: "median"` and
- * `kind: "target"` lines), and the table on stderr. Exit code 0 when no record is an `error`.
+ * `kind: "target"` lines), and the table on stderr. `--traced` runs our program with a no-op
+ * subscriber on every tracing channel (diagnostics_channel): the cost of being observed. Exit code 0 when no record is an `error`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -73,6 +74,8 @@ interface RunnerArgs {
   warmup: boolean;
   serverWarmup: boolean;
   timeoutS: number;
+  /** Our program runs with a no-op subscriber on every tracing channel (`ZKB_TRACED=1`). */
+  traced: boolean;
 }
 
 /** The scale of the untimed server warm-up run. */
@@ -82,7 +85,7 @@ function parseArgs(argv: readonly string[]): RunnerArgs {
   const flags = parseFlags(
     argv,
     ['connect', 'scale', 'workloads', 'passes', 'clients', 'memory-watches', 'memory-sessions', 'timeout'],
-    ['json', 'no-memory', 'no-bounds', 'peer-locks', 'no-warmup', 'no-server-warmup'],
+    ['json', 'no-memory', 'no-bounds', 'peer-locks', 'no-warmup', 'no-server-warmup', 'traced'],
   );
   const positive = (name: string, fallback: number) => {
     const value = flags.get(name);
@@ -121,6 +124,7 @@ function parseArgs(argv: readonly string[]): RunnerArgs {
     warmup: !flags.has('no-warmup'),
     serverWarmup: !flags.has('no-server-warmup'),
     timeoutS: positive('timeout', 900),
+    traced: flags.has('traced'),
   };
 }
 
@@ -175,7 +179,7 @@ function runChild(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, {
       cwd: packageRoot,
-      env: { ...process.env, ZKB_RUN_ID: id },
+      env: { ...process.env, ZKB_RUN_ID: id, ...(args.traced ? { ZKB_TRACED: '1' } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     currentChild = child;
