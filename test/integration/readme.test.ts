@@ -23,56 +23,10 @@ import { ZooKeeperClient } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { eventually } from './recipe-helpers.js';
 import { SAFETY_MS, waitFor } from './helpers.js';
+import { blockModule, codeBlocks, describeDiagnostics, writeStandIns, type Block } from './readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const OUT = join(ROOT, 'dist', 'readme');
-
-interface Block {
-  /** 1-based line of the opening fence in README.md. */
-  line: number;
-  /** The `## …` / `### …` heading the block sits under. */
-  section: string;
-  source: string;
-  compileOnly: boolean;
-}
-
-/** The ```ts blocks of a markdown text. */
-export function tsBlocks(markdown: string): Block[] {
-  const lines = markdown.split('\n');
-  const blocks: Block[] = [];
-  let section = '';
-  for (let i = 0; i < lines.length; i++) {
-    const heading = /^#{2,3} (.*)/.exec(lines[i]!);
-    if (heading) section = heading[1]!;
-    if (lines[i] !== '```ts') continue;
-    const end = lines.indexOf('```', i + 1);
-    assert.ok(end > i, `README.md:${i + 1}: unterminated code block`);
-    const compileOnly = lines[i - 1]?.trim() === '<!-- compile-only -->';
-    blocks.push({ line: i + 1, section, source: lines.slice(i + 1, end).join('\n'), compileOnly });
-    i = end;
-  }
-  return blocks;
-}
-
-/** The user's own functions the examples name: a declaration for the compiler, a global for the run. */
-const STAND_INS: Record<string, { declaration: string; implementation: string }> = {
-  startCron: {
-    declaration: 'declare function startCron(signal: AbortSignal): void;',
-    implementation: `(signal) => { console.log('cron started'); signal.addEventListener('abort', () => console.log('cron signal aborted')); }`,
-  },
-  stopCron: {
-    declaration: 'declare function stopCron(): void;',
-    implementation: `() => console.log('cron stopped')`,
-  },
-  processNext: {
-    declaration: 'declare function processNext(job: string, signal: AbortSignal): Promise<void>;',
-    implementation: `(job, signal) => { console.log('processing ' + job); return new Promise((resolve) => { const t = setTimeout(resolve, 200); signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true }); }); }`,
-  },
-  reloadEverything: {
-    declaration: 'declare function reloadEverything(): Promise<void>;',
-    implementation: `async () => console.log('reload')`,
-  },
-};
 
 const COMPILER_OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
@@ -88,39 +42,24 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   skipLibCheck: true,
 };
 
-/** A diagnostic as `file:line: message`. */
-function describeDiagnostic(d: ts.Diagnostic): string {
-  const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
-  if (!d.file || d.start === undefined) return message;
-  return `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ${message}`;
-}
-
 /** Write each block as dist/readme/block-<line>.ts, compile them together; fail on any diagnostic. */
 function compile(blocks: readonly Block[], hosts: string): Map<Block, string> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   const files = new Map<Block, string>();
   for (const block of blocks) {
-    const used = Object.keys(STAND_INS).filter((name) => new RegExp(`\\b${name}\\(`).test(block.source));
-    const header = used.map((name) => STAND_INS[name]!.declaration).join(' ');
-    // One header line, so a diagnostic's line maps back to the README (the block starts one line after the fence).
-    const source = `${header}\n${block.source.replace(/hosts: '[^']*'/, `hosts: ${JSON.stringify(hosts)}`)}\nexport {};\n`;
     const file = join(OUT, `block-${block.line}.ts`);
-    writeFileSync(file, source);
+    writeFileSync(file, blockModule(block, hosts));
     files.set(block, file);
   }
   const program = ts.createProgram([...files.values()], COMPILER_OPTIONS);
-  const diagnostics = [...ts.getPreEmitDiagnostics(program), ...program.emit().diagnostics].map((d) => {
-    const block = [...files].find(([, file]) => file === d.file?.fileName)?.[0];
-    if (!block || d.start === undefined) return describeDiagnostic(d);
-    const { line } = d.file!.getLineAndCharacterOfPosition(d.start);
-    return `README.md:${block.line + line}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-  });
-  assert.deepEqual(diagnostics, [], 'README blocks compile under strict TypeScript');
-  const standIns = Object.entries(STAND_INS).map(
-    ([name, { implementation }]) => `globalThis.${name} = ${implementation};`,
+  const diagnostics = [...ts.getPreEmitDiagnostics(program), ...program.emit().diagnostics];
+  assert.deepEqual(
+    describeDiagnostics(diagnostics, files),
+    [],
+    'README blocks compile under strict TypeScript',
   );
-  writeFileSync(join(OUT, 'stand-ins.js'), `${standIns.join('\n')}\n`);
+  writeStandIns(join(OUT, 'stand-ins.js'));
   return files;
 }
 
@@ -155,7 +94,7 @@ function run(file: string) {
 
 let server: ZooKeeperServer;
 let files: Map<Block, string>;
-const blocks = tsBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+const blocks = codeBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'), 'ts');
 const blockIn = (section: string) => {
   const block = blocks.find((b) => b.section === section);
   assert.ok(block, `a ts block under "${section}"`);
@@ -176,9 +115,23 @@ test('every ts block of the README compiles as a user module (strict, exactOptio
   const runnable = blocks.filter((b) => !b.compileOnly).map((b) => b.section);
   assert.deepEqual(
     runnable,
-    ['The fleet, with dependency injection', 'The client'],
+    ['Quick start', 'The fleet, with dependency injection', 'The client'],
     'every runnable block has a test below',
   );
+});
+
+test('README "Quick start" runs: create, get, a Lock, and it exits by itself (await using releases and closes)', async () => {
+  const program = run(blockIn('Quick start'));
+  await program.shows('/greeting is "hello" (version 0)');
+  await program.shows('holding /locks/report, fencing token ');
+  assert.equal(await program.exited(), 0, program.output());
+  const zk = new ZooKeeperClient({ hosts: server.connectString });
+  try {
+    await zk.start();
+    assert.deepEqual(await zk.getChildren('/locks/report'), [], 'the lock node went when the scope ended');
+  } finally {
+    await zk.close();
+  }
 });
 
 test('README "The client" runs: watch, set, transaction, a persistent watch until SIGTERM, then it exits', async () => {
@@ -224,7 +177,7 @@ test('every program in examples/ compiles as a user module (strict, exactOptiona
   assert.ok(examples.length >= 5, 'the examples are there');
   const program = ts.createProgram(examples, { ...COMPILER_OPTIONS, noEmit: true });
   assert.deepEqual(
-    ts.getPreEmitDiagnostics(program).map(describeDiagnostic),
+    describeDiagnostics(ts.getPreEmitDiagnostics(program), new Map()),
     [],
     'examples compile under strict TypeScript',
   );
