@@ -295,7 +295,11 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       options.defaultAcl === undefined ? OPEN_ACL_UNSAFE : checkAcl(options.defaultAcl, 'constructor', '');
     this.retryPolicy = new RetryPolicy(options.retry);
     this.initialAuth = options.authData ?? [];
-    this.registry = new WatchRegistry(this.logger, (path) => this.paths.toClient(path));
+    this.registry = new WatchRegistry(
+      this.logger,
+      (path) => this.paths.toClient(path),
+      () => this.session.sessionId,
+    );
     this.session = new Session(
       {
         endpoints,

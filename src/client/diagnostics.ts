@@ -106,6 +106,8 @@ export interface SessionStateEvent {
 }
 
 export interface WatchTriggerEvent {
+  /** The session whose watch fired. */
+  sessionId: bigint;
   /** The event type (`NodeDataChanged`, ...). */
   type: string;
   /** The path the event is about (client form). */

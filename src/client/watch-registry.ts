@@ -114,10 +114,14 @@ export class WatchRegistry {
   private readonly expected = new Map<string, Set<Expected>>();
   private readonly delivery = new PQueue({ concurrency: 1 });
 
-  /** `toClient` maps a server path below a recursive watch to the path its event carries (the chroot stripped). */
+  /**
+   * `toClient` maps a server path below a recursive watch to the path its event carries (the
+   * chroot stripped); `sessionId` names the session in diagnostics events.
+   */
   constructor(
     private readonly logger: Logger,
     private readonly toClient: (serverPath: string) => string = (path) => path,
+    private readonly sessionId: () => bigint = () => 0n,
   ) {}
 
   /** Register `listener` now (a reply said the server set the watch). */
@@ -206,7 +210,7 @@ export class WatchRegistry {
     const traced = watchTriggerChannel.hasSubscribers;
     const collect = (kind: WatchKind, listeners: Map<WatchListener, string> | undefined, path?: string) => {
       if (listeners === undefined) return;
-      if (traced) publishTrigger(type, kind, listeners, path);
+      if (traced) publishTrigger(this.sessionId(), type, kind, listeners, path);
       for (const [listener, registeredAs] of listeners)
         if (!targets.has(listener)) targets.set(listener, path ?? registeredAs);
     };
@@ -302,6 +306,7 @@ export class WatchRegistry {
 
 /** One trigger event per table a server event fired in (`eventPath`: a recursive watch's event path). */
 function publishTrigger(
+  sessionId: bigint,
   type: EventType,
   kind: WatchKind,
   listeners: Map<WatchListener, string>,
@@ -309,6 +314,7 @@ function publishTrigger(
 ): void {
   const watchPath = listeners.values().next().value ?? '';
   const event: WatchTriggerEvent = {
+    sessionId,
     type,
     path: eventPath ?? watchPath,
     kind,

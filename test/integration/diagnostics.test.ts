@@ -299,10 +299,19 @@ describe('diagnostics_channel', () => {
     await within(fired.promise, 'the data watch');
     await other.set(`${path}/child`, 'c');
     await eventually(() => recorder.messages('watchTrigger').length >= 3, 'three trigger events');
+    const sessionId = zk.sessionId;
     assert.deepEqual(recorder.messages('watchTrigger'), [
-      { type: 'NodeDataChanged', path, kind: 'data', watchPath: path, listeners: 1 },
-      { type: 'NodeDataChanged', path, kind: 'persistentRecursive', watchPath: path, listeners: 1 },
+      { sessionId, type: 'NodeDataChanged', path, kind: 'data', watchPath: path, listeners: 1 },
       {
+        sessionId,
+        type: 'NodeDataChanged',
+        path,
+        kind: 'persistentRecursive',
+        watchPath: path,
+        listeners: 1,
+      },
+      {
+        sessionId,
         type: 'NodeDataChanged',
         path: `${path}/child`,
         kind: 'persistentRecursive',
