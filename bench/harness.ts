@@ -133,6 +133,16 @@ export function parseFlags(
   return flags;
 }
 
+/** The value of `--name` as a positive integer (`fallback` when absent). */
+export function positiveFlag(flags: Map<string, string | true>, name: string, fallback: number): number {
+  const value = flags.get(name);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--${name} must be a positive integer, got ${String(value)}`);
+  return n;
+}
+
 export function parseScale(value: string | true | undefined): number {
   if (value === undefined) return 1;
   const scale = Number(value);

@@ -14,20 +14,22 @@
  * bounds the connect, lock, pipelined and watch figures). Prints a table of the medians over the passes (ops/s,
  * p50, p99, CPU µs/op, our ratios to each peer), the bounds and the targets of issue 7.
  * `--json` prints every record as a JSON line on stdout instead (plus `kind: "median"` and
- * `kind: "target"` lines), and the table on stderr. `--traced` runs our program with a no-op
- * subscriber on every tracing channel (diagnostics_channel): the cost of being observed. Exit code 0 when no record is an `error`.
+ * `kind: "target"` lines), and the table on stderr. Exit code 0 when no record is an `error`.
+ * `--traced` runs our program with a no-op subscriber on every tracing channel
+ * (diagnostics_channel): the cost of being observed.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ZooKeeperServer } from '../src/testing/index.js';
+import { benchServer } from './bench-server.js';
 import {
   errorMessage,
   median,
   parseFlags,
   parseScale,
+  positiveFlag,
   parseWorkloads,
   round,
   runId,
@@ -87,14 +89,7 @@ function parseArgs(argv: readonly string[]): RunnerArgs {
     ['connect', 'scale', 'workloads', 'passes', 'clients', 'memory-watches', 'memory-sessions', 'timeout'],
     ['json', 'no-memory', 'no-bounds', 'peer-locks', 'no-warmup', 'no-server-warmup', 'traced'],
   );
-  const positive = (name: string, fallback: number) => {
-    const value = flags.get(name);
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1)
-      throw new UsageError(`--${name} must be a positive integer, got ${String(value)}`);
-    return n;
-  };
+  const positive = (name: string, fallback: number) => positiveFlag(flags, name, fallback);
   const clientNames = flags.get('clients');
   let clients = PROGRAMS;
   if (typeof clientNames === 'string') {
@@ -636,26 +631,12 @@ async function main(): Promise<number> {
     if (problem !== undefined) log(`bench: ${NATIVE} will be skipped: ${problem}`);
   }
 
-  let server: ZooKeeperServer | undefined;
-  const stop = async (signal: NodeJS.Signals) => {
-    currentChild?.kill('SIGKILL');
-    await server?.close();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-
-  let connect = args.connect;
-  let serverDescription = `--connect ${connect}`;
-  if (connect === undefined) {
-    log('bench: starting a standalone ZooKeeper server (test kit)');
-    server = await ZooKeeperServer.start({ config: { maxClientCnxns: '0' } });
-    connect = server.connectString;
-    const version =
-      (await server.fourLetterWord('srvr').catch(() => '')).match(/Zookeeper version: ([0-9][0-9.]*)/)?.[1] ??
-      'unknown version';
-    serverDescription = `standalone ZooKeeper ${version} on ${connect} (test kit, same machine)`;
-  }
+  if (args.connect === undefined) log('bench: starting a standalone ZooKeeper server (test kit)');
+  const {
+    server,
+    connect,
+    description: serverDescription,
+  } = await benchServer(args.connect, () => currentChild);
 
   const records: BenchRecord[] = [];
   let memory: BenchRecord[] = [];

@@ -32,7 +32,7 @@ export type { ACL, Id } from './client/acl.js';
 export type { Stat, ClientInfo, GetDataResult, ChildrenResult } from './client/protocol/records.js';
 export { Transaction, TransactionError } from './client/transaction.js';
 export type { CreateOpOptions, OpResult, ReadOp, ReadResult } from './client/transaction.js';
-export { RetryPolicy, isRetryable, isTransientError } from './client/retry.js';
+export { RetryPolicy, isOutcomeUnknown, isRetryable, isTransientError } from './client/retry.js';
 export type { RetryOptions } from './client/retry.js';
 export { validatePath } from './client/paths.js';
 export type { StreamEvent, ResyncEvent, WatchStreamOptions } from './client/watch-stream.js';

@@ -497,15 +497,19 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         resolve: (value) => settled || (settle(), resolve(value)),
         reject: (error) => settled || (settle(), reject(error)),
       };
-      const giveUp = (error: Error) => {
+      // Abandoned after it was sent, the request may still be applied: its outcome is unknown.
+      const giveUp = (error: (outcomeUnknown: boolean) => Error) => {
         if (settled) return;
-        this.session.withdraw(request as Request);
-        request.reject(error);
+        request.reject(error(!this.session.withdraw(request as Request)));
       };
-      const onAbort = () => giveUp(new AbortError(signal?.reason, { op, path }));
+      const onAbort = () =>
+        giveUp((outcomeUnknown) => new AbortError(signal?.reason, { op, path, outcomeUnknown }));
       if (timeout !== undefined)
         timer = startTimer(timeout, () =>
-          giveUp(new TimeoutError(`no reply within ${timeout} ms`, { op, path })),
+          giveUp(
+            (outcomeUnknown) =>
+              new TimeoutError(`no reply within ${timeout} ms`, { op, path, outcomeUnknown }),
+          ),
         );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.session.submit(request as Request, failFast);

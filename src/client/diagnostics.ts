@@ -74,9 +74,12 @@ export interface OperationContext {
   watch?: string;
   /** The reply's zxid (present when a reply arrived). */
   zxid?: bigint;
-  /** On failure: the error, and its numeric ZooKeeper code (NoNode = -101; client-side errors carry the closest one). */
+  /**
+   * On failure: the error and its code — ZooKeeper's number for a server error (NoNode = -101,
+   * ConnectionLoss = -4), the library's string for a client-side one (`ZK_TIMEOUT`, `ZK_ABORTED`, ...).
+   */
   error?: unknown;
-  errorCode?: number;
+  errorCode?: number | string;
 }
 
 /** A connection attempt's trace: from the socket's connect to the ConnectResponse. */
@@ -94,7 +97,7 @@ export interface ConnectContext {
   sessionTimeout?: number;
   readOnly?: boolean;
   error?: unknown;
-  errorCode?: number;
+  errorCode?: number | string;
 }
 
 export interface SessionStateEvent {
@@ -136,7 +139,7 @@ export interface RequestRetryEvent {
   /** The pause before the next try, ms. */
   delay: number;
   error: unknown;
-  errorCode: number | undefined;
+  errorCode: number | string | undefined;
 }
 
 /** Which lock-shaped recipe. */
@@ -212,7 +215,7 @@ interface Traced<C extends object> {
  * on success — but without storing the resolved value on the context (a read's data must not
  * reach subscribers). `onDone` completes the context first (zxid, acquired, ...).
  */
-export function traceAsync<C extends { error?: unknown; errorCode?: number }, T>(
+export function traceAsync<C extends { error?: unknown; errorCode?: number | string }, T>(
   channel: Traced<NoInfer<C>>,
   ctx: C,
   begin: () => Promise<T>,
@@ -244,7 +247,7 @@ export function traceAsync<C extends { error?: unknown; errorCode?: number }, T>
   );
 }
 
-function failed<C extends { error?: unknown; errorCode?: number }>(
+function failed<C extends { error?: unknown; errorCode?: number | string }>(
   channel: Traced<C>,
   ctx: C,
   error: unknown,
@@ -255,7 +258,7 @@ function failed<C extends { error?: unknown; errorCode?: number }>(
   channel.error.publish(ctx);
 }
 
-/** The numeric ZooKeeper code of a library error (`ZooKeeperError.code`), else undefined. */
-export function errorCodeOf(error: unknown): number | undefined {
+/** The code of a library error (`ZooKeeperError.code`: a server's number or a client-side string), else undefined. */
+export function errorCodeOf(error: unknown): number | string | undefined {
   return error instanceof ZooKeeperError ? error.code : undefined;
 }

@@ -1,10 +1,18 @@
 /**
- * Every error this library throws. Server error codes (ZooKeeper's `KeeperException.Code`) map to one
- * class each, all extending `ZooKeeperError` with `code`, `path` and `op`; client-side
- * failures (bad input, closed client, timeouts, malformed server bytes) have their own classes.
+ * Every error this library throws (DESIGN.md "Errors"). All extend `ZooKeeperError`, which says
+ * what happened (`code`, `name`, `path`, `op`) and what a caller may do about it:
+ * - `code`: a server error (`ServerError`, one class per ZooKeeper `KeeperException.Code`) keeps
+ *   its numeric wire code (`NoNodeError.code === -101`); every other error has its own stable
+ *   string code (`'ZK_CLIENT_CLOSED'`, `'ZK_TIMEOUT'`, …). Each class has its code as a static too.
+ * - `retryable`: the same request may succeed if sent again (connection loss, the server's
+ *   operation timeout); `isRetryable(error)` in `retry.ts`.
+ * - `outcomeUnknown`: a write failing so may or may not have been applied (its reply never came);
+ *   `isOutcomeUnknown(error)` in `retry.ts`.
+ * `instanceof` works across two installed copies of the package (`error-brand.ts`).
  *
- * This module imports nothing so every layer, from the codec up, may use it.
+ * This module imports only `error-brand.ts`, so every layer, from the codec up, may use it.
  */
+import { brandErrorClasses, isBrandedInstance } from './error-brand.js';
 
 /** The numeric codes of KeeperException.Code. */
 export const ErrorCode = {
@@ -49,16 +57,33 @@ export interface ErrorContext {
   /** The operation that failed, e.g. `'create'`. */
   op?: string | undefined;
   cause?: unknown;
+  /** Override the class's `outcomeUnknown` (e.g. a request abandoned after it was sent). */
+  outcomeUnknown?: boolean | undefined;
 }
 
-/** Base class of every error raised by this library. */
+/**
+ * Base class of every error raised by this library.
+ *
+ * @example
+ *   try { await zk.create('/app', 'x'); }
+ *   catch (error) {
+ *     if (error instanceof NodeExistsError) …;          // error.code === -110
+ *     else if (error instanceof ZooKeeperError && error.outcomeUnknown) …; // may have been applied
+ *   }
+ */
 export class ZooKeeperError extends Error {
-  /** A ZooKeeper error code for server errors; a client-side code otherwise (see subclasses). */
-  readonly code: number;
+  /** Server errors: the numeric ZooKeeper code (`-101`). Every other error: a string (`'ZK_TIMEOUT'`). */
+  readonly code: number | string;
   readonly path: string | undefined;
   readonly op: string | undefined;
+  /**
+   * The failed call may or may not have taken effect: its request was sent and its reply never
+   * came (`ConnectionLossError`, a request's `TimeoutError`/`AbortError` after it was sent,
+   * `OutcomeUnknownError`). False when the call is known not to have applied anything.
+   */
+  readonly outcomeUnknown: boolean;
 
-  constructor(code: number, message: string, context: ErrorContext = {}) {
+  constructor(code: number | string, message: string, context: ErrorContext = {}) {
     const where = [context.op, context.path].filter(Boolean).join(' ');
     super(
       where ? `${message} (${where})` : message,
@@ -68,6 +93,7 @@ export class ZooKeeperError extends Error {
     this.code = code;
     this.path = context.path;
     this.op = context.op;
+    this.outcomeUnknown = context.outcomeUnknown ?? false;
   }
 
   /**
@@ -79,180 +105,268 @@ export class ZooKeeperError extends Error {
   get retryable(): boolean {
     return false;
   }
+
+  /** `instanceof` that also accepts this class's errors made by another copy of the package. */
+  static override [Symbol.hasInstance]<T>(
+    this: abstract new (...args: never[]) => T,
+    value: unknown,
+  ): value is T {
+    return isBrandedInstance(this, value);
+  }
 }
 
-function serverError(code: ErrorCode, defaultMessage: string) {
-  return class extends ZooKeeperError {
-    static readonly code: number = code;
-    constructor(context: ErrorContext = {}, message = defaultMessage) {
-      super(code, message, context);
-    }
-  };
-}
+const serverMessages = new Map<number, string>([
+  [ErrorCode.Ok, 'rolled back: another operation of the transaction failed'],
+  [ErrorCode.SystemError, 'system error'],
+  [ErrorCode.RuntimeInconsistency, 'runtime inconsistency (an earlier operation of the transaction failed)'],
+  [ErrorCode.DataInconsistency, 'data inconsistency'],
+  [ErrorCode.ConnectionLoss, 'connection to the server was lost'],
+  [ErrorCode.MarshallingError, 'the server could not decode the request'],
+  [ErrorCode.Unimplemented, 'operation not implemented by this server'],
+  [ErrorCode.OperationTimeout, 'operation timed out'],
+  [ErrorCode.BadArguments, 'bad arguments'],
+  [ErrorCode.UnknownSession, 'unknown session'],
+  [ErrorCode.NewConfigNoQuorum, 'new configuration has no quorum'],
+  [ErrorCode.ReconfigInProgress, 'a reconfiguration is in progress'],
+  [ErrorCode.APIError, 'API error'],
+  [ErrorCode.NoNode, 'node does not exist'],
+  [ErrorCode.NoAuth, 'not authorized'],
+  [ErrorCode.BadVersion, 'version does not match'],
+  [ErrorCode.NoChildrenForEphemerals, 'ephemeral nodes may not have children'],
+  [ErrorCode.NodeExists, 'node already exists'],
+  [ErrorCode.NotEmpty, 'node has children'],
+  [ErrorCode.SessionExpired, 'session expired'],
+  [ErrorCode.InvalidCallback, 'invalid callback'],
+  [ErrorCode.InvalidACL, 'invalid ACL'],
+  [ErrorCode.AuthFailed, 'authentication failed'],
+  [ErrorCode.SessionMoved, 'session moved to another server'],
+  [ErrorCode.NotReadOnly, 'the server is read-only; writes are not allowed'],
+  [ErrorCode.EphemeralOnLocalSession, 'ephemeral node on a local session'],
+  [ErrorCode.NoWatcher, 'no such watcher'],
+  [ErrorCode.RequestTimeout, 'request timed out'],
+  [ErrorCode.ReconfigDisabled, 'reconfig is disabled on the server'],
+  [ErrorCode.SessionClosedRequireSaslAuth, 'the server requires authentication'],
+  [ErrorCode.QuotaExceeded, 'quota exceeded'],
+  [ErrorCode.ThrottledOp, 'operation throttled by the server'],
+]);
 
-// One class per server error code. `class X extends serverError(...)` keeps each a real, named class.
-export class SystemError extends serverError(ErrorCode.SystemError, 'system error') {}
-export class RuntimeInconsistencyError extends serverError(
-  ErrorCode.RuntimeInconsistency,
-  'runtime inconsistency (an earlier operation of the transaction failed)',
-) {}
-export class DataInconsistencyError extends serverError(ErrorCode.DataInconsistency, 'data inconsistency') {}
-export class ConnectionLossError extends serverError(
+/** The codes whose request may succeed if sent again (`retryable`). */
+const retryableCodes = new Set<number>([ErrorCode.ConnectionLoss, ErrorCode.OperationTimeout]);
+/** The codes that leave a request's outcome unknown: no answer came (Java's RequestTimeout is client-side). */
+const outcomeUnknownCodes = new Set<number>([
   ErrorCode.ConnectionLoss,
-  'connection to the server was lost',
-) {
-  override get retryable(): boolean {
-    return true;
-  }
-}
-export class MarshallingError extends serverError(
-  ErrorCode.MarshallingError,
-  'the server could not decode the request',
-) {}
-export class UnimplementedError extends serverError(
-  ErrorCode.Unimplemented,
-  'operation not implemented by this server',
-) {}
-export class OperationTimeoutError extends serverError(ErrorCode.OperationTimeout, 'operation timed out') {
-  override get retryable(): boolean {
-    return true;
-  }
-}
-export class BadArgumentsError extends serverError(ErrorCode.BadArguments, 'bad arguments') {}
-export class UnknownSessionError extends serverError(ErrorCode.UnknownSession, 'unknown session') {}
-export class NewConfigNoQuorumError extends serverError(
-  ErrorCode.NewConfigNoQuorum,
-  'new configuration has no quorum',
-) {}
-export class ReconfigInProgressError extends serverError(
-  ErrorCode.ReconfigInProgress,
-  'a reconfiguration is in progress',
-) {}
-export class APIError extends serverError(ErrorCode.APIError, 'API error') {}
-export class NoNodeError extends serverError(ErrorCode.NoNode, 'node does not exist') {}
-export class NoAuthError extends serverError(ErrorCode.NoAuth, 'not authorized') {}
-export class BadVersionError extends serverError(ErrorCode.BadVersion, 'version does not match') {}
-export class NoChildrenForEphemeralsError extends serverError(
-  ErrorCode.NoChildrenForEphemerals,
-  'ephemeral nodes may not have children',
-) {}
-export class NodeExistsError extends serverError(ErrorCode.NodeExists, 'node already exists') {}
-export class NotEmptyError extends serverError(ErrorCode.NotEmpty, 'node has children') {}
-export class SessionExpiredError extends serverError(ErrorCode.SessionExpired, 'session expired') {}
-export class InvalidCallbackError extends serverError(ErrorCode.InvalidCallback, 'invalid callback') {}
-export class InvalidACLError extends serverError(ErrorCode.InvalidACL, 'invalid ACL') {}
-export class AuthFailedError extends serverError(ErrorCode.AuthFailed, 'authentication failed') {}
-export class SessionMovedError extends serverError(
-  ErrorCode.SessionMoved,
-  'session moved to another server',
-) {}
-export class NotReadOnlyError extends serverError(
-  ErrorCode.NotReadOnly,
-  'the server is read-only; writes are not allowed',
-) {}
-export class EphemeralOnLocalSessionError extends serverError(
-  ErrorCode.EphemeralOnLocalSession,
-  'ephemeral node on a local session',
-) {}
-export class NoWatcherError extends serverError(ErrorCode.NoWatcher, 'no such watcher') {}
-export class RequestTimeoutError extends serverError(ErrorCode.RequestTimeout, 'request timed out') {}
-export class ReconfigDisabledError extends serverError(
-  ErrorCode.ReconfigDisabled,
-  'reconfig is disabled on the server',
-) {}
-export class SessionClosedRequireSaslAuthError extends serverError(
-  ErrorCode.SessionClosedRequireSaslAuth,
-  'the server requires authentication',
-) {}
-export class QuotaExceededError extends serverError(ErrorCode.QuotaExceeded, 'quota exceeded') {}
-export class ThrottledOpError extends serverError(
-  ErrorCode.ThrottledOp,
-  'operation throttled by the server',
-) {}
-
-const errorClassByCode = new Map<number, new (context?: ErrorContext) => ZooKeeperError>([
-  [ErrorCode.SystemError, SystemError],
-  [ErrorCode.RuntimeInconsistency, RuntimeInconsistencyError],
-  [ErrorCode.DataInconsistency, DataInconsistencyError],
-  [ErrorCode.ConnectionLoss, ConnectionLossError],
-  [ErrorCode.MarshallingError, MarshallingError],
-  [ErrorCode.Unimplemented, UnimplementedError],
-  [ErrorCode.OperationTimeout, OperationTimeoutError],
-  [ErrorCode.BadArguments, BadArgumentsError],
-  [ErrorCode.UnknownSession, UnknownSessionError],
-  [ErrorCode.NewConfigNoQuorum, NewConfigNoQuorumError],
-  [ErrorCode.ReconfigInProgress, ReconfigInProgressError],
-  [ErrorCode.APIError, APIError],
-  [ErrorCode.NoNode, NoNodeError],
-  [ErrorCode.NoAuth, NoAuthError],
-  [ErrorCode.BadVersion, BadVersionError],
-  [ErrorCode.NoChildrenForEphemerals, NoChildrenForEphemeralsError],
-  [ErrorCode.NodeExists, NodeExistsError],
-  [ErrorCode.NotEmpty, NotEmptyError],
-  [ErrorCode.SessionExpired, SessionExpiredError],
-  [ErrorCode.InvalidCallback, InvalidCallbackError],
-  [ErrorCode.InvalidACL, InvalidACLError],
-  [ErrorCode.AuthFailed, AuthFailedError],
-  [ErrorCode.SessionMoved, SessionMovedError],
-  [ErrorCode.NotReadOnly, NotReadOnlyError],
-  [ErrorCode.EphemeralOnLocalSession, EphemeralOnLocalSessionError],
-  [ErrorCode.NoWatcher, NoWatcherError],
-  [ErrorCode.RequestTimeout, RequestTimeoutError],
-  [ErrorCode.ReconfigDisabled, ReconfigDisabledError],
-  [ErrorCode.SessionClosedRequireSaslAuth, SessionClosedRequireSaslAuthError],
-  [ErrorCode.QuotaExceeded, QuotaExceededError],
-  [ErrorCode.ThrottledOp, ThrottledOpError],
+  ErrorCode.OperationTimeout,
+  ErrorCode.RequestTimeout,
 ]);
 
 /**
- * The typed error for a server error code; unknown codes become a plain `ZooKeeperError`.
- * Code 0 only appears as an error inside a failed transaction, where it means "rolled back".
+ * An error code the server answered with (ZooKeeper's `KeeperException.Code`): `code` is that
+ * number. Each known code has its subclass, whose static `code` is the number.
  */
-export function errorFromCode(code: number, context: ErrorContext = {}): ZooKeeperError {
-  if (code === ErrorCode.Ok) return new RolledBackError(context);
-  const ErrorClass = errorClassByCode.get(code);
-  return ErrorClass
-    ? new ErrorClass(context)
-    : new ZooKeeperError(code, `unknown server error ${code}`, context);
+export class ServerError extends ZooKeeperError {
+  /** The ZooKeeper code of this class's errors. */
+  static readonly code: number;
+  declare readonly code: number;
+
+  /** `code` defaults to the class's static `code` (given only for a code without a class). */
+  constructor(context: ErrorContext = {}, message?: string, code?: number) {
+    const errorCode = code ?? (new.target as typeof ServerError).code;
+    super(errorCode, message ?? serverMessages.get(errorCode) ?? `unknown server error ${errorCode}`, {
+      ...context,
+      outcomeUnknown: context.outcomeUnknown ?? outcomeUnknownCodes.has(errorCode),
+    });
+  }
+
+  override get retryable(): boolean {
+    return retryableCodes.has(this.code);
+  }
 }
 
+// One class per server error code: a real, named class whose static `code` selects its number and message.
+export class SystemError extends ServerError {
+  static override readonly code = ErrorCode.SystemError;
+}
+export class RuntimeInconsistencyError extends ServerError {
+  static override readonly code = ErrorCode.RuntimeInconsistency;
+}
+export class DataInconsistencyError extends ServerError {
+  static override readonly code = ErrorCode.DataInconsistency;
+}
+/** Retryable, outcome unknown: the connection dropped before the reply came. */
+export class ConnectionLossError extends ServerError {
+  static override readonly code = ErrorCode.ConnectionLoss;
+}
+export class MarshallingError extends ServerError {
+  static override readonly code = ErrorCode.MarshallingError;
+}
+export class UnimplementedError extends ServerError {
+  static override readonly code = ErrorCode.Unimplemented;
+}
+/** Retryable, outcome unknown. */
+export class OperationTimeoutError extends ServerError {
+  static override readonly code = ErrorCode.OperationTimeout;
+}
+export class BadArgumentsError extends ServerError {
+  static override readonly code = ErrorCode.BadArguments;
+}
+export class UnknownSessionError extends ServerError {
+  static override readonly code = ErrorCode.UnknownSession;
+}
+export class NewConfigNoQuorumError extends ServerError {
+  static override readonly code = ErrorCode.NewConfigNoQuorum;
+}
+export class ReconfigInProgressError extends ServerError {
+  static override readonly code = ErrorCode.ReconfigInProgress;
+}
+export class APIError extends ServerError {
+  static override readonly code = ErrorCode.APIError;
+}
+export class NoNodeError extends ServerError {
+  static override readonly code = ErrorCode.NoNode;
+}
+export class NoAuthError extends ServerError {
+  static override readonly code = ErrorCode.NoAuth;
+}
+export class BadVersionError extends ServerError {
+  static override readonly code = ErrorCode.BadVersion;
+}
+export class NoChildrenForEphemeralsError extends ServerError {
+  static override readonly code = ErrorCode.NoChildrenForEphemerals;
+}
+export class NodeExistsError extends ServerError {
+  static override readonly code = ErrorCode.NodeExists;
+}
+export class NotEmptyError extends ServerError {
+  static override readonly code = ErrorCode.NotEmpty;
+}
+export class SessionExpiredError extends ServerError {
+  static override readonly code = ErrorCode.SessionExpired;
+}
+export class InvalidCallbackError extends ServerError {
+  static override readonly code = ErrorCode.InvalidCallback;
+}
+export class InvalidACLError extends ServerError {
+  static override readonly code = ErrorCode.InvalidACL;
+}
+export class AuthFailedError extends ServerError {
+  static override readonly code = ErrorCode.AuthFailed;
+}
+export class SessionMovedError extends ServerError {
+  static override readonly code = ErrorCode.SessionMoved;
+}
+export class NotReadOnlyError extends ServerError {
+  static override readonly code = ErrorCode.NotReadOnly;
+}
+export class EphemeralOnLocalSessionError extends ServerError {
+  static override readonly code = ErrorCode.EphemeralOnLocalSession;
+}
+export class NoWatcherError extends ServerError {
+  static override readonly code = ErrorCode.NoWatcher;
+}
+export class RequestTimeoutError extends ServerError {
+  static override readonly code = ErrorCode.RequestTimeout;
+}
+export class ReconfigDisabledError extends ServerError {
+  static override readonly code = ErrorCode.ReconfigDisabled;
+}
+export class SessionClosedRequireSaslAuthError extends ServerError {
+  static override readonly code = ErrorCode.SessionClosedRequireSaslAuth;
+}
+export class QuotaExceededError extends ServerError {
+  static override readonly code = ErrorCode.QuotaExceeded;
+}
+export class ThrottledOpError extends ServerError {
+  static override readonly code = ErrorCode.ThrottledOp;
+}
 /**
  * In a failed transaction, an op before the failing one: it would have succeeded but nothing
  * was applied (kazoo's RolledBackError; the server reports code 0 for it).
  */
-export class RolledBackError extends ZooKeeperError {
-  constructor(context: ErrorContext = {}) {
-    super(ErrorCode.Ok, 'rolled back: another operation of the transaction failed', context);
-  }
+export class RolledBackError extends ServerError {
+  static override readonly code = ErrorCode.Ok;
 }
 
-// Client-side errors. Their codes are the closest server code, or 0 when none fits.
+const serverErrorClasses = {
+  SystemError,
+  RuntimeInconsistencyError,
+  DataInconsistencyError,
+  ConnectionLossError,
+  MarshallingError,
+  UnimplementedError,
+  OperationTimeoutError,
+  BadArgumentsError,
+  UnknownSessionError,
+  NewConfigNoQuorumError,
+  ReconfigInProgressError,
+  APIError,
+  NoNodeError,
+  NoAuthError,
+  BadVersionError,
+  NoChildrenForEphemeralsError,
+  NodeExistsError,
+  NotEmptyError,
+  SessionExpiredError,
+  InvalidCallbackError,
+  InvalidACLError,
+  AuthFailedError,
+  SessionMovedError,
+  NotReadOnlyError,
+  EphemeralOnLocalSessionError,
+  NoWatcherError,
+  RequestTimeoutError,
+  ReconfigDisabledError,
+  SessionClosedRequireSaslAuthError,
+  QuotaExceededError,
+  ThrottledOpError,
+  RolledBackError,
+};
+const errorClassByCode = new Map<number, typeof ServerError>(
+  Object.values(serverErrorClasses).map((errorClass) => [errorClass.code, errorClass]),
+);
+
+/**
+ * The typed error for a server error code; an unknown code becomes a plain `ServerError`.
+ * Code 0 only appears as an error inside a failed transaction, where it means "rolled back".
+ */
+export function errorFromCode(code: number, context: ErrorContext = {}): ServerError {
+  const ErrorClass = errorClassByCode.get(code);
+  return ErrorClass ? new ErrorClass(context) : new ServerError(context, undefined, code);
+}
+
+// Client-side errors: each its own string code (the class's static `code`), never a server's.
 
 /** A path that ZooKeeper would reject (its `PathUtils.validatePath`), caught before sending. */
 export class InvalidPathError extends ZooKeeperError {
+  static readonly code = 'ZK_INVALID_PATH';
   constructor(path: unknown, reason: string, op?: string) {
-    super(ErrorCode.BadArguments, `invalid path ${JSON.stringify(path)}: ${reason}`, { op });
+    super(InvalidPathError.code, `invalid path ${JSON.stringify(path)}: ${reason}`, { op });
   }
 }
 
 /** Request data (or a whole request) larger than the server's frame limit. */
 export class DataTooLargeError extends ZooKeeperError {
+  static readonly code = 'ZK_DATA_TOO_LARGE';
   constructor(size: number, limit: number, context: ErrorContext = {}) {
-    super(ErrorCode.BadArguments, `request of ${size} bytes exceeds the ${limit}-byte frame limit`, context);
+    super(DataTooLargeError.code, `request of ${size} bytes exceeds the ${limit}-byte frame limit`, context);
   }
 }
 
 /** A wrongly typed or out-of-range argument or option. */
 export class InvalidArgumentError extends ZooKeeperError {
+  static readonly code = 'ZK_INVALID_ARGUMENT';
   constructor(message: string, context: ErrorContext = {}) {
-    super(ErrorCode.BadArguments, message, context);
+    super(InvalidArgumentError.code, message, context);
   }
 }
 
-/** An operation on a client that has been closed. */
+/**
+ * An operation on a client that has been closed. Never outcome-unknown: a closing client sends
+ * nothing more, and requests already sent fail with `ConnectionLossError` instead.
+ */
 export class ClientClosedError extends ZooKeeperError {
+  static readonly code = 'ZK_CLIENT_CLOSED';
   constructor(context: ErrorContext = {}) {
-    super(ErrorCode.SessionExpired, 'the client is closed', context);
+    super(ClientClosedError.code, 'the client is closed', context);
   }
 }
 
@@ -261,22 +375,28 @@ export class ClientClosedError extends ZooKeeperError {
  * reconnect, so retry loops (the recipes', `retry()`) must not wait for one.
  */
 export class ClientNotStartedError extends ZooKeeperError {
+  static readonly code = 'ZK_CLIENT_NOT_STARTED';
   constructor(context: ErrorContext = {}) {
-    super(ErrorCode.ConnectionLoss, 'the client is not started; call start() first', context);
+    super(ClientNotStartedError.code, 'the client is not started; call start() first', context);
   }
 }
 
-/** A client-side deadline (start, connect, a blocking call's `timeout`) passed. */
+/**
+ * A client-side deadline (start, connect, a blocking call's `timeout`) passed. `outcomeUnknown`
+ * when a request was abandoned after it was sent.
+ */
 export class TimeoutError extends ZooKeeperError {
+  static readonly code = 'ZK_TIMEOUT';
   constructor(message: string, context: ErrorContext = {}) {
-    super(ErrorCode.OperationTimeout, message, context);
+    super(TimeoutError.code, message, context);
   }
 }
 
-/** The server sent bytes that do not follow the protocol; the connection is closed. */
+/** The server sent bytes that do not follow the protocol; the connection is closed. Outcome unknown. */
 export class ProtocolError extends ZooKeeperError {
+  static readonly code = 'ZK_PROTOCOL';
   constructor(message: string, context: ErrorContext = {}) {
-    super(ErrorCode.MarshallingError, message, context);
+    super(ProtocolError.code, message, { ...context, outcomeUnknown: context.outcomeUnknown ?? true });
   }
 }
 
@@ -285,14 +405,31 @@ export class ProtocolError extends ZooKeeperError {
  * server refused ours. Not retried once every server failed this way.
  */
 export class TlsError extends ZooKeeperError {
+  static readonly code = 'ZK_TLS';
   constructor(message: string, context: ErrorContext = {}) {
-    super(ErrorCode.AuthFailed, message, context);
+    super(TlsError.code, message, context);
   }
 }
 
-/** A call was cancelled through its `AbortSignal`. */
+/** A call was cancelled through its `AbortSignal`. `outcomeUnknown` when a request was abandoned after it was sent. */
 export class AbortError extends ZooKeeperError {
+  static readonly code = 'ZK_ABORTED';
   constructor(reason?: unknown, context: ErrorContext = {}) {
-    super(ErrorCode.Ok, 'the operation was aborted', { ...context, cause: reason });
+    super(AbortError.code, 'the operation was aborted', { ...context, cause: reason });
   }
 }
+
+brandErrorClasses({
+  ZooKeeperError,
+  ServerError,
+  ...serverErrorClasses,
+  InvalidPathError,
+  DataTooLargeError,
+  InvalidArgumentError,
+  ClientClosedError,
+  ClientNotStartedError,
+  TimeoutError,
+  ProtocolError,
+  TlsError,
+  AbortError,
+});

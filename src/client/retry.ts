@@ -52,6 +52,14 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof ZooKeeperError && error.retryable;
 }
 
+/**
+ * The error says a call may or may not have taken effect (`ZooKeeperError.outcomeUnknown`): its
+ * request was sent and no answer came. The one test every recipe uses before proving a write.
+ */
+export function isOutcomeUnknown(error: unknown): boolean {
+  return error instanceof ZooKeeperError && error.outcomeUnknown;
+}
+
 /** The public name kept from before `isRetryable`: the same predicate. */
 export const isTransientError: (error: unknown) => boolean = isRetryable;
 
@@ -106,7 +114,10 @@ async function retryLoop<T>(
       if (!retry(error)) throw error;
       const left = remaining(limits.deadline);
       if (left !== undefined && left <= 0)
-        throw new TimeoutError('deadline passed while retrying', { cause: error });
+        throw new TimeoutError('deadline passed while retrying', {
+          cause: error,
+          outcomeUnknown: isOutcomeUnknown(error),
+        });
       publishRetry(policy, attempt, wait, error);
       await pause(limits.deadline, limits.signal, wait);
       wait = Math.min(wait * 2, 1000);
@@ -204,6 +215,7 @@ export class RetryPolicy {
         if (this.deadline !== undefined && Date.now() - started + wait > this.deadline) {
           throw new TimeoutError(`retry deadline of ${this.deadline} ms exceeded after ${attempt} tries`, {
             cause: error,
+            outcomeUnknown: isOutcomeUnknown(error),
           });
         }
         publishRetry('retryPolicy', attempt, wait, error);

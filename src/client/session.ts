@@ -197,15 +197,22 @@ export class Session {
     } else if (this.ready && this.connection) this.connection.send(request);
     else if (failFast)
       request.reject(
-        new ConnectionLossError({ op: request.op, path: request.path }, 'not connected (failFast)'),
+        new ConnectionLossError(
+          { op: request.op, path: request.path, outcomeUnknown: false },
+          'not connected (failFast)',
+        ),
       );
     else this.unsent.push(request);
   }
 
-  /** Forget a request still waiting for a connection (its caller gave up). */
-  withdraw(request: Request): void {
+  /**
+   * Forget a request still waiting for a connection (its caller gave up). False when it was
+   * already sent: its outcome is then unknown.
+   */
+  withdraw(request: Request): boolean {
     const index = this.unsent.indexOf(request);
     if (index !== -1) this.unsent.splice(index, 1);
+    return index !== -1;
   }
 
   /**

@@ -10,6 +10,7 @@
  *     .delete('/app/old')
  *     .commit();
  */
+import { brandErrorClasses } from './error-brand.js';
 import {
   ProtocolError,
   RolledBackError,
@@ -108,7 +109,10 @@ export type OpResult =
   | { type: 'check' }
   | { type: 'error'; error: ZooKeeperError };
 
-/** A transaction failed and nothing was applied; `results` says what happened to each op. */
+/**
+ * A transaction failed and nothing was applied; `results` says what happened to each op. Its
+ * `code` is the failing op's (e.g. `-103` for a `BadVersionError`).
+ */
 export class TransactionError extends ZooKeeperError {
   /** Index of the op that failed. */
   readonly failedIndex: number;
@@ -124,6 +128,7 @@ export class TransactionError extends ZooKeeperError {
     this.results = results;
   }
 }
+brandErrorClasses({ TransactionError });
 
 const opCodeOf: Record<Exclude<TransactionOp['type'], 'create'>, number> = {
   delete: OpCode.delete,

@@ -1,20 +1,23 @@
 /** Errors raised by the recipes. All extend `ZooKeeperError`, like the client's. */
-import { ErrorCode, ZooKeeperError, type ErrorContext } from '../client/errors.js';
+import { brandErrorClasses } from '../client/error-brand.js';
+import { ZooKeeperError, type ErrorContext } from '../client/errors.js';
 
 /** `acquire()` on an instance that already holds, or is already acquiring: locks are not re-entrant. */
 export class AlreadyAcquiredError extends ZooKeeperError {
+  static readonly code = 'ZK_ALREADY_ACQUIRED';
   constructor(
     context: ErrorContext = {},
     message = 'this instance already holds or is acquiring the lock; locks are not re-entrant',
   ) {
-    super(ErrorCode.BadArguments, message, context);
+    super(AlreadyAcquiredError.code, message, context);
   }
 }
 
 /** An operation that needs the lock (or lease, or leadership) while it is not held. */
 export class NotHeldError extends ZooKeeperError {
+  static readonly code = 'ZK_NOT_HELD';
   constructor(context: ErrorContext = {}, message = 'the lock is not held') {
-    super(ErrorCode.BadArguments, message, context);
+    super(NotHeldError.code, message, context);
   }
 }
 
@@ -23,15 +26,17 @@ export class NotHeldError extends ZooKeeperError {
  * (`onSessionLost: 'fail'`), or ownership was lost while holding.
  */
 export class LockLostError extends ZooKeeperError {
+  static readonly code = 'ZK_LOCK_LOST';
   constructor(context: ErrorContext = {}, message = 'the session was lost: the lock node is gone') {
-    super(ErrorCode.SessionExpired, message, context);
+    super(LockLostError.code, message, context);
   }
 }
 
 /** A recipe's node holds a value written by an incompatible peer (e.g. a Semaphore's max leases). */
 export class RecipeMismatchError extends ZooKeeperError {
+  static readonly code = 'ZK_RECIPE_MISMATCH';
   constructor(message: string, context: ErrorContext = {}) {
-    super(ErrorCode.BadArguments, message, context);
+    super(RecipeMismatchError.code, message, context);
   }
 }
 
@@ -41,16 +46,18 @@ export class RecipeMismatchError extends ZooKeeperError {
  * KazooException "already started" / "A function has already been associated…").
  */
 export class RecipeStateError extends ZooKeeperError {
+  static readonly code = 'ZK_RECIPE_STATE';
   constructor(message: string, context: ErrorContext = {}) {
-    super(ErrorCode.BadArguments, message, context);
+    super(RecipeStateError.code, message, context);
   }
 }
 
 /** A TreeCache lookup of a path that is not the cache's root or below it (kazoo's ValueError "outside of tree"). */
 export class OutsideTreeError extends ZooKeeperError {
+  static readonly code = 'ZK_OUTSIDE_TREE';
   constructor(root: string, path: string) {
     super(
-      ErrorCode.BadArguments,
+      OutsideTreeError.code,
       `path ${JSON.stringify(path)} is outside of the tree rooted at ${JSON.stringify(root)}`,
       { path },
     );
@@ -63,9 +70,10 @@ export class OutsideTreeError extends ZooKeeperError {
  * joined last; it leaves the party, and the first one carries on.
  */
 export class DuplicateIdentifierError extends ZooKeeperError {
+  static readonly code = 'ZK_DUPLICATE_IDENTIFIER';
   constructor(identifier: string, context: ErrorContext = {}) {
     super(
-      ErrorCode.BadArguments,
+      DuplicateIdentifierError.code,
       `another member of the party already uses the identifier ${JSON.stringify(identifier)}`,
       context,
     );
@@ -78,8 +86,9 @@ export class DuplicateIdentifierError extends ZooKeeperError {
  * (`cause` says which). The instance is dead: create a new one.
  */
 export class PartitionerFailedError extends ZooKeeperError {
+  static readonly code = 'ZK_PARTITIONER_FAILED';
   constructor(message: string, context: ErrorContext = {}) {
-    super(ErrorCode.SessionExpired, message, context);
+    super(PartitionerFailedError.code, message, context);
   }
 }
 
@@ -88,8 +97,9 @@ export class PartitionerFailedError extends ZooKeeperError {
  * participant waiting in `enter()`/`leave()` (its node is gone, so the group cannot count it).
  */
 export class SessionLostError extends ZooKeeperError {
+  static readonly code = 'ZK_SESSION_LOST';
   constructor(context: ErrorContext = {}, message = 'the session was lost: our ephemeral node is gone') {
-    super(ErrorCode.SessionExpired, message, context);
+    super(SessionLostError.code, message, context);
   }
 }
 
@@ -99,10 +109,24 @@ export class SessionLostError extends ZooKeeperError {
  * session, or that was abandoned by `timeout`/`signal` while its reply was outstanding).
  */
 export class OutcomeUnknownError extends ZooKeeperError {
+  static readonly code = 'ZK_OUTCOME_UNKNOWN';
   constructor(
     context: ErrorContext = {},
     message = 'the outcome of the update is unknown: it may or may not have been applied',
   ) {
-    super(ErrorCode.ConnectionLoss, message, context);
+    super(OutcomeUnknownError.code, message, { ...context, outcomeUnknown: true });
   }
 }
+
+brandErrorClasses({
+  AlreadyAcquiredError,
+  NotHeldError,
+  LockLostError,
+  RecipeMismatchError,
+  RecipeStateError,
+  OutsideTreeError,
+  DuplicateIdentifierError,
+  PartitionerFailedError,
+  SessionLostError,
+  OutcomeUnknownError,
+});

@@ -29,17 +29,10 @@
  * change (a queue's consume, a counter's update) report that error themselves.
  */
 import type { ZooKeeperClient } from '../client/client.js';
-import {
-  AbortError,
-  ClientClosedError,
-  NoNodeError,
-  NodeExistsError,
-  ProtocolError,
-  TimeoutError,
-} from '../client/errors.js';
+import { NoNodeError, NodeExistsError } from '../client/errors.js';
 import { joinPath } from '../client/paths.js';
 import type { Stat } from '../client/protocol/records.js';
-import { isRetryable, untilSessionEnds } from '../client/retry.js';
+import { isOutcomeUnknown, untilSessionEnds } from '../client/retry.js';
 import { TransactionError, type Transaction } from '../client/transaction.js';
 
 export interface OwnNodeOptions {
@@ -65,17 +58,6 @@ interface Held {
   czxid: bigint | undefined;
   /** The session that owns it (an ephemeral's `ephemeralOwner`); 0n for a persistent node. */
   session: bigint;
-}
-
-/** The create's reply never came: it may or may not have been applied. */
-function outcomeUnknown(error: unknown): boolean {
-  return (
-    isRetryable(error) ||
-    error instanceof TimeoutError ||
-    error instanceof AbortError ||
-    error instanceof ClientClosedError ||
-    error instanceof ProtocolError
-  );
 }
 
 export class OwnNode {
@@ -153,7 +135,7 @@ export class OwnNode {
     } catch (error) {
       // An answer (NoNode, NodeExists, a failed transaction, SessionExpired: never sent or refused)
       // means nothing was created; anything else leaves the outcome unknown.
-      if (!outcomeUnknown(error)) this.pending = undefined;
+      if (!isOutcomeUnknown(error)) this.pending = undefined;
       // A node under our name that we do not hold: an earlier session's, the next look deletes it.
       if (
         error instanceof NodeExistsError ||

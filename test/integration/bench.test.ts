@@ -4,9 +4,9 @@
  * record it prints is well formed. No timing assertions.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { runNodeScript } from './helpers.js';
 
 const RUNNER = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 const WORKLOADS = [
@@ -24,24 +24,6 @@ const MEMORY = ['memory_oneshot_watch', 'memory_persistent_recursive_watch', 'me
 const TIMEOUT_MS = 8 * 60_000;
 
 type Json = Record<string, unknown>;
-
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNNER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the bench did not finish within ${TIMEOUT_MS / 1000} s:\n${stderr}`));
-    }, TIMEOUT_MS);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
@@ -110,17 +92,11 @@ test(
   'npm run bench at scale 0.05 (one pass, small memory counts) completes and prints valid records',
   { timeout: TIMEOUT_MS + 10_000 },
   async () => {
-    const { code, stdout, stderr } = await runBench([
-      '--scale',
-      '0.05',
-      '--passes',
-      '1',
-      '--json',
-      '--memory-watches',
-      '2000',
-      '--memory-sessions',
-      '20',
-    ]);
+    const { code, stdout, stderr } = await runNodeScript(
+      RUNNER,
+      ['--scale', '0.05', '--passes', '1', '--json', '--memory-watches', '2000', '--memory-sessions', '20'],
+      TIMEOUT_MS,
+    );
     assert.equal(code, 0, stderr);
     const lines = stdout.split('\n').filter((line) => line.trim() !== '');
     assert.ok(lines.length > 0, 'no output');

@@ -4,6 +4,7 @@
  * (they never assert on speed).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
@@ -170,4 +171,30 @@ export async function freePort(): Promise<number> {
 /** Sorted copy, for order-insensitive comparisons of child lists. */
 export function sorted(items: readonly string[]): string[] {
   return [...items].sort();
+}
+
+/**
+ * Run a Node script (`node script ...args`) to completion, collecting its output; rejects
+ * (after killing it) if it has not exited within `timeoutMs`.
+ */
+export function runNodeScript(
+  script: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} did not finish within ${timeoutMs / 1000} s:\n${stderr}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

@@ -540,3 +540,41 @@ describe('TreeCache: disconnections, session loss, convergence', () => {
 function bigints(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
+
+describe('TreeCache: a larger tree', () => {
+  test('3,061 nodes: every node cached, each added after its parent, INITIALIZED once, no process warning', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('tc-large');
+    await zk.create(root);
+    const parents = Array.from({ length: 60 }, (_, p) => `${root}/p${p}`);
+    await Promise.all(parents.map((path) => zk.create(path, Buffer.from(path))));
+    await Promise.all(
+      parents.flatMap((parent) =>
+        Array.from({ length: 50 }, (_, c) => zk.create(`${parent}/c${c}`, Buffer.alloc(100))),
+      ),
+    );
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    t.after(() => process.off('warning', onWarning));
+    const { cache, events } = await startCache(t, zk, root);
+    const added = events.ofType('NODE_ADDED').map((event) => event.path);
+    assert.equal(added.length, 1 + 60 + 60 * 50);
+    const seen = new Set<string>();
+    for (const path of added) {
+      assert.ok(path === root || seen.has(path.slice(0, path.lastIndexOf('/'))), `${path} after its parent`);
+      seen.add(path);
+    }
+    assert.equal(events.ofType('INITIALIZED').length, 1);
+    assert.equal(cache.getChildren(root)?.length, 60);
+    assert.equal(cache.getChildren(`${root}/p7`)?.length, 50);
+    assert.deepEqual(cache.getChildren(`${root}/p7/c3`), [], 'a leaf has no children');
+    assert.equal(cache.getData(`${root}/p7`)?.data.toString(), `${root}/p7`);
+    assert.equal(cache.getData(`${root}/p7/c3`)?.stat.dataLength, 100);
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    assert.deepEqual(
+      warnings.map((warning) => warning.name),
+      [],
+    );
+  });
+});

@@ -67,7 +67,13 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { pause, retriesWithinDeadline, untilSessionEnds, withinDeadline } from '../../client/retry.js';
+import {
+  isOutcomeUnknown,
+  pause,
+  retriesWithinDeadline,
+  untilSessionEnds,
+  withinDeadline,
+} from '../../client/retry.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
@@ -78,14 +84,7 @@ import {
   requestLimits,
   type WaitLimits,
 } from '../change-waiter.js';
-import {
-  DEFAULT_PRIORITY,
-  isOutcomeUnknown,
-  publishTaken,
-  putEntries,
-  putEntry,
-  type EntryTarget,
-} from './queue.js';
+import { DEFAULT_PRIORITY, publishTaken, putEntries, putEntry, type EntryTarget } from './queue.js';
 
 export interface LockingQueueGetOptions {
   /** Give up after this many ms and resolve `null` (`0`: one attempt). Default: wait forever. */

@@ -31,18 +31,10 @@
  *   const next = await jobs.get();              // <Buffer 'urgent'>, or null when empty
  */
 import type { ZooKeeperClient } from '../../client/client.js';
-import {
-  AbortError,
-  ConnectionLossError,
-  InvalidArgumentError,
-  NoNodeError,
-  OperationTimeoutError,
-  SessionExpiredError,
-  TimeoutError,
-} from '../../client/errors.js';
 import { queueTakenChannel, type QueueTakenEvent } from '../../client/diagnostics.js';
+import { AbortError, InvalidArgumentError, NoNodeError, SessionExpiredError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { pause, withinDeadline } from '../../client/retry.js';
+import { isOutcomeUnknown, pause, withinDeadline } from '../../client/retry.js';
 import { deadlineOf, ensureEmptyPath, requestLimits, type WaitLimits } from '../change-waiter.js';
 
 export interface QueueCallOptions {
@@ -258,16 +250,6 @@ export class Queue {
       }
     }
   }
-}
-
-/** A write whose reply never came: it may or may not have been applied. */
-export function isOutcomeUnknown(error: unknown): boolean {
-  return (
-    error instanceof ConnectionLossError ||
-    error instanceof OperationTimeoutError ||
-    error instanceof TimeoutError ||
-    error instanceof AbortError
-  );
 }
 
 /** Tell `queue:taken` subscribers that this consumer took `node` (DESIGN.md, Observability). */

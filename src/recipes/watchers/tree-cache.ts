@@ -163,8 +163,10 @@ interface Read {
   children: Promise<Settled<string[]>> | undefined;
 }
 
-/** Most reads in flight (the window slides: a reply applied lets the next read go). */
+/** Most reads in flight (the window slides: replies applied let the next reads go). */
 const WINDOW = 1000;
+/** The window is refilled once this many of its reads were applied. */
+const REFILL = 100;
 
 export class TreeCache {
   readonly path: string;
@@ -173,7 +175,7 @@ export class TreeCache {
   private readonly listeners = new Set<(event: TreeEvent) => void>();
   private readonly faultListeners = new Set<(error: unknown) => void>();
   private readonly dirty = new DirtyQueue();
-  private readonly inFlight: Read[] = [];
+  private readonly inFlight = new ReadQueue();
   private pumping = false;
   private initialized = false;
   private resyncPending = false;
@@ -371,16 +373,16 @@ export class TreeCache {
 
   private find(path: string, op: string): TreeNode | undefined {
     validatePath(path, op);
-    if (this.relative(path) === undefined) throw new OutsideTreeError(this.path, path);
+    if (this.relative(path) === -1) throw new OutsideTreeError(this.path, path);
     return this.lookup(path);
   }
 
   /** The path's components below the root, or undefined when it is not in the tree. */
-  private relative(path: string): string[] | undefined {
-    if (path === this.path) return [];
-    const prefix = this.path === '/' ? '/' : `${this.path}/`;
-    if (!path.startsWith(prefix)) return undefined;
-    return path.slice(prefix.length).split('/');
+  /** Where the path's components below the root start, or -1 when it is not in the tree (the root: its length). */
+  private relative(path: string): number {
+    if (path === this.path) return path.length;
+    const start = this.path === '/' ? 1 : this.path.length + 1;
+    return path.startsWith(this.path) && path.charCodeAt(start - 1) === 47 /* '/' */ ? start : -1;
   }
 
   // ---- the worker ----
@@ -408,7 +410,9 @@ export class TreeCache {
     let transient = false;
     try {
       while (this.stateValue === 'STARTED') {
-        if (!transient) while (this.inFlight.length < WINDOW && this.send());
+        // Refill in groups, so that one socket write carries many requests.
+        if (!transient && this.inFlight.length <= WINDOW - REFILL)
+          while (this.inFlight.length < WINDOW && this.send());
         const read = this.inFlight.shift();
         if (read === undefined) {
           if (!transient) break;
@@ -422,7 +426,7 @@ export class TreeCache {
       this.fault(error);
     } finally {
       this.pumping = false;
-      this.inFlight.length = 0;
+      this.inFlight.clear();
     }
     if (this.stateValue !== 'STARTED') return;
     if (this.dirty.size > 0) {
@@ -562,12 +566,14 @@ export class TreeCache {
 
   /** The cached node at `path` (any state), or undefined. */
   private lookup(path: string): TreeNode | undefined {
-    const relative = this.relative(path);
-    if (relative === undefined) return undefined;
+    let start = this.relative(path);
+    if (start === -1) return undefined;
     let node: TreeNode | undefined = this.root;
-    for (const name of relative) {
-      node = node.child(name);
+    while (start < path.length) {
+      const end = path.indexOf('/', start);
+      node = node.child(path.slice(start, end === -1 ? undefined : end));
       if (node === undefined) return undefined;
+      start = end === -1 ? path.length : end + 1;
     }
     return node;
   }
@@ -605,39 +611,81 @@ export class TreeCache {
   }
 }
 
+/** The reads in flight, oldest first: an array with a moving head (`Array#shift` copies). */
+class ReadQueue {
+  private items: Read[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(read: Read): void {
+    this.items.push(read);
+  }
+
+  shift(): Read | undefined {
+    if (this.head === this.items.length) return undefined;
+    const read = this.items[this.head++];
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return read;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
+/** A dirty path and what of it is dirty. */
+interface DirtyEntry extends Dirty {
+  readonly path: string;
+}
+
 /**
  * The dirty paths, shallowest first and then in the order they became dirty (a path marked
- * again keeps its place, its flags merged): one insertion-ordered Map per depth, so taking the
- * next path never sorts.
+ * again keeps its place, its flags merged): per depth, a FIFO array with a moving head plus a
+ * Map for the merge, so taking the next path neither sorts nor iterates a Map (iterating from
+ * the front of a Map whose front was deleted skips every deleted slot).
  */
 class DirtyQueue {
-  private readonly byDepth: Map<string, Dirty>[] = [];
+  private readonly byDepth: { entries: DirtyEntry[]; head: number }[] = [];
+  private readonly byPath = new Map<string, DirtyEntry>();
   private lowest = 0;
-  size = 0;
+
+  get size(): number {
+    return this.byPath.size;
+  }
 
   mark(path: string, what: Dirty): void {
-    const depth = depthOf(path);
-    const bucket = (this.byDepth[depth] ??= new Map());
-    const entry = bucket.get(path);
+    const entry = this.byPath.get(path);
     if (entry) {
       entry.data ||= what.data;
       entry.children ||= what.children;
       return;
     }
-    bucket.set(path, { ...what });
-    this.size++;
+    const added = { path, data: what.data, children: what.children };
+    this.byPath.set(path, added);
+    const depth = depthOf(path);
+    (this.byDepth[depth] ??= { entries: [], head: 0 }).entries.push(added);
     if (depth < this.lowest) this.lowest = depth;
   }
 
   shift(): { path: string; what: Dirty } | undefined {
-    if (this.size === 0) return undefined;
+    if (this.byPath.size === 0) return undefined;
     for (;;) {
-      const bucket = this.byDepth[this.lowest];
-      if (bucket !== undefined && bucket.size > 0) {
-        const [path, what] = bucket.entries().next().value!;
-        bucket.delete(path);
-        this.size--;
-        return { path, what };
+      const level = this.byDepth[this.lowest];
+      if (level !== undefined && level.head < level.entries.length) {
+        const entry = level.entries[level.head++]!;
+        if (level.head === level.entries.length) {
+          level.entries = [];
+          level.head = 0;
+        }
+        this.byPath.delete(entry.path);
+        return { path: entry.path, what: { data: entry.data, children: entry.children } };
       }
       this.lowest++;
     }
@@ -645,8 +693,8 @@ class DirtyQueue {
 
   clear(): void {
     this.byDepth.length = 0;
+    this.byPath.clear();
     this.lowest = 0;
-    this.size = 0;
   }
 }
 

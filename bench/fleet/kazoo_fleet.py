@@ -1,0 +1,216 @@
+"""The fleet benchmark's program for kazoo (Debian python3-kazoo, 2.8):
+python3 bench/fleet/kazoo_fleet.py '<CaseRequest JSON>'.
+
+Runs one case of one workload -- the same work as our client's program (bench/fleet/workloads/)
+with kazoo's own recipes -- and prints one JSON line: {"seconds", "items", ...}, or
+{"skip": why} for a workload not implemented here. Add a workload: a function taking
+(request, params, session) and an entry in WORKLOADS.
+"""
+import json
+import socket
+import sys
+import threading
+import time
+
+from kazoo.client import KazooClient
+
+SESSION_TIMEOUT_S = 10
+PAYLOAD = b"q" * 100
+BATCH = 500
+
+
+def packets_received(request):
+    """The server's zk_packets_received (mntr): requests received so far, from every session."""
+    with socket.create_connection((request["host"], request["port"]), timeout=10) as sock:
+        sock.sendall(b"mntr")
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    for line in data.decode("ascii").splitlines():
+        if line.startswith("zk_packets_received"):
+            return int(line.split()[1])
+    raise RuntimeError("mntr: no zk_packets_received")
+
+
+def fill(zk, create_path, count):
+    """Put count items, BATCH per transaction (the set-up, not measured)."""
+    done = 0
+    while done < count:
+        transaction = zk.transaction()
+        for _ in range(min(BATCH, count - done)):
+            transaction.create(create_path, PAYLOAD, sequence=True)
+        for result in transaction.commit():
+            if isinstance(result, Exception):
+                raise result
+        done += BATCH
+
+
+def locking_queue(request, params, session):
+    zk = session()
+    queue = zk.LockingQueue(request["root"] + "/q")
+    queue._ensure_paths()
+    fill(zk, queue._entries_path + "/entry-100-", params["queued"])
+    started = time.perf_counter()
+    for i in range(params["consume"]):
+        if queue.get(10) is None:
+            raise RuntimeError("queue empty after %d items" % i)
+        if not queue.consume():
+            raise RuntimeError("consume() found nothing held")
+    return {"seconds": time.perf_counter() - started, "items": params["consume"]}
+
+
+def queue(request, params, session):
+    zk = session()
+    q = zk.Queue(request["root"] + "/q")
+    q._ensure_paths()
+    fill(zk, q.path + "/" + q.prefix + "100-", params["queued"])
+    started = time.perf_counter()
+    for i in range(params["queued"]):
+        if q.get() is None:
+            raise RuntimeError("queue empty after %d items" % i)
+    return {"seconds": time.perf_counter() - started, "items": params["queued"]}
+
+
+def partitioner(rebalance):
+    def run(request, params, session):
+        members = params["members"]
+        items = ["item-%05d" % i for i in range(params["items"])]
+        clients = [session() for _ in range(members + 1)]
+        path = request["root"] + "/p"
+        group = []
+        stop = threading.Event()
+
+        def drive(p):
+            # A member's own loop (kazoo's documented one): release when told to, allocation
+            # runs in kazoo's background.
+            while not stop.is_set():
+                if p.failed:
+                    return
+                if p.release:
+                    p.release_set()
+                else:
+                    time.sleep(0.001)
+
+        def join(i):
+            p = clients[i].SetPartitioner(path, items, identifier="m%d" % i, time_boundary=0.1)
+            group.append(p)
+            thread = threading.Thread(target=drive, args=(p,), daemon=True)
+            thread.start()
+            return thread
+
+        def all_acquired(since):
+            while True:
+                if any(p.failed for p in group):
+                    raise RuntimeError("a partitioner failed")
+                if all(p.acquired and p.state_id > s for p, s in zip(group, since)):
+                    return
+                time.sleep(0.001)
+
+        started = time.perf_counter()
+        threads = [join(i) for i in range(members)]
+        all_acquired([-1] * members)
+        if rebalance:
+            since = [p.state_id for p in group] + [-1]
+            started = time.perf_counter()
+            threads.append(join(members))
+            all_acquired(since)
+        seconds = time.perf_counter() - started
+        stop.set()
+        for thread in threads:
+            thread.join()
+        for p in group:
+            p.finish()
+        return {"seconds": seconds, "items": params["items"]}
+
+    return run
+
+
+def lock_handover(request, params, session):
+    waiters = params["waiters"]
+    clients = [session() for _ in range(10)]
+    path = request["root"] + "/lock"
+    holder = clients[0].Lock(path)
+    holder.acquire()
+    order = []
+    threads = []
+
+    def wait(i, lock):
+        lock.acquire()
+        order.append(i)
+        lock.release()
+
+    for i in range(waiters):
+        lock = clients[i % len(clients)].Lock(path)
+        thread = threading.Thread(target=wait, args=(i, lock), daemon=True)
+        thread.start()
+        threads.append(thread)
+        while lock.node is None:  # queued before the next one
+            time.sleep(0.001)
+    time.sleep(0.3)  # every waiter's watch set
+    before = packets_received(request)
+    started = time.perf_counter()
+    holder.release()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    requests = packets_received(request) - before
+    return {
+        "seconds": seconds,
+        "items": waiters,
+        "ms_per_handover": seconds * 1000 / waiters,
+        "requests_per_handover": requests / waiters,
+        "fifo": order == list(range(waiters)),
+    }
+
+
+def ensure_path(request, params, session):
+    zk = session()
+    base = request["root"] + "/a/b/c"
+    zk.ensure_path(base)
+    before = packets_received(request)
+    started = time.perf_counter()
+    for i in range(params["paths"]):
+        zk.ensure_path("%s/item-%d" % (base, i))
+    seconds = time.perf_counter() - started
+    requests = packets_received(request) - before
+    return {"seconds": seconds, "items": params["paths"], "requests_per_path": requests / params["paths"]}
+
+
+WORKLOADS = {
+    "locking_queue": locking_queue,
+    "queue": queue,
+    "partitioner_allocate": partitioner(False),
+    "partitioner_rebalance": partitioner(True),
+    "lock_handover": lock_handover,
+    "ensure_path": ensure_path,
+}
+
+
+def main():
+    request = json.loads(sys.argv[1])
+    workload = WORKLOADS.get(request["workload"])
+    if workload is None:
+        print(json.dumps({"skip": "not implemented for kazoo"}), flush=True)
+        return
+    clients = []
+
+    def session():
+        zk = KazooClient(hosts=request["connect"], timeout=SESSION_TIMEOUT_S)
+        zk.start(timeout=15)
+        clients.append(zk)
+        return zk
+
+    try:
+        result = workload(request, request["params"], session)
+    finally:
+        for zk in clients:
+            zk.stop()
+            zk.close()
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

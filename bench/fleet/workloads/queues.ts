@@ -1,0 +1,76 @@
+/**
+ * Queue workloads: drain a kazoo-layout `Queue` and get + consume from a `LockingQueue`, each
+ * with a backlog already queued (put in untimed batches of one transaction).
+ */
+import { LockingQueue, Queue, type ZooKeeperClient } from '../../../src/index.js';
+import {
+  fasterThan,
+  KAZOO,
+  rateAtLeast,
+  scaledCount,
+  type FleetResult,
+  type FleetWorkload,
+} from '../registry.js';
+
+const PAYLOAD = Buffer.alloc(100, 0x71);
+const BATCH = 500;
+
+/** Put `count` items through `putAll` in batches (the set-up, not measured). */
+async function fill(queue: { putAll(values: Buffer[]): Promise<unknown> }, count: number): Promise<void> {
+  for (let done = 0; done < count; done += BATCH) {
+    await queue.putAll(Array.from({ length: Math.min(BATCH, count - done) }, () => PAYLOAD));
+  }
+}
+
+async function timed(items: number, work: () => Promise<void>): Promise<FleetResult> {
+  const started = performance.now();
+  await work();
+  return { seconds: (performance.now() - started) / 1000, items };
+}
+
+/** Get + consume the first `consume` of `queued` items (deeper backlogs show the cost of depth). */
+export const lockingQueue: FleetWorkload = {
+  name: 'locking_queue',
+  title: 'LockingQueue get + consume (N queued)',
+  unit: 'items',
+  cases: (scale) =>
+    [2500, 10_000].map((queued) => ({
+      label: String(queued),
+      params: { queued: scaledCount(queued, scale, 2), consume: scaledCount(2500, scale, 2) },
+    })),
+  async ours(context, { queued, consume }) {
+    const zk: ZooKeeperClient = await context.session();
+    const queue = new LockingQueue(zk, `${context.root}/q`);
+    await fill(queue, queued!);
+    return timed(consume!, async () => {
+      for (let i = 0; i < consume!; i++) {
+        if ((await queue.get({ timeout: 10_000 })) === null) throw new Error(`queue empty after ${i} items`);
+        if (!(await queue.consume())) throw new Error('consume() found nothing held');
+      }
+    });
+  },
+  targets: [rateAtLeast('locking_queue', '10000', 1500), fasterThan('locking_queue', '10000', KAZOO, 8)],
+};
+
+/** Drain a `Queue` of `queued` items. */
+export const queue: FleetWorkload = {
+  name: 'queue',
+  title: 'Queue get, drain N queued',
+  unit: 'items',
+  cases: (scale) =>
+    [1000, 10_000].map((queued) => ({
+      label: String(queued),
+      params: { queued: scaledCount(queued, scale, 2) },
+    })),
+  async ours(context, { queued }) {
+    const zk = await context.session();
+    const q = new Queue(zk, `${context.root}/q`);
+    await fill(q, queued!);
+    return timed(queued!, async () => {
+      for (let i = 0; i < queued!; i++) {
+        if ((await q.get()) === null) throw new Error(`queue empty after ${i} items`);
+      }
+    });
+  },
+  targets: [fasterThan('queue', '1000', KAZOO, 1.5), fasterThan('queue', '10000', KAZOO, 1.5)],
+};
