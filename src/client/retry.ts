@@ -12,7 +12,8 @@
  * - `untilSessionEnds`: for a request about the session's own node (delete it, find it) —
  *   retried through connection loss until it lands, or until the node cannot exist any more
  *   (NoNode, the session expired, the client closed). Bounded without a deadline: a suspended
- *   session is reconnected or declared LOST within its timeout.
+ *   session is reconnected or declared LOST within its timeout; request timeouts while it
+ *   lives are retried at a slower, capped pace.
  *
  * @example
  *   const retry = new RetryPolicy({ maxTries: 5, delay: 100 });
@@ -94,16 +95,57 @@ export async function pause(
   await sleep(Math.max(0, left === undefined ? ms : Math.min(ms, left)), signal);
 }
 
+/** The longest pause between tries, ms: the next request waits for a reconnect by itself. */
+const MAX_PAUSE = 1000;
+
+/**
+ * The longest pause of `untilSessionEnds` after a request timeout, ms. A timeout while the
+ * session lives means a server that answers pings but not this request (overloaded, or stuck
+ * behind a quorum): trying again sooner only adds to its load.
+ */
+export const MAX_TIMEOUT_PAUSE = 10_000;
+
+/**
+ * Wait for `work` (its outcome ignored), bounded by `limits`: rejects with `TimeoutError` once
+ * the deadline passes and with `AbortError` on abort; `work` itself goes on.
+ */
+export function settledWithin(work: Promise<unknown>, limits: RetryLimits = {}): Promise<void> {
+  const { deadline, signal } = limits;
+  return new Promise((resolve, reject) => {
+    const finish = (error?: Error) => {
+      timer?.cancel();
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onAbort = () => finish(new AbortError(signal?.reason));
+    const timer =
+      deadline === undefined
+        ? undefined
+        : startTimer(Math.max(0, deadline - Date.now()), () =>
+            finish(new TimeoutError('deadline passed while waiting')),
+          );
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      () => finish(),
+      () => finish(),
+    );
+  });
+}
+
 /**
  * Run `fn` until it succeeds or `retry(error)` says no. Connection loss is not a busy loop: the
- * next request waits for the reconnect; a short growing back-off covers requests that fail at
- * once (`failFast`). Past the deadline it rejects with `TimeoutError`; on abort with `AbortError`.
+ * next request waits for the reconnect; a short growing back-off (up to `maxPause(error)`)
+ * covers requests that fail at once (`failFast`). Past the deadline it rejects with
+ * `TimeoutError`; on abort with `AbortError`.
  */
 async function retryLoop<T>(
   policy: string,
   fn: () => Promise<T>,
   retry: (error: unknown) => boolean,
   limits: RetryLimits,
+  maxPause: (error: unknown) => number = () => MAX_PAUSE,
 ): Promise<T> {
   let wait = 10;
   for (let attempt = 1; ; attempt++) {
@@ -118,9 +160,11 @@ async function retryLoop<T>(
           cause: error,
           outcomeUnknown: isOutcomeUnknown(error),
         });
-      publishRetry(policy, attempt, wait, error);
-      await pause(limits.deadline, limits.signal, wait);
-      wait = Math.min(wait * 2, 1000);
+      const cap = maxPause(error);
+      const delay = Math.min(wait, cap);
+      publishRetry(policy, attempt, delay, error);
+      await pause(limits.deadline, limits.signal, delay);
+      wait = Math.min(wait * 2, cap);
     }
   }
 }
@@ -147,6 +191,12 @@ function sessionEnded(error: unknown): boolean {
  * node cannot exist any more — NoNode, SessionExpired (an ephemeral went with its session; a
  * request queued across LOST is rejected so, see session.ts `expire`), ClientClosed. kazoo
  * gives up after one failure and can leak an unreleasable holder (kazoo #732).
+ *
+ * Not bounded by a count: giving up would leave the node blocking others for as long as the
+ * session lives. It is bounded by the session (which the server or our LOST timer ends) and the
+ * client's life, and in rate: after a request timeout (the client's `requestTimeout`) the
+ * pause grows to `MAX_TIMEOUT_PAUSE`, so a server that keeps the session but not the request
+ * gets at most one try per that pause.
  */
 export async function untilSessionEnds<T>(fn: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -155,6 +205,7 @@ export async function untilSessionEnds<T>(fn: () => Promise<T>): Promise<T | und
       fn,
       (error) => isRetryable(error) || error instanceof TimeoutError,
       {},
+      (error) => (error instanceof TimeoutError ? MAX_TIMEOUT_PAUSE : MAX_PAUSE),
     );
   } catch (error) {
     if (sessionEnded(error)) return undefined;

@@ -8,6 +8,7 @@
  *   every wake-up as possibly spurious (kazoo's recipes re-check after every wake-up, as ZooKeeper's
  *   recipe docs advise: a watch only says "something may have changed"). Watches that did not fire are
  *   removed when the waiter is disposed (no leak like kazoo issue #175).
+ * - `whileConnected`: wait for a cleanup only while connected (an answer is never held up by an outage).
  * - `requestLimits`: the per-request `{ timeout, signal }` for a recipe deadline.
  * - `ensureEmptyPath`: kazoo's `ensure_path` — structure nodes with *empty* data (b""), not
  *   null data: kazoo reads null data as `None`, and e.g. its Counter then fails on
@@ -18,7 +19,7 @@ import { NodeExistsError, type ErrorContext } from '../client/errors.js';
 import { parentPath } from '../client/paths.js';
 import { remaining, type RetryLimits } from '../client/retry.js';
 import { checkDuration, startTimer, type Timer } from '../client/timer.js';
-import type { ConnectionState, WatchEvent, WatchListener } from '../client/states.js';
+import { ConnectionState, type WatchEvent, type WatchListener } from '../client/states.js';
 
 export type Wake = 'watch' | 'state' | 'deadline' | 'abort';
 
@@ -112,6 +113,22 @@ export class ChangeWaiter implements Disposable {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/**
+ * Wait for `work` (its outcome ignored) only while connected: resolves when it settles, when
+ * the connection state changes, or at once when not connected.
+ */
+export async function whileConnected(client: ZooKeeperClient, work: Promise<unknown>): Promise<void> {
+  if (client.state !== ConnectionState.CONNECTED) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      client.off('state', done);
+      resolve();
+    };
+    client.on('state', done);
+    work.then(done, done);
+  });
 }
 
 /**

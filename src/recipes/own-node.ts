@@ -15,7 +15,9 @@
  *   over to a new session (queued ones are rejected at LOST, session.ts `expire`), but one
  *   already on the wire of an earlier session may still be applied after we looked. Such a
  *   late node can never be adopted (its owner is a dead session, or for a persistent node it
- *   is a second one under our prefix): every later look and `remove()` sweeps the prefix.
+ *   is a second one under our prefix): the next look and `remove()` sweep the prefix (for a
+ *   persistent node, every later one) — an ephemeral one would otherwise hold its place, e.g.
+ *   in a lock's queue, until the server expires that session.
  * - **Forget at session change**: an ephemeral node belongs to the session that created it. Once
  *   `client.sessionId` differs (LOST, then a new session) `name` is undefined at once — even
  *   while the server has not expired the old session yet and still lists the node — and the
@@ -23,6 +25,8 @@
  * - **Remove** until the session ends: find (if uncertain), then delete, retried through
  *   connection loss; NoNode, SessionExpired and ClientClosed end it (`untilSessionEnds`).
  *   Between sessions an ephemeral's look is left to the next one (nothing there can be ours).
+ *   A recipe that gives up (timeout, abort) removes in the background (`removeLater`) and
+ *   answers at once; its next attempt waits for that removal within its own limits (`removed`).
  *
  * Nothing here reports a node as ours that this session cannot prove, so the lifecycle never
  * needs `OutcomeUnknownError`; recipes that must prove a write's outcome across a session
@@ -32,8 +36,9 @@ import type { ZooKeeperClient } from '../client/client.js';
 import { NoNodeError, NodeExistsError } from '../client/errors.js';
 import { joinPath } from '../client/paths.js';
 import type { Stat } from '../client/protocol/records.js';
-import { isOutcomeUnknown, untilSessionEnds } from '../client/retry.js';
+import { isOutcomeUnknown, settledWithin, untilSessionEnds, type RetryLimits } from '../client/retry.js';
 import { TransactionError, type Transaction } from '../client/transaction.js';
+import { whileConnected } from './change-waiter.js';
 
 export interface OwnNodeOptions {
   /** The directory the node lives in. */
@@ -68,6 +73,8 @@ export class OwnNode {
   private strays = false;
   /** Our node was lost (its session ended, or it vanished) since `takeLost()` was last asked. */
   private lost = false;
+  /** The removal under way (`remove`, `removeLater`) until it ends; never rejects. */
+  private removing: Promise<void> | undefined;
 
   constructor(
     private readonly client: ZooKeeperClient,
@@ -225,11 +232,12 @@ export class OwnNode {
       children.splice(children.indexOf(name), 1);
     }
     // "Not found" settles a create sent in this session. One sent in an earlier session may still
-    // land: an ephemeral then belongs to a dead session (never adopted: `owns`; gone at its
-    // expiry), but a persistent one would be a second node under our prefix: keep sweeping.
+    // land: never adopted (`owns`), but deleted by the next look. An ephemeral one would go when
+    // that session expires, yet until then it holds a place (a lock contender others queue
+    // behind); a persistent one would be a second node under our prefix: keep sweeping.
     const late = this.pending !== undefined && this.held === undefined && this.pending.session !== session;
-    if (this.options.ephemeral) this.strays = false;
-    else if (late) this.strays = true;
+    if (late) this.strays = true;
+    else if (this.options.ephemeral) this.strays = false;
     this.pending = undefined;
     return children;
   }
@@ -255,9 +263,50 @@ export class OwnNode {
 
   /**
    * Delete our node (and, after an uncertain create, whatever the look finds), retrying through
-   * connection loss until it is gone or the session is (`untilSessionEnds`).
+   * connection loss until it is gone or the session is (`untilSessionEnds`). The delete is sent
+   * at once (after a removal still under way), so this session's later requests see it gone.
    */
-  async remove(): Promise<void> {
+  remove(): Promise<void> {
+    const run = this.removing ? this.removing.then(() => this.removeNow()) : this.removeNow();
+    const tracked: Promise<void> = run
+      .catch(() => {}) // reported to remove()'s caller
+      .finally(() => {
+        if (this.removing === tracked) this.removing = undefined;
+      });
+    this.removing = tracked;
+    return run;
+  }
+
+  /**
+   * `remove()` without making the caller wait: a timeout or abort is answered at once, even
+   * while disconnected. A failure is logged. Before creating again, wait for it (`removed`).
+   */
+  removeLater(): void {
+    this.remove().catch((error: unknown) => {
+      this.client.logger.error(`removing our node under ${this.options.parent} failed: ${String(error)}`);
+    });
+  }
+
+  /**
+   * Resolves once no removal is under way; bounded by the caller's `limits` (`TimeoutError`
+   * past the deadline, `AbortError` on abort — the removal goes on). A recipe awaits this before
+   * creating again: a node name fixed per instance would otherwise be deleted by the old removal.
+   */
+  removed(limits: RetryLimits = {}): Promise<void> {
+    return this.removing ? settledWithin(this.removing, limits) : Promise.resolve();
+  }
+
+  /**
+   * After a timed-out or non-blocking attempt: like kazoo, answer once our node is gone for
+   * every session, but wait only while connected (until the state changes); otherwise answer
+   * now and let the removal finish in the background.
+   */
+  async removeBeforeAnswering(): Promise<void> {
+    this.removeLater();
+    if (this.removing) await whileConnected(this.client, this.removing);
+  }
+
+  private async removeNow(): Promise<void> {
     // Between sessions (LOST, no new one yet) every ephemeral we may have made belongs to a dead
     // session: none can be adopted, and waiting for a new session to sweep them would hold the
     // caller up as long as the servers are unreachable. The next look sweeps them.

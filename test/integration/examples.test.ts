@@ -1,25 +1,12 @@
 /** Every program in examples/ runs to completion against a real server started by the test kit. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { runToExit } from './helpers.js';
 
 function runExample(name: string, limitMs = 60_000): Promise<{ code: number | null; output: string }> {
   const script = fileURLToPath(new URL(`../../examples/${name}.js`, import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`example ${name} did not finish within ${limitMs} ms:\n${output}`));
-    }, limitMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+  return runToExit(process.execPath, [script], { limitMs });
 }
 
 test('examples/quick-start connects, watches, runs a transaction, cleans up and exits', async () => {

@@ -174,27 +174,41 @@ export function sorted(items: readonly string[]): string[] {
 }
 
 /**
- * Run a Node script (`node script ...args`) to completion, collecting its output; rejects
- * (after killing it) if it has not exited within `timeoutMs`.
+ * Run a program to its end: its exit code, stdout, stderr and both interleaved as `output`.
+ * Killed, and the test failed with what it printed, if it has not exited within `limitMs`.
  */
-export function runNodeScript(
-  script: string,
+export function runToExit(
+  command: string,
   args: readonly string[],
-  timeoutMs: number,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  { cwd, limitMs = 60_000 }: { cwd?: string; limitMs?: number } = {},
+): Promise<{ code: number | null; output: string; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let [output, stdout, stderr] = ['', '', ''];
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      output += chunk.toString();
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${script} did not finish within ${timeoutMs / 1000} s:\n${stderr}`));
-    }, timeoutMs);
+      reject(new Error(`${command} ${args.join(' ')} did not finish within ${limitMs} ms:\n${output}`));
+    }, limitMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, output, stdout, stderr });
     });
   });
+}
+
+/** Run a Node script (`node script ...args`) to its end, as `runToExit`. */
+export function runNodeScript(script: string, args: readonly string[], timeoutMs: number) {
+  return runToExit(process.execPath, [script, ...args], { limitMs: timeoutMs });
 }

@@ -845,7 +845,7 @@ describe('Lock: SUSPENDED / LOST', () => {
     await holder.release();
   });
 
-  test('aborting a waiting acquire while disconnected rejects AbortError at once; its node is deleted after the reconnect', async (t) => {
+  test('aborting a waiting acquire while disconnected rejects AbortError at once; its node is deleted after the reconnect; the next acquire waits for that only within its deadline', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString, { sessionTimeout: 20_000 });
     const observer = await connect(t, server);
@@ -863,6 +863,15 @@ describe('Lock: SUSPENDED / LOST', () => {
     controller.abort();
     await eventually(() => waiting.settled, 'the aborted acquire settles', timing(3_000)).catch(() => {});
     const stateAtSettle = waiting.settled ? zk.state : undefined;
+    assert.equal(
+      await within(
+        lock.acquire({ timeout: 500 }),
+        'the next acquire, while still disconnected',
+        timing(5_000),
+      ),
+      false,
+    );
+    assert.notEqual(zk.state, ConnectionState.CONNECTED, 'answered while disconnected');
     proxy.accept();
     await eventually(
       () => zk.state === ConnectionState.CONNECTED,
@@ -885,6 +894,8 @@ describe('Lock: SUSPENDED / LOST', () => {
       'abort settled the acquire while still disconnected',
     );
     await holder.release();
+    assert.equal(await lock.acquire({ timeout: safety() }), true);
+    await lock.release();
   });
 
   test('partition (blackhole) of the holder: its signal fires before the waiter acquires; LOST clears isAcquired', async (t) => {

@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test, type TestContext } from 'node:test';
-import { ConnectionLossError } from '../../src/index.js';
+import { ConnectionLossError, ConnectionState } from '../../src/index.js';
 import { OwnNode } from '../../src/recipes/own-node.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from './helpers.js';
-import { children, loseReplyAcrossSessions, within } from './recipe-helpers.js';
+import { connect, nextState, uniqueRoot } from './helpers.js';
+import { children, loseReplyAcrossSessions, safety, within } from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -97,6 +97,37 @@ test("a create whose reply is lost across a session change: the old session's no
   assert.equal(stat.ephemeralOwner, zk.sessionId);
   await own.remove();
   await lost.expireOld();
+  assert.deepEqual(await children(admin, parent), []);
+});
+
+test("a create of an earlier session that lands after this session's look is never adopted, and the next look deletes it", async (t) => {
+  const { parent, admin, proxy, zk, node } = await setup(t);
+  const own = node();
+  const old = { id: zk.sessionId, password: zk.sessionPassword };
+  proxy.blackhole(); // the create below is lost on the way: it cannot land before the look
+  const created = own.create(DATA);
+  created.catch(() => {}); // awaited below
+  // The old session lives on at the server (as it does until the server expires it).
+  const keeper = await connect(t, server, { session: old, sessionTimeout: zk.sessionTimeout });
+  await nextState(zk, ConnectionState.LOST, safety(30_000));
+  const connected = nextState(zk, ConnectionState.CONNECTED, safety(30_000));
+  proxy.drop();
+  proxy.heal();
+  await connected;
+  await assert.rejects(created);
+  assert.deepEqual(await own.find(), [], 'nothing there yet');
+  // Now the old session's create lands: what a request still on its way (a slow server's
+  // pipeline, say) does. Here the old session makes it itself.
+  const late = await keeper.create(`${parent}/${own.options.prefix}`, DATA, {
+    ephemeral: true,
+    sequence: true,
+  });
+  assert.equal(own.name, undefined, 'never adopted');
+  assert.equal(own.unsettled, true, 'the next look is due');
+  const { name } = await own.create(DATA); // e.g. a lock re-queues meanwhile
+  assert.deepEqual(await own.find(), [name], 'the next look deletes the late node');
+  assert.equal(await admin.exists(late), null, 'deleted although its session is alive');
+  await own.remove();
   assert.deepEqual(await children(admin, parent), []);
 });
 

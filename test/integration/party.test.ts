@@ -10,14 +10,16 @@ import { after, before, describe, test } from 'node:test';
 import {
   ConnectionState,
   InvalidArgumentError,
+  OutcomeUnknownError,
   Party,
   ShallowParty,
+  TimeoutError,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
+import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, EventLog, loseSessionAfter, nextState, sorted, uniqueRoot } from './helpers.js';
 import { KazooPeer, kazooInstalled } from './kazoo-recipes-peer.js';
-import { eventually, grace, safety, within } from './recipe-helpers.js';
+import { eventually, grace, rejectsWithin, safety, within } from './recipe-helpers.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -243,6 +245,85 @@ describe('Party: lost replies (frame proxy)', () => {
     assert.deepEqual(await party.members(), ['p1']);
     assert.equal(await party.leave(), true);
     assert.deepEqual(await observer.getChildren(party.path), []);
+  });
+});
+
+describe('Party: deadlines while disconnected, and what leave() reports', () => {
+  test('while disconnected, a join answers at its deadline: queued behind a leave, or after a leave that gave up', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
+    const observer = await connect(t, server);
+    const party = new Party(zk, uniqueRoot('party'), { identifier: 'p', autoRejoin: false });
+    const cutOff = 'while still disconnected (the session lives 30 s)';
+    const disconnect = async () => {
+      proxy.refuse();
+      const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
+      proxy.drop();
+      await suspended;
+    };
+    // A leave without a deadline waits for the reconnect; a join queued behind it keeps its own.
+    await party.join();
+    await disconnect();
+    const leaving = party.leave();
+    const queued = await rejectsWithin(
+      party.join({ timeout: 500 }),
+      `a queued join ${cutOff}`,
+      timing(5_000),
+    );
+    assert.ok(queued instanceof TimeoutError, `TimeoutError, got ${String(queued)}`);
+    assert.notEqual(zk.state, ConnectionState.CONNECTED);
+    proxy.accept();
+    assert.equal(await within(leaving, 'the leave after the reconnect', safety(30_000)), true);
+    assert.equal(await observer.exists(party.nodePath), null, 'the queued join gave up: it never ran');
+    // A leave that gives up deletes in the background; the next join waits for that within its deadline.
+    await party.join();
+    await disconnect();
+    const gaveUp = await rejectsWithin(party.leave({ timeout: 500 }), `leave ${cutOff}`, timing(5_000));
+    assert.ok(gaveUp instanceof TimeoutError, `TimeoutError, got ${String(gaveUp)}`);
+    const error = await rejectsWithin(party.join({ timeout: 500 }), `join ${cutOff}`, timing(5_000));
+    assert.ok(error instanceof TimeoutError, `TimeoutError, got ${String(error)}`);
+    assert.notEqual(zk.state, ConnectionState.CONNECTED);
+    proxy.accept();
+    await eventually(
+      async () => (await observer.exists(party.nodePath)) === null,
+      'deleted in the background',
+      safety(30_000),
+    );
+    assert.equal(party.participating, false);
+    await party.join();
+    assert.deepEqual(await new Party(observer, party.path).members(), ['p']);
+    assert.equal(await party.leave(), true);
+  });
+
+  test('scenario 2 of leave: a delete whose reply is lost, then NoNode in the same session, was ours: true', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const observer = await connect(t, server);
+    const party = new Party(zk, uniqueRoot('party'), { identifier: 'p' });
+    await party.join();
+    const swallowed = proxy.swallowReply({ op: 'delete', path: party.nodePath });
+    assert.equal(await within(party.leave(), 'leave after a lost delete reply'), true);
+    assert.equal(swallowed.fired, 1, 'the reply was lost');
+    assert.equal((await swallowed.happened).reply?.err, 0, 'the delete was applied');
+    assert.equal(await observer.exists(party.nodePath), null);
+    assert.equal(await party.leave(), false, 'a second leave: nothing left to delete');
+  });
+
+  test('a delete whose reply is lost across a session change: the node is gone, but by whom is unknown: OutcomeUnknownError', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 2000 });
+    const observer = await connect(t, server);
+    const party = new Party(zk, uniqueRoot('party'), { identifier: 'p' });
+    await party.join();
+    const lost = proxy.swallowReply({ op: 'delete', path: party.nodePath }, { then: 'blackhole' });
+    const leaving = party.leave();
+    leaving.catch(() => {}); // awaited below
+    await loseSessionAfter(zk, proxy, lost);
+    const error = await rejectsWithin(leaving, 'the leave');
+    assert.ok(error instanceof OutcomeUnknownError, `OutcomeUnknownError, got ${String(error)}`);
+    assert.equal(await observer.exists(party.nodePath), null, 'gone either way');
+    assert.equal(party.participating, false);
+    assert.equal(party.rejoins, 0, 'not re-joined after the leave');
   });
 });
 

@@ -314,6 +314,63 @@ describe('Semaphore', () => {
       assert.deepEqual(await zk.getChildren(path), []);
     });
 
+    test('a timed-out acquire answers at its deadline while disconnected; its nodes go in the background, and the next acquire waits for that only within its own deadline', async (t) => {
+      await using proxy = await FaultProxy.start(server.connectString);
+      const zk = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
+      const observer = await connect(t, server);
+      const path = uniqueRoot('sem');
+      const holder = new Semaphore(observer, path, { identifier: 'holder' });
+      assert.equal(await holder.acquire(), true);
+      const waiter = new Semaphore(zk, path, { identifier: 'waiter' });
+      const acquiring = waiter.acquire({ timeout: 1500 });
+      await childCount(observer, holder.lockPath, 1); // the waiter holds the internal lock, watching the pool
+      proxy.refuse(); // disconnected, well within the session timeout: nothing can be deleted now
+      const suspended = nextState(zk, ConnectionState.SUSPENDED, LIMIT);
+      proxy.drop();
+      await suspended;
+      const cutOff = 'while still disconnected (the session lives 30 s)';
+      assert.equal(await waitFor(acquiring, timing(8000), `the acquire's answer ${cutOff}`), false);
+      assert.equal(
+        await waitFor(waiter.acquire({ timeout: 500 }), timing(8000), `a second acquire's answer ${cutOff}`),
+        false,
+      );
+      assert.notEqual(zk.state, ConnectionState.CONNECTED, 'answered while disconnected');
+      proxy.accept();
+      await childCount(observer, holder.lockPath, 0); // the internal lock node went in the background
+      assert.deepEqual(await observer.getChildren(path), [holder.leasePath.slice(path.length + 1)]);
+      await holder.release();
+      assert.equal(await waiter.acquire({ timeout: LIMIT }), true);
+      await waiter.release();
+      assert.deepEqual(await observer.getChildren(path), []);
+    });
+
+    test('a lease whose create reply is lost, then the deadline passes while disconnected: the acquire answers at its deadline; the lease goes in the background', async (t) => {
+      await using proxy = await FaultProxy.start(server.connectString);
+      const zk = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
+      const observer = await connect(t, server);
+      const path = uniqueRoot('sem');
+      const sem = new Semaphore(zk, path, { identifier: 'w' });
+      const lost = proxy.swallowReply({ op: 'multi', path: sem.leasePath }); // then the connection is cut
+      proxy.refuse(); // and stays down, well within the session timeout
+      const acquiring = sem.acquire({ timeout: 1500 });
+      assert.equal((await waitFor(lost.happened, LIMIT, 'the lease create')).reply?.err, 0, 'applied');
+      assert.equal(
+        await waitFor(
+          acquiring,
+          timing(8000),
+          'the answer, while still disconnected (the session lives 30 s)',
+        ),
+        false,
+      );
+      assert.notEqual(zk.state, ConnectionState.CONNECTED, 'answered while disconnected');
+      assert.equal(sem.isAcquired, false);
+      proxy.accept();
+      await childCount(observer, path, 0); // the uncertain lease, found and deleted after the reconnect
+      await childCount(observer, sem.lockPath, 0);
+      assert.equal(await sem.acquire({ timeout: LIMIT }), true);
+      await sem.release();
+    });
+
     test('holders never exceed maxLeases: 6 clients, maxLeases 2, 2 rounds each', async (t) => {
       const N = 6;
       const ROUNDS = 2;

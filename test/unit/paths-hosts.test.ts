@@ -222,4 +222,30 @@ describe('joinPath / parentPath', () => {
   test('parentPath inverts joinPath', () => {
     for (const parent of ['/', '/a', '/a/b']) assert.equal(parentPath(joinPath(parent, 'x')), parent);
   });
+
+  describe('messages name the mistake', () => {
+    const cases: [string | string[], RegExp][] = [
+      ['http://127.0.0.1:2181', /is a URL: a connect string has no scheme \("http:\/\/"\)/],
+      ['zk://a:1,b:2/app', /is a URL/],
+      [['zookeeper://a:1'], /is a URL/],
+      [['127.0.0.1:2181/app'], /has a chroot \("\/app"\).*connect string.*"127\.0\.0\.1:2181\/app"/],
+      [['a:1', 'b:2/app'], /has a chroot.*"a:1,b:2\/app"/],
+      ['a:1/app,b:2', /the chroot "\/app,b:2" holds a host: the chroot goes once, after the last host/],
+      ['', /hosts is empty: give at least one server/],
+      [[], /hosts is empty/],
+      ['/app', /names no server before its chroot/],
+      ['a:65536', /invalid port in "a:65536": 65536 is out of range \(1-65535\)/],
+      ['a:0', /out of range/],
+      ['a:port', /"port" is not a number/],
+      ['fe80::1:2181', /write an IPv6 address in brackets/],
+    ];
+    for (const [hosts, message] of cases) {
+      test(JSON.stringify(hosts), () => {
+        assert.throws(
+          () => parseHosts(hosts),
+          (error: unknown) => error instanceof InvalidArgumentError && message.test(error.message),
+        );
+      });
+    }
+  });
 });

@@ -3,7 +3,8 @@
  * the named policies `withinDeadline` and `untilSessionEnds` decide what else ends a retry.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
+import { setImmediate as turn } from 'node:timers/promises';
 import {
   AbortError,
   ClientClosedError,
@@ -17,6 +18,7 @@ import {
 } from '../../src/client/errors.js';
 import {
   isRetryable,
+  MAX_TIMEOUT_PAUSE,
   retriesWithinDeadline,
   untilSessionEnds,
   withinDeadline,
@@ -33,6 +35,26 @@ function failing(...errors: Error[]): { fn: () => Promise<string>; calls: () => 
     },
     calls: () => calls,
   };
+}
+
+/**
+ * Run `fn` on mocked `setTimeout`, advancing the clock by `step` ms per turn (at most 100
+ * turns); resolves with its result and every pause it asked for.
+ */
+async function onFakeClock<T>(
+  t: TestContext,
+  fn: () => Promise<T>,
+  step: number,
+): Promise<{ result: T | 'running'; pauses: number[] }> {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const spy = t.mock.method(globalThis, 'setTimeout');
+  let result: T | 'running' = 'running';
+  void fn().then((r) => (result = r));
+  for (let i = 0; i < 100 && result === 'running'; i++) {
+    await turn(); // the failed try's continuation arms the next pause
+    t.mock.timers.tick(step);
+  }
+  return { result, pauses: spy.mock.calls.map((call) => call.arguments[1] as number) };
 }
 
 describe('retryable errors', () => {
@@ -103,6 +125,30 @@ describe('untilSessionEnds', () => {
       assert.equal(await untilSessionEnds(step.fn), undefined, end.name);
       assert.equal(step.calls(), 2);
     }
+  });
+
+  test('request timeouts are retried until the session ends, at a pace that slows to MAX_TIMEOUT_PAUSE', async (t) => {
+    const step = failing(
+      ...Array.from({ length: 30 }, () => new TimeoutError('request')),
+      new SessionExpiredError(),
+    );
+    const { result, pauses } = await onFakeClock(t, () => untilSessionEnds(step.fn), MAX_TIMEOUT_PAUSE);
+    assert.equal(result, undefined, 'it kept trying until the session ended');
+    assert.equal(step.calls(), 31);
+    assert.equal(Math.max(...pauses), MAX_TIMEOUT_PAUSE);
+    assert.deepEqual(pauses.slice(-5), Array(5).fill(MAX_TIMEOUT_PAUSE), 'capped, not a 1 s loop');
+    assert.deepEqual(
+      pauses,
+      [...pauses].sort((a, b) => a - b),
+      'never shorter than the one before',
+    );
+  });
+
+  test('connection loss keeps the short pause (the next request waits for the reconnect)', async (t) => {
+    const step = failing(...Array.from({ length: 12 }, () => new ConnectionLossError()));
+    const { result, pauses } = await onFakeClock(t, () => untilSessionEnds(step.fn), 1000);
+    assert.equal(result, 'done');
+    assert.equal(Math.max(...pauses), 1000);
   });
 
   test('any other answer is thrown (a client never started is not waited for)', async () => {

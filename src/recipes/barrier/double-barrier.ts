@@ -136,11 +136,12 @@ export class DoubleBarrier {
       const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
       this.own.takeLost(); // a node we had before this call is not this call's loss
       try {
+        await this.own.removed(limits); // an earlier call's node (same name) must be gone first
         await this.enterLoop(limits);
         this.inside = true;
       } catch (error) {
         this.inside = false;
-        await this.removeOwnNode();
+        this.own.removeLater(); // answered at once; our node goes in the background
         throw error;
       }
     });
@@ -157,7 +158,7 @@ export class DoubleBarrier {
       try {
         await this.leaveLoop(limits);
       } catch (error) {
-        await this.removeOwnNode();
+        this.own.removeLater(); // answered at once; our node goes in the background
         throw error;
       } finally {
         this.inside = false;
@@ -331,12 +332,5 @@ export class DoubleBarrier {
       if (!(error instanceof NoNodeError)) throw error;
     }
     this.own.vanished(); // deleted by us: forget it
-  }
-
-  /** Cleanup after a failure: delete our node until it is gone or the session is. */
-  private async removeOwnNode(): Promise<void> {
-    await this.own.remove().catch((error: unknown) => {
-      this.client.logger.warn(`double barrier ${this.path}: could not delete our node: ${String(error)}`);
-    });
   }
 }

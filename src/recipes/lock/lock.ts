@@ -42,10 +42,9 @@ import {
   type LockEvent,
   type LockRecipe,
 } from '../../client/diagnostics.js';
-import { AbortError, InvalidArgumentError, NoNodeError } from '../../client/errors.js';
+import { AbortError, InvalidArgumentError, NoNodeError, TimeoutError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { remaining, retriesWithinDeadline } from '../../client/retry.js';
-import { ConnectionState } from '../../client/states.js';
 import type { Transaction } from '../../client/transaction.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js';
 import { ChangeWaiter, deadlineOf, type Wake } from '../change-waiter.js';
@@ -117,8 +116,6 @@ export class Lock implements AsyncDisposable {
   private readonly maxHolders: number;
   private readonly onSessionLost: 'requeue' | 'fail';
   private acquiring = false;
-  /** The removal of a node from a failed attempt, still in progress. */
-  private cleaning: Promise<void> | undefined;
   private held = false;
   /** What diagnostics report of the current hold: since when, which node, which token (kept: LOST forgets the node). */
   private heldSince = 0;
@@ -226,59 +223,27 @@ export class Lock implements AsyncDisposable {
     const deadline = deadlineOf(timeout, { op: 'acquire', path: this.path });
     this.acquiring = true;
     try {
-      // A previous attempt's node must be gone before we queue again (one node per instance).
-      if (this.cleaning) await this.cleaning;
-      if (this.own.options.ephemeral !== ephemeral) {
-        await this.own.remove(); // sweeps what the other kind of node may have left
-        this.own = this.ownNode(ephemeral);
+      if (this.own.options.ephemeral !== ephemeral) this.own.removeLater(); // sweeps what the other kind may have left
+      // A previous attempt's node must be gone before we queue again (one node per instance);
+      // waited for within this acquire's limits.
+      try {
+        await this.own.removed({ deadline, signal });
+      } catch (error) {
+        if (error instanceof TimeoutError) return false;
+        throw error;
       }
+      if (this.own.options.ephemeral !== ephemeral) this.own = this.ownNode(ephemeral);
       this.own.takeLost(); // a node lost before this acquire is not this acquire's loss
       const acquired = await this.acquireLoop(blocking, deadline, signal);
       if (acquired) this.becomeHolder(ephemeral);
-      else await this.cleanUpBeforeAnswering();
+      else await this.own.removeBeforeAnswering();
       return acquired;
     } catch (error) {
-      this.cleanUp();
+      this.own.removeLater();
       throw error;
     } finally {
       this.acquiring = false;
     }
-  }
-
-  /**
-   * After a timed-out or non-blocking acquire: like kazoo, answer once our node is gone for every
-   * session, but wait only while connected; otherwise answer now and let the removal finish in
-   * the background (the next `acquire` waits for it).
-   */
-  private async cleanUpBeforeAnswering(): Promise<void> {
-    this.cleanUp();
-    const cleaning = this.cleaning;
-    if (cleaning === undefined || this.client.state !== ConnectionState.CONNECTED) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.client.off('state', done);
-        resolve();
-      };
-      this.client.on('state', done);
-      void cleaning.then(done);
-    });
-  }
-
-  /**
-   * Remove our node without making the caller wait: a timeout or abort is answered at once,
-   * even while disconnected. The delete is sent now (so this session's later requests see it
-   * gone) and retried until it lands or the session ends; the next `acquire` waits for it.
-   */
-  private cleanUp(): void {
-    const cleaning: Promise<void> = this.own
-      .remove()
-      .catch((error: unknown) => {
-        this.client.logger.error(`removing lock node under ${this.path} failed: ${String(error)}`);
-      })
-      .finally(() => {
-        if (this.cleaning === cleaning) this.cleaning = undefined;
-      });
-    this.cleaning = cleaning;
   }
 
   private async acquireLoop(

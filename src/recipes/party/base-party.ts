@@ -12,8 +12,9 @@ import type { ZooKeeperClient } from '../../client/client.js';
 import { ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
-import { withinDeadline } from '../../client/retry.js';
+import { isOutcomeUnknown, settledWithin, withinDeadline } from '../../client/retry.js';
 import { deadlineOf, ensureEmptyPath, requestLimits, type WaitLimits } from '../change-waiter.js';
+import { OutcomeUnknownError } from '../errors.js';
 import { OwnNode } from '../own-node.js';
 
 export interface PartyOptions {
@@ -43,16 +44,14 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
   private joined = false;
   /** Our member node, in the current session. */
   private readonly own: OwnNode;
-  /** A background delete of our node after a `leave()` that gave up. */
-  private removing: Promise<void> = Promise.resolve();
-  /** join, leave and re-joins run one at a time, in call order. */
+  /** join, leave and re-joins run one at a time, in call order (`serialize`). */
   private queue: Promise<unknown> = Promise.resolve();
   private listening = false;
   private rejoinCount = 0;
   private readonly onState = (state: ConnectionState) => {
     if (state !== ConnectionState.CONNECTED || !this.joined || this.own.name !== undefined) return;
     // A new session: our node went with the old one.
-    this.serialize(async () => {
+    this.serialize({}, async () => {
       if (!this.joined || this.own.name !== undefined) return;
       try {
         await this.createNode({});
@@ -102,8 +101,9 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
    * replaced; kazoo keeps it). Retries connection loss until `timeout`.
    */
   async join(options: PartyCallOptions = {}): Promise<void> {
-    await this.serialize(async () => {
-      await this.createNode({ deadline: deadlineOf(options.timeout), signal: options.signal });
+    const limits = this.limitsOf(options);
+    await this.serialize(limits, async () => {
+      await this.createNode(limits);
       this.joined = true;
       if (this.autoRejoin && !this.listening) {
         this.listening = true;
@@ -113,36 +113,56 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
   }
 
   /**
-   * Leave: delete our member node. Resolves false when it was already gone (as kazoo), or went
-   * with an ended session. On `timeout` the node is still deleted in the background.
+   * Leave: delete our member node. Resolves true when this call deleted it; false when it was
+   * already gone (as kazoo), or went with an ended session before our delete was sent. A delete
+   * whose reply was lost and is then answered NoNode in the same session was ours (kazoo's leave
+   * says false there): within a session only its owner deletes a member node. When the session
+   * ended while such a delete's outcome was unknown, the node is gone either way but who removed
+   * it is not: `OutcomeUnknownError`. On `timeout` (or abort) the node is still deleted in the
+   * background.
    */
   async leave(options: PartyCallOptions = {}): Promise<boolean> {
     this.joined = false;
     this.stopListening();
-    return this.serialize(async () => {
-      const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
-      let gone: boolean;
-      try {
+    const limits = this.limitsOf(options);
+    // Deleted in the background after the calls before this one, if this one gives up.
+    const giveUp = () => this.own.removeLater();
+    return this.serialize(
+      limits,
+      async () => {
         if (this.own.unsettled) await withinDeadline(() => this.own.find(requestLimits(limits)), limits);
         const path = this.own.path;
         if (path === undefined) return false;
-        gone = await withinDeadline(() => this.client.delete(path, requestLimits(limits)), limits).then(
-          () => false,
-          (error: unknown) => {
-            if (error instanceof NoNodeError) return true;
-            throw error;
-          },
+        const deleted = await this.deleteOwnNode(path, limits);
+        this.own.vanished(); // deleted now (or already gone): forget it
+        return deleted;
+      },
+      giveUp,
+    );
+  }
+
+  /** Delete our node at `path` (held in the current session); true when this delete removed it. */
+  private async deleteOwnNode(path: string, limits: WaitLimits): Promise<boolean> {
+    const session = this.client.sessionId;
+    let uncertain = false;
+    return withinDeadline(async () => {
+      if (this.client.sessionId !== session) {
+        // Our node went with its session, maybe after our delete got there: say which only if known.
+        if (!uncertain) return false;
+        throw new OutcomeUnknownError(
+          { op: 'leave', path },
+          'our member node is gone, but whether our delete or the end of its session removed it is unknown',
         );
+      }
+      try {
+        await this.client.delete(path, requestLimits(limits));
+        return true;
       } catch (error) {
-        // Gave up: delete it in the background until the session ends; a later join() waits for that.
-        this.removing = this.own.remove().catch((e: unknown) => {
-          this.client.logger.warn(`party ${this.path}: leaving failed: ${String(e)}`);
-        });
+        if (error instanceof NoNodeError) return uncertain; // after a lost reply: ours
+        if (isOutcomeUnknown(error)) uncertain = true; // sent; no answer came
         throw error;
       }
-      this.own.vanished(); // deleted now (or already gone): forget it
-      return !gone;
-    });
+    }, limits);
   }
 
   /** The members' identifiers (order unspecified). */
@@ -192,7 +212,7 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
 
   /** Have our node in the current session: settle an uncertain create, else create it (retrying connection loss). */
   private async createNode(limits: WaitLimits): Promise<void> {
-    await this.removing;
+    await this.own.removed(limits); // a leave's background delete would take the new node too
     for (let round = 1; ; round++) {
       await this.ensureParent(limits);
       const created = await withinDeadline(async () => {
@@ -214,9 +234,16 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
     this.client.off('state', this.onState);
   }
 
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => {});
+  /**
+   * Run `fn` after every call before it. The wait for those is bounded by the caller's
+   * `limits`; a call that gives up there runs `onGiveUp` once they are done (a leave still
+   * deletes our node), and the next call still waits for them.
+   */
+  private serialize<T>(limits: WaitLimits, fn: () => Promise<T>, onGiveUp?: () => void): Promise<T> {
+    const before = this.queue;
+    const run = settledWithin(before, limits).then(fn);
+    const ended = onGiveUp ? run.catch(() => before.then(onGiveUp)) : run;
+    this.queue = Promise.allSettled([before, ended]);
     return run;
   }
 }

@@ -30,7 +30,8 @@
  * never affects a later acquire); the semaphore node is created with its data in one step (kazoo
  * creates it empty, then writes); the lease node is created in a transaction that checks our node
  * of the internal lock, so a lease is never taken after the lock was lost; an interrupted
- * acquire deletes its lease node, retrying through connection loss; one internal `Lock`
+ * acquire deletes its lease node, retrying through connection loss (in the background when
+ * disconnected: the acquire answers at its deadline; the next one waits for it); one internal `Lock`
  * instance serves every attempt (kazoo makes one per attempt), so the next attempt sweeps its
  * node of a lost session instead of queueing behind it.
  *
@@ -52,7 +53,7 @@ import {
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { isRetryable, remaining, retriesWithinDeadline } from '../../client/retry.js';
-import { ChangeWaiter, deadlineOf } from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, whileConnected } from '../change-waiter.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
@@ -200,12 +201,20 @@ export class Semaphore implements AsyncDisposable {
     const deadline = deadlineOf(timeout, { op: 'acquire', path: this.path });
     this.acquiring = true;
     try {
+      // An earlier attempt's lease (its name is fixed per instance) must be gone before we take
+      // one again; waited for within this acquire's limits.
+      try {
+        await this.own.removed({ deadline, signal });
+      } catch (error) {
+        if (error instanceof TimeoutError) return false;
+        throw error;
+      }
       const acquired = await this.acquireLoop(blocking, deadline, signal);
       if (acquired) this.becomeHolder();
-      else await this.own.remove();
+      else await this.own.removeBeforeAnswering();
       return acquired;
     } catch (error) {
-      await this.own.remove();
+      this.own.removeLater(); // answered at once; the lease node goes in the background
       throw error;
     } finally {
       this.acquiring = false;
@@ -242,7 +251,12 @@ export class Semaphore implements AsyncDisposable {
       try {
         outcome = await this.takeLease(lock, blocking, deadline, signal);
       } finally {
-        await lock.release();
+        // Not held up by an outage: the lock's node goes in the background, and the lock's next
+        // acquire waits for that within its limits.
+        const released = lock.release().catch((error: unknown) => {
+          this.client.logger.error(`releasing the lock of semaphore ${this.path} failed: ${String(error)}`);
+        });
+        await whileConnected(this.client, released);
       }
       if (outcome === 'acquired') return true;
       if (outcome === 'busy' || outcome === 'timeout') return false;
