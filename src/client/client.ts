@@ -155,9 +155,19 @@ export interface RequestOptions {
 type RequestSpec<T> = Omit<Request<T>, 'resolve' | 'reject'>;
 
 export interface StartOptions {
-  /** Give up (and close the client) when not connected within this many ms. Default 15000; `Infinity`: never. */
+  /**
+   * Give up (and close the client) when not connected within this many ms: `TimeoutError`, whose
+   * `cause` (a `ConnectFailedError`) lists the last error per server tried. Default 15000; `Infinity`: never.
+   */
   timeout?: number;
   signal?: AbortSignal;
+  /**
+   * Give up (and close the client) as soon as every server failed once — refused, no connect
+   * response within the connect timeout, not a ZooKeeper server, TLS — with `ConnectFailedError`
+   * (`hosts`: the error per server). Default false: keep trying every server until `timeout`, as
+   * kazoo's `start(timeout)` and Curator's `blockUntilConnected` do (a server may be starting).
+   */
+  failFast?: boolean;
 }
 
 export type RemovableWatchType = 'data' | 'children' | 'any' | 'persistent' | 'persistentRecursive';
@@ -324,7 +334,17 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
 
   // ---- lifecycle and state ----
 
-  /** Connect; resolves when CONNECTED. On timeout or abort the client is closed and the call rejects. */
+  /**
+   * Connect; resolves when CONNECTED. On timeout, abort or (with `failFast`) every server failing,
+   * the client is closed and the call rejects; the error says why each server failed.
+   *
+   * @example
+   *   try { await zk.start({ timeout: 5000 }); }
+   *   catch (error) {
+   *     if (error instanceof TimeoutError && error.cause instanceof ConnectFailedError)
+   *       for (const { host, port, error: why } of error.cause.hosts) log(`${host}:${port}: ${why.message}`);
+   *   }
+   */
   async start(options: StartOptions = {}): Promise<void> {
     const timeout = checkDuration(options.timeout ?? 15_000, { op: 'start' });
     if (!this.startedAuth) {
@@ -333,7 +353,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         void this.addAuth(scheme, credential).catch(() => {});
     }
     try {
-      await this.session.start(timeout, options.signal);
+      await this.session.start(timeout, options.signal, options.failFast);
     } catch (error) {
       await this.close();
       throw error;

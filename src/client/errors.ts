@@ -400,6 +400,33 @@ export class ProtocolError extends ZooKeeperError {
   }
 }
 
+/** One server `start()` could not connect to, and the last reason. */
+export interface HostFailure {
+  host: string;
+  port: number;
+  /** The last error connecting to it: Node's socket error (`code` `'ECONNREFUSED'`, …), a `TimeoutError` (no connect response), a `ProtocolError` (not a ZooKeeper server), a `TlsError`. */
+  error: Error;
+}
+
+/**
+ * `start()` could not connect: `hosts` lists the last error per server tried. The rejection of
+ * `start({ failFast: true })` once every server failed, and the `cause` of `start()`'s
+ * `TimeoutError`/`AbortError` when servers were tried and failed.
+ */
+export class ConnectFailedError extends ZooKeeperError {
+  static readonly code = 'ZK_CONNECT_FAILED';
+  readonly hosts: readonly HostFailure[];
+  constructor(hosts: readonly HostFailure[], context: ErrorContext = {}) {
+    super(ConnectFailedError.code, `could not connect to ${describeHostFailures(hosts)}`, context);
+    this.hosts = hosts;
+  }
+}
+
+/** `"h1:p1 (reason); h2:p2 (reason)"`. */
+function describeHostFailures(hosts: readonly HostFailure[]): string {
+  return hosts.map(({ host, port, error }) => `${host}:${port} (${error.message})`).join('; ');
+}
+
 /**
  * TLS failed: the server's certificate was not trusted (or did not match its name), or the
  * server refused ours. Not retried once every server failed this way.
@@ -432,4 +459,5 @@ brandErrorClasses({
   ProtocolError,
   TlsError,
   AbortError,
+  ConnectFailedError,
 });

@@ -25,9 +25,11 @@ import {
   AuthFailedError,
   ClientClosedError,
   ClientNotStartedError,
+  ConnectFailedError,
   ConnectionLossError,
   SessionExpiredError,
   TimeoutError,
+  type HostFailure,
 } from './errors.js';
 import { certificateError } from './connection/certificate-error.js';
 import { connectChannel, traceAsync, type ConnectContext } from './diagnostics.js';
@@ -113,6 +115,7 @@ export class Session {
       options.sessionId !== undefined && options.sessionPassword !== undefined
         ? { id: options.sessionId, password: options.sessionPassword }
         : undefined;
+    this.distinctHosts = new Set(endpoints.map(({ host, port }) => `${host}:${port}`)).size;
     this.machine = initialState(
       { endpoints, sessionTimeout: options.sessionTimeout, connectTimeout: options.connectTimeout },
       resume,
@@ -157,8 +160,12 @@ export class Session {
     return this.machine.phase.name === 'connected';
   }
 
-  /** Start connecting (once) and wait until connected. */
-  async start(timeout: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Start connecting (once) and wait until connected. A timeout or abort says why no server was
+   * reached (`cause`: `ConnectFailedError`); with `failFast`, reject as soon as every server
+   * failed once.
+   */
+  async start(timeout: number, signal?: AbortSignal, failFast = false): Promise<void> {
     if (this.closing) throw new ClientClosedError({ op: 'start' });
     if (this.terminalError) throw this.terminalError;
     if (!this.started) {
@@ -171,18 +178,48 @@ export class Session {
         timer.cancel();
         signal?.removeEventListener('abort', onAbort);
         this.startWaiters.delete(done);
+        this.failFastWaiters.delete(done);
         if (error) reject(error);
         else resolve();
       };
-      const onAbort = () => done(new AbortError(signal?.reason, { op: 'start' }));
-      const timer = startTimer(timeout, () =>
-        done(new TimeoutError(`not connected within ${timeout} ms`, { op: 'start' })),
-      );
+      const onAbort = () =>
+        done(new AbortError(signal?.reason, { op: 'start', cause: this.connectFailure() }));
+      const timer = startTimer(timeout, () => {
+        const cause = this.connectFailure();
+        const why = cause ? `: ${cause.message}` : '';
+        done(new TimeoutError(`not connected within ${timeout} ms${why}`, { op: 'start', cause }));
+      });
       signal?.addEventListener('abort', onAbort, { once: true });
       if (signal?.aborted) onAbort();
-      else this.startWaiters.add(done);
+      else {
+        this.startWaiters.add(done);
+        if (failFast) this.failFastWaiters.add(done);
+      }
     });
   }
+
+  /** Why no connection worked since the last one that did: the last error per host tried. */
+  private connectFailure(): ConnectFailedError | undefined {
+    return this.hostFailures.size === 0
+      ? undefined
+      : new ConnectFailedError([...this.hostFailures.values()], { op: 'start' });
+  }
+
+  /** Record why connecting to `endpoint` failed; reject `failFast` starts once every host failed. */
+  private hostFailed(endpoint: Endpoint, error: Error): void {
+    // A socket error (ECONNREFUSED, ENOTFOUND…) says more than the connection loss it caused.
+    const reason = error instanceof ConnectionLossError && error.cause instanceof Error ? error.cause : error;
+    this.hostFailures.set(`${endpoint.host}:${endpoint.port}`, { ...endpoint, error: reason });
+    if (this.failFastWaiters.size > 0 && this.hostFailures.size >= this.distinctHosts) {
+      const failure = this.connectFailure()!;
+      for (const waiter of [...this.failFastWaiters]) waiter(failure);
+    }
+  }
+
+  /** The last connect error per host (`host:port`) since a connection last worked. */
+  private readonly hostFailures = new Map<string, HostFailure>();
+  private readonly failFastWaiters = new Set<(error?: Error) => void>();
+  private readonly distinctHosts: number;
 
   private readonly startWaiters = new Set<(error?: Error) => void>();
   /** A connection was ready once: later connect attempts are reconnects (for traces). */
@@ -338,10 +375,9 @@ export class Session {
         if (logs(this.options.logger, 'debug'))
           this.options.logger.debug(`connect to ${endpoint.host}:${endpoint.port} failed: ${error.message}`);
         connection.close(error);
-        this.dispatch({
-          ...this.closedEvent(connection, attempt, error),
-          certificateError: certificateError(error, endpoint),
-        });
+        const tlsError = certificateError(error, endpoint);
+        this.hostFailed(endpoint, tlsError ?? error);
+        this.dispatch({ ...this.closedEvent(connection, attempt, error), certificateError: tlsError });
       },
     );
   }
@@ -432,6 +468,7 @@ export class Session {
         `connected to ${this.connectedTo}, session 0x${this.sessionId.toString(16)}, timeout ${this.negotiatedTimeout} ms${readOnly ? ' (read-only)' : ''}`,
       );
     }
+    this.hostFailures.clear();
     for (const waiter of [...this.startWaiters]) waiter();
     if (readOnly) void this.seekReadWriteServer(connection);
   }

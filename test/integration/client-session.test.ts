@@ -5,7 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import winston from 'winston';
 import { ConnectionState, KeeperState, ZooKeeperClient, errors, type WatchEvent } from '../../src/index.js';
 import { ZooKeeperServer, expireSession } from '../../src/testing/index.js';
 import {
@@ -19,7 +23,18 @@ import {
   waitFor,
 } from './helpers.js';
 
-const { AbortError, ClientClosedError, TimeoutError } = errors;
+const { AbortError, ClientClosedError, ConnectFailedError, ProtocolError, TimeoutError } = errors;
+
+/** A stream that collects each written winston record as a line. */
+function lineCollector(lines: string[]): Writable {
+  return new Writable({
+    objectMode: true,
+    write(record: Record<string | symbol, unknown>, _encoding, done) {
+      lines.push(String(record[Symbol.for('message')]));
+      done();
+    },
+  });
+}
 
 const CLIENT_URL = new URL('../../src/index.js', import.meta.url).href;
 
@@ -96,6 +111,73 @@ describe('ZooKeeperClient session', () => {
       assert.equal(zk.state, 'LOST');
       assert.equal(zk.keeperState, 'CLOSED');
       await assert.rejects(async () => zk.get('/'), ClientClosedError); // (sync throw vs rejection: see client-operations)
+    });
+
+    test('start() says why: the TimeoutError names ECONNREFUSED per host, and the log does not call it a lost connection', async (t) => {
+      const port = await freePort();
+      const lines: string[] = [];
+      const logger = winston.createLogger({
+        level: 'debug',
+        format: winston.format.printf(({ level, message }) => `${level} ${String(message)}`),
+        transports: [new winston.transports.Stream({ stream: lineCollector(lines) })],
+      });
+      const zk = newClient(t, `127.0.0.1:${port}`, { logger });
+      const error: unknown = await zk.start({ timeout: 1500 }).then(
+        () => assert.fail('connected to a closed port'),
+        (reason: unknown) => reason,
+      );
+      assert.ok(error instanceof TimeoutError, String(error));
+      assert.match(
+        error.message,
+        /not connected within 1500 ms: could not connect to 127\.0\.0\.1:\d+ \(connect ECONNREFUSED/,
+      );
+      assert.ok(error.cause instanceof ConnectFailedError, String(error.cause));
+      assert.deepEqual(
+        error.cause.hosts.map(({ host, port, error }) => [host, port, (error as NodeJS.ErrnoException).code]),
+        [['127.0.0.1', port, 'ECONNREFUSED']],
+      );
+      assert.ok(
+        lines.some((line) => line.includes(`connect to 127.0.0.1:${port} failed: connect ECONNREFUSED`)),
+        lines.join('\n'),
+      );
+      assert.ok(!lines.some((line) => /lost/.test(line)), lines.join('\n'));
+    });
+
+    test('start({ failFast: true }) rejects with ConnectFailedError once every host refused, and closes the client', async (t) => {
+      const ports = [await freePort(), await freePort()];
+      const zk = newClient(t, ports.map((port) => `127.0.0.1:${port}`).join(','));
+      // No timeout: only failFast can end this start.
+      const error: unknown = await zk.start({ failFast: true, timeout: Infinity }).then(
+        () => assert.fail('connected to a closed port'),
+        (reason: unknown) => reason,
+      );
+      assert.ok(error instanceof ConnectFailedError, String(error));
+      assert.equal(error.code, 'ZK_CONNECT_FAILED');
+      assert.deepEqual(
+        error.hosts.map(({ port, error }) => [port, (error as NodeJS.ErrnoException).code]).sort(),
+        ports.map((port) => [port, 'ECONNREFUSED']).sort(),
+      );
+      assert.equal(zk.closed, true);
+    });
+
+    test('start() against a port that speaks HTTP says it is not a ZooKeeper server', async (t) => {
+      const http = createHttpServer((_request, response) => response.end('hello'));
+      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+      t.after(() => new Promise((resolve) => http.close(resolve)));
+      const { port } = http.address() as AddressInfo;
+      const zk = newClient(t, `127.0.0.1:${port}`);
+      const error: unknown = await zk.start({ failFast: true, timeout: Infinity }).then(
+        () => assert.fail('connected to an HTTP server'),
+        (reason: unknown) => reason,
+      );
+      assert.ok(error instanceof ConnectFailedError, String(error));
+      const [failure] = error.hosts;
+      assert.ok(failure?.error instanceof ProtocolError, String(failure?.error));
+      assert.match(
+        failure.error.message,
+        /^127\.0\.0\.1:\d+ is not a ZooKeeper server \(it answered "HTTP\/1\.1 400 Bad Request"\)$/,
+      );
+      assert.match(error.message, /is not a ZooKeeper server/);
     });
 
     test('start({ signal }) rejects with AbortError when aborted', async (t) => {

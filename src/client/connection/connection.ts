@@ -141,7 +141,11 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // Errors are built only when they are news (building one captures a stack trace).
-    socket.on('error', (error) => this.closed || this.close(new ConnectionLossError({ cause: error })));
+    // Named after the socket's error (a refused connect is not a lost connection).
+    socket.on(
+      'error',
+      (error) => this.closed || this.close(new ConnectionLossError({ cause: error }, error.message)),
+    );
     socket.on(
       'end',
       () => this.closed || this.close(new ConnectionLossError({}, 'the server closed the connection')),
@@ -319,7 +323,7 @@ export class Connection {
     try {
       this.splitter.push(chunk);
     } catch (error) {
-      this.protocolFailure(error);
+      this.protocolFailure(this.handshakeWaiter ? notZooKeeper(this.describe(), chunk, error) : error);
     }
   }
 
@@ -450,4 +454,14 @@ export class Connection {
   describe(): string {
     return `${this.options.endpoint.host}:${this.options.endpoint.port}`;
   }
+}
+
+/**
+ * The answer to our ConnectRequest was no ConnectResponse: whatever listens there (an HTTP or SSH
+ * server, another protocol) is not ZooKeeper. Quote its first bytes, they usually say what it is.
+ */
+function notZooKeeper(server: string, chunk: Buffer, error: unknown): ProtocolError {
+  const text = chunk.subarray(0, 40).toString('latin1').split(/\r?\n/)[0]!;
+  const printable = /^[\x20-\x7e]+$/.test(text) ? ` (it answered ${JSON.stringify(text)})` : '';
+  return new ProtocolError(`${server} is not a ZooKeeper server${printable}`, { cause: error });
 }
