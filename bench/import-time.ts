@@ -70,8 +70,12 @@ function main(): void {
     }
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const load = os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
   process.stdout.write(
-    `Cold import, median of ${runs} runs — Node ${process.version}, ${os.cpus().length} × ${cpu}, ${new Date().toISOString()}\n\n`,
+    `Cold import, median of ${runs} runs — Node ${process.version}, ${os.cpus().length} × ${cpu}, load average ${load}, ${new Date().toISOString()}\n\n`,
   );
   process.stdout.write(
     '| import | import ms (median) | fastest–slowest | whole process ms (median) |\n|---|---:|---:|---:|\n',

@@ -449,13 +449,20 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * up withdraws a request still waiting for a connection, or stops waiting for one already sent
    * (its outcome is then unknown, and a watch it would set is not registered).
    */
-  private call<T>(spec: RequestSpec<T>, options: RequestOptions = {}, trace?: OperationContext): Promise<T> {
+  private call<T>(
+    spec: RequestSpec<T>,
+    options: RequestOptions = {},
+    submitted?: (request: Request) => void,
+    trace?: OperationContext,
+  ): Promise<T> {
     // Traced only while someone subscribes (DESIGN.md, Observability): one property read otherwise.
     if (trace !== undefined || operationChannel.hasSubscribers) {
       const ctx = trace ?? this.traceOf(spec.op, spec.path);
-      return traceAsync(operationChannel, ctx, () => this.submit({ ...spec, trace: ctx }, options));
+      return traceAsync(operationChannel, ctx, () =>
+        this.submit({ ...spec, trace: ctx }, options, submitted),
+      );
     }
-    return this.submit(spec, options);
+    return this.submit(spec, options, submitted);
   }
 
   /** A request's trace context, as far as the client knows it (the connection adds the rest). */
@@ -474,28 +481,31 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     return ctx;
   }
 
-  private submit<T>(spec: RequestSpec<T>, options: RequestOptions): Promise<T> {
+  private submit<T>(
+    spec: RequestSpec<T>,
+    options: RequestOptions,
+    submitted: ((request: Request) => void) | undefined,
+  ): Promise<T> {
     const given = options.timeout ?? this.requestTimeout;
     const timeout = given === Infinity ? undefined : given; // Infinity: no timer, so the lean path
     const { signal, failFast = false } = options;
     if (timeout === undefined && signal === undefined) {
-      // An explicit literal, not `{ ...spec }`: object spread costs microseconds per request here.
-      return new Promise<T>((resolve, reject) =>
-        this.session.submit(
-          {
-            type: spec.type,
-            op: spec.op,
-            path: spec.path,
-            write: spec.write,
-            read: spec.read,
-            onReply: spec.onReply,
-            trace: spec.trace,
-            resolve,
-            reject,
-          } as Request,
-          failFast,
-        ),
-      );
+      return new Promise<T>((resolve, reject) => {
+        // An explicit literal, not `{ ...spec }`: object spread costs microseconds per request here.
+        const request = {
+          type: spec.type,
+          op: spec.op,
+          path: spec.path,
+          write: spec.write,
+          read: spec.read,
+          onReply: spec.onReply,
+          trace: spec.trace,
+          resolve,
+          reject,
+        } as Request;
+        submitted?.(request);
+        this.session.submit(request, failFast);
+      });
     }
     return new Promise<T>((resolve, reject) => {
       const { op, path, onReply } = spec;
@@ -532,6 +542,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
           ),
         );
       signal?.addEventListener('abort', onAbort, { once: true });
+      submitted?.(request as Request);
       this.session.submit(request as Request, failFast);
     });
   }
@@ -771,10 +782,27 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   ): Promise<T> {
     // Without a watch this is the plain hot path: nothing is allocated for the registry.
     if (listener === undefined) return this.call(spec, options);
+    let request: Request | undefined;
     const pending = this.registry.expect(
       kinds,
       { server: serverPath, client: spec.path ?? serverPath },
       listener,
+      () => {
+        // Its listener was removed before it was sent (queued while disconnected), so the server
+        // must not set a watch nobody needs. A read still goes, without its watch flag (every
+        // watching request but addWatch is a path + watch flag, writePathWatch); an addWatch is
+        // withdrawn (not sent: nothing applied).
+        if (request === undefined || !this.session.isQueued(request)) return;
+        if (spec.type !== OpCode.addWatch) request.write = (w) => writePathWatch(w, serverPath, false);
+        else if (this.session.withdraw(request))
+          request.reject(
+            new AbortError('its watch was removed before it was sent', {
+              op: spec.op,
+              path: spec.path,
+              outcomeUnknown: false,
+            }),
+          );
+      },
     );
     const onReply = kindOf ?? ((err: number) => (err === ErrorCode.Ok ? kinds[0] : undefined));
     const trace = operationChannel.hasSubscribers ? this.traceOf(spec.op, spec.path) : undefined;
@@ -788,6 +816,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         },
       },
       options,
+      (submitted) => (request = submitted),
       trace,
     );
     // A failure without a reply (connection loss, timeout, abort, bad option) registers nothing.
@@ -862,6 +891,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         read: (r) => readMultiRead(r, ops),
       },
       options,
+      undefined,
       operationChannel.hasSubscribers ? this.traceOf('multiRead', undefined, ops.length) : undefined,
     );
   }
@@ -1071,7 +1101,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     };
     // Traced as one 'multi' whose outcome is the transaction's (a failed op fails the trace).
     const commit = (request: RequestSpec<OpResult[]>) =>
-      this.submit(request, options).then((results) => {
+      this.submit(request, options, undefined).then((results) => {
         const failure = transactionFailure(results);
         if (failure) throw failure;
         return results;

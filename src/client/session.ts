@@ -242,6 +242,11 @@ export class Session {
     else this.unsent.push(request);
   }
 
+  /** Whether `request` is still waiting for a connection (not sent yet). */
+  isQueued(request: Request): boolean {
+    return this.unsent.includes(request);
+  }
+
   /**
    * Forget a request still waiting for a connection (its caller gave up). False when it was
    * already sent: its outcome is then unknown.

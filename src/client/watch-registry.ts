@@ -16,7 +16,7 @@
  * have any user — no registered listener and no request in flight that sets that table's watch —
  * so removing one listener never removes the server watch another listener still needs or is
  * about to get (DESIGN.md, Watches). Removing a listener whose registration is in flight cancels
- * it: the reply will not register it.
+ * it: the reply will not register it, and a request not sent yet goes without its watch (`onCancel`).
  *
  * Listeners run one at a time, in server order, on a p-queue with concurrency 1: an async
  * listener that takes long delays later events but never the socket reader, and a listener
@@ -91,6 +91,7 @@ interface Expected extends PendingWatch {
   readonly kinds: readonly WatchKind[];
   readonly path: WatchPath;
   readonly listener: WatchListener;
+  readonly onCancel: (() => void) | undefined;
 }
 
 /** What `remove` took away, and which server watches no longer have any user. */
@@ -134,8 +135,16 @@ export class WatchRegistry {
     listeners.set(listener, client);
   }
 
-  /** A request that sets a watch of one of `kinds` for `listener` is being submitted. */
-  expect(kinds: readonly WatchKind[], path: WatchPath, listener: WatchListener): PendingWatch {
+  /**
+   * A request that sets a watch of one of `kinds` for `listener` is being submitted. `onCancel`
+   * runs when `remove` cancels it (a request not sent yet then goes without its watch).
+   */
+  expect(
+    kinds: readonly WatchKind[],
+    path: WatchPath,
+    listener: WatchListener,
+    onCancel?: () => void,
+  ): PendingWatch {
     let inFlight = this.expected.get(path.server);
     if (inFlight === undefined) {
       inFlight = new Set();
@@ -146,6 +155,7 @@ export class WatchRegistry {
       kinds,
       path,
       listener,
+      onCancel,
       settle: (kind) => {
         if (!set.delete(expected)) return; // settled already, or cancelled by `remove`
         if (set.size === 0 && this.expected.get(path.server) === set) this.expected.delete(path.server);
@@ -178,6 +188,7 @@ export class WatchRegistry {
       const kind = expected.kinds.find((k) => kinds.includes(k));
       if (kind === undefined) continue;
       expected.settle(); // cancelled: its reply registers nothing
+      expected.onCancel?.();
       removed.push({ kind, listener: expected.listener, path: expected.path.client });
     }
     const touched = new Set(removed.flatMap(({ kind }) => TABLES[kind]));

@@ -186,3 +186,17 @@ test(
     assert.match(stderr, /target \(issue 7, medians\)/);
   },
 );
+
+test('npm run bench:import (one run of two entries) prints a row per entry with a measured import time', async () => {
+  const script = fileURLToPath(new URL('../../bench/import-time.js', import.meta.url));
+  const { code, stdout, stderr } = await runNodeScript(
+    script,
+    ['--runs', '1', '--entries', 'zookeeper-coordination,zookeeper-coordination/di'],
+    60_000,
+  );
+  assert.equal(code, 0, stderr);
+  for (const entry of ['zookeeper-coordination', 'zookeeper-coordination/di']) {
+    const row = new RegExp(`^\\| \`${entry}\` \\| (\\d+\\.\\d) \\|`, 'm').exec(stdout);
+    assert.ok(row && Number(row[1]) > 0, `a row for ${entry}:\n${stdout}`);
+  }
+});

@@ -736,6 +736,44 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.equal(zk.watchCount, 0);
   });
 
+  test('a watching request queued while disconnected whose listener is removed sets no server watch: a read goes without it, an addWatch is withdrawn', async (t) => {
+    const proxy = await startProxy(t);
+    const zk = await connect(t, proxy.connectString);
+    const direct = await connect(t, server);
+    const root = uniqueRoot('withdrawn');
+    await direct.create(root, 'v1');
+    const states = recordStates(zk);
+    proxy.refuse();
+    proxy.drop();
+    await statesBecome(states, [ConnectionState.SUSPENDED]);
+    const removed = new EventLog();
+    const reading = zk.get(root, { watch: removed.listener });
+    const kept = new EventLog();
+    const keptReading = zk.getChildren(root, { watch: kept.listener }); // still wanted: still sent
+    await zk.removeWatches(root, 'data', removed.listener);
+    const addingWatch = zk.addWatch(root, removed.listener); // a listener removed before this is sent
+    await zk.removeWatches(root, 'persistent', removed.listener);
+    const error = await rejectsWithin(addingWatch, 'the withdrawn addWatch');
+    assert.ok(error instanceof AbortError, `AbortError, got ${String(error)}`);
+    assert.equal(error.outcomeUnknown, false, 'never sent');
+    proxy.accept();
+    assert.equal((await waitFor(reading, LIMIT, 'the read, sent without its watch')).data.toString(), 'v1');
+    assert.deepEqual(await waitFor(keptReading, LIMIT, 'the kept read after the reconnect'), []);
+    assert.equal(zk.watchCount, 1);
+    assert.deepEqual(
+      watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId),
+      [],
+      'no data watch on the server',
+    );
+    await direct.set(root, 'v2');
+    await direct.create(`${root}/child`, '');
+    assert.deepEqual((await kept.nth(1, LIMIT)).type, 'NodeChildrenChanged');
+    assert.deepEqual(
+      removed.events.map((e) => e.type),
+      ['DataWatchRemoved', 'PersistentWatchRemoved'],
+    );
+  });
+
   /** A started client through a new proxy, chrooted at a fresh node; with a direct client too. */
   async function chrootClient(
     t: TestContext,
