@@ -13,7 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Counter, ZooKeeperClient, type Stat } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperCluster, type FrameMatch } from '../../src/testing/index.js';
 import { SupervisedProcess } from '../../src/testing/supervised-process.js';
-import { interopScript, PYTHON } from '../../test/integration/kazoo.js';
+import { interopScript, PYTHON } from '../../test/support/kazoo.js';
 import { check, loopsWithoutProgress, type Violation } from './checker.js';
 import {
   COUNTER_PATH,

@@ -2,18 +2,34 @@
  * The library logs through winston and is quiet by default. A winston call builds a record and
  * pushes it through a stream even when no transport prints it, so messages on paths every
  * session takes (connect, state changes) are built only when `logs` says someone listens.
+ *
+ * The default logger is not a winston instance: importing winston costs more than the rest of the
+ * client together (BENCHMARKS.md "Import time"), and a client without a logger never needs it.
+ * Only the user's own logger is winston's; this module imports winston's types alone.
  */
-import winston, { type Logger } from 'winston';
+import type { Logger } from 'winston';
 
-let sharedSilentLogger: Logger | undefined;
+const ignore = (): Logger => SILENT;
 
-/** One silent logger shared by every client without one (creating a winston logger is not free). */
+/**
+ * The part of winston's `Logger` the library calls, doing nothing. Shared by every client without
+ * a logger of its own.
+ */
+const SILENT = {
+  silent: true,
+  level: 'error',
+  isLevelEnabled: () => false,
+  error: ignore,
+  warn: ignore,
+  info: ignore,
+  debug: ignore,
+  log: ignore,
+  child: ignore,
+} as unknown as Logger;
+
+/** The silent logger of every client that was given none. */
 export function silentLogger(): Logger {
-  sharedSilentLogger ??= winston.createLogger({
-    silent: true,
-    transports: [new winston.transports.Console({ silent: true })],
-  });
-  return sharedSilentLogger;
+  return SILENT;
 }
 
 /** Whether a `level` record written to `logger` would reach a transport. */

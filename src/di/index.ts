@@ -17,4 +17,4 @@ export {
 export { LeaderLifecycle, leaderOnly, isLeading, type LeaderDuties } from './leader.js';
 export { Fleet, type FleetOptions } from './fleet.js';
 export { LockUnavailableError, NotLeaderError, ClientNotFoundError } from './errors.js';
-export type { ClientSource } from './method-decorator.js';
+export type { AsyncMethod, AsyncMethodDecorator, ClientSource } from './method-decorator.js';

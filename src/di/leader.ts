@@ -18,7 +18,12 @@ import type { ZooKeeperClient } from '../client/client.js';
 import { sleep } from '../client/retry.js';
 import type { Election, Leadership } from '../recipes/election/election.js';
 import { NotLeaderError } from './errors.js';
-import { methodDecorator, resolveClient, type ClientSource } from './method-decorator.js';
+import {
+  methodDecorator,
+  resolveClient,
+  type AsyncMethodDecorator,
+  type ClientSource,
+} from './method-decorator.js';
 import { whenAborted } from './when-aborted.js';
 
 export interface LeaderDuties {
@@ -118,7 +123,7 @@ export class LeaderLifecycle implements AsyncDisposable {
  * Decorate a method so it only runs while this process leads the election at `path`
  * (through a running `LeaderLifecycle`); elsewhere it rejects with `NotLeaderError`.
  */
-export function leaderOnly(path: string, options: { client?: ClientSource } = {}) {
+export function leaderOnly(path: string, options: { client?: ClientSource } = {}): AsyncMethodDecorator {
   return methodDecorator(
     (original) =>
       async function (this: unknown, ...args: unknown[]) {

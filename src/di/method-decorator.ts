@@ -6,34 +6,65 @@
 import { ZooKeeperClient } from '../client/client.js';
 import { ClientNotFoundError } from './errors.js';
 
-type AnyMethod = (this: unknown, ...args: unknown[]) => unknown;
+/** A method that returns a Promise: the only kind `@withLock` and `@leaderOnly` can guard. */
+export type AsyncMethod<This, Args extends unknown[], Result> = (
+  this: This,
+  ...args: Args
+) => Promise<Result>;
+
+/**
+ * A decorator of async methods, in both conventions: legacy (`experimentalDecorators`, what
+ * inversify needs) and standard TC39. On a field, an accessor, a class or a method that does not
+ * return a Promise it is a compile error in either. `This` and `Args` are what the decorator
+ * needs of the instance and the arguments (e.g. a typed `@withLock` path function); the method's
+ * own must be assignable to them.
+ */
+export interface AsyncMethodDecorator<This = unknown, Args extends unknown[] = unknown[]> {
+  /** TC39: `(method, context)`. */
+  <T extends This, A extends Args, R>(
+    method: AsyncMethod<T, A, R>,
+    context: ClassMethodDecoratorContext<T, AsyncMethod<T, A, R>>,
+  ): AsyncMethod<T, A, R>;
+  /** Legacy: `(prototype or class, name, descriptor)`. */
+  <T extends This, A extends Args, R>(
+    target: T,
+    key: string | symbol,
+    descriptor: TypedPropertyDescriptor<(...args: A) => Promise<R>>,
+  ): TypedPropertyDescriptor<(...args: A) => Promise<R>>;
+}
+
+/** What a decorator puts in the method's place: it gets the instance and the call's arguments. */
+type Wrapper = (
+  original: (...args: unknown[]) => Promise<unknown>,
+  name: string,
+) => AsyncMethod<unknown, unknown[], unknown>;
 
 /** Where a decorator gets its client: an instance, or a function of the decorated object. */
 export type ClientSource = ZooKeeperClient | ((self: unknown) => ZooKeeperClient);
 
 /**
  * Build a decorator from `wrap(original, name)`, accepting both call conventions:
- * legacy `(target, key, descriptor)` and TC39 `(method, context)`.
+ * legacy `(target, key, descriptor)` and TC39 `(method, context)`. The checks here are for
+ * JavaScript callers; TypeScript rejects the same mistakes at compile time.
  */
-export function methodDecorator(wrap: (original: AnyMethod, name: string) => AnyMethod) {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- typed decorator signatures: issue 12
-  return function decorate(...args: unknown[]): any {
-    const [first, second, third] = args;
-    if (
-      typeof first === 'function' &&
-      typeof second === 'object' &&
-      second !== null &&
-      (second as { kind?: unknown }).kind === 'method'
-    ) {
-      return wrap(first as AnyMethod, String((second as { name: string | symbol }).name)); // TC39
+export function methodDecorator<This = unknown, Args extends unknown[] = unknown[]>(
+  wrap: Wrapper,
+): AsyncMethodDecorator<This, Args> {
+  function decorate(first: unknown, second: unknown, third?: PropertyDescriptor): unknown {
+    if (typeof first === 'function' && isMethodContext(second)) {
+      return wrap(first as (...args: unknown[]) => Promise<unknown>, String(second.name)); // TC39
     }
-    const descriptor = third as PropertyDescriptor | undefined;
-    if (descriptor === undefined || typeof descriptor.value !== 'function') {
+    if (third === undefined || typeof third.value !== 'function') {
       throw new TypeError('this decorator applies to methods');
     }
-    descriptor.value = wrap(descriptor.value as AnyMethod, String(second));
-    return descriptor;
-  };
+    third.value = wrap(third.value as (...args: unknown[]) => Promise<unknown>, String(second));
+    return third;
+  }
+  return decorate as AsyncMethodDecorator<This, Args>;
+}
+
+function isMethodContext(value: unknown): value is ClassMethodDecoratorContext {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'method';
 }
 
 /**

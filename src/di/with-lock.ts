@@ -21,7 +21,12 @@ import { Lock } from '../recipes/lock/lock.js';
 import { ReadLock, WriteLock } from '../recipes/lock/read-write-lock.js';
 import { Semaphore } from '../recipes/semaphore/semaphore.js';
 import { LockUnavailableError } from './errors.js';
-import { methodDecorator, resolveClient, type ClientSource } from './method-decorator.js';
+import {
+  methodDecorator,
+  resolveClient,
+  type AsyncMethodDecorator,
+  type ClientSource,
+} from './method-decorator.js';
 
 export type LockKindName = 'exclusive' | 'read' | 'write' | 'semaphore';
 
@@ -97,13 +102,17 @@ export function withLock<T>(
   fn: (lock: HeldLock) => T | Promise<T>,
   options?: WithLockOptions,
 ): Promise<T>;
-/** Decorate a method: it runs while holding the lock at `path` (or the path computed from its arguments). */
-/* eslint-disable @typescript-eslint/no-explicit-any -- typed decorator signatures: issue 12 */
-export function withLock(
-  path: string | ((args: unknown[], self: any) => string),
+/**
+ * Decorate an async method: it runs while holding the lock at `path`, or at the path that
+ * `path(args, self)` computes from the call's arguments. Annotate that function's parameters
+ * (`(args: [string, number]) => …`, `(args, self: Ledger) => …`) and the method must take those
+ * arguments and belong to that class. On a field, a class or a method that does not return a
+ * Promise it is a compile error.
+ */
+export function withLock<This = unknown, Args extends unknown[] = unknown[]>(
+  path: string | ((args: Args, self: This) => string),
   options?: WithLockOptions,
-): (...args: any[]) => any;
-/* eslint-enable @typescript-eslint/no-explicit-any */
+): AsyncMethodDecorator<This, Args>;
 export function withLock(...args: unknown[]): unknown {
   if (args[0] instanceof ZooKeeperClient) {
     const [client, path, fn, options = {}] = args as [

@@ -22,8 +22,9 @@ import {
   TimeoutError,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, loseSessionAfter, nextState, uniqueRoot } from './helpers.js';
-import { children, eventually, grace, probe, rejectsWithin, safety, within } from './recipe-helpers.js';
+import { connect, loseSessionAfter, nextState, uniqueRoot } from '../support/client.js';
+import { children } from '../support/recipes.js';
+import { eventually, grace, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {

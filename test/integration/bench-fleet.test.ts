@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FLEET_WORKLOADS } from '../../bench/fleet/workloads/index.js';
-import { runNodeScript } from './helpers.js';
+import { runToExit } from '../support/process.js';
 
 const RUNNER = fileURLToPath(new URL('../../bench/fleet/run.js', import.meta.url));
 const SCALE = 0.01;
@@ -21,10 +21,10 @@ test(
   `npm run bench:fleet at scale ${SCALE} (one pass) runs every case in every client and prints valid records`,
   { timeout: TIMEOUT_MS + 10_000 },
   async () => {
-    const { code, stdout, stderr } = await runNodeScript(
-      RUNNER,
-      ['--scale', String(SCALE), '--passes', '1', '--no-warmup', '--json'],
-      TIMEOUT_MS,
+    const { code, stdout, stderr } = await runToExit(
+      process.execPath,
+      [RUNNER, '--scale', String(SCALE), '--passes', '1', '--no-warmup', '--json'],
+      { limitMs: TIMEOUT_MS },
     );
     assert.equal(code, 0, stderr);
     const lines = stdout

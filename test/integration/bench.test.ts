@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { runNodeScript } from './helpers.js';
+import { runToExit } from '../support/process.js';
 
 const RUNNER = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
 const WORKLOADS = [
@@ -92,10 +92,21 @@ test(
   'npm run bench at scale 0.05 (one pass, small memory counts) completes and prints valid records',
   { timeout: TIMEOUT_MS + 10_000 },
   async () => {
-    const { code, stdout, stderr } = await runNodeScript(
-      RUNNER,
-      ['--scale', '0.05', '--passes', '1', '--json', '--memory-watches', '2000', '--memory-sessions', '20'],
-      TIMEOUT_MS,
+    const { code, stdout, stderr } = await runToExit(
+      process.execPath,
+      [
+        RUNNER,
+        '--scale',
+        '0.05',
+        '--passes',
+        '1',
+        '--json',
+        '--memory-watches',
+        '2000',
+        '--memory-sessions',
+        '20',
+      ],
+      { limitMs: TIMEOUT_MS },
     );
     assert.equal(code, 0, stderr);
     const lines = stdout.split('\n').filter((line) => line.trim() !== '');
@@ -189,10 +200,10 @@ test(
 
 test('npm run bench:import (one run of two entries) prints a row per entry with a measured import time', async () => {
   const script = fileURLToPath(new URL('../../bench/import-time.js', import.meta.url));
-  const { code, stdout, stderr } = await runNodeScript(
-    script,
-    ['--runs', '1', '--entries', 'zookeeper-coordination,zookeeper-coordination/di'],
-    60_000,
+  const { code, stdout, stderr } = await runToExit(
+    process.execPath,
+    [script, '--runs', '1', '--entries', 'zookeeper-coordination,zookeeper-coordination/di'],
+    { limitMs: 60_000 },
   );
   assert.equal(code, 0, stderr);
   for (const entry of ['zookeeper-coordination', 'zookeeper-coordination/di']) {

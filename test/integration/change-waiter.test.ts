@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ConnectionState, KeeperState } from '../../src/index.js';
+import { ConnectionState, KeeperState, type WatchEvent } from '../../src/index.js';
 import { ChangeWaiter } from '../../src/recipes/change-waiter.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { EventLog, connect, nextState, uniqueRoot } from './helpers.js';
-import { within } from './recipe-helpers.js';
+import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { Recorder } from '../support/recorder.js';
+import { within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -26,7 +27,7 @@ describe('ChangeWaiter', () => {
     const direct = await connect(t, server);
     const path = uniqueRoot('waiter');
     await direct.create(path, 'v1');
-    const other = new EventLog();
+    const other = new Recorder<WatchEvent>();
     await zk.get(path, { watch: other.listener });
     const before = zk.watchCount;
 

@@ -20,9 +20,12 @@ import {
   errors,
   makeDigestAcl,
   type OpResult,
+  type WatchEvent,
 } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
-import { EventLog, connect, newClient, sorted, uniqueRoot, waitFor } from './helpers.js';
+import { connect, newClient, sorted, uniqueRoot } from '../support/client.js';
+import { Recorder } from '../support/recorder.js';
+import { eventually, within } from '../support/wait.js';
 
 const {
   AuthFailedError,
@@ -984,7 +987,7 @@ describe('ZooKeeperClient operations', () => {
       await rejects(() => zk.retry(() => zk.exists('/')), ClientNotStartedError, 'retry(exists)');
       // A blocking recipe call answers at once instead of retrying a connection that will never come.
       await rejects(
-        () => waitFor(new Lock(zk, '/never-started').acquire(), undefined, 'Lock.acquire before start()'),
+        () => within(new Lock(zk, '/never-started').acquire(), 'Lock.acquire before start()'),
         ClientNotStartedError,
         'Lock.acquire',
       );
@@ -1101,8 +1104,8 @@ describe('ZooKeeperClient operations', () => {
       });
 
       // Watch event paths are relative.
-      const dataEvents = new EventLog();
-      const childEvents = new EventLog();
+      const dataEvents = new Recorder<WatchEvent>();
+      const childEvents = new Recorder<WatchEvent>();
       await zk.get('/a', { watch: dataEvents.listener });
       await zk.getChildren('/', { watch: childEvents.listener });
       await plain.set(`${chroot}/a`, 'changed');
@@ -1113,7 +1116,7 @@ describe('ZooKeeperClient operations', () => {
         state: 'CONNECTED',
         path: '/',
       });
-      const recursive = new EventLog();
+      const recursive = new Recorder<WatchEvent>();
       await zk.addWatch('/deep', recursive.listener, { recursive: true });
       await plain.create(`${chroot}/deep/x/z`);
       assert.deepEqual(await recursive.nth(1), {
@@ -1209,7 +1212,7 @@ describe('ZooKeeperClient operations', () => {
       const keeperStates: string[] = [];
       zk.on('keeperState', (state) => keeperStates.push(state));
       await rejects(() => zk.addAuth('bogus-scheme', 'x'), AuthFailedError);
-      await waitFor(() => zk.keeperState === KeeperState.AUTH_FAILED, undefined, 'keeperState AUTH_FAILED');
+      await eventually(() => zk.keeperState === KeeperState.AUTH_FAILED, 'keeperState AUTH_FAILED');
       assert.equal(zk.keeperState, 'AUTH_FAILED');
       assert.equal(zk.state, 'LOST');
       assert.ok(keeperStates.includes('AUTH_FAILED'));
@@ -1225,7 +1228,7 @@ describe('ZooKeeperClient operations', () => {
       const zk = newClient(t, server, { authData: [{ scheme: 'bogus-scheme', credential: 'x' }] });
       // start() resolves on the handshake; the auth reply (a failure) comes right after it.
       await zk.start({ timeout: 10_000 });
-      await waitFor(() => zk.keeperState === KeeperState.AUTH_FAILED, undefined, 'keeperState AUTH_FAILED');
+      await eventually(() => zk.keeperState === KeeperState.AUTH_FAILED, 'keeperState AUTH_FAILED');
       assert.equal(zk.state, 'LOST');
       await rejects(() => zk.get('/'), AuthFailedError);
     });

@@ -4,7 +4,6 @@
  * leaves nothing behind that keeps the process alive.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -12,16 +11,11 @@ import { after, before, describe, test } from 'node:test';
 import winston from 'winston';
 import { ConnectionState, KeeperState, ZooKeeperClient, errors, type WatchEvent } from '../../src/index.js';
 import { ZooKeeperServer, expireSession } from '../../src/testing/index.js';
-import {
-  EventLog,
-  SAFETY_MS,
-  connect,
-  freePort,
-  newClient,
-  nextState,
-  uniqueRoot,
-  waitFor,
-} from './helpers.js';
+import { findFreePort } from '../../src/testing/free-port.js';
+import { connect, newClient, nextState, uniqueRoot } from '../support/client.js';
+import { Recorder } from '../support/recorder.js';
+import { runToExit, type ProcessRun } from '../support/process.js';
+import { eventually, safety } from '../support/wait.js';
 
 const { AbortError, ClientClosedError, ConnectFailedError, ProtocolError, TimeoutError } = errors;
 
@@ -38,33 +32,9 @@ function lineCollector(lines: string[]): Writable {
 
 const CLIENT_URL = new URL('../../src/index.js', import.meta.url).href;
 
-/** Run an ESM script in a child `node`; resolves with its exit code and output, or kills it after `limitMs` and fails. */
-async function runChild(
-  script: string,
-  limitMs = 20_000,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limitMs)));
-  const outcome = await Promise.race([exited, limit]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
-    child.kill('SIGKILL');
-    await exited;
-    assert.fail(
-      `the child process did not exit on its own within ${limitMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
-    );
-  }
-  return { ...outcome, stdout, stderr };
+/** Run an ESM script in a child `node`; fails (after killing it) if it has not exited within `limitMs`. */
+function runChild(script: string, limitMs = 20_000): Promise<ProcessRun> {
+  return runToExit(process.execPath, ['--input-type=module', '-e', script], { limitMs });
 }
 
 describe('ZooKeeperClient session', () => {
@@ -104,7 +74,7 @@ describe('ZooKeeperClient session', () => {
     });
 
     test('start({ timeout }) against a port nobody listens on rejects with TimeoutError and closes the client', async (t) => {
-      const port = await freePort();
+      const port = await findFreePort();
       const zk = newClient(t, `127.0.0.1:${port}`);
       await assert.rejects(zk.start({ timeout: 500 }), TimeoutError);
       assert.equal(zk.closed, true);
@@ -114,7 +84,7 @@ describe('ZooKeeperClient session', () => {
     });
 
     test('start() says why: the TimeoutError names ECONNREFUSED per host, and the log does not call it a lost connection', async (t) => {
-      const port = await freePort();
+      const port = await findFreePort();
       const lines: string[] = [];
       const logger = winston.createLogger({
         level: 'debug',
@@ -144,7 +114,7 @@ describe('ZooKeeperClient session', () => {
     });
 
     test('start({ failFast: true }) rejects with ConnectFailedError once every host refused, and closes the client', async (t) => {
-      const ports = [await freePort(), await freePort()];
+      const ports = [await findFreePort(), await findFreePort()];
       const zk = newClient(t, ports.map((port) => `127.0.0.1:${port}`).join(','));
       // No timeout: only failFast can end this start.
       const error: unknown = await zk.start({ failFast: true, timeout: Infinity }).then(
@@ -182,10 +152,10 @@ describe('ZooKeeperClient session', () => {
 
     test('start({ signal }) rejects with AbortError when aborted', async (t) => {
       // Aborted while connecting (nothing listens, so it cannot connect first).
-      const port = await freePort();
+      const port = await findFreePort();
       const connecting = newClient(t, `127.0.0.1:${port}`);
       const controller = new AbortController();
-      const started = connecting.start({ signal: controller.signal, timeout: SAFETY_MS });
+      const started = connecting.start({ signal: controller.signal, timeout: safety() });
       controller.abort(new Error('changed my mind'));
       await assert.rejects(started, AbortError);
       assert.equal(connecting.closed, true);
@@ -223,7 +193,7 @@ describe('ZooKeeperClient session', () => {
       await zk.create(root);
       await zk.create(`${root}/eph`, 'x', { ephemeral: true });
       await zk.create(`${root}/eph-seq-`, null, { ephemeral: true, sequence: true });
-      const deleted = new EventLog();
+      const deleted = new Recorder<WatchEvent>();
       assert.ok(await observer.exists(`${root}/eph`, { watch: deleted.listener }));
       assert.equal((await observer.getChildren(root)).length, 2);
       await zk.close();
@@ -237,9 +207,9 @@ describe('ZooKeeperClient session', () => {
     });
 
     test('close() fails requests still waiting for a connection with ClientClosedError', async (t) => {
-      const port = await freePort();
+      const port = await findFreePort();
       const zk = newClient(t, `127.0.0.1:${port}`);
-      const started = zk.start({ timeout: SAFETY_MS });
+      const started = zk.start({ timeout: safety() });
       const queued = zk.get('/');
       await zk.close();
       await assert.rejects(queued, ClientClosedError);
@@ -254,9 +224,9 @@ describe('ZooKeeperClient session', () => {
       const root = uniqueRoot();
       await zk.create(root, 'v0');
       await zk.create(`${root}/eph`, null, { ephemeral: true });
-      const oneShot = new EventLog();
+      const oneShot = new Recorder<WatchEvent>();
       await zk.get(root, { watch: oneShot.listener });
-      const persistent = new EventLog();
+      const persistent = new Recorder<WatchEvent>();
       await zk.addWatch(`${root}/p`, persistent.listener);
       const states: string[] = [];
       zk.on('state', (state) => states.push(state));
@@ -272,7 +242,7 @@ describe('ZooKeeperClient session', () => {
       assert.equal(none.state, KeeperState.EXPIRED_SESSION);
 
       // The client starts a new session by itself.
-      await waitFor(() => zk.state === ConnectionState.CONNECTED, 30_000, 'a new session (CONNECTED)');
+      await eventually(() => zk.state === ConnectionState.CONNECTED, 'a new session (CONNECTED)', 30_000);
       assert.deepEqual(states, ['SUSPENDED', 'LOST', 'CONNECTED']);
       assert.notEqual(zk.sessionId, 0n);
       assert.notEqual(zk.sessionId, oldSession);
@@ -286,7 +256,7 @@ describe('ZooKeeperClient session', () => {
       assert.equal(persistentEvents[0]?.type, 'None');
       assert.deepEqual(persistentEvents[1], { type: 'NodeCreated', state: 'CONNECTED', path: `${root}/p` });
       assert.deepEqual(
-        oneShot.events.map((e) => e.type),
+        oneShot.calls.map((e) => e.type),
         ['None'],
       );
     });
@@ -304,7 +274,7 @@ describe('ZooKeeperClient session', () => {
       });
       await lost;
       assert.equal(await plain.exists(`${chroot}/eph`), null);
-      await waitFor(() => zk.state === ConnectionState.CONNECTED, 30_000, 'a new session');
+      await eventually(() => zk.state === ConnectionState.CONNECTED, 'a new session', 30_000);
       assert.equal(await zk.create('/eph', null, { ephemeral: true }), '/eph');
     });
   });
@@ -383,7 +353,7 @@ describe('ZooKeeperClient session', () => {
       // The child really talked to the server: its node is there, its ephemeral is gone.
       const zk = new ZooKeeperClient({ hosts: server.connectString });
       try {
-        await zk.start({ timeout: SAFETY_MS });
+        await zk.start({ timeout: safety() });
         assert.equal((await zk.get(root)).data.toString(), 'y');
         assert.equal(await zk.exists(`${root}/eph`), null);
       } finally {
@@ -392,7 +362,7 @@ describe('ZooKeeperClient session', () => {
     });
 
     test('a client whose start() timed out leaves no handle that keeps the process alive', async () => {
-      const port = await freePort();
+      const port = await findFreePort();
       const script = `
         import { ZooKeeperClient, errors } from ${JSON.stringify(CLIENT_URL)};
         const zk = new ZooKeeperClient({ hosts: '127.0.0.1:${port}' });

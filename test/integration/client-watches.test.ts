@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { errors, type WatchEvent } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
-import { EventLog, connect, eventFence, uniqueRoot } from './helpers.js';
+import { connect, eventFence, uniqueRoot } from '../support/client.js';
+import { Recorder } from '../support/recorder.js';
 
 const { NoWatcherError } = errors;
 
@@ -41,7 +42,7 @@ describe('ZooKeeperClient watches', () => {
       const other = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root, 'v0');
-      const log = new EventLog();
+      const log = new Recorder<WatchEvent>();
       const { data } = await zk.get(root, { watch: log.listener });
       assert.equal(data.toString(), 'v0');
       assert.equal(zk.watchCount, 1);
@@ -50,7 +51,7 @@ describe('ZooKeeperClient watches', () => {
       await other.set(root, 'v2');
       await other.delete(root);
       await eventFence(zk, other, root);
-      assert.deepEqual(log.events, [event('NodeDataChanged', root)]);
+      assert.deepEqual(log.calls, [event('NodeDataChanged', root)]);
       assert.equal(zk.watchCount, 0);
     });
 
@@ -59,27 +60,27 @@ describe('ZooKeeperClient watches', () => {
       const other = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root, 'v0');
-      const log = new EventLog();
+      const log = new Recorder<WatchEvent>();
       await zk.get(root, { watch: log.listener });
       await other.delete(root);
       assert.deepEqual(await log.nth(1), event('NodeDeleted', root));
       await other.create(root);
       await eventFence(zk, other, root);
-      assert.deepEqual(log.events, [event('NodeDeleted', root)]);
+      assert.deepEqual(log.calls, [event('NodeDeleted', root)]);
     });
 
     test('an exists watch on a missing node delivers NodeCreated exactly once', async (t) => {
       const zk = await connect(t, server);
       const other = await connect(t, server);
       const root = uniqueRoot();
-      const log = new EventLog();
+      const log = new Recorder<WatchEvent>();
       assert.equal(await zk.exists(root, { watch: log.listener }), null);
       await other.create(root, 'x');
       assert.deepEqual(await log.nth(1), event('NodeCreated', root));
       await other.set(root, 'y');
       await other.delete(root);
       await eventFence(zk, other, root);
-      assert.deepEqual(log.events, [event('NodeCreated', root)]);
+      assert.deepEqual(log.calls, [event('NodeCreated', root)]);
     });
 
     test('an exists watch on an existing node delivers NodeDataChanged, then NodeDeleted for a new watch', async (t) => {
@@ -87,7 +88,7 @@ describe('ZooKeeperClient watches', () => {
       const other = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root);
-      const log = new EventLog();
+      const log = new Recorder<WatchEvent>();
       assert.ok(await zk.exists(root, { watch: log.listener }));
       await other.set(root, 'y');
       assert.deepEqual(await log.nth(1), event('NodeDataChanged', root));
@@ -95,7 +96,7 @@ describe('ZooKeeperClient watches', () => {
       await other.delete(root);
       assert.deepEqual(await log.nth(2), event('NodeDeleted', root));
       await eventFence(zk, other, root);
-      assert.equal(log.events.length, 2);
+      assert.equal(log.calls.length, 2);
     });
 
     test('a getChildren watch delivers NodeChildrenChanged exactly once', async (t) => {
@@ -103,26 +104,26 @@ describe('ZooKeeperClient watches', () => {
       const other = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root);
-      const log = new EventLog();
+      const log = new Recorder<WatchEvent>();
       assert.deepEqual(await zk.getChildren(root, { watch: log.listener }), []);
       await other.create(`${root}/a`);
       assert.deepEqual(await log.nth(1), event('NodeChildrenChanged', root));
       await other.create(`${root}/b`);
       await other.set(root, 'data changes do not touch child watches');
       await eventFence(zk, other, root);
-      assert.deepEqual(log.events, [event('NodeChildrenChanged', root)]);
+      assert.deepEqual(log.calls, [event('NodeChildrenChanged', root)]);
 
       // getChildrenWithStat sets the same kind of watch; deleting the node delivers NodeDeleted.
       await other.delete(`${root}/a`);
       await other.delete(`${root}/b`);
-      const second = new EventLog();
+      const second = new Recorder<WatchEvent>();
       const { children, stat } = await zk.getChildrenWithStat(root, { watch: second.listener });
       assert.deepEqual(children, []);
       assert.equal(stat.numChildren, 0);
       await other.delete(root);
       assert.deepEqual(await second.nth(1), event('NodeDeleted', root));
       await eventFence(zk, other, root);
-      assert.equal(second.events.length, 1);
+      assert.equal(second.calls.length, 1);
     });
 
     test('several listeners on one path (get ×2 + exists) all fire once for one change', async (t) => {
@@ -130,10 +131,10 @@ describe('ZooKeeperClient watches', () => {
       const other = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root, 'v0');
-      const first = new EventLog();
-      const second = new EventLog();
-      const third = new EventLog();
-      const shared = new EventLog();
+      const first = new Recorder<WatchEvent>();
+      const second = new Recorder<WatchEvent>();
+      const third = new Recorder<WatchEvent>();
+      const shared = new Recorder<WatchEvent>();
       await zk.get(root, { watch: first.listener });
       await zk.get(root, { watch: second.listener });
       await zk.exists(root, { watch: third.listener });
@@ -148,7 +149,7 @@ describe('ZooKeeperClient watches', () => {
       await other.delete(root);
       await eventFence(zk, other, root);
       for (const log of [first, second, third, shared])
-        assert.deepEqual(log.events, [event('NodeDataChanged', root)]);
+        assert.deepEqual(log.calls, [event('NodeDataChanged', root)]);
     });
 
     test('events are delivered in server order', async (t) => {
@@ -158,7 +159,7 @@ describe('ZooKeeperClient watches', () => {
       const [a, b, c] = [`${root}/a`, `${root}/b`, `${root}/c`];
       for (const path of [a, b, c]) await zk.create(path, null, { makePath: true });
       const received: string[] = [];
-      const log = new EventLog();
+      const log = new Recorder<WatchEvent>();
       const listener = (e: WatchEvent) => {
         received.push(`${e.type} ${e.path}`);
         return log.listener(e);
@@ -194,7 +195,7 @@ describe('ZooKeeperClient watches', () => {
         thrown++;
         throw new Error('async listener failure (expected by the test)');
       };
-      const healthy = new EventLog();
+      const healthy = new Recorder<WatchEvent>();
       await zk.get(root, { watch: throwing });
       await zk.get(root, { watch: rejecting });
       await zk.get(root, { watch: healthy.listener });
@@ -205,7 +206,7 @@ describe('ZooKeeperClient watches', () => {
       assert.equal(zk.state, 'CONNECTED');
       assert.equal((await zk.get(root)).data.toString(), 'v1');
       await zk.create(`${root}/child`);
-      const later = new EventLog();
+      const later = new Recorder<WatchEvent>();
       await zk.getChildren(root, { watch: throwing });
       await zk.getChildren(root, { watch: later.listener });
       await other.delete(`${root}/child`);
@@ -217,36 +218,36 @@ describe('ZooKeeperClient watches', () => {
       const zk = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root, 'v0');
-      const data = new EventLog();
+      const data = new Recorder<WatchEvent>();
       await zk.get(root, { watch: data.listener });
       await zk.set(root, 'v1');
       assert.deepEqual(
-        data.events,
+        data.calls,
         [event('NodeDataChanged', root)],
         'data watch fired before set() resolved',
       );
 
-      const created = new EventLog();
+      const created = new Recorder<WatchEvent>();
       await zk.exists(`${root}/c`, { watch: created.listener });
-      const children = new EventLog();
+      const children = new Recorder<WatchEvent>();
       await zk.getChildren(root, { watch: children.listener });
       await zk.create(`${root}/c`);
       assert.deepEqual(
-        created.events,
+        created.calls,
         [event('NodeCreated', `${root}/c`)],
         'exist watch fired before create() resolved',
       );
       assert.deepEqual(
-        children.events,
+        children.calls,
         [event('NodeChildrenChanged', root)],
         'child watch fired before create() resolved',
       );
 
-      const deleted = new EventLog();
+      const deleted = new Recorder<WatchEvent>();
       await zk.get(`${root}/c`, { watch: deleted.listener });
       await zk.delete(`${root}/c`);
       assert.deepEqual(
-        deleted.events,
+        deleted.calls,
         [event('NodeDeleted', `${root}/c`)],
         'data watch fired before delete() resolved',
       );
@@ -259,7 +260,7 @@ describe('ZooKeeperClient watches', () => {
       const other = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root);
-      const log = new EventLog();
+      const log = new Recorder<WatchEvent>();
       await zk.addWatch(root, log.listener);
       assert.ok((await serverWatchedPaths(server)).includes(root));
       await other.set(root, '1');
@@ -287,14 +288,14 @@ describe('ZooKeeperClient watches', () => {
       await other.create(`${root}/late`);
       await other.delete(`${root}/late`);
       await eventFence(zk, other, root);
-      assert.equal(log.events.length, 7, JSON.stringify(log.events.slice(7)));
+      assert.equal(log.calls.length, 7, JSON.stringify(log.calls.slice(7)));
     });
 
     test('a persistent watch on a missing node reports its creation', async (t) => {
       const zk = await connect(t, server);
       const other = await connect(t, server);
       const root = uniqueRoot();
-      const log = new EventLog();
+      const log = new Recorder<WatchEvent>();
       await zk.addWatch(root, log.listener);
       await other.create(root);
       await other.delete(root);
@@ -308,12 +309,12 @@ describe('ZooKeeperClient watches', () => {
       const other = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root);
-      const log = new EventLog();
+      const log = new Recorder<WatchEvent>();
       await zk.addWatch(root, log.listener, { recursive: true });
       await other.create(`${root}/a`);
       // The same session also holds a plain child watch below the recursive one (ZooKeeper Programmer's Guide: persistent recursive watches get no NodeChildrenChanged).
       await log.nth(1);
-      const childLog = new EventLog();
+      const childLog = new Recorder<WatchEvent>();
       await zk.getChildren(`${root}/a`, { watch: childLog.listener });
       await other.create(`${root}/a/b`, 'x');
       await other.set(`${root}/a/b`, 'y');
@@ -332,15 +333,15 @@ describe('ZooKeeperClient watches', () => {
       ];
       await log.waitForCount(expected.length);
       await eventFence(zk, other, root);
-      assert.deepEqual(log.events, expected);
-      assert.ok(!log.events.some((e) => e.type === 'NodeChildrenChanged'));
-      assert.deepEqual(childLog.events, [event('NodeChildrenChanged', `${root}/a`)]);
+      assert.deepEqual(log.calls, expected);
+      assert.ok(!log.calls.some((e) => e.type === 'NodeChildrenChanged'));
+      assert.deepEqual(childLog.calls, [event('NodeChildrenChanged', `${root}/a`)]);
 
       await zk.removeWatches(root, 'persistentRecursive', log.listener);
       assert.deepEqual(await log.nth(expected.length + 1), event('PersistentWatchRemoved', root));
       await other.create(`${root}/after`);
       await eventFence(zk, other, root);
-      assert.equal(log.events.length, expected.length + 1);
+      assert.equal(log.calls.length, expected.length + 1);
     });
   });
 
@@ -354,7 +355,7 @@ describe('ZooKeeperClient watches', () => {
       await assert.rejects(zk.removeWatches(root, 'data'), NoWatcherError);
       await assert.rejects(zk.removeWatches(`${root}/missing`, 'children'), NoWatcherError);
       // A one-shot watch that has fired is gone too.
-      const log = new EventLog();
+      const log = new Recorder<WatchEvent>();
       await zk.get(root, { watch: log.listener });
       await other.set(root, 'x');
       await log.nth(1);
@@ -375,8 +376,8 @@ describe('ZooKeeperClient watches', () => {
       const other = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root, 'v0');
-      const removed = new EventLog();
-      const kept = new EventLog();
+      const removed = new Recorder<WatchEvent>();
+      const kept = new Recorder<WatchEvent>();
       await zk.get(root, { watch: removed.listener });
       await zk.get(root, { watch: kept.listener });
       await zk.removeWatches(root, 'data', removed.listener);
@@ -388,7 +389,7 @@ describe('ZooKeeperClient watches', () => {
       await other.set(root, 'v1');
       assert.deepEqual(await kept.nth(1), event('NodeDataChanged', root));
       await eventFence(zk, other, root);
-      assert.deepEqual(removed.events, [event('DataWatchRemoved', root)]);
+      assert.deepEqual(removed.calls, [event('DataWatchRemoved', root)]);
     });
 
     test('removing one of two persistent listeners leaves the other receiving events', async (t) => {
@@ -396,8 +397,8 @@ describe('ZooKeeperClient watches', () => {
       const other = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root);
-      const removed = new EventLog();
-      const kept = new EventLog();
+      const removed = new Recorder<WatchEvent>();
+      const kept = new Recorder<WatchEvent>();
       await zk.addWatch(root, removed.listener);
       await zk.addWatch(root, kept.listener);
       await other.set(root, '1');
@@ -412,8 +413,8 @@ describe('ZooKeeperClient watches', () => {
         event('NodeChildrenChanged', root),
       ]);
       await eventFence(zk, other, root);
-      assert.equal(removed.events.length, 2);
-      assert.equal(kept.events.length, 3);
+      assert.equal(removed.calls.length, 2);
+      assert.equal(kept.calls.length, 3);
     });
 
     test('removing all data listeners of a path removes the server watch', async (t) => {
@@ -421,8 +422,8 @@ describe('ZooKeeperClient watches', () => {
       const other = await connect(t, server);
       const root = uniqueRoot();
       await zk.create(root);
-      const first = new EventLog();
-      const second = new EventLog();
+      const first = new Recorder<WatchEvent>();
+      const second = new Recorder<WatchEvent>();
       await zk.get(root, { watch: first.listener });
       await zk.exists(root, { watch: second.listener });
       assert.ok((await serverWatchedPaths(server)).includes(root));
@@ -432,8 +433,8 @@ describe('ZooKeeperClient watches', () => {
       assert.ok(!(await serverWatchedPaths(server)).includes(root));
       await other.set(root, 'x');
       await eventFence(zk, other, root);
-      assert.equal(first.events.length, 1);
-      assert.equal(second.events.length, 1);
+      assert.equal(first.calls.length, 1);
+      assert.equal(second.calls.length, 1);
       assert.equal(zk.watchCount, 0);
     });
   });

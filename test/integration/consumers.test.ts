@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import ts from 'typescript';
 import { ZooKeeperServer } from '../../src/testing/index.js';
-import { runToExit } from './helpers.js';
+import { runToExit } from '../support/process.js';
 import { blockModule, codeBlocks, describeDiagnostics, type Block } from './readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -7,7 +7,6 @@
  * exactly-once cannot be proven, and interop with Debian's kazoo 2.8.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -22,9 +21,10 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, loseSessionAfter, nextState, uniqueRoot } from './helpers.js';
-import { KazooPeer, kazooInstalled, PYTHON } from './kazoo-recipes-peer.js';
-import { children, eventually, probe, rejectsWithin, safety, within } from './recipe-helpers.js';
+import { connect, loseSessionAfter, nextState, uniqueRoot } from '../support/client.js';
+import { kazooAvailable, KazooPeer, runPython } from '../support/kazoo.js';
+import { children } from '../support/recipes.js';
+import { eventually, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -122,7 +122,7 @@ describe('Counter: kazoo KazooCounterTests', () => {
 describe('Counter: encodings', () => {
   test(
     "pythonFloatRepr matches Python's repr() for tricky values",
-    { skip: !kazooInstalled() && 'needs /usr/bin/python3' },
+    { skip: !kazooAvailable() && 'needs /usr/bin/python3' },
     () => {
       const values = [
         0,
@@ -172,12 +172,9 @@ describe('Counter: encodings', () => {
                 ? '-0.0'
                 : v.toPrecision(17),
       );
-      const result = spawnSync(PYTHON, ['-c', script, JSON.stringify(args)], {
-        encoding: 'utf8',
-        timeout: timing(10_000),
-      });
-      assert.equal(result.status, 0, result.stderr);
-      const expected = result.stdout.trim().split('\n');
+      const expected = runPython(['-c', script, JSON.stringify(args)], { limitMs: timing(10_000) })
+        .trim()
+        .split('\n');
       assert.deepEqual(
         values.map((v) => pythonFloatRepr(v)),
         expected,
@@ -413,11 +410,11 @@ describe('Counter: concurrency and exactly-once', () => {
 
 describe(
   'Counter: interop with kazoo 2.8',
-  { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' },
+  { skip: !kazooAvailable() && 'kazoo (python3-kazoo) not installed' },
   () => {
     test('a counter node created by us reads as the default in kazoo (empty data, not null: kazoo would fail on None)', async (t) => {
       const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, server.connectString);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
       const path = `${uniqueRoot('counter')}/nested`;
       assert.equal(await new Counter(zk, path).get(), 0);
       assert.deepEqual(
@@ -433,7 +430,7 @@ describe(
 
     test('kazoo and TS increment the same counter concurrently: the total is exact', async (t) => {
       const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, server.connectString);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
       const path = uniqueRoot('counter');
       await new Counter(zk, path).get(); // we create the node (the race kazoo lost before empty data was used)
       const kazoo = peer.request('counter_add', { path, delta: 1, times: 50 }, { limitMs: safety(60_000) });
@@ -447,7 +444,7 @@ describe(
 
     test('float counter: TS writes read by kazoo and kazoo writes read by TS, same bytes', async (t) => {
       const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, server.connectString);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
       const path = uniqueRoot('counter');
       const counter = new Counter(zk, path, { type: 'float' });
       await counter.add(2.1);
@@ -470,7 +467,7 @@ describe(
 
     test('int counter: kazoo reads our digits; curator mode: the same int32 bytes on both sides', async (t) => {
       const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, server.connectString);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
       const path = uniqueRoot('counter');
       await new Counter(zk, path).subtract(3);
       assert.equal((await peer.request('counter_value', { path }))['raw'], Buffer.from('-3').toString('hex'));

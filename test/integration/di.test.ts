@@ -23,7 +23,8 @@ import {
 } from '../../src/di/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { findFreePort } from '../../src/testing/free-port.js';
-import { connect, newClient, nextState, uniqueRoot, waitFor } from './helpers.js';
+import { connect, newClient, nextState, uniqueRoot } from '../support/client.js';
+import { eventually, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 
@@ -221,7 +222,7 @@ describe('@withLock (legacy decorators)', () => {
         signal.addEventListener('abort', () => resolve(), { once: true }),
       );
       proxy.drop();
-      await waitFor(aborted);
+      await within(aborted, 'aborted');
       await nextState(zk, ConnectionState.CONNECTED);
       return signal.aborted;
     });
@@ -242,14 +243,14 @@ describe('leader lifecycle', () => {
           }),
       );
       lifecycles.forEach((l) => l.start());
-      await waitFor(() => lifecycles.some((l) => l.isLeader));
+      await eventually(() => lifecycles.some((l) => l.isLeader), 'lifecycles.some((l) => l.isLeader)');
       const leader = lifecycles.findIndex((l) => l.isLeader);
       const follower = 1 - leader;
       assert.equal(lifecycles[follower]!.isLeader, false);
       assert.equal(await services[leader]!.bill(), 'billed');
       await assert.rejects(services[follower]!.bill(), NotLeaderError);
       await lifecycles[leader]!.stop();
-      await waitFor(() => lifecycles[follower]!.isLeader);
+      await eventually(() => lifecycles[follower]!.isLeader, 'lifecycles[follower]!.isLeader');
       assert.equal(await services[follower]!.bill(), 'billed');
       await assert.rejects(services[leader]!.bill(), NotLeaderError);
       assert.deepEqual(elected, [leader, follower]);
@@ -268,7 +269,7 @@ describe('lifecycles that end', () => {
       await assert.rejects(scheduler.plan(), NotLeaderError);
       const lifecycle = new LeaderLifecycle(scheduler.election, { onElected: () => {} });
       lifecycle.start();
-      await waitFor(() => lifecycle.isLeader);
+      await eventually(() => lifecycle.isLeader, 'lifecycle.isLeader');
       assert.equal(await scheduler.plan(), 'planned');
       await lifecycle.stop();
     } finally {
@@ -285,9 +286,9 @@ describe('lifecycles that end', () => {
       onDeposed: () => void deposed++,
     });
     lifecycle.start();
-    await waitFor(() => lifecycle.isLeader);
+    await eventually(() => lifecycle.isLeader, 'lifecycle.isLeader');
     await container.unbindAllAsync(); // closes the client; stop() is never called
-    await waitFor(lifecycle.finished, undefined, 'the campaign ended');
+    await within(lifecycle.finished, 'the campaign ended');
     assert.equal(lifecycle.isLeader, false);
     assert.equal(deposed, 1);
   });
@@ -305,14 +306,14 @@ describe('lifecycles that end', () => {
         );
         settled++;
       }, options);
-      await waitFor(() => started.size === 2);
+      await eventually(() => started.size === 2, 'started.size === 2');
       return { fleet, run, workSettled: () => settled };
     }
 
     test('on stop()', async (t) => {
       const { fleet, run, workSettled } = await running(await connect(t, server));
       await fleet.stop();
-      await waitFor(run, undefined, 'run returned');
+      await within(run, 'run returned');
       assert.equal(workSettled(), 2);
     });
 
@@ -320,7 +321,7 @@ describe('lifecycles that end', () => {
       const shutdown = new AbortController();
       const { run, workSettled } = await running(await connect(t, server), { signal: shutdown.signal });
       shutdown.abort();
-      await waitFor(run, undefined, 'run returned');
+      await within(run, 'run returned');
       assert.equal(workSettled(), 2);
     });
 
@@ -329,7 +330,7 @@ describe('lifecycles that end', () => {
       await zk.start();
       const { run, workSettled } = await running(zk);
       await zk.close();
-      await waitFor(run, undefined, 'run returned');
+      await within(run, 'run returned');
       assert.equal(workSettled(), 2);
     });
   });

@@ -23,8 +23,8 @@ import {
   type OperationContext,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer, expireSession } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from './helpers.js';
-import { Deferred, eventually, within } from './recipe-helpers.js';
+import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { Deferred, eventually, within } from '../support/wait.js';
 
 const TRACES = ['operation', 'connect', 'lockAcquire'] as const;
 const PHASES = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'] as const;
@@ -38,7 +38,7 @@ interface Recorded {
 }
 
 /** Subscribes to every channel of CHANNELS and records what is published, until `stop()`. */
-class Recorder {
+class ChannelRecorder {
   readonly events: Recorded[] = [];
   private readonly stops: (() => void)[] = [];
 
@@ -92,9 +92,9 @@ class Recorder {
   }
 }
 
-/** A Recorder for one test, stopped when it ends. */
-function record(t: { after(fn: () => void): void }): Recorder {
-  const recorder = new Recorder();
+/** A ChannelRecorder for one test, stopped when it ends. */
+function record(t: { after(fn: () => void): void }): ChannelRecorder {
+  const recorder = new ChannelRecorder();
   t.after(() => recorder.stop());
   return recorder;
 }
@@ -435,7 +435,7 @@ describe('diagnostics_channel', () => {
 
   test('without subscribers nothing is published, and an operation carries no trace', async (t) => {
     const zk = await connect(t, server);
-    const recorder = new Recorder();
+    const recorder = new ChannelRecorder();
     recorder.stop();
     const path = uniqueRoot('quiet');
     await zk.create(path, 'x');

@@ -21,20 +21,18 @@ import {
   type Leadership,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from './helpers.js';
+import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { children, contendersReach, CriticalSection } from '../support/recipes.js';
 import {
-  children,
-  contendersReach,
-  CriticalSection,
   Deferred,
   eventually,
   grace,
   probe,
+  type Probe,
   rejectsWithin,
   safety,
   within,
-  type Probe,
-} from './recipe-helpers.js';
+} from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { runToExit } from './helpers.js';
+import { runToExit } from '../support/process.js';
 
 function runExample(name: string, limitMs = 60_000): Promise<{ code: number | null; output: string }> {
   const script = fileURLToPath(new URL(`../../examples/${name}.js`, import.meta.url));

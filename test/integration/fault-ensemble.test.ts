@@ -22,7 +22,9 @@ import {
   type ZooKeeperClientOptions,
 } from '../../src/index.js';
 import { timing, ZooKeeperCluster, type MemberMode } from '../../src/testing/index.js';
-import { EventLog, eventFence, uniqueRoot, waitFor } from './helpers.js';
+import { eventFence, uniqueRoot } from '../support/client.js';
+import { Recorder } from '../support/recorder.js';
+import { eventually, within } from '../support/wait.js';
 
 const { ConnectionLossError, NotReadOnlyError, OperationTimeoutError, SessionExpiredError, TimeoutError } =
   errors;
@@ -57,10 +59,10 @@ class StateRecorder {
   /** Wait for a 'state' event equal to `state` at index ≥ `from`; returns its time. */
   async untilState(state: ConnectionState, from = 0, ms = SAFE_MS): Promise<number> {
     const found = () => this.states.slice(from).find((entry) => entry.state === state);
-    await waitFor(
+    await eventually(
       () => found() !== undefined,
-      ms,
       `state ${state} (states so far: ${this.stateNames().join(', ') || 'none'})`,
+      ms,
     );
     return found()!.at;
   }
@@ -68,10 +70,10 @@ class StateRecorder {
   /** Wait for a 'keeperState' event equal to `state` at index ≥ `from`; returns its time. */
   async untilKeeperState(state: KeeperState, from = 0, ms = SAFE_MS): Promise<number> {
     const found = () => this.keeperStates.slice(from).find((entry) => entry.state === state);
-    await waitFor(
+    await eventually(
       () => found() !== undefined,
-      ms,
       `keeperState ${state} (so far: ${this.keeperStateNames().join(', ') || 'none'})`,
+      ms,
     );
     return found()!.at;
   }
@@ -234,11 +236,11 @@ describe('fault injection on a 3-member ensemble', () => {
         // The observer never talks to the member that is about to crash.
         const observer = await connectTo(t, hostsExcept(cluster, victim));
 
-        const dataWatch = new EventLog();
+        const dataWatch = new Recorder<WatchEvent>();
         assert.equal((await zk.get(`${root}/data`, { watch: dataWatch.listener })).data.toString(), 'v0');
-        const childWatch = new EventLog();
+        const childWatch = new Recorder<WatchEvent>();
         assert.deepEqual(await zk.getChildren(`${root}/kids`, { watch: childWatch.listener }), []);
-        const recursiveWatch = new EventLog();
+        const recursiveWatch = new Recorder<WatchEvent>();
         await zk.addWatch(root, recursiveWatch.listener, { recursive: true });
         const sessionId = zk.sessionId;
         const recorder = new StateRecorder(zk);
@@ -272,8 +274,8 @@ describe('fault injection on a 3-member ensemble', () => {
           state: 'CONNECTED',
           path: root,
         });
-        assert.deepEqual(dataWatch.events, []);
-        assert.deepEqual(childWatch.events, []);
+        assert.deepEqual(dataWatch.calls, []);
+        assert.deepEqual(childWatch.calls, []);
 
         // The watches set before the crash were re-registered on the new member and fire now.
         await observer.set(`${root}/data`, 'v1');
@@ -290,13 +292,13 @@ describe('fault injection on a 3-member ensemble', () => {
         });
         await recursiveWatch.waitForCount(3, SAFE_MS);
         await eventFence(zk, observer, root);
-        assert.deepEqual(eventSummary(recursiveWatch.events), [
+        assert.deepEqual(eventSummary(recursiveWatch.calls), [
           `None ${root}`,
           `NodeDataChanged ${root}/data`,
           `NodeCreated ${root}/kids/k1`,
         ]);
-        assert.equal(dataWatch.events.length, 1, 'a one-shot watch fires once');
-        assert.equal(childWatch.events.length, 1, 'a one-shot watch fires once');
+        assert.equal(dataWatch.calls.length, 1, 'a one-shot watch fires once');
+        assert.equal(childWatch.calls.length, 1, 'a one-shot watch fires once');
         assert.deepEqual(
           recorder.stateNames(),
           [ConnectionState.SUSPENDED, ConnectionState.CONNECTED],
@@ -348,7 +350,7 @@ describe('fault injection on a 3-member ensemble', () => {
         assert.notEqual(newLeader, leader);
         // Every client ends CONNECTED (a client on a follower is disconnected too while the followers elect).
         const leaderAddress = cluster.connectStringOf(leader);
-        await waitFor(
+        await eventually(
           () =>
             clients.every(
               (zk) =>
@@ -356,8 +358,8 @@ describe('fault injection on a 3-member ensemble', () => {
                 zk.connectedServer !== undefined &&
                 zk.connectedServer !== leaderAddress,
             ),
-          SAFE_MS,
           'every client CONNECTED to a surviving member',
+          SAFE_MS,
         );
         const writeTimes = await Promise.all(
           clients.map(async (zk, i) => {
@@ -392,10 +394,10 @@ describe('fault injection on a 3-member ensemble', () => {
         // The old leader comes back as a follower; nobody is disturbed (no assertion: a client may move).
         await cluster.restart(leader);
         await cluster.waitForQuorum();
-        await waitFor(
+        await eventually(
           () => clients.every((zk) => zk.state === ConnectionState.CONNECTED),
-          SAFE_MS,
           'every client CONNECTED',
+          SAFE_MS,
         );
 
         // ---- the quorum is lost: stop the leader and one follower
@@ -411,10 +413,10 @@ describe('fault injection on a 3-member ensemble', () => {
         const stopAt = performance.now();
         await Promise.all(stopped.map((id) => cluster.stop(id)));
         const stoppedAt = performance.now();
-        await waitFor(
+        await eventually(
           () => clients.every((zk) => zk.state === ConnectionState.SUSPENDED),
-          SAFE_MS,
           'every client SUSPENDED',
+          SAFE_MS,
         );
         const suspendedAt = performance.now();
 
@@ -446,7 +448,7 @@ describe('fault injection on a 3-member ensemble', () => {
         const connectedTimes = await Promise.all(
           recorders.map((recorder) => recorder.untilState(ConnectionState.CONNECTED)),
         );
-        assert.equal(await waitFor(waited, SAFE_MS, 'the write issued during the outage'), waitedPath);
+        assert.equal(await within(waited, 'the write issued during the outage', SAFE_MS), waitedPath);
         const negotiated = first.sessionTimeout;
         t.diagnostic(
           `quorum loss: stop(${stopped.join(', ')}) took ${ms(stoppedAt - stopAt)}; all clients SUSPENDED after ${ms(suspendedAt - stopAt)}; ` +
@@ -639,23 +641,23 @@ describe('fault injection on a 3-member ensemble', () => {
         for (const fault of faults) t.diagnostic(`fault ${fault}`);
 
         // ---- calm: every client reconnects and gets work done again
-        await waitFor(
+        await eventually(
           () => workers.every((w) => w.zk.state === ConnectionState.CONNECTED),
-          SAFE_MS,
           'every client CONNECTED after the faults',
+          SAFE_MS,
         );
         calm = true;
-        await waitFor(
+        await eventually(
           () => workers.every((w) => w.okAfterCalm >= 5),
-          SAFE_MS,
           'every client completing operations after the faults',
+          SAFE_MS,
         );
         stop = true;
         const loops = Promise.all(workers.map((w) => w.loop));
-        await waitFor(
+        await within(
           loops,
-          OP_TIMEOUT + SAFE_MS,
           `the loops to end (issued/settled: ${workers.map((w) => `${w.issued}/${w.settled}`).join(', ')})`,
+          OP_TIMEOUT + SAFE_MS,
         );
 
         for (const [i, worker] of workers.entries()) {
@@ -751,10 +753,10 @@ describe('read-only mode on a 3-member ensemble', () => {
         }
 
         await Promise.all(others.map((id) => cluster.stop(id)));
-        await waitFor(
+        await eventually(
           async () => (await modeOf(cluster, survivor)) === 'read-only',
-          SAFE_MS,
           `member ${survivor} to serve read-only`,
+          SAFE_MS,
         );
 
         // Two read-only clients: one knows every member (it can probe the others with isro), one only the survivor.

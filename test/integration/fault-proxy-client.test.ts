@@ -22,8 +22,9 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, openRawSession, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { EventLog, connect, eventFence, nextState, sorted, uniqueRoot, waitFor } from './helpers.js';
-import { rejectsWithin, within } from './recipe-helpers.js';
+import { connect, eventFence, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { Recorder } from '../support/recorder.js';
+import { eventually, rejectsWithin, within } from '../support/wait.js';
 
 const {
   AbortError,
@@ -53,7 +54,7 @@ async function statesBecome(
   expected: ConnectionState[],
   ms = LIMIT,
 ): Promise<void> {
-  await waitFor(
+  await eventually(
     () => {
       const seen = states.map((s) => s.state);
       assert.deepEqual(
@@ -63,8 +64,8 @@ async function statesBecome(
       );
       return seen.length >= expected.length;
     },
-    ms,
     `states ${expected.join(' → ')} (seen ${states.map((s) => s.state).join(' → ') || 'none'})`,
+    ms,
   );
 }
 
@@ -128,7 +129,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     const oldSession = zk.sessionId;
     const oldPassword = zk.sessionPassword;
     const states = recordStates(zk);
-    const watchNone = new EventLog();
+    const watchNone = new Recorder<WatchEvent>();
     await zk.get(root, { watch: watchNone.listener });
 
     await zk.exists('/'); // the last thing heard from the server is now
@@ -145,10 +146,10 @@ describe('ZooKeeperClient through a FaultProxy', () => {
 
     // The server expires the session on its own (its timeout passed without a ping), so the old
     // ephemeral goes, and re-attaching the old session is refused as expired.
-    await waitFor(
+    await eventually(
       async () => (await direct.exists(`${root}/eph`)) === null,
-      LIMIT,
       'the server to expire the old session',
+      LIMIT,
     );
     const probe = await openRawSession(
       server.host,
@@ -172,7 +173,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     const { stat } = await zk.createWithStat(`${root}/eph`, null, { ephemeral: true });
     assert.equal(stat.ephemeralOwner, zk.sessionId);
     assert.deepEqual(
-      watchNone.events.map((e) => e.type),
+      watchNone.calls.map((e) => e.type),
       ['None'],
     );
 
@@ -230,7 +231,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
       });
       if (moment === 'right after issuing') drop();
 
-      await waitFor(Promise.all(wrapped), LIMIT, `all ${N} requests to settle (${moment})`);
+      await within(Promise.all(wrapped), `all ${N} requests to settle (${moment})`, LIMIT);
       const unexpected = outcomes.filter((o) => !o.ok && !(o.error instanceof ConnectionLossError));
       assert.deepEqual(
         unexpected.map((o) => String(o.error)),
@@ -356,7 +357,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     const reconnectMs = states[1]!.at - droppedAt;
     assert.equal(zk.sessionId, sessionId, 'same session');
     // The server lost every watch of the session with the connection; the client re-registers them.
-    await waitFor(
+    await eventually(
       async () => {
         // One SetWatches with every path (1.4 MB) would either be refused by the client (over the
         // 1 MiB frame limit: the watches silently lost, so wchc never recovers) or make the server
@@ -368,8 +369,8 @@ describe('ZooKeeperClient through a FaultProxy', () => {
         );
         return watchedPaths(await server.fourLetterWord('wchc'), sessionId).length === pathsBefore;
       },
-      LIMIT,
       `wchc to list ${pathsBefore} paths again`,
+      LIMIT,
     );
     assert.ok(watchedPaths(await server.fourLetterWord('wchc'), sessionId).length >= N);
     assert.equal(await serverWatchCount(server), totalBefore, 'mntr zk_watch_count is back to where it was');
@@ -382,10 +383,10 @@ describe('ZooKeeperClient through a FaultProxy', () => {
 
     const setStart = performance.now();
     await pipelined(N, 2000, (i) => direct.set(paths[i]!, 'v1'));
-    await waitFor(
+    await eventually(
       () => fired.every((n) => n >= 1) && persistentEvents.every((events) => events.length >= 2),
-      LIMIT,
       'every data and persistent watch to fire',
+      LIMIT,
     );
     await eventFence(zk, direct, parent);
     t.diagnostic(
@@ -437,8 +438,8 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     const queuedSet = zk.set(root, 'secret-2');
     const queuedWho = zk.whoAmI();
     proxy.accept();
-    assert.equal((await waitFor(queuedGet, LIMIT, 'the queued get')).data.toString(), 'secret');
-    assert.equal((await waitFor(queuedSet, LIMIT, 'the queued set')).version, 1);
+    assert.equal((await within(queuedGet, 'the queued get', LIMIT)).data.toString(), 'secret');
+    assert.equal((await within(queuedSet, 'the queued set', LIMIT)).version, 1);
     assert.ok((await queuedWho).some((info) => info.authScheme === 'digest' && info.user === 'alice'));
     await statesBecome(states, [ConnectionState.SUSPENDED, ConnectionState.CONNECTED]);
     assert.equal(zk.sessionId, sessionId);
@@ -468,7 +469,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     await nextMacrotask();
     assert.equal(accepted, false, 'no server has seen the credential yet');
     proxy.accept();
-    await waitFor(auth, LIMIT, 'addAuth after the reconnect');
+    await within(auth, 'addAuth after the reconnect', LIMIT);
     assert.equal(zk.sessionId, sessionId);
     assert.ok((await zk.whoAmI()).some((info) => info.authScheme === 'digest' && info.user === 'bob'));
 
@@ -493,8 +494,8 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     await statesBecome(states, [ConnectionState.SUSPENDED]);
     const auth = zk.addAuth('bogus-scheme', 'x');
     proxy.accept();
-    await assert.rejects(waitFor(auth, LIMIT, 'addAuth to be refused'), AuthFailedError);
-    await waitFor(() => zk.keeperState === KeeperState.AUTH_FAILED, LIMIT, 'keeperState AUTH_FAILED');
+    await assert.rejects(within(auth, 'addAuth to be refused', LIMIT), AuthFailedError);
+    await eventually(() => zk.keeperState === KeeperState.AUTH_FAILED, 'keeperState AUTH_FAILED', LIMIT);
   });
 
   test('a chrooted client keeps chroot-relative paths across a reconnect (watches, creates, events)', async (t) => {
@@ -508,10 +509,10 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.equal(zk.chroot, chroot);
     const sessionId = zk.sessionId;
 
-    const missed = new EventLog(); // its node changes while the client is disconnected
-    const later = new EventLog(); // its node changes after the reconnect
-    const created = new EventLog(); // exist watch on a missing node
-    const children = new EventLog(); // child watch on the chroot itself
+    const missed = new Recorder<WatchEvent>(); // its node changes while the client is disconnected
+    const later = new Recorder<WatchEvent>(); // its node changes after the reconnect
+    const created = new Recorder<WatchEvent>(); // exist watch on a missing node
+    const children = new Recorder<WatchEvent>(); // child watch on the chroot itself
     await zk.get('/node', { watch: missed.listener });
     await zk.get('/node2', { watch: later.listener });
     assert.equal(await zk.exists('/later', { watch: created.listener }), null);
@@ -546,12 +547,12 @@ describe('ZooKeeperClient through a FaultProxy', () => {
       sorted(['node', 'node2', 'later', seq.slice(1), 'with-stat', 'in-tx']),
     );
     // Fence (chroot-relative for the watcher): every event sent before it has been delivered.
-    const fence = new EventLog();
+    const fence = new Recorder<WatchEvent>();
     assert.equal(await zk.exists('/fence', { watch: fence.listener }), null);
     await direct.create(`${chroot}/fence`);
     assert.deepEqual(await fence.nth(1), { type: 'NodeCreated', state: 'CONNECTED', path: '/fence' });
     assert.equal(
-      missed.events.length + later.events.length + created.events.length + children.events.length,
+      missed.calls.length + later.calls.length + created.calls.length + children.calls.length,
       4,
       'each watch fired once',
     );
@@ -605,13 +606,13 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     await assert.rejects(preAborted, AbortError);
     controller.abort(new Error('gave up'));
     await assert.rejects(abortedLater, AbortError);
-    await assert.rejects(waitFor(timedOut, LIMIT, 'the timeout request'), TimeoutError);
+    await assert.rejects(within(timedOut, 'the timeout request', LIMIT), TimeoutError);
     assert.equal(settled.get('plain'), 0, 'the plain request still waits');
     assert.equal(zk.state, ConnectionState.SUSPENDED);
 
     const healAt = performance.now();
     proxy.heal();
-    const path = await waitFor(plain, LIMIT, 'the plain request after heal()');
+    const path = await within(plain, 'the plain request after heal()', LIMIT);
     const answeredMs = performance.now() - healAt;
     assert.match(path, new RegExp(`^${root}/n-\\d{10}$`));
     assert.equal(zk.sessionId, sessionId, 'same session');
@@ -640,9 +641,9 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     const root = uniqueRoot('expire');
     await direct.create(root, 'v0');
     await zk.create(`${root}/eph`, null, { ephemeral: true });
-    const oneShot = new EventLog();
+    const oneShot = new Recorder<WatchEvent>();
     await zk.get(root, { watch: oneShot.listener });
-    const persistent = new EventLog();
+    const persistent = new Recorder<WatchEvent>();
     await zk.addWatch(`${root}/p`, persistent.listener);
     const oldSession = zk.sessionId;
     const states = recordStates(zk);
@@ -670,7 +671,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     // session for a moment before the server expired it; it is left out of the comparison.)
     const resync = (e: WatchEvent) => e.type === 'None' && e.state === KeeperState.CONNECTED;
     assert.deepEqual(
-      persistent.events.filter((e) => !resync(e)).map((e) => [e.type, e.path]),
+      persistent.calls.filter((e) => !resync(e)).map((e) => [e.type, e.path]),
       [
         ['None', `${root}/p`],
         ['NodeCreated', `${root}/p`],
@@ -679,7 +680,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
       ],
     );
     assert.deepEqual(
-      oneShot.events.map((e) => e.type),
+      oneShot.calls.map((e) => e.type),
       ['None'],
     );
     assert.equal(zk.watchCount, 1, 'only the persistent watch remains');
@@ -703,16 +704,16 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     const direct = await connect(t, server);
     const root = uniqueRoot('scenario2');
     await direct.create(root, 'v1');
-    const a = new EventLog();
-    const b = new EventLog();
+    const a = new Recorder<WatchEvent>();
+    const b = new Recorder<WatchEvent>();
     await zk.get(root, { watch: a.listener });
     proxy.setDelay(200); // B's get is on the wire, its reply not back, when A removes its watch
     const bGet = zk.get(root, { watch: b.listener });
     const aRemoved = zk.removeWatches(root, 'data', a.listener);
-    await waitFor(Promise.all([bGet, aRemoved]), LIMIT, 'the get and the removal');
+    await within(Promise.all([bGet, aRemoved]), 'the get and the removal', LIMIT);
     proxy.setDelay(0);
     assert.deepEqual(
-      a.events.map((e) => e.type),
+      a.calls.map((e) => e.type),
       ['DataWatchRemoved'],
     );
     assert.equal(zk.watchCount, 1);
@@ -729,7 +730,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     });
     await eventFence(zk, direct, root);
     assert.deepEqual(
-      a.events.map((e) => e.type),
+      a.calls.map((e) => e.type),
       ['DataWatchRemoved'],
       'the removed listener heard nothing more',
     );
@@ -746,9 +747,9 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     proxy.refuse();
     proxy.drop();
     await statesBecome(states, [ConnectionState.SUSPENDED]);
-    const removed = new EventLog();
+    const removed = new Recorder<WatchEvent>();
     const reading = zk.get(root, { watch: removed.listener });
-    const kept = new EventLog();
+    const kept = new Recorder<WatchEvent>();
     const keptReading = zk.getChildren(root, { watch: kept.listener }); // still wanted: still sent
     await zk.removeWatches(root, 'data', removed.listener);
     const addingWatch = zk.addWatch(root, removed.listener); // a listener removed before this is sent
@@ -757,8 +758,8 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     assert.ok(error instanceof AbortError, `AbortError, got ${String(error)}`);
     assert.equal(error.outcomeUnknown, false, 'never sent');
     proxy.accept();
-    assert.equal((await waitFor(reading, LIMIT, 'the read, sent without its watch')).data.toString(), 'v1');
-    assert.deepEqual(await waitFor(keptReading, LIMIT, 'the kept read after the reconnect'), []);
+    assert.equal((await within(reading, 'the read, sent without its watch', LIMIT)).data.toString(), 'v1');
+    assert.deepEqual(await within(keptReading, 'the kept read after the reconnect', LIMIT), []);
     assert.equal(zk.watchCount, 1);
     assert.deepEqual(
       watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId),
@@ -769,7 +770,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     await direct.create(`${root}/child`, '');
     assert.deepEqual((await kept.nth(1, LIMIT)).type, 'NodeChildrenChanged');
     assert.deepEqual(
-      removed.events.map((e) => e.type),
+      removed.calls.map((e) => e.type),
       ['DataWatchRemoved', 'PersistentWatchRemoved'],
     );
   });
@@ -786,7 +787,7 @@ describe('ZooKeeperClient through a FaultProxy', () => {
 
   test("scenario 8: a chroot client's getConfig watch is re-registered at /zookeeper/config after a reconnect: no false NodeDeleted, the watch stays set", async (t) => {
     const { proxy, zk } = await chrootClient(t);
-    const config = new EventLog();
+    const config = new Recorder<WatchEvent>();
     const { data } = await zk.getConfig({ watch: config.listener });
     assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']);
     const sessionId = zk.sessionId;
@@ -796,16 +797,16 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     proxy.drop();
     await connected;
     assert.equal(zk.sessionId, sessionId, 'the same session');
-    await waitFor(
+    await eventually(
       async () =>
         isDeepStrictEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), [
           '/zookeeper/config',
         ]),
-      LIMIT,
       'the config watch re-registered at /zookeeper/config',
+      LIMIT,
     );
     await eventFence(zk, zk, '/fence');
-    assert.deepEqual(config.events, [], 'no false NodeDeleted (or anything else) for the config watch');
+    assert.deepEqual(config.calls, [], 'no false NodeDeleted (or anything else) for the config watch');
     assert.deepEqual((await zk.getConfig()).data, data);
     assert.equal(zk.watchCount, 1);
   });
@@ -813,8 +814,8 @@ describe('ZooKeeperClient through a FaultProxy', () => {
   test("scenario 8: a node named /zookeeper/config under the chroot is watched apart from getConfig's /zookeeper/config, across a reconnect", async (t) => {
     const { proxy, zk, chroot } = await chrootClient(t);
     await zk.create('/zookeeper/config', 'mine', { makePath: true }); // <chroot>/zookeeper/config
-    const config = new EventLog();
-    const mine = new EventLog();
+    const config = new Recorder<WatchEvent>();
+    const mine = new Recorder<WatchEvent>();
     await zk.getConfig({ watch: config.listener });
     assert.equal((await zk.get('/zookeeper/config', { watch: mine.listener })).data.toString(), 'mine');
     const both = sorted(['/zookeeper/config', `${chroot}/zookeeper/config`]);
@@ -828,11 +829,11 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     );
     proxy.drop();
     await connected;
-    await waitFor(
+    await eventually(
       async () =>
         isDeepStrictEqual(sorted(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId)), both),
-      LIMIT,
       'both watches re-registered',
+      LIMIT,
     );
     await zk.set('/zookeeper/config', 'changed');
     assert.deepEqual(await mine.nth(2, LIMIT), {
@@ -842,10 +843,10 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     });
     await eventFence(zk, zk, '/fence');
     assert.deepEqual(
-      mine.events.map((e) => e.type),
+      mine.calls.map((e) => e.type),
       ['DataWatchRemoved', 'NodeDataChanged'],
     );
-    assert.deepEqual(config.events, [], "the config watch did not fire for the user's node");
+    assert.deepEqual(config.calls, [], "the config watch did not fire for the user's node");
     assert.deepEqual(watchedPaths(await server.fourLetterWord('wchc'), zk.sessionId), ['/zookeeper/config']);
   });
 });

@@ -27,8 +27,9 @@ import {
   ZooKeeperServer,
   type RawSession,
 } from '../../src/testing/index.js';
-import { connect, freePort, uniqueRoot } from './helpers.js';
-import { eventually, grace, probe, rejectsWithin, within } from './recipe-helpers.js';
+import { findFreePort } from '../../src/testing/free-port.js';
+import { connect, uniqueRoot } from '../support/client.js';
+import { eventually, grace, probe, rejectsWithin, within } from '../support/wait.js';
 
 const { ConnectionLossError } = errors;
 
@@ -176,7 +177,7 @@ describe('FaultProxy', () => {
 
   test('retarget() sends new connections elsewhere', async () => {
     // Nothing listens on this port: the proxy accepts, fails upstream and closes the client.
-    await using proxy = await FaultProxy.start(`127.0.0.1:${await freePort()}`);
+    await using proxy = await FaultProxy.start(`127.0.0.1:${await findFreePort()}`);
     await assert.rejects(
       openRawSession(proxy.host, proxy.port, {}, timing(10_000)),
       /closed the connection without a ConnectResponse|ECONNRESET/,
@@ -217,9 +218,12 @@ describe('FaultProxy', () => {
     const exit = new Promise<number | string>((resolve) =>
       child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
     );
-    const limit = delay(timing(20_000), 'still running' as const, { ref: false });
-    const outcome = await Promise.race([exit, limit]);
-    if (outcome === 'still running') child.kill('SIGKILL');
+    const outcome = await within(exit, 'the process to exit by itself', timing(20_000)).catch(
+      (error: unknown) => {
+        child.kill('SIGKILL');
+        throw error;
+      },
+    );
     assert.equal(outcome, 0, stderr);
   });
 });

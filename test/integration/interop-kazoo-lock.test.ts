@@ -7,7 +7,6 @@
  * session expiry of the kazoo holder, and kazoo's own ordering logic on fixed child lists.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { Election, Lock, ReadLock, WriteLock } from '../../src/index.js';
 import {
@@ -19,38 +18,22 @@ import {
   sortedContenders,
 } from '../../src/recipes/lock/contenders.js';
 import { expireSession, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from './helpers.js';
-import { interopScript, PYTHON } from './kazoo.js';
-import { KazooProcess } from './kazoo-process.js';
-import { Deferred, eventually, grace, probe, safety, within } from './recipe-helpers.js';
+import { connect, uniqueRoot } from '../support/client.js';
+import { interopScript, KazooPeer, runPythonJson } from '../support/kazoo.js';
+import { Deferred, eventually, grace, probe, safety, within } from '../support/wait.js';
 
 const SCRIPT = interopScript('kazoo_lock.py');
 
-const peers = new Set<KazooPeer>();
-
-/** One kazoo process: a Lock/ReadLock/WriteLock/Election on `path`, driven line by line. */
 /** kazoo_lock.py: one lock, read lock, write lock or election of kazoo's, with its session. */
-class KazooPeer extends KazooProcess {
-  sessionId = 0n;
-  sessionPassword = Buffer.alloc(0);
-
-  static async startPeer(
+class LockPeer extends KazooPeer {
+  static startPeer(
     t: TestContext,
     kind: 'lock' | 'rlock' | 'wlock' | 'election',
     hosts: string,
     path: string,
     identifier: string,
-  ): Promise<KazooPeer> {
-    const proc = spawn(PYTHON, [SCRIPT, kind, hosts, path, identifier], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const peer = new KazooPeer(proc, identifier);
-    peers.add(peer);
-    t.after(() => peer.stop());
-    const session = await peer.next(/^SESSION /, safety(20_000));
-    const [, id, password] = session.split(' ');
-    peer.sessionId = BigInt.asIntN(64, BigInt(`0x${id}`));
-    peer.sessionPassword = Buffer.from(password!, 'hex');
-    await peer.next(/^READY$/, safety(20_000));
-    return peer;
+  ): Promise<LockPeer> {
+    return LockPeer.start(t, 'kazoo_lock.py', [kind, hosts, path, identifier], identifier);
   }
 
   async contenders(): Promise<string[]> {
@@ -69,7 +52,6 @@ before(async () => {
   server = await ZooKeeperServer.start();
 });
 after(async () => {
-  for (const peer of peers) peer.kill();
   await server?.close();
 });
 
@@ -84,7 +66,7 @@ describe('interop with kazoo 2.8: Lock', () => {
   test('a kazoo holder blocks our Lock until it releases', async (t) => {
     const zk = await connect(t, server);
     const path = uniqueRoot('interop');
-    const py = await KazooPeer.startPeer(t, 'lock', server.connectString, path, 'py');
+    const py = await LockPeer.startPeer(t, 'lock', server.connectString, path, 'py');
     assert.equal(await py.command('try', /^(NOT_)?ACQUIRED$/), 'ACQUIRED');
     const lock = new Lock(zk, path, { identifier: 'ts' });
     assert.equal(await lock.acquire({ blocking: false }), false);
@@ -105,7 +87,7 @@ describe('interop with kazoo 2.8: Lock', () => {
     const path = uniqueRoot('interop');
     const lock = new Lock(zk, path, { identifier: 'ts' });
     assert.equal(await lock.acquire(), true);
-    const py = await KazooPeer.startPeer(t, 'lock', server.connectString, path, 'py');
+    const py = await LockPeer.startPeer(t, 'lock', server.connectString, path, 'py');
     py.send('acquire');
     assert.deepEqual(await tsContendersReach(lock, 2), ['ts', 'py']);
     await grace();
@@ -123,13 +105,13 @@ describe('interop with kazoo 2.8: Lock', () => {
     const path = uniqueRoot('interop');
     const ts1 = new Lock(zk, path, { identifier: 'ts-1' });
     assert.equal(await ts1.acquire(), true);
-    const py1 = await KazooPeer.startPeer(t, 'lock', server.connectString, path, 'py-1');
+    const py1 = await LockPeer.startPeer(t, 'lock', server.connectString, path, 'py-1');
     py1.send('acquire');
     await tsContendersReach(ts1, 2);
     const ts2 = new Lock(zk, path, { identifier: 'ts-2' });
     const ts2Got = probe(ts2.acquire());
     await tsContendersReach(ts1, 3);
-    const py2 = await KazooPeer.startPeer(t, 'lock', server.connectString, path, 'py-2');
+    const py2 = await LockPeer.startPeer(t, 'lock', server.connectString, path, 'py-2');
     py2.send('acquire');
     const ours = await tsContendersReach(ts1, 4);
     assert.deepEqual(ours, ['ts-1', 'py-1', 'ts-2', 'py-2']);
@@ -155,14 +137,14 @@ describe('interop with kazoo 2.8: Lock', () => {
   test("a real expiry of the kazoo holder's session (its client_id) lets our waiter acquire at once", async (t) => {
     const zk = await connect(t, server);
     const path = uniqueRoot('interop');
-    const py = await KazooPeer.startPeer(t, 'lock', server.connectString, path, 'py');
+    const py = await LockPeer.startPeer(t, 'lock', server.connectString, path, 'py');
     assert.equal(await py.command('try', /^(NOT_)?ACQUIRED$/), 'ACQUIRED');
     const lock = new Lock(zk, path, { identifier: 'ts' });
     const waiting = probe(lock.acquire());
     await tsContendersReach(lock, 2);
     await expireSession(server.connectString, {
-      sessionId: py.sessionId,
-      sessionPassword: py.sessionPassword,
+      sessionId: py.session.sessionId,
+      sessionPassword: py.session.sessionPassword,
     });
     assert.equal(await within(waiting.promise, 'our waiter acquires once the kazoo session is gone'), true);
     assert.deepEqual(await lock.contenders(), ['ts']);
@@ -183,8 +165,8 @@ describe('interop with kazoo 2.8: ReadLock / WriteLock', () => {
   test('readers share across languages; writers exclude readers and writers both ways', async (t) => {
     const zk = await connect(t, server);
     const path = uniqueRoot('interop-rw');
-    const pyR = await KazooPeer.startPeer(t, 'rlock', server.connectString, path, 'py-reader');
-    const pyW = await KazooPeer.startPeer(t, 'wlock', server.connectString, path, 'py-writer');
+    const pyR = await LockPeer.startPeer(t, 'rlock', server.connectString, path, 'py-reader');
+    const pyW = await LockPeer.startPeer(t, 'wlock', server.connectString, path, 'py-writer');
 
     // Our reader holds: a kazoo reader shares it, a kazoo writer is refused.
     const tsR = new ReadLock(zk, path, { identifier: 'ts-reader' });
@@ -236,7 +218,7 @@ describe('interop with kazoo 2.8: ReadLock / WriteLock', () => {
     const path = uniqueRoot('interop-rw');
     const w1 = new WriteLock(zk, path, { identifier: 'w1' });
     assert.equal(await w1.acquire(), true);
-    const pyR = await KazooPeer.startPeer(t, 'rlock', server.connectString, path, 'py-reader');
+    const pyR = await LockPeer.startPeer(t, 'rlock', server.connectString, path, 'py-reader');
     pyR.send('acquire 2');
     await tsContendersReach(w1, 2);
     const w2 = new WriteLock(zk, path, { identifier: 'w2' });
@@ -269,7 +251,7 @@ describe('interop with kazoo 2.8: Election', () => {
       await stepDown.promise;
     });
     await within(oursLeads.promise, 'we lead');
-    const py = await KazooPeer.startPeer(t, 'election', server.connectString, path, 'py');
+    const py = await LockPeer.startPeer(t, 'election', server.connectString, path, 'py');
     py.send('run');
     assert.deepEqual(await tsContendersReach(ours, 2), ['ts', 'py']);
     assert.deepEqual(await py.contenders(), ['ts', 'py']);
@@ -326,21 +308,9 @@ describe("kazoo 2.8's own ordering logic on fixed child lists (kazoo_lock.py seq
   const curatorOwn = '_c_8eb60557-ba51-e0da-67ee-fc47467d3f34-lock-0000000031';
   const kazooAhead = '514e5a831836450cb1a56c741e990fd8__lock__0000000030';
 
-  function kazoo(cases: Case[]): Promise<{ predecessor: string | null; order: string[] }[]> {
-    return new Promise((resolve, reject) => {
-      const proc = spawn(PYTHON, [SCRIPT, 'sequence'], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      proc.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      const timer = setTimeout(() => proc.kill('SIGKILL'), safety(20_000));
-      proc.on('exit', (code) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(JSON.parse(out));
-        else reject(new Error(`kazoo_lock.py sequence exited ${code}: ${err}`));
-      });
-      proc.stdin.end(JSON.stringify(cases));
-    });
+  /** kazoo's own answers (kazoo_lock.py sequence). */
+  function kazoo(cases: Case[]): { predecessor: string | null; order: string[] }[] {
+    return runPythonJson([SCRIPT, 'sequence'], { input: JSON.stringify(cases) });
   }
 
   /** What our recipes compute for the same case. */
@@ -386,13 +356,13 @@ describe("kazoo 2.8's own ordering logic on fixed child lists (kazoo_lock.py seq
   ];
 
   test('kazoo and our recipes pick the same predecessor and contender order', async () => {
-    const answers = await kazoo(agreeing.map(([, c]) => c));
+    const answers = kazoo(agreeing.map(([, c]) => c));
     agreeing.forEach(([name, c], i) => assert.deepEqual(ours(c), answers[i], name));
   });
 
   test('known divergence: a kazoo 2.8 reader picks the newest writer even after it (#649); ours the nearest writer ahead', async () => {
     const c: Case = { kind: 'rlock', children: rw, node: 'bb__rlock__0000000002' };
-    const [answer] = await kazoo([c]);
+    const [answer] = kazoo([c]);
     assert.equal(answer!.predecessor, 'dd__lock__0000000004');
     assert.equal(ours(c).predecessor, 'aa__lock__0000000001');
     assert.deepEqual(ours(c).order, answer!.order);
@@ -400,7 +370,7 @@ describe("kazoo 2.8's own ordering logic on fixed child lists (kazoo_lock.py seq
 
   test('a Curator-named own node (extra "-lock-") is ranked as kazoo ranks it', async () => {
     const c: Case = { kind: 'lock', children: [curatorOwn, kazooAhead], node: curatorOwn, extra: ['-lock-'] };
-    const [answer] = await kazoo([c]);
+    const [answer] = kazoo([c]);
     assert.equal(answer!.predecessor, kazooAhead, 'kazoo: the __lock__ node ahead is the predecessor');
     assert.deepEqual(ours(c), answer);
   });

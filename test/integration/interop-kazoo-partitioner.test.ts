@@ -7,7 +7,6 @@
  * and ours report the same values for the same writes. Skipped when kazoo is not installed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import {
   ChildrenWatch,
@@ -17,11 +16,11 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from './helpers.js';
-import { interopScript, kazooAvailable, PYTHON } from './kazoo.js';
-import { KazooProcess } from './kazoo-process.js';
-import { children, eventually, safety } from './recipe-helpers.js';
-import { Recorder } from './watch-recipe-helpers.js';
+import { connect, uniqueRoot } from '../support/client.js';
+import { interopScript, kazooAvailable, KazooPeer, runPythonJson } from '../support/kazoo.js';
+import { children } from '../support/recipes.js';
+import { Recorder } from '../support/recorder.js';
+import { eventually, safety } from '../support/wait.js';
 
 const SCRIPT = interopScript('kazoo_partitioner.py');
 const skip = kazooAvailable() ? false : 'kazoo (python3-kazoo) is not installed';
@@ -35,22 +34,12 @@ after(() => server?.close());
 /** kazoo's `_partitioner` on many cases at once. */
 function kazooSplit(
   cases: { identifier: string; members: string[]; items: (string | number)[] }[],
-): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(PYTHON, [SCRIPT, 'split'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    proc.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-    proc.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as unknown[]) : reject(new Error(`split exited ${code}: ${err}`)),
-    );
-    proc.stdin.end(JSON.stringify(cases));
-  });
+): unknown[] {
+  return runPythonJson([SCRIPT, 'split'], { input: JSON.stringify(cases) });
 }
 
 /** The kazoo peer's share while its loop last saw ACQUIRED, else undefined. */
-function kazooCurrent(peer: KazooProcess): number[] | undefined {
+function kazooCurrent(peer: KazooPeer): number[] | undefined {
   const states = peer.lines.filter((line) => line.startsWith('STATE '));
   if (states.at(-1) !== 'STATE ACQUIRED') return undefined;
   const line = peer.lines.filter((l) => l.startsWith('ACQUIRED ')).at(-1);
@@ -93,7 +82,7 @@ describe('kazoo 2.8 interop: SetPartitioner', { skip }, () => {
           : Array.from({ length: n % 11 }, (_, i) => words[(i + n) % words.length]! + String(i));
       cases.push({ identifier, members: unique, items: [...new Set(items)] });
     }
-    const expected = await kazooSplit(cases);
+    const expected = kazooSplit(cases);
     const ours = cases.map(({ identifier, members, items }) => {
       try {
         return kazooPartition(identifier, members, items);
@@ -113,15 +102,13 @@ describe('kazoo 2.8 interop: SetPartitioner', { skip }, () => {
     const path = uniqueRoot('sp-interop');
     const items = Array.from({ length: 10 }, (_, i) => i);
     const zk = await connect(t, server);
-    const kazoo = KazooProcess.start(
+    const kazoo = await KazooPeer.start(
       t,
       'kazoo_partitioner.py',
       ['peer', server.connectString, path, 'kazoo-k', JSON.stringify(items), '0.3'],
       'partitioner',
     );
-    const session = await kazoo.next(/^SESSION /);
-    const kazooSession = BigInt.asIntN(64, BigInt(`0x${session.split(' ')[1]}`));
-    await kazoo.next(/^READY$/);
+    const kazooSession = kazoo.session.sessionId;
     const ours = new SetPartitioner(zk, path, items, { identifier: 'ts-1', timeBoundary: 300 });
     t.after(() => ours.finish());
 
@@ -211,13 +198,12 @@ describe('kazoo 2.8 interop: DataWatch / ChildrenWatch', { skip }, () => {
     const zk = await connect(t, server);
     const path = uniqueRoot('watch-interop');
     await zk.create(path, 'v0');
-    const kazoo = KazooProcess.start(
+    const kazoo = await KazooPeer.start(
       t,
       'kazoo_partitioner.py',
       ['watch', server.connectString, path],
       'watch',
     );
-    await kazoo.next(/^READY$/);
     const data = new Recorder<string | null>();
     const kids = new Recorder<string[]>();
     const dw = new DataWatch(zk, path, (value) => data.push(value === null ? null : value.toString('utf8')));

@@ -21,8 +21,9 @@ import {
 } from '../../src/index.js';
 import { formatLeaseEnd } from '../../src/recipes/lease/non-blocking-lease.js';
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
-import { connect, uniqueRoot, waitFor } from './helpers.js';
-import { kazooAvailable, runKazoo } from './kazoo.js';
+import { connect, uniqueRoot } from '../support/client.js';
+import { kazooAvailable, runKazoo } from '../support/kazoo.js';
+import { eventually, within } from '../support/wait.js';
 
 const LIMIT = timing(20_000);
 const noKazoo = !kazooAvailable() && 'kazoo (python3-kazoo) is not installed';
@@ -41,10 +42,10 @@ const seconds = (s: number) => s * 1000;
 
 /** Wait until `path` has exactly `count` children. */
 function childCount(zk: ZooKeeperClient, path: string, count: number): Promise<unknown> {
-  return waitFor(
+  return eventually(
     async () => (await zk.getChildren(path).catch(() => [])).length === count,
-    LIMIT,
     `${count} children of ${path}`,
+    LIMIT,
   );
 }
 
@@ -398,7 +399,7 @@ describe('NonBlockingLease', () => {
       const pending = lease.obtain({ signal: controller.signal });
       await childCount(zk, path, 2);
       controller.abort();
-      await assert.rejects(waitFor(pending, LIMIT, 'the aborted obtain'), AbortError);
+      await assert.rejects(within(pending, 'the aborted obtain', LIMIT), AbortError);
       assert.equal((await zk.getChildren(path)).length, 1);
       assert.equal(await zk.exists(`${path}/lease_holder`), null);
       await busy.release();
@@ -552,14 +553,14 @@ out['multi'] = MultiNonBlockingLease(zk, 2, args['multi'], datetime.timedelta(mi
       const path = uniqueRoot('lease');
       const lease = new NonBlockingLease(zk, path, seconds(60), { identifier: 'me' });
       const swallowed = proxy.swallowReply({ op: 'multi', path: lease.holderPath });
-      assert.equal(await waitFor(lease.obtain(), LIMIT, 'obtain'), true);
+      assert.equal(await within(lease.obtain(), 'obtain', LIMIT), true);
       assert.equal(swallowed.fired, 1, 'the reply was lost');
       assert.equal(decodeLease((await observer.get(lease.holderPath)).data).holder, 'me');
       assert.equal(lease.fencingToken, (await observer.exists(lease.holderPath))?.czxid);
-      await waitFor(
+      await eventually(
         async () => (await observer.getChildren(path)).join() === 'lease_holder',
-        LIMIT,
         'only the lease node is left',
+        LIMIT,
       );
       assert.equal(
         await new NonBlockingLease(observer, path, seconds(60), { identifier: 'rival' }).obtain(),

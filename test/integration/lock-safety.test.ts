@@ -15,17 +15,9 @@ import {
   ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot, waitFor } from './helpers.js';
-import {
-  children,
-  CriticalSection,
-  Deferred,
-  eventually,
-  grace,
-  HolderTracker,
-  loseReplyAcrossSessions,
-  within,
-} from './recipe-helpers.js';
+import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { children, CriticalSection, HolderTracker, loseReplyAcrossSessions } from '../support/recipes.js';
+import { Deferred, eventually, grace, within } from '../support/wait.js';
 import { prng } from '../unit/fixtures.js';
 
 let server: ZooKeeperServer;
@@ -110,7 +102,7 @@ test('8 clients × 12 increments under the lock with random connection drops: no
       faults++;
     }
   })();
-  await waitFor(Promise.all(clients.map((_, i) => worker(i))), timing(120_000), 'all workers');
+  await within(Promise.all(clients.map((_, i) => worker(i))), 'all workers', timing(120_000));
   running = false;
   await chaos;
 
@@ -147,11 +139,7 @@ test('release while disconnected: isAcquired false at once, node deleted after t
   const waiter = new Lock(waiterClient, path);
   assert.equal(await holder.acquire(), true);
   const waiting = waiter.acquire();
-  await waitFor(
-    async () => (await waiterClient.getChildren(path)).length === 2,
-    undefined,
-    'the waiter queued',
-  );
+  await eventually(async () => (await waiterClient.getChildren(path)).length === 2, 'the waiter queued');
 
   proxy.refuse();
   proxy.drop();
@@ -166,8 +154,8 @@ test('release while disconnected: isAcquired false at once, node deleted after t
   );
 
   proxy.accept();
-  assert.equal(await waitFor(released), true);
-  assert.equal(await waitFor(waiting), true);
+  assert.equal(await within(released, 'released'), true);
+  assert.equal(await within(waiting, 'waiting'), true);
   assert.equal(holderClient.state, ConnectionState.CONNECTED);
   await waiter.release();
 });

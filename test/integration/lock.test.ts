@@ -24,21 +24,9 @@ import {
   TransactionError,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from './helpers.js';
-import {
-  children,
-  CriticalSection,
-  Deferred,
-  eventually,
-  grace,
-  HolderTracker,
-  nodesOf,
-  probe,
-  rejectsWithin,
-  safety,
-  within,
-  contendersReach,
-} from './recipe-helpers.js';
+import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { children, contendersReach, CriticalSection, HolderTracker, nodesOf } from '../support/recipes.js';
+import { Deferred, eventually, grace, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {

@@ -17,8 +17,8 @@ import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk
 import { Lock, errors } from '../../src/index.js';
 import { instrumentZooKeeper, type ZooKeeperInstrumentation } from '../../src/otel/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from './helpers.js';
-import { Deferred, eventually, within } from './recipe-helpers.js';
+import { connect, uniqueRoot } from '../support/client.js';
+import { Deferred, eventually, within } from '../support/wait.js';
 
 /** A metric reader the test collects from when it wants. */
 class CollectingReader extends MetricReader {

@@ -10,8 +10,9 @@ import { after, before, test, type TestContext } from 'node:test';
 import { ConnectionLossError, ConnectionState } from '../../src/index.js';
 import { OwnNode } from '../../src/recipes/own-node.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from './helpers.js';
-import { children, loseReplyAcrossSessions, safety, within } from './recipe-helpers.js';
+import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { children, loseReplyAcrossSessions } from '../support/recipes.js';
+import { safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {

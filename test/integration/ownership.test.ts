@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { MultiNonBlockingLease, NonBlockingLease, Semaphore } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot, waitFor } from './helpers.js';
+import { connect, uniqueRoot } from '../support/client.js';
+import { within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 
@@ -27,7 +28,7 @@ test('a lease signal aborts when the lease ends; the next holder gets a larger f
   const ended = new Promise<void>((resolve) =>
     first.signal.addEventListener('abort', () => resolve(), { once: true }),
   );
-  await waitFor(ended);
+  await within(ended, 'ended');
   const second = new NonBlockingLease(zk, path, 60_000, { identifier: 'second' });
   assert.equal(await second.obtain(), true, 'the first lease ended');
   assert.ok(second.fencingToken! > token);

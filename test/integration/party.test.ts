@@ -14,12 +14,14 @@ import {
   Party,
   ShallowParty,
   TimeoutError,
+  type WatchEvent,
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, EventLog, loseSessionAfter, nextState, sorted, uniqueRoot } from './helpers.js';
-import { KazooPeer, kazooInstalled } from './kazoo-recipes-peer.js';
-import { eventually, grace, rejectsWithin, safety, within } from './recipe-helpers.js';
+import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { kazooAvailable, KazooPeer } from '../support/kazoo.js';
+import { Recorder } from '../support/recorder.js';
+import { eventually, grace, rejectsWithin, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -163,7 +165,7 @@ describe('Party: SUSPENDED / LOST', () => {
       const oldSession = zk.sessionId;
       const watcher = kind.make(observer, path);
       assert.deepEqual(await watcher.members(), ['member']);
-      const deletions = new EventLog();
+      const deletions = new Recorder<WatchEvent>();
       assert.ok(await observer.exists(party.nodePath, { watch: deletions.listener }));
       const lost = nextState(zk, ConnectionState.LOST, safety());
       await server.expireSession(zk);
@@ -329,7 +331,7 @@ describe('Party: deadlines while disconnected, and what leave() reports', () => 
 
 describe(
   'Party: interop with kazoo 2.8',
-  { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' },
+  { skip: !kazooAvailable() && 'kazoo (python3-kazoo) not installed' },
   () => {
     for (const [kind, peerKind] of [
       [kinds[0], 'party'],
@@ -337,7 +339,7 @@ describe(
     ] as const) {
       test(`${kind.name}: a kazoo member and ours see each other; each leave is seen by the other side`, async (t) => {
         const zk = await connect(t, server);
-        const peer = await KazooPeer.start(t, server.connectString);
+        const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
         const path = uniqueRoot('party');
         const ours = kind.make(zk, path, 'ts-member');
         await ours.join();

@@ -28,9 +28,9 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from './helpers.js';
-import { hex, KazooPeer, kazooInstalled, unhex } from './kazoo-recipes-peer.js';
-import { eventually, grace, probe, rejectsWithin, safety, within } from './recipe-helpers.js';
+import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { hex, kazooAvailable, KazooPeer, unhex } from '../support/kazoo.js';
+import { eventually, grace, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -737,11 +737,11 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
 
 describe(
   'Queue / LockingQueue: interop with kazoo 2.8',
-  { skip: !kazooInstalled() && 'kazoo (python3-kazoo) not installed' },
+  { skip: !kazooAvailable() && 'kazoo (python3-kazoo) not installed' },
   () => {
     test('a kazoo LockingQueue producer (put, put_all, priorities) feeds our consumer, in order', async (t) => {
       const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, server.connectString);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
       const path = uniqueRoot('lqueue');
       await peer.request('queue_put', { kind: 'locking', path, values: [hex('low')], priority: 200 });
       await peer.request('queue_put', {
@@ -767,7 +767,7 @@ describe(
 
     test('our LockingQueue producer feeds a kazoo consumer', async (t) => {
       const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, server.connectString);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
       const path = uniqueRoot('lqueue');
       const queue = new LockingQueue(zk, path);
       await queue.put(b('two'), 50);
@@ -779,7 +779,7 @@ describe(
 
     test('a kazoo consumer holding an item loses its session (for real): our waiting consumer gets the item', async (t) => {
       const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, server.connectString);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
       const path = uniqueRoot('lqueue');
       await new LockingQueue(zk, path).put(b('precious'));
       assert.equal(
@@ -810,7 +810,7 @@ describe(
         async () => (await markers(observer, path)).length === 1,
         "the fence is left (the applied attempt's marker is deleted)",
       );
-      const peer = await KazooPeer.start(t, server.connectString);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
       const answer = await peer.request('queue_get', { kind: 'locking', path, count: 3, timeout: 0.5 });
       assert.deepEqual(
         (answer['values'] as string[]).map(unhex),
@@ -826,7 +826,7 @@ describe(
 
     test('structure nodes we create have empty data, as kazoo creates them (not null)', async (t) => {
       const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, server.connectString);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
       const root = uniqueRoot('structure');
       await new Queue(zk, `${root}/q`).size();
       await new LockingQueue(zk, `${root}/lq`).size();
@@ -851,7 +851,7 @@ describe(
 
     test('kazoo Queue ↔ our Queue, both directions, priority order kept', async (t) => {
       const zk = await connect(t, server);
-      const peer = await KazooPeer.start(t, server.connectString);
+      const peer = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
       const path = uniqueRoot('queue');
       await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-later')], priority: 300 });
       await peer.request('queue_put', { kind: 'queue', path, values: [hex('k-first')], priority: 1 });

@@ -17,17 +17,9 @@ import {
   WriteLock,
 } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from './helpers.js';
-import {
-  children,
-  contendersReach,
-  eventually,
-  grace,
-  HolderTracker,
-  probe,
-  safety,
-  within,
-} from './recipe-helpers.js';
+import { connect, uniqueRoot } from '../support/client.js';
+import { children, contendersReach, HolderTracker } from '../support/recipes.js';
+import { eventually, grace, probe, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {

@@ -21,8 +21,7 @@ import { after, before, test } from 'node:test';
 import ts from 'typescript';
 import { ZooKeeperClient } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
-import { eventually } from './recipe-helpers.js';
-import { SAFETY_MS, waitFor } from './helpers.js';
+import { eventually, safety, within } from '../support/wait.js';
 import { blockModule, codeBlocks, describeDiagnostics, writeStandIns, type Block } from './readme-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -77,7 +76,7 @@ function run(file: string) {
   return {
     output: () => output,
     shows: (text: string) =>
-      waitFor(() => output.includes(text), 4 * SAFETY_MS, `output shows "${text}"`).catch(
+      eventually(() => output.includes(text), `output shows "${text}"`, 4 * safety()).catch(
         (error: unknown) => {
           child.kill('SIGKILL');
           throw new Error(`${(error as Error).message}; output:\n${output}`);
@@ -85,7 +84,7 @@ function run(file: string) {
       ),
     stop: () => child.kill('SIGTERM'),
     exited: () =>
-      waitFor(exited, 4 * SAFETY_MS, 'the program exits by itself').catch((error: unknown) => {
+      within(exited, 'the program exits by itself', 4 * safety()).catch((error: unknown) => {
         child.kill('SIGKILL');
         throw error;
       }),
@@ -149,7 +148,7 @@ test('README "The client" runs: watch, set, transaction, a persistent watch unti
         return program.output().includes('NodeCreated /app/probe-');
       },
       'the persistent watch reports a new node',
-      SAFETY_MS,
+      safety(),
     );
     program.stop();
     assert.equal(await program.exited(), 0, program.output());

@@ -5,9 +5,7 @@
  * retrying cannot fix must be terminal: the tests count the TCP connections the client opens.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as tcpConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,11 +28,12 @@ import {
   ZooKeeperServer,
   type TestCertificates,
 } from '../../src/testing/index.js';
-import { connect, newClient, nextState, uniqueRoot, waitFor } from './helpers.js';
+import { connect, newClient, nextState, uniqueRoot } from '../support/client.js';
+import { eventually, within } from '../support/wait.js';
+import { runPythonJson } from '../support/kazoo.js';
 
 const { AuthFailedError, NoAuthError, TlsError } = errors;
 
-const PYTHON = '/usr/bin/python3';
 const LIMIT = timing(20_000);
 /** How long a terminally failed client is watched for further connection attempts. */
 const QUIET_MS = timing(3_000);
@@ -255,16 +254,16 @@ describe('SASL DIGEST-MD5', () => {
     const queued = zk.get(root);
     const queuedChild = zk.create(`${root}/child`, 'c', { acl: aliceAcl });
     proxy.accept();
-    assert.equal((await waitFor(queued, LIMIT, 'the queued get')).data.toString(), 'for alice');
-    assert.equal(await waitFor(queuedChild, LIMIT, 'the queued create'), `${root}/child`);
-    await waitFor(() => states.at(-1) === ConnectionState.CONNECTED, LIMIT, 'CONNECTED again');
+    assert.equal((await within(queued, 'the queued get', LIMIT)).data.toString(), 'for alice');
+    assert.equal(await within(queuedChild, 'the queued create', LIMIT), `${root}/child`);
+    await eventually(() => states.at(-1) === ConnectionState.CONNECTED, 'CONNECTED again', LIMIT);
     assert.equal(zk.sessionId, sessionId, 'same session');
 
     proxy.drop();
-    await waitFor(
+    await eventually(
       () => states.length === 4 && states[3] === ConnectionState.CONNECTED,
-      LIMIT,
       'a second reconnect',
+      LIMIT,
     );
     assert.deepEqual(states, ['SUSPENDED', 'CONNECTED', 'SUSPENDED', 'CONNECTED']);
     assert.equal((await zk.get(`${root}/child`)).data.toString(), 'c');
@@ -296,7 +295,6 @@ describe('SASL DIGEST-MD5', () => {
   });
 
   test('interop: kazoo (DIGEST-MD5) and this client share sasl:alice nodes', async (t) => {
-    assert.ok(existsSync(PYTHON), `${PYTHON} is needed (Debian's python3-kazoo)`);
     const zk = await connect(t, server, { sasl: alice });
     const root = uniqueRoot('interop');
     await zk.create(root, 'from typescript', { acl: aliceAcl });
@@ -317,16 +315,10 @@ result['children'] = sorted(zk.get_children(root))
 zk.stop(); zk.close()
 print(json.dumps(result))
 `;
-    const run = spawnSync(PYTHON, ['-c', script, server.connectString, root, kazooPath], {
-      encoding: 'utf8',
-      timeout: timing(60_000),
-    });
-    assert.equal(run.status, 0, `kazoo failed (${run.error?.message ?? run.signal ?? ''}):\n${run.stderr}`);
-    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
-      read: string;
-      acl: unknown;
-      children: string[];
-    };
+    const result = runPythonJson<{ read: string; acl: unknown; children: string[] }>(
+      ['-c', script, server.connectString, root, kazooPath],
+      { limitMs: timing(60_000) },
+    );
     assert.equal(result.read, 'from typescript', 'kazoo reads the node this client created under sasl:alice');
     assert.deepEqual(result.acl, [[31, 'sasl', 'alice']]);
     assert.deepEqual(result.children, [kazooPath.slice(root.length + 1)]);

@@ -19,8 +19,9 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
-import { connect, nextState, sorted, uniqueRoot, waitFor } from './helpers.js';
-import { kazooAvailable, runKazoo } from './kazoo.js';
+import { connect, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { kazooAvailable, runKazoo } from '../support/kazoo.js';
+import { eventually, within } from '../support/wait.js';
 
 const LIMIT = timing(20_000);
 const noKazoo = !kazooAvailable() && 'kazoo (python3-kazoo) is not installed';
@@ -38,10 +39,10 @@ async function state(promise: Promise<unknown>): Promise<'pending' | 'settled'> 
 
 /** Wait until `path` has exactly `count` children (e.g. waiters on the internal lock). */
 function childCount(zk: ZooKeeperClient, path: string, count: number): Promise<unknown> {
-  return waitFor(
+  return eventually(
     async () => (await zk.getChildren(path).catch(() => [])).length === count,
-    LIMIT,
     `${count} children of ${path}`,
+    LIMIT,
   );
 }
 
@@ -98,7 +99,7 @@ describe('Semaphore', () => {
       assert.equal(await state(second), 'pending');
       assert.equal(sem2.isAcquired, false);
       await sem1.release();
-      assert.equal(await waitFor(second, LIMIT, 'sem2'), true);
+      assert.equal(await within(second, 'sem2', LIMIT), true);
       assert.equal(sem2.isAcquired, true);
       await sem2.release();
     });
@@ -157,7 +158,7 @@ describe('Semaphore', () => {
       assert.deepEqual(await sem1.leaseHolders(), ['fred']);
       assert.equal(await state(pending), 'pending');
       controller.abort();
-      await assert.rejects(waitFor(pending, LIMIT, 'the aborted acquire'), AbortError);
+      await assert.rejects(within(pending, 'the aborted acquire', LIMIT), AbortError);
       assert.equal(sem2.isAcquired, false);
       assert.deepEqual(await sem1.leaseHolders(), ['fred']);
       assert.deepEqual(await zk.getChildren(sem1.lockPath), []);
@@ -190,7 +191,7 @@ describe('Semaphore', () => {
       await lost;
       await george.release();
       await zk2.close();
-      assert.equal(await waitFor(waiting, LIMIT, 'fred'), true);
+      assert.equal(await within(waiting, 'fred', LIMIT), true);
       assert.notEqual(zk1.sessionId, oldSession);
       assert.deepEqual(await fred.leaseHolders(), ['fred']);
       assert.equal((await zk1.exists(fred.leasePath))?.ephemeralOwner, zk1.sessionId);
@@ -300,10 +301,10 @@ describe('Semaphore', () => {
       assert.equal(await timedOut.acquire({ timeout: 500 }), false); // queued third, gives up
       assert.equal((await zk.getChildren(holder.lockPath)).length, 2);
       queuedController.abort();
-      await assert.rejects(waitFor(queuedWait, LIMIT, 'queued'), AbortError);
+      await assert.rejects(within(queuedWait, 'queued', LIMIT), AbortError);
       assert.equal((await zk.getChildren(holder.lockPath)).length, 1);
       poolController.abort();
-      await assert.rejects(waitFor(poolWait, LIMIT, 'in-pool'), AbortError);
+      await assert.rejects(within(poolWait, 'in-pool', LIMIT), AbortError);
       assert.deepEqual(await zk.getChildren(holder.lockPath), []);
       assert.deepEqual(await holder.leaseHolders(), ['holder']);
       for (const sem of [inPool, queued, timedOut]) {
@@ -329,9 +330,9 @@ describe('Semaphore', () => {
       proxy.drop();
       await suspended;
       const cutOff = 'while still disconnected (the session lives 30 s)';
-      assert.equal(await waitFor(acquiring, timing(8000), `the acquire's answer ${cutOff}`), false);
+      assert.equal(await within(acquiring, `the acquire's answer ${cutOff}`, timing(8000)), false);
       assert.equal(
-        await waitFor(waiter.acquire({ timeout: 500 }), timing(8000), `a second acquire's answer ${cutOff}`),
+        await within(waiter.acquire({ timeout: 500 }), `a second acquire's answer ${cutOff}`, timing(8000)),
         false,
       );
       assert.notEqual(zk.state, ConnectionState.CONNECTED, 'answered while disconnected');
@@ -353,12 +354,12 @@ describe('Semaphore', () => {
       const lost = proxy.swallowReply({ op: 'multi', path: sem.leasePath }); // then the connection is cut
       proxy.refuse(); // and stays down, well within the session timeout
       const acquiring = sem.acquire({ timeout: 1500 });
-      assert.equal((await waitFor(lost.happened, LIMIT, 'the lease create')).reply?.err, 0, 'applied');
+      assert.equal((await within(lost.happened, 'the lease create', LIMIT)).reply?.err, 0, 'applied');
       assert.equal(
-        await waitFor(
+        await within(
           acquiring,
-          timing(8000),
           'the answer, while still disconnected (the session lives 30 s)',
+          timing(8000),
         ),
         false,
       );
@@ -391,10 +392,10 @@ describe('Semaphore', () => {
             if (holders.length > 2) overfull.push(holders);
             // Stay until a second holder is in, or nobody else will come: forces an overlap. Then
             // stay a little longer: a broken semaphore would let a third acquirer in meanwhile.
-            await waitFor(
+            await eventually(
               () => inside >= 2 || roundsDone.every((done, j) => j === i || done === ROUNDS),
-              LIMIT,
               'a second holder',
+              LIMIT,
             );
             await delay(100);
             inside--;
@@ -466,11 +467,11 @@ describe('Semaphore', () => {
       assert.deepEqual(sorted(await direct.getChildren(holder.lockPath)), lockNodes); // same nodes, same places
       assert.equal(await state(firstWait), 'pending');
       await holder.release();
-      assert.equal(await waitFor(firstWait, LIMIT, 'first'), true);
+      assert.equal(await within(firstWait, 'first', LIMIT), true);
       assert.equal(await state(secondWait), 'pending');
       assert.deepEqual(await holder.leaseHolders(), ['first']);
       await first.release();
-      assert.equal(await waitFor(secondWait, LIMIT, 'second'), true);
+      assert.equal(await within(secondWait, 'second', LIMIT), true);
       assert.deepEqual(await holder.leaseHolders(), ['second']);
       await second.release();
       assert.deepEqual(await direct.getChildren(holder.lockPath), []);
@@ -488,7 +489,7 @@ describe('Semaphore', () => {
         if (s === ConnectionState.LOST) acquiredAtLost ??= sem.isAcquired;
       });
       await server.expireSession(zk);
-      await waitFor(() => acquiredAtLost !== undefined, LIMIT, 'LOST');
+      await eventually(() => acquiredAtLost !== undefined, 'LOST', LIMIT);
       assert.equal(acquiredAtLost, false);
       assert.equal(signal.aborted, true);
       assert.ok(signal.reason instanceof LockLostError);
@@ -510,7 +511,7 @@ describe('Semaphore', () => {
       const waiting = waiter.acquire();
       await childCount(zk2, holder.lockPath, 1);
       await server.expireSession(zk1);
-      await assert.rejects(waitFor(waiting, LIMIT, 'the waiter'), LockLostError);
+      await assert.rejects(within(waiting, 'the waiter', LIMIT), LockLostError);
       assert.deepEqual(await zk2.getChildren(holder.lockPath), []);
       assert.equal((await zk2.getChildren(path)).length, 1);
     });
@@ -539,7 +540,7 @@ keep_session = True
       assert.deepEqual(sorted(await a.leaseHolders()), ['kazoo-holder', 'ts-a']);
       const waiting = b.acquire({ timeout: LIMIT });
       await server.expireSession(kazoo.session); // the kazoo holder's session ends: its lease goes
-      assert.equal(await waitFor(waiting, LIMIT, 'ts-b'), true);
+      assert.equal(await within(waiting, 'ts-b', LIMIT), true);
       assert.deepEqual(sorted(await a.leaseHolders()), ['ts-a', 'ts-b']);
       await a.release();
       await b.release();

@@ -26,9 +26,9 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from './helpers.js';
-import { children, eventually, grace, probe, safety, within } from './recipe-helpers.js';
-import { assertNoOverlap } from './watch-recipe-helpers.js';
+import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { assertNoOverlap, children } from '../support/recipes.js';
+import { eventually, grace, probe, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {

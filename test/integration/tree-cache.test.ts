@@ -21,9 +21,10 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from './helpers.js';
-import { eventually, grace, safety, within } from './recipe-helpers.js';
-import { quiesce, Recorder, serverTree, type TreeSnapshot } from './watch-recipe-helpers.js';
+import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { quiesce, serverTree, type TreeSnapshot } from '../support/recipes.js';
+import { Recorder } from '../support/recorder.js';
+import { eventually, grace, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -33,15 +34,12 @@ after(() => server?.close());
 
 /** Records a cache's events; `next(type)` waits for the next unread event of that type. */
 class EventRecorder {
-  readonly events: TreeEvent[] = [];
   private readonly recorder = new Recorder<TreeEvent>();
+  readonly events = this.recorder.calls;
   private read = 0;
 
   constructor(cache: TreeCache) {
-    cache.listen((event) => {
-      this.events.push(event);
-      this.recorder.push(event);
-    });
+    cache.listen(this.recorder.push);
   }
 
   /** The next unread event (in order), which must be of `type`. */

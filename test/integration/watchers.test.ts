@@ -26,9 +26,10 @@ import {
   type WatchEvent,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from './helpers.js';
-import { eventually, grace, probe, safety, within } from './recipe-helpers.js';
-import { quiesce, Recorder } from './watch-recipe-helpers.js';
+import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { quiesce } from '../support/recipes.js';
+import { Recorder } from '../support/recorder.js';
+import { eventually, grace, probe, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {

@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import {
   closeRawSession,
@@ -13,19 +12,7 @@ import {
   ZooKeeperCluster,
   type MemberMode,
 } from '../../src/testing/index.js';
-
-/** Wait for something that must happen; the limit only keeps a broken kit from hanging the run. */
-async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  limitMs = timing(30_000),
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await delay(50);
-  }
-}
+import { eventually, safety } from '../support/wait.js';
 
 async function modes(cluster: ZooKeeperCluster): Promise<MemberMode[]> {
   return Promise.all(cluster.members.map((member) => cluster.mode(member.id)));
@@ -102,7 +89,11 @@ describe('ZooKeeperCluster', () => {
 
       // Crash the leader: the other two elect one of themselves.
       cluster.kill(leader);
-      await eventually(async () => (await cluster.mode(leader)) === 'down', 'the killed leader is down');
+      await eventually(
+        async () => (await cluster.mode(leader)) === 'down',
+        'the killed leader is down',
+        safety(30_000),
+      );
       const newLeader = await cluster.leader();
       assert.notEqual(newLeader, leader);
       assert.equal(await cluster.waitForQuorum(), newLeader);
@@ -127,6 +118,7 @@ describe('ZooKeeperCluster', () => {
       await eventually(
         async () => (await cluster.mode(survivor!)) === 'not-serving',
         'the survivor stops serving',
+        safety(30_000),
       );
       await assert.rejects(session(cluster, survivor!));
       await assert.rejects(cluster.waitForQuorum(), /no quorum possible: 1 of 3/);
@@ -156,7 +148,11 @@ describe('ZooKeeperCluster', () => {
     await cluster.stop(second);
     await cluster.stop(third);
 
-    await eventually(async () => (await cluster.mode(alone)) === 'read-only', 'member 1 turns read-only');
+    await eventually(
+      async () => (await cluster.mode(alone)) === 'read-only',
+      'member 1 turns read-only',
+      safety(30_000),
+    );
     assert.equal(await cluster.fourLetterWord(alone, 'isro'), 'ro');
     assert.equal(await session(cluster, alone, true), true, 'a read-only session is accepted and flagged');
     // Refused: closed without a ConnectResponse (seen as a reset if the close races our request).
@@ -183,6 +179,7 @@ describe('ZooKeeperCluster', () => {
       await eventually(
         async () => (await Promise.all(others.map((id) => cluster.mode(id)))).includes('leader'),
         'a leader among the members still running',
+        safety(30_000),
       );
       assert.equal(cluster.members[frozen - 1]!.running, true, 'a frozen member still runs');
     } finally {

@@ -19,6 +19,7 @@ import {
   ZooKeeperNotInstalledError,
   ZooKeeperServer,
 } from '../../src/testing/index.js';
+import { eventually, safety } from '../support/wait.js';
 
 const KIT_URL = new URL('../../src/testing/index.js', import.meta.url).href;
 
@@ -34,15 +35,6 @@ function isAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
-  }
-}
-
-/** Wait for something that must happen; the limit only keeps a broken kit from hanging the run. */
-async function eventually(condition: () => boolean, what: string, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`never happened: ${what}`);
-    await delay(50);
   }
 }
 
@@ -168,8 +160,8 @@ describe('ZooKeeperServer', () => {
     const pid = server.pid;
     assert.ok(pid);
     server.kill();
-    await eventually(() => !isAlive(pid), 'the JVM dies');
-    await eventually(() => !server.running, 'the server notices');
+    await eventually(() => !isAlive(pid), 'the JVM dies', safety(30_000));
+    await eventually(() => !server.running, 'the server notices', safety(30_000));
     await server.restart();
     assert.equal(await server.fourLetterWord('ruok'), 'imok');
   });
@@ -252,7 +244,7 @@ describe('the JVM never outlives its parent', () => {
     assert.ok(isAlive(fixture.info.pid));
     fixture.kill('SIGKILL');
     assert.equal(await fixture.exit, 'SIGKILL');
-    await eventually(() => !isAlive(fixture.info.pid), 'the JVM dies');
+    await eventually(() => !isAlive(fixture.info.pid), 'the JVM dies', safety(30_000));
     await rm(fixture.info.dataDir, { recursive: true, force: true });
   });
 
@@ -260,14 +252,14 @@ describe('the JVM never outlives its parent', () => {
     const fixture = await runFixture('setInterval(() => {}, 1000);');
     fixture.kill('SIGTERM');
     assert.equal(await fixture.exit, 143);
-    await eventually(() => !isAlive(fixture.info.pid), 'the JVM dies');
+    await eventually(() => !isAlive(fixture.info.pid), 'the JVM dies', safety(30_000));
     await rm(fixture.info.dataDir, { recursive: true, force: true });
   });
 
   test('the parent forgets close(): it still exits on its own and takes the JVM along', async () => {
     const fixture = await runFixture('');
     assert.equal(await fixture.exit, 0);
-    await eventually(() => !isAlive(fixture.info.pid), 'the JVM dies');
+    await eventually(() => !isAlive(fixture.info.pid), 'the JVM dies', safety(30_000));
     await rm(fixture.info.dataDir, { recursive: true, force: true });
   });
 

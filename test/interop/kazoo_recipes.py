@@ -7,7 +7,8 @@
 
 Reads one JSON request per line on stdin, answers one JSON line per request on stdout:
 {"id": <same id>, "ok": true, ...result} or {"id": ..., "ok": false, "error": "<repr>"}.
-Requests run one at a time, in order. It first prints {"ready": true, "session": [id, pw hex]}.
+Requests run one at a time, in order. It first prints `SESSION <session id hex> <password hex>`
+(kazoo's client.client_id) and `READY`, as every peer of test/interop/ does.
 
 Requests ("op"):
   counter_add    path, delta (number), times, float (bool), curator (bool)
@@ -22,8 +23,7 @@ Requests ("op"):
   lq_get         path, name, timeout -> value (hex or null); the item stays locked by `name`
   lq_holds       name -> holds
   null_data      paths -> nulls (the paths whose data kazoo reads as None rather than b"")
-  session        -> session [id, password hex]
-  exit
+  (a line `exit`, as to every peer of test/interop/, stops the client and exits)
 """
 import json
 import sys
@@ -46,7 +46,8 @@ def main(hosts):
     client = KazooClient(hosts=hosts, timeout=10)
     client.start(timeout=15)
     session_id, password = client.client_id
-    say({"ready": True, "session": [str(session_id), password.hex()]})
+    sys.stdout.write("SESSION %x %s\nREADY\n" % (session_id, password.hex()))
+    sys.stdout.flush()
     parties = {}
     held = {}
 
@@ -111,18 +112,15 @@ def main(hosts):
             return {"holds": held[req["name"]].holds_lock()}
         if op == "null_data":
             return {"nulls": [p for p in req["paths"] if client.get(p)[0] is None]}
-        if op == "session":
-            session_id, password = client.client_id
-            return {"session": [str(session_id), password.hex()]}
         raise ValueError("unknown op " + op)
 
     for line in sys.stdin:
         line = line.strip()
         if not line:
             continue
-        req = json.loads(line)
-        if req.get("op") == "exit":
+        if line == "exit":
             break
+        req = json.loads(line)
         try:
             result = handle(req)
             result.update({"id": req["id"], "ok": True})

@@ -1,113 +1,16 @@
 /**
- * Helpers for the lock / election recipe tests (on top of helpers.ts): deferreds, bounded
- * polling, promise probes, lock-directory inspection and a "never two holders" tracker.
- * Every wait is bounded by a `timing()`-scaled safety limit and never asserts on speed.
+ * Recipe test helpers: lock-directory inspection, a "never two holders" tracker, a lost reply
+ * across a session change, a "nothing more is coming" fence for recipe callbacks, a recursive
+ * tree snapshot and an ownership-overlap check. Every wait is bounded (`safety()`).
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { ZooKeeperClient } from '../../src/index.js';
 import { ConnectionState, NoNodeError } from '../../src/index.js';
-import { timing, type FaultProxy, type FrameMatch, type ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState } from './helpers.js';
-
-/** The safety limit of a recipe wait (scaled by ZK_TEST_TIMING): only a broken recipe reaches it. */
-export function safety(ms = 10_000): number {
-  return timing(ms);
-}
-
-/** A promise with its resolve/reject exposed. */
-export class Deferred<T = void> {
-  readonly promise: Promise<T>;
-  resolve!: (value: T) => void;
-  reject!: (error: unknown) => void;
-  constructor() {
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-}
-
-/** Poll `condition` until truthy; fail the test after the safety limit. Returns the truthy value. */
-export async function eventually<T>(
-  condition: () => T | Promise<T>,
-  what: string,
-  limitMs = safety(),
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + limitMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await condition();
-      if (value) return value as NonNullable<T>;
-      lastError = undefined;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      assert.fail(
-        `never happened within ${limitMs} ms: ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
-      );
-    }
-    await delay(15);
-  }
-}
-
-/** Resolve with the promise's value, or fail the test after `limitMs`. */
-export async function within<T>(promise: Promise<T>, what: string, limitMs = safety()): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new assert.AssertionError({ message: `timed out after ${limitMs} ms waiting for ${what}` })),
-      limitMs,
-    );
-  });
-  try {
-    return await Promise.race([promise, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Like `within`, for a promise expected to reject: returns the rejection reason. */
-export async function rejectsWithin(
-  promise: Promise<unknown>,
-  what: string,
-  limitMs = safety(),
-): Promise<unknown> {
-  return within(
-    promise.then(
-      (value) => assert.fail(`${what}: expected a rejection, resolved with ${String(value)}`),
-      (error: unknown) => error,
-    ),
-    what,
-    limitMs,
-  );
-}
-
-/** Observe a promise's outcome without awaiting it. */
-export interface Probe<T> {
-  readonly promise: Promise<T>;
-  readonly settled: boolean;
-  readonly value: T | undefined;
-  readonly error: unknown;
-}
-
-export function probe<T>(promise: Promise<T>): Probe<T> {
-  const state = { promise, settled: false, value: undefined as T | undefined, error: undefined as unknown };
-  promise.then(
-    (value) => Object.assign(state, { settled: true, value }),
-    (error: unknown) => Object.assign(state, { settled: true, error }),
-  );
-  return state;
-}
-
-/** A short pause for "still blocked" checks (it is never a speed assertion). */
-export function grace(ms = 150): Promise<void> {
-  return delay(timing(ms));
-}
+import type { FaultProxy, FrameMatch, ZooKeeperServer } from '../../src/testing/index.js';
+import { connect, eventFence, nextState } from './client.js';
+import { eventually, grace, safety, within } from './wait.js';
 
 /** Children of a lock directory ([] when it does not exist). */
 export async function children(zk: ZooKeeperClient, path: string): Promise<string[]> {
@@ -256,4 +159,74 @@ export async function loseReplyAcrossSessions<T>(
     },
     expireOld: () => keeper.close(),
   };
+}
+
+/**
+ * "Everything the server sent `watcher` before now has been processed by its recipes": an
+ * event fence (every earlier watch event delivered), then a round trip (every read a recipe
+ * issued on those events has been answered), then a short grace for the callbacks to run.
+ */
+export async function quiesce(
+  watcher: ZooKeeperClient,
+  writer: ZooKeeperClient,
+  root: string,
+): Promise<void> {
+  await eventFence(watcher, writer, root);
+  await watcher.exists('/');
+  await watcher.exists('/'); // a recipe may chain a second read (e.g. get → exists)
+  await grace(50);
+}
+
+/** A node of a recursive snapshot. */
+export interface TreeSnapshot {
+  data: string;
+  mzxid: bigint;
+  children: Record<string, TreeSnapshot>;
+}
+
+/** The server's tree below `path` (data as UTF-8, mzxid, children), or undefined when missing. */
+export async function serverTree(zk: ZooKeeperClient, path: string): Promise<TreeSnapshot | undefined> {
+  try {
+    const [{ data, stat }, names] = await Promise.all([zk.get(path), zk.getChildren(path)]);
+    const children: Record<string, TreeSnapshot> = {};
+    for (const name of names.sort()) {
+      const child = await serverTree(zk, path === '/' ? `/${name}` : `${path}/${name}`);
+      if (child) children[name] = child;
+    }
+    return { data: data.toString('utf8'), mzxid: stat.mzxid, children };
+  } catch (error) {
+    if (error instanceof NoNodeError) return undefined;
+    throw error;
+  }
+}
+
+/** A unique child path under `root`. */
+export function uniqueChild(root: string, prefix = 'n'): string {
+  return `${root}/${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Every interval [start, end) per key must be disjoint from the others of the same key. */
+export function assertNoOverlap(
+  intervals: { key: string; owner: string; start: number; end: number }[],
+): void {
+  const byKey = new Map<string, typeof intervals>();
+  for (const interval of intervals) {
+    const list = byKey.get(interval.key) ?? [];
+    list.push(interval);
+    byKey.set(interval.key, list);
+  }
+  const problems: string[] = [];
+  for (const [key, list] of byKey) {
+    list.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < list.length; i++) {
+      const previous = list[i - 1]!;
+      const current = list[i]!;
+      if (current.start < previous.end) {
+        problems.push(
+          `${key}: ${previous.owner} [${previous.start.toFixed(1)}, ${previous.end.toFixed(1)}) overlaps ${current.owner} [${current.start.toFixed(1)}, ${current.end.toFixed(1)})`,
+        );
+      }
+    }
+  }
+  assert.deepEqual(problems, [], 'no item is ever owned by two members at once');
 }
