@@ -48,18 +48,30 @@ def fill(zk, create_path, count):
         done += BATCH
 
 
+def timed(request, items, work):
+    """Time work() on items items; the requests the server received meanwhile, per item."""
+    before = packets_received(request)
+    started = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - started
+    requests = packets_received(request) - before
+    return {"seconds": seconds, "items": items, "requests_per_item": requests / items}
+
+
 def locking_queue(request, params, session):
     zk = session()
     queue = zk.LockingQueue(request["root"] + "/q")
     queue._ensure_paths()
     fill(zk, queue._entries_path + "/entry-100-", params["queued"])
-    started = time.perf_counter()
-    for i in range(params["consume"]):
-        if queue.get(10) is None:
-            raise RuntimeError("queue empty after %d items" % i)
-        if not queue.consume():
-            raise RuntimeError("consume() found nothing held")
-    return {"seconds": time.perf_counter() - started, "items": params["consume"]}
+
+    def work():
+        for i in range(params["consume"]):
+            if queue.get(10) is None:
+                raise RuntimeError("queue empty after %d items" % i)
+            if not queue.consume():
+                raise RuntimeError("consume() found nothing held")
+
+    return timed(request, params["consume"], work)
 
 
 def queue(request, params, session):
@@ -67,11 +79,13 @@ def queue(request, params, session):
     q = zk.Queue(request["root"] + "/q")
     q._ensure_paths()
     fill(zk, q.path + "/" + q.prefix + "100-", params["queued"])
-    started = time.perf_counter()
-    for i in range(params["queued"]):
-        if q.get() is None:
-            raise RuntimeError("queue empty after %d items" % i)
-    return {"seconds": time.perf_counter() - started, "items": params["queued"]}
+
+    def work():
+        for i in range(params["queued"]):
+            if q.get() is None:
+                raise RuntimeError("queue empty after %d items" % i)
+
+    return timed(request, params["queued"], work)
 
 
 def partitioner(rebalance):

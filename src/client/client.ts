@@ -665,20 +665,29 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     }
   }
 
-  /** Create `path` and any missing ancestors (persistent, default ACL unless given). Existing nodes are fine. */
+  /**
+   * Create `path` and whichever of its ancestors are missing (persistent, empty data — kazoo
+   * reads null data as `None` —, default ACL unless given); existing nodes are fine. Like kazoo's
+   * `ensure_path` it writes only the missing nodes: `exists` from `path` up to the first node
+   * that exists, then the missing ones created top down, pipelined (a session's requests are
+   * handled in order, so each parent is there before its child's create).
+   */
   async ensurePath(path: string, options: RequestOptions & { acl?: readonly ACL[] } = {}): Promise<void> {
     validatePath(path, 'ensurePath');
-    if (path === '/') return;
-    if (await this.exists(path, options)) return;
-    let current = '';
-    for (const component of path.slice(1).split('/')) {
-      current = joinPath(current || '/', component);
-      try {
-        await this.create(current, EMPTY, { ...options, acl: options.acl }); // empty, not null: kazoo reads null data as None
-      } catch (error) {
-        if (!(error instanceof NodeExistsError)) throw error;
-      }
-    }
+    const missing: string[] = [];
+    for (
+      let node = path;
+      node !== '/' && (await this.exists(node, options)) === null;
+      node = parentPath(node)
+    )
+      missing.push(node);
+    await Promise.all(
+      missing.reverse().map((node) =>
+        this.create(node, EMPTY, { ...options, acl: options.acl }).catch((error: unknown) => {
+          if (!(error instanceof NodeExistsError)) throw error;
+        }),
+      ),
+    );
   }
 
   // ---- reads ----

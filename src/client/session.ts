@@ -199,10 +199,10 @@ export class Session {
   }
 
   /** Why no connection worked since the last one that did: the last error per host tried. */
-  private connectFailure(): ConnectFailedError | undefined {
+  private connectFailure(op?: string): ConnectFailedError | undefined {
     return this.hostFailures.size === 0
       ? undefined
-      : new ConnectFailedError([...this.hostFailures.values()], { op: 'start' });
+      : new ConnectFailedError([...this.hostFailures.values()], { op });
   }
 
   /** Record why connecting to `endpoint` failed; reject `failFast` starts once every host failed. */
@@ -211,7 +211,7 @@ export class Session {
     const reason = error instanceof ConnectionLossError && error.cause instanceof Error ? error.cause : error;
     this.hostFailures.set(`${endpoint.host}:${endpoint.port}`, { ...endpoint, error: reason });
     if (this.failFastWaiters.size > 0 && this.hostFailures.size >= this.distinctHosts) {
-      const failure = this.connectFailure()!;
+      const failure = this.connectFailure('start')!;
       for (const waiter of [...this.failFastWaiters]) waiter(failure);
     }
   }

@@ -17,6 +17,8 @@ interface Current {
   readonly recipes: RecipeFactory;
   /** What bindings made from this client, by key: each is a singleton of its client. */
   readonly made: Map<string, unknown>;
+  /** `started` resolved. */
+  connected: boolean;
 }
 
 export class ClientSlot {
@@ -32,11 +34,19 @@ export class ClientSlot {
     private readonly background: boolean,
   ) {}
 
-  /** `make(recipes)` of the started client, made once per client: for `getAsync`. */
-  async whenStarted<T>(key: string, make: (recipes: RecipeFactory) => T): Promise<T> {
+  /**
+   * `make(recipes)` of the started client, made once per client: for `getAsync`. Once the client
+   * is connected the value comes synchronously, so a plain `get` works too. The promise is marked
+   * handled: a plain `get` throws on it and drops it (inversify's "Unexpected asynchronous
+   * service"), and the start it began must not end the process with an unhandled rejection when it
+   * fails; `getAsync` callers still see the rejection.
+   */
+  whenStarted<T>(key: string, make: (recipes: RecipeFactory) => T): T | Promise<T> {
     const current = this.client();
-    await current.started;
-    return made(current, key, make);
+    if (current.connected) return made(current, key, make);
+    const value = current.started.then(() => made(current, key, make));
+    value.catch(() => {});
+    return value;
   }
 
   /** `make(recipes)` of the client, which may still be connecting, made once per client: for a plain `get`. */
@@ -56,7 +66,11 @@ export class ClientSlot {
     const client = new ZooKeeperClient(this.options);
     const recipes = new RecipeFactory(client);
     const started = client.start({ timeout: this.startTimeout }).then(() => recipes);
-    const current: Current = { client, started, recipes, made: new Map() };
+    const current: Current = { client, started, recipes, made: new Map(), connected: false };
+    void started.then(
+      () => (current.connected = true),
+      () => {},
+    );
     // Attached first, so whoever awaits the failed start finds the slot empty already.
     started.catch((error: unknown) => {
       if (this.current === current) this.current = undefined;

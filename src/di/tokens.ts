@@ -8,13 +8,23 @@ import type { Election } from '../recipes/election/election.js';
 import type { Lock } from '../recipes/lock/lock.js';
 import type { RecipeFactory } from './recipe-factory.js';
 
-/** The container's one `ZooKeeperClient` (a started singleton; resolve with `getAsync`). */
+/**
+ * Each token's description carries the hint inversify's own error lacks: a plain `container.get`
+ * of a client that is still connecting throws "Unexpected asynchronous service when resolving
+ * service <description>".
+ */
+const ASYNC =
+  ' (connects first: resolve it with await container.getAsync(), or use zookeeperModule({ awaitStart: false }))';
+
+/** The container's one `ZooKeeperClient` (a started singleton; resolve with `getAsync`; a plain `get` works once it is connected). */
 export const ZooKeeper: ServiceIdentifier<ZooKeeperClient> = Symbol.for(
-  'zookeeper-coordination:ZooKeeperClient',
+  `zookeeper-coordination:ZooKeeperClient${ASYNC}`,
 );
 /** A `RecipeFactory` bound to the container's client. */
-export const Recipes: ServiceIdentifier<RecipeFactory> = Symbol.for('zookeeper-coordination:Recipes');
+export const Recipes: ServiceIdentifier<RecipeFactory> = Symbol.for(`zookeeper-coordination:Recipes${ASYNC}`);
 /** Named elections declared in `zookeeperModule({ elections })`: `@inject(ElectionToken) @named('billing')`. */
-export const ElectionToken: ServiceIdentifier<Election> = Symbol.for('zookeeper-coordination:Election');
+export const ElectionToken: ServiceIdentifier<Election> = Symbol.for(
+  `zookeeper-coordination:Election${ASYNC}`,
+);
 /** Named locks declared in `zookeeperModule({ locks })`. */
-export const LockToken: ServiceIdentifier<Lock> = Symbol.for('zookeeper-coordination:Lock');
+export const LockToken: ServiceIdentifier<Lock> = Symbol.for(`zookeeper-coordination:Lock${ASYNC}`);

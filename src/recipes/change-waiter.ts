@@ -10,13 +10,9 @@
  *   removed when the waiter is disposed (no leak like kazoo issue #175).
  * - `whileConnected`: wait for a cleanup only while connected (an answer is never held up by an outage).
  * - `requestLimits`: the per-request `{ timeout, signal }` for a recipe deadline.
- * - `ensureEmptyPath`: kazoo's `ensure_path` — structure nodes with *empty* data (b""), not
- *   null data: kazoo reads null data as `None`, and e.g. its Counter then fails on
- *   `None.decode` (`client.ensurePath` currently creates null-data nodes).
  */
 import type { ZooKeeperClient } from '../client/client.js';
-import { NodeExistsError, type ErrorContext } from '../client/errors.js';
-import { parentPath } from '../client/paths.js';
+import type { ErrorContext } from '../client/errors.js';
 import { remaining, type RetryLimits } from '../client/retry.js';
 import { checkDuration, startTimer, type Timer } from '../client/timer.js';
 import { ConnectionState, type WatchEvent, type WatchListener } from '../client/states.js';
@@ -158,24 +154,4 @@ export function requestLimits(limits: WaitLimits): {
  */
 export function deadlineOf(timeout: number | undefined, context: ErrorContext = {}): number | undefined {
   return timeout === undefined ? undefined : Date.now() + checkDuration(timeout, context);
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/**
- * kazoo's `ensure_path`: if `path` is missing, ensure its parent, then create it persistent with
- * empty data (a lost race, NodeExists, is fine). Not retried: wrap in `withinDeadline`.
- */
-export async function ensureEmptyPath(
-  client: ZooKeeperClient,
-  path: string,
-  request: { timeout?: number; signal?: AbortSignal; failFast?: boolean } = {},
-): Promise<void> {
-  if (path === '/' || (await client.exists(path, request)) !== null) return;
-  await ensureEmptyPath(client, parentPath(path), request);
-  try {
-    await client.create(path, EMPTY, request);
-  } catch (error) {
-    if (!(error instanceof NodeExistsError)) throw error;
-  }
 }

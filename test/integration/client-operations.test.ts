@@ -22,7 +22,7 @@ import {
   type OpResult,
   type WatchEvent,
 } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
+import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, newClient, sorted, uniqueRoot } from '../support/client.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, within } from '../support/wait.js';
@@ -682,6 +682,25 @@ describe('ZooKeeperClient operations', () => {
       assert.ok(await zk.exists(`${root}/a/b/x/y`));
       assert.equal(await zk.getAllChildrenNumber(root), 6);
       await zk.ensurePath('/');
+    });
+
+    test('ensurePath writes only the missing nodes (kazoo: exists up to the first existing node, then creates)', async (t) => {
+      await using proxy = await FaultProxy.start(server.connectString);
+      const zk = await connect(t, proxy.connectString);
+      const root = uniqueRoot();
+      await zk.ensurePath(`${root}/a/b`);
+      const under = (path: string) => path.startsWith(`${root}/`);
+      const count = async (path: string) => {
+        using creates = proxy.delayFrame({ op: 'create', path: under, times: Infinity }, 0);
+        using reads = proxy.delayFrame({ op: 'exists', path: under, times: Infinity }, 0);
+        await zk.ensurePath(path);
+        return { creates: creates.fired, exists: reads.fired };
+      };
+      assert.deepEqual(await count(`${root}/a/b/c/d`), { creates: 2, exists: 3 }, 'two missing');
+      assert.deepEqual(await count(`${root}/a/b/c/e`), { creates: 1, exists: 2 }, 'the last one missing');
+      assert.deepEqual(await count(`${root}/a/b/c/d`), { creates: 0, exists: 1 }, 'all there');
+      for (const path of [`${root}/a/b/c/d`, `${root}/a/b/c/e`]) assert.ok(await zk.exists(path), path);
+      assert.deepEqual((await zk.get(`${root}/a/b/c/d`)).data, Buffer.alloc(0), 'empty data, as kazoo');
     });
 
     test('retry(fn) retries ConnectionLossError and stops at NoNodeError', async (t) => {

@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Container, inject, injectable, named } from 'inversify';
-import { ConnectionState, Election, ZooKeeperClient } from '../../src/index.js';
+import { ConnectionState, Election, TimeoutError, ZooKeeperClient } from '../../src/index.js';
 import {
   ElectionToken,
   Fleet,
@@ -110,6 +110,7 @@ describe('zookeeperModule', () => {
     const container = newContainer(server.connectString);
     const [a, b] = await Promise.all([container.getAsync(ZooKeeper), container.getAsync(ZooKeeper)]);
     assert.equal(a, b);
+    assert.equal(container.get(ZooKeeper), a, 'once connected, a plain get works too');
     assert.equal(a.state, ConnectionState.CONNECTED);
     const recipes = await container.getAsync(Recipes);
     assert.equal(recipes.client, a);
@@ -146,6 +147,21 @@ describe('zookeeperModule', () => {
     );
     await container.unbindAllAsync();
     assert.equal(zk.closed, true);
+  });
+
+  test('a plain get of a client still connecting says to use getAsync, and the start it began never rejects unhandled', async (t) => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    t.after(() => process.off('unhandledRejection', record));
+    const port = await findFreePort();
+    const container = newContainer(`127.0.0.1:${port}`, { startTimeout: 300 });
+    assert.throws(() => container.get(ZooKeeper), /resolve it with await container\.getAsync\(\)/);
+    // getAsync joins the start the plain get began, and sees it fail.
+    await assert.rejects(container.getAsync(ZooKeeper), TimeoutError);
+    await new Promise((resolve) => setImmediate(resolve)); // unhandled rejections are reported once microtasks drain
+    assert.deepEqual(unhandled, []);
+    await container.unbindAllAsync();
   });
 
   test('scenario 7: a failed first start is not cached — once ZooKeeper is up, getAsync starts a new client, and unbinding resolves', async () => {

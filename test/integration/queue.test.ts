@@ -25,6 +25,7 @@ import {
   OutcomeUnknownError,
   QUEUE_MARKER_PREFIX,
   Queue,
+  TimeoutError,
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
@@ -385,6 +386,34 @@ describe('LockingQueue: layout and limits', () => {
     await new LockingQueue(zkB, path).put(b('late'));
     assert.equal(text(await within(getting.promise, 'get')), 'late');
   });
+
+  test('gets reuse the last listing only while nothing was put: a better priority put meanwhile, by anyone, comes next; released and consumed items are seen', async (t) => {
+    const [zkA, zkB] = await Promise.all([connect(t, server), connect(t, server)]);
+    const path = uniqueRoot('lqueue');
+    const a = new LockingQueue(zkA, path);
+    const other = new LockingQueue(zkB, path);
+    await a.putAll(['a1', 'a2', 'a3', 'a4', 'a5'].map(b));
+    assert.equal(text(await a.get()), 'a1'); // listed here
+    assert.equal(await a.consume(), true);
+    await other.put(b('urgent'), 0);
+    assert.equal(text(await a.get()), 'urgent', 'put by another client after the listing');
+    assert.equal(await a.consume(), true);
+    await a.put(b('mine'), 1);
+    assert.equal(text(await a.get()), 'mine', 'put by this client after the listing');
+    assert.equal(await a.consume(), true);
+    assert.equal(text(await other.get()), 'a2'); // held by the other consumer
+    assert.equal(text(await a.get()), 'a3', 'a locked item is skipped');
+    assert.equal(await a.consume(), true);
+    assert.equal(await other.release(), true);
+    assert.equal(text(await a.get()), 'a2', 'a released item is available again');
+    assert.equal(await a.consume(), true);
+    assert.equal(text(await other.get()), 'a4');
+    assert.equal(await other.consume(), true);
+    assert.equal(text(await a.get()), 'a5', 'an item consumed by another consumer is skipped');
+    assert.equal(await a.consume(), true);
+    assert.equal(await a.get({ timeout: 0 }), null);
+    assert.deepEqual(await zkA.getChildren(`${path}/taken`), [], 'no lock left behind');
+  });
 });
 
 describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => {
@@ -732,6 +761,37 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     assert.equal(await within(queue.consume(), 'the next consume'), true, 'the earlier attempt applied');
     assert.equal(await queue.consume(), false);
     assert.equal(await new LockingQueue(observer, path).length, 0);
+  });
+
+  test('a get({ timeout }) or get({ signal }) queued behind a call stuck in a partition honours its own limit; the stuck call completes after the heal', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { observer, path, queue } = await holding(t, proxy);
+    proxy.blackhole();
+    const consuming = probe(queue.consume()); // no limit: stuck until the partition heals
+    await grace();
+    assert.equal(consuming.settled, false, 'the consume waits on the partition');
+    assert.equal(
+      await within(queue.get({ timeout: timing(300) }), 'get({ timeout }) behind the stuck consume'),
+      null,
+    );
+    const controller = new AbortController();
+    const getting = queue.get({ signal: controller.signal });
+    await grace();
+    controller.abort();
+    assert.ok(
+      (await rejectsWithin(getting, 'get({ signal }) behind the stuck consume')) instanceof AbortError,
+    );
+    const releasing = queue.release({ timeout: timing(300) });
+    assert.ok(
+      (await rejectsWithin(releasing, 'release({ timeout }) behind the stuck consume')) instanceof
+        TimeoutError,
+    );
+    assert.equal(consuming.settled, false, 'the consume still waits');
+    proxy.heal();
+    proxy.drop(); // the blackholed connection carries nothing more: reconnect now, same session
+    assert.equal(await within(consuming.promise, 'the consume after the heal'), true);
+    assert.equal(await new LockingQueue(observer, path).length, 0, 'consumed once');
+    assert.equal(await queue.consume(), false, 'nothing held any more');
   });
 });
 

@@ -6,8 +6,10 @@ import { LockingQueue, Queue, type ZooKeeperClient } from '../../../src/index.js
 import {
   fasterThan,
   KAZOO,
+  packetsReceived,
   rateAtLeast,
   scaledCount,
+  type FleetContext,
   type FleetResult,
   type FleetWorkload,
 } from '../registry.js';
@@ -22,10 +24,14 @@ async function fill(queue: { putAll(values: Buffer[]): Promise<unknown> }, count
   }
 }
 
-async function timed(items: number, work: () => Promise<void>): Promise<FleetResult> {
+/** Time `work` on `items` items; the requests the server received meanwhile, per item. */
+async function timed(context: FleetContext, items: number, work: () => Promise<void>): Promise<FleetResult> {
+  const before = await packetsReceived(context.host, context.port);
   const started = performance.now();
   await work();
-  return { seconds: (performance.now() - started) / 1000, items };
+  const seconds = (performance.now() - started) / 1000;
+  const requests = (await packetsReceived(context.host, context.port)) - before;
+  return { seconds, items, requests_per_item: requests / items };
 }
 
 /** Get + consume the first `consume` of `queued` items (deeper backlogs show the cost of depth). */
@@ -42,7 +48,7 @@ export const lockingQueue: FleetWorkload = {
     const zk: ZooKeeperClient = await context.session();
     const queue = new LockingQueue(zk, `${context.root}/q`);
     await fill(queue, queued!);
-    return timed(consume!, async () => {
+    return timed(context, consume!, async () => {
       for (let i = 0; i < consume!; i++) {
         if ((await queue.get({ timeout: 10_000 })) === null) throw new Error(`queue empty after ${i} items`);
         if (!(await queue.consume())) throw new Error('consume() found nothing held');
@@ -66,7 +72,7 @@ export const queue: FleetWorkload = {
     const zk = await context.session();
     const q = new Queue(zk, `${context.root}/q`);
     await fill(q, queued!);
-    return timed(queued!, async () => {
+    return timed(context, queued!, async () => {
       for (let i = 0; i < queued!; i++) {
         if ((await q.get()) === null) throw new Error(`queue empty after ${i} items`);
       }

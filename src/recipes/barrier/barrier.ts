@@ -23,7 +23,7 @@ import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, NoNodeError, TimeoutError } from '../../client/errors.js';
 import { validatePath } from '../../client/paths.js';
 import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
-import { ChangeWaiter, deadlineOf, ensureEmptyPath, requestLimits } from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, requestLimits } from '../change-waiter.js';
 
 /** Reserved: kazoo's Barrier has no options. */
 export type BarrierOptions = Record<string, never>;
@@ -56,7 +56,7 @@ export class Barrier {
   /** Raise the barrier (create `<path>` and its ancestors; fine if it exists). Retries connection loss. */
   async create(options: BarrierCallOptions = {}): Promise<void> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
-    await withinDeadline(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
+    await withinDeadline(() => this.client.ensurePath(this.path, requestLimits(limits)), limits);
   }
 
   /**

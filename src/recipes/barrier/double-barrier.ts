@@ -51,13 +51,7 @@ import { joinPath, validatePath } from '../../client/paths.js';
 import { EventType, type WatchEvent } from '../../client/states.js';
 import { SessionLostError } from '../errors.js';
 import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
-import {
-  ChangeWaiter,
-  deadlineOf,
-  ensureEmptyPath,
-  requestLimits,
-  type WaitLimits,
-} from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 import { OwnNode } from '../own-node.js';
 
 export interface DoubleBarrierOptions {
@@ -203,7 +197,7 @@ export class DoubleBarrier {
         const request = requestLimits(limits);
         try {
           if (!this.pathEnsured) {
-            await ensureEmptyPath(this.client, this.path, request);
+            await this.client.ensurePath(this.path, request);
             this.pathEnsured = true;
           }
           if (!(await this.own.ensure(this.data, request))) continue;
@@ -227,10 +221,7 @@ export class DoubleBarrier {
             continue;
           }
           if (children.length >= this.numClients) {
-            await withinDeadline(
-              () => ensureEmptyPath(this.client, this.readyPath, requestLimits(limits)),
-              limits,
-            );
+            await withinDeadline(() => this.client.ensurePath(this.readyPath, requestLimits(limits)), limits);
             return;
           }
         } catch (error) {

@@ -65,7 +65,7 @@ import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError, RecipeMismatchError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
 import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
-import { deadlineOf, ensureEmptyPath, requestLimits, type WaitLimits } from '../change-waiter.js';
+import { deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 
 export type CounterType = 'int' | 'float';
 
@@ -185,7 +185,7 @@ export class Counter {
 
   private async ensure(limits: WaitLimits): Promise<void> {
     if (this.pathEnsured) return;
-    await withinDeadline(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
+    await withinDeadline(() => this.client.ensurePath(this.path, requestLimits(limits)), limits);
     this.pathEnsured = true;
   }
 

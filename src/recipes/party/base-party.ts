@@ -13,7 +13,7 @@ import { ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
 import { isOutcomeUnknown, settledWithin, withinDeadline } from '../../client/retry.js';
-import { deadlineOf, ensureEmptyPath, requestLimits, type WaitLimits } from '../change-waiter.js';
+import { deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { OwnNode } from '../own-node.js';
 
@@ -206,7 +206,7 @@ export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string
 
   private async ensureParent(limits: WaitLimits): Promise<void> {
     if (this.pathEnsured) return;
-    await withinDeadline(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
+    await withinDeadline(() => this.client.ensurePath(this.path, requestLimits(limits)), limits);
     this.pathEnsured = true;
   }
 

@@ -58,6 +58,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ZooKeeperClient } from '../../client/client.js';
+import type { Stat } from '../../client/protocol/records.js';
 import {
   AbortError,
   ClientClosedError,
@@ -71,19 +72,14 @@ import {
   isOutcomeUnknown,
   pause,
   retriesWithinDeadline,
+  settledWithin,
   untilSessionEnds,
   withinDeadline,
 } from '../../client/retry.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
-import {
-  ChangeWaiter,
-  deadlineOf,
-  ensureEmptyPath,
-  requestLimits,
-  type WaitLimits,
-} from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 import { DEFAULT_PRIORITY, publishTaken, putEntries, putEntry, type EntryTarget } from './queue.js';
 
 export interface LockingQueueGetOptions {
@@ -135,6 +131,11 @@ export class LockingQueue {
   private readonly idBytes: Buffer;
   private pathsEnsured = false;
   private held: Held | undefined;
+  /**
+   * The last listing of `entries`: its names sorted, those before `head` consumed, and the
+   * directory's Stat then (see `takeListed`).
+   */
+  private listing: { names: string[]; head: number; stat: Stat } | undefined;
   /** get, consume and release run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -173,8 +174,14 @@ export class LockingQueue {
    * While this instance holds an unconsumed item (in a live session) it returns that item again.
    */
   get(options: LockingQueueGetOptions = {}): Promise<Buffer | null> {
-    return this.serialize(() =>
-      this.getItem({ deadline: deadlineOf(options.timeout), signal: options.signal }),
+    const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
+    return this.serialize(
+      limits,
+      (error) => {
+        if (error instanceof TimeoutError) return null;
+        throw error;
+      },
+      () => this.getItem(limits),
     );
   }
 
@@ -206,12 +213,12 @@ export class LockingQueue {
    * with `OutcomeUnknownError` when a lost reply cannot be proven either way (see the module doc).
    */
   consume(options: LockingQueueCallOptions = {}): Promise<boolean> {
-    return this.serialize(() => this.finish('consume', options));
+    return this.finishing('consume', options);
   }
 
   /** Unlock the held item without consuming it: it is available again. False when nothing is held; lost replies as `consume()`. */
   release(options: LockingQueueCallOptions = {}): Promise<boolean> {
-    return this.serialize(() => this.finish('release', options));
+    return this.finishing('release', options);
   }
 
   /** Number of items, locked ones included (`numChildren` of `entries`). */
@@ -254,7 +261,7 @@ export class LockingQueue {
   private async ensure(limits: WaitLimits): Promise<void> {
     if (this.pathsEnsured) return;
     for (const path of [this.takenPath, this.entriesPath]) {
-      await withinDeadline(() => ensureEmptyPath(this.client, path, requestLimits(limits)), limits);
+      await withinDeadline(() => this.client.ensurePath(path, requestLimits(limits)), limits);
     }
     this.pathsEnsured = true;
   }
@@ -269,9 +276,12 @@ export class LockingQueue {
       const waiter = new ChangeWaiter(this.client, limits);
       try {
         try {
+          const listed = await this.takeListed(limits);
+          if (listed !== undefined) return listed;
+          // Nothing from the last listing: list again, watching both directories for a change.
           const request = requestLimits(limits);
-          const listing = Promise.all([
-            this.client.getChildren(this.entriesPath, {
+          const [entries, taken] = await Promise.all([
+            this.client.getChildrenWithStat(this.entriesPath, {
               watch: waiter.watch(this.entriesPath, 'children'),
               ...request,
             }),
@@ -280,16 +290,13 @@ export class LockingQueue {
               ...request,
             }),
           ]);
-          const [entries, taken] = await listing;
-          const locked = new Set(taken);
-          const available = entries.filter((name) => !locked.has(name)).sort();
-          for (const name of available) {
-            const value = await this.take(name, limits);
-            if (value !== undefined) return value;
-          }
+          this.listing = { names: entries.children.sort(), head: 0, stat: entries.stat };
+          const value = await this.takeAvailable(new Set(taken), limits);
+          if (value !== undefined) return value;
         } catch (error) {
           if (error instanceof NoNodeError) {
             this.pathsEnsured = false; // the structure was deleted: create it again
+            this.listing = undefined;
             await this.ensure(limits);
             continue;
           }
@@ -307,34 +314,96 @@ export class LockingQueue {
     }
   }
 
-  /** Lock one entry and read it; undefined when someone else has it or it is gone. */
-  private async take(name: string, limits: WaitLimits): Promise<Buffer | undefined> {
+  /**
+   * An item from the last listing, without listing `entries` again (the cost of a get then does
+   * not grow with the backlog): only if no entry was created since — the listing minus what
+   * was consumed is then every entry there is, so its first unlocked one is the one kazoo's
+   * full listing would pick. `entries`' Stat tells: each child create or delete adds 1 to
+   * `cversion`, and `numChildren` counts creates minus deletes, so creates since the listing =
+   * (Δcversion + ΔnumChildren) / 2. `taken` (one lock per consumer at most) is listed each time.
+   */
+  private async takeListed(limits: WaitLimits): Promise<Buffer | undefined> {
+    const listing = this.listing;
+    if (!listing || listing.head >= listing.names.length) return undefined;
+    const request = requestLimits(limits);
+    const [stat, taken] = await Promise.all([
+      this.client.exists(this.entriesPath, request),
+      this.client.getChildren(this.takenPath, request),
+    ]);
+    if (stat === null) throw new NoNodeError({ op: 'get', path: this.entriesPath });
+    const created =
+      (stat.cversion - listing.stat.cversion + (stat.numChildren - listing.stat.numChildren)) / 2;
+    if (created !== 0 || this.listing !== listing) return undefined;
+    return this.takeAvailable(new Set(taken), limits);
+  }
+
+  /** Lock the first listed entry that is not locked, in name order (priority, then sequence). */
+  private async takeAvailable(locked: ReadonlySet<string>, limits: WaitLimits): Promise<Buffer | undefined> {
+    const listing = this.listing!;
+    for (let i = listing.head; i < listing.names.length; i++) {
+      const name = listing.names[i]!;
+      if (locked.has(name)) continue;
+      const value = await this.take(name, limits);
+      if (value !== 'locked' && value !== 'gone') return value;
+      if (this.listing !== listing) return undefined;
+      if (value === 'gone' && this.unlist(name)) i--; // the next name moved into its place
+    }
+    return undefined;
+  }
+
+  /** Drop a consumed (or vanished) entry from the listing (usually its first name); true if it was spliced out. */
+  private unlist(name: string): boolean {
+    const listing = this.listing;
+    if (!listing) return false;
+    if (listing.names[listing.head] === name) {
+      listing.head++;
+      return false;
+    }
+    const index = listing.names.indexOf(name, listing.head);
+    if (index >= 0) listing.names.splice(index, 1);
+    return index >= 0;
+  }
+
+  /**
+   * Lock one entry and read it: its data, or 'locked' (someone else has it) or 'gone' (it was
+   * consumed). The read is sent right behind the create, so it costs no extra round trip: a
+   * session's requests are handled in order, so a read that finds the entry found it after our
+   * lock was created (kazoo #366/#523: an entry consumed between the listing and the lock).
+   */
+  private async take(name: string, limits: WaitLimits): Promise<Buffer | 'locked' | 'gone'> {
     const lockPath = joinPath(this.takenPath, name);
+    const entryPath = joinPath(this.entriesPath, name);
     const sentIn = this.client.sessionId;
+    const created = this.client.create(lockPath, this.idBytes, { ephemeral: true, ...requestLimits(limits) });
+    const read = this.client.get(entryPath).then(
+      (entry) => entry,
+      (error: unknown) => (error instanceof NoNodeError ? ('gone' as const) : undefined),
+    );
     let session: bigint;
     try {
-      await this.client.create(lockPath, this.idBytes, { ephemeral: true, ...requestLimits(limits) });
+      await created;
       session = this.client.sessionId; // a reply comes in the session its request was sent in
     } catch (error) {
-      if (error instanceof NodeExistsError) return undefined; // locked by someone else
-      if (error instanceof SessionExpiredError) return undefined; // never sent
+      if (error instanceof NodeExistsError) return 'locked'; // locked by someone else
+      if (error instanceof SessionExpiredError) return 'locked'; // never sent
       if (!isOutcomeUnknown(error)) throw error;
       const owner = await this.settleLock(lockPath, sentIn);
       if (owner === undefined) {
         if (error instanceof TimeoutError || error instanceof AbortError) throw error;
-        return undefined;
+        return 'locked';
       }
       session = owner;
     }
     // Ours: read the item (whatever the caller's limits: we hold a lock that must not be leaked).
     try {
       // Only while the lock's session lasts: once it ended, the lock is gone and so is our claim.
-      const entry = await this.whileSession(session, () => this.client.get(joinPath(this.entriesPath, name)));
-      if (entry === undefined || this.client.sessionId !== session) {
-        // NoNode: consumed by its previous holder between our listing and our lock (kazoo
-        // #366/#523), so drop our lock; or the session ended, and the lock with it (a no-op then).
+      const entry =
+        (await read) ?? (await this.whileSession(session, () => this.client.get(entryPath))) ?? 'gone';
+      if (entry === 'gone' || this.client.sessionId !== session) {
+        // Gone: consumed by its previous holder between our listing and our lock, so drop our
+        // lock; or the session ended, and the lock with it (a no-op then).
         await this.deleteLock(lockPath, session);
-        return undefined;
+        return entry === 'gone' ? 'gone' : 'locked';
       }
       const { data } = entry;
       this.held = { name, value: data, session };
@@ -379,9 +448,20 @@ export class LockingQueue {
     await this.whileSession(session, () => this.client.delete(lockPath));
   }
 
-  /** consume (delete entry + lock) or release (delete lock) the held item, proving the outcome of a lost reply. */
-  private async finish(op: Op, options: LockingQueueCallOptions): Promise<boolean> {
+  /** `finish`, after the calls before it: nothing is sent when the caller's limits end first. */
+  private finishing(op: Op, options: LockingQueueCallOptions): Promise<boolean> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
+    return this.serialize(
+      limits,
+      (error) => {
+        throw error; // TimeoutError or AbortError: nothing was sent
+      },
+      () => this.finish(op, limits),
+    );
+  }
+
+  /** consume (delete entry + lock) or release (delete lock) the held item, proving the outcome of a lost reply. */
+  private async finish(op: Op, limits: WaitLimits): Promise<boolean> {
     const { held, applied } = await this.settled(limits);
     if (applied) return applied === op;
     if (!held) return false;
@@ -402,7 +482,7 @@ export class LockingQueue {
         if (op === 'consume') transaction.delete(entryPath);
         transaction.delete(lockPath).create(attempt.marker, this.idBytes, { ephemeral: true });
         await transaction.commit(requestLimits(limits));
-        this.held = undefined;
+        this.finished(held, op);
         removeMarker(this.client, attempt.marker);
         return true;
       } catch (error) {
@@ -416,10 +496,16 @@ export class LockingQueue {
         if (!isOutcomeUnknown(error)) throw error;
       }
       if (await this.settle(held, attempt, limits)) {
-        this.held = undefined;
+        this.finished(held, op);
         return true;
       }
     }
+  }
+
+  /** `op` was applied to the held item: nothing is held, and a consumed entry leaves the listing. */
+  private finished(held: Held, op: Op): void {
+    if (this.held === held) this.held = undefined;
+    if (op === 'consume') this.unlist(held.name);
   }
 
   /**
@@ -432,7 +518,7 @@ export class LockingQueue {
     if (held && pending) {
       held.pending = undefined;
       if (await this.settle(held, pending, limits)) {
-        this.held = undefined;
+        this.finished(held, pending.op);
         return { applied: pending.op };
       }
     }
@@ -504,9 +590,15 @@ export class LockingQueue {
     }
   }
 
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => {});
+  /**
+   * Run `fn` once the calls before it (get, consume, release) have settled — one at a time —
+   * but wait for them only within `limits`: past them (`TimeoutError`, `AbortError`) `gaveUp`
+   * says what this call returns or throws; the calls after it still wait for the earlier ones.
+   */
+  private serialize<T>(limits: WaitLimits, gaveUp: (error: unknown) => T, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queue;
+    const run = settledWithin(previous, limits).then(fn, gaveUp);
+    this.queue = Promise.allSettled([previous, run]);
     return run;
   }
 }

@@ -35,7 +35,7 @@ import { queueTakenChannel, type QueueTakenEvent } from '../../client/diagnostic
 import { AbortError, InvalidArgumentError, NoNodeError, SessionExpiredError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { isOutcomeUnknown, pause, withinDeadline } from '../../client/retry.js';
-import { deadlineOf, ensureEmptyPath, requestLimits, type WaitLimits } from '../change-waiter.js';
+import { deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 
 export interface QueueCallOptions {
   /** Give up after this many ms with `TimeoutError`. */
@@ -189,7 +189,7 @@ export class Queue {
 
   private async ensure(limits: WaitLimits): Promise<void> {
     if (this.pathEnsured) return;
-    await withinDeadline(() => ensureEmptyPath(this.client, this.path, requestLimits(limits)), limits);
+    await withinDeadline(() => this.client.ensurePath(this.path, requestLimits(limits)), limits);
     this.pathEnsured = true;
   }
 
