@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes a fresh machine ready for the demo and the tests: Java + Debian's ZooKeeper 3.8 (the
 # test kit starts real servers from /usr/share/java/zookeeper.jar), kazoo 2.8 for the interop
-# tests, and the npm dependencies. Idempotent and quick when everything is already there.
+# tests (Curator 5.4 and Jackson for the Curator ones), and the npm dependencies. Idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +19,7 @@ apt_install() {
 missing=()
 if ! command -v java >/dev/null 2>&1 || [ ! -f /usr/share/java/zookeeper.jar ]; then missing+=(zookeeper); fi
 if ! /usr/bin/python3 -c 'import kazoo' >/dev/null 2>&1; then missing+=(python3-kazoo); fi
-for curator in libcurator-framework-java libcurator-recipes-java libcurator-client-java; do
+for curator in libcurator-framework-java libcurator-recipes-java libcurator-client-java libjackson2-databind-java; do
   if ! dpkg -s "$curator" >/dev/null 2>&1; then missing+=("$curator"); fi
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -16,29 +16,18 @@
  * every record and median as JSON lines on stdout (the table goes to stderr).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZooKeeperClient } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { errorMessage, median, parseFlags, parseScale, round, scaled, UsageError } from '../harness.js';
+import { compileCuratorProgram, curatorClasspath } from '../../test/support/curator.js';
 import { buildTree, treeSize } from './tree.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = join(here, '..', '..', '..');
 const CURATOR_SOURCE = join(packageRoot, 'bench', 'fleet', 'curator', 'CuratorFleet.java');
 const CURATOR_CLASSES = join(here, 'curator-classes');
-const CURATOR_JARS = [
-  'curator-framework',
-  'curator-client',
-  'curator-recipes',
-  'zookeeper',
-  'zookeeper-jute',
-  'guava',
-  'slf4j-api',
-  'slf4j-nop',
-  'metrics-core',
-].map((name) => `/usr/share/java/${name}.jar`);
 const KAZOO_PROGRAM = join(packageRoot, 'bench', 'fleet', 'kazoo_cache.py');
 const PYTHON = '/usr/bin/python3';
 const CLIENTS = ['ours', 'kazoo', 'curator'] as const;
@@ -111,22 +100,6 @@ function runProgram(client: string, workload: string, command: string, args: str
   return records;
 }
 
-/** Compile the Curator program into dist when it is missing or older than its source; else why it cannot run. */
-function curatorReady(): string | undefined {
-  const missing = CURATOR_JARS.filter((jar) => !existsSync(jar));
-  if (missing.length > 0) return `missing ${missing.join(', ')} (run scripts/setup.sh)`;
-  const compiled = join(CURATOR_CLASSES, 'CuratorFleet.class');
-  if (existsSync(compiled) && statSync(compiled).mtimeMs >= statSync(CURATOR_SOURCE).mtimeMs)
-    return undefined;
-  mkdirSync(CURATOR_CLASSES, { recursive: true });
-  const javac = spawnSync('javac', ['-cp', CURATOR_JARS.join(':'), '-d', CURATOR_CLASSES, CURATOR_SOURCE], {
-    encoding: 'utf8',
-  });
-  if (javac.error) return `javac: ${errorMessage(javac.error)}`;
-  if (javac.status !== 0) return `javac failed: ${javac.stderr.trim().slice(-400)}`;
-  return undefined;
-}
-
 function kazooReady(): string | undefined {
   const probe = spawnSync(PYTHON, ['-c', 'import kazoo'], { encoding: 'utf8' });
   return probe.status === 0 ? undefined : `kazoo is not importable by ${PYTHON} (run scripts/setup.sh)`;
@@ -148,7 +121,7 @@ function cacheRun(client: ClientName, connect: string, size: number, sets: numbe
     case 'curator':
       return runProgram(client, 'treeLoad', 'java', [
         '-cp',
-        [CURATOR_CLASSES, ...CURATOR_JARS].join(':'),
+        curatorClasspath(CURATOR_CLASSES),
         'CuratorFleet',
         ...common,
       ]);
@@ -344,7 +317,7 @@ async function main(): Promise<number> {
       if (why) unavailable.set('kazoo', why);
     }
     if (args.clients.includes('curator')) {
-      const why = curatorReady();
+      const why = compileCuratorProgram(CURATOR_SOURCE, CURATOR_CLASSES);
       if (why) unavailable.set('curator', why);
     }
     for (const [client, note] of unavailable) emit({ client, workload: 'treeLoad', status: 'skip', note });

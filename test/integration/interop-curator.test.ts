@@ -1,0 +1,32 @@
+/**
+ * Interop with a real Apache Curator 5.4 process (Debian's jars; test/interop/curator/
+ * CuratorPeer.java, driven by test/support/curator.ts) on the same server and paths, both
+ * directions: Counter ↔ SharedCount.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Counter } from '../../src/index.js';
+import { ZooKeeperServer } from '../../src/testing/index.js';
+import { connect, uniqueRoot } from '../support/client.js';
+import { CuratorPeer, curatorPeerUnavailable } from '../support/curator.js';
+
+let server: ZooKeeperServer;
+before(async () => {
+  server = await ZooKeeperServer.start();
+});
+after(() => server?.close());
+
+describe('interop with Curator 5.4', { skip: curatorPeerUnavailable() }, () => {
+  test('Counter({ curator: true }) reads what SharedCount seeded and incremented, and SharedCount ours', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await CuratorPeer.start(t, server.connectString);
+    const path = uniqueRoot('counter');
+    assert.equal((await peer.request('counter.get', { path, seed: 7 }))['value'], 7);
+    const counter = new Counter(zk, path, { curator: true });
+    assert.equal(await counter.get(), 7);
+    await peer.request('counter.add', { path, delta: 5 });
+    assert.equal(await counter.get(), 12);
+    assert.deepEqual(await counter.add(-20), { pre: 12, post: -8 });
+    assert.equal((await peer.request('counter.get', { path }))['value'], -8);
+  });
+});

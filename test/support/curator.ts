@@ -1,0 +1,85 @@
+/**
+ * The one driver of Apache Curator 5.4 (Debian's jars, installed by scripts/setup.sh; the default
+ * JDK) for interop tests and the fleet benchmark: the classpath, compiling a Java program of ours
+ * against it on first use (`compileCuratorProgram`; bench/fleet/cache-run.ts compiles its
+ * CuratorFleet.java with it), and `CuratorPeer`, which drives test/interop/curator/CuratorPeer.java
+ * (SharedCount, LeaderSelector, InterProcessMutex; its requests are listed in its header) as a
+ * `PeerProcess`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { launchPeer, PeerProcess } from './peer.js';
+import { repositoryFile } from './repository.js';
+
+/** Curator 5.4, the ZooKeeper client it runs on, their dependencies, and Jackson (the peer's JSON). */
+export const CURATOR_JARS = [
+  'curator-framework',
+  'curator-client',
+  'curator-recipes',
+  'zookeeper',
+  'zookeeper-jute',
+  'guava',
+  'slf4j-api',
+  'slf4j-nop',
+  'metrics-core',
+  'jackson-core',
+  'jackson-databind',
+  'jackson-annotations',
+].map((name) => `/usr/share/java/${name}.jar`);
+
+/** The `-cp` value to run a program compiled into `classes`. */
+export function curatorClasspath(classes: string): string {
+  return [classes, ...CURATOR_JARS].join(':');
+}
+
+/**
+ * Compile `source` (one `.java` file) into `classes` when its class is missing or older than the
+ * source. Returns undefined when it is ready to run, else why it cannot run.
+ */
+export function compileCuratorProgram(source: string, classes: string): string | undefined {
+  const missing = CURATOR_JARS.filter((jar) => !existsSync(jar));
+  if (missing.length > 0) return `missing ${missing.join(', ')} (run scripts/setup.sh)`;
+  const compiled = join(classes, basename(source).replace(/\.java$/, '.class'));
+  if (existsSync(compiled) && statSync(compiled).mtimeMs >= statSync(source).mtimeMs) return undefined;
+  mkdirSync(classes, { recursive: true });
+  const javac = spawnSync('javac', ['-cp', CURATOR_JARS.join(':'), '-d', classes, source], {
+    encoding: 'utf8',
+  });
+  if (javac.error) return `javac: ${javac.error.message}`;
+  if (javac.status !== 0) return `javac failed: ${javac.stderr.trim().slice(-400)}`;
+  return undefined;
+}
+
+const PEER_CLASSES = join(dirname(fileURLToPath(import.meta.url)), 'curator-classes');
+let peerUnavailable: string | undefined | null = null;
+
+/** Why the Curator peer cannot run (missing jars, javac failed), or undefined when it can. */
+export function curatorPeerUnavailable(): string | undefined {
+  if (peerUnavailable === null)
+    peerUnavailable = compileCuratorProgram(
+      repositoryFile('test/interop/curator/CuratorPeer.java'),
+      PEER_CLASSES,
+    );
+  return peerUnavailable;
+}
+
+/** A Curator 5.4 process (one CuratorFramework client, so one session) on `hosts`. */
+export class CuratorPeer extends PeerProcess {
+  protected override readonly library = 'curator';
+
+  /** Compile (first use), run and wait for its session; asked to exit (then killed) when the test ends. */
+  static start(t: TestContext, hosts: string, name = 'peer'): Promise<CuratorPeer> {
+    const why = curatorPeerUnavailable();
+    if (why) throw new Error(`the Curator peer cannot run: ${why}`);
+    return launchPeer(
+      CuratorPeer,
+      t,
+      'java',
+      ['-cp', curatorClasspath(PEER_CLASSES), 'CuratorPeer', hosts],
+      name,
+    );
+  }
+}
