@@ -10,6 +10,7 @@ import type { ACL } from './protocol/records.js';
 
 export type { ACL, Id } from './protocol/records.js';
 
+/** ZooKeeper's permission bits (`ZooDefs.Perms`), to combine with `|` in an ACL. */
 export const Perms = {
   READ: 1,
   WRITE: 2,

@@ -1,15 +1,3 @@
-/**
- * `ZooKeeperClient`: the public, promise-based API. Each operation validates its arguments
- * (throwing a typed error before anything is queued), maps paths through the chroot, and hands
- * one `Request` to the session; watch bookkeeping happens when the reply arrives.
- *
- * @example
- *   const zk = new ZooKeeperClient({ hosts: '127.0.0.1:2181', sessionTimeout: 10_000 });
- *   await zk.start();
- *   await zk.create('/app/config', 'v1', { makePath: true });
- *   const { data } = await zk.get('/app/config', { watch: (event) => console.log(event.type) });
- *   await zk.close();
- */
 import { EventEmitter } from 'node:events';
 import type tls from 'node:tls';
 import type { Logger } from 'winston';
@@ -79,12 +67,14 @@ import {
 import { WatchRegistry, type WatchKind } from './watch-registry.js';
 import { watchStream, type StreamEvent, type WatchStreamOptions } from './watch-stream.js';
 
+/** A credential added with `addAuth` (scheme and auth bytes), re-sent after every reconnect. */
 export interface AuthInfo {
   scheme: string;
   /** For `digest`: `"user:password"`. */
   credential: string | Buffer;
 }
 
+/** Options of `new ZooKeeperClient(...)`: hosts (with an optional chroot), session timeout, auth, TLS, retry and logging. */
 export interface ZooKeeperClientOptions {
   /** `"host1:port1,host2:port2/optional/chroot"` or an array of `"host:port"`. */
   hosts: string | readonly string[];
@@ -116,6 +106,7 @@ export interface ZooKeeperClientOptions {
   maxIncomingFrame?: number;
 }
 
+/** The client's events: `state` (CONNECTED / SUSPENDED / LOST / READ_ONLY) and `keeperState` (ZooKeeper's own KeeperState). */
 export interface ClientEvents {
   /** The kazoo-style state changed. */
   state: [state: ConnectionState];
@@ -123,16 +114,19 @@ export interface ClientEvents {
   keeperState: [state: KeeperState];
 }
 
+/** Options of `create`: mode flags, ACL, TTL, `makePath`, and the per-request options. */
 export interface CreateOptions extends CreateOpOptions, RequestOptions {
   /** Create missing parent nodes (persistent, default ACL) first. */
   makePath?: boolean;
 }
 
+/** Per-request options of a read: the listener to leave as a one-shot watch. */
 export interface WatchOptions extends RequestOptions {
   /** Called once with the next change of the node (a one-shot watch). */
   watch?: WatchListener;
 }
 
+/** Per-request options of a conditional write: the expected `version` (-1: any). */
 export interface VersionOptions extends RequestOptions {
   /** Expected version; -1 (the default) matches any. */
   version?: number;
@@ -154,6 +148,7 @@ export interface RequestOptions {
 /** One operation as `call` takes it: the request minus how it settles. */
 type RequestSpec<T> = Omit<Request<T>, 'resolve' | 'reject'>;
 
+/** Options of `start()`: how long to wait for the first connection, and a signal to give up. */
 export interface StartOptions {
   /**
    * Give up (and close the client) when not connected within this many ms: `TimeoutError`, whose
@@ -170,6 +165,7 @@ export interface StartOptions {
   failFast?: boolean;
 }
 
+/** Which watches `removeWatches` removes (ZooKeeper's WatcherType, plus the persistent kinds). */
 export type RemovableWatchType = 'data' | 'children' | 'any' | 'persistent' | 'persistentRecursive';
 
 /** The local tables each `removeWatches` type covers. */
@@ -251,6 +247,18 @@ function checkAcl(acl: unknown, op: string, path: string): readonly ACL[] {
   return acl as ACL[];
 }
 
+/**
+ * `ZooKeeperClient`: the public, promise-based API. Each operation validates its arguments
+ * (throwing a typed error before anything is queued), maps paths through the chroot, and hands
+ * one `Request` to the session; watch bookkeeping happens when the reply arrives.
+ *
+ * @example
+ *   const zk = new ZooKeeperClient({ hosts: '127.0.0.1:2181', sessionTimeout: 10_000 });
+ *   await zk.start();
+ *   await zk.create('/app/config', 'v1', { makePath: true });
+ *   const { data } = await zk.get('/app/config', { watch: (event) => console.log(event.type) });
+ *   await zk.close();
+ */
 export class ZooKeeperClient extends EventEmitter<ClientEvents> implements AsyncDisposable {
   readonly logger: Logger;
   readonly chroot: string;

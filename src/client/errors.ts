@@ -51,6 +51,7 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/** What an error says about the failing call: its path, its operation, its cause. */
 export interface ErrorContext {
   /** The path the failing operation was about (relative to the chroot), when there is one. */
   path?: string | undefined;
@@ -182,13 +183,17 @@ export class ServerError extends ZooKeeperError {
   }
 }
 
-// One class per server error code: a real, named class whose static `code` selects its number and message.
+// One class per server error code (ZooKeeper's KeeperException.Code): a real, named class whose
+// static `code` selects its number and message.
+/** System and server-side errors; the server itself never sends this code. */
 export class SystemError extends ServerError {
   static override readonly code = ErrorCode.SystemError;
 }
+/** The server found a runtime inconsistency. */
 export class RuntimeInconsistencyError extends ServerError {
   static override readonly code = ErrorCode.RuntimeInconsistency;
 }
+/** The server found a data inconsistency. */
 export class DataInconsistencyError extends ServerError {
   static override readonly code = ErrorCode.DataInconsistency;
 }
@@ -196,9 +201,11 @@ export class DataInconsistencyError extends ServerError {
 export class ConnectionLossError extends ServerError {
   static override readonly code = ErrorCode.ConnectionLoss;
 }
+/** The server could not marshal or unmarshal a record. */
 export class MarshallingError extends ServerError {
   static override readonly code = ErrorCode.MarshallingError;
 }
+/** The server does not implement the operation. */
 export class UnimplementedError extends ServerError {
   static override readonly code = ErrorCode.Unimplemented;
 }
@@ -206,75 +213,99 @@ export class UnimplementedError extends ServerError {
 export class OperationTimeoutError extends ServerError {
   static override readonly code = ErrorCode.OperationTimeout;
 }
+/** The server rejected the arguments (e.g. a TTL without extended types enabled). */
 export class BadArgumentsError extends ServerError {
   static override readonly code = ErrorCode.BadArguments;
 }
+/** Unknown session (used inside the server). */
 export class UnknownSessionError extends ServerError {
   static override readonly code = ErrorCode.UnknownSession;
 }
+/** reconfig: no quorum of the new configuration is connected and up to date. */
 export class NewConfigNoQuorumError extends ServerError {
   static override readonly code = ErrorCode.NewConfigNoQuorum;
 }
+/** reconfig: another reconfiguration is in progress. */
 export class ReconfigInProgressError extends ServerError {
   static override readonly code = ErrorCode.ReconfigInProgress;
 }
+/** API errors; the server itself never sends this code. */
 export class APIError extends ServerError {
   static override readonly code = ErrorCode.APIError;
 }
+/** The node does not exist. */
 export class NoNodeError extends ServerError {
   static override readonly code = ErrorCode.NoNode;
 }
+/** Not authorized: the ACL does not grant this session the permission. */
 export class NoAuthError extends ServerError {
   static override readonly code = ErrorCode.NoAuth;
 }
+/** Version conflict: the node's version is not the expected one. */
 export class BadVersionError extends ServerError {
   static override readonly code = ErrorCode.BadVersion;
 }
+/** Ephemeral nodes may not have children. */
 export class NoChildrenForEphemeralsError extends ServerError {
   static override readonly code = ErrorCode.NoChildrenForEphemerals;
 }
+/** The node already exists. */
 export class NodeExistsError extends ServerError {
   static override readonly code = ErrorCode.NodeExists;
 }
+/** The node has children. */
 export class NotEmptyError extends ServerError {
   static override readonly code = ErrorCode.NotEmpty;
 }
+/** The server expired the session: its ephemeral nodes and watches are gone. */
 export class SessionExpiredError extends ServerError {
   static override readonly code = ErrorCode.SessionExpired;
 }
+/** Invalid callback. */
 export class InvalidCallbackError extends ServerError {
   static override readonly code = ErrorCode.InvalidCallback;
 }
+/** Invalid ACL (e.g. empty, or an unknown scheme). */
 export class InvalidACLError extends ServerError {
   static override readonly code = ErrorCode.InvalidACL;
 }
+/** Client authentication failed. */
 export class AuthFailedError extends ServerError {
   static override readonly code = ErrorCode.AuthFailed;
 }
+/** The session moved to another server; the request was ignored. */
 export class SessionMovedError extends ServerError {
   static override readonly code = ErrorCode.SessionMoved;
 }
+/** A state-changing request was sent to a read-only server. */
 export class NotReadOnlyError extends ServerError {
   static override readonly code = ErrorCode.NotReadOnly;
 }
+/** An ephemeral node cannot be created on a local session. */
 export class EphemeralOnLocalSessionError extends ServerError {
   static override readonly code = ErrorCode.EphemeralOnLocalSession;
 }
+/** The watch to remove does not exist. */
 export class NoWatcherError extends ServerError {
   static override readonly code = ErrorCode.NoWatcher;
 }
+/** The server did not complete the request within its allowed time. */
 export class RequestTimeoutError extends ServerError {
   static override readonly code = ErrorCode.RequestTimeout;
 }
+/** reconfig is disabled on the server. */
 export class ReconfigDisabledError extends ServerError {
   static override readonly code = ErrorCode.ReconfigDisabled;
 }
+/** The server closed the session: it requires SASL authentication, which is missing or failed. */
 export class SessionClosedRequireSaslAuthError extends ServerError {
   static override readonly code = ErrorCode.SessionClosedRequireSaslAuth;
 }
+/** The path's quota is exceeded (with enforced quotas). */
 export class QuotaExceededError extends ServerError {
   static override readonly code = ErrorCode.QuotaExceeded;
 }
+/** The server throttled the operation; it was not executed. */
 export class ThrottledOpError extends ServerError {
   static override readonly code = ErrorCode.ThrottledOp;
 }

@@ -31,6 +31,7 @@ import {
 import { errorCodeOf, requestRetryChannel, type RequestRetryEvent } from './diagnostics.js';
 import { startTimer } from './timer.js';
 
+/** Bounds of a `RetryPolicy`: tries, first delay, backoff, jitter, per-try cap and deadline. */
 export interface RetryOptions {
   /** Tries in all, the first included; -1 for unlimited (bounded by `deadline`). Default 5 (kazoo: -1 for connection retries). */
   maxTries?: number;
@@ -226,6 +227,14 @@ function checkNumber(name: string, value: number, min: number): void {
   }
 }
 
+/**
+ * kazoo's KazooRetry, for idempotent operations: exponential backoff with jitter, bounded by
+ * tries, per-try delay and an overall deadline; it retries only what `isRetryable` says.
+ *
+ * @example
+ *   const retry = new RetryPolicy({ maxTries: 5, delay: 100 });
+ *   const children = await retry.run(() => zk.getChildren('/workers'));
+ */
 export class RetryPolicy {
   readonly maxTries: number;
   readonly delay: number;

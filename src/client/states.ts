@@ -61,4 +61,5 @@ export interface WatchEvent {
   path: string;
 }
 
+/** A watch callback: receives the one event that fired the watch. */
 export type WatchListener = (event: WatchEvent) => void | Promise<void>;

@@ -217,8 +217,10 @@ export function transactionFailure(results: OpResult[]): TransactionError | unde
 
 // ---- multiRead ----
 
+/** One read of a `multiRead`: `get` or `getChildren` of a path. */
 export type ReadOp = { type: 'getData'; path: string } | { type: 'getChildren'; path: string };
 
+/** One result of a `multiRead`: the read's value, or its error (each read fails on its own). */
 export type ReadResult =
   | { type: 'getData'; data: Buffer; stat: Stat }
   | { type: 'getChildren'; children: string[] }

@@ -9,6 +9,7 @@
 import { AbortError } from './errors.js';
 import { EventType, KeeperState, type WatchEvent, type WatchListener } from './states.js';
 
+/** Emitted by a `watch()` stream after a reconnect: events may have been missed, re-read what you keep. */
 export interface ResyncEvent {
   type: 'resync';
   path: string;
@@ -16,8 +17,10 @@ export interface ResyncEvent {
   reason: 'reconnected' | 'sessionLost';
 }
 
+/** What a `watch()` stream yields: a watch event, or a resync marker. */
 export type StreamEvent = WatchEvent | ResyncEvent;
 
+/** Options of `watch()`: recursive or not, and a signal that ends the stream. */
 export interface WatchStreamOptions {
   /** Also watch every descendant (default true). */
   recursive?: boolean;

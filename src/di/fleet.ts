@@ -1,3 +1,29 @@
+import PQueue from 'p-queue';
+import type { ZooKeeperClient } from '../client/client.js';
+import { ConnectionState } from '../client/states.js';
+import { sleep } from '../client/retry.js';
+import { whenAborted } from './when-aborted.js';
+import {
+  SetPartitioner,
+  type Assignment,
+  type PartitionFunc,
+  type PartitionItem,
+} from '../recipes/partitioner/set-partitioner.js';
+
+/** Options of `new Fleet(...)`: identifier, concurrency, time boundary, partition function. */
+export interface FleetOptions<T extends PartitionItem> {
+  /** This process's identifier, unique in the fleet. */
+  identifier: string;
+  /**
+   * How many items' work may run at once (default: unbounded). Items beyond it start when
+   * earlier work finishes, so with work that runs until its signal aborts, keep it ≥ the share.
+   */
+  concurrency?: number;
+  /** How long membership must be stable before the split is computed, ms. Default 3000. */
+  timeBoundary?: number;
+  partitionFunc?: PartitionFunc<T>;
+}
+
 /**
  * Fleet partitioning: every process of a fleet gives the same set of work items; each item is
  * worked on by exactly one live process, and the split follows the fleet as processes come and
@@ -16,31 +42,6 @@
  *     while (!signal.aborted) await billNextInvoice(customer, signal);
  *   });
  */
-import PQueue from 'p-queue';
-import type { ZooKeeperClient } from '../client/client.js';
-import { ConnectionState } from '../client/states.js';
-import { sleep } from '../client/retry.js';
-import { whenAborted } from './when-aborted.js';
-import {
-  SetPartitioner,
-  type Assignment,
-  type PartitionFunc,
-  type PartitionItem,
-} from '../recipes/partitioner/set-partitioner.js';
-
-export interface FleetOptions<T extends PartitionItem> {
-  /** This process's identifier, unique in the fleet. */
-  identifier: string;
-  /**
-   * How many items' work may run at once (default: unbounded). Items beyond it start when
-   * earlier work finishes, so with work that runs until its signal aborts, keep it ≥ the share.
-   */
-  concurrency?: number;
-  /** How long membership must be stable before the split is computed, ms. Default 3000. */
-  timeBoundary?: number;
-  partitionFunc?: PartitionFunc<T>;
-}
-
 export class Fleet<T extends PartitionItem> implements AsyncDisposable {
   private readonly stopping = new AbortController();
   private partitioner: SetPartitioner<T> | undefined;

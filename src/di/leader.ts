@@ -1,18 +1,3 @@
-/**
- * Leader-driven services: `LeaderLifecycle` campaigns in an `Election` for as long as it runs,
- * starts the service's leader duties when elected and stops them when leadership may be lost
- * (SUSPENDED by default, or LOST), then campaigns again. `@leaderOnly(path)` guards a method so
- * it only runs on the process currently leading that election.
- *
- * @example
- *   const lifecycle = new LeaderLifecycle(recipes.election('/services/billing/leader'), {
- *     onElected: ({ signal }) => { scheduler.start(signal) },
- *     onDeposed: () => scheduler.stop(),
- *   });
- *   lifecycle.start();
- *   ...
- *   await lifecycle.stop();
- */
 import type { Logger } from 'winston';
 import type { ZooKeeperClient } from '../client/client.js';
 import { sleep } from '../client/retry.js';
@@ -26,6 +11,7 @@ import {
 } from './method-decorator.js';
 import { whenAborted } from './when-aborted.js';
 
+/** What a `LeaderLifecycle` runs when this process is elected and when it is deposed. */
 export interface LeaderDuties {
   /** This process was elected: start leading. `signal` aborts when leadership may be lost. */
   onElected(leadership: Leadership): void | Promise<void>;
@@ -49,6 +35,21 @@ export function isLeading(client: ZooKeeperClient, path: string): boolean {
   return (leading.get(client)?.get(path) ?? 0) > 0;
 }
 
+/**
+ * Leader-driven services: `LeaderLifecycle` campaigns in an `Election` for as long as it runs,
+ * starts the service's leader duties when elected and stops them when leadership may be lost
+ * (SUSPENDED by default, or LOST), then campaigns again. `@leaderOnly(path)` guards a method so
+ * it only runs on the process currently leading that election.
+ *
+ * @example
+ *   const lifecycle = new LeaderLifecycle(recipes.election('/services/billing/leader'), {
+ *     onElected: ({ signal }) => { scheduler.start(signal) },
+ *     onDeposed: () => scheduler.stop(),
+ *   });
+ *   lifecycle.start();
+ *   ...
+ *   await lifecycle.stop();
+ */
 export class LeaderLifecycle implements AsyncDisposable {
   private stopping = new AbortController();
   private loop: Promise<void> | undefined;

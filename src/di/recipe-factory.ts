@@ -1,3 +1,9 @@
+import type { ZooKeeperClient } from '../client/client.js';
+import { Election, type ElectionOptions } from '../recipes/election/election.js';
+import { Lock, type LockOptions } from '../recipes/lock/lock.js';
+import { ReadLock, WriteLock, type ReadWriteLockOptions } from '../recipes/lock/read-write-lock.js';
+import { Semaphore, type SemaphoreOptions } from '../recipes/semaphore/semaphore.js';
+
 /**
  * One place to make any recipe on one client: what `@inject(Recipes)` gives a service.
  *
@@ -7,12 +13,6 @@
  *     run() { return this.recipes.election('/services/billing/leader').run(({ signal }) => this.bill(signal)); }
  *   }
  */
-import type { ZooKeeperClient } from '../client/client.js';
-import { Election, type ElectionOptions } from '../recipes/election/election.js';
-import { Lock, type LockOptions } from '../recipes/lock/lock.js';
-import { ReadLock, WriteLock, type ReadWriteLockOptions } from '../recipes/lock/read-write-lock.js';
-import { Semaphore, type SemaphoreOptions } from '../recipes/semaphore/semaphore.js';
-
 export class RecipeFactory {
   constructor(readonly client: ZooKeeperClient) {}
 

@@ -28,8 +28,10 @@ import {
   type ClientSource,
 } from './method-decorator.js';
 
+/** Which recipe `withLock` takes: Lock, ReadLock, WriteLock or Semaphore. */
 export type LockKindName = 'exclusive' | 'read' | 'write' | 'semaphore';
 
+/** Options of `withLock` (both forms): timeout, signal, recipe kind, identifier, and the decorator's client. */
 export interface WithLockOptions {
   /** Give up after this many ms with `LockUnavailableError`. Default: wait as long as it takes. */
   timeout?: number;

@@ -1,16 +1,3 @@
-/**
- * The inversify module: one `ZooKeeperClient` per container (started when first resolved,
- * closed when unbound), a `RecipeFactory`, and optional named elections and locks, all made from
- * that client (ClientSlot). The client starts asynchronously, so resolve with
- * `container.getAsync(...)`; if its start fails, a later `getAsync` starts a new client.
- *
- * @example
- *   const container = new Container();
- *   container.load(zookeeperModule({ hosts: 'zk1:2181,zk2:2181', elections: { billing: '/services/billing/leader' } }));
- *   const billing = await container.getAsync(BillingService); // @inject(ElectionToken) @named('billing')
- *   ...
- *   await container.unbindAllAsync(); // closes the client
- */
 import { ContainerModule, type ResolutionContext, type ServiceIdentifier } from 'inversify';
 import type { ZooKeeperClientOptions } from '../client/client.js';
 import type { ElectionOptions } from '../recipes/election/election.js';
@@ -22,6 +9,7 @@ import { ElectionToken, LockToken, Recipes, ZooKeeper } from './tokens.js';
 /** The container's ClientSlot: a singleton that never fails, unlike the client's start. */
 const Slot: ServiceIdentifier<ClientSlot> = Symbol('zookeeper-coordination:ClientSlot');
 
+/** Options of `zookeeperModule`: the client's options, how it starts, and named elections and locks. */
 export interface ZooKeeperModuleOptions extends ZooKeeperClientOptions {
   /**
    * `true` (default): resolving the client waits until it is connected (use `getAsync`).
@@ -43,6 +31,19 @@ function named<T>(entry: string | { path: string; options?: T }): { path: string
     : { path: entry.path, options: entry.options };
 }
 
+/**
+ * The inversify module: one `ZooKeeperClient` per container (started when first resolved,
+ * closed when unbound), a `RecipeFactory`, and optional named elections and locks, all made from
+ * that client (ClientSlot). The client starts asynchronously, so resolve with
+ * `container.getAsync(...)`; if its start fails, a later `getAsync` starts a new client.
+ *
+ * @example
+ *   const container = new Container();
+ *   container.load(zookeeperModule({ hosts: 'zk1:2181,zk2:2181', elections: { billing: '/services/billing/leader' } }));
+ *   const billing = await container.getAsync(BillingService); // @inject(ElectionToken) @named('billing')
+ *   ...
+ *   await container.unbindAllAsync(); // closes the client
+ */
 export function zookeeperModule(options: ZooKeeperModuleOptions): ContainerModule {
   const { awaitStart = true, startTimeout, elections = {}, locks = {}, ...clientOptions } = options;
   /** A binding's value, made once per client by the slot (transient here, so a failure is never cached). */

@@ -27,6 +27,7 @@ export interface CertificateFiles {
   clientKey: string;
 }
 
+/** A throw-away CA, server and client certificate set for TLS tests. */
 export interface TestCertificates {
   dir: string;
   files: CertificateFiles;

@@ -5,6 +5,7 @@
  */
 import { closeRawSession, NoConnectResponseError, openRawSession, type RawSession } from './raw-session.js';
 
+/** A session to expire: its id and password (`zk.sessionId`, `zk.sessionPassword`). */
 export interface SessionCredentials {
   sessionId: bigint;
   sessionPassword: Buffer;

@@ -15,6 +15,7 @@ import { FrameTap, type RequestInfo, type TappedFrame } from './frame-tap.js';
 /** Where the proxy forwards to: `{ host, port }` or `'host:port'`. */
 export type ProxyTarget = { host: string; port: number } | string;
 
+/** Options of `FaultProxy.start`: a logger. */
 export interface FaultProxyOptions {
   /** Receives a debug line for every fault switched on or off. Default: none. */
   logger?: Logger;

@@ -143,6 +143,7 @@ export class NoConnectResponseError extends Error {
   }
 }
 
+/** Options of a raw connection: TLS. */
 export interface RawConnectOptions {
   /** Connect with TLS using these options (host and port are filled in). Default: plain TCP. */
   tls?: TlsOptions;
@@ -161,6 +162,7 @@ export interface RawSessionRequest {
   readOnly?: boolean;
 }
 
+/** A session opened on a bare connection: the connection and the server's ConnectResponse. */
 export interface RawSession {
   connection: RawConnection;
   /** The server's answer; `timeout <= 0` means the session is expired or unknown (the server then closes the socket). */

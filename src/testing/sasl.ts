@@ -37,6 +37,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** SASL DIGEST-MD5 users of a test server (user name → password; a JAAS file is written for them). */
 export interface SaslServerOptions {
   /** User name → password, for DIGEST-MD5. */
   users: Record<string, string>;

@@ -7,8 +7,10 @@
  */
 import type { TestCertificates } from './certificates.js';
 
+/** Whether a TLS test server requires (`need`), asks for (`want`) or ignores client certificates. */
 export type ClientAuth = 'need' | 'want' | 'none';
 
+/** TLS of a test server: where its certificates are, and whether it requires client certificates. */
 export interface TlsServerOptions {
   /**
    * Where the CA, server and client certificates go (reused if already there, so servers can

@@ -23,6 +23,7 @@ import {
   STOP_GRACE_MS,
 } from './zookeeper-jvm.js';
 
+/** Options of `ZooKeeperCluster.start`: number of members, tick time and the other server settings. */
 export interface ZooKeeperClusterOptions {
   /** Number of members. Default 3. */
   size?: number;
@@ -55,6 +56,7 @@ export type MemberMode =
  */
 export type RestartWaitFor = 'quorum' | 'serving' | 'started';
 
+/** One server of a `ZooKeeperCluster`: its id and its client, quorum and election ports. */
 export interface ClusterMember {
   /** The `myid`, 1-based. */
   readonly id: number;

@@ -25,6 +25,7 @@ import {
   STOP_GRACE_MS,
 } from './zookeeper-jvm.js';
 
+/** Options of `ZooKeeperServer.start`: port, data directory, extra zoo.cfg entries, TLS, SASL. */
 export interface ZooKeeperServerOptions {
   /** Client port on 127.0.0.1. Default: a free port. */
   port?: number;

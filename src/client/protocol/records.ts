@@ -23,11 +23,13 @@ export interface Stat {
   pzxid: bigint;
 }
 
+/** An ACL identity: a scheme (`world`, `digest`, `sasl`, `ip`, ...) and its id (jute `Id`). */
 export interface Id {
   scheme: string;
   id: string;
 }
 
+/** One access-control entry: permission bits and the identity they are granted to (jute `ACL`). */
 export interface ACL {
   /** A bit set of `Perms`. */
   perms: number;
@@ -232,6 +234,7 @@ export function readWatcherEvent(r: JuteReader): WatcherEventRecord {
   return { type: r.int(), state: r.int(), path: r.requiredString() };
 }
 
+/** What `get` returns: the node's data and its Stat. */
 export interface GetDataResult {
   data: Buffer;
   stat: Stat;
@@ -267,6 +270,7 @@ export function readGetData(r: JuteReader): GetDataResult {
   return { data, stat: readStat(r) };
 }
 
+/** What `getChildren(path, { stat: true })` returns: the names and the parent's Stat. */
 export interface ChildrenResult {
   children: string[];
   stat: Stat;

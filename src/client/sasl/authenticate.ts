@@ -9,6 +9,7 @@ import { AuthFailedError, InvalidArgumentError } from '../errors.js';
 import { OpCode } from '../protocol/op-codes.js';
 import { DigestMd5Client, type DigestMd5Options } from './digest-md5.js';
 
+/** SASL login of the client (DIGEST-MD5 with a username and password). */
 export interface SaslOptions extends DigestMd5Options {
   mechanism: 'DIGEST-MD5';
 }

@@ -1,3 +1,27 @@
+import type { ZooKeeperClient } from '../../client/client.js';
+import { AbortError, NoNodeError, TimeoutError } from '../../client/errors.js';
+import { validatePath } from '../../client/paths.js';
+import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
+import { ChangeWaiter, deadlineOf, requestLimits } from '../change-waiter.js';
+
+/** Reserved: kazoo's Barrier has no options. */
+export type BarrierOptions = Record<string, never>;
+
+/** Options of `Barrier.wait`: timeout and signal. */
+export interface BarrierWaitOptions {
+  /** Give up after this many ms and resolve `false` (`0`: check once). Default: wait forever. */
+  timeout?: number;
+  /** Abort the wait: rejects with `AbortError`. */
+  signal?: AbortSignal;
+}
+
+/** Per-call options of a Barrier's calls: timeout and signal. */
+export interface BarrierCallOptions {
+  /** Give up after this many ms with `TimeoutError`. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
 /**
  * Barrier: a gate, wire-compatible with kazoo's `Barrier`. While `<path>` exists, `wait()`
  * blocks; deleting it (`remove()`) releases every waiter.
@@ -19,28 +43,6 @@
  *   if (await gate.wait({ timeout: 60_000 })) startWork(); // workers wait for its removal
  *   await gate.remove();                                   // coordinator: go
  */
-import type { ZooKeeperClient } from '../../client/client.js';
-import { AbortError, NoNodeError, TimeoutError } from '../../client/errors.js';
-import { validatePath } from '../../client/paths.js';
-import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
-import { ChangeWaiter, deadlineOf, requestLimits } from '../change-waiter.js';
-
-/** Reserved: kazoo's Barrier has no options. */
-export type BarrierOptions = Record<string, never>;
-
-export interface BarrierWaitOptions {
-  /** Give up after this many ms and resolve `false` (`0`: check once). Default: wait forever. */
-  timeout?: number;
-  /** Abort the wait: rejects with `AbortError`. */
-  signal?: AbortSignal;
-}
-
-export interface BarrierCallOptions {
-  /** Give up after this many ms with `TimeoutError`. */
-  timeout?: number;
-  signal?: AbortSignal;
-}
-
 export class Barrier {
   readonly path: string;
 

@@ -1,3 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { ZooKeeperClient } from '../../client/client.js';
+import {
+  AbortError,
+  InvalidArgumentError,
+  NoNodeError,
+  SessionExpiredError,
+  TimeoutError,
+} from '../../client/errors.js';
+import { joinPath, validatePath } from '../../client/paths.js';
+import { EventType, type WatchEvent } from '../../client/states.js';
+import { SessionLostError } from '../errors.js';
+import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
+import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
+import { OwnNode } from '../own-node.js';
+
+/** Options of `new DoubleBarrier(...)`: the participant's identifier. */
+export interface DoubleBarrierOptions {
+  /** Stored as our participant node's data. Default `<hostname>-<pid>` (kazoo: `<fqdn>-<pid>`). */
+  identifier?: string;
+}
+
+/** Options of `enter` / `leave`: timeout and signal. */
+export interface DoubleBarrierWaitOptions {
+  /** Give up after this many ms with `TimeoutError` (our node is then deleted). Default: wait forever. */
+  timeout?: number;
+  /** Abort: rejects with `AbortError` (our node is then deleted). */
+  signal?: AbortSignal;
+}
+
+const READY = 'ready';
+
 /**
  * DoubleBarrier: start and finish a computation together, wire-compatible with kazoo's
  * `DoubleBarrier`. `enter()` blocks until `numClients` participants are in; `leave()` blocks
@@ -37,37 +70,6 @@
  *   await reindexMyShard();
  *   await barrier.leave({ timeout: 60_000 }); // all 3 are done
  */
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
-import type { ZooKeeperClient } from '../../client/client.js';
-import {
-  AbortError,
-  InvalidArgumentError,
-  NoNodeError,
-  SessionExpiredError,
-  TimeoutError,
-} from '../../client/errors.js';
-import { joinPath, validatePath } from '../../client/paths.js';
-import { EventType, type WatchEvent } from '../../client/states.js';
-import { SessionLostError } from '../errors.js';
-import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
-import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
-import { OwnNode } from '../own-node.js';
-
-export interface DoubleBarrierOptions {
-  /** Stored as our participant node's data. Default `<hostname>-<pid>` (kazoo: `<fqdn>-<pid>`). */
-  identifier?: string;
-}
-
-export interface DoubleBarrierWaitOptions {
-  /** Give up after this many ms with `TimeoutError` (our node is then deleted). Default: wait forever. */
-  timeout?: number;
-  /** Abort: rejects with `AbortError` (our node is then deleted). */
-  signal?: AbortSignal;
-}
-
-const READY = 'ready';
-
 export class DoubleBarrier {
   readonly path: string;
   readonly numClients: number;

@@ -1,3 +1,61 @@
+import type { ZooKeeperClient } from '../../client/client.js';
+import {
+  AbortError,
+  BadVersionError,
+  ClientClosedError,
+  InvalidArgumentError,
+  NoNodeError,
+  SessionExpiredError,
+  TimeoutError,
+} from '../../client/errors.js';
+import { validatePath } from '../../client/paths.js';
+import type { Stat } from '../../client/protocol/records.js';
+import { TransactionError } from '../../client/transaction.js';
+import { OutcomeUnknownError, RecipeMismatchError } from '../errors.js';
+import { markerPath, removeMarker } from '../attempt-marker.js';
+import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
+import { deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
+
+/** How a Counter stores its value: an integer, a float (kazoo's repr) or Curator's 8-byte long. */
+export type CounterType = 'int' | 'float';
+
+/** Options of `new Counter(...)`: the default value, the value type and Curator's encoding. */
+export interface CounterOptions {
+  /** The value of a counter whose node is empty (new). Default 0. */
+  default?: number;
+  /** `'int'` (safe integers) or `'float'`. Default: `'int'` unless `default` is fractional. */
+  type?: CounterType;
+  /** Curator `SharedCount` encoding: 4-byte big-endian int32 (int counters only). */
+  curator?: boolean;
+  /** Prove exactly-once with per-attempt marker nodes (default true); see the module doc. */
+  markers?: boolean;
+}
+
+/** Per-call options of a Counter's calls: timeout and signal. */
+export interface CounterCallOptions {
+  /** Give up after this many ms: `TimeoutError`, or `OutcomeUnknownError` if an attempt is uncertain. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/** The values before and after one update. */
+export interface CounterChange {
+  pre: number;
+  post: number;
+}
+
+/** Prefix of the per-attempt marker children (see the module doc). */
+export const COUNTER_MARKER_PREFIX = '__counter_op__';
+
+interface Attempt {
+  marker: string;
+  /** The session the attempt was sent in (its marker lives only as long). */
+  session: bigint;
+  version: number;
+  data: Buffer;
+  change: CounterChange;
+}
+
 /**
  * Counter: a shared number updated with optimistic concurrency, wire-compatible with kazoo's
  * `Counter` (and, with `curator: true`, with Curator's `SharedCount`).
@@ -49,61 +107,6 @@
  *   await ratio.subtract(0.5);
  *   console.log(await ratio.value);                        // e.g. -0.5
  */
-import type { ZooKeeperClient } from '../../client/client.js';
-import {
-  AbortError,
-  BadVersionError,
-  ClientClosedError,
-  InvalidArgumentError,
-  NoNodeError,
-  SessionExpiredError,
-  TimeoutError,
-} from '../../client/errors.js';
-import { validatePath } from '../../client/paths.js';
-import type { Stat } from '../../client/protocol/records.js';
-import { TransactionError } from '../../client/transaction.js';
-import { OutcomeUnknownError, RecipeMismatchError } from '../errors.js';
-import { markerPath, removeMarker } from '../attempt-marker.js';
-import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
-import { deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
-
-export type CounterType = 'int' | 'float';
-
-export interface CounterOptions {
-  /** The value of a counter whose node is empty (new). Default 0. */
-  default?: number;
-  /** `'int'` (safe integers) or `'float'`. Default: `'int'` unless `default` is fractional. */
-  type?: CounterType;
-  /** Curator `SharedCount` encoding: 4-byte big-endian int32 (int counters only). */
-  curator?: boolean;
-  /** Prove exactly-once with per-attempt marker nodes (default true); see the module doc. */
-  markers?: boolean;
-}
-
-export interface CounterCallOptions {
-  /** Give up after this many ms: `TimeoutError`, or `OutcomeUnknownError` if an attempt is uncertain. */
-  timeout?: number;
-  signal?: AbortSignal;
-}
-
-/** The values before and after one update. */
-export interface CounterChange {
-  pre: number;
-  post: number;
-}
-
-/** Prefix of the per-attempt marker children (see the module doc). */
-export const COUNTER_MARKER_PREFIX = '__counter_op__';
-
-interface Attempt {
-  marker: string;
-  /** The session the attempt was sent in (its marker lives only as long). */
-  session: bigint;
-  version: number;
-  data: Buffer;
-  change: CounterChange;
-}
-
 export class Counter {
   readonly path: string;
   readonly type: CounterType;

@@ -1,3 +1,22 @@
+import type { ZooKeeperClient } from '../../client/client.js';
+import { InvalidArgumentError } from '../../client/errors.js';
+import { LOCK_NAME } from '../lock/contenders.js';
+import { Lock, type LockOptions } from '../lock/lock.js';
+
+/** Options of `new Election(...)`: the Lock's options, and how many leaders at once. */
+export interface ElectionOptions extends Omit<LockOptions, 'naming'> {
+  /** How many leaders at once. Default 1 (kazoo-compatible). */
+  leaders?: number;
+}
+
+/** What the leader's function receives. */
+export interface Leadership {
+  /** Aborts when leadership may be lost (SUSPENDED by default, or LOST). */
+  signal: AbortSignal;
+  /** Grows with every new leader: pass it to systems that must reject a deposed leader's writes. */
+  fencingToken: bigint;
+}
+
 /**
  * Election: leader election, wire-compatible with kazoo's `Election` — which is a `Lock` on the
  * election path, so the layout is the Lock's: `<path>/<32hex>__lock__<seq>`, ephemeral +
@@ -21,24 +40,6 @@
  *     while (!signal.aborted) await billOnePage(signal);
  *   });
  */
-import type { ZooKeeperClient } from '../../client/client.js';
-import { InvalidArgumentError } from '../../client/errors.js';
-import { LOCK_NAME } from '../lock/contenders.js';
-import { Lock, type LockOptions } from '../lock/lock.js';
-
-export interface ElectionOptions extends Omit<LockOptions, 'naming'> {
-  /** How many leaders at once. Default 1 (kazoo-compatible). */
-  leaders?: number;
-}
-
-/** What the leader's function receives. */
-export interface Leadership {
-  /** Aborts when leadership may be lost (SUSPENDED by default, or LOST). */
-  signal: AbortSignal;
-  /** Grows with every new leader: pass it to systems that must reject a deposed leader's writes. */
-  fencingToken: bigint;
-}
-
 export class Election {
   private readonly lock: Lock;
   /** Every `run` still waiting to be elected (a refused second `run` must not hide the first). */

@@ -1,3 +1,10 @@
+import type { ZooKeeperClient } from '../../client/client.js';
+import { AbortError, InvalidArgumentError } from '../../client/errors.js';
+import { joinPath, validatePath } from '../../client/paths.js';
+import { remaining } from '../../client/retry.js';
+import { deadlineOf } from '../change-waiter.js';
+import { NonBlockingLease, type NonBlockingLeaseOptions, type ObtainOptions } from './non-blocking-lease.js';
+
 /**
  * MultiNonBlockingLease: up to `count` holders of a time-bounded lease, wire-compatible with
  * kazoo's `MultiNonBlockingLease`: `count` independent `NonBlockingLease`s at `<path>/0` …
@@ -18,13 +25,6 @@
  *   const lease = await MultiNonBlockingLease.obtain(zk, 3, '/leases/crawlers', 10 * 60_000);
  *   if (lease.isHeld) await crawl(lease.slot!);
  */
-import type { ZooKeeperClient } from '../../client/client.js';
-import { AbortError, InvalidArgumentError } from '../../client/errors.js';
-import { joinPath, validatePath } from '../../client/paths.js';
-import { remaining } from '../../client/retry.js';
-import { deadlineOf } from '../change-waiter.js';
-import { NonBlockingLease, type NonBlockingLeaseOptions, type ObtainOptions } from './non-blocking-lease.js';
-
 export class MultiNonBlockingLease {
   readonly path: string;
   private readonly leases: NonBlockingLease[];

@@ -1,41 +1,3 @@
-/**
- * NonBlockingLease: a time-bounded, renewable, exclusive claim ("I run this job for the next
- * N minutes") that never waits for the lease itself: you get it now or you don't. Wire-compatible
- * with kazoo's `NonBlockingLease` — a kazoo process and this class honour each other's leases.
- * Relies on roughly synchronised clocks (UTC; clock skew between holders shifts the expiry).
- *
- * Znode layout (kazoo 2.8):
- * - `<path>`: persistent, empty; also a kazoo `Lock` directory — while deciding, an obtainer
- *   holds `Lock(<path>, identifier)`, so transient `<32hex>__lock__<seq>` nodes appear there.
- * - `<path>/lease_holder`: **persistent**, data = the JSON Python's `json.dumps` writes, byte for
- *   byte: `{"version": 1, "holder": "<identifier>", "end": "YYYY-MM-DDTHH:MM:SS"}` (keys in this
- *   order, `", "` and `": "` separators, non-ASCII as `\uXXXX`; `end` = now + duration in UTC,
- *   no zone suffix, seconds truncated).
- *
- * Algorithm (kazoo's): take the lock (waiting for another obtainer's short critical section —
- * the only wait there is); if `lease_holder` exists and its version is not 1 → refused (a newer
- * format owns it); if it names another holder and has not ended → refused; otherwise (free,
- * expired, or ours: renewal) replace it with a lease ending at now + duration; release the lock.
- * Renewal always resets the end, so it can shorten a lease. We replace the node with one
- * transaction (check our lock node, delete, create): atomic, where kazoo deletes then creates.
- *
- * Identity: holders are told apart by `identifier` only, and the same identifier renews. kazoo
- * defaults it to the host name, so two processes on one host both "hold" the lease (pitfall
- * P10). Our default is unique per process — `<hostname>-<pid>-<8 hex>`
- * (`NonBlockingLease.defaultIdentifier`) — so every lease object of one process renews the
- * process's lease and no other process shares it. Pass an explicit identifier to renew across
- * restarts, or to share a lease with a kazoo peer on purpose. An empty identifier means the
- * default (kazoo's `identifier or gethostname()`).
- *
- * SUSPENDED / LOST: the lease is data with an expiry, not tied to a session: losing the
- * connection or the session ends nothing. There is no release: a lease ends at `end`. During
- * `obtain()`, connection loss is retried (kazoo raises); a commit whose reply was lost is
- * recognised by re-reading the node. The transient lock node is removed on every path.
- *
- * @example
- *   const lease = await NonBlockingLease.obtain(zk, '/leases/hourly-cleanup', 70 * 60_000);
- *   if (lease.isHeld) await cleanUp(); // until lease.end
- */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
@@ -55,6 +17,7 @@ import { AlreadyAcquiredError, NotHeldError, RecipeMismatchError } from '../erro
 import { deadlineOf } from '../change-waiter.js';
 import { Lock } from '../lock/lock.js';
 
+/** Options of `NonBlockingLease`: identifier and clock (`utcnow`). */
 export interface NonBlockingLeaseOptions {
   /** Who holds the lease; the same identifier renews it. Default: `NonBlockingLease.defaultIdentifier`. */
   identifier?: string;
@@ -62,6 +25,7 @@ export interface NonBlockingLeaseOptions {
   utcnow?: () => Date;
 }
 
+/** Per-call options of `obtain`: timeout and signal. */
 export interface ObtainOptions {
   /** Give up waiting for another obtainer's critical section after this many ms: resolves `false`. */
   timeout?: number;
@@ -165,6 +129,44 @@ function abortedController(): AbortController {
   return controller;
 }
 
+/**
+ * NonBlockingLease: a time-bounded, renewable, exclusive claim ("I run this job for the next
+ * N minutes") that never waits for the lease itself: you get it now or you don't. Wire-compatible
+ * with kazoo's `NonBlockingLease` — a kazoo process and this class honour each other's leases.
+ * Relies on roughly synchronised clocks (UTC; clock skew between holders shifts the expiry).
+ *
+ * Znode layout (kazoo 2.8):
+ * - `<path>`: persistent, empty; also a kazoo `Lock` directory — while deciding, an obtainer
+ *   holds `Lock(<path>, identifier)`, so transient `<32hex>__lock__<seq>` nodes appear there.
+ * - `<path>/lease_holder`: **persistent**, data = the JSON Python's `json.dumps` writes, byte for
+ *   byte: `{"version": 1, "holder": "<identifier>", "end": "YYYY-MM-DDTHH:MM:SS"}` (keys in this
+ *   order, `", "` and `": "` separators, non-ASCII as `\uXXXX`; `end` = now + duration in UTC,
+ *   no zone suffix, seconds truncated).
+ *
+ * Algorithm (kazoo's): take the lock (waiting for another obtainer's short critical section —
+ * the only wait there is); if `lease_holder` exists and its version is not 1 → refused (a newer
+ * format owns it); if it names another holder and has not ended → refused; otherwise (free,
+ * expired, or ours: renewal) replace it with a lease ending at now + duration; release the lock.
+ * Renewal always resets the end, so it can shorten a lease. We replace the node with one
+ * transaction (check our lock node, delete, create): atomic, where kazoo deletes then creates.
+ *
+ * Identity: holders are told apart by `identifier` only, and the same identifier renews. kazoo
+ * defaults it to the host name, so two processes on one host both "hold" the lease (pitfall
+ * P10). Our default is unique per process — `<hostname>-<pid>-<8 hex>`
+ * (`NonBlockingLease.defaultIdentifier`) — so every lease object of one process renews the
+ * process's lease and no other process shares it. Pass an explicit identifier to renew across
+ * restarts, or to share a lease with a kazoo peer on purpose. An empty identifier means the
+ * default (kazoo's `identifier or gethostname()`).
+ *
+ * SUSPENDED / LOST: the lease is data with an expiry, not tied to a session: losing the
+ * connection or the session ends nothing. There is no release: a lease ends at `end`. During
+ * `obtain()`, connection loss is retried (kazoo raises); a commit whose reply was lost is
+ * recognised by re-reading the node. The transient lock node is removed on every path.
+ *
+ * @example
+ *   const lease = await NonBlockingLease.obtain(zk, '/leases/hourly-cleanup', 70 * 60_000);
+ *   if (lease.isHeld) await cleanUp(); // until lease.end
+ */
 export class NonBlockingLease {
   /** This process's default identifier: `<hostname>-<pid>-<8 hex>`, fixed for the process. */
   static readonly defaultIdentifier: string = DEFAULT_IDENTIFIER;

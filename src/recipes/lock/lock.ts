@@ -1,3 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { ZooKeeperClient } from '../../client/client.js';
+import {
+  electionLeaderChannel,
+  lockAcquireChannel,
+  lockAcquiredChannel,
+  lockLostChannel,
+  lockReleasedChannel,
+  traceAsync,
+  type LockAcquireContext,
+  type LockEvent,
+  type LockRecipe,
+} from '../../client/diagnostics.js';
+import { AbortError, InvalidArgumentError, NoNodeError, TimeoutError } from '../../client/errors.js';
+import { joinPath, validatePath } from '../../client/paths.js';
+import { remaining, retriesWithinDeadline } from '../../client/retry.js';
+import type { Transaction } from '../../client/transaction.js';
+import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js';
+import { ChangeWaiter, deadlineOf, type Wake } from '../change-waiter.js';
+import { OwnNode, type NodeRequest } from '../own-node.js';
+import { Ownership } from '../ownership.js';
+import {
+  blockersAhead,
+  contenderPattern,
+  CURATOR_LOCK_NAME,
+  LOCK_NAME,
+  sequenceOf,
+  sortedContenders,
+} from './contenders.js';
+
+/** Options of `new Lock(...)`: identifier, extra lock patterns, and when the ownership signal fires. */
+export interface LockOptions {
+  /** Stored as the node's data; what `contenders()` lists. Default: empty. */
+  identifier?: string;
+  /** More contender markers to honour, e.g. `['-lock-']` for Curator nodes (kazoo's `extra_lock_patterns`). */
+  extraLockPatterns?: readonly string[];
+  /**
+   * Node naming: kazoo's `<32hex>__lock__` (default) or Curator's `_c_<uuid>-lock-`. `Lock`
+   * only: ReadLock, WriteLock and Election reject it (`InvalidArgumentError`), since a reader
+   * would not see a Curator-named writer (Curator's read/write locks use other names).
+   */
+  naming?: 'kazoo' | 'curator';
+  /** When a holder's `signal` fires: on SUSPENDED (default, safe) or only on LOST. */
+  ownershipLostOn?: 'SUSPENDED' | 'LOST';
+  /** A waiter whose session is lost: re-queue at the back (default) or fail with `LockLostError`. */
+  onSessionLost?: 'requeue' | 'fail';
+}
+
+/** Options of `acquire`: timeout (ms; 0 = try once), signal. */
+export interface AcquireOptions {
+  /** Give up after this many ms (one deadline for the whole acquire) and resolve `false`. */
+  timeout?: number;
+  /** Abort the acquire: rejects with `AbortError` and leaves no node behind. */
+  signal?: AbortSignal;
+  /** `false`: resolve `false` at once when someone is ahead. Default true. */
+  blocking?: boolean;
+  /** `false`: a persistent contender node that survives the session (kazoo's `ephemeral=False`). */
+  ephemeral?: boolean;
+}
+
+/** How a lock kind names its nodes and which nodes block it (Lock, ReadLock, WriteLock, Election). */
+export interface LockKind {
+  /** The marker in our node names, e.g. `__lock__`. */
+  nodeName: string;
+  /** Markers of the contenders that block us. */
+  blockingNames: readonly string[];
+  /** How many may hold at once (1 for a mutex). */
+  maxHolders: number;
+  /** The recipe its diagnostics events name. */
+  recipe: LockRecipe;
+}
+
+const MUTEX: LockKind = { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHolders: 1, recipe: 'Lock' };
+
 /**
  * Lock: a fair (FIFO) distributed mutex, wire-compatible with kazoo's `Lock` (and `Election`).
  *
@@ -29,78 +103,6 @@
  *     await chargeCustomers({ signal: lock.signal, fencingToken: lock.fencingToken });
  *   } // released by `await using`
  */
-import { randomUUID } from 'node:crypto';
-import type { ZooKeeperClient } from '../../client/client.js';
-import {
-  electionLeaderChannel,
-  lockAcquireChannel,
-  lockAcquiredChannel,
-  lockLostChannel,
-  lockReleasedChannel,
-  traceAsync,
-  type LockAcquireContext,
-  type LockEvent,
-  type LockRecipe,
-} from '../../client/diagnostics.js';
-import { AbortError, InvalidArgumentError, NoNodeError, TimeoutError } from '../../client/errors.js';
-import { joinPath, validatePath } from '../../client/paths.js';
-import { remaining, retriesWithinDeadline } from '../../client/retry.js';
-import type { Transaction } from '../../client/transaction.js';
-import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js';
-import { ChangeWaiter, deadlineOf, type Wake } from '../change-waiter.js';
-import { OwnNode, type NodeRequest } from '../own-node.js';
-import { Ownership } from '../ownership.js';
-import {
-  blockersAhead,
-  contenderPattern,
-  CURATOR_LOCK_NAME,
-  LOCK_NAME,
-  sequenceOf,
-  sortedContenders,
-} from './contenders.js';
-
-export interface LockOptions {
-  /** Stored as the node's data; what `contenders()` lists. Default: empty. */
-  identifier?: string;
-  /** More contender markers to honour, e.g. `['-lock-']` for Curator nodes (kazoo's `extra_lock_patterns`). */
-  extraLockPatterns?: readonly string[];
-  /**
-   * Node naming: kazoo's `<32hex>__lock__` (default) or Curator's `_c_<uuid>-lock-`. `Lock`
-   * only: ReadLock, WriteLock and Election reject it (`InvalidArgumentError`), since a reader
-   * would not see a Curator-named writer (Curator's read/write locks use other names).
-   */
-  naming?: 'kazoo' | 'curator';
-  /** When a holder's `signal` fires: on SUSPENDED (default, safe) or only on LOST. */
-  ownershipLostOn?: 'SUSPENDED' | 'LOST';
-  /** A waiter whose session is lost: re-queue at the back (default) or fail with `LockLostError`. */
-  onSessionLost?: 'requeue' | 'fail';
-}
-
-export interface AcquireOptions {
-  /** Give up after this many ms (one deadline for the whole acquire) and resolve `false`. */
-  timeout?: number;
-  /** Abort the acquire: rejects with `AbortError` and leaves no node behind. */
-  signal?: AbortSignal;
-  /** `false`: resolve `false` at once when someone is ahead. Default true. */
-  blocking?: boolean;
-  /** `false`: a persistent contender node that survives the session (kazoo's `ephemeral=False`). */
-  ephemeral?: boolean;
-}
-
-/** How a lock kind names its nodes and which nodes block it (Lock, ReadLock, WriteLock, Election). */
-export interface LockKind {
-  /** The marker in our node names, e.g. `__lock__`. */
-  nodeName: string;
-  /** Markers of the contenders that block us. */
-  blockingNames: readonly string[];
-  /** How many may hold at once (1 for a mutex). */
-  maxHolders: number;
-  /** The recipe its diagnostics events name. */
-  recipe: LockRecipe;
-}
-
-const MUTEX: LockKind = { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHolders: 1, recipe: 'Lock' };
-
 export class Lock implements AsyncDisposable {
   readonly path: string;
   readonly identifier: string;

@@ -1,55 +1,3 @@
-/**
- * SetPartitioner: divide a fixed set of items among the live members of a party so that each
- * item is owned (locked) by exactly one member, re-dividing when membership changes — kazoo's
- * `SetPartitioner`, wire-compatible: kazoo and TypeScript members can share one party.
- *
- * Znode layout (kazoo 2.8):
- * - `<path>`, `<path>/locks`, `<path>/party`: persistent, empty.
- * - Member: a ShallowParty node `<path>/party/<32hex>-<identifier>` (our `ShallowParty`),
- *   ephemeral, data = identifier (UTF-8). A member's identifier is the text after the first `-`.
- * - Item lock: a kazoo `Lock` with no identifier at `<path>/locks/<String(item)>`, i.e.
- *   `<path>/locks/<item>/<32hex>__lock__<seq>` (ephemeral + sequential, empty data).
- *
- * States (kazoo's machine): ALLOCATING → ACQUIRED → RELEASE → (`release()`) ALLOCATING …, and
- * FAILURE (terminal). Allocation: wait until the party's children have been stable for
- * `timeBoundary` ms (PatientChildrenWatch), compute our share with `partitionFunc` over a fresh
- * member list, then lock each item of the share (each attempt bounded by `maxReactionTime`, so
- * a membership change during locking is noticed: the locks are released and allocation starts
- * over). All locks held and nothing changed → ACQUIRED. A membership change while ACQUIRED →
- * RELEASE: stop using the items and call `release()` (the locks are held until then, which is
- * what keeps two members from ever owning an item at once).
- *
- * The default partition function is kazoo's: sort the items (numbers numerically, strings by
- * code point, like Python's `sorted`), sort the member identifiers by code point, and take every
- * n-th item starting at our index. A kazoo member and ours therefore compute the same split.
- * Interop sets must be strings or integers (`String(1.0)` is `"1"`, Python's `str(1.0)` is `"1.0"`).
- *
- * SUSPENDED (and the following CONNECTED): RELEASE, as kazoo — ownership is uncertain while
- * disconnected; after `release()` a full re-allocation (≥ `timeBoundary`) follows.
- * LOST: FAILURE (`error` is a PartitionerFailedError); the party node and the locks died with the
- * session. Create a new partitioner.
- *
- * Deviations from kazoo: two members with the same identifier are a `DuplicateIdentifierError`
- * for the one that joined last (by party-node czxid), which leaves the party, instead of a stuck
- * allocation (the first one waits for it to leave; a kazoo duplicate cannot be made to leave, so
- * that case still stalls the older member until the kazoo one goes away); our party node deleted
- * externally, or a partition function that throws, is a FAILURE with the error instead of a stuck
- * ALLOCATING; `release()` while allocating restarts the allocation (kazoo would race two);
- * `items` (kazoo's `iter(partitioner)`) lists the share only while ACQUIRED; times are ms.
- *
- * @example
- *   const partitioner = new SetPartitioner(zk, '/work-queues', ['q1', 'q2', 'q3'], { identifier: 'worker-1' });
- *   for await (const { items, signal } of partitioner) {
- *     await Promise.all(items.map((queue) => consume(queue, { signal }))); // until the split changes
- *   } // leaving the loop (or FAILURE) ends membership
- *
- * @example kazoo's loop
- *   while (!p.failed) {
- *     if (p.released) await p.release();
- *     else if (p.acquired) { for (const item of p.items) work(item); await p.waitForChange(); }
- *     else await p.waitForAcquire();
- *   }
- */
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
@@ -66,6 +14,7 @@ import { ShallowParty } from '../party/shallow-party.js';
 import { PatientChildrenWatch, type PatientChildrenResult } from '../watchers/patient-children-watch.js';
 import { retryForever } from '../watchers/retry-forever.js';
 
+/** A SetPartitioner's state, as kazoo's: ALLOCATING, ACQUIRED, RELEASE, FAILURE. */
 export const PartitionState = {
   /** The set is being (re)partitioned; locks are being acquired. */
   ALLOCATING: 'ALLOCATING',
@@ -78,6 +27,7 @@ export const PartitionState = {
 } as const;
 export type PartitionState = (typeof PartitionState)[keyof typeof PartitionState];
 
+/** A work item of a SetPartitioner: a string or a number (kazoo compares them as Python does). */
 export type PartitionItem = string | number;
 
 /** `(our identifier, every member's identifier, the set) → our share` (kazoo's `partition_func`). */
@@ -87,6 +37,7 @@ export type PartitionFunc<T extends PartitionItem> = (
   items: readonly T[],
 ) => Iterable<T>;
 
+/** Options of `new SetPartitioner(...)`: identifier, time boundary, partition function. */
 export interface SetPartitionerOptions<T extends PartitionItem> {
   /** Our member identifier; must be unique in the party and a valid node-name part. Default `<hostname>-<pid>` (kazoo's). */
   identifier?: string;
@@ -108,6 +59,7 @@ export interface Assignment<T extends PartitionItem> {
   readonly stateId: number;
 }
 
+/** Options of a wait (`waitForAcquire`, `waitForLeave`): timeout and signal. */
 export interface WaitOptions {
   /** Give up after this many ms (`Infinity`: never): resolves `false`. */
   timeout?: number;
@@ -115,6 +67,7 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/** The events of a SetPartitioner: each state change, with its state id. */
 export interface SetPartitionerEvents {
   /** Every state change (kazoo's `state_change_event`), with the new `stateId`. */
   state: [state: PartitionState, stateId: number];
@@ -171,6 +124,58 @@ export function memberIdentifier(node: string): string {
   return node.slice(node.indexOf('-') + 1);
 }
 
+/**
+ * SetPartitioner: divide a fixed set of items among the live members of a party so that each
+ * item is owned (locked) by exactly one member, re-dividing when membership changes — kazoo's
+ * `SetPartitioner`, wire-compatible: kazoo and TypeScript members can share one party.
+ *
+ * Znode layout (kazoo 2.8):
+ * - `<path>`, `<path>/locks`, `<path>/party`: persistent, empty.
+ * - Member: a ShallowParty node `<path>/party/<32hex>-<identifier>` (our `ShallowParty`),
+ *   ephemeral, data = identifier (UTF-8). A member's identifier is the text after the first `-`.
+ * - Item lock: a kazoo `Lock` with no identifier at `<path>/locks/<String(item)>`, i.e.
+ *   `<path>/locks/<item>/<32hex>__lock__<seq>` (ephemeral + sequential, empty data).
+ *
+ * States (kazoo's machine): ALLOCATING → ACQUIRED → RELEASE → (`release()`) ALLOCATING …, and
+ * FAILURE (terminal). Allocation: wait until the party's children have been stable for
+ * `timeBoundary` ms (PatientChildrenWatch), compute our share with `partitionFunc` over a fresh
+ * member list, then lock each item of the share (each attempt bounded by `maxReactionTime`, so
+ * a membership change during locking is noticed: the locks are released and allocation starts
+ * over). All locks held and nothing changed → ACQUIRED. A membership change while ACQUIRED →
+ * RELEASE: stop using the items and call `release()` (the locks are held until then, which is
+ * what keeps two members from ever owning an item at once).
+ *
+ * The default partition function is kazoo's: sort the items (numbers numerically, strings by
+ * code point, like Python's `sorted`), sort the member identifiers by code point, and take every
+ * n-th item starting at our index. A kazoo member and ours therefore compute the same split.
+ * Interop sets must be strings or integers (`String(1.0)` is `"1"`, Python's `str(1.0)` is `"1.0"`).
+ *
+ * SUSPENDED (and the following CONNECTED): RELEASE, as kazoo — ownership is uncertain while
+ * disconnected; after `release()` a full re-allocation (≥ `timeBoundary`) follows.
+ * LOST: FAILURE (`error` is a PartitionerFailedError); the party node and the locks died with the
+ * session. Create a new partitioner.
+ *
+ * Deviations from kazoo: two members with the same identifier are a `DuplicateIdentifierError`
+ * for the one that joined last (by party-node czxid), which leaves the party, instead of a stuck
+ * allocation (the first one waits for it to leave; a kazoo duplicate cannot be made to leave, so
+ * that case still stalls the older member until the kazoo one goes away); our party node deleted
+ * externally, or a partition function that throws, is a FAILURE with the error instead of a stuck
+ * ALLOCATING; `release()` while allocating restarts the allocation (kazoo would race two);
+ * `items` (kazoo's `iter(partitioner)`) lists the share only while ACQUIRED; times are ms.
+ *
+ * @example
+ *   const partitioner = new SetPartitioner(zk, '/work-queues', ['q1', 'q2', 'q3'], { identifier: 'worker-1' });
+ *   for await (const { items, signal } of partitioner) {
+ *     await Promise.all(items.map((queue) => consume(queue, { signal }))); // until the split changes
+ *   } // leaving the loop (or FAILURE) ends membership
+ *
+ * @example kazoo's loop
+ *   while (!p.failed) {
+ *     if (p.released) await p.release();
+ *     else if (p.acquired) { for (const item of p.items) work(item); await p.waitForChange(); }
+ *     else await p.waitForAcquire();
+ *   }
+ */
 export class SetPartitioner<T extends PartitionItem = PartitionItem>
   extends EventEmitter<SetPartitionerEvents>
   implements AsyncIterable<Assignment<T>>

@@ -1,13 +1,3 @@
-/**
- * What Party and ShallowParty share (kazoo's `BaseParty`): one ephemeral member node with a
- * name fixed per instance, join/leave, member listing, and re-joining after a lost session.
- * See `party.ts` and `shallow-party.ts` for the node names.
- *
- * The member node follows the recipes' one own-node lifecycle (`own-node.ts`): a create whose
- * reply was lost is settled by looking for the node in the current session; a node of that
- * name left by an earlier session of ours (or made by hand: kazoo would reuse it) is deleted and
- * created again, never adopted — it would vanish when that session expires.
- */
 import type { ZooKeeperClient } from '../../client/client.js';
 import { ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
@@ -17,6 +7,7 @@ import { deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js'
 import { OutcomeUnknownError } from '../errors.js';
 import { OwnNode } from '../own-node.js';
 
+/** Options of `new Party(...)` / `new ShallowParty(...)`: the member's identifier, and whether it re-joins after a session loss. */
 export interface PartyOptions {
   /** This member's identifier, stored as its node's data (UTF-8). Default: empty. */
   identifier?: string;
@@ -27,12 +18,23 @@ export interface PartyOptions {
   autoRejoin?: boolean;
 }
 
+/** Per-call options of a Party's calls: timeout and signal. */
 export interface PartyCallOptions {
   /** Give up after this many ms with `TimeoutError`. Default: retry until connected. */
   timeout?: number;
   signal?: AbortSignal;
 }
 
+/**
+ * What Party and ShallowParty share (kazoo's `BaseParty`): one ephemeral member node with a
+ * name fixed per instance, join/leave, member listing, and re-joining after a lost session.
+ * See `party.ts` and `shallow-party.ts` for the node names.
+ *
+ * The member node follows the recipes' one own-node lifecycle (`own-node.ts`): a create whose
+ * reply was lost is settled by looking for the node in the current session; a node of that
+ * name left by an earlier session of ours (or made by hand: kazoo would reuse it) is deleted and
+ * created again, never adopted — it would vanish when that session expires.
+ */
 export abstract class BaseParty implements AsyncDisposable, AsyncIterable<string> {
   readonly path: string;
   readonly identifier: string;

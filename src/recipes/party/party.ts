@@ -1,3 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import type { ZooKeeperClient } from '../../client/client.js';
+import { NoNodeError } from '../../client/errors.js';
+import { joinPath } from '../../client/paths.js';
+import { withinDeadline } from '../../client/retry.js';
+import { requestLimits } from '../change-waiter.js';
+import { BaseParty, type PartyCallOptions, type PartyOptions } from './base-party.js';
+
+/** The marker in member node names. */
+export const PARTY_NODE_NAME = '__party__';
+
 /**
  * Party: group membership, wire-compatible with kazoo's `Party`. Members announce themselves
  * with ephemeral nodes; anyone can list them.
@@ -16,17 +27,6 @@
  *   await member.join();
  *   console.log(await member.members()); // ['search-1:8080', 'search-3:8080', ...]
  */
-import { randomUUID } from 'node:crypto';
-import type { ZooKeeperClient } from '../../client/client.js';
-import { NoNodeError } from '../../client/errors.js';
-import { joinPath } from '../../client/paths.js';
-import { withinDeadline } from '../../client/retry.js';
-import { requestLimits } from '../change-waiter.js';
-import { BaseParty, type PartyCallOptions, type PartyOptions } from './base-party.js';
-
-/** The marker in member node names. */
-export const PARTY_NODE_NAME = '__party__';
-
 export class Party extends BaseParty {
   constructor(client: ZooKeeperClient, path: string, options: PartyOptions = {}) {
     super(client, path, `${randomUUID().replaceAll('-', '')}${PARTY_NODE_NAME}`, options);

@@ -1,3 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import type { ZooKeeperClient } from '../../client/client.js';
+import { InvalidArgumentError } from '../../client/errors.js';
+import { BaseParty, type PartyCallOptions, type PartyOptions } from './base-party.js';
+
 /**
  * ShallowParty: group membership with the identifier in the node name, so listing is one call;
  * wire-compatible with kazoo's `ShallowParty` (and the `party/` directory of kazoo's
@@ -16,11 +21,6 @@
  *   await member.join();
  *   console.log(await member.size());
  */
-import { randomUUID } from 'node:crypto';
-import type { ZooKeeperClient } from '../../client/client.js';
-import { InvalidArgumentError } from '../../client/errors.js';
-import { BaseParty, type PartyCallOptions, type PartyOptions } from './base-party.js';
-
 export class ShallowParty extends BaseParty {
   constructor(client: ZooKeeperClient, path: string, options: PartyOptions = {}) {
     const identifier = options.identifier ?? '';

@@ -1,3 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { ZooKeeperClient } from '../../client/client.js';
+import type { Stat } from '../../client/protocol/records.js';
+import {
+  AbortError,
+  ClientClosedError,
+  NoNodeError,
+  NodeExistsError,
+  SessionExpiredError,
+  TimeoutError,
+} from '../../client/errors.js';
+import { joinPath, validatePath } from '../../client/paths.js';
+import {
+  isOutcomeUnknown,
+  pause,
+  retriesWithinDeadline,
+  settledWithin,
+  untilSessionEnds,
+  withinDeadline,
+} from '../../client/retry.js';
+import { TransactionError } from '../../client/transaction.js';
+import { OutcomeUnknownError } from '../errors.js';
+import { markerPath, removeMarker } from '../attempt-marker.js';
+import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
+import { DEFAULT_PRIORITY, publishTaken, putEntries, putEntry, type EntryTarget } from './queue.js';
+
+/** Options of `LockingQueue.get`: timeout and signal. */
+export interface LockingQueueGetOptions {
+  /** Give up after this many ms and resolve `null` (`0`: one attempt). Default: wait forever. */
+  timeout?: number;
+  /** Abort the wait: rejects with `AbortError`. */
+  signal?: AbortSignal;
+}
+
+/** Per-call options of a LockingQueue's calls: timeout and signal. */
+export interface LockingQueueCallOptions {
+  /** Give up after this many ms with `TimeoutError`. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+type Op = 'consume' | 'release';
+
+/** Prefix of the per-attempt marker children of `<path>` (see the module doc). */
+export const QUEUE_MARKER_PREFIX = '__queue_op__';
+
+/** The data of a marker we create to settle a lost attempt (the attempt's own marker holds our id). */
+const FENCE = Buffer.from('fence', 'ascii');
+
+/** A consume or release whose reply may be lost. */
+interface Attempt {
+  op: Op;
+  /** Its marker node, created by its transaction. */
+  marker: string;
+  /** The session it was sent in. */
+  session: bigint;
+}
+
+interface Held {
+  /** The entry's name (also the lock node's name). */
+  name: string;
+  value: Buffer;
+  /** The session that owns the lock node. */
+  session: bigint;
+  /** An attempt whose reply was lost and whose caller gave up before it was settled. */
+  pending?: Attempt;
+}
+
 /**
  * LockingQueue: a priority queue with at-least-once processing, wire-compatible with kazoo's
  * `LockingQueue`. `get()` locks the next item with an ephemeral node, `consume()` removes it,
@@ -56,72 +124,6 @@
  *     await queue.consume(); // or queue.release() to hand it back
  *   }
  */
-import { randomUUID } from 'node:crypto';
-import type { ZooKeeperClient } from '../../client/client.js';
-import type { Stat } from '../../client/protocol/records.js';
-import {
-  AbortError,
-  ClientClosedError,
-  NoNodeError,
-  NodeExistsError,
-  SessionExpiredError,
-  TimeoutError,
-} from '../../client/errors.js';
-import { joinPath, validatePath } from '../../client/paths.js';
-import {
-  isOutcomeUnknown,
-  pause,
-  retriesWithinDeadline,
-  settledWithin,
-  untilSessionEnds,
-  withinDeadline,
-} from '../../client/retry.js';
-import { TransactionError } from '../../client/transaction.js';
-import { OutcomeUnknownError } from '../errors.js';
-import { markerPath, removeMarker } from '../attempt-marker.js';
-import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
-import { DEFAULT_PRIORITY, publishTaken, putEntries, putEntry, type EntryTarget } from './queue.js';
-
-export interface LockingQueueGetOptions {
-  /** Give up after this many ms and resolve `null` (`0`: one attempt). Default: wait forever. */
-  timeout?: number;
-  /** Abort the wait: rejects with `AbortError`. */
-  signal?: AbortSignal;
-}
-
-export interface LockingQueueCallOptions {
-  /** Give up after this many ms with `TimeoutError`. */
-  timeout?: number;
-  signal?: AbortSignal;
-}
-
-type Op = 'consume' | 'release';
-
-/** Prefix of the per-attempt marker children of `<path>` (see the module doc). */
-export const QUEUE_MARKER_PREFIX = '__queue_op__';
-
-/** The data of a marker we create to settle a lost attempt (the attempt's own marker holds our id). */
-const FENCE = Buffer.from('fence', 'ascii');
-
-/** A consume or release whose reply may be lost. */
-interface Attempt {
-  op: Op;
-  /** Its marker node, created by its transaction. */
-  marker: string;
-  /** The session it was sent in. */
-  session: bigint;
-}
-
-interface Held {
-  /** The entry's name (also the lock node's name). */
-  name: string;
-  value: Buffer;
-  /** The session that owns the lock node. */
-  session: bigint;
-  /** An attempt whose reply was lost and whose caller gave up before it was settled. */
-  pending?: Attempt;
-}
-
 export class LockingQueue {
   readonly path: string;
   /** This instance's consumer id (32 hex digits), the data of its lock nodes. */

@@ -1,35 +1,3 @@
-/**
- * Queue: a distributed priority FIFO, wire-compatible with kazoo's `Queue`. An item is removed
- * when taken: a consumer that dies after `get()` loses it (use `LockingQueue` for at-least-once
- * processing).
- *
- * Znode layout (kazoo 2.8): `<path>` persistent; items `<path>/entry-<PPP>-<seq>`, persistent
- * sequential, `PPP` = priority as 3 digits (`%03d`, lower = sooner), data = the item's bytes.
- * Order = plain string order of the names (priority, then sequence).
- *
- * `get()` (kazoo's algorithm): the sorted child list is cached per instance and refilled when
- * empty, so an item put with a better priority after the cache was filled is served after the
- * cached ones (as kazoo). The first cached entry is read, then deleted; if another consumer
- * took it first, the cache is dropped and the next entry is tried.
- *
- * SUSPENDED: calls wait for the reconnect. A `get()` whose delete reply is lost deletes again
- * after the reconnect: the entry still there → our first delete was not applied (the session's
- * requests are handled in order) and this one decides; the entry gone → either our first delete
- * took it or a competing consumer's did, and nothing on the wire tells which. `delivery`
- * decides that case: `'at-least-once'` (default) delivers it — exactly once with a single
- * consumer, never lost, but with several consumers racing for the same entry in that instant it
- * can reach two of them; `'at-most-once'` (kazoo's behaviour) skips it — never twice, but the
- * item is lost when the delete was ours. For exactly-once processing with several consumers use
- * `LockingQueue`. `put()` is not retried (kazoo neither): on `ConnectionLossError` the item may
- * or may not be enqueued — sequential names carry nothing that would let us find it.
- * LOST: no ephemeral state; calls continue in the new session.
- *
- * @example
- *   const jobs = new Queue(zk, '/jobs');
- *   await jobs.put(Buffer.from('urgent'), 0);
- *   await jobs.put(Buffer.from('later'));      // priority 100
- *   const next = await jobs.get();              // <Buffer 'urgent'>, or null when empty
- */
 import type { ZooKeeperClient } from '../../client/client.js';
 import { queueTakenChannel, type QueueTakenEvent } from '../../client/diagnostics.js';
 import { AbortError, InvalidArgumentError, NoNodeError, SessionExpiredError } from '../../client/errors.js';
@@ -37,6 +5,7 @@ import { joinPath, validatePath } from '../../client/paths.js';
 import { isOutcomeUnknown, pause, withinDeadline } from '../../client/retry.js';
 import { deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 
+/** Per-call options of a Queue's calls: timeout and signal. */
 export interface QueueCallOptions {
   /** Give up after this many ms with `TimeoutError`. */
   timeout?: number;
@@ -111,11 +80,44 @@ export async function putEntries(
   return results.map((result) => (result.type === 'create' ? result.path : ''));
 }
 
+/** Options of `new Queue(...)`: at-least-once or at-most-once delivery. */
 export interface QueueOptions {
   /** What `get()` does when its delete's reply was lost and the entry is gone (see above). Default `'at-least-once'`. */
   delivery?: 'at-least-once' | 'at-most-once';
 }
 
+/**
+ * Queue: a distributed priority FIFO, wire-compatible with kazoo's `Queue`. An item is removed
+ * when taken: a consumer that dies after `get()` loses it (use `LockingQueue` for at-least-once
+ * processing).
+ *
+ * Znode layout (kazoo 2.8): `<path>` persistent; items `<path>/entry-<PPP>-<seq>`, persistent
+ * sequential, `PPP` = priority as 3 digits (`%03d`, lower = sooner), data = the item's bytes.
+ * Order = plain string order of the names (priority, then sequence).
+ *
+ * `get()` (kazoo's algorithm): the sorted child list is cached per instance and refilled when
+ * empty, so an item put with a better priority after the cache was filled is served after the
+ * cached ones (as kazoo). The first cached entry is read, then deleted; if another consumer
+ * took it first, the cache is dropped and the next entry is tried.
+ *
+ * SUSPENDED: calls wait for the reconnect. A `get()` whose delete reply is lost deletes again
+ * after the reconnect: the entry still there → our first delete was not applied (the session's
+ * requests are handled in order) and this one decides; the entry gone → either our first delete
+ * took it or a competing consumer's did, and nothing on the wire tells which. `delivery`
+ * decides that case: `'at-least-once'` (default) delivers it — exactly once with a single
+ * consumer, never lost, but with several consumers racing for the same entry in that instant it
+ * can reach two of them; `'at-most-once'` (kazoo's behaviour) skips it — never twice, but the
+ * item is lost when the delete was ours. For exactly-once processing with several consumers use
+ * `LockingQueue`. `put()` is not retried (kazoo neither): on `ConnectionLossError` the item may
+ * or may not be enqueued — sequential names carry nothing that would let us find it.
+ * LOST: no ephemeral state; calls continue in the new session.
+ *
+ * @example
+ *   const jobs = new Queue(zk, '/jobs');
+ *   await jobs.put(Buffer.from('urgent'), 0);
+ *   await jobs.put(Buffer.from('later'));      // priority 100
+ *   const next = await jobs.get();              // <Buffer 'urgent'>, or null when empty
+ */
 export class Queue {
   readonly path: string;
   readonly delivery: 'at-least-once' | 'at-most-once';

@@ -1,3 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { ZooKeeperClient } from '../../client/client.js';
+import {
+  AbortError,
+  InvalidArgumentError,
+  NoNodeError,
+  NodeExistsError,
+  SessionExpiredError,
+  TimeoutError,
+} from '../../client/errors.js';
+import { joinPath, validatePath } from '../../client/paths.js';
+import { isRetryable, remaining, retriesWithinDeadline } from '../../client/retry.js';
+import { ChangeWaiter, deadlineOf, whileConnected } from '../change-waiter.js';
+import { TransactionError } from '../../client/transaction.js';
+import { OwnNode, type NodeRequest } from '../own-node.js';
+import { Ownership } from '../ownership.js';
+import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
+import { Lock } from '../lock/lock.js';
+
+/** Options of `new Semaphore(...)`: max leases, identifier, and when the ownership signal fires. */
+export interface SemaphoreOptions {
+  /** Stored as the lease node's data; what `leaseHolders()` lists. Default: empty. */
+  identifier?: string;
+  /** How many may hold at once. Must match the value stored by whoever created `<path>`. Default 1. */
+  maxLeases?: number;
+  /** When a holder's `signal` fires: on SUSPENDED (default, safe) or only on LOST. */
+  ownershipLostOn?: 'SUSPENDED' | 'LOST';
+  /** A waiter whose session is lost: start over in the new session (default) or fail with `LockLostError`. */
+  onSessionLost?: 'requeue' | 'fail';
+}
+
+/** Options of `Semaphore.acquire`: timeout and signal. */
+export interface SemaphoreAcquireOptions {
+  /** Give up after this many ms (one deadline for the whole acquire) and resolve `false`. */
+  timeout?: number;
+  /** Abort the acquire: rejects with `AbortError` and leaves no node behind. */
+  signal?: AbortSignal;
+  /**
+   * `false`: resolve `false` at once when no lease is free — or when another process is in the
+   * middle of an acquire (it holds the internal lock), as in kazoo. Default true.
+   */
+  blocking?: boolean;
+}
+
+/** The suffix of the internal lock's directory, a sibling of the semaphore node. */
+const LOCK_SUFFIX = '-__lock__';
+
+/** `'lost'`: the internal lock was lost (with the session); `'restart'`: the semaphore node was deleted. */
+type Attempt = 'acquired' | 'busy' | 'timeout' | 'restart' | 'lost';
+
+/**
+ * Python's `int(text)` for the semaphore node's data: optional whitespace and sign, decimal
+ * digits with single underscores between them. Anything else is `undefined` (kazoo skips the check).
+ */
+function parseStoredLeases(data: Buffer): number | undefined {
+  const text = data.toString('utf8').trim();
+  if (!/^[+-]?\d+(?:_\d+)*$/.test(text)) return undefined;
+  return Number(text.replaceAll('_', ''));
+}
+
 /**
  * Semaphore: up to `maxLeases` concurrent holders, wire-compatible with kazoo's `Semaphore`
  * (a kazoo process and this class share one semaphore; each counts the other's holders).
@@ -41,64 +101,6 @@
  *     await runExport({ signal: sem.signal });
  *   } // released by `await using`
  */
-import { randomUUID } from 'node:crypto';
-import type { ZooKeeperClient } from '../../client/client.js';
-import {
-  AbortError,
-  InvalidArgumentError,
-  NoNodeError,
-  NodeExistsError,
-  SessionExpiredError,
-  TimeoutError,
-} from '../../client/errors.js';
-import { joinPath, validatePath } from '../../client/paths.js';
-import { isRetryable, remaining, retriesWithinDeadline } from '../../client/retry.js';
-import { ChangeWaiter, deadlineOf, whileConnected } from '../change-waiter.js';
-import { TransactionError } from '../../client/transaction.js';
-import { OwnNode, type NodeRequest } from '../own-node.js';
-import { Ownership } from '../ownership.js';
-import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
-import { Lock } from '../lock/lock.js';
-
-export interface SemaphoreOptions {
-  /** Stored as the lease node's data; what `leaseHolders()` lists. Default: empty. */
-  identifier?: string;
-  /** How many may hold at once. Must match the value stored by whoever created `<path>`. Default 1. */
-  maxLeases?: number;
-  /** When a holder's `signal` fires: on SUSPENDED (default, safe) or only on LOST. */
-  ownershipLostOn?: 'SUSPENDED' | 'LOST';
-  /** A waiter whose session is lost: start over in the new session (default) or fail with `LockLostError`. */
-  onSessionLost?: 'requeue' | 'fail';
-}
-
-export interface SemaphoreAcquireOptions {
-  /** Give up after this many ms (one deadline for the whole acquire) and resolve `false`. */
-  timeout?: number;
-  /** Abort the acquire: rejects with `AbortError` and leaves no node behind. */
-  signal?: AbortSignal;
-  /**
-   * `false`: resolve `false` at once when no lease is free — or when another process is in the
-   * middle of an acquire (it holds the internal lock), as in kazoo. Default true.
-   */
-  blocking?: boolean;
-}
-
-/** The suffix of the internal lock's directory, a sibling of the semaphore node. */
-const LOCK_SUFFIX = '-__lock__';
-
-/** `'lost'`: the internal lock was lost (with the session); `'restart'`: the semaphore node was deleted. */
-type Attempt = 'acquired' | 'busy' | 'timeout' | 'restart' | 'lost';
-
-/**
- * Python's `int(text)` for the semaphore node's data: optional whitespace and sign, decimal
- * digits with single underscores between them. Anything else is `undefined` (kazoo skips the check).
- */
-function parseStoredLeases(data: Buffer): number | undefined {
-  const text = data.toString('utf8').trim();
-  if (!/^[+-]?\d+(?:_\d+)*$/.test(text)) return undefined;
-  return Number(text.replaceAll('_', ''));
-}
-
 export class Semaphore implements AsyncDisposable {
   readonly path: string;
   readonly identifier: string;

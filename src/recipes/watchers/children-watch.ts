@@ -1,3 +1,25 @@
+import type { ZooKeeperClient } from '../../client/client.js';
+import { AbortError, ClientClosedError, NoNodeError } from '../../client/errors.js';
+import { validatePath } from '../../client/paths.js';
+import { ConnectionState, type WatchEvent } from '../../client/states.js';
+import { callbackIterator } from './callback-iterator.js';
+import { retryForever } from './retry-forever.js';
+import { WatchRecipe } from './watch-recipe.js';
+
+/**
+ * Called with the child names. With `sendEvent`, also the watch event behind the call
+ * (`undefined` for the first call and after a reconnect). Return `false` to stop.
+ */
+export type ChildrenWatchFunc = (children: string[], event?: WatchEvent) => unknown;
+
+/** Options of `new ChildrenWatch(...)`: whether it survives a session loss, and whether the callback also receives the watch event. */
+export interface ChildrenWatchOptions {
+  /** Keep watching in the next session after the session is lost (kazoo's `allow_session_lost`). Default true. */
+  allowSessionLost?: boolean;
+  /** Pass the watch event as the second argument (kazoo's `send_event`). Default false. */
+  sendEvent?: boolean;
+}
+
 /**
  * ChildrenWatch: call a function with a node's child list now and on every change — kazoo's
  * `ChildrenWatch`. The node must exist: when it does not (or is deleted later) the watch stops
@@ -26,27 +48,6 @@
  * @example
  *   for await (const { children } of watchChildren(zk, '/workers', { signal })) rebalance(children);
  */
-import type { ZooKeeperClient } from '../../client/client.js';
-import { AbortError, ClientClosedError, NoNodeError } from '../../client/errors.js';
-import { validatePath } from '../../client/paths.js';
-import { ConnectionState, type WatchEvent } from '../../client/states.js';
-import { callbackIterator } from './callback-iterator.js';
-import { retryForever } from './retry-forever.js';
-import { WatchRecipe } from './watch-recipe.js';
-
-/**
- * Called with the child names. With `sendEvent`, also the watch event behind the call
- * (`undefined` for the first call and after a reconnect). Return `false` to stop.
- */
-export type ChildrenWatchFunc = (children: string[], event?: WatchEvent) => unknown;
-
-export interface ChildrenWatchOptions {
-  /** Keep watching in the next session after the session is lost (kazoo's `allow_session_lost`). Default true. */
-  allowSessionLost?: boolean;
-  /** Pass the watch event as the second argument (kazoo's `send_event`). Default false. */
-  sendEvent?: boolean;
-}
-
 export class ChildrenWatch extends WatchRecipe<ChildrenWatchFunc> {
   private readonly allowSessionLost: boolean;
   private readonly sendEvent: boolean;
@@ -126,6 +127,7 @@ export interface ChildrenSnapshot {
   event: WatchEvent | undefined;
 }
 
+/** Options of `ChildrenWatch.children()`: a signal that ends the iteration. */
 export interface WatchChildrenOptions {
   /** Ends the iteration (cleanly, no error) and removes the watch. */
   signal?: AbortSignal;

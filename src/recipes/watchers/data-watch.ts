@@ -1,3 +1,36 @@
+import type { ZooKeeperClient } from '../../client/client.js';
+import { AbortError, ClientClosedError, NoNodeError } from '../../client/errors.js';
+import { validatePath } from '../../client/paths.js';
+import type { Stat } from '../../client/protocol/records.js';
+import { ConnectionState, EventType, KeeperState, type WatchEvent } from '../../client/states.js';
+import { callbackIterator } from './callback-iterator.js';
+import { retryForever } from './retry-forever.js';
+import { WatchRecipe } from './watch-recipe.js';
+
+/**
+ * Called with the node's data (`null` when the node does not exist) and Stat (`null` likewise).
+ * `event` is the watch event behind the call: `undefined` for the first call and for reads made
+ * because of a reconnect; a `None` event carrying the keeper state for session events
+ * (`onSessionEvents`). Return `false` to stop watching.
+ */
+export type DataWatchFunc = (data: Buffer | null, stat: Stat | null, event?: WatchEvent) => unknown;
+
+/** Options of `new DataWatch(...)`: whether the callback also receives the watch event (kazoo's `send_event`). */
+export interface DataWatchOptions {
+  /** Pass the watch event as the third argument. Default: when the function declares 3 parameters. */
+  sendEvent?: boolean;
+  /**
+   * Also call the function on session events, even when the node did not change: on SUSPENDED
+   * and on LOST with the last known data/Stat (event `None`, state `CONNECTING` /
+   * `EXPIRED_SESSION`: the data may be stale), and after the re-read on every CONNECTED with the
+   * fresh data/Stat (event `None`, state `CONNECTED`). Implies `sendEvent`. Default false
+   * (kazoo: session events only cause a re-read).
+   */
+  onSessionEvents?: boolean;
+}
+
+export { isNodeEvent, type WatchStopReason } from './watch-recipe.js';
+
 /**
  * DataWatch: call a function with a node's data and Stat now and after every change, across
  * reconnects and session loss — kazoo's `DataWatch` (also a persistent "exists" watch: a missing
@@ -38,38 +71,6 @@
  * @example
  *   for await (const { data } of watchData(zk, '/config/feature-flags', { signal })) apply(data);
  */
-import type { ZooKeeperClient } from '../../client/client.js';
-import { AbortError, ClientClosedError, NoNodeError } from '../../client/errors.js';
-import { validatePath } from '../../client/paths.js';
-import type { Stat } from '../../client/protocol/records.js';
-import { ConnectionState, EventType, KeeperState, type WatchEvent } from '../../client/states.js';
-import { callbackIterator } from './callback-iterator.js';
-import { retryForever } from './retry-forever.js';
-import { WatchRecipe } from './watch-recipe.js';
-
-/**
- * Called with the node's data (`null` when the node does not exist) and Stat (`null` likewise).
- * `event` is the watch event behind the call: `undefined` for the first call and for reads made
- * because of a reconnect; a `None` event carrying the keeper state for session events
- * (`onSessionEvents`). Return `false` to stop watching.
- */
-export type DataWatchFunc = (data: Buffer | null, stat: Stat | null, event?: WatchEvent) => unknown;
-
-export interface DataWatchOptions {
-  /** Pass the watch event as the third argument. Default: when the function declares 3 parameters. */
-  sendEvent?: boolean;
-  /**
-   * Also call the function on session events, even when the node did not change: on SUSPENDED
-   * and on LOST with the last known data/Stat (event `None`, state `CONNECTING` /
-   * `EXPIRED_SESSION`: the data may be stale), and after the re-read on every CONNECTED with the
-   * fresh data/Stat (event `None`, state `CONNECTED`). Implies `sendEvent`. Default false
-   * (kazoo: session events only cause a re-read).
-   */
-  onSessionEvents?: boolean;
-}
-
-export { isNodeEvent, type WatchStopReason } from './watch-recipe.js';
-
 export class DataWatch extends WatchRecipe<DataWatchFunc> {
   private sendEvent = false;
   private readonly sessionEvents: boolean;
@@ -180,6 +181,7 @@ export interface DataSnapshot {
   event: WatchEvent | undefined;
 }
 
+/** Options of `DataWatch.values()`: a signal that ends the iteration. */
 export interface WatchDataOptions {
   /** Ends the iteration (cleanly, no error) and removes the watch. */
   signal?: AbortSignal;

@@ -1,3 +1,41 @@
+import type { ZooKeeperClient } from '../../client/client.js';
+import { AbortError, InvalidArgumentError } from '../../client/errors.js';
+import { validatePath } from '../../client/paths.js';
+import { sleep } from '../../client/retry.js';
+import { ConnectionState, type WatchEvent, type WatchListener } from '../../client/states.js';
+import { RecipeStateError } from '../errors.js';
+import { isNodeEvent } from './data-watch.js';
+import { retryForever } from './retry-forever.js';
+
+/** What settled `changed`. */
+export interface ChildrenChange {
+  /** `Date.now()` when the change was seen (kazoo resolves with `time.time()`). */
+  at: number;
+  /** A node event (`children`), a connection state (`SUSPENDED` / `LOST`), or `cancelled` (the start signal aborted). */
+  reason: 'children' | 'SUSPENDED' | 'LOST' | 'cancelled';
+  /** The watch event, for `reason: 'children'`. */
+  event?: WatchEvent;
+}
+
+/** What `PatientChildrenWatch.start()` resolves with: the stable children and a promise of their next change. */
+export interface PatientChildrenResult {
+  /** The children, unchanged for the time boundary. */
+  children: string[];
+  /** Settles at the next change after the result (never rejects). */
+  changed: Promise<ChildrenChange>;
+  /** Aborts at the same moment `changed` settles (its reason is the ChildrenChange). */
+  signal: AbortSignal;
+}
+
+/** Options of `PatientChildrenWatch.start()`: a signal. */
+export interface PatientStartOptions {
+  /**
+   * Abort the wait (`start()` rejects with `AbortError`), and afterwards stop watching
+   * (`changed` settles with `reason: 'cancelled'`; the watch listener is removed).
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * PatientChildrenWatch: wait until a node's children have stayed unchanged for a time boundary,
  * then report them once, with a promise that settles at the next change — kazoo's
@@ -22,42 +60,6 @@
  *   console.log('stable members', children);
  *   await changed; // somebody joined or left (or the connection blinked)
  */
-import type { ZooKeeperClient } from '../../client/client.js';
-import { AbortError, InvalidArgumentError } from '../../client/errors.js';
-import { validatePath } from '../../client/paths.js';
-import { sleep } from '../../client/retry.js';
-import { ConnectionState, type WatchEvent, type WatchListener } from '../../client/states.js';
-import { RecipeStateError } from '../errors.js';
-import { isNodeEvent } from './data-watch.js';
-import { retryForever } from './retry-forever.js';
-
-/** What settled `changed`. */
-export interface ChildrenChange {
-  /** `Date.now()` when the change was seen (kazoo resolves with `time.time()`). */
-  at: number;
-  /** A node event (`children`), a connection state (`SUSPENDED` / `LOST`), or `cancelled` (the start signal aborted). */
-  reason: 'children' | 'SUSPENDED' | 'LOST' | 'cancelled';
-  /** The watch event, for `reason: 'children'`. */
-  event?: WatchEvent;
-}
-
-export interface PatientChildrenResult {
-  /** The children, unchanged for the time boundary. */
-  children: string[];
-  /** Settles at the next change after the result (never rejects). */
-  changed: Promise<ChildrenChange>;
-  /** Aborts at the same moment `changed` settles (its reason is the ChildrenChange). */
-  signal: AbortSignal;
-}
-
-export interface PatientStartOptions {
-  /**
-   * Abort the wait (`start()` rejects with `AbortError`), and afterwards stop watching
-   * (`changed` settles with `reason: 'cancelled'`; the watch listener is removed).
-   */
-  signal?: AbortSignal;
-}
-
 export class PatientChildrenWatch {
   readonly path: string;
   private started = false;

@@ -1,58 +1,3 @@
-/**
- * TreeCache: an in-memory mirror of a whole subtree (data, Stat and children of every node)
- * that emits an event for every addition, update and removal — kazoo's `TreeCache` (a port of
- * Curator's), with kazoo's event names.
- *
- * Znode layout: `start()` creates the root (persistent, empty) if it is missing; nothing else.
- *
- * How it works: ONE persistent recursive watch on the root (`addWatch(root, …, { recursive })`,
- * ZooKeeper ≥ 3.6) instead of kazoo's two one-shot watches per node. A watch event only marks its
- * path "dirty" (created/deleted: data and children; changed: data); a single worker keeps a
- * sliding window of reads in flight (pipelined, shallowest dirty paths first, then in the order
- * they became dirty) and applies the replies in the order they were sent. Every event is
- * followed by a read issued after it, so the cache always converges to the server's tree,
- * whatever the interleaving of events and replies; each applied reply is real server state, so
- * the events emitted describe a real history:
- * - `get` → NODE_ADDED (a node becomes live) or NODE_UPDATED (its `mzxid` changed: a `set` with
- *   identical bytes counts, a mere re-read does not); NoNode → the node and its subtree are
- *   removed, NODE_REMOVED deepest first, each carrying the last known data and Stat. When the
- *   children are dirty too, the reply's `numChildren` decides: 0 → the node has no children at
- *   that point (cached ones are removed, no `getChildren` is sent: a child created later comes
- *   with its own event), otherwise a `getChildren` follows.
- * - `getChildren` → unknown children are added (in sorted order) and read; cached children that
- *   are no longer listed are removed (this is what catches deletions missed while disconnected).
- * Memory per cached node: its name, parent, state, a children Map only when it has children, and
- * its data and Stat as one compact string (the getData record's bytes), decoded on access.
- * The first time the worker runs dry after `start()` (and after every session loss) INITIALIZED
- * is emitted once; startup order is NODE_ADDED for the root, then each level in sorted order,
- * then INITIALIZED. If the root is deleted it stays in the cache as dead (no data, no children)
- * and comes back with NODE_ADDED when it is re-created.
- *
- * SUSPENDED: CONNECTION_SUSPENDED; the cache keeps serving the last known tree.
- * CONNECTED (same session or a new one): CONNECTION_RECONNECTED, then every cached node is read
- * again (the server does not replay persistent-watch events missed while disconnected) and the
- * differences are emitted as node events; when that re-read is complete, RESYNC (our addition:
- * "the cache equals a server snapshot again"; reconnects that come before the previous re-read
- * finished share one RESYNC). A reconnect with no change emits only
- * CONNECTION_SUSPENDED, CONNECTION_RECONNECTED and RESYNC.
- * LOST: CONNECTION_LOST; after the next CONNECTED the re-read is followed by INITIALIZED (as in
- * kazoo) and RESYNC.
- *
- * Deviations from kazoo: `start()` resolves once INITIALIZED has been emitted; `getData` /
- * `getChildren` check path segments (kazoo's string-prefix test accepts `/ab` for root `/a`) and
- * report live nodes only; `getChildren` returns a sorted array; errors in event listeners go to
- * fault listeners (or the client's logger), never to the caller.
- *
- * @example
- *   const cache = new TreeCache(zk, '/services');
- *   cache.listen((event) => console.log(event.type, event.path));
- *   await cache.start();
- *   cache.getData('/services/api')?.data;
- *   await cache.close();
- *
- * @example
- *   for await (const event of cache.events({ signal })) if (event.type === 'NODE_UPDATED') reload(event.path);
- */
 import type { ZooKeeperClient } from '../../client/client.js';
 import { AbortError, ClientClosedError, NoNodeError } from '../../client/errors.js';
 import { joinPath, parentPath, validatePath } from '../../client/paths.js';
@@ -69,6 +14,7 @@ import { ConnectionState, EventType, type WatchListener } from '../../client/sta
 import { OutsideTreeError, RecipeStateError } from '../errors.js';
 import { retryForever } from './retry-forever.js';
 
+/** The kinds of TreeCache events, kazoo's names (NODE_ADDED, ..., INITIALIZED) plus RESYNC. */
 export type TreeEventType =
   | 'NODE_ADDED'
   | 'NODE_UPDATED'
@@ -97,13 +43,16 @@ export interface NodeData {
   stat: Stat;
 }
 
+/** A TreeCache's life: LATENT before `start()`, STARTED, CLOSED. */
 export type TreeCacheState = 'LATENT' | 'STARTED' | 'CLOSED';
 
+/** Options of `new TreeCache(...)`: a signal that closes the cache. */
 export interface TreeCacheOptions {
   /** Closes the cache when aborted. */
   signal?: AbortSignal;
 }
 
+/** Options of `TreeCache.events()`: a signal that ends the iteration. */
 export interface TreeEventsOptions {
   /** Ends the iteration (cleanly). */
   signal?: AbortSignal;
@@ -168,6 +117,61 @@ const WINDOW = 1000;
 /** The window is refilled once this many of its reads were applied. */
 const REFILL = 100;
 
+/**
+ * TreeCache: an in-memory mirror of a whole subtree (data, Stat and children of every node)
+ * that emits an event for every addition, update and removal — kazoo's `TreeCache` (a port of
+ * Curator's), with kazoo's event names.
+ *
+ * Znode layout: `start()` creates the root (persistent, empty) if it is missing; nothing else.
+ *
+ * How it works: ONE persistent recursive watch on the root (`addWatch(root, …, { recursive })`,
+ * ZooKeeper ≥ 3.6) instead of kazoo's two one-shot watches per node. A watch event only marks its
+ * path "dirty" (created/deleted: data and children; changed: data); a single worker keeps a
+ * sliding window of reads in flight (pipelined, shallowest dirty paths first, then in the order
+ * they became dirty) and applies the replies in the order they were sent. Every event is
+ * followed by a read issued after it, so the cache always converges to the server's tree,
+ * whatever the interleaving of events and replies; each applied reply is real server state, so
+ * the events emitted describe a real history:
+ * - `get` → NODE_ADDED (a node becomes live) or NODE_UPDATED (its `mzxid` changed: a `set` with
+ *   identical bytes counts, a mere re-read does not); NoNode → the node and its subtree are
+ *   removed, NODE_REMOVED deepest first, each carrying the last known data and Stat. When the
+ *   children are dirty too, the reply's `numChildren` decides: 0 → the node has no children at
+ *   that point (cached ones are removed, no `getChildren` is sent: a child created later comes
+ *   with its own event), otherwise a `getChildren` follows.
+ * - `getChildren` → unknown children are added (in sorted order) and read; cached children that
+ *   are no longer listed are removed (this is what catches deletions missed while disconnected).
+ * Memory per cached node: its name, parent, state, a children Map only when it has children, and
+ * its data and Stat as one compact string (the getData record's bytes), decoded on access.
+ * The first time the worker runs dry after `start()` (and after every session loss) INITIALIZED
+ * is emitted once; startup order is NODE_ADDED for the root, then each level in sorted order,
+ * then INITIALIZED. If the root is deleted it stays in the cache as dead (no data, no children)
+ * and comes back with NODE_ADDED when it is re-created.
+ *
+ * SUSPENDED: CONNECTION_SUSPENDED; the cache keeps serving the last known tree.
+ * CONNECTED (same session or a new one): CONNECTION_RECONNECTED, then every cached node is read
+ * again (the server does not replay persistent-watch events missed while disconnected) and the
+ * differences are emitted as node events; when that re-read is complete, RESYNC (our addition:
+ * "the cache equals a server snapshot again"; reconnects that come before the previous re-read
+ * finished share one RESYNC). A reconnect with no change emits only
+ * CONNECTION_SUSPENDED, CONNECTION_RECONNECTED and RESYNC.
+ * LOST: CONNECTION_LOST; after the next CONNECTED the re-read is followed by INITIALIZED (as in
+ * kazoo) and RESYNC.
+ *
+ * Deviations from kazoo: `start()` resolves once INITIALIZED has been emitted; `getData` /
+ * `getChildren` check path segments (kazoo's string-prefix test accepts `/ab` for root `/a`) and
+ * report live nodes only; `getChildren` returns a sorted array; errors in event listeners go to
+ * fault listeners (or the client's logger), never to the caller.
+ *
+ * @example
+ *   const cache = new TreeCache(zk, '/services');
+ *   cache.listen((event) => console.log(event.type, event.path));
+ *   await cache.start();
+ *   cache.getData('/services/api')?.data;
+ *   await cache.close();
+ *
+ * @example
+ *   for await (const event of cache.events({ signal })) if (event.type === 'NODE_UPDATED') reload(event.path);
+ */
 export class TreeCache {
   readonly path: string;
   private stateValue: TreeCacheState = 'LATENT';
