@@ -1050,15 +1050,24 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   /**
    * Add credentials to the session (and to every later reconnect). Resolves once a server accepted
    * them — while disconnected, on the next connection; rejects with `AuthFailedError` (the client is
-   * then AUTH_FAILED) or `ClientClosedError` if the client closes first.
+   * then AUTH_FAILED) or `ClientClosedError` if the client closes first. `signal` stops the wait
+   * with `AbortError`: credentials not sent yet are dropped (`outcomeUnknown` false); once sent, a
+   * server may have them, so they are kept for later connections (`outcomeUnknown` true).
+   *
+   * @example
+   *   await zk.addAuth('digest', 'bob:secret', { signal: AbortSignal.timeout(5000) });
    */
-  async addAuth(scheme: string, credential: string | Buffer): Promise<void> {
+  async addAuth(
+    scheme: string,
+    credential: string | Buffer,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     if (typeof scheme !== 'string' || scheme === '')
       throw new InvalidArgumentError('scheme must be a non-empty string', { op: 'addAuth' });
     if (typeof credential !== 'string' && !Buffer.isBuffer(credential))
       throw new InvalidArgumentError('credential must be a string or Buffer', { op: 'addAuth' });
     this.checkOpen('addAuth');
-    return this.session.addAuth(scheme, Buffer.from(credential));
+    return this.session.addAuth(scheme, Buffer.from(credential), options.signal);
   }
 
   /** Change the ensemble membership (dynamic reconfig; the server must allow it). */

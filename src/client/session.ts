@@ -87,6 +87,8 @@ interface Credential {
   readonly scheme: string;
   readonly credential: Buffer;
   waiter: { resolve(): void; reject(error: Error): void } | undefined;
+  /** Sent to a server at least once (it may have it): kept for later connections. */
+  sent: boolean;
 }
 
 export class Session {
@@ -263,17 +265,37 @@ export class Session {
    * sends them again). Rejects with `AuthFailedError` when a server refuses them (the client is
    * then AUTH_FAILED), or `ClientClosedError` when the client closes first.
    */
-  addAuth(scheme: string, credential: Buffer): Promise<void> {
+  addAuth(scheme: string, credential: Buffer, signal?: AbortSignal): Promise<void> {
     if (this.closing) return Promise.reject(new ClientClosedError({ op: 'addAuth' }));
     if (this.terminalError) return Promise.reject(this.terminalError);
+    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason, { op: 'addAuth' }));
     return new Promise((resolve, reject) => {
-      const entry: Credential = { scheme, credential, waiter: { resolve, reject } };
+      const onAbort = () => {
+        if (entry.waiter === undefined) return;
+        entry.waiter = undefined;
+        // Never sent: withdrawn, no server will see it. Sent: a server may have it (auth is per
+        // connection), so later connections get it too, and the outcome is unknown.
+        if (!entry.sent) this.credentials.splice(this.credentials.indexOf(entry), 1);
+        reject(new AbortError(signal?.reason, { op: 'addAuth', outcomeUnknown: entry.sent }));
+      };
+      const settled = () => signal?.removeEventListener('abort', onAbort);
+      const entry: Credential = {
+        scheme,
+        credential,
+        sent: false,
+        waiter: {
+          resolve: () => (settled(), resolve()),
+          reject: (error) => (settled(), reject(error)),
+        },
+      };
       this.credentials.push(entry);
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (this.ready && this.connection) this.sendCredential(this.connection, entry);
     });
   }
 
   private sendCredential(connection: Connection, entry: Credential): void {
+    entry.sent = true;
     connection.sendAuth(entry.scheme, entry.credential).then(
       () => settleCredential(entry),
       (error: Error) => {

@@ -485,13 +485,35 @@ describe('ZooKeeperClient through a FaultProxy', () => {
     await assert.rejects(pending, ClientClosedError);
   });
 
-  test('addAuth while SUSPENDED with a credential the next server refuses: rejects with AuthFailedError, the client is AUTH_FAILED', async (t) => {
+  /** A client through a new proxy, SUSPENDED: the proxy refuses new connections until `accept()`. */
+  async function suspendedClient(t: TestContext) {
     const proxy = await startProxy(t);
     const zk = await connect(t, proxy.connectString);
     const states = recordStates(zk);
     proxy.refuse();
     proxy.drop();
     await statesBecome(states, [ConnectionState.SUSPENDED]);
+    return { proxy, zk, states };
+  }
+
+  test('addAuth aborted while SUSPENDED rejects with AbortError at once; the credential is never sent', async (t) => {
+    const { proxy, zk, states } = await suspendedClient(t);
+    const controller = new AbortController();
+    const auth = zk.addAuth('digest', 'dave:pw', { signal: controller.signal });
+    controller.abort();
+    const error = await rejectsWithin(auth, 'the aborted addAuth, while still SUSPENDED');
+    assert.ok(error instanceof AbortError, `AbortError, got ${String(error)}`);
+    assert.equal(error.outcomeUnknown, false, 'not sent: withdrawn');
+    assert.equal(zk.state, ConnectionState.SUSPENDED);
+    await assert.rejects(zk.addAuth('digest', 'erin:pw', { signal: AbortSignal.abort() }), AbortError);
+    proxy.accept();
+    await statesBecome(states, [ConnectionState.SUSPENDED, ConnectionState.CONNECTED]);
+    const users = (await zk.whoAmI()).map((info) => info.user);
+    assert.ok(!users.includes('dave') && !users.includes('erin'), `never sent: ${users.join(', ')}`);
+  });
+
+  test('addAuth while SUSPENDED with a credential the next server refuses: rejects with AuthFailedError, the client is AUTH_FAILED', async (t) => {
+    const { proxy, zk } = await suspendedClient(t);
     const auth = zk.addAuth('bogus-scheme', 'x');
     proxy.accept();
     await assert.rejects(within(auth, 'addAuth to be refused', LIMIT), AuthFailedError);
