@@ -29,6 +29,7 @@ import {
 } from '../../src/client/protocol/records.js';
 import { connectionTimers } from '../../src/client/session-machine.js';
 import { prng } from './fixtures.js';
+import { within } from '../support/wait.js';
 
 const logger = winston.createLogger({ silent: true });
 
@@ -260,27 +261,14 @@ function getData(
   return { promise, replies };
 }
 
-/** Await `promise`, failing (not hanging) after `ms`: a safety net, not a speed assertion. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function rejection(promise: Promise<unknown>, what: string): Promise<Error> {
   const outcome = await within(
     promise.then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     ),
-    5000,
     what,
+    5000,
   );
   assert.equal(
     outcome.ok,
@@ -324,7 +312,7 @@ async function withConnection(
 }
 
 async function handshakeAndActivate(connection: Connection): Promise<Recorder> {
-  const response = await within(connection.handshake(NEW_SESSION), 5000, 'handshake');
+  const response = await within(connection.handshake(NEW_SESSION), 'handshake', 5000);
   assert.equal(response.sessionId, SESSION_ID);
   assert.deepEqual(response.password, PASSWORD);
   const events = recorder();
@@ -353,8 +341,8 @@ async function assertCleanProtocolClose(
       const events = await handshakeAndActivate(connection);
       const { promise } = getData(connection, '/hx');
       const error = await rejection(promise, 'the pending getData');
-      const reason = await within(events.closed, 5000, 'onClose');
-      await within(connection.closedPromise, 5000, 'socket close');
+      const reason = await within(events.closed, 'onClose', 5000);
+      await within(connection.closedPromise, 'socket close', 5000);
       await delay(20);
 
       assert.equal(connection.isClosed, true, 'the connection is closed');
@@ -387,7 +375,7 @@ describe('Connection: handshake', () => {
   test('a valid 37-byte ConnectResponse completes the handshake; the request is the 49-byte ConnectRequest', async () => {
     await withConnection({}, async (server, connect) => {
       const connection = connect();
-      const response = await within(connection.handshake(NEW_SESSION), 5000, 'handshake');
+      const response = await within(connection.handshake(NEW_SESSION), 'handshake', 5000);
       assert.deepEqual(response, {
         timeout: 30000,
         sessionId: SESSION_ID,
@@ -415,7 +403,7 @@ describe('Connection: handshake', () => {
       const error = await rejection(connection.handshake(NEW_SESSION), 'handshake');
       assert.ok(error instanceof TimeoutError, describeChain(error));
       assert.ok(server.sides[0]?.connectRequest !== undefined, 'the server did get the ConnectRequest');
-      await within(connection.closedPromise, 5000, 'socket close');
+      await within(connection.closedPromise, 'socket close', 5000);
       assert.equal(connection.isClosed, true);
     });
   });
@@ -445,9 +433,9 @@ describe('Connection: handshake', () => {
   test('activate after the connection died reports onClose once', async () => {
     await withConnection({}, async (server, connect) => {
       const connection = connect();
-      const response = await within(connection.handshake(NEW_SESSION), 5000, 'handshake');
+      const response = await within(connection.handshake(NEW_SESSION), 'handshake', 5000);
       server.sides[0]!.socket.destroy();
-      await within(connection.closedPromise, 5000, 'socket close');
+      await within(connection.closedPromise, 'socket close', 5000);
       const events = recorder();
       connection.activate(events, connectionTimers(response.timeout));
       await delay(20);
@@ -472,7 +460,7 @@ describe('Connection: replies', () => {
         const connection = connect();
         const events = await handshakeAndActivate(connection);
         const { promise, replies } = getData(connection, '/hx');
-        const result = await within(promise, 5000, 'getData');
+        const result = await within(promise, 'getData', 5000);
         assert.deepEqual(result.data, Buffer.from('hi'));
         assert.deepEqual(result.stat, STAT);
         assert.deepEqual(replies, [0]);
@@ -509,7 +497,7 @@ describe('Connection: replies', () => {
         assert.equal(error.code, -101);
         assert.deepEqual(replies, [-101]);
         assert.equal(connection.isClosed, false);
-        const next = await within(getData(connection, '/ok').promise, 5000, 'getData /ok');
+        const next = await within(getData(connection, '/ok').promise, 'getData /ok', 5000);
         assert.deepEqual(next.data, Buffer.from('ok'));
         assert.equal(events.closes.length, 0);
       },
@@ -539,7 +527,7 @@ describe('Connection: replies', () => {
       async (_server, connect) => {
         const connection = connect();
         const events = await handshakeAndActivate(connection);
-        await within(getData(connection, '/hx').promise, 5000, 'getData');
+        await within(getData(connection, '/hx').promise, 'getData', 5000);
         assert.deepEqual(events.notifications, [{ type: 3, state: 3, path: '/hx' }]);
         assert.deepEqual(events.zxids, [0xc5n], 'the notification zxid (-1) is not reported');
       },
@@ -560,7 +548,7 @@ describe('Connection: replies', () => {
         await handshakeAndActivate(connection);
         const a = getData(connection, '/a');
         const b = getData(connection, '/b');
-        await within(Promise.all([a.promise, b.promise]), 5000, 'both replies');
+        await within(Promise.all([a.promise, b.promise]), 'both replies', 5000);
         const side = server.sides[0]!;
         assert.ok(side.chunks.length >= 1, 'the server received data');
         const { frames, rest } = splitFrames(side.chunks[0]!);
@@ -614,7 +602,7 @@ describe('Connection: local limits, auth and closeSession', () => {
         const error = await rejection(tooLarge, 'the oversized setData');
         assert.ok(error instanceof DataTooLargeError, describeChain(error));
         assert.equal((error as DataTooLargeError).path, '/big');
-        const ok = await within(getData(connection, '/after').promise, 5000, 'the next request');
+        const ok = await within(getData(connection, '/after').promise, 'the next request', 5000);
         assert.deepEqual(ok.data, Buffer.from('ok'));
         // The rolled-back bytes never reached the server: it saw exactly one, well-formed request.
         assert.equal(server.sides[0]!.frames.filter((f) => f.readInt32BE(0) !== -2).length, 1);
@@ -634,7 +622,7 @@ describe('Connection: local limits, auth and closeSession', () => {
       async (server, connect) => {
         const connection = connect();
         const events = await handshakeAndActivate(connection);
-        await within(connection.sendAuth('digest', Buffer.from('u:p')), 5000, 'auth');
+        await within(connection.sendAuth('digest', Buffer.from('u:p')), 'auth', 5000);
         const frame = server.sides[0]!.frames.find((f) => f.readInt32BE(0) === -4)!;
         assert.deepEqual(
           frame,
@@ -663,7 +651,7 @@ describe('Connection: local limits, auth and closeSession', () => {
         assert.ok(error instanceof AuthFailedError, describeChain(error));
         const pendingError = await rejection(pending.promise, 'the pending getData');
         assert.ok(pendingError instanceof AuthFailedError, describeChain(pendingError));
-        await within(events.closed, 5000, 'onClose');
+        await within(events.closed, 'onClose', 5000);
         await delay(20);
         assert.equal(events.closes.length, 1);
         assert.ok(events.closes[0] instanceof AuthFailedError);
@@ -683,7 +671,7 @@ describe('Connection: local limits, auth and closeSession', () => {
       async (server, connect) => {
         const connection = connect();
         const events = await handshakeAndActivate(connection);
-        await within(connection.closeSession(5000), 5000, 'closeSession');
+        await within(connection.closeSession(5000), 'closeSession', 5000);
         assert.equal(connection.isClosed, true);
         assert.ok(server.sides[0]!.frames.some((f) => f.readInt32BE(4) === OpCode.closeSession));
         await delay(20);
@@ -699,7 +687,7 @@ describe('Connection: local limits, auth and closeSession', () => {
       const events = await handshakeAndActivate(connection);
       const pending = getData(connection, '/x');
       const started = performance.now();
-      await within(connection.closeSession(200), 5000, 'closeSession');
+      await within(connection.closeSession(200), 'closeSession', 5000);
       assert.ok(performance.now() - started >= 190, 'waited for the reply until the timeout');
       assert.equal(connection.isClosed, true);
       const error = await rejection(pending.promise, 'the pending getData');
@@ -789,7 +777,7 @@ describe('Connection: liveness', () => {
       async (_server, connect) => {
         const connection = connect();
         const events = await handshakeAndActivate(connection);
-        const frame = await within(ping, 5000, 'a ping');
+        const frame = await within(ping, 'a ping', 5000);
         assert.deepEqual(frame, Buffer.from('fffffffe0000000b', 'hex'));
         assert.equal(events.closes.length, 0);
       },
@@ -801,7 +789,7 @@ describe('Connection: liveness', () => {
       const connection = connect();
       const events = await handshakeAndActivate(connection);
       const { promise } = getData(connection, '/silent');
-      const reason = await within(events.closed, 5000, 'the read timeout');
+      const reason = await within(events.closed, 'the read timeout', 5000);
       assert.ok(reason instanceof ConnectionLossError, describeChain(reason));
       const error = await rejection(promise, 'the unanswered getData');
       assert.ok(error instanceof ConnectionLossError, describeChain(error));
