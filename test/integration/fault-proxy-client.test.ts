@@ -16,6 +16,7 @@ import {
   KeeperState,
   Perms,
   errors,
+  isOutcomeUnknown,
   makeDigestAcl,
   type WatchEvent,
   type WatchListener,
@@ -954,6 +955,34 @@ describe('lost replies: the server applied the request, the proxy swallowed its 
       zk.retry(() => zk.create(path, 'mine')),
       NodeExistsError,
     );
+  });
+
+  test('a request given up by its timeout is outcome-unknown once sent, and known not applied while still queued', async (t) => {
+    const { proxy, zk, direct, root } = await setup(t);
+    const sentPath = `${root}/sent`;
+    const lost = proxy.swallowReply({ op: 'create', path: sentPath }, { then: 'nothing' });
+    const sent = await rejectsWithin(zk.create(sentPath, 'x', { timeout: 300 }), 'the sent create', LIMIT);
+    assert.ok(sent instanceof TimeoutError, String(sent));
+    assert.equal(sent.outcomeUnknown, true);
+    assert.equal(isOutcomeUnknown(sent), true);
+    await within(lost.happened, 'the fault', LIMIT);
+    assert.ok(await direct.exists(sentPath), 'applied though its caller gave up');
+
+    proxy.refuse();
+    proxy.drop();
+    await nextState(zk, ConnectionState.SUSPENDED);
+    const queuedPath = `${root}/queued`;
+    const queued = await rejectsWithin(
+      zk.create(queuedPath, 'x', { timeout: 300 }),
+      'the queued create',
+      LIMIT,
+    );
+    assert.ok(queued instanceof TimeoutError, String(queued));
+    assert.equal(queued.outcomeUnknown, false);
+    proxy.accept();
+    await nextState(zk, ConnectionState.CONNECTED);
+    await zk.sync(root);
+    assert.equal(await direct.exists(queuedPath), null, 'withdrawn: never sent');
   });
 
   test('a sequential create retried by client.retry leaves the lost node behind: the retry does not hide it', async (t) => {
