@@ -1,7 +1,7 @@
 /**
  * Interop with a real Apache Curator 5.4 process (Debian's jars; test/interop/curator/
  * CuratorPeer.java, driven by test/support/curator.ts) on the same server and paths, both
- * directions: Counter ↔ SharedCount.
+ * directions: Counter ↔ SharedCount (whoever creates the counter node seeds it).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -28,5 +28,31 @@ describe('interop with Curator 5.4', { skip: curatorPeerUnavailable() }, () => {
     assert.equal(await counter.get(), 12);
     assert.deepEqual(await counter.add(-20), { pre: 12, post: -8 });
     assert.equal((await peer.request('counter.get', { path }))['value'], -8);
+  });
+
+  test('a Counter({ curator: true }) read first creates the node seeded (int32 of its default): SharedCount reads and increments it', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await CuratorPeer.start(t, server.connectString);
+    const path = `${uniqueRoot('counter')}/nested/hits`;
+    const counter = new Counter(zk, path, { curator: true, default: 41 });
+    assert.equal(await counter.get(), 41);
+    assert.equal((await zk.get(path)).data.toString('hex'), '00000029', 'seeded, not empty');
+    assert.equal((await peer.request('counter.get', { path, seed: 0 }))['value'], 41);
+    assert.deepEqual(
+      await peer.request('counter.add', { path, delta: 1 }).then((a) => [a['pre'], a['post']]),
+      [41, 42],
+    );
+    assert.equal(await counter.get(), 42);
+  });
+
+  test('SharedCount first (seeded), then our Counter reads, adds, and SharedCount sees it', async (t) => {
+    const zk = await connect(t, server);
+    const peer = await CuratorPeer.start(t, server.connectString);
+    const path = uniqueRoot('counter');
+    assert.equal((await peer.request('counter.get', { path, seed: -3 }))['value'], -3);
+    const counter = new Counter(zk, path, { curator: true, default: 100 });
+    assert.equal(await counter.get(), -3, 'the existing node wins over our default');
+    await counter.add(10);
+    assert.equal((await peer.request('counter.get', { path, seed: 0 }))['value'], 7);
   });
 });

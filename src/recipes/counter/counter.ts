@@ -4,6 +4,7 @@ import {
   BadVersionError,
   ClientClosedError,
   InvalidArgumentError,
+  NodeExistsError,
   NoNodeError,
   SessionExpiredError,
   TimeoutError,
@@ -25,7 +26,10 @@ export interface CounterOptions {
   default?: number;
   /** `'int'` (safe integers) or `'float'`. Default: `'int'` unless `default` is fractional. */
   type?: CounterType;
-  /** Curator `SharedCount` encoding: 4-byte big-endian int32 (int counters only). */
+  /**
+   * Curator `SharedCount` encoding: 4-byte big-endian int32 (int counters only); the node is
+   * created holding `default` (Curator's seed), so a `SharedCount` can read it at once.
+   */
   curator?: boolean;
   /** Prove exactly-once with per-attempt marker nodes (default true); see the module doc. */
   markers?: boolean;
@@ -61,7 +65,8 @@ interface Attempt {
  * `Counter` (and, with `curator: true`, with Curator's `SharedCount`).
  *
  * Znode layout and encoding (kazoo 2.8): `<path>` persistent, created empty (empty data reads
- * as `default`). Data is ASCII of Python's `repr(value)`: an `'int'` counter writes plain decimal
+ * as `default`); with `curator: true` created holding the encoded `default`, as Curator's
+ * `SharedCount` seeds it (Curator cannot read an empty node). Data is ASCII of Python's `repr(value)`: an `'int'` counter writes plain decimal
  * digits (`5`, `-1`; kazoo's int counters reject `3.0`), a `'float'` counter writes Python's
  * shortest round-trip spelling (`3.0`, `2.1`, `1e+16`, `1.0000000000000002e+16`, `1e-05`, `inf`,
  * `nan`). Reading accepts whatever Python's `int()`/`float()` accept. With `curator: true` the
@@ -158,7 +163,7 @@ export class Counter {
     return this.get();
   }
 
-  /** Read the current value (the node is created empty on first use, as kazoo does). */
+  /** Read the current value (the node is created on first use: empty as kazoo does, or seeded in curator mode). */
   async get(options: CounterCallOptions = {}): Promise<number> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
     const { data } = await this.read(limits);
@@ -188,8 +193,23 @@ export class Counter {
 
   private async ensure(limits: WaitLimits): Promise<void> {
     if (this.pathEnsured) return;
-    await withinDeadline(() => this.client.ensurePath(this.path, requestLimits(limits)), limits);
+    await withinDeadline(() => this.createNode(requestLimits(limits)), limits);
     this.pathEnsured = true;
+  }
+
+  /**
+   * kazoo creates the node empty (empty data reads as `default`). Curator's `SharedValue.start()`
+   * creates it with the seed (`create().creatingParentContainersIfNeeded().forPath(path, seed)`,
+   * NodeExists ignored), and `SharedCount` cannot read empty data (`BufferUnderflowException`):
+   * in curator mode the node is created holding the encoded `default`.
+   */
+  private async createNode(request: { timeout?: number; signal?: AbortSignal }): Promise<void> {
+    if (!this.curator) return this.client.ensurePath(this.path, request);
+    try {
+      await this.client.create(this.path, this.encode(this.default), { ...request, makePath: true });
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+    }
   }
 
   private async read(limits: WaitLimits): Promise<{ data: Buffer; stat: Stat }> {
