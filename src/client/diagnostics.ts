@@ -100,6 +100,7 @@ export interface ConnectContext {
   errorCode?: number | string;
 }
 
+/** Published on `CHANNELS.sessionState` when a client's connection state or keeper state changes. */
 export interface SessionStateEvent {
   /** The kazoo-style state before and after (equal when only the keeper state changed). */
   from: string;
@@ -108,6 +109,7 @@ export interface SessionStateEvent {
   sessionId: bigint;
 }
 
+/** Published on `CHANNELS.watchTrigger` once per local watch table a server event fired in. */
 export interface WatchTriggerEvent {
   /** The session whose watch fired. */
   sessionId: bigint;
@@ -123,6 +125,7 @@ export interface WatchTriggerEvent {
   listeners: number;
 }
 
+/** Published on `CHANNELS.watchResync` when listeners are told to re-read (reconnect) or that their session ended. */
 export interface WatchResyncEvent {
   /** `reconnected`: the session survived, persistent listeners re-read; `sessionLost`: every listener was told. */
   reason: 'reconnected' | 'sessionLost';
@@ -131,6 +134,7 @@ export interface WatchResyncEvent {
   listeners: number;
 }
 
+/** Published on `CHANNELS.requestRetry` before a retry policy tries a failed request again. */
 export interface RequestRetryEvent {
   /** `retryPolicy` (client.retry), `withinDeadline` or `untilSessionEnds` (recipe steps). */
   policy: string;
@@ -145,6 +149,7 @@ export interface RequestRetryEvent {
 /** Which lock-shaped recipe. */
 export type LockRecipe = 'Lock' | 'ReadLock' | 'WriteLock' | 'Election';
 
+/** The context of a `CHANNELS.lockAcquire` trace: one `acquire()` of a lock-shaped recipe, from call to answer. */
 export interface LockAcquireContext {
   recipe: LockRecipe;
   path: string;
@@ -155,6 +160,7 @@ export interface LockAcquireContext {
   error?: unknown;
 }
 
+/** Published on `CHANNELS.lockAcquired`, `lockReleased` and `lockLost` (and `electionLeader`) for one contender node. */
 export interface LockEvent {
   recipe: LockRecipe;
   /** The lock directory. */
@@ -166,6 +172,7 @@ export interface LockEvent {
   heldMs?: number;
 }
 
+/** Published on `CHANNELS.partitionRebalance` when a SetPartitioner member reaches its acquired state. */
 export interface PartitionRebalanceEvent {
   path: string;
   /** Every member's identifier, in order. */
@@ -174,6 +181,7 @@ export interface PartitionRebalanceEvent {
   partitions: readonly string[];
 }
 
+/** Published on `CHANNELS.queueTaken` when a Queue or LockingQueue hands an entry to its caller. */
 export interface QueueTakenEvent {
   recipe: 'Queue' | 'LockingQueue';
   path: string;

@@ -48,6 +48,7 @@ import {
   type WatchTriggerEvent,
 } from '../client/diagnostics.js';
 
+/** Where `instrumentZooKeeper()` sends spans and metrics. */
 export interface ZooKeeperInstrumentationOptions {
   /** Default: the global tracer provider (`trace.getTracerProvider()`). */
   tracerProvider?: TracerProvider;
