@@ -1,9 +1,18 @@
 /**
  * The benchmark client program for this library (zookeeper-coordination):
  * `node dist/bench/ours.js --connect HOSTS --workloads a,b,c --scale F --no-warmup`.
- * The lock workloads use our `Lock` recipe.
+ * The lock workloads use our `Lock` recipe. With `ZKB_TRACED=1` (set by `run.js --traced`) a no-op
+ * subscriber listens on every tracing channel, as an APM agent would: the cost of being observed.
  */
-import { Lock, NodeExistsError, NoNodeError, ZooKeeperClient, type GetDataResult } from '../src/index.js';
+import diagnostics_channel from 'node:diagnostics_channel';
+import {
+  CHANNELS,
+  Lock,
+  NodeExistsError,
+  NoNodeError,
+  ZooKeeperClient,
+  type GetDataResult,
+} from '../src/index.js';
 import {
   packageVersion,
   runBenchmark,
@@ -72,5 +81,13 @@ export const ours: BenchClient<OurSession> = {
   isNodeExists: (error) => error instanceof NodeExistsError,
   isNoNode: (error) => error instanceof NoNodeError,
 };
+
+if (process.env.ZKB_TRACED === '1') {
+  const noop = () => {};
+  for (const name of [CHANNELS.operation, CHANNELS.connect, CHANNELS.lockAcquire])
+    diagnostics_channel
+      .tracingChannel(name)
+      .subscribe({ start: noop, end: noop, asyncStart: noop, asyncEnd: noop, error: noop });
+}
 
 await runBenchmark(ours);

@@ -5,7 +5,7 @@
  *   node dist/bench/run.js [--connect HOSTS] [--scale F] [--workloads all|a,b,c] [--passes 2]
  *                          [--clients a,b] [--json] [--no-memory] [--memory-watches N]
  *                          [--memory-sessions N] [--no-bounds] [--peer-locks] [--no-warmup]
- *                          [--no-server-warmup] [--timeout S]
+ *                          [--no-server-warmup] [--timeout S] [--traced]
  *
  * Without `--connect` it starts a standalone server with the test kit (maxClientCnxns=0, for
  * the memory benchmark's sessions). After untimed runs of every program at a small scale to
@@ -15,6 +15,8 @@
  * p50, p99, CPU µs/op, our ratios to each peer), the bounds and the targets of issue 7.
  * `--json` prints every record as a JSON line on stdout instead (plus `kind: "median"` and
  * `kind: "target"` lines), and the table on stderr. Exit code 0 when no record is an `error`.
+ * `--traced` runs our program with a no-op subscriber on every tracing channel
+ * (diagnostics_channel): the cost of being observed.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -74,6 +76,8 @@ interface RunnerArgs {
   warmup: boolean;
   serverWarmup: boolean;
   timeoutS: number;
+  /** Our program runs with a no-op subscriber on every tracing channel (`ZKB_TRACED=1`). */
+  traced: boolean;
 }
 
 /** The scale of the untimed server warm-up run. */
@@ -83,7 +87,7 @@ function parseArgs(argv: readonly string[]): RunnerArgs {
   const flags = parseFlags(
     argv,
     ['connect', 'scale', 'workloads', 'passes', 'clients', 'memory-watches', 'memory-sessions', 'timeout'],
-    ['json', 'no-memory', 'no-bounds', 'peer-locks', 'no-warmup', 'no-server-warmup'],
+    ['json', 'no-memory', 'no-bounds', 'peer-locks', 'no-warmup', 'no-server-warmup', 'traced'],
   );
   const positive = (name: string, fallback: number) => positiveFlag(flags, name, fallback);
   const clientNames = flags.get('clients');
@@ -115,6 +119,7 @@ function parseArgs(argv: readonly string[]): RunnerArgs {
     warmup: !flags.has('no-warmup'),
     serverWarmup: !flags.has('no-server-warmup'),
     timeoutS: positive('timeout', 900),
+    traced: flags.has('traced'),
   };
 }
 
@@ -169,7 +174,7 @@ function runChild(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, {
       cwd: packageRoot,
-      env: { ...process.env, ZKB_RUN_ID: id },
+      env: { ...process.env, ZKB_RUN_ID: id, ...(args.traced ? { ZKB_TRACED: '1' } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     currentChild = child;

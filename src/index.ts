@@ -38,6 +38,20 @@ export { validatePath } from './client/paths.js';
 export type { StreamEvent, ResyncEvent, WatchStreamOptions } from './client/watch-stream.js';
 export type { SaslOptions } from './client/sasl/authenticate.js';
 export { CreateMode } from './client/create-mode.js';
+export { CHANNELS } from './client/diagnostics.js';
+export type {
+  ConnectContext,
+  LockAcquireContext,
+  LockEvent,
+  LockRecipe,
+  OperationContext,
+  PartitionRebalanceEvent,
+  QueueTakenEvent,
+  RequestRetryEvent,
+  SessionStateEvent,
+  WatchResyncEvent,
+  WatchTriggerEvent,
+} from './client/diagnostics.js';
 export { errors };
 export * from './client/errors.js';
 

@@ -57,6 +57,13 @@ import {
   type TransactionOp,
 } from './transaction.js';
 import { checkDuration, startTimer, type Timer } from './timer.js';
+import {
+  operationChannel,
+  sessionStateChannel,
+  traceAsync,
+  type OperationContext,
+  type SessionStateEvent,
+} from './diagnostics.js';
 import { WatchRegistry, type WatchKind } from './watch-registry.js';
 import { watchStream, type StreamEvent, type WatchStreamOptions } from './watch-stream.js';
 
@@ -306,7 +313,11 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       options.defaultAcl === undefined ? OPEN_ACL_UNSAFE : checkAcl(options.defaultAcl, 'constructor', '');
     this.retryPolicy = new RetryPolicy(options.retry);
     this.initialAuth = options.authData ?? [];
-    this.registry = new WatchRegistry(this.logger, (path) => this.paths.toClient(path));
+    this.registry = new WatchRegistry(
+      this.logger,
+      (path) => this.paths.toClient(path),
+      () => this.session.sessionId,
+    );
     this.session = new Session(
       {
         endpoints,
@@ -408,6 +419,15 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
 
   private onStateChange(state: ConnectionState, keeperState: KeeperState): void {
     if (logs(this.logger, 'debug')) this.logger.debug(`state ${state} (${keeperState})`);
+    if (sessionStateChannel.hasSubscribers) {
+      const event: SessionStateEvent = {
+        from: this.lastEmittedState,
+        to: state,
+        keeperState,
+        sessionId: this.session.sessionId,
+      };
+      sessionStateChannel.publish(event);
+    }
     this.emit('keeperState', keeperState);
     if (state !== this.lastEmittedState) {
       this.lastEmittedState = state;
@@ -441,6 +461,38 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     spec: RequestSpec<T>,
     options: RequestOptions = {},
     submitted?: (request: Request) => void,
+    trace?: OperationContext,
+  ): Promise<T> {
+    // Traced only while someone subscribes (DESIGN.md, Observability): one property read otherwise.
+    if (trace !== undefined || operationChannel.hasSubscribers) {
+      const ctx = trace ?? this.traceOf(spec.op, spec.path);
+      return traceAsync(operationChannel, ctx, () =>
+        this.submit({ ...spec, trace: ctx }, options, submitted),
+      );
+    }
+    return this.submit(spec, options, submitted);
+  }
+
+  /** A request's trace context, as far as the client knows it (the connection adds the rest). */
+  private traceOf(operation: string, path: string | undefined, batchSize?: number): OperationContext {
+    const ctx: OperationContext = {
+      operation,
+      path,
+      chroot: this.chroot,
+      sessionId: this.session.sessionId,
+      xid: undefined,
+      serverAddress: undefined,
+      serverPort: undefined,
+      readOnly: this.session.keeperState === KeeperState.CONNECTED_RO,
+    };
+    if (batchSize !== undefined) ctx.batchSize = batchSize;
+    return ctx;
+  }
+
+  private submit<T>(
+    spec: RequestSpec<T>,
+    options: RequestOptions,
+    submitted: ((request: Request) => void) | undefined,
   ): Promise<T> {
     const given = options.timeout ?? this.requestTimeout;
     const timeout = given === Infinity ? undefined : given; // Infinity: no timer, so the lean path
@@ -455,6 +507,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
           write: spec.write,
           read: spec.read,
           onReply: spec.onReply,
+          trace: spec.trace,
           resolve,
           reject,
         } as Request;
@@ -769,10 +822,19 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       },
     );
     const onReply = kindOf ?? ((err: number) => (err === ErrorCode.Ok ? kinds[0] : undefined));
+    const trace = operationChannel.hasSubscribers ? this.traceOf(spec.op, spec.path) : undefined;
     const result = this.call(
-      { ...spec, onReply: (err) => pending.settle(onReply(err)) },
+      {
+        ...spec,
+        onReply: (err) => {
+          const kind = onReply(err);
+          if (trace !== undefined && kind !== undefined) trace.watch = kind;
+          pending.settle(kind);
+        },
+      },
       options,
       (submitted) => (request = submitted),
+      trace,
     );
     // A failure without a reply (connection loss, timeout, abort, bad option) registers nothing.
     // Settled a microtask late at most: meanwhile the watch still counts as needed, the safe side.
@@ -846,6 +908,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         read: (r) => readMultiRead(r, ops),
       },
       options,
+      undefined,
+      operationChannel.hasSubscribers ? this.traceOf('multiRead', undefined, ops.length) : undefined,
     );
   }
 
@@ -1055,18 +1119,22 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
 
   private async multi(ops: TransactionOp[], options: RequestOptions): Promise<OpResult[]> {
     if (ops.length === 0) return []; // the server would accept it and burn a zxid
-    const results = await this.call(
-      {
-        type: OpCode.multi,
-        op: 'transaction',
-        write: (w) => writeMulti(w, ops),
-        read: (r) => readMulti(r, ops, (path) => this.paths.toClient(path)),
-      },
-      options,
-    );
-    const failure = transactionFailure(results);
-    if (failure) throw failure;
-    return results;
+    const spec: RequestSpec<OpResult[]> = {
+      type: OpCode.multi,
+      op: 'transaction',
+      write: (w) => writeMulti(w, ops),
+      read: (r) => readMulti(r, ops, (path) => this.paths.toClient(path)),
+    };
+    // Traced as one 'multi' whose outcome is the transaction's (a failed op fails the trace).
+    const commit = (request: RequestSpec<OpResult[]>) =>
+      this.submit(request, options, undefined).then((results) => {
+        const failure = transactionFailure(results);
+        if (failure) throw failure;
+        return results;
+      });
+    if (!operationChannel.hasSubscribers) return commit(spec);
+    const ctx = this.traceOf('multi', undefined, ops.length);
+    return traceAsync(operationChannel, ctx, () => commit({ ...spec, trace: ctx }));
   }
 
   // ---- persistent watches ----

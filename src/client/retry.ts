@@ -28,6 +28,7 @@ import {
   TimeoutError,
   ZooKeeperError,
 } from './errors.js';
+import { errorCodeOf, requestRetryChannel, type RequestRetryEvent } from './diagnostics.js';
 import { startTimer } from './timer.js';
 
 /** Bounds of a `RetryPolicy`: tries, first delay, backoff, jitter, per-try cap and deadline. */
@@ -141,13 +142,14 @@ export function settledWithin(work: Promise<unknown>, limits: RetryLimits = {}):
  * `TimeoutError`; on abort with `AbortError`.
  */
 async function retryLoop<T>(
+  policy: string,
   fn: () => Promise<T>,
   retry: (error: unknown) => boolean,
   limits: RetryLimits,
   maxPause: (error: unknown) => number = () => MAX_PAUSE,
 ): Promise<T> {
   let wait = 10;
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     if (limits.signal?.aborted) throw new AbortError(limits.signal.reason);
     try {
       return await fn();
@@ -160,7 +162,9 @@ async function retryLoop<T>(
           outcomeUnknown: isOutcomeUnknown(error),
         });
       const cap = maxPause(error);
-      await pause(limits.deadline, limits.signal, Math.min(wait, cap));
+      const delay = Math.min(wait, cap);
+      publishRetry(policy, attempt, delay, error);
+      await pause(limits.deadline, limits.signal, delay);
       wait = Math.min(wait * 2, cap);
     }
   }
@@ -172,7 +176,7 @@ async function retryLoop<T>(
  * `ClientNotStartedError`, which is not retryable.
  */
 export function withinDeadline<T>(fn: () => Promise<T>, limits: RetryLimits = {}): Promise<T> {
-  return retryLoop(fn, (error) => retriesWithinDeadline(error, limits.deadline), limits);
+  return retryLoop('withinDeadline', fn, (error) => retriesWithinDeadline(error, limits.deadline), limits);
 }
 
 /** The session's own nodes cannot exist any more (or the one `fn` is about is gone). */
@@ -198,6 +202,7 @@ function sessionEnded(error: unknown): boolean {
 export async function untilSessionEnds<T>(fn: () => Promise<T>): Promise<T | undefined> {
   try {
     return await retryLoop(
+      'untilSessionEnds',
       fn,
       (error) => isRetryable(error) || error instanceof TimeoutError,
       {},
@@ -207,6 +212,13 @@ export async function untilSessionEnds<T>(fn: () => Promise<T>): Promise<T | und
     if (sessionEnded(error)) return undefined;
     throw error;
   }
+}
+
+/** Tell `request:retry` subscribers that a policy tries again after `delay` ms. */
+function publishRetry(policy: string, attempt: number, delay: number, error: unknown): void {
+  if (!requestRetryChannel.hasSubscribers) return;
+  const event: RequestRetryEvent = { policy, attempt, delay, error, errorCode: errorCodeOf(error) };
+  requestRetryChannel.publish(event);
 }
 
 function checkNumber(name: string, value: number, min: number): void {
@@ -266,6 +278,7 @@ export class RetryPolicy {
             outcomeUnknown: isOutcomeUnknown(error),
           });
         }
+        publishRetry('retryPolicy', attempt, wait, error);
         await sleep(wait, signal);
         delay = Math.min(delay * this.backoff, this.maxDelay);
       }

@@ -32,6 +32,7 @@ import {
   type HostFailure,
 } from './errors.js';
 import { certificateError } from './connection/certificate-error.js';
+import { connectChannel, traceAsync, type ConnectContext } from './diagnostics.js';
 import { fourLetterWord } from './connection/four-letter-word.js';
 import { shuffled } from './hosts.js';
 import { authenticateSasl, type SaslOptions } from './sasl/authenticate.js';
@@ -223,6 +224,8 @@ export class Session {
   private readonly distinctHosts: number;
 
   private readonly startWaiters = new Set<(error?: Error) => void>();
+  /** A connection was ready once: later connect attempts are reconnects (for traces). */
+  private everConnected = false;
 
   /** Send now when connected, otherwise queue for the next connection (or fail, with `failFast`). */
   submit(request: Request, failFast = false): void {
@@ -385,27 +388,45 @@ export class Session {
       logger: this.options.logger,
     });
     this.connection = connection;
-    connection
-      .handshake({
+    const handshake = () =>
+      connection.handshake({
         lastZxidSeen: this.lastZxid,
         timeout: effect.sessionTimeout,
         sessionId: effect.sessionId,
         password: effect.password,
         readOnly: this.options.readOnly,
-      })
-      .then(
-        (response) => this.dispatch({ type: 'connectResponse', attempt, ...response }),
-        (error: Error) => {
-          if (logs(this.options.logger, 'debug'))
-            this.options.logger.debug(
-              `connect to ${endpoint.host}:${endpoint.port} failed: ${error.message}`,
-            );
-          connection.close(error);
-          const tlsError = certificateError(error, endpoint);
-          this.hostFailed(endpoint, tlsError ?? error);
-          this.dispatch({ ...this.closedEvent(connection, attempt, error), certificateError: tlsError });
-        },
-      );
+      });
+    (connectChannel.hasSubscribers ? this.traceConnect(effect, handshake) : handshake()).then(
+      (response) => this.dispatch({ type: 'connectResponse', attempt, ...response }),
+      (error: Error) => {
+        if (logs(this.options.logger, 'debug'))
+          this.options.logger.debug(`connect to ${endpoint.host}:${endpoint.port} failed: ${error.message}`);
+        connection.close(error);
+        const tlsError = certificateError(error, endpoint);
+        this.hostFailed(endpoint, tlsError ?? error);
+        this.dispatch({ ...this.closedEvent(connection, attempt, error), certificateError: tlsError });
+      },
+    );
+  }
+
+  /** One connect trace: this attempt's server and session, and what the server granted. */
+  private traceConnect(
+    effect: Extract<Effect, { type: 'connect' }>,
+    handshake: () => ReturnType<Connection['handshake']>,
+  ): ReturnType<Connection['handshake']> {
+    const ctx: ConnectContext = {
+      serverAddress: effect.endpoint.host,
+      serverPort: effect.endpoint.port,
+      attempt: effect.attempt,
+      reconnect: this.everConnected,
+      tls: this.options.tls !== undefined,
+      sessionId: effect.sessionId,
+    };
+    return traceAsync(connectChannel, ctx, handshake, (done, response) => {
+      done.sessionId = response.sessionId;
+      done.sessionTimeout = response.timeout; // 0: the session had expired
+      done.readOnly = response.readOnly;
+    });
   }
 
   private closedEvent(
@@ -466,6 +487,7 @@ export class Session {
   }
 
   private onReady(connection: Connection, readOnly: boolean, reconnected: boolean): void {
+    this.everConnected = true;
     if (reconnected)
       this.options.registry.reconnected(readOnly ? KeeperState.CONNECTED_RO : KeeperState.CONNECTED);
     if (logs(this.options.logger, 'info')) {

@@ -27,6 +27,12 @@
  */
 import PQueue from 'p-queue';
 import type { Logger } from 'winston';
+import {
+  watchResyncChannel,
+  watchTriggerChannel,
+  type WatchResyncEvent,
+  type WatchTriggerEvent,
+} from './diagnostics.js';
 import { parentPath } from './paths.js';
 import { EventType, KeeperState, type WatchEvent, type WatchListener } from './states.js';
 
@@ -109,10 +115,14 @@ export class WatchRegistry {
   private readonly expected = new Map<string, Set<Expected>>();
   private readonly delivery = new PQueue({ concurrency: 1 });
 
-  /** `toClient` maps a server path below a recursive watch to the path its event carries (the chroot stripped). */
+  /**
+   * `toClient` maps a server path below a recursive watch to the path its event carries (the
+   * chroot stripped); `sessionId` names the session in diagnostics events.
+   */
   constructor(
     private readonly logger: Logger,
     private readonly toClient: (serverPath: string) => string = (path) => path,
+    private readonly sessionId: () => bigint = () => 0n,
   ) {}
 
   /** Register `listener` now (a reply said the server set the watch). */
@@ -208,24 +218,28 @@ export class WatchRegistry {
   dispatch({ type, state, path: serverPath }: WatchEvent): void {
     // listener → the path its event carries; a listener in several tables is called once.
     const targets = new Map<WatchListener, string>();
-    const collect = (listeners: Map<WatchListener, string> | undefined, path?: string) => {
-      for (const [listener, registeredAs] of listeners ?? [])
+    const traced = watchTriggerChannel.hasSubscribers;
+    const collect = (kind: WatchKind, listeners: Map<WatchListener, string> | undefined, path?: string) => {
+      if (listeners === undefined) return;
+      if (traced) publishTrigger(this.sessionId(), type, kind, listeners, path);
+      for (const [listener, registeredAs] of listeners)
         if (!targets.has(listener)) targets.set(listener, path ?? registeredAs);
     };
     for (const kind of TRIGGERED[type] ?? []) {
       const listeners = this.tables[kind].get(serverPath);
       if (listeners === undefined) continue;
       this.tables[kind].delete(serverPath);
-      collect(listeners);
+      collect(kind, listeners);
     }
-    collect(this.tables.persistent.get(serverPath));
+    collect('persistent', this.tables.persistent.get(serverPath));
     // Recursive watchers see every create/delete/change below them, but never NodeChildrenChanged
     // (those come from a child watch of the same session; Java fixed this in ZOOKEEPER-4475).
     if (type !== EventType.NodeChildrenChanged && this.tables.persistentRecursive.size > 0) {
       let eventPath: string | undefined;
       for (let path = serverPath; ; path = parentPath(path)) {
         const listeners = this.tables.persistentRecursive.get(path);
-        if (listeners !== undefined) collect(listeners, (eventPath ??= this.toClient(serverPath)));
+        if (listeners !== undefined)
+          collect('persistentRecursive', listeners, (eventPath ??= this.toClient(serverPath)));
         if (path === '/') break;
       }
     }
@@ -238,10 +252,15 @@ export class WatchRegistry {
    * and stay, to be re-registered on the next session.
    */
   sessionLost(state: KeeperState): void {
+    let told = 0;
     for (const kind of WATCH_KINDS) {
-      for (const listeners of this.tables[kind].values()) this.deliverAll(listeners, EventType.None, state);
+      for (const listeners of this.tables[kind].values()) {
+        told += listeners.size;
+        this.deliverAll(listeners, EventType.None, state);
+      }
       if (ONE_SHOT_KINDS.includes(kind)) this.tables[kind].clear();
     }
+    publishResync('sessionLost', state, told);
   }
 
   /**
@@ -250,9 +269,14 @@ export class WatchRegistry {
    * `state` (CONNECTED) as a resync marker: re-read what you track.
    */
   reconnected(state: KeeperState): void {
+    let told = 0;
     for (const kind of ['persistent', 'persistentRecursive'] as const) {
-      for (const listeners of this.tables[kind].values()) this.deliverAll(listeners, EventType.None, state);
+      for (const listeners of this.tables[kind].values()) {
+        told += listeners.size;
+        this.deliverAll(listeners, EventType.None, state);
+      }
     }
+    publishResync('reconnected', state, told);
   }
 
   /** Every registered server path per kind, for SetWatches after a reconnect. */
@@ -289,4 +313,34 @@ export class WatchRegistry {
   idle(): Promise<void> {
     return this.delivery.onIdle();
   }
+}
+
+/** One trigger event per table a server event fired in (`eventPath`: a recursive watch's event path). */
+function publishTrigger(
+  sessionId: bigint,
+  type: EventType,
+  kind: WatchKind,
+  listeners: Map<WatchListener, string>,
+  eventPath: string | undefined,
+): void {
+  const watchPath = listeners.values().next().value ?? '';
+  const event: WatchTriggerEvent = {
+    sessionId,
+    type,
+    path: eventPath ?? watchPath,
+    kind,
+    watchPath,
+    listeners: listeners.size,
+  };
+  watchTriggerChannel.publish(event);
+}
+
+function publishResync(
+  reason: WatchResyncEvent['reason'],
+  keeperState: KeeperState,
+  listeners: number,
+): void {
+  if (listeners === 0 || !watchResyncChannel.hasSubscribers) return;
+  const event: WatchResyncEvent = { reason, keeperState, listeners };
+  watchResyncChannel.publish(event);
 }

@@ -114,7 +114,7 @@ test('every ts block of the README compiles as a user module (strict, exactOptio
   const runnable = blocks.filter((b) => !b.compileOnly).map((b) => b.section);
   assert.deepEqual(
     runnable,
-    ['Quick start', 'The fleet, with dependency injection', 'The client'],
+    ['Quick start', 'The fleet, with dependency injection', 'The client', 'Observability'],
     'every runnable block has a test below',
   );
 });
@@ -167,6 +167,18 @@ test('README "The fleet, with dependency injection" runs: @leaderOnly on the lea
   assert.equal(await program.exited(), 0, program.output());
   assert.match(program.output(), /cron stopped/);
   assert.doesNotMatch(program.output(), /Error/);
+});
+
+test('README "Observability" runs: the channels report state and operations, the adapter makes spans, and it exits', async () => {
+  const program = run(blockIn('Observability'));
+  await program.shows('span get: -101');
+  assert.equal(await program.exited(), 0, program.output());
+  const output = program.output();
+  assert.match(output, /session LOST → CONNECTED/);
+  assert.match(output, /exists \/zookeeper → ok/);
+  assert.match(output, /get \/no\/such\/node → -101/);
+  assert.match(output, /span exists: ok/);
+  assert.match(output, /session CONNECTED → LOST/, 'closed by await using');
 });
 
 test('every program in examples/ compiles as a user module (strict, exactOptionalPropertyTypes, imported by package name)', () => {

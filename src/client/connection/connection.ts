@@ -32,6 +32,7 @@ import {
   type ConnectResponse,
   type WatcherEventRecord,
 } from '../protocol/records.js';
+import type { OperationContext } from '../diagnostics.js';
 import { startTimer } from '../timer.js';
 import { FrameSplitter } from './frame-splitter.js';
 import { PendingQueue } from './pending-queue.js';
@@ -56,6 +57,8 @@ export interface Request<T = unknown> {
   onReply?(err: number): void;
   resolve(value: T): void;
   reject(error: Error): void;
+  /** Present only while someone traces operations: the connection fills in xid, server, session and zxid. */
+  trace?: OperationContext | undefined;
 }
 
 interface Pending {
@@ -119,6 +122,8 @@ export class Connection {
   private timer: NodeJS.Timeout | undefined;
   private events: ConnectionEvents | undefined;
   private readonly splitter: FrameSplitter;
+  /** The session and server mode the ConnectResponse granted (for traces). */
+  private granted = { sessionId: 0n, readOnly: false };
   private handshakeWaiter:
     { resolve(response: ConnectResponse): void; reject(error: Error): void } | undefined;
   /** Settled when the socket is fully closed. */
@@ -264,8 +269,17 @@ export class Connection {
       return;
     }
     this.writer.intAt(start, payload);
+    if (request.trace !== undefined) this.traceSent(request.trace, xid);
     this.pending.push({ xid, request });
     this.scheduleFlush();
+  }
+
+  private traceSent(trace: OperationContext, xid: number): void {
+    trace.xid = xid;
+    trace.serverAddress = this.options.endpoint.host;
+    trace.serverPort = this.options.endpoint.port;
+    trace.sessionId = this.granted.sessionId;
+    trace.readOnly = this.granted.readOnly;
   }
 
   /** Send an auth packet (xid -4). Its reply is matched outside the FIFO: the server answers auth at once. */
@@ -326,6 +340,7 @@ export class Connection {
     if (this.handshakeWaiter) {
       // A malformed response throws here and the close rejects `open`.
       const response = readConnectResponse(reader);
+      this.granted = { sessionId: response.sessionId, readOnly: response.readOnly };
       const waiter = this.handshakeWaiter;
       this.handshakeWaiter = undefined;
       waiter.resolve(response);
@@ -351,6 +366,7 @@ export class Connection {
     this.pending.shift();
     if (zxid > 0n) this.events?.onZxid(zxid);
     const request = head.request;
+    if (request.trace !== undefined) request.trace.zxid = zxid;
     request.onReply?.(err);
     if (err !== ErrorCode.Ok) {
       request.reject(errorFromCode(err, { op: request.op, path: request.path }));

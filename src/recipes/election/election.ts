@@ -67,6 +67,7 @@ export class Election {
       nodeName: LOCK_NAME,
       blockingNames: [LOCK_NAME],
       maxHolders: leaders,
+      recipe: 'Election',
     });
   }
 

@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { ZooKeeperClient } from '../../client/client.js';
+import {
+  electionLeaderChannel,
+  lockAcquireChannel,
+  lockAcquiredChannel,
+  lockLostChannel,
+  lockReleasedChannel,
+  traceAsync,
+  type LockAcquireContext,
+  type LockEvent,
+  type LockRecipe,
+} from '../../client/diagnostics.js';
 import { AbortError, InvalidArgumentError, NoNodeError, TimeoutError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { remaining, retriesWithinDeadline } from '../../client/retry.js';
@@ -55,9 +66,11 @@ export interface LockKind {
   blockingNames: readonly string[];
   /** How many may hold at once (1 for a mutex). */
   maxHolders: number;
+  /** The recipe its diagnostics events name. */
+  recipe: LockRecipe;
 }
 
-const MUTEX: LockKind = { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHolders: 1 };
+const MUTEX: LockKind = { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHolders: 1, recipe: 'Lock' };
 
 /**
  * Lock: a fair (FIFO) distributed mutex, wire-compatible with kazoo's `Lock` (and `Election`).
@@ -106,6 +119,11 @@ export class Lock implements AsyncDisposable {
   private readonly onSessionLost: 'requeue' | 'fail';
   private acquiring = false;
   private held = false;
+  /** What diagnostics report of the current hold: since when, which node, which token (kept: LOST forgets the node). */
+  private heldSince = 0;
+  private heldNode: string | undefined;
+  private heldToken: bigint | undefined;
+  private readonly recipe: LockRecipe;
   private readonly ownership: Ownership;
 
   constructor(
@@ -142,6 +160,7 @@ export class Lock implements AsyncDisposable {
     this.everyContender = contenderPattern([...new Set([...blockingNames, ownName])]);
     this.own = this.ownNode(true);
     this.maxHolders = kind.maxHolders;
+    this.recipe = kind.recipe;
     this.onSessionLost = options.onSessionLost ?? 'requeue';
     this.ownership = new Ownership(client, path, 'lock', options.ownershipLostOn ?? 'SUSPENDED');
   }
@@ -187,6 +206,23 @@ export class Lock implements AsyncDisposable {
    * background.
    */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
+    if (!lockAcquireChannel.hasSubscribers) return this.acquireOnce(options);
+    const ctx: LockAcquireContext = { recipe: this.recipe, path: this.path };
+    return traceAsync(
+      lockAcquireChannel,
+      ctx,
+      () => this.acquireOnce(options),
+      (done, acquired) => {
+        done.acquired = acquired;
+        if (acquired) {
+          done.node = this.heldNode;
+          done.fencingToken = this.heldToken;
+        }
+      },
+    );
+  }
+
+  private async acquireOnce(options: AcquireOptions): Promise<boolean> {
     if (this.held || this.acquiring) throw new AlreadyAcquiredError({ op: 'acquire', path: this.path });
     const { blocking = true, ephemeral = true, signal, timeout } = options;
     if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
@@ -313,8 +349,30 @@ export class Lock implements AsyncDisposable {
 
   private becomeHolder(ephemeral: boolean): void {
     this.held = true;
+    this.heldSince = performance.now();
+    this.heldNode = this.own.path;
+    this.heldToken = this.own.czxid;
     // On LOST our ephemeral is not ours any more: the OwnNode forgets it by itself.
-    this.ownership.hold(() => (this.held = false), !ephemeral);
+    this.ownership.hold(() => {
+      this.held = false;
+      this.publishHeld(lockLostChannel);
+    }, !ephemeral);
+    if (lockAcquiredChannel.hasSubscribers) lockAcquiredChannel.publish(this.lockEvent());
+    if (this.recipe === 'Election' && electionLeaderChannel.hasSubscribers)
+      electionLeaderChannel.publish(this.lockEvent());
+  }
+
+  /** The diagnostics event of this lock: our node and fencing token (DESIGN.md, Observability). */
+  private lockEvent(): LockEvent {
+    return { recipe: this.recipe, path: this.path, node: this.heldNode, fencingToken: this.heldToken };
+  }
+
+  /** Released or lost: how long it was held. */
+  private publishHeld(channel: typeof lockReleasedChannel): void {
+    if (!channel.hasSubscribers) return;
+    const event = this.lockEvent();
+    event.heldMs = performance.now() - this.heldSince;
+    channel.publish(event);
   }
 
   /**
@@ -329,6 +387,7 @@ export class Lock implements AsyncDisposable {
     }
     this.held = false;
     this.ownership.release();
+    this.publishHeld(lockReleasedChannel);
     await this.own.remove();
     return true;
   }

@@ -34,7 +34,12 @@ export type ReadWriteLockOptions = Omit<LockOptions, 'naming'>;
 /** A shared lock: held together with other readers, never with a writer. */
 export class ReadLock extends Lock {
   constructor(client: ZooKeeperClient, path: string, options: ReadWriteLockOptions = {}) {
-    super(client, path, options, { nodeName: READ_LOCK_NAME, blockingNames: [LOCK_NAME], maxHolders: 1 });
+    super(client, path, options, {
+      nodeName: READ_LOCK_NAME,
+      blockingNames: [LOCK_NAME],
+      maxHolders: 1,
+      recipe: 'ReadLock',
+    });
   }
 }
 
@@ -45,6 +50,7 @@ export class WriteLock extends Lock {
       nodeName: LOCK_NAME,
       blockingNames: [LOCK_NAME, READ_LOCK_NAME],
       maxHolders: 1,
+      recipe: 'WriteLock',
     });
   }
 }

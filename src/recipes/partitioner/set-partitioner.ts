@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
+import { partitionRebalanceChannel, type PartitionRebalanceEvent } from '../../client/diagnostics.js';
 import { AbortError, ClientClosedError, InvalidArgumentError, NoNodeError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { ConnectionState } from '../../client/states.js';
@@ -581,6 +582,14 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem>
 
     if (this.stateIdValue === stateId && !childrenChanged && !signal.aborted) {
       this.partition = share;
+      if (partitionRebalanceChannel.hasSubscribers) {
+        const event: PartitionRebalanceEvent = {
+          path: this.path,
+          members: children.map(memberIdentifier),
+          partitions: share.map(String),
+        };
+        partitionRebalanceChannel.publish(event);
+      }
       this.setState(PartitionState.ACQUIRED);
       return;
     }

@@ -22,7 +22,7 @@ import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
 import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
-import { DEFAULT_PRIORITY, putEntries, putEntry, type EntryTarget } from './queue.js';
+import { DEFAULT_PRIORITY, publishTaken, putEntries, putEntry, type EntryTarget } from './queue.js';
 
 /** Options of `LockingQueue.get`: timeout and signal. */
 export interface LockingQueueGetOptions {
@@ -409,6 +409,7 @@ export class LockingQueue {
       }
       const { data } = entry;
       this.held = { name, value: data, session };
+      publishTaken('LockingQueue', this.path, name);
       return data;
     } catch (error) {
       await this.deleteLock(lockPath, session); // an unexpected failure: don't leak our lock

@@ -1,4 +1,5 @@
 import type { ZooKeeperClient } from '../../client/client.js';
+import { queueTakenChannel, type QueueTakenEvent } from '../../client/diagnostics.js';
 import { AbortError, InvalidArgumentError, NoNodeError, SessionExpiredError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { isOutcomeUnknown, pause, withinDeadline } from '../../client/retry.js';
@@ -221,6 +222,7 @@ export class Queue {
       }
       if (await this.deleteEntry(entry, limits)) {
         this.cache.shift();
+        publishTaken('Queue', this.path, name);
         return data;
       }
       this.cache = [];
@@ -250,4 +252,11 @@ export class Queue {
       }
     }
   }
+}
+
+/** Tell `queue:taken` subscribers that this consumer took `node` (DESIGN.md, Observability). */
+export function publishTaken(recipe: QueueTakenEvent['recipe'], path: string, node: string): void {
+  if (!queueTakenChannel.hasSubscribers) return;
+  const event: QueueTakenEvent = { recipe, path, node };
+  queueTakenChannel.publish(event);
 }
