@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Counter, Election } from '../../src/index.js';
+import { LockUnavailableError, withLock } from '../../src/di/index.js';
 import { Deferred, eventually } from '../support/wait.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
@@ -81,5 +82,32 @@ describe('interop with Curator 5.4', { skip: curatorPeerUnavailable() }, () => {
     await peer.request('selector.release', { name: 'java' });
     assert.equal(await ourTurn, 'led');
     await peer.request('selector.close', { name: 'java' });
+  });
+
+  test("withLock({ naming: 'curator' }) and Curator's InterProcessMutex on one path exclude each other, both ways", async (t) => {
+    const zk = await connect(t, server);
+    const peer = await CuratorPeer.start(t, server.connectString);
+    const path = uniqueRoot('lock');
+    assert.equal(
+      (await peer.request('mutex.acquire', { name: 'm', path, timeoutMs: 10_000 }))['acquired'],
+      true,
+    );
+    await assert.rejects(
+      withLock(zk, path, () => 'never', { naming: 'curator', timeout: 500 }),
+      LockUnavailableError,
+    );
+    await peer.request('mutex.release', { name: 'm' });
+    const inside = await withLock(
+      zk,
+      path,
+      async () => (await peer.request('mutex.acquire', { name: 'm', path, timeoutMs: 500 }))['acquired'],
+      { naming: 'curator' },
+    );
+    assert.equal(inside, false, 'Curator cannot take the mutex while withLock holds it');
+    assert.equal(
+      (await peer.request('mutex.acquire', { name: 'm', path, timeoutMs: 10_000 }))['acquired'],
+      true,
+    );
+    await peer.request('mutex.release', { name: 'm' });
   });
 });
