@@ -43,6 +43,10 @@ export interface WithLockOptions {
   maxLeases?: number;
   /** Stored in the lock node (what `contenders()` shows). */
   identifier?: string;
+  /** `kind: 'exclusive'` only: `'curator'` names the node as Curator's InterProcessMutex does (see `Lock`). */
+  naming?: 'kazoo' | 'curator';
+  /** `kind: 'exclusive'` only: more contender markers to honour, e.g. `['-lock-']` (see `Lock`). */
+  extraLockPatterns?: readonly string[];
   /** When the ownership signal fires: SUSPENDED (default) or LOST only. */
   ownershipLostOn?: 'SUSPENDED' | 'LOST';
   /** Decorator only: the client, or how to get it from the instance (default: its injected client). */
@@ -75,7 +79,11 @@ function makeRecipe(client: ZooKeeperClient, path: string, options: WithLockOpti
     case 'semaphore':
       return new Semaphore(client, path, { ...common, maxLeases: options.maxLeases });
     default:
-      return new Lock(client, path, common);
+      return new Lock(client, path, {
+        ...common,
+        naming: options.naming,
+        extraLockPatterns: options.extraLockPatterns,
+      });
   }
 }
 

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Counter } from '../../src/index.js';
+import { Counter, Election } from '../../src/index.js';
+import { LockUnavailableError, withLock } from '../../src/di/index.js';
+import { Deferred, eventually } from '../support/wait.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
 import { CuratorPeer, curatorPeerUnavailable } from '../support/curator.js';
@@ -54,5 +56,58 @@ describe('interop with Curator 5.4', { skip: curatorPeerUnavailable() }, () => {
     assert.equal(await counter.get(), -3, 'the existing node wins over our default');
     await counter.add(10);
     assert.equal((await peer.request('counter.get', { path, seed: 0 }))['value'], 7);
+  });
+
+  test("Election({ naming: 'curator' }) and a Curator LeaderSelector on one path: never both lead, leadership passes both ways", async (t) => {
+    const zk = await connect(t, server);
+    const peer = await CuratorPeer.start(t, server.connectString);
+    const path = uniqueRoot('election');
+    const election = new Election(zk, path, { identifier: 'node', naming: 'curator' });
+    const stepDown = new Deferred();
+    const leading = new Deferred();
+    const ours = election.run(async () => {
+      leading.resolve();
+      await stepDown.promise;
+    });
+    await leading.promise;
+    await peer.request('selector.start', { name: 'java', path, participant: 'java' });
+    await eventually(async () => (await election.contenders()).length === 2, 'the selector queued');
+    assert.equal(peer.saw(/^LEADER java$/), false, 'Curator does not lead while we do');
+    stepDown.resolve();
+    await ours;
+    await peer.next(/^LEADER java$/);
+    const ourTurn = election.run(() => 'led');
+    await eventually(async () => (await election.contenders()).length === 2, 'we queued');
+    assert.equal(election.isLeader, false, 'we do not lead while Curator does');
+    await peer.request('selector.release', { name: 'java' });
+    assert.equal(await ourTurn, 'led');
+    await peer.request('selector.close', { name: 'java' });
+  });
+
+  test("withLock({ naming: 'curator' }) and Curator's InterProcessMutex on one path exclude each other, both ways", async (t) => {
+    const zk = await connect(t, server);
+    const peer = await CuratorPeer.start(t, server.connectString);
+    const path = uniqueRoot('lock');
+    assert.equal(
+      (await peer.request('mutex.acquire', { name: 'm', path, timeoutMs: 10_000 }))['acquired'],
+      true,
+    );
+    await assert.rejects(
+      withLock(zk, path, () => 'never', { naming: 'curator', timeout: 500 }),
+      LockUnavailableError,
+    );
+    await peer.request('mutex.release', { name: 'm' });
+    const inside = await withLock(
+      zk,
+      path,
+      async () => (await peer.request('mutex.acquire', { name: 'm', path, timeoutMs: 500 }))['acquired'],
+      { naming: 'curator' },
+    );
+    assert.equal(inside, false, 'Curator cannot take the mutex while withLock holds it');
+    assert.equal(
+      (await peer.request('mutex.acquire', { name: 'm', path, timeoutMs: 10_000 }))['acquired'],
+      true,
+    );
+    await peer.request('mutex.release', { name: 'm' });
   });
 });

@@ -4,7 +4,13 @@ import { LOCK_NAME } from '../lock/contenders.js';
 import { Lock, type LockOptions } from '../lock/lock.js';
 
 /** Options of `new Election(...)`: the Lock's options, and how many leaders at once. */
-export interface ElectionOptions extends Omit<LockOptions, 'naming'> {
+export interface ElectionOptions extends LockOptions {
+  /**
+   * `'curator'`: candidates are `_c_<uuid>-lock-<seq>`, the layout of Curator's `LeaderSelector`
+   * (an `InterProcessMutex` on the election path, lock name `lock-`, data = its id), so our
+   * Election and a LeaderSelector on one path elect one leader between them. Default `'kazoo'`.
+   */
+  naming?: 'kazoo' | 'curator';
   /** How many leaders at once. Default 1 (kazoo-compatible). */
   leaders?: number;
 }
@@ -32,7 +38,8 @@ export interface Leadership {
  * a leader; the signal is how we do. A candidate still waiting re-queues (or fails, with
  * `onSessionLost: 'fail'`). The candidate node's life cycle is the Lock's (`OwnNode`): a node of
  * an earlier session is never adopted, so a lost create reply never makes two leaders.
- * `naming` is not an option (a JS caller passing it gets `InvalidArgumentError`).
+ * With `naming: 'curator'` it joins Curator's `LeaderSelector` on the same path (its layout is
+ * Curator's InterProcessMutex: `_c_<uuid>-lock-<seq>`; kazoo-named candidates are honoured too).
  *
  * @example
  *   const election = new Election(zk, '/services/billing/leader', { identifier: hostname() });

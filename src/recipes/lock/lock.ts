@@ -35,8 +35,8 @@ export interface LockOptions {
   /** More contender markers to honour, e.g. `['-lock-']` for Curator nodes (kazoo's `extra_lock_patterns`). */
   extraLockPatterns?: readonly string[];
   /**
-   * Node naming: kazoo's `<32hex>__lock__` (default) or Curator's `_c_<uuid>-lock-`. `Lock`
-   * only: ReadLock, WriteLock and Election reject it (`InvalidArgumentError`), since a reader
+   * Node naming: kazoo's `<32hex>__lock__` (default) or Curator's `_c_<uuid>-lock-`. `Lock` and
+   * `Election` only: ReadLock and WriteLock reject it (`InvalidArgumentError`), since a reader
    * would not see a Curator-named writer (Curator's read/write locks use other names).
    */
   naming?: 'kazoo' | 'curator';
@@ -133,9 +133,13 @@ export class Lock implements AsyncDisposable {
     kind: LockKind = MUTEX,
   ) {
     validatePath(path, 'Lock');
-    if (options.naming !== undefined && kind !== MUTEX) {
+    // Naming applies to exclusive kinds (Lock, Election): a reader would not see a Curator-named writer.
+    if (
+      options.naming !== undefined &&
+      (kind.nodeName !== LOCK_NAME || kind.blockingNames.join() !== LOCK_NAME)
+    ) {
       throw new InvalidArgumentError(
-        'naming is an option of Lock only: a reader would not see a Curator-named writer',
+        'naming is an option of Lock and Election only: a reader would not see a Curator-named writer',
         { op: 'Lock', path },
       );
     }

@@ -8,7 +8,7 @@
  *   java -cp CLASSPATH CuratorPeer CONNECT
  *
  * Requests: counter.get {path, seed} and counter.add {path, seed, delta} (SharedCount);
- * selector.start {name, path, id}, selector.release {name}, selector.close {name}
+ * selector.start {name, path, participant}, selector.release {name}, selector.close {name}
  * (LeaderSelector: leadership is kept until selector.release); mutex.acquire {name, path,
  * timeoutMs} → {acquired}, mutex.release {name} (InterProcessMutex; each name has its own
  * thread, since Curator's mutex is owned by a thread).
@@ -104,7 +104,7 @@ public final class CuratorPeer {
       }
       case "selector.start" -> {
         String name = r.get("name").asText();
-        String id = r.get("id").asText();
+        String id = r.get("participant").asText();
         LeaderSelector selector =
             new LeaderSelector(
                 zk,
