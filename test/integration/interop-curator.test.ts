@@ -10,7 +10,7 @@ import { LockUnavailableError, withLock } from '../../src/di/index.js';
 import { Deferred, eventually } from '../support/wait.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
-import { CuratorPeer, curatorPeerUnavailable } from '../support/curator.js';
+import { CuratorPeer } from '../support/curator.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -18,7 +18,7 @@ before(async () => {
 });
 after(() => server?.close());
 
-describe('interop with Curator 5.4', { skip: curatorPeerUnavailable() }, () => {
+describe('interop with Curator 5.4', () => {
   test('Counter({ curator: true }) reads what SharedCount seeded and incremented, and SharedCount ours', async (t) => {
     const zk = await connect(t, server);
     const peer = await CuratorPeer.start(t, server.connectString);
