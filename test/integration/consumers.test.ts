@@ -128,8 +128,8 @@ test(
       for (const file of typeof target === 'string' ? [target] : [target.types, target.default])
         assert.ok(files.includes(file.replace(/^\.\//, '')), `export ${entry}: ${file}`);
     }
-    assert.deepEqual(Object.keys(pkg.exports), ['.', './di', './testing', './package.json']);
-    for (const peer of ['inversify', 'reflect-metadata']) {
+    assert.deepEqual(Object.keys(pkg.exports), ['.', './di', './otel', './testing', './package.json']);
+    for (const peer of ['inversify', 'reflect-metadata', '@opentelemetry/api']) {
       assert.equal(pkg.dependencies[peer], undefined, `${peer} is not a dependency`);
       assert.ok(pkg.peerDependencies[peer], `${peer} is a peer dependency`);
       assert.equal(pkg.peerDependenciesMeta[peer]?.optional, true, `${peer} is an optional peer`);
@@ -144,11 +144,13 @@ test(
 function project(name: string, type: 'module' | 'commonjs', extra: readonly string[]): string {
   assert.ok(unpacked, 'the package was packed (the first test)');
   const dir = join(work, name);
-  mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
+  mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type }, null, 2));
   cpSync(unpacked, join(dir, 'node_modules', 'zookeeper-coordination'), { recursive: true });
-  for (const dependency of [...Object.keys(packedJson().dependencies), ...extra])
+  for (const dependency of [...Object.keys(packedJson().dependencies), ...extra]) {
+    mkdirSync(dirname(join(dir, 'node_modules', dependency)), { recursive: true }); // a scope's folder
     symlinkSync(join(ROOT, 'node_modules', dependency), join(dir, 'node_modules', dependency), 'dir');
+  }
   return dir;
 }
 
@@ -226,7 +228,14 @@ test(
   'ESM TypeScript project (strict, exactOptionalPropertyTypes, the README tsconfig): the package, every README block and examples/ compile; a client, a Lock and zookeeper-coordination/di run',
   { timeout: 120_000 },
   async () => {
-    const dir = project('esm-strict', 'module', ['inversify', 'reflect-metadata', '@types/node']);
+    // The README's Observability block uses OpenTelemetry's API and trace SDK.
+    const dir = project('esm-strict', 'module', [
+      'inversify',
+      'reflect-metadata',
+      '@opentelemetry/api',
+      '@opentelemetry/sdk-trace-base',
+      '@types/node',
+    ]);
     const setup = codeBlocks(README, 'json').find((block) => block.section === 'TypeScript setup');
     assert.ok(setup, 'the README shows a tsconfig under "TypeScript setup"');
     const { compilerOptions } = JSON.parse(setup.source) as { compilerOptions: Record<string, unknown> };
