@@ -6,19 +6,12 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { WORKLOADS as HARNESS_WORKLOADS } from '../../bench/harness.js';
 import { runToExit } from '../support/process.js';
 
 const RUNNER = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
-const WORKLOADS = [
-  'seq_get',
-  'seq_set',
-  'pipelined_get',
-  'pipelined_create_delete',
-  'lock_uncontended',
-  'lock_contended',
-  'watch_latency',
-  'connect',
-];
+/** The workloads the runner defines, as strings for checking its records. */
+const WORKLOADS: readonly string[] = HARNESS_WORKLOADS;
 const CLIENTS = ['zookeeper-coordination', 'node-zookeeper-client', 'zookeeper'];
 const MEMORY = ['memory_oneshot_watch', 'memory_persistent_recursive_watch', 'memory_idle_session'];
 const TIMEOUT_MS = 8 * 60_000;
