@@ -19,7 +19,7 @@ apt_install() {
 missing=()
 if ! command -v java >/dev/null 2>&1 || [ ! -f /usr/share/java/zookeeper.jar ]; then missing+=(zookeeper); fi
 if ! /usr/bin/python3 -c 'import kazoo' >/dev/null 2>&1; then missing+=(python3-kazoo); fi
-for curator in libcurator-framework-java libcurator-recipes-java libcurator-client-java libjackson2-databind-java; do
+for curator in libcurator-framework-java libcurator-recipes-java libcurator-client-java libcurator-discovery-java libjackson2-databind-java; do
   if ! dpkg -s "$curator" >/dev/null 2>&1; then missing+=("$curator"); fi
 done
 if [ ${#missing[@]} -gt 0 ]; then

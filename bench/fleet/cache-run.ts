@@ -317,7 +317,7 @@ async function main(): Promise<number> {
       if (why) unavailable.set('kazoo', why);
     }
     if (args.clients.includes('curator')) {
-      const why = compileCuratorProgram(CURATOR_SOURCE, CURATOR_CLASSES);
+      const why = compileCuratorProgram([CURATOR_SOURCE], CURATOR_CLASSES);
       if (why) unavailable.set('curator', why);
     }
     for (const [client, note] of unavailable) emit({ client, workload: 'treeLoad', status: 'skip', note });

@@ -89,25 +89,26 @@ describe('interop with Curator 5.4', () => {
     const peer = await CuratorPeer.start(t, server.connectString);
     const path = uniqueRoot('lock');
     assert.equal(
-      (await peer.request('mutex.acquire', { name: 'm', path, timeoutMs: 10_000 }))['acquired'],
+      (await peer.request('mutex.acquire', { name: 'm', thread: 'm', path, timeoutMs: 10_000 }))['acquired'],
       true,
     );
     await assert.rejects(
       withLock(zk, path, () => 'never', { naming: 'curator', timeout: 500 }),
       LockUnavailableError,
     );
-    await peer.request('mutex.release', { name: 'm' });
+    await peer.request('mutex.release', { name: 'm', thread: 'm' });
     const inside = await withLock(
       zk,
       path,
-      async () => (await peer.request('mutex.acquire', { name: 'm', path, timeoutMs: 500 }))['acquired'],
+      async () =>
+        (await peer.request('mutex.acquire', { name: 'm', thread: 'm', path, timeoutMs: 500 }))['acquired'],
       { naming: 'curator' },
     );
     assert.equal(inside, false, 'Curator cannot take the mutex while withLock holds it');
     assert.equal(
-      (await peer.request('mutex.acquire', { name: 'm', path, timeoutMs: 10_000 }))['acquired'],
+      (await peer.request('mutex.acquire', { name: 'm', thread: 'm', path, timeoutMs: 10_000 }))['acquired'],
       true,
     );
-    await peer.request('mutex.release', { name: 'm' });
+    await peer.request('mutex.release', { name: 'm', thread: 'm' });
   });
 });

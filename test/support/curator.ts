@@ -3,11 +3,10 @@
  * JDK) for interop tests and the fleet benchmark: the classpath, compiling a Java program of ours
  * against it on first use (`compileCuratorProgram`; bench/fleet/cache-run.ts compiles its
  * CuratorFleet.java with it), and `CuratorPeer`, which drives test/interop/curator/CuratorPeer.java
- * (SharedCount, LeaderSelector, InterProcessMutex; its requests are listed in its header) as a
- * `PeerProcess`.
+ * (its `*Ops.java` classes list their requests) as a `PeerProcess`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ export const CURATOR_JARS = [
   'curator-framework',
   'curator-client',
   'curator-recipes',
+  'curator-x-discovery',
   'zookeeper',
   'zookeeper-jute',
   'guava',
@@ -36,16 +36,18 @@ export function curatorClasspath(classes: string): string {
 }
 
 /**
- * Compile `source` (one `.java` file) into `classes` when its class is missing or older than the
- * source. Returns undefined when it is ready to run, else why it cannot run.
+ * Compile `sources` (`.java` files, the first one the program's main class) into `classes` when
+ * that class is missing or older than any source. Returns undefined when it is ready to run, else
+ * why it cannot run.
  */
-export function compileCuratorProgram(source: string, classes: string): string | undefined {
+export function compileCuratorProgram(sources: readonly string[], classes: string): string | undefined {
   const missing = CURATOR_JARS.filter((jar) => !existsSync(jar));
   if (missing.length > 0) return `missing ${missing.join(', ')} (run scripts/setup.sh)`;
-  const compiled = join(classes, basename(source).replace(/\.java$/, '.class'));
-  if (existsSync(compiled) && statSync(compiled).mtimeMs >= statSync(source).mtimeMs) return undefined;
+  const compiled = join(classes, basename(sources[0]!).replace(/\.java$/, '.class'));
+  const built = existsSync(compiled) ? statSync(compiled).mtimeMs : -1;
+  if (sources.every((source) => statSync(source).mtimeMs <= built)) return undefined;
   mkdirSync(classes, { recursive: true });
-  const javac = spawnSync('javac', ['-cp', CURATOR_JARS.join(':'), '-d', classes, source], {
+  const javac = spawnSync('javac', ['-cp', CURATOR_JARS.join(':'), '-d', classes, ...sources], {
     encoding: 'utf8',
   });
   if (javac.error) return `javac: ${javac.error.message}`;
@@ -56,13 +58,16 @@ export function compileCuratorProgram(source: string, classes: string): string |
 const PEER_CLASSES = join(dirname(fileURLToPath(import.meta.url)), 'curator-classes');
 let peerUnavailable: string | undefined | null = null;
 
+/** CuratorPeer.java first, then every `*Ops.java` it dispatches to. */
+function peerSources(): string[] {
+  const folder = repositoryFile('test/interop/curator');
+  const ops = readdirSync(folder).filter((file) => file.endsWith('Ops.java'));
+  return [join(folder, 'CuratorPeer.java'), ...ops.sort().map((file) => join(folder, file))];
+}
+
 /** Why the Curator peer cannot run (missing jars, javac failed), or undefined when it can. */
 export function curatorPeerUnavailable(): string | undefined {
-  if (peerUnavailable === null)
-    peerUnavailable = compileCuratorProgram(
-      repositoryFile('test/interop/curator/CuratorPeer.java'),
-      PEER_CLASSES,
-    );
+  if (peerUnavailable === null) peerUnavailable = compileCuratorProgram(peerSources(), PEER_CLASSES);
   return peerUnavailable;
 }
 
