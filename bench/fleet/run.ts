@@ -137,7 +137,7 @@ function runCase(
       try {
         const parsed = JSON.parse(last) as FleetResult & { skip?: string };
         if (typeof parsed.skip === 'string') return resolve({ status: 'skip', note: parsed.skip });
-        if (typeof parsed.seconds !== 'number' || typeof parsed.items !== 'number')
+        if (typeof parsed.seconds !== 'number' || typeof parsed.items !== 'number' || parsed.items < 1)
           return resolve({ status: 'error', note: `no seconds/items in ${last.slice(0, 200)}` });
         resolve({ status: 'ok', result: parsed });
       } catch {

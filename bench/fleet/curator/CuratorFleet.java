@@ -112,7 +112,7 @@ public final class CuratorFleet {
                             new Object[] {node.getPath() + "@" + node.getStat().getVersion(), System.nanoTime()}))
                 .build());
     cache.start();
-    if (!initialized.await(600, TimeUnit.SECONDS)) throw new IllegalStateException("not initialized in 600 s");
+    boolean loaded = initialized.await(params.get("load_s").asLong(), TimeUnit.SECONDS);
     double seconds = (System.nanoTime() - start) / 1e9;
     long cached = cache.size();
     long heapAfter = usedHeapAfterGc();
@@ -121,10 +121,11 @@ public final class CuratorFleet {
     result.put("seconds", seconds);
     result.put("items", cached);
     result.put("expected", 1 + parents * 51);
-    result.put("heap_bytes_per_node", (double) (heapAfter - heapBefore) / cached);
+    result.put("initialized", loaded);
+    if (cached > 0) result.put("heap_bytes_per_node", (double) (heapAfter - heapBefore) / cached);
     result.put("load_errors", loadErrors.get());
     if (firstError.get() != null) result.put("first_error", firstError.get());
-    if (sets > 0) {
+    if (sets > 0 && loaded) {
       CuratorFramework writer = session(connect, SESSION_TIMEOUT_MS);
       List<Double> lags = new ArrayList<>();
       long stopAt = System.nanoTime() + params.get("churn_s").asLong() * 1_000_000_000L;
