@@ -160,4 +160,14 @@ export type { BaseParty, PartyOptions, PartyCallOptions } from './recipes/party/
 export { Queue } from './recipes/queue/queue.js';
 export type { QueueCallOptions, QueueOptions } from './recipes/queue/queue.js';
 export { LockingQueue, QUEUE_MARKER_PREFIX } from './recipes/queue/locking-queue.js';
+export { SimpleDistributedQueue } from './recipes/queue/simple-distributed-queue.js';
+export type {
+  SimpleDistributedQueueOptions,
+  SimpleQueueCallOptions,
+} from './recipes/queue/simple-distributed-queue.js';
+export { CuratorQueue } from './recipes/queue/curator-queue.js';
+export type { DistributedQueueOptions, DistributedQueueCallOptions } from './recipes/queue/curator-queue.js';
+export { DistributedQueue } from './recipes/queue/distributed-queue.js';
+export { DistributedPriorityQueue, priorityToString } from './recipes/queue/distributed-priority-queue.js';
+export { DistributedDelayQueue, epochToString } from './recipes/queue/distributed-delay-queue.js';
 export type { LockingQueueGetOptions, LockingQueueCallOptions } from './recipes/queue/locking-queue.js';
