@@ -6,6 +6,7 @@
  * child process.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Election, LockingQueue, Lock, Semaphore, type ZooKeeperClient } from '../../src/index.js';
@@ -16,7 +17,7 @@ import { CuratorPeer } from '../support/curator.js';
 import { KazooPeer } from '../support/kazoo.js';
 import type { PeerProcess } from '../support/peer.js';
 import { runToExit } from '../support/process.js';
-import { Deferred, eventually } from '../support/wait.js';
+import { Deferred, eventually, within } from '../support/wait.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -371,5 +372,47 @@ describe('the inspect command', () => {
     }
     const usage = await runToExit(process.execPath, [BIN, 'inspect', 'relative/path']);
     assert.equal(usage.code, 2, usage.output);
+  });
+
+  test('--watch prints the model again after a change (one line of JSON each) and exits on SIGTERM', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('watch');
+    await zk.create(root);
+    const child = spawn(
+      process.execPath,
+      [BIN, 'inspect', '--hosts', server.connectString, root, '--watch', '--json'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    t.after(() => child.kill('SIGKILL'));
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const printed = (): Inspection[] =>
+      stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Inspection);
+    await eventually(() => printed().length === 1, 'the first inspection');
+    assert.deepEqual(printed()[0]!.recipes, []);
+
+    const lock = new Lock(zk, `${root}/locks/job`, { identifier: 'watched' });
+    await lock.acquire();
+    const seen = await eventually(
+      () => printed().find((inspection) => inspection.recipes[0]?.holders[0]?.identifier === 'watched'),
+      'an inspection with the new holder',
+    );
+    assert.equal(seen.recipes[0]!.path, `${root}/locks/job`);
+    await lock.release();
+    await eventually(
+      () =>
+        printed()
+          .at(-1)!
+          .recipes.every((recipe) => recipe.holders.length === 0),
+      'an inspection after the release',
+    );
+    child.kill('SIGTERM');
+    assert.equal(await within(exited, 'the watching command exits on SIGTERM'), 0);
   });
 });
