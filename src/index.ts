@@ -58,7 +58,12 @@ export * from './client/errors.js';
 // ---- recipes ----
 export { Lock } from './recipes/lock/lock.js';
 export type { LockOptions, AcquireOptions } from './recipes/lock/lock.js';
-export { ReadLock, WriteLock, type ReadWriteLockOptions } from './recipes/lock/read-write-lock.js';
+export {
+  ReadLock,
+  WriteLock,
+  type ReadWriteLockOptions,
+  type ReadLockOptions,
+} from './recipes/lock/read-write-lock.js';
 export { Election } from './recipes/election/election.js';
 export type { ElectionOptions, Leadership } from './recipes/election/election.js';
 export { AlreadyAcquiredError, NotHeldError, LockLostError, RecipeMismatchError } from './recipes/errors.js';
