@@ -66,6 +66,13 @@ export {
 } from './recipes/lock/read-write-lock.js';
 export { Election } from './recipes/election/election.js';
 export type { ElectionOptions, Leadership } from './recipes/election/election.js';
+export { LeaderLatch } from './recipes/election/leader-latch.js';
+export type {
+  LeaderLatchOptions,
+  LeaderLatchEvent,
+  LatchParticipant,
+  AwaitLeadershipOptions,
+} from './recipes/election/leader-latch.js';
 export { AlreadyAcquiredError, NotHeldError, LockLostError, RecipeMismatchError } from './recipes/errors.js';
 export { Semaphore } from './recipes/semaphore/semaphore.js';
 export type { SemaphoreOptions, SemaphoreAcquireOptions } from './recipes/semaphore/semaphore.js';

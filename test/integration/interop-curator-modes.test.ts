@@ -371,15 +371,12 @@ describe('Lock ↔ InterProcessMutex, Election ↔ LeaderLatch: hand-over and la
     await peer.request('mutex.release', { name: 'm', thread: 'm' });
   });
 
-  test("a kazoo-layout Election beside LeaderLatch candidates (`_c_<uuid>-latch-<seq>`) fails with RecipeMismatchError instead of leading; so does naming: 'curator'", async (t) => {
+  test('an Election (kazoo or Curator layout) beside a Curator LeaderLatch fails with RecipeMismatchError instead of leading too', async (t) => {
     const zk = await connect(t, server);
+    const peer = await CuratorPeer.start(t, server.connectString);
     const path = uniqueRoot('latch');
-    // LeaderLatch's candidate node, as Curator 5.4 writes it (protected, ephemeral-sequential `latch-`).
-    await zk.ensurePath(path);
-    await zk.create(`${path}/_c_7d2c8f0e-1b6a-4a57-9d53-0c1e2f3a4b5c-latch-`, 'java', {
-      ephemeral: true,
-      sequence: true,
-    });
+    await peer.request('latch.start', { name: 'java', path, participant: 'java' });
+    await peer.next(/^LATCH_LEADER java$/);
     for (const naming of ['kazoo', 'curator'] as const) {
       const election = new Election(zk, path, { naming });
       let led = false;
@@ -391,6 +388,8 @@ describe('Lock ↔ InterProcessMutex, Election ↔ LeaderLatch: hand-over and la
       );
       assert.equal(led, false, `${naming}: never led beside a LeaderLatch`);
     }
-    assert.equal((await children(zk, path)).length, 1);
+    assert.equal((await peer.request('latch.has', { name: 'java' }))['leader'], true);
+    assert.equal((await children(zk, path)).length, 1, 'only the latch node');
+    await peer.request('latch.close', { name: 'java' });
   });
 });
