@@ -133,7 +133,8 @@ interface Reentry {
  * `<path>/<32hex>__lock__<seq>`, ephemeral + sequential, data = identifier (UTF-8). The lowest
  * sequence holds the lock; each waiter watches only the node just ahead of it. With
  * `naming: 'curator'` nodes are `_c_<uuid>-lock-<seq>` instead (Curator's InterProcessMutex:
- * a `_c_<uuid>-` protected, ephemeral-sequential `lock-` node; it honours kazoo's `__lock__` too).
+ * a `_c_<uuid>-` protected, ephemeral-sequential `lock-` node; it honours kazoo's `__lock__` too;
+ * a missing `<path>` is created as a container node, as Curator does).
  *
  * Layouts that meet: a kazoo-layout lock that finds a node of a Curator recipe on its path
  * (`-lock-`, `__READ__`, `__WRIT__`, `-latch-`, unless named in `extraLockPatterns`) when it
@@ -180,6 +181,8 @@ export class Lock implements AsyncDisposable {
   private readonly blocking: RegExp;
   /** Every contender of the path, for `contenders()` (readers and writers alike). */
   private readonly everyContender: RegExp;
+  /** Curator's layout creates a missing lock directory as a container (`creatingParentContainersIfNeeded`). */
+  private readonly containerParents: boolean;
   /** Nodes of another layout that must not share our path (`RecipeMismatchError`). */
   private readonly foreign: RegExp | undefined;
   /** `reentrant: true`: the flow that holds, and its depth. */
@@ -231,6 +234,7 @@ export class Lock implements AsyncDisposable {
       ...blockingNames,
       ownName,
     ]);
+    this.containerParents = layout.curatorName !== undefined;
     this.reentry = options.reentrant
       ? { flows: new AsyncLocalStorage(), owner: undefined, depth: 0, idle: undefined }
       : undefined;
@@ -457,7 +461,7 @@ export class Lock implements AsyncDisposable {
       if (!(error instanceof NoNodeError)) throw error;
       // The lock directory does not exist (yet, or any more): create it and try again. Not
       // checking it up front saves a round trip on every acquire.
-      await this.client.ensurePath(this.path, request);
+      await this.client.ensurePath(this.path, { ...request, container: this.containerParents });
       return this.findOrCreateNode(request);
     }
     return listed;

@@ -111,7 +111,7 @@ function absentAsEmpty(error: unknown): string[] {
  * Curator creates its lease first and then waits for `children <= maxLeases` while holding the
  * mutex; we count first and create only when one is free (in a transaction with a check of our
  * mutex node), which grants the same leases, since only the mutex holder takes one. Missing
- * parents are created persistent (Curator makes containers; either kind serves both).
+ * parents are created as container nodes, as Curator does.
  * A kazoo-layout semaphore that finds `locks`/`leases` children, and a Curator-layout one that
  * finds any other child of `<path>` (a kazoo lease), reject `acquire` with `RecipeMismatchError`
  * instead of granting: the two layouts do not count each other's leases.
@@ -414,7 +414,7 @@ export class Semaphore implements AsyncDisposable {
       if (error.failedIndex === 1 && error.error instanceof NodeExistsError) return 'again';
       if (error.failedIndex === 1 && error.error instanceof NoNodeError) {
         if (!this.curator) throw error.error; // the semaphore node is gone
-        await this.client.ensurePath(this.leasesPath, request); // Curator's `leases` is a container
+        await this.client.ensurePath(this.leasesPath, { ...request, container: true }); // as Curator makes it
         return 'again';
       }
       return 'lost';
