@@ -58,6 +58,7 @@ export * from './client/errors.js';
 // ---- recipes ----
 export { Lock } from './recipes/lock/lock.js';
 export { MultiLock, type MultiLockAcquireOptions } from './recipes/lock/multi-lock.js';
+export { attemptRevoke, REVOKE_MESSAGE } from './recipes/lock/revocation.js';
 export type { LockOptions, AcquireOptions } from './recipes/lock/lock.js';
 export {
   ReadLock,
@@ -68,6 +69,9 @@ export {
 export { Election } from './recipes/election/election.js';
 export type { ElectionOptions, Leadership } from './recipes/election/election.js';
 export { LeaderLatch } from './recipes/election/leader-latch.js';
+export { SharedValue } from './recipes/shared/shared-value.js';
+export type { VersionedValue, SharedCallOptions } from './recipes/shared/shared-value.js';
+export { SharedCount } from './recipes/shared/shared-count.js';
 export type {
   LeaderLatchOptions,
   LeaderLatchEvent,

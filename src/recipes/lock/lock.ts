@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { ZooKeeperClient } from '../../client/client.js';
+import type { RequestOptions, ZooKeeperClient } from '../../client/client.js';
 import {
   electionLeaderChannel,
   lockAcquireChannel,
@@ -20,6 +20,7 @@ import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError 
 import { ChangeWaiter, deadlineOf, type Wake } from '../change-waiter.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
+import { attemptRevoke, watchRevocation } from './revocation.js';
 import {
   ALL_MARKERS,
   blockersAhead,
@@ -162,6 +163,12 @@ interface Reentry {
  * Not re-entrant by default: `acquire()` on an instance that holds or is acquiring throws
  * `AlreadyAcquiredError` (kazoo would return False or hang). `reentrant: true`: re-entrant per
  * async flow, as Curator's mutex is per thread (see `LockOptions.reentrant`).
+ * Revocation (Curator's, `revocation.ts`): `makeRevocable(listener)` has a holder watch its
+ * node's data; `Lock.attemptRevoke(client, node)` sets it to `__REVOKE__`. The watch goes on
+ * release and on LOST; after SUSPENDED it is re-registered with the session.
+ *
+ * Not re-entrant: `acquire()` on an instance that holds or is acquiring throws
+ * `AlreadyAcquiredError` (kazoo would return False or hang).
  *
  * @example
  *   await using lock = new Lock(zk, '/locks/billing', { identifier: 'worker-1' });
@@ -199,6 +206,8 @@ export class Lock implements AsyncDisposable {
   private heldToken: bigint | undefined;
   private readonly recipe: LockRecipe;
   private readonly ownership: Ownership;
+  private revocationListener: ((lock: Lock) => void) | undefined;
+  private unwatchRevocation: (() => void) | undefined;
 
   constructor(
     readonly client: ZooKeeperClient,
@@ -500,8 +509,10 @@ export class Lock implements AsyncDisposable {
     this.ownership.hold(() => {
       this.held = false;
       if (this.reentry !== undefined) this.becameIdle(this.reentry);
+      this.stopRevocation();
       this.publishHeld(lockLostChannel);
     }, !ephemeral);
+    this.watchRevocation();
     if (lockAcquiredChannel.hasSubscribers) lockAcquiredChannel.publish(this.lockEvent());
     if (this.recipe === 'Election' && electionLeaderChannel.hasSubscribers)
       electionLeaderChannel.publish(this.lockEvent());
@@ -539,10 +550,60 @@ export class Lock implements AsyncDisposable {
     }
     this.held = false;
     if (reentry !== undefined) this.becameIdle(reentry);
+    this.stopRevocation();
     this.ownership.release();
     this.publishHeld(lockReleasedChannel);
     await this.own.remove();
     return true;
+  }
+
+  /**
+   * Make the lock revocable (Curator's `makeRevocable`): while held, `listener` is called when
+   * someone asks for it with `Lock.attemptRevoke` (or Curator's `Revoker.attemptRevoke`) — the
+   * data of our lock node set to `__REVOKE__`. Cooperative: the listener decides whether to
+   * release. Set before or while holding; the node's data is checked at once when held.
+   *
+   * @example
+   *   lock.makeRevocable((held) => void held.release());
+   */
+  makeRevocable(listener: (lock: Lock) => void): void {
+    if (typeof listener !== 'function')
+      throw new InvalidArgumentError('the revocation listener must be a function', {
+        op: 'makeRevocable',
+        path: this.path,
+      });
+    this.revocationListener = listener;
+    if (this.held && this.unwatchRevocation === undefined) this.watchRevocation();
+  }
+
+  /**
+   * Ask the holder of lock node `nodePath` (a `nodePath` of ours, or a Curator
+   * InterProcessMutex's participant node) to release it (Curator's `Revoker.attemptRevoke`).
+   * A node that is gone is ignored.
+   *
+   * @example
+   *   await Lock.attemptRevoke(zk, holderNodePath);
+   */
+  static attemptRevoke(
+    client: ZooKeeperClient,
+    nodePath: string,
+    options: RequestOptions = {},
+  ): Promise<void> {
+    return attemptRevoke(client, nodePath, options);
+  }
+
+  private watchRevocation(): void {
+    const listener = this.revocationListener;
+    const node = this.heldNode;
+    if (!listener || node === undefined) return;
+    this.unwatchRevocation = watchRevocation(this.client, node, () => {
+      if (this.held) listener(this);
+    });
+  }
+
+  private stopRevocation(): void {
+    this.unwatchRevocation?.();
+    this.unwatchRevocation = undefined;
   }
 
   /** The identifiers of every contender, holder first (kazoo's `contenders()`). */
