@@ -1,10 +1,11 @@
 /**
  * `zookeeper-coordination inspect`: connect, inspect, print (a table or JSON), and with `--watch`
- * print again after every change under the path — one persistent recursive watch, events
- * debounced, so a burst of changes gives one new print.
+ * print again after every change under the path — one persistent recursive watch, set before
+ * the first read, events debounced, so a burst of changes gives one new print; until `signal`.
  */
 import { ZooKeeperClient } from '../client/client.js';
 import { InvalidArgumentError, ZooKeeperError } from '../client/errors.js';
+import type { WatchListener } from '../client/states.js';
 import { parseHosts } from '../client/hosts.js';
 import { formatInspection } from '../inspector/format.js';
 import { inspect } from '../inspector/inspect.js';
@@ -59,31 +60,38 @@ export async function runInspect(
   const client = await connect(args.hosts, args.timeout);
   try {
     const options = { maxNodes: args.maxNodes, servers: serversOf(args.hosts) };
-    output.stdout.write(render(await inspect(client, args.path, options), args.json));
-    if (!args.watch) return EXIT.ok;
+    const print = async (): Promise<void> => {
+      output.stdout.write(render(await inspect(client, args.path, options), args.json));
+    };
+    if (!args.watch) {
+      await print();
+      return EXIT.ok;
+    }
     let timer: NodeJS.Timeout | undefined;
     let printing = Promise.resolve();
-    const print = (): void => {
-      printing = printing
-        .then(async () => {
-          const inspection = await inspect(client, args.path, options);
-          output.stdout.write((args.json ? '' : '\n') + render(inspection, args.json));
-        })
-        .catch((error: unknown) => {
-          output.stderr.write(`inspect failed: ${(error as Error).message}\n`);
-        });
+    const printLater: WatchListener = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        printing = printing
+          .then(() => (args.json ? undefined : output.stdout.write('\n')))
+          .then(print)
+          .catch(
+            (error: unknown) => void output.stderr.write(`inspect failed: ${(error as Error).message}\n`),
+          );
+      }, DEBOUNCE_MS);
     };
+    // The watch is set before the first read, so no change after that read goes unseen.
+    await client.addWatch(args.path, printLater, { recursive: true });
     try {
-      for await (const _event of client.watch(args.path, {
-        recursive: true,
-        ...(signal ? { signal } : {}),
-      })) {
-        clearTimeout(timer);
-        timer = setTimeout(print, DEBOUNCE_MS);
-      }
+      await print();
+      await new Promise<void>((resolve) => {
+        if (signal?.aborted) resolve();
+        else signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
     } finally {
       clearTimeout(timer);
       await printing;
+      await client.removeWatches(args.path, 'persistentRecursive', printLater).catch(() => {});
     }
     return EXIT.ok;
   } finally {
