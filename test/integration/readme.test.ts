@@ -114,7 +114,13 @@ test('every ts block of the README compiles as a user module (strict, exactOptio
   const runnable = blocks.filter((b) => !b.compileOnly).map((b) => b.section);
   assert.deepEqual(
     runnable,
-    ['Quick start', 'The fleet, with dependency injection', 'The client', 'Observability'],
+    [
+      'Quick start',
+      'The fleet, with dependency injection',
+      'The client',
+      'Observability',
+      'Inspector web view',
+    ],
     'every runnable block has a test below',
   );
 });
@@ -179,6 +185,22 @@ test('README "Observability" runs: the channels report state and operations, the
   assert.match(output, /get \/no\/such\/node → -101/);
   assert.match(output, /span exists: ok/);
   assert.match(output, /session CONNECTED → LOST/, 'closed by await using');
+});
+
+test('README "Inspector web view" runs: it serves the page and the model until SIGTERM, then it exits', async () => {
+  const program = run(blockIn('Inspector web view'));
+  await program.shows('inspector: http://127.0.0.1:');
+  const url = /inspector: (\S+)/.exec(program.output())![1]!;
+  const page = await fetch(url);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<title>ZooKeeper inspector/);
+  const model = await eventually(async () => {
+    const response = await fetch(new URL('inspection.json', url));
+    return response.ok ? ((await response.json()) as { path: string }) : undefined;
+  }, 'the first inspection is served');
+  assert.equal(model.path, '/');
+  program.stop();
+  assert.equal(await program.exited(), 0, program.output());
 });
 
 test('every program in examples/ compiles as a user module (strict, exactOptionalPropertyTypes, imported by package name)', () => {
