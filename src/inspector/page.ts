@@ -48,6 +48,8 @@ code.node { color: var(--muted); }
 .figures dd { margin: 0; }
 ol.inline, ul.inline { margin: 0; padding: 0; list-style: none; display: flex; flex-wrap: wrap; gap: .3rem .8rem; }
 .history ol { margin: 0; padding-left: 1.4rem; }
+ul.split { margin: 0; padding: 0; list-style: none; }
+ul.split code { margin-right: .2rem; }
 .history li { padding: .05rem .3rem; }
 .history li:last-child { font-weight: 600; }
 .badge { font-size: .75rem; padding: .05rem .4rem; border-radius: 4px; }

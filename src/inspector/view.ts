@@ -138,6 +138,27 @@ export function renderView(view: InspectorView, now: number): string {
             ? '<em>none</em>'
             : `<ol class="inline" data-role="members">${recipe.members.map((m) => `<li>${escape(m)}</li>`).join('')}</ol>`,
         ]);
+        if (recipe.kind === 'partitioner') {
+          known.add('items');
+          // The split: which member holds each item, grouped by member so it reads as a partition.
+          const byHolder = new Map<string, string[]>();
+          for (const item of recipe.items) {
+            const holder = item.holder === null ? '' : (item.holder.identifier ?? item.holder.node);
+            byHolder.set(holder, [...(byHolder.get(holder) ?? []), item.item]);
+          }
+          items.push([
+            'split',
+            recipe.items.length === 0
+              ? '<em>no items locked</em>'
+              : `<ul class="split" data-role="split">${[...byHolder]
+                  .map(
+                    ([holder, owned]) =>
+                      `<li data-identifier="${escape(holder)}">${holder === '' ? '<em>unowned</em>' : `<strong>${escape(holder)}</strong>`}: ` +
+                      `${owned.map((o) => `<code>${escape(o)}</code>`).join(' ')} <span class="muted">(${owned.length})</span></li>`,
+                  )
+                  .join('')}</ul>`,
+          ]);
+        }
         break;
       case 'counter':
         known.add('value');
@@ -272,6 +293,12 @@ export function renderView(view: InspectorView, now: number): string {
     (staleCount > 0
       ? ` · <span class="badge warn">${staleCount} stale leftover${staleCount === 1 ? '' : 's'}</span>`
       : '') +
+    (inspection.truncated
+      ? ` · <span class="badge warn" data-role="truncated">stopped after ${inspection.nodes} nodes: recipes beyond are missing</span>`
+      : '') +
+    (inspection.sessionsKnown
+      ? ''
+      : ' · <span class="muted">client addresses unknown (the cons four-letter word is not allowed)</span>') +
     ` · read ${ago(inspection.at)}</p>`;
   const error =
     view.error === null ? '' : `<p class="error" role="alert" data-role="error">${escape(view.error)}</p>`;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { Election, Lock } from '../../src/index.js';
+import { Counter, Election, Lock, Semaphore } from '../../src/index.js';
 import { serveInspector, type Inspection } from '../../src/inspector/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
@@ -65,6 +65,11 @@ function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
+/** An attribute of the first element matching `selector` now (rejects when there is none): no waiting. */
+function attribute(page: Page, selector: string, name: string): Promise<string | null> {
+  return page.$eval(selector, (element, n) => element.getAttribute(n), name);
+}
+
 /** The identifiers of one list of a recipe's section, in page order. */
 function shown(page: Page, recipe: string, role: 'holders' | 'waiters' | 'history'): Promise<string[]> {
   return page.$$eval(`[data-recipe="${recipe}"] [data-role="${role}"] [data-identifier]`, (items) =>
@@ -76,7 +81,8 @@ function shown(page: Page, recipe: string, role: 'holders' | 'waiters' | 'histor
 function get(url: string, path: string, host?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const target = new URL(path, url);
-    const req = request(target, { headers: host ? { host } : {} }, (response) => {
+    // A fresh connection each (no keep-alive pool), so a closed server is refused, not a stale socket.
+    const req = request(target, { agent: false, headers: host ? { host } : {} }, (response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
@@ -88,7 +94,7 @@ function get(url: string, path: string, host?: string): Promise<{ status: number
 
 test('the page shows the leader and the lock queue in order, and follows the leader failover live', async (t) => {
   const root = uniqueRoot('inspector-web');
-  const electionPath = `${root}/scheduler`;
+  const electionPath = `${root}/leader`;
   const lockPath = `${root}/ledger-lock`;
   const viewer = await connect(t, server);
   const view = await serveInspector(viewer, { path: root });
@@ -120,11 +126,19 @@ test('the page shows the leader and the lock queue in order, and follows the lea
   const waiting = probe(waiter.acquire());
   await eventually(async () => (await holder.contenders()).length === 3, 'our waiter queues');
 
+  // A semaphore with two of its three leases taken, and a counter.
+  const semaphorePath = `${root}/exports`;
+  const leases = ['exporter-1', 'exporter-2'].map(
+    (identifier) => new Semaphore(locker, semaphorePath, { identifier, maxLeases: 3 }),
+  );
+  for (const lease of leases) assert.equal(await lease.acquire(), true);
+  await new Counter(locker, `${root}/ledger`).add(42);
+
   const page = await openBrowser(t);
   await page.goto(view.url);
   await eventually(
     async () =>
-      (await page.getAttribute(`[data-recipe="${electionPath}"] [data-leader]`, 'data-leader')) === 'alpha',
+      (await attribute(page, `[data-recipe="${electionPath}"] [data-leader]`, 'data-leader')) === 'alpha',
     'the page shows alpha leading',
   );
   assert.deepEqual(
@@ -142,19 +156,24 @@ test('the page shows the leader and the lock queue in order, and follows the lea
     ['kazoo-waiter', 'ts-waiter'],
     'waiters in queue order',
   );
-  assert.equal(await page.getAttribute('#connection', 'data-state'), 'live');
+  const figure = (recipe: string, name: string) =>
+    page.$eval(`[data-recipe="${recipe}"] [data-figure="${name}"]`, (element) => element.textContent);
+  assert.deepEqual(await shown(page, semaphorePath, 'holders'), ['exporter-1', 'exporter-2']);
+  assert.deepEqual([await figure(semaphorePath, 'leases'), await figure(semaphorePath, 'max')], ['2', '3']);
+  assert.equal(await figure(`${root}/ledger`, 'value'), '42');
+  assert.equal(await attribute(page, '#connection', 'data-state'), 'live');
 
   // Kill the leader: its client closes, its node goes, beta leads; the open page follows.
-  const loadedAt = await page.getAttribute('#view', 'data-at');
+  const loadedAt = await attribute(page, '#view', 'data-at');
   await alpha.close();
   await within(alphaLeads.promise, 'alpha stops leading');
   await eventually(
     async () =>
-      (await page.getAttribute(`[data-recipe="${electionPath}"] [data-leader]`, 'data-leader')) === 'beta',
+      (await attribute(page, `[data-recipe="${electionPath}"] [data-leader]`, 'data-leader')) === 'beta',
     'the page shows beta leading after alpha is gone',
   );
   assert.notEqual(
-    await page.getAttribute('#view', 'data-at'),
+    await attribute(page, '#view', 'data-at'),
     loadedAt,
     'updated in place by the event stream',
   );
@@ -178,6 +197,7 @@ test('the page shows the leader and the lock queue in order, and follows the lea
   assert.match(await kazooWaiter.command('release', /^RELEASED /), /True/);
   assert.equal(await within(waiting.promise, 'our waiter acquires'), true);
   await waiter.release();
+  for (const lease of leases) await lease.release();
 });
 
 test('routes: /inspection.json is the model, unknown routes 404, a foreign Host header is refused, close ends the event stream and the watch', async (t) => {
@@ -209,7 +229,7 @@ test('routes: /inspection.json is the model, unknown routes 404, a foreign Host 
 
   // An open event stream ends when the server closes; the watch goes with it.
   const stream = await new Promise<import('node:http').IncomingMessage>((resolve, reject) =>
-    request(new URL('/events', view.url), resolve).on('error', reject).end(),
+    request(new URL('/events', view.url), { agent: false }, resolve).on('error', reject).end(),
   );
   let received = '';
   stream.on('data', (chunk: Buffer) => (received += chunk.toString()));

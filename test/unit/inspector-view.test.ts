@@ -70,6 +70,21 @@ function fixture(leader: string, candidates: string[]): Inspection {
         depth: 4,
         taken: 1,
       },
+      {
+        kind: 'partitioner',
+        path: '/app/r',
+        layout: 'kazoo',
+        holders: [],
+        waiters: [],
+        stale: [],
+        members: ['w1', 'w2'],
+        items: [
+          { item: 'job-1', holder: person('w1', 1, 5), waiters: [] },
+          { item: 'job-2', holder: person('w2', 2, 5), waiters: [] },
+          { item: 'job-3', holder: person('w1', 3, 5), waiters: [] },
+          { item: 'job-4', holder: null, waiters: [] },
+        ],
+      },
     ],
   } as Inspection;
 }
@@ -77,7 +92,7 @@ function fixture(leader: string, candidates: string[]): Inspection {
 /** The `data-identifier`s of one list of one recipe, in document order. */
 function listed(html: string, recipe: string, role: string): string[] {
   const section = html.split('<section').find((s) => s.includes(`data-recipe="${recipe}"`))!;
-  const list = new RegExp(`data-role="${role}"(.*?)</(table|ol)>`, 's').exec(section)![1]!;
+  const list = new RegExp(`data-role="${role}"(.*?)</(table|ol|ul)>`, 's').exec(section)![1]!;
   return [...list.matchAll(/data-identifier="([^"]*)"/g)].map((m) => m[1]!);
 }
 
@@ -110,6 +125,17 @@ test('renderView: leader, candidates and waiters in order; figures; stale rows; 
   assert.match(html, /<span data-figure="taken">1<\/span> taken/);
   assert.match(html, /1 stale leftover</);
   assert.match(html, /<code title="\/app\/leader">leader<\/code>/, 'named relative to the inspected path');
+  assert.deepEqual(listed(html, '/app/r', 'split'), ['w1', 'w2', ''], 'the split, by member');
+  assert.match(
+    html,
+    /<strong>w1<\/strong>: <code>job-1<\/code> <code>job-3<\/code> <span class="muted">\(2\)/,
+  );
+  assert.doesNotMatch(html, /data-role="truncated"/);
+  const truncated = renderView(
+    { inspection: { ...fixture('a', []), truncated: true, nodes: 10_000 }, history: {}, error: null },
+    NOW,
+  );
+  assert.match(truncated, /stopped after 10000 nodes/);
 });
 
 test('HolderHistory: a change per new first holder, vacancies included, bounded, forgotten with the recipe', () => {
