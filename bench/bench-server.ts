@@ -1,5 +1,5 @@
 /**
- * The server a benchmark runner measures against (`npm run bench`, `npm run bench:fleet`): the
+ * The server a benchmark runner measures against (`npm run bench`, either suite): the
  * one given by `--connect`, or a standalone test-kit server it starts (maxClientCnxns=0, for the
  * many sessions). SIGINT/SIGTERM kill the running child program and stop that server first.
  */

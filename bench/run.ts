@@ -16,7 +16,8 @@
  * `--json` prints every record as a JSON line on stdout instead (plus `kind: "median"` and
  * `kind: "target"` lines), and the table on stderr. Exit code 0 when no record is an `error`.
  * `--traced` runs our program with a no-op subscriber on every tracing channel
- * (diagnostics_channel): the cost of being observed.
+ * (diagnostics_channel): the cost of being observed. `--suite scale` runs the scale suite
+ * instead (bench/fleet/run.ts: tree caches, queues, partitions, reconnects at fleet scale).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -612,10 +613,10 @@ function report(
 
 // ---- main ----
 
-async function main(): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
   let args: RunnerArgs;
   try {
-    args = parseArgs(process.argv.slice(2));
+    args = parseArgs(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     log(
@@ -716,7 +717,27 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
+/**
+ * `--suite scale` hands the remaining arguments to the scale suite (bench/fleet/run.ts); no
+ * `--suite` (or `--suite request`) runs this per-request suite.
+ */
+function suiteOf(argv: readonly string[]): { suite: string; rest: string[] } {
+  const at = argv.findIndex((arg) => arg === '--suite' || arg.startsWith('--suite='));
+  if (at < 0) return { suite: 'request', rest: [...argv] };
+  const inline = argv[at]!.startsWith('--suite=');
+  const suite = inline ? argv[at]!.slice('--suite='.length) : (argv[at + 1] ?? '');
+  return { suite, rest: [...argv.slice(0, at), ...argv.slice(at + (inline ? 1 : 2))] };
+}
+
+async function dispatch(): Promise<number> {
+  const { suite, rest } = suiteOf(process.argv.slice(2));
+  if (suite === 'scale') return (await import('./fleet/run.js')).runScaleSuite(rest);
+  if (suite === 'request') return main(rest);
+  log(`unknown --suite ${suite} (known: request, scale)`);
+  return 2;
+}
+
+dispatch().then(
   (code) => process.exit(code),
   (error: unknown) => {
     log(`bench: ${errorMessage(error)}`);

@@ -61,6 +61,13 @@ export type { LockOptions, AcquireOptions } from './recipes/lock/lock.js';
 export { ReadLock, WriteLock, type ReadWriteLockOptions } from './recipes/lock/read-write-lock.js';
 export { Election } from './recipes/election/election.js';
 export type { ElectionOptions, Leadership } from './recipes/election/election.js';
+export { LeaderLatch } from './recipes/election/leader-latch.js';
+export type {
+  LeaderLatchOptions,
+  LeaderLatchEvent,
+  LatchParticipant,
+  AwaitLeadershipOptions,
+} from './recipes/election/leader-latch.js';
 export { AlreadyAcquiredError, NotHeldError, LockLostError, RecipeMismatchError } from './recipes/errors.js';
 export { Semaphore } from './recipes/semaphore/semaphore.js';
 export type { SemaphoreOptions, SemaphoreAcquireOptions } from './recipes/semaphore/semaphore.js';
@@ -153,4 +160,14 @@ export type { BaseParty, PartyOptions, PartyCallOptions } from './recipes/party/
 export { Queue } from './recipes/queue/queue.js';
 export type { QueueCallOptions, QueueOptions } from './recipes/queue/queue.js';
 export { LockingQueue, QUEUE_MARKER_PREFIX } from './recipes/queue/locking-queue.js';
+export { SimpleDistributedQueue } from './recipes/queue/simple-distributed-queue.js';
+export type {
+  SimpleDistributedQueueOptions,
+  SimpleQueueCallOptions,
+} from './recipes/queue/simple-distributed-queue.js';
+export { CuratorQueue } from './recipes/queue/curator-queue.js';
+export type { DistributedQueueOptions, DistributedQueueCallOptions } from './recipes/queue/curator-queue.js';
+export { DistributedQueue } from './recipes/queue/distributed-queue.js';
+export { DistributedPriorityQueue, priorityToString } from './recipes/queue/distributed-priority-queue.js';
+export { DistributedDelayQueue, epochToString } from './recipes/queue/distributed-delay-queue.js';
 export type { LockingQueueGetOptions, LockingQueueCallOptions } from './recipes/queue/locking-queue.js';

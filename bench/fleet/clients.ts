@@ -1,5 +1,5 @@
 /**
- * The client programs of the fleet benchmark. Each runs one case per process: it gets one
+ * The client programs of the scale suite. Each runs one case per process: it gets one
  * argument, the JSON `CaseRequest`, and prints one JSON line on stdout — the `FleetResult`, or
  * `{"skip": "why"}` for a workload it does not implement. Add a peer here.
  */
@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KAZOO, OURS } from './registry.js';
+import { compileCuratorProgram, curatorClasspath } from '../../test/support/curator.js';
+import { CURATOR, KAZOO, OURS } from './registry.js';
 
 export interface CaseRequest {
   connect: string;
@@ -15,6 +16,8 @@ export interface CaseRequest {
   port: number;
   /** A fresh, existing path for this run. */
   root: string;
+  /** The path the workload's `prepare` filled for every client (a tree to cache), else ''. */
+  shared: string;
   workload: string;
   case: string;
   params: Record<string, number>;
@@ -36,13 +39,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const packageRoot = join(here, '..', '..', '..');
 
 export const PYTHON = '/usr/bin/python3';
+const CURATOR_SOURCE = join(packageRoot, 'bench', 'fleet', 'curator', 'CuratorFleet.java');
+const CURATOR_CLASSES = join(here, 'curator-classes');
 
 export const FLEET_CLIENTS: FleetClientProgram[] = [
   {
     name: OURS,
     label: 'ours',
     unavailable: () => undefined,
-    command: () => ({ file: process.execPath, args: [join(here, 'ours.js')] }),
+    command: () => ({ file: process.execPath, args: ['--expose-gc', join(here, 'ours.js')] }),
   },
   {
     name: KAZOO,
@@ -55,5 +60,15 @@ export const FLEET_CLIENTS: FleetClientProgram[] = [
         : `kazoo does not import (apt install python3-kazoo): ${probe.stderr.trim().split('\n').at(-1) ?? ''}`;
     },
     command: () => ({ file: PYTHON, args: [join(packageRoot, 'bench', 'fleet', 'kazoo_fleet.py')] }),
+  },
+  {
+    name: CURATOR,
+    label: 'curator',
+    // Compiled on first use into dist (Debian's jars and a JDK, installed by scripts/setup.sh).
+    unavailable: () => compileCuratorProgram([CURATOR_SOURCE], CURATOR_CLASSES),
+    command: () => ({
+      file: 'java',
+      args: ['-cp', curatorClasspath(CURATOR_CLASSES), 'CuratorFleet'],
+    }),
   },
 ];

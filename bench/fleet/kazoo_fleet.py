@@ -1,4 +1,4 @@
-"""The fleet benchmark's program for kazoo (Debian python3-kazoo, 2.8):
+"""The scale suite's program for kazoo (Debian python3-kazoo, 2.8):
 python3 bench/fleet/kazoo_fleet.py '<CaseRequest JSON>'.
 
 Runs one case of one workload -- the same work as our client's program (bench/fleet/workloads/)
@@ -7,14 +7,18 @@ with kazoo's own recipes -- and prints one JSON line: {"seconds", "items", ...},
 (request, params, session) and an entry in WORKLOADS.
 """
 import json
+import math
+import queue as queues
 import socket
 import sys
 import threading
 import time
 
 from kazoo.client import KazooClient
+from kazoo.recipe.cache import TreeCache, TreeEvent
 
 SESSION_TIMEOUT_S = 10
+TREE_SESSION_TIMEOUT_S = 30
 PAYLOAD = b"q" * 100
 BATCH = 500
 
@@ -81,11 +85,11 @@ def queue(request, params, session):
     fill(zk, q.path + "/" + q.prefix + "100-", params["queued"])
 
     def work():
-        for i in range(params["queued"]):
+        for i in range(params["consume"]):
             if q.get() is None:
                 raise RuntimeError("queue empty after %d items" % i)
 
-    return timed(request, params["queued"], work)
+    return timed(request, params["consume"], work)
 
 
 def partitioner(rebalance):
@@ -193,6 +197,58 @@ def ensure_path(request, params, session):
     return {"seconds": seconds, "items": params["paths"], "requests_per_path": requests / params["paths"]}
 
 
+def tree_cache(request, params, session):
+    """TreeCache over the shared tree (bench/fleet/workloads/tree-cache.ts): load, then churn.
+    No heap figure: Python's allocator is not comparable."""
+    root, nodes, sets = request["shared"], params["nodes"], params["sets"]
+    zk = session(timeout=TREE_SESSION_TIMEOUT_S)
+    initialized = threading.Event()
+    updated = queues.Queue()
+
+    def listener(event):
+        if event.event_type == TreeEvent.INITIALIZED:
+            initialized.set()
+        elif event.event_type == TreeEvent.NODE_UPDATED:
+            updated.put(("%s@%d" % (event.event_data.path, event.event_data.stat.version), time.perf_counter()))
+
+    started = time.perf_counter()
+    cache = TreeCache(zk, root)
+    cache.listen(listener)
+    cache.start()
+    if not initialized.wait(600):
+        raise RuntimeError("not initialized within 600 s")
+    seconds = time.perf_counter() - started
+
+    def count(path):
+        return 1 + sum(count(path + "/" + name) for name in (cache.get_children(path) or []))
+
+    parents = max(1, round(nodes / 51))
+    result = {"seconds": seconds, "items": count(root), "expected": 1 + parents * 51}
+    if sets > 0:
+        writer = session()
+        lags = []
+        stop_at = time.perf_counter() + params["churn_s"]
+        i = 0
+        while i < sets and time.perf_counter() < stop_at:
+            path = "%s/p%05d/c%02d" % (root, i % parents, (i // parents) % 50)
+            t0 = time.perf_counter()
+            key = "%s@%d" % (path, writer.set(path, b"churn-%d" % i).version)
+            while True:
+                seen, t1 = updated.get(timeout=30)
+                if seen == key:
+                    lags.append((t1 - t0) * 1000)
+                    break
+            i += 1
+        lags.sort()
+        result.update(churn_sets=len(lags), churn_lag_p50_ms=percentile(lags, 0.5), churn_lag_p99_ms=percentile(lags, 0.99))
+    cache.close()
+    return result
+
+
+def percentile(values, q):
+    return values[max(0, math.ceil(q * len(values)) - 1)]
+
+
 WORKLOADS = {
     "locking_queue": locking_queue,
     "queue": queue,
@@ -200,6 +256,7 @@ WORKLOADS = {
     "partitioner_rebalance": partitioner(True),
     "lock_handover": lock_handover,
     "ensure_path": ensure_path,
+    "tree_cache": tree_cache,
 }
 
 
@@ -211,8 +268,8 @@ def main():
         return
     clients = []
 
-    def session():
-        zk = KazooClient(hosts=request["connect"], timeout=SESSION_TIMEOUT_S)
+    def session(timeout=SESSION_TIMEOUT_S):
+        zk = KazooClient(hosts=request["connect"], timeout=timeout)
         zk.start(timeout=15)
         clients.append(zk)
         return zk

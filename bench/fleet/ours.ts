@@ -1,6 +1,7 @@
 /**
- * The fleet benchmark's program for our client: `node dist/bench/fleet/ours.js '<CaseRequest JSON>'`.
- * Runs one case of one workload (workloads/) and prints its `FleetResult` as one JSON line.
+ * The scale suite's program for our client: `node --expose-gc dist/bench/fleet/ours.js '<CaseRequest JSON>'`.
+ * Runs one case of one workload (workloads/) and prints its `FleetResult` as one JSON line, with
+ * `no_warnings` (no process warning, e.g. a `MaxListenersExceededWarning`, was emitted).
  */
 import { ZooKeeperClient } from '../../src/index.js';
 import { errorMessage } from '../harness.js';
@@ -8,6 +9,9 @@ import type { CaseRequest } from './clients.js';
 import { FLEET_WORKLOADS } from './workloads/index.js';
 
 const SESSION_TIMEOUT_MS = 10_000;
+
+const warnings: string[] = [];
+process.on('warning', (warning) => warnings.push(warning.name));
 
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2] ?? '{}') as CaseRequest;
@@ -22,10 +26,11 @@ async function main(): Promise<void> {
       {
         connect: request.connect,
         root: request.root,
+        shared: request.shared,
         host: request.host,
         port: request.port,
-        async session() {
-          const zk = new ZooKeeperClient({ hosts: request.connect, sessionTimeout: SESSION_TIMEOUT_MS });
+        async session({ sessionTimeout = SESSION_TIMEOUT_MS, hosts = request.connect } = {}) {
+          const zk = new ZooKeeperClient({ hosts, sessionTimeout });
           sessions.push(zk);
           await zk.start();
           return zk;
@@ -33,7 +38,7 @@ async function main(): Promise<void> {
       },
       request.params,
     );
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, no_warnings: warnings.length === 0 })}\n`);
   } finally {
     await Promise.all(sessions.map((zk) => zk.close()));
   }

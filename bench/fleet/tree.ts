@@ -1,6 +1,6 @@
 /**
- * The tree the fleet benchmark's cache workloads read, shared by every client program
- * (kazoo_cache.py and curator/CuratorFleet.java compute the same paths): ROOT/pNNNNN (P parents,
+ * The tree the scale suite's tree_cache workload reads, shared by every client program
+ * (kazoo_fleet.py and curator/CuratorFleet.java compute the same paths): ROOT/pNNNNN (P parents,
  * P = round(nodes / 51)), each with 50 leaves cNN; every node carries 100 B. Set i of the churn
  * goes to leaf (i / P) % 50 of parent i % P, so consecutive sets touch different parents.
  */

@@ -159,6 +159,8 @@ async function main(): Promise<boolean> {
   const inspector = await serveInspector(observer, {
     path: '/demo',
     port: Number(process.env.INSPECTOR_PORT ?? 0),
+    // Every member, for the sessions' client addresses (`cons` lists a server's own connections).
+    inspect: { servers: hosts.split(',') },
   });
   say(`live inspector web view: ${inspector.url}`);
   const workers = new Map(WORKERS.map((name) => [name, startWorker(hosts, name)]));
@@ -209,9 +211,9 @@ async function main(): Promise<boolean> {
     );
     // The web view shows the same: its leader history, as the page lists it.
     const shownLeader = () =>
-      inspector.view?.inspection.recipes.find((r) => r.path === '/demo/scheduler')?.holders[0]?.identifier;
+      inspector.view?.inspection.recipes.find((r) => r.path === '/demo/leader')?.holders[0]?.identifier;
     await until('the inspector to show the new leader', () => shownLeader() === leader);
-    inspectorLeaders = (inspector.view?.history['/demo/scheduler'] ?? []).map((c) => c.identifier ?? '—');
+    inspectorLeaders = (inspector.view?.history['/demo/leader'] ?? []).map((c) => c.identifier ?? '—');
   } finally {
     quiet = true;
     clearInterval(refresh);

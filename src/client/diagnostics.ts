@@ -183,7 +183,13 @@ export interface PartitionRebalanceEvent {
 
 /** Published on `CHANNELS.queueTaken` when a Queue or LockingQueue hands an entry to its caller. */
 export interface QueueTakenEvent {
-  recipe: 'Queue' | 'LockingQueue';
+  recipe:
+    | 'Queue'
+    | 'LockingQueue'
+    | 'SimpleDistributedQueue'
+    | 'DistributedQueue'
+    | 'DistributedPriorityQueue'
+    | 'DistributedDelayQueue';
   path: string;
   /** The entry taken (its node name). */
   node: string;

@@ -85,11 +85,30 @@ export interface QueueRecipe extends RecipeBase {
   taken: number;
 }
 
-/** A group of members: a party, a partitioner's members, a barrier's arrivals. */
+/** A group of members: a party or a double barrier's arrivals (`holders` are the member nodes). */
 export interface GroupRecipe extends RecipeBase {
-  kind: 'party' | 'partitioner' | 'barrier' | 'double-barrier';
+  kind: 'party' | 'barrier' | 'double-barrier';
   /** The members' identifiers, in node order. */
   members: string[];
+}
+
+/** One item of a SetPartitioner's set and who holds its lock. */
+export interface PartitionItem {
+  /** The item, as its lock directory's name under `<path>/locks`. */
+  item: string;
+  /** The contender holding the item's lock, or null while nobody does. */
+  holder: Participant | null;
+  /** Contenders queued behind the holder, in order. */
+  waiters: Participant[];
+}
+
+/** A SetPartitioner (kazoo): `holders` are the party members, `items` the split of the set. */
+export interface PartitionerRecipe extends RecipeBase {
+  kind: 'partitioner';
+  /** The members' identifiers, in node order. */
+  members: string[];
+  /** Every item that has a lock directory, with its holder: the current split. */
+  items: PartitionItem[];
 }
 
 /** A shared counter. */
@@ -117,7 +136,14 @@ export interface ServiceRecipe extends RecipeBase {
 
 /** One recognised recipe. */
 export type InspectedRecipe =
-  LockRecipe | SemaphoreRecipe | QueueRecipe | GroupRecipe | CounterRecipe | LeaseRecipe | ServiceRecipe;
+  | LockRecipe
+  | SemaphoreRecipe
+  | QueueRecipe
+  | GroupRecipe
+  | PartitionerRecipe
+  | CounterRecipe
+  | LeaseRecipe
+  | ServiceRecipe;
 
 /** What one inspection found. */
 export interface Inspection {
@@ -127,4 +153,13 @@ export interface Inspection {
   at: string;
   /** Every recipe found under `path`, sorted by path. */
   recipes: InspectedRecipe[];
+  /** How many znodes were read. */
+  nodes: number;
+  /** True when the walk stopped at the `maxNodes` bound: recipes beyond it are missing. */
+  truncated: boolean;
+  /**
+   * Whether the servers' live sessions were known (the `cons` four-letter word is whitelisted):
+   * only then are `client` addresses filled in and contenders of dead sessions flagged.
+   */
+  sessionsKnown: boolean;
 }

@@ -18,11 +18,17 @@ import { AbortError, InvalidArgumentError } from '../client/errors.js';
 import { validatePath } from '../client/paths.js';
 import { checkDuration } from '../client/timer.js';
 import { HolderHistory } from './holder-history.js';
+import type { InspectOptions } from './inspect.js';
 import { inspectorPage } from './page.js';
 import type { InspectorView } from './view.js';
 import { watchInspections } from './watch-inspections.js';
 
-/** Options of `serveInspector`. */
+/**
+ * Options of `serveInspector`.
+ *
+ * @example
+ *   const options: ServeInspectorOptions = { path: '/app', port: 8080, inspect: { servers: ['zk1:2181', 'zk2:2181'] } };
+ */
 export interface ServeInspectorOptions {
   /** The subtree to show. Default `/` (the whole tree). */
   path?: string;
@@ -32,13 +38,22 @@ export interface ServeInspectorOptions {
   host?: string;
   /** How long after a change the page's next update is read, ms (changes in between join it). Default 100. */
   debounce?: number;
+  /** Options of each inspection (bounds; the servers asked with `cons`: pass every member of an ensemble). */
+  inspect?: Omit<InspectOptions, 'signal'>;
   /** How many holder changes the page keeps per election or lock. Default 20. */
   historyLimit?: number;
   /** Closes the server when aborted. */
   signal?: AbortSignal;
 }
 
-/** A running inspector web view. */
+/**
+ * A running inspector web view: its URL, what it shows now, and `close()` (also `await using`).
+ *
+ * @example
+ *   const view: InspectorServer = await serveInspector(zk);
+ *   console.log(view.url, view.view?.inspection.recipes.length);
+ *   await view.close();
+ */
 export interface InspectorServer extends AsyncDisposable {
   /** The page's address, e.g. `http://127.0.0.1:43117/`. */
   readonly url: string;
@@ -167,6 +182,7 @@ export async function serveInspector(
     for await (const update of watchInspections(client, path, {
       signal: stop.signal,
       ...(options.debounce === undefined ? {} : { debounce: options.debounce }),
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     })) {
       if (update.inspection) {
         lastError = null;

@@ -7,7 +7,12 @@
  */
 import type { InspectedRecipe, Inspection } from './model.js';
 
-/** One change of a recipe's first holder (a leader, a lock holder), as the server saw it. */
+/**
+ * One change of a recipe's first holder (a leader, a lock holder), as the server saw it.
+ *
+ * @example
+ *   const change: HolderChange = { identifier: 'worker-3', sessionId: '0x1000a', node: 'e1f0__lock__0000000004', at: '2026-01-01T12:00:00.000Z' };
+ */
 export interface HolderChange {
   /** The new holder's identifier, null when it wrote none or when nobody holds it now. */
   identifier: string | null;
@@ -19,7 +24,13 @@ export interface HolderChange {
   at: string;
 }
 
-/** What the web view shows: the latest inspection, each recipe's recent holder changes, and the last error. */
+/**
+ * What the web view shows: the latest inspection, each recipe's recent holder changes, and the
+ * last error. `/events` sends one as JSON per change.
+ *
+ * @example
+ *   const leaders = (view: InspectorView) => (view.history['/app/leader'] ?? []).map((c) => c.identifier);
+ */
 export interface InspectorView {
   inspection: Inspection;
   /** Recent first-holder changes per recipe path (elections and locks), oldest first. */
@@ -141,16 +152,22 @@ export function renderView(view: InspectorView, now: number): string {
         if (recipe.kind === 'partitioner') {
           known.add('items');
           // The split: which member holds each item, grouped by member so it reads as a partition.
+          // An item lock's node names no member (our and kazoo's carry no identifier): its session does.
+          const memberOf = new Map(recipe.holders.map((h) => [h.sessionId, h.identifier ?? h.node]));
           const byHolder = new Map<string, string[]>();
           for (const item of recipe.items) {
-            const holder = item.holder === null ? '' : (item.holder.identifier ?? item.holder.node);
+            const h = item.holder;
+            const holder =
+              h === null ? '' : (h.identifier ?? memberOf.get(h.sessionId) ?? h.sessionId ?? h.node);
             byHolder.set(holder, [...(byHolder.get(holder) ?? []), item.item]);
           }
+          const rank = (holder: string) => (holder === '' ? Infinity : recipe.members.indexOf(holder) >>> 0);
+          const groups = [...byHolder].sort((a, b) => rank(a[0]) - rank(b[0]));
           items.push([
             'split',
             recipe.items.length === 0
               ? '<em>no items locked</em>'
-              : `<ul class="split" data-role="split">${[...byHolder]
+              : `<ul class="split" data-role="split">${groups
                   .map(
                     ([holder, owned]) =>
                       `<li data-identifier="${escape(holder)}">${holder === '' ? '<em>unowned</em>' : `<strong>${escape(holder)}</strong>`}: ` +
@@ -298,10 +315,12 @@ export function renderView(view: InspectorView, now: number): string {
       : '') +
     (inspection.sessionsKnown
       ? ''
-      : ' · <span class="muted">client addresses unknown (the cons four-letter word is not allowed)</span>') +
+      : ' · <span class="muted">client addresses unknown (not every server answered the <code>cons</code> four-letter word)</span>') +
     ` · read ${ago(inspection.at)}</p>`;
   const error =
-    view.error === null ? '' : `<p class="error" role="alert" data-role="error">${escape(view.error)}</p>`;
+    view.error === null
+      ? ''
+      : `<p class="error" role="alert" data-role="error">Reading the tree failed: ${escape(view.error)}. Showing the last inspection; retrying.</p>`;
   const body =
     inspection.recipes.length === 0
       ? '<p class="empty">No recipe found under this path yet.</p>'

@@ -8,29 +8,43 @@
  * events may have been missed. The web view (`serve.ts`) runs on it.
  */
 import type { ZooKeeperClient } from '../client/client.js';
-import { ClientClosedError } from '../client/errors.js';
+import { ClientClosedError, InvalidArgumentError } from '../client/errors.js';
 import { validatePath } from '../client/paths.js';
 import type { WatchListener } from '../client/states.js';
 import { checkDuration, startTimer, type Timer } from '../client/timer.js';
-import { inspect } from './inspect.js';
+import { inspect, type InspectOptions } from './inspect.js';
 import type { Inspection } from './model.js';
 
-/** One round of a live inspection: what it found, or why it failed this time (it tries again). */
+/**
+ * One round of a live inspection: what it found, or why it failed this time (it tries again).
+ *
+ * @example
+ *   const describe = ({ inspection, error }: InspectionUpdate) =>
+ *     inspection ? `${inspection.recipes.length} recipes` : `failed: ${error.message}`;
+ */
 export type InspectionUpdate = { inspection: Inspection; error: null } | { inspection: null; error: Error };
 
-/** Options of `watchInspections`. */
+/**
+ * Options of `watchInspections`.
+ *
+ * @example
+ *   const options: WatchInspectionsOptions = { debounce: 250, inspect: { maxNodes: 50_000 }, signal };
+ */
 export interface WatchInspectionsOptions {
   /** How long after a change the next inspection starts, ms, so a burst of changes is read once. Default 100. */
   debounce?: number;
   /** How long to wait after a failed inspection (e.g. the connection is lost) before trying again, ms. Default 1000. */
   retryDelay?: number;
+  /** Options of each `inspect` (bounds, the servers asked with `cons`); its signal is this one. */
+  inspect?: Omit<InspectOptions, 'signal'>;
   /** Ends the iteration (the watch is removed). The way to stop it: the generator may be waiting for a change. */
   signal?: AbortSignal;
 }
 
 /**
  * Inspect `path` now and after every change under it, until `signal` aborts or the client is
- * closed. Yields an update per inspection (or per failed attempt, with its error).
+ * closed. Yields an update per inspection (or per failed attempt, with its error); invalid
+ * `inspect` options reject the iteration.
  *
  * @example
  *   const stop = new AbortController();
@@ -90,9 +104,10 @@ export async function* watchInspections(
       dirty = false;
       let update: InspectionUpdate;
       try {
-        update = { inspection: await inspect(client, path, signal ? { signal } : {}), error: null };
+        update = { inspection: await inspect(client, path, { ...options.inspect, signal }), error: null };
       } catch (error) {
         if (error instanceof ClientClosedError || signal?.aborted) return;
+        if (error instanceof InvalidArgumentError) throw error; // bad options fail every time
         update = { inspection: null, error: error as Error };
         dirty = true;
       }

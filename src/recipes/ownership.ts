@@ -46,8 +46,7 @@ export class Ownership {
    * (`survivesSessionLoss`: a persistent lock node).
    */
   hold(onLost: () => void, survivesSessionLoss = false): void {
-    this.lapse = undefined;
-    this.controller = undefined;
+    this.holdUntilReleased();
     const onState = (state: ConnectionState) => {
       if (state === ConnectionState.LOST && !survivesSessionLoss) {
         this.end();
@@ -79,10 +78,19 @@ export class Ownership {
     this.unsubscribe = () => this.client.off('state', onState);
   }
 
-  /** Stop holding: the signal fires with "released". */
-  release(): void {
+  /**
+   * Start holding without watching the client's state: the owner reports every lapse through
+   * `release(reason)` (a LeaderLatch, whose leadership itself ends on SUSPENDED/LOST).
+   */
+  holdUntilReleased(): void {
+    this.lapse = undefined;
+    this.controller = undefined;
+  }
+
+  /** Stop holding: the signal fires with `reason` (default: "released"). */
+  release(reason?: () => Error): void {
     this.end();
-    this.lapsed(() => new NotHeldError({ path: this.path }, `the ${this.what} was released`));
+    this.lapsed(reason ?? (() => new NotHeldError({ path: this.path }, `the ${this.what} was released`)));
   }
 
   /** Record why ownership lapsed; a signal already handed out fires now (its first reason stays). */

@@ -62,6 +62,7 @@ function filesUnder(dir: string): string[] {
 interface PackageJson {
   version: string;
   exports: Record<string, string | { types: string; default: string }>;
+  bin: Record<string, string>;
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
   peerDependenciesMeta: Record<string, { optional?: boolean }>;
@@ -128,7 +129,21 @@ test(
       for (const file of typeof target === 'string' ? [target] : [target.types, target.default])
         assert.ok(files.includes(file.replace(/^\.\//, '')), `export ${entry}: ${file}`);
     }
-    assert.deepEqual(Object.keys(pkg.exports), ['.', './di', './otel', './testing', './package.json']);
+    assert.deepEqual(Object.keys(pkg.exports), [
+      '.',
+      './di',
+      './otel',
+      './inspect',
+      './testing',
+      './package.json',
+    ]);
+    const bin = pkg.bin['zookeeper-coordination']!;
+    assert.ok(files.includes(bin.replace(/^\.\//, '')), `bin: ${bin}`);
+    assert.match(
+      readFileSync(join(unpacked, bin), 'utf8'),
+      /^#!\/usr\/bin\/env node\n/,
+      'the bin runs with node',
+    );
     for (const peer of ['inversify', 'reflect-metadata', '@opentelemetry/api']) {
       assert.equal(pkg.dependencies[peer], undefined, `${peer} is not a dependency`);
       assert.ok(pkg.peerDependencies[peer], `${peer} is a peer dependency`);

@@ -4,13 +4,15 @@
  * (two of ours and a kazoo candidate) and a lock (ours holding, a kazoo and one of ours waiting)
  * are shown with their leader and queue order; the leader's client is closed and the open page —
  * never reloaded — follows to the new leader through the event stream. A screenshot is kept in
- * dist/test-artifacts/inspector.png. Also: the routes, the Host check, and a clean close.
+ * dist/test-artifacts/inspector.png. Also: the routes, the Host check, a clean close, and the
+ * command's `--serve` and `--watch`.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test, type TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { Counter, Election, Lock, Semaphore } from '../../src/index.js';
@@ -18,6 +20,7 @@ import { serveInspector, type Inspection } from '../../src/inspector/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
 import { KazooPeer } from '../support/kazoo.js';
+import { runToExit, startProcess } from '../support/process.js';
 import { repositoryFile } from '../support/repository.js';
 import { eventually, probe, safety, within } from '../support/wait.js';
 
@@ -261,4 +264,76 @@ test('serveInspector: bad options are typed errors, an aborted signal closes it'
     'the server closes on abort',
   );
   await view.close();
+});
+
+test('the command: --serve prints the URL and serves until SIGTERM; --watch prints again after a change; misused --serve options exit 2', async (t) => {
+  const bin = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const zk = await connect(t, server);
+  const root = uniqueRoot('inspector-cli');
+  await zk.create(root, null);
+
+  const serving = startProcess(process.execPath, [
+    bin,
+    'inspect',
+    '--hosts',
+    server.connectString,
+    root,
+    '--serve',
+  ]);
+  t.after(() => serving.child.kill('SIGKILL'));
+  const url = await eventually(
+    () => /inspector web view of \S+: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(serving.output())?.[1],
+    'the command prints its URL',
+  );
+  const lock = new Lock(zk, `${root}/locks/report`, { identifier: 'reporter' });
+  await lock.acquire();
+  await eventually(async () => {
+    const { status, body } = await get(url, '/inspection.json');
+    return status === 200 && (JSON.parse(body) as Inspection).recipes.length === 1;
+  }, 'the served model shows the lock');
+  serving.child.kill('SIGTERM');
+  assert.equal((await serving.ended()).code, 0, serving.output());
+  await lock.release();
+
+  const watching = startProcess(process.execPath, [
+    bin,
+    'inspect',
+    '--hosts',
+    server.connectString,
+    root,
+    '--watch',
+    '--json',
+  ]);
+  t.after(() => watching.child.kill('SIGKILL'));
+  const printed = () =>
+    watching
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Inspection);
+  await eventually(() => printed().length >= 1, 'the first print');
+  await lock.acquire();
+  await eventually(
+    () => printed().at(-1)?.recipes[0]?.holders[0]?.identifier === 'reporter',
+    '--watch prints the lock once it is taken',
+  );
+  watching.child.kill('SIGTERM');
+  assert.equal((await watching.ended()).code, 0, watching.output());
+  await lock.release();
+
+  for (const misuse of [
+    ['--serve', '--watch'],
+    ['--serve', '--json'],
+    ['--port', '80'],
+    ['--serve', '--port', 'x'],
+  ]) {
+    const run = await runToExit(process.execPath, [
+      bin,
+      'inspect',
+      '--hosts',
+      server.connectString,
+      ...misuse,
+    ]);
+    assert.equal(run.code, 2, `${misuse.join(' ')}: ${run.output}`);
+  }
 });

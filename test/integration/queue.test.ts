@@ -142,6 +142,26 @@ describe('Queue: layout and semantics', () => {
     assert.equal(text(await new Queue(zk, path).get()), null);
   });
 
+  test('the next entry is read behind the delete of the one taken: a get sends only its delete; one read ahead and then taken by another is skipped', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const path = uniqueRoot('queue');
+    const queue = new Queue(zk, path);
+    const other = new Queue(await connect(t, server), path);
+    const [, second, third] = await queue.putAll(['one', 'two', 'three', 'four'].map(b));
+    const reads = (entry: string) => proxy.delayFrame({ op: 'getData', path: entry, times: Infinity }, 0);
+    using readsOfSecond = reads(second!);
+    assert.equal(text(await queue.get()), 'one');
+    assert.equal(readsOfSecond.fired, 1, 'read ahead while "one" was deleted');
+    assert.equal(text(await queue.get()), 'two');
+    assert.equal(readsOfSecond.fired, 1, 'not read again');
+    assert.equal(text(await other.get()), 'three', 'the other consumer takes "three", read ahead by ours');
+    using readsOfThird = reads(third!);
+    assert.equal(text(await queue.get()), 'four', '"three" is skipped');
+    assert.equal(readsOfThird.fired, 0, 'not read again: our delete found it gone');
+    assert.equal(await queue.get(), null);
+  });
+
   test('two concurrent consumers drain 40 items: every item exactly once', async (t) => {
     const [zkA, zkB] = await Promise.all([connect(t, server), connect(t, server)]);
     const path = uniqueRoot('queue');
@@ -416,6 +436,107 @@ describe('LockingQueue: layout and limits', () => {
     assert.equal(await a.get({ timeout: 0 }), null);
     assert.deepEqual(await zkA.getChildren(`${path}/taken`), [], 'no lock left behind');
   });
+});
+
+describe('LockingQueue: one round trip per get from the listing', () => {
+  test('the lock is sent behind the check of the listing: kept when its entry is still first, handed back when a better one was put', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const producer = new LockingQueue(await connect(t, server), uniqueRoot('lqueue'));
+    const queue = new LockingQueue(zk, producer.path);
+    await producer.putAll(['a1', 'a2', 'a3'].map(b));
+    assert.equal(text(await queue.get()), 'a1'); // listed here
+    assert.equal(await queue.consume(), true);
+    const taken = `${producer.path}/taken/`;
+    const count = async (get: () => Promise<Buffer | null>) => {
+      using creates = proxy.delayFrame(
+        { op: 'create', path: (p) => p.startsWith(taken), times: Infinity },
+        0,
+      );
+      using lists = proxy.delayFrame(
+        { op: 'getChildren2', path: `${producer.path}/entries`, times: Infinity },
+        0,
+      );
+      const value = text(await get());
+      return { value, locks: creates.fired, listings: lists.fired };
+    };
+    assert.deepEqual(await count(() => queue.get()), { value: 'a2', locks: 1, listings: 0 }, 'nothing put');
+    assert.equal(await queue.consume(), true);
+    await producer.put(b('later')); // same priority: after a3
+    assert.deepEqual(
+      await count(() => queue.get()),
+      { value: 'a3', locks: 1, listings: 1 },
+      'a put meanwhile: listed again, the lock kept',
+    );
+    assert.equal(await queue.consume(), true);
+    const urgent = (await producer.put(b('urgent'), 0)).split('/').pop()!;
+    assert.deepEqual(
+      await count(() => queue.get()),
+      { value: 'urgent', locks: 2, listings: 1 },
+      'a better priority put meanwhile: the lock on "later" handed back, "urgent" locked',
+    );
+    assert.deepEqual(await zk.getChildren(`${producer.path}/taken`), [urgent], 'only our lock, on urgent');
+    assert.equal(text(await producer.get({ timeout: 0 })), 'later', 'the handed-back item is available');
+    assert.equal(await producer.consume(), true);
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.length, 0);
+  });
+
+  test('two consumers on one client drain 60 items concurrently: every item delivered and consumed exactly once', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('lqueue');
+    const items = Array.from({ length: 60 }, (_, i) => `job-${String(i).padStart(2, '0')}`);
+    await new LockingQueue(zk, path).putAll(items.map(b));
+    const delivered: string[] = [];
+    const consumed: string[] = [];
+    await within(
+      Promise.all(
+        [0, 1].map(async () => {
+          const queue = new LockingQueue(zk, path);
+          for (;;) {
+            const value = await queue.get({ timeout: 0 });
+            if (value === null) return;
+            delivered.push(value.toString());
+            if (await queue.consume()) consumed.push(value.toString());
+          }
+        }),
+      ),
+      'drain with two consumers on one client',
+    );
+    assert.deepEqual(sorted(delivered), items, 'each item delivered exactly once');
+    assert.deepEqual(sorted(consumed), items, 'each item consumed exactly once');
+    assert.deepEqual(await zk.getChildren(`${path}/taken`), [], 'no lock left behind');
+  });
+
+  for (const lost of ['exists', 'create'] as const) {
+    test(`a get from the listing whose ${lost === 'exists' ? 'check' : 'lock create'} reply is swallowed, then the connection cut: the next item once, no orphan lock`, async (t) => {
+      await using proxy = await FaultProxy.start(server.connectString);
+      const zk = await connect(t, proxy.connectString);
+      const observer = await connect(t, server);
+      const path = uniqueRoot('lqueue');
+      const queue = new LockingQueue(zk, path);
+      const entries = (await queue.putAll(['first', 'second', 'third'].map(b))).map((entry) =>
+        entry.split('/').pop()!,
+      );
+      assert.equal(text(await queue.get()), 'first'); // listed here
+      assert.equal(await queue.consume(), true);
+      const swallowed = proxy.swallowReply(
+        lost === 'exists'
+          ? { op: 'exists', path: `${path}/entries` }
+          : { op: 'create', path: `${path}/taken/${entries[1]!}` },
+        { then: 'cut' },
+      );
+      assert.equal(text(await within(queue.get(), 'get across the cut')), 'second');
+      assert.equal(swallowed.fired, 1, 'the reply was lost');
+      assert.equal(await queue.holdsLock(), true);
+      assert.deepEqual(await observer.getChildren(`${path}/taken`), [entries[1]], 'one lock, ours');
+      assert.equal(await queue.consume(), true);
+      assert.equal(text(await queue.get()), 'third');
+      assert.equal(await queue.consume(), true);
+      assert.equal(await queue.length, 0);
+      assert.deepEqual(await observer.getChildren(`${path}/taken`), [], 'no orphan lock');
+    });
+  }
 });
 
 describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => {

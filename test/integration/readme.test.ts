@@ -119,6 +119,7 @@ test('every ts block of the README compiles as a user module (strict, exactOptio
       'The fleet, with dependency injection',
       'The client',
       'Observability',
+      'Who holds what: the inspector',
       'Inspector web view',
     ],
     'every runnable block has a test below',
@@ -185,6 +186,14 @@ test('README "Observability" runs: the channels report state and operations, the
   assert.match(output, /get \/no\/such\/node → -101/);
   assert.match(output, /span exists: ok/);
   assert.match(output, /session CONNECTED → LOST/, 'closed by await using');
+});
+
+test('README "Who holds what: the inspector" runs: the lock it holds is inspected with its holder, and it exits', async () => {
+  const program = run(blockIn('Who holds what: the inspector'));
+  await program.shows('lock worker-7 0x');
+  assert.equal(await program.exited(), 0, program.output());
+  assert.match(program.output(), /lock {2}\/readme\/inspect\/locks\/orders {2}\[kazoo\]/);
+  assert.match(program.output(), /holder +worker-7 +0x[0-9a-f]+ +127\.0\.0\.1:\d+/);
 });
 
 test('README "Inspector web view" runs: it serves the page and the model until SIGTERM, then it exits', async () => {

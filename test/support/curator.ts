@@ -1,8 +1,8 @@
 /**
  * The one driver of Apache Curator 5.4 (Debian's jars, installed by scripts/setup.sh; the default
  * JDK) for interop tests and the fleet benchmark: the classpath, compiling a Java program of ours
- * against it on first use (`compileCuratorProgram`; bench/fleet/cache-run.ts compiles its
- * CuratorFleet.java with it), and `CuratorPeer`, which drives test/interop/curator/CuratorPeer.java
+ * against it on first use (`compileCuratorProgram`; the scale suite's bench/fleet/clients.ts
+ * compiles its CuratorFleet.java with it), and `CuratorPeer`, which drives test/interop/curator/CuratorPeer.java
  * (its `*Ops.java` classes list their requests) as a `PeerProcess`.
  */
 import { spawnSync } from 'node:child_process';

@@ -74,13 +74,13 @@ function fixture(leader: string, candidates: string[]): Inspection {
         kind: 'partitioner',
         path: '/app/r',
         layout: 'kazoo',
-        holders: [],
+        holders: [person('w1', 1, 9), person('w2', 2, 9)],
         waiters: [],
         stale: [],
         members: ['w1', 'w2'],
         items: [
           { item: 'job-1', holder: person('w1', 1, 5), waiters: [] },
-          { item: 'job-2', holder: person('w2', 2, 5), waiters: [] },
+          { item: 'job-2', holder: person(null, 2, 5), waiters: [] }, // named by its session
           { item: 'job-3', holder: person('w1', 3, 5), waiters: [] },
           { item: 'job-4', holder: null, waiters: [] },
         ],
@@ -179,7 +179,10 @@ test("inspectorPage: one self-contained document whose script (the renderer's ow
   const page = inspectorPage('/app', view, 'n0nce');
   assert.match(page, /^<!doctype html>/);
   assert.doesNotMatch(page, /<script src|<link |https?:\/\//, 'nothing loaded from elsewhere');
-  assert.match(page, /<p class="error" role="alert" data-role="error">connection lost<\/p>/);
+  assert.match(
+    page,
+    /<p class="error" role="alert" data-role="error">Reading the tree failed: connection lost\./,
+  );
   const scripts = [...page.matchAll(/<script nonce="n0nce">(.*?)<\/script>/gs)].map((m) => m[1]!);
   assert.equal(scripts.length, 1);
   assert.doesNotThrow(() => new Function(scripts[0]!), 'valid JavaScript');

@@ -1,23 +1,50 @@
 /*
- * The Curator 5.4 peer of the fleet benchmark's tree-cache workloads (bench/fleet/cache-run.ts
- * compiles and runs it): CuratorCache over a tree the runner built, then churn by a second
- * session. Prints one JSON line per result, in the shape of bench/fleet/ours-cache.ts's.
+ * The scale suite's program for Apache Curator 5.4 (bench/fleet/clients.ts compiles it on first
+ * use against Debian's jars): java -cp CLASSPATH CuratorFleet '<CaseRequest JSON>'.
  *
- *   java -cp CLASSPATH CuratorFleet CONNECT ROOT NODES SETS
- *
- * The tree (bench/fleet/tree.ts): ROOT/pNNNNN (P parents), each with 50 leaves cNN; set i goes
- * to leaf (i / P) % 50 of parent i % P.
+ * Runs one case of one workload -- the same work as our client's program (bench/fleet/workloads/)
+ * with Curator's own recipes -- and prints one JSON line: {"seconds", "items", ...}, or
+ * {"skip": why} for a workload Curator has no recipe for here.
  */
-import java.util.concurrent.LinkedBlockingQueue;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 
 public final class CuratorFleet {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int SESSION_TIMEOUT_MS = 10_000;
+  /** The tree-cache workload's session and connection timeout (bench/fleet/workloads/tree-cache.ts). */
+  private static final int TREE_SESSION_TIMEOUT_MS = 30_000;
+  private static final List<CuratorFramework> clients = new ArrayList<>();
+
+  private static CuratorFramework session(String connect, int timeoutMs) throws InterruptedException {
+    CuratorFramework client =
+        CuratorFrameworkFactory.newClient(connect, timeoutMs, timeoutMs, new ExponentialBackoffRetry(100, 3));
+    clients.add(client);
+    client.start();
+    if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) throw new IllegalStateException("no connection");
+    return client;
+  }
+
   private static long usedHeapAfterGc() throws InterruptedException {
     Runtime runtime = Runtime.getRuntime();
     for (int i = 0; i < 3; i++) {
@@ -27,65 +54,157 @@ public final class CuratorFleet {
     return runtime.totalMemory() - runtime.freeMemory();
   }
 
-  private static CuratorFramework open(String connect) throws InterruptedException {
-    CuratorFramework client =
-        CuratorFrameworkFactory.newClient(connect, 10_000, 10_000, new ExponentialBackoffRetry(100, 3));
-    client.start();
-    if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) throw new IllegalStateException("no connection");
-    return client;
+  /** The server's zk_packets_received (mntr): requests received so far, from every session. */
+  private static long packetsReceived(JsonNode request) throws Exception {
+    try (Socket socket = new Socket(request.get("host").asText(), request.get("port").asInt())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write("mntr".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      ByteArrayOutputStream text = new ByteArrayOutputStream();
+      byte[] buffer = new byte[65536];
+      for (int n; (n = in.read(buffer)) > 0; ) text.write(buffer, 0, n);
+      Matcher match = Pattern.compile("zk_packets_received\\s+(\\d+)").matcher(text.toString("US-ASCII"));
+      if (!match.find()) throw new IllegalStateException("mntr: no zk_packets_received");
+      return Long.parseLong(match.group(1));
+    }
   }
 
-  public static void main(String[] args) throws Exception {
-    String connect = args[0];
-    String root = args[1];
-    int nodes = Integer.parseInt(args[2]);
-    int sets = Integer.parseInt(args[3]);
-    String client = "\"client\":\"curator\",\"version\":\"5.4.0\",\"runtime\":\"Java " + System.getProperty("java.version") + "\"";
+  private static double percentile(double[] sorted, double q) {
+    return sorted[Math.max(0, (int) Math.ceil(q * sorted.length) - 1)];
+  }
 
-    CuratorFramework zk = open(connect);
+  /** CuratorCache over the shared tree: load (time, heap per node), then churn by a second session. */
+  private static ObjectNode treeCache(JsonNode request, JsonNode params) throws Exception {
+    String connect = request.get("connect").asText();
+    String root = request.get("shared").asText();
+    int nodes = params.get("nodes").asInt();
+    int sets = params.get("sets").asInt();
+    CuratorFramework zk = session(connect, TREE_SESSION_TIMEOUT_MS);
     CountDownLatch initialized = new CountDownLatch(1);
     LinkedBlockingQueue<Object[]> updated = new LinkedBlockingQueue<>();
     long heapBefore = usedHeapAfterGc();
     long start = System.nanoTime();
     CuratorCache cache = CuratorCache.build(zk, root);
-    cache.listenable().addListener(
-        CuratorCacheListener.builder()
-            .forInitialized(initialized::countDown)
-            .forChanges((oldNode, node) -> updated.add(new Object[] {node.getPath() + "@" + node.getStat().getVersion(), System.nanoTime()}))
-            .build());
+    cache
+        .listenable()
+        .addListener(
+            CuratorCacheListener.builder()
+                .forInitialized(initialized::countDown)
+                .forChanges(
+                    (oldNode, node) ->
+                        updated.add(
+                            new Object[] {node.getPath() + "@" + node.getStat().getVersion(), System.nanoTime()}))
+                .build());
     cache.start();
-    if (!initialized.await(600, TimeUnit.SECONDS)) throw new IllegalStateException("not initialized");
-    double loadMs = (System.nanoTime() - start) / 1e6;
+    if (!initialized.await(600, TimeUnit.SECONDS)) throw new IllegalStateException("not initialized in 600 s");
+    double seconds = (System.nanoTime() - start) / 1e9;
     long cached = cache.size();
     long heapAfter = usedHeapAfterGc();
-    System.out.println("{" + client + ",\"workload\":\"treeLoad\",\"nodes\":" + cached + ",\"ms\":" + loadMs
-        + ",\"heapBytesPerNode\":" + ((double) (heapAfter - heapBefore) / cached) + "}");
-
+    int parents = Math.max(1, Math.round(nodes / 51f));
+    ObjectNode result = JSON.createObjectNode();
+    result.put("seconds", seconds);
+    result.put("items", cached);
+    result.put("expected", 1 + parents * 51);
+    result.put("heap_bytes_per_node", (double) (heapAfter - heapBefore) / cached);
     if (sets > 0) {
-      // Churn: a second session sets leaves one after another; lag = cache event time - set start.
-      CuratorFramework writer = open(connect);
-      int parents = Math.max(1, Math.round(nodes / 51f));
-      double[] lags = new double[sets];
-      for (int i = 0; i < sets; i++) {
+      CuratorFramework writer = session(connect, SESSION_TIMEOUT_MS);
+      List<Double> lags = new ArrayList<>();
+      long stopAt = System.nanoTime() + params.get("churn_s").asLong() * 1_000_000_000L;
+      for (int i = 0; i < sets && System.nanoTime() < stopAt; i++) {
         String path = String.format("%s/p%05d/c%02d", root, i % parents, (i / parents) % 50);
         long t0 = System.nanoTime();
         int version = writer.setData().forPath(path, ("churn-" + i).getBytes()).getVersion();
         String key = path + "@" + version;
-        for (;;) {
+        for (; ; ) {
           Object[] event = updated.poll(30, TimeUnit.SECONDS);
           if (event == null) throw new IllegalStateException("no event for " + key);
           if (event[0].equals(key)) {
-            lags[i] = ((Long) event[1] - t0) / 1e6;
+            lags.add(((Long) event[1] - t0) / 1e6);
             break;
           }
         }
       }
-      java.util.Arrays.sort(lags);
-      System.out.println("{" + client + ",\"workload\":\"churn\",\"sets\":" + sets + ",\"lagP50Ms\":"
-          + lags[(int) Math.ceil(0.5 * sets) - 1] + ",\"lagP99Ms\":" + lags[(int) Math.ceil(0.99 * sets) - 1] + "}");
-      writer.close();
+      double[] sorted = lags.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      result.put("churn_sets", sorted.length);
+      result.put("churn_lag_p50_ms", percentile(sorted, 0.5));
+      result.put("churn_lag_p99_ms", percentile(sorted, 0.99));
     }
     cache.close();
-    zk.close();
+    return result;
+  }
+
+  /** W waiters on one held InterProcessMutex (10 sessions), queued in order; then hand it down. */
+  private static ObjectNode lockHandover(JsonNode request, JsonNode params) throws Exception {
+    int waiters = params.get("waiters").asInt();
+    String path = request.get("root").asText() + "/lock";
+    CuratorFramework[] sessions = new CuratorFramework[10];
+    for (int i = 0; i < sessions.length; i++) sessions[i] = session(request.get("connect").asText(), SESSION_TIMEOUT_MS);
+    InterProcessMutex holder = new InterProcessMutex(sessions[0], path);
+    holder.acquire();
+    List<Integer> order = Collections.synchronizedList(new ArrayList<>());
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < waiters; i++) {
+      final int waiter = i;
+      InterProcessMutex lock = new InterProcessMutex(sessions[i % sessions.length], path);
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  lock.acquire();
+                  order.add(waiter);
+                  lock.release();
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              });
+      thread.setDaemon(true);
+      thread.start();
+      threads.add(thread);
+      // Queued before the next one: its node is among the participants.
+      for (int polls = 0; holder.getParticipantNodes().size() < i + 2; polls++) {
+        if (polls > 10_000) throw new IllegalStateException("waiter " + i + " never queued");
+        Thread.sleep(1);
+      }
+    }
+    Thread.sleep(300); // every waiter's watch set
+    long before = packetsReceived(request);
+    long start = System.nanoTime();
+    holder.release();
+    for (Thread thread : threads) thread.join(120_000);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    long requests = packetsReceived(request) - before;
+    boolean fifo = order.size() == waiters;
+    for (int i = 0; fifo && i < waiters; i++) fifo = order.get(i) == i;
+    ObjectNode result = JSON.createObjectNode();
+    result.put("seconds", seconds);
+    result.put("items", waiters);
+    result.put("ms_per_handover", seconds * 1000 / waiters);
+    result.put("requests_per_handover", (double) requests / waiters);
+    result.put("fifo", fifo);
+    return result;
+  }
+
+  public static void main(String[] args) throws Exception {
+    JsonNode request = JSON.readTree(args[0]);
+    String workload = request.get("workload").asText();
+    ObjectNode result;
+    try {
+      switch (workload) {
+        case "tree_cache":
+          result = treeCache(request, request.get("params"));
+          break;
+        case "lock_handover":
+          result = lockHandover(request, request.get("params"));
+          break;
+        default:
+          result = JSON.createObjectNode().put("skip", "not implemented for Curator");
+      }
+    } finally {
+      for (CuratorFramework client : clients) client.close();
+    }
+    System.out.println(JSON.writeValueAsString(result));
+    System.exit(0);
   }
 }

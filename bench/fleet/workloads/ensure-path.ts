@@ -3,13 +3,15 @@
  * another (a partitioner's item locks have this shape). Only the last component is missing;
  * the requests the server received per path show what each client sends for it.
  */
-import { metricAtMost, packetsReceived, scaledCount, type FleetWorkload } from '../registry.js';
+import { KAZOO, metricAtMost, packetsReceived, scaledCount, type FleetWorkload } from '../registry.js';
 
 export const ensurePath: FleetWorkload = {
   name: 'ensure_path',
   title: 'ensurePath, N paths missing their last node',
   unit: 'paths',
-  cases: (scale) => [{ label: '1000', params: { paths: scaledCount(1000, scale, 2) } }],
+  axis: 'paths',
+  peers: [KAZOO],
+  cases: (scale) => [{ label: '1000', n: 1000, params: { paths: scaledCount(1000, scale, 2) } }],
   async ours(context, { paths }) {
     const zk = await context.session();
     const base = `${context.root}/a/b/c`;
@@ -22,5 +24,6 @@ export const ensurePath: FleetWorkload = {
     return { seconds, items: paths!, requests_per_path: requests / paths! };
   },
   // kazoo: exists(path), exists(parent), create(path).
-  targets: [metricAtMost('ensure_path', '1000', 'requests_per_path', 3)],
+  // ≤ 3.05: mntr also counts the session's pings (one per 3.3 s).
+  targets: [metricAtMost('ensure_path', '1000', 'requests_per_path', 3.05)],
 };

@@ -1,9 +1,11 @@
-/** Every fleet workload, in the order the runner runs them. Add yours here. */
+/** Every workload of the scale suite, in the order the runner runs them. Add yours here. */
 import type { FleetWorkload } from '../registry.js';
 import { ensurePath } from './ensure-path.js';
 import { lockHandover } from './lock-handover.js';
 import { partitionerAllocate, partitionerRebalance } from './partitioner.js';
 import { lockingQueue, queue } from './queues.js';
+import { fleetReconnect, reconnect, watchReplay } from './reconnect.js';
+import { treeCache } from './tree-cache.js';
 
 export const FLEET_WORKLOADS: readonly FleetWorkload[] = [
   lockingQueue,
@@ -12,4 +14,8 @@ export const FLEET_WORKLOADS: readonly FleetWorkload[] = [
   partitionerRebalance,
   lockHandover,
   ensurePath,
+  treeCache,
+  reconnect,
+  watchReplay,
+  fleetReconnect,
 ];

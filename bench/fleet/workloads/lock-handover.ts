@@ -7,7 +7,15 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lock } from '../../../src/index.js';
-import { flagHolds, metricAtMost, packetsReceived, scaledCount, type FleetWorkload } from '../registry.js';
+import {
+  CURATOR,
+  flagHolds,
+  KAZOO,
+  metricAtMost,
+  packetsReceived,
+  scaledCount,
+  type FleetWorkload,
+} from '../registry.js';
 
 const SESSIONS = 10;
 
@@ -15,7 +23,9 @@ export const lockHandover: FleetWorkload = {
   name: 'lock_handover',
   title: 'Lock hand-over, W waiters (FIFO, no herd)',
   unit: 'hand-overs',
-  cases: (scale) => [{ label: '300', params: { waiters: scaledCount(300, scale, 2) } }],
+  axis: 'waiters',
+  peers: [KAZOO, CURATOR],
+  cases: (scale) => [{ label: '300', n: 300, params: { waiters: scaledCount(300, scale, 2) } }],
   async ours(context, { waiters }) {
     const sessions = await Promise.all(Array.from({ length: SESSIONS }, () => context.session()));
     const path = `${context.root}/lock`;

@@ -34,9 +34,12 @@ function partitionerWorkload(name: 'partitioner_allocate' | 'partitioner_rebalan
       ? 'SetPartitioner re-balance, M members × I items, +1 member'
       : 'SetPartitioner first allocation, M members × I items',
     unit: 'items',
+    axis: 'members (× 1,000 items)',
+    peers: [KAZOO],
     cases: (scale) =>
       SHAPES.map(([members, items]) => ({
         label: `${members}x${items}`,
+        n: members,
         params: { members, items: scaledCount(items, scale, members) },
       })),
     async ours(context, { members, items }) {

@@ -1,6 +1,7 @@
 /**
- * Queue workloads: drain a kazoo-layout `Queue` and get + consume from a `LockingQueue`, each
- * with a backlog already queued (put in untimed batches of one transaction).
+ * Queue workloads: get from a kazoo-layout `Queue` and get + consume from a `LockingQueue` the
+ * first TAKEN items of a backlog of N already queued (put in untimed batches of one
+ * transaction): the cost per item at depth N.
  */
 import { LockingQueue, Queue, type ZooKeeperClient } from '../../../src/index.js';
 import {
@@ -16,6 +17,16 @@ import {
 
 const PAYLOAD = Buffer.alloc(100, 0x71);
 const BATCH = 500;
+const DEPTHS = [2500, 10_000, 40_000];
+/** Items taken per case, whatever the depth. */
+const TAKEN = 1000;
+
+const depthCases = (scale: number) =>
+  DEPTHS.map((queued) => ({
+    label: String(queued),
+    n: queued,
+    params: { queued: scaledCount(queued, scale, 2), consume: scaledCount(TAKEN, scale, 2) },
+  }));
 
 /** Put `count` items through `putAll` in batches (the set-up, not measured). */
 async function fill(queue: { putAll(values: Buffer[]): Promise<unknown> }, count: number): Promise<void> {
@@ -39,11 +50,9 @@ export const lockingQueue: FleetWorkload = {
   name: 'locking_queue',
   title: 'LockingQueue get + consume (N queued)',
   unit: 'items',
-  cases: (scale) =>
-    [2500, 10_000].map((queued) => ({
-      label: String(queued),
-      params: { queued: scaledCount(queued, scale, 2), consume: scaledCount(2500, scale, 2) },
-    })),
+  axis: 'items queued',
+  peers: [KAZOO],
+  cases: depthCases,
   async ours(context, { queued, consume }) {
     const zk: ZooKeeperClient = await context.session();
     const queue = new LockingQueue(zk, `${context.root}/q`);
@@ -58,25 +67,23 @@ export const lockingQueue: FleetWorkload = {
   targets: [rateAtLeast('locking_queue', '10000', 1500), fasterThan('locking_queue', '10000', KAZOO, 8)],
 };
 
-/** Drain a `Queue` of `queued` items. */
+/** Get the first `consume` of `queued` items from a `Queue`. */
 export const queue: FleetWorkload = {
   name: 'queue',
-  title: 'Queue get, drain N queued',
+  title: 'Queue get (N queued)',
   unit: 'items',
-  cases: (scale) =>
-    [1000, 10_000].map((queued) => ({
-      label: String(queued),
-      params: { queued: scaledCount(queued, scale, 2) },
-    })),
-  async ours(context, { queued }) {
+  axis: 'items queued',
+  peers: [KAZOO],
+  cases: depthCases,
+  async ours(context, { queued, consume }) {
     const zk = await context.session();
     const q = new Queue(zk, `${context.root}/q`);
     await fill(q, queued!);
-    return timed(context, queued!, async () => {
-      for (let i = 0; i < queued!; i++) {
+    return timed(context, consume!, async () => {
+      for (let i = 0; i < consume!; i++) {
         if ((await q.get()) === null) throw new Error(`queue empty after ${i} items`);
       }
     });
   },
-  targets: [fasterThan('queue', '1000', KAZOO, 1.5), fasterThan('queue', '10000', KAZOO, 1.5)],
+  targets: DEPTHS.map((queued) => fasterThan('queue', String(queued), KAZOO, 1.5)),
 };

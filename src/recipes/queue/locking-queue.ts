@@ -138,6 +138,8 @@ export class LockingQueue {
    * directory's Stat then (see `takeListed`).
    */
   private listing: { names: string[]; head: number; stat: Stat } | undefined;
+  /** The names in `taken` when last listed: the lock `takeListed` tries is the first listed entry not among them. */
+  private locked: ReadonlySet<string> = new Set();
   /** get, consume and release run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -276,10 +278,12 @@ export class LockingQueue {
       if (limits.signal?.aborted) throw new AbortError(limits.signal.reason, { op: 'get', path: this.path });
       if (!first && limits.deadline !== undefined && Date.now() >= limits.deadline) return null;
       const waiter = new ChangeWaiter(this.client, limits);
+      let holding: Held | undefined;
       try {
         try {
           const listed = await this.takeListed(limits);
-          if (listed !== undefined) return listed;
+          if (listed !== undefined && !('session' in listed)) return listed;
+          holding = listed;
           // Nothing from the last listing: list again, watching both directories for a change.
           const request = requestLimits(limits);
           const [entries, taken] = await Promise.all([
@@ -293,9 +297,12 @@ export class LockingQueue {
             }),
           ]);
           this.listing = { names: entries.children.sort(), head: 0, stat: entries.stat };
-          const value = await this.takeAvailable(new Set(taken), limits);
+          this.locked = new Set(taken);
+          const value = await this.takeAvailable(this.locked, limits, holding);
+          holding = undefined; // kept or dropped by takeAvailable
           if (value !== undefined) return value;
         } catch (error) {
+          if (holding) await this.drop(holding);
           if (error instanceof NoNodeError) {
             this.pathsEnsured = false; // the structure was deleted: create it again
             this.listing = undefined;
@@ -318,39 +325,97 @@ export class LockingQueue {
 
   /**
    * An item from the last listing, without listing `entries` again (the cost of a get then does
-   * not grow with the backlog): only if no entry was created since — the listing minus what
-   * was consumed is then every entry there is, so its first unlocked one is the one kazoo's
-   * full listing would pick. `entries`' Stat tells: each child create or delete adds 1 to
-   * `cversion`, and `numChildren` counts creates minus deletes, so creates since the listing =
-   * (Δcversion + ΔnumChildren) / 2. `taken` (one lock per consumer at most) is listed each time.
+   * not grow with the backlog), in one round trip: a check of the listing (`entries`' Stat and
+   * the `taken` names), then the lock of the entry the listing puts first, sent behind it (a
+   * session's requests are handled in order, so the check saw the queue as it was just before our
+   * lock). The lock is kept only if the listing was complete and that entry the first available:
+   * no entry was created since the listing — the listing minus what was consumed is then every
+   * entry there is, so its first unlocked one is the one kazoo's full listing would pick.
+   * `entries`' Stat tells: each child create or delete adds 1 to `cversion`, and `numChildren`
+   * counts creates minus deletes, so creates since the listing = (Δcversion + ΔnumChildren) / 2.
+   * A lock taken on a listing that turned out incomplete is handed back (`Held`, not yet held) for
+   * the caller to keep or drop after listing again; undefined when nothing was taken.
    */
-  private async takeListed(limits: WaitLimits): Promise<Buffer | undefined> {
+  private async takeListed(limits: WaitLimits): Promise<Buffer | Held | undefined> {
     const listing = this.listing;
     if (!listing || listing.head >= listing.names.length) return undefined;
     const request = requestLimits(limits);
-    const [stat, taken] = await Promise.all([
+    const checked = Promise.all([
       this.client.exists(this.entriesPath, request),
       this.client.getChildren(this.takenPath, request),
     ]);
-    if (stat === null) throw new NoNodeError({ op: 'get', path: this.entriesPath });
+    const candidate = this.firstAvailable(listing, this.locked);
+    const [check, took] = await Promise.allSettled([
+      checked,
+      candidate === undefined ? undefined : this.take(candidate, limits),
+    ]);
+    if (took.status === 'rejected') throw took.reason; // take holds no lock when it fails
+    const taken = typeof took.value === 'object' ? took.value : undefined;
+    if (took.value === 'gone') this.unlist(candidate!);
+    if (check.status === 'rejected') {
+      if (taken) await this.drop(taken);
+      throw check.reason;
+    }
+    const [stat, names] = check.value;
+    if (stat === null) {
+      if (taken) await this.drop(taken);
+      throw new NoNodeError({ op: 'get', path: this.entriesPath });
+    }
     const created =
       (stat.cversion - listing.stat.cversion + (stat.numChildren - listing.stat.numChildren)) / 2;
-    if (created !== 0 || this.listing !== listing) return undefined;
-    return this.takeAvailable(new Set(taken), limits);
+    if (created !== 0 || this.listing !== listing) return taken; // list again
+    this.locked = new Set(names);
+    return this.takeAvailable(this.locked, limits, taken);
   }
 
-  /** Lock the first listed entry that is not locked, in name order (priority, then sequence). */
-  private async takeAvailable(locked: ReadonlySet<string>, limits: WaitLimits): Promise<Buffer | undefined> {
+  /** The first name of `listing` not locked by someone else (`own`, our lock, counts as available). */
+  private firstAvailable(
+    listing: NonNullable<LockingQueue['listing']>,
+    locked: ReadonlySet<string>,
+    own?: string,
+  ): string | undefined {
+    for (let i = listing.head; i < listing.names.length; i++) {
+      const name = listing.names[i]!;
+      if (name === own || !locked.has(name)) return name;
+    }
+    return undefined;
+  }
+
+  /**
+   * Lock the first listed entry that is not locked, in name order (priority, then sequence).
+   * `holding`, a lock taken before this listing, is kept if its entry is that first one, else dropped.
+   */
+  private async takeAvailable(
+    locked: ReadonlySet<string>,
+    limits: WaitLimits,
+    holding?: Held,
+  ): Promise<Buffer | undefined> {
     const listing = this.listing!;
+    if (holding) {
+      if (this.firstAvailable(listing, locked, holding.name) === holding.name) return this.hold(holding);
+      await this.drop(holding);
+    }
     for (let i = listing.head; i < listing.names.length; i++) {
       const name = listing.names[i]!;
       if (locked.has(name)) continue;
-      const value = await this.take(name, limits);
-      if (value !== 'locked' && value !== 'gone') return value;
+      const taken = await this.take(name, limits);
+      if (taken !== 'locked' && taken !== 'gone') return this.hold(taken);
       if (this.listing !== listing) return undefined;
-      if (value === 'gone' && this.unlist(name)) i--; // the next name moved into its place
+      if (taken === 'gone' && this.unlist(name)) i--; // the next name moved into its place
     }
     return undefined;
+  }
+
+  /** A lock we took becomes the held item. */
+  private hold(taken: Held): Buffer {
+    this.held = taken;
+    publishTaken('LockingQueue', this.path, taken.name);
+    return taken.value;
+  }
+
+  /** Delete a lock we took but do not hold (the item is available again). */
+  private async drop(taken: Held): Promise<void> {
+    await this.deleteLock(joinPath(this.takenPath, taken.name), taken.session);
   }
 
   /** Drop a consumed (or vanished) entry from the listing (usually its first name); true if it was spliced out. */
@@ -367,12 +432,12 @@ export class LockingQueue {
   }
 
   /**
-   * Lock one entry and read it: its data, or 'locked' (someone else has it) or 'gone' (it was
-   * consumed). The read is sent right behind the create, so it costs no extra round trip: a
+   * Lock one entry and read it: the lock (not yet held: see `hold`), or 'locked' (someone else
+   * has it) or 'gone' (it was consumed). The read is sent right behind the create, so it costs no extra round trip: a
    * session's requests are handled in order, so a read that finds the entry found it after our
    * lock was created (kazoo #366/#523: an entry consumed between the listing and the lock).
    */
-  private async take(name: string, limits: WaitLimits): Promise<Buffer | 'locked' | 'gone'> {
+  private async take(name: string, limits: WaitLimits): Promise<Held | 'locked' | 'gone'> {
     const lockPath = joinPath(this.takenPath, name);
     const entryPath = joinPath(this.entriesPath, name);
     const sentIn = this.client.sessionId;
@@ -407,10 +472,7 @@ export class LockingQueue {
         await this.deleteLock(lockPath, session);
         return entry === 'gone' ? 'gone' : 'locked';
       }
-      const { data } = entry;
-      this.held = { name, value: data, session };
-      publishTaken('LockingQueue', this.path, name);
-      return data;
+      return { name, value: entry.data, session };
     } catch (error) {
       await this.deleteLock(lockPath, session); // an unexpected failure: don't leak our lock
       throw error;

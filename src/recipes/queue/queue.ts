@@ -98,7 +98,8 @@ export interface QueueOptions {
  * `get()` (kazoo's algorithm): the sorted child list is cached per instance and refilled when
  * empty, so an item put with a better priority after the cache was filled is served after the
  * cached ones (as kazoo). The first cached entry is read, then deleted; if another consumer
- * took it first, the cache is dropped and the next entry is tried.
+ * took it first, the cache is dropped and the next entry is tried. The next cached entry is
+ * read behind the delete (entries never change once put), so a get costs one round trip.
  *
  * SUSPENDED: calls wait for the reconnect. A `get()` whose delete reply is lost deletes again
  * after the reconnect: the entry still there → our first delete was not applied (the session's
@@ -124,6 +125,8 @@ export class Queue {
   private pathEnsured = false;
   /** Sorted entry names not yet tried (kazoo's `_children`). */
   private cache: string[] = [];
+  /** The entry after the one last taken, read while that one was deleted (see `readNext`). */
+  private readAhead: { name: string; data: Promise<Buffer | 'gone' | undefined> } | undefined;
   private getting: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -212,21 +215,46 @@ export class Queue {
       }
       const name = this.cache[0]!;
       const entry = joinPath(this.path, name);
+      const ahead = this.readAhead?.name === name ? await this.readAhead.data : undefined;
+      this.readAhead = undefined;
+      if (ahead === 'gone') {
+        this.cache = []; // taken by someone else: start over
+        continue;
+      }
       let data: Buffer;
       try {
-        ({ data } = await withinDeadline(() => this.client.get(entry, requestLimits(limits)), limits));
+        data =
+          ahead ?? (await withinDeadline(() => this.client.get(entry, requestLimits(limits)), limits)).data;
       } catch (error) {
         if (!(error instanceof NoNodeError)) throw error;
         this.cache = []; // taken by someone else: start over
         continue;
       }
-      if (await this.deleteEntry(entry, limits)) {
+      const deleted = this.deleteEntry(entry, limits);
+      this.readNext(); // sent behind the delete: the next get needs only its delete's round trip
+      if (await deleted) {
         this.cache.shift();
         publishTaken('Queue', this.path, name);
         return data;
       }
       this.cache = [];
     }
+  }
+
+  /**
+   * Read the entry after the one being taken, for the next `get()`: entries are never changed
+   * once put, and the read does not take it (only a delete does), so the next get sends just its
+   * delete. Whatever the read meets is settled there: missing → taken by someone else; failed →
+   * read again by that get.
+   */
+  private readNext(): void {
+    const name = this.cache[1];
+    if (name === undefined) return;
+    const data = this.client.get(joinPath(this.path, name)).then(
+      ({ data }) => data,
+      (error: unknown) => (error instanceof NoNodeError ? ('gone' as const) : undefined),
+    );
+    this.readAhead = { name, data };
   }
 
   /**

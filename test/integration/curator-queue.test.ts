@@ -1,0 +1,359 @@
+/**
+ * The Curator queues against a real ZooKeeper server: SimpleDistributedQueue, DistributedQueue,
+ * DistributedPriorityQueue and DistributedDelayQueue — Curator 5.4's layouts and item format,
+ * consumers (two on one client, one that crashes mid-item with a lock directory, one that
+ * throws), and the lost-reply windows of a take (proven, or OutcomeUnknownError). Interop with
+ * a real Curator process: interop-curator-queue.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  ConnectionState,
+  DistributedDelayQueue,
+  DistributedPriorityQueue,
+  DistributedQueue,
+  InvalidArgumentError,
+  LockLostError,
+  OutcomeUnknownError,
+  SimpleDistributedQueue,
+  priorityToString,
+  epochToString,
+  type ZooKeeperClient,
+} from '../../src/index.js';
+import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
+import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { Deferred, eventually, probe, rejectsWithin, safety, within } from '../support/wait.js';
+
+let server: ZooKeeperServer;
+before(async () => {
+  server = await ZooKeeperServer.start();
+});
+after(() => server?.close());
+
+const b = (text: string) => Buffer.from(text, 'utf8');
+const text = (value: Buffer | null) => (value === null ? null : value.toString('utf8'));
+const strings = { encode: (s: string) => b(s), decode: (bytes: Buffer) => bytes.toString('utf8') };
+/** A session timeout a test waits out (the server's minimum is 2 × tickTime = 1 s). */
+const SHORT_SESSION = 2000;
+
+/** The take markers left under `dir`. */
+async function markers(zk: ZooKeeperClient, dir: string): Promise<string[]> {
+  return (await zk.getChildren(dir)).filter((name) => name.startsWith('__take_op__'));
+}
+
+describe('SimpleDistributedQueue', () => {
+  test("Curator's layout: qn-<seq> persistent sequential with the bytes; FIFO; peek leaves, poll takes; foreign children skipped", async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('squeue');
+    const queue = new SimpleDistributedQueue(zk, path);
+    assert.equal(await queue.peek(), null);
+    assert.equal(await queue.poll(), null);
+    assert.equal(await queue.offer(b('one')), `${path}/qn-0000000000`);
+    await queue.offer(new Uint8Array([0, 255]));
+    await zk.create(`${path}/other`, b('not an item'));
+    const { data, stat } = await zk.get(`${path}/qn-0000000001`);
+    assert.deepEqual(data, Buffer.from([0, 255]));
+    assert.equal(stat.ephemeralOwner, 0n);
+    assert.equal(text(await queue.peek()), 'one');
+    assert.equal(text(await queue.poll()), 'one');
+    assert.deepEqual(await queue.take(), Buffer.from([0, 255]));
+    assert.equal(await queue.poll(), null);
+    assert.deepEqual(await zk.getChildren(path), ['other']);
+    await assert.rejects(queue.offer('text' as unknown as Buffer), InvalidArgumentError);
+  });
+
+  test('take() waits for an offer, and resolves null after its timeout', async (t) => {
+    const zk = await connect(t, server);
+    const producer = await connect(t, server);
+    const path = uniqueRoot('squeue');
+    const queue = new SimpleDistributedQueue(zk, path);
+    assert.equal(await queue.take({ timeout: timing(200) }), null);
+    const waiting = queue.take({ timeout: safety() });
+    await new SimpleDistributedQueue(producer, path).offer(b('late'));
+    assert.equal(text(await within(waiting, 'take after the offer')), 'late');
+  });
+
+  test('two consumers on one client: every item exactly once', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('squeue');
+    const producer = new SimpleDistributedQueue(zk, path);
+    const items = Array.from({ length: 30 }, (_, i) => `item-${i}`);
+    for (const item of items) await producer.offer(b(item));
+    const consumers = [new SimpleDistributedQueue(zk, path), new SimpleDistributedQueue(zk, path)];
+    const taken: string[] = [];
+    await Promise.all(
+      consumers.map(async (consumer) => {
+        for (let item; (item = await consumer.poll()) !== null;) taken.push(text(item)!);
+      }),
+    );
+    assert.deepEqual(sorted(taken), sorted(items));
+  });
+
+  test('a take whose delete reply is swallowed, then the connection cut (same session): the item exactly once, no marker left', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const observer = await connect(t, server);
+    const path = uniqueRoot('squeue');
+    const queue = new SimpleDistributedQueue(zk, path);
+    const node = await queue.offer(b('job'));
+    await queue.offer(b('next'));
+    const session = zk.sessionId;
+    const swallowed = proxy.swallowReply({ op: 'multi', path: node });
+    assert.equal(text(await within(queue.poll(), 'poll after a lost reply')), 'job');
+    assert.equal(swallowed.fired, 1, 'the reply was lost');
+    assert.equal(zk.sessionId, session, 'the same session');
+    assert.equal(text(await queue.poll()), 'next', 'job was taken once');
+    assert.equal(await queue.poll(), null);
+    await eventually(async () => (await markers(observer, path)).length === 0, 'the marker is deleted');
+  });
+
+  test('a take whose reply is swallowed, then LOST with the old session expired: OutcomeUnknownError, never null or the next item', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: SHORT_SESSION });
+    const observer = await connect(t, server);
+    const path = uniqueRoot('squeue');
+    const queue = new SimpleDistributedQueue(zk, path);
+    const node = await queue.offer(b('job'));
+    const swallowed = proxy.swallowReply({ op: 'multi', path: node }, { then: 'blackhole' });
+    const polling = probe(queue.poll());
+    await loseSessionAfter(zk, proxy, swallowed, () =>
+      eventually(async () => (await markers(observer, path)).length === 0, 'the old session expired'),
+    );
+    assert.equal((await swallowed.happened).reply?.err, 0, 'the take was applied');
+    const error = await rejectsWithin(polling.promise, 'poll after the old session expired');
+    assert.ok(error instanceof OutcomeUnknownError, `got ${String(error)}`);
+    assert.deepEqual(
+      (await observer.getChildren(path)).filter((name) => name.startsWith('qn-')),
+      [],
+      'taken once, by that attempt (our fence marker stays until our session ends)',
+    );
+  });
+
+  test('a waiting take() survives a dropped connection and gets the item put meanwhile', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const producer = await connect(t, server);
+    const path = uniqueRoot('squeue');
+    const queue = new SimpleDistributedQueue(zk, path);
+    assert.equal(await queue.poll(), null);
+    const waiting = queue.take({ timeout: safety() });
+    const suspended = nextState(zk, ConnectionState.SUSPENDED);
+    proxy.blackhole();
+    await suspended;
+    await new SimpleDistributedQueue(producer, path).offer(b('meanwhile'));
+    proxy.drop();
+    proxy.heal();
+    assert.equal(text(await within(waiting, 'take after the reconnect')), 'meanwhile');
+  });
+});
+
+describe('DistributedQueue', () => {
+  test("Curator's layout and item format: queue-<seq>, 0x00010001 + (0x01 len bytes)* + 0x02; putMulti in one node, taken in order", async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const queue = new DistributedQueue(zk, path, strings);
+    assert.equal(await queue.put('a'), `${path}/queue-0000000000`);
+    assert.equal(
+      (await zk.get(`${path}/queue-0000000000`)).data.toString('hex'),
+      '00010001' + '01' + '00000001' + '61' + '02',
+    );
+    await queue.putMulti(['b', 'cc']);
+    assert.equal(
+      (await zk.get(`${path}/queue-0000000001`)).data.toString('hex'),
+      '00010001' + '0100000001' + '62' + '0100000002' + '6363' + '02',
+    );
+    assert.deepEqual(
+      [await queue.take(), await queue.take(), await queue.take(), await queue.take({ timeout: 0 })],
+      ['a', 'b', 'cc', null],
+    );
+    assert.deepEqual(await zk.getChildren(path), []);
+    await assert.rejects(queue.putMulti([]), InvalidArgumentError);
+    await assert.rejects(
+      new DistributedQueue(zk, path).put('text' as unknown as Buffer),
+      InvalidArgumentError,
+    );
+  });
+
+  test('a corrupt node is reported and skipped; the next item is taken', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const errors: unknown[] = [];
+    const queue = new DistributedQueue(zk, path, { ...strings, onError: (error) => errors.push(error) });
+    await queue.start();
+    await zk.create(`${path}/queue-`, b('garbage'), { sequence: true });
+    await queue.put('fine');
+    assert.equal(await queue.take(), 'fine');
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof InvalidArgumentError);
+    await queue.close();
+  });
+
+  test('consumers (two on one client, no lock directory): every item exactly once, in order per consumer', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const seen: string[][] = [[], []];
+    const done = new Deferred();
+    const items = Array.from({ length: 40 }, (_, i) => `item-${String(i).padStart(2, '0')}`);
+    const consumers = seen.map(
+      (log) =>
+        new DistributedQueue(zk, path, {
+          ...strings,
+          consumer: (item) => {
+            log.push(item);
+            if (seen[0]!.length + seen[1]!.length === items.length) done.resolve();
+          },
+        }),
+    );
+    for (const consumer of consumers) await consumer.start();
+    const producer = new DistributedQueue(zk, path, strings);
+    for (let i = 0; i < items.length; i += 4) await producer.putMulti(items.slice(i, i + 4));
+    await within(done.promise, 'all consumed');
+    await Promise.all(consumers.map((consumer) => consumer.close()));
+    assert.deepEqual(sorted([...seen[0]!, ...seen[1]!]), items);
+    for (const log of seen) assert.deepEqual(log, [...log].sort(), 'each consumer sees them in order');
+    assert.deepEqual(await zk.getChildren(path), []);
+    assert.throws(() => consumers[0]!.take(), /take\(\) is for queues without a consumer/);
+  });
+
+  test('lockPath: a consumer that crashes mid-item (session expired) — the item goes to the other consumer, once', async (t) => {
+    const victim = await connect(t, server);
+    const survivor = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const lockPath = `${path}-locks`;
+    const started = new Deferred();
+    const victimErrors: unknown[] = [];
+    let aborted: unknown;
+    const crashing = new DistributedQueue(victim, path, {
+      ...strings,
+      lockPath,
+      onError: (error) => victimErrors.push(error),
+      consumer: async (_item, { signal }) => {
+        started.resolve();
+        await new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        aborted = signal.reason;
+      },
+    });
+    await crashing.start();
+    await new DistributedQueue(survivor, path, strings).put('job');
+    await within(started.promise, 'the victim got the item');
+    assert.equal((await survivor.getChildren(lockPath)).length, 1, 'locked while processed');
+    const got = new Deferred<string>();
+    const other = new DistributedQueue(survivor, path, {
+      ...strings,
+      lockPath,
+      consumer: (item) => got.resolve(item),
+    });
+    await other.start();
+    const lost = nextState(victim, ConnectionState.LOST);
+    await server.expireSession(victim);
+    await lost;
+    assert.equal(await within(got.promise, 'delivered again'), 'job');
+    await eventually(async () => (await survivor.getChildren(path)).length === 0, 'the survivor deleted it');
+    await crashing.close();
+    assert.ok(aborted !== undefined, "the victim's signal aborted on LOST");
+    assert.ok(
+      victimErrors.every((error) => error instanceof LockLostError),
+      `victim errors: ${victimErrors.map(String).join(', ')}`,
+    );
+    await other.close();
+    assert.deepEqual(await survivor.getChildren(lockPath), []);
+  });
+
+  test("lockPath, errorMode 'requeue': a consumer's throw puts the node back (same prefix, new sequence); 'delete' drops it", async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const delivered: string[] = [];
+    const twice = new Deferred();
+    const queue = new DistributedPriorityQueue(zk, path, {
+      ...strings,
+      lockPath: `${path}-locks`,
+      onError: () => {},
+      consumer: (item) => {
+        delivered.push(item);
+        if (delivered.length === 1) throw new Error('first try fails');
+        twice.resolve();
+      },
+    });
+    await new DistributedPriorityQueue(zk, path, strings).put('job', 7);
+    await queue.start();
+    await within(twice.promise, 'delivered again');
+    await queue.close();
+    assert.deepEqual(delivered, ['job', 'job']);
+    assert.deepEqual(await zk.getChildren(path), []);
+
+    const dropped = new Deferred();
+    const deleting = new DistributedQueue(zk, path, {
+      ...strings,
+      lockPath: `${path}-locks`,
+      errorMode: 'delete',
+      onError: () => dropped.resolve(),
+      consumer: () => {
+        throw new Error('fails');
+      },
+    });
+    await deleting.start();
+    await deleting.put('poison');
+    await within(dropped.promise, 'consumed and failed');
+    await eventually(async () => (await zk.getChildren(path)).length === 0, 'deleted');
+    await deleting.close();
+  });
+
+  test('lockPath take(): a lost reply on the delete is proven; the item exactly once, no lock or marker left', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const observer = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const lockPath = `${path}-locks`;
+    const queue = new DistributedQueue(zk, path, { ...strings, lockPath });
+    const node = await queue.put('job');
+    await queue.put('next');
+    const swallowed = proxy.swallowReply({ op: 'multi', path: node });
+    assert.equal(await within(queue.take(), 'take after a lost reply'), 'job');
+    assert.equal(swallowed.fired, 1);
+    assert.equal(await queue.take(), 'next');
+    assert.equal(await queue.take({ timeout: 0 }), null);
+    await eventually(
+      async () => (await observer.getChildren(lockPath)).length === 0,
+      'no lock and no marker left',
+    );
+  });
+});
+
+describe('DistributedPriorityQueue and DistributedDelayQueue', () => {
+  test('priority in the name as Curator writes it; served by priority (int32, negative first), then insertion', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('pqueue');
+    const queue = new DistributedPriorityQueue(zk, path, strings);
+    assert.equal(priorityToString(5), '100000005');
+    assert.equal(priorityToString(-1), '0FFFFFFFF');
+    assert.equal(priorityToString(-(2 ** 31)), '080000000');
+    assert.throws(() => priorityToString(1.5), InvalidArgumentError);
+    assert.equal(await queue.put('five', 5), `${path}/queue-1000000050000000000`);
+    await queue.put('max', 2 ** 31 - 1);
+    await queue.put('minus-one', -1);
+    await queue.putMulti(['zero-a', 'zero-b'], 0);
+    await queue.put('min', -(2 ** 31));
+    await queue.put('five-again', 5);
+    const order: (string | null)[] = [];
+    for (let item; (item = await queue.take({ timeout: 0 })) !== null;) order.push(item);
+    assert.deepEqual(order, ['min', 'minus-one', 'zero-a', 'zero-b', 'five', 'five-again', 'max']);
+  });
+
+  test('delay: due time in the name; an item is not taken before its time, and a waiting take wakes when it is due', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('delayq');
+    const queue = new DistributedDelayQueue(zk, path, strings);
+    assert.equal(epochToString(0x1234), '|00001234|');
+    const due = Date.now() + timing(600);
+    const node = await queue.put('later', due);
+    assert.equal(node, `${path}/queue-|${due.toString(16).toUpperCase()}|0000000000`);
+    await queue.put('now', Date.now() - 1000);
+    assert.equal(await queue.take({ timeout: 0 }), 'now');
+    assert.equal(await queue.take({ timeout: 0 }), null, 'not due yet');
+    assert.equal(await queue.take(), 'later');
+    assert.ok(Date.now() >= due, 'not before its time');
+    await assert.rejects(queue.put('x', 0), InvalidArgumentError);
+  });
+});

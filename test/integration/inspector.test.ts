@@ -1,0 +1,203 @@
+/**
+ * The inspector (`zookeeper-coordination/inspect`) on a real server: ours, kazoo 2.8 and Curator
+ * 5.4 processes hold locks, lead elections and hold semaphore leases on one tree; `inspect`
+ * names every holder and waiter in order with its session and (the test kit whitelists every
+ * four-letter word) its client address, and flags stale leftovers. The command (`bin`) runs as a
+ * child process.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { Election, LockingQueue, Lock, Semaphore, type ZooKeeperClient } from '../../src/index.js';
+import { inspect, type InspectedRecipe, type Inspection } from '../../src/inspector/index.js';
+import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
+import { connect, uniqueRoot } from '../support/client.js';
+import { runToExit } from '../support/process.js';
+import { Deferred, eventually } from '../support/wait.js';
+
+const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+let server: ZooKeeperServer;
+before(async () => {
+  server = await ZooKeeperServer.start();
+});
+after(() => server?.close());
+
+/** The session id as `cons` and the model print it. */
+function hex(zk: ZooKeeperClient): string {
+  return `0x${zk.sessionId.toString(16)}`;
+}
+
+function recipeAt(inspection: Inspection, path: string): InspectedRecipe {
+  const recipe = inspection.recipes.find((r) => r.path === path);
+  assert.ok(recipe, `a recipe at ${path}: ${JSON.stringify(inspection.recipes.map((r) => r.path))}`);
+  return recipe;
+}
+
+describe('inspect', () => {
+  test('our lock, election, semaphore and locking queue: holders and waiters in order, with session and client', async (t) => {
+    const [a, b] = [await connect(t, server), await connect(t, server)];
+    const root = uniqueRoot('inspect');
+    const first = new Lock(a, `${root}/locks/orders`, { identifier: 'worker-a' });
+    await first.acquire();
+    t.after(() => first.release().catch(() => {}));
+    const second = new Lock(b, `${root}/locks/orders`, { identifier: 'worker-b' });
+    const waiting = second.acquire({ timeout: 60_000 });
+    t.after(async () => {
+      await first.release().catch(() => {});
+      await waiting.catch(() => {});
+      await second.release().catch(() => {});
+    });
+    const election = new Election(b, `${root}/leader`, { identifier: 'node-b' });
+    const stepDown = new Deferred<void>();
+    const leading = election.run(() => stepDown.promise);
+    t.after(() => stepDown.resolve());
+    t.after(() => leading.catch(() => {}));
+    const semaphore = new Semaphore(a, `${root}/limits/export`, { identifier: 'export-a', maxLeases: 2 });
+    assert.equal(await semaphore.acquire(), true);
+    t.after(() => semaphore.release().catch(() => {}));
+    const queue = new LockingQueue(a, `${root}/work`);
+    await queue.putAll([Buffer.from('one'), Buffer.from('two')]);
+    assert.deepEqual(await queue.get(), Buffer.from('one'));
+
+    const inspection = await eventually(async () => {
+      const seen = await inspect(a, root);
+      const orders = seen.recipes.find((r) => r.path === `${root}/locks/orders`);
+      const leader = seen.recipes.find((r) => r.path === `${root}/leader`);
+      return orders?.waiters.length === 1 && leader?.holders.length === 1 ? seen : undefined;
+    }, 'the waiter and the leader are in the tree');
+    assert.equal(inspection.sessionsKnown, true);
+    assert.equal(inspection.truncated, false);
+
+    const orders = recipeAt(inspection, `${root}/locks/orders`);
+    assert.equal(orders.kind, 'lock');
+    assert.equal(orders.layout, 'kazoo');
+    assert.deepEqual(
+      [...orders.holders, ...orders.waiters].map((p) => [p.identifier, p.sessionId]),
+      [
+        ['worker-a', hex(a)],
+        ['worker-b', hex(b)],
+      ],
+    );
+    assert.match(orders.holders[0]!.client!, /^127\.0\.0\.1:\d+$/);
+    assert.notEqual(orders.holders[0]!.client, orders.waiters[0]!.client, 'each session its own address');
+    assert.ok(orders.holders[0]!.node.endsWith('__lock__0000000000'));
+    assert.ok(Date.parse(orders.holders[0]!.since) <= Date.parse(orders.waiters[0]!.since));
+    assert.deepEqual(orders.stale, []);
+
+    const leader = recipeAt(inspection, `${root}/leader`);
+    assert.equal(leader.kind, 'election');
+    assert.deepEqual(
+      leader.holders.map((p) => [p.identifier, p.sessionId]),
+      [['node-b', hex(b)]],
+    );
+
+    const sem = recipeAt(inspection, `${root}/limits/export`);
+    assert.equal(sem.kind, 'semaphore');
+    assert.ok(sem.kind === 'semaphore' && sem.maxLeases === 2);
+    assert.deepEqual(
+      sem.holders.map((p) => [p.identifier, p.sessionId]),
+      [['export-a', hex(a)]],
+    );
+    assert.ok(
+      !inspection.recipes.some((r) => r.path === `${root}/limits/export-__lock__`),
+      'the internal lock is part of the semaphore',
+    );
+
+    const work = recipeAt(inspection, `${root}/work`);
+    assert.ok(work.kind === 'locking-queue');
+    assert.equal(work.depth, 1);
+    assert.equal(work.taken, 1);
+    assert.equal(work.holders[0]!.sessionId, hex(a));
+  });
+
+  test('stale leftovers: a contender of a client that is gone, an emptied lock directory, a taken entry whose item is gone', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('stale');
+    // A client whose connection dies without closing its session: the session (and its
+    // contender) outlives the connection until its timeout, as after a crash or a partition.
+    const proxy = await FaultProxy.start(server.connectString);
+    t.after(() => proxy.close());
+    const dead = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
+    const crashed = new Lock(dead, `${root}/locks/a`, { identifier: 'crashed', ownershipLostOn: 'LOST' });
+    await crashed.acquire();
+    const emptied = new Lock(zk, `${root}/locks/b`, { identifier: 'done' });
+    await emptied.acquire();
+    await emptied.release();
+    await zk.create(`${root}/queue/entries`, Buffer.alloc(0), { makePath: true });
+    await zk.create(`${root}/queue/taken/entry-100-0000000007`, Buffer.alloc(0), {
+      makePath: true,
+      ephemeral: true,
+    });
+    const deadSession = hex(dead);
+    proxy.blackhole();
+    proxy.drop();
+    t.after(async () => {
+      proxy.heal();
+      await crashed.release().catch(() => {});
+    });
+
+    const inspection = await eventually(async () => {
+      const seen = await inspect(zk, root);
+      return seen.recipes.find((r) => r.path === `${root}/locks/a`)?.stale.length ? seen : undefined;
+    }, 'the dead session is no server connection any more');
+    const a = recipeAt(inspection, `${root}/locks/a`);
+    assert.equal(a.holders[0]!.sessionId, deadSession);
+    assert.equal(a.holders[0]!.client, undefined, 'no address: no server has its connection');
+    assert.deepEqual(
+      a.stale.map((s) => s.path),
+      [`${root}/locks/a/${a.holders[0]!.node}`],
+    );
+    assert.match(a.stale[0]!.reason, new RegExp(`session ${deadSession} is not connected`));
+
+    const b = recipeAt(inspection, `${root}/locks/b`);
+    assert.deepEqual(b.holders, []);
+    assert.deepEqual(b.stale, [{ path: `${root}/locks/b`, reason: 'a lock directory with no contenders' }]);
+
+    const queue = recipeAt(inspection, `${root}/queue`);
+    assert.equal(queue.kind, 'locking-queue');
+    assert.deepEqual(queue.stale, [
+      {
+        path: `${root}/queue/taken/entry-100-0000000007`,
+        reason: 'a taken entry whose item entries/entry-100-0000000007 is gone',
+      },
+    ]);
+  });
+});
+
+describe('the inspect command', () => {
+  test('--json prints the model inspect() returns; the table names the holder; bad hosts exit 2', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('cli');
+    const lock = new Lock(zk, `${root}/locks/report`, { identifier: 'reporter-7' });
+    await lock.acquire();
+    t.after(() => lock.release());
+
+    const json = await runToExit(process.execPath, [
+      BIN,
+      'inspect',
+      '--hosts',
+      server.connectString,
+      root,
+      '--json',
+    ]);
+    assert.equal(json.code, 0, json.output);
+    const printed = JSON.parse(json.stdout) as Inspection;
+    const expected = await inspect(zk, root);
+    assert.deepEqual({ ...printed, at: '' }, { ...expected, at: '' });
+    assert.equal(printed.recipes[0]!.holders[0]!.identifier, 'reporter-7');
+
+    const table = await runToExit(process.execPath, [BIN, 'inspect', '--hosts', server.connectString, root]);
+    assert.equal(table.code, 0, table.output);
+    assert.match(table.stdout, /lock {2}\S+\/locks\/report/);
+    assert.match(table.stdout, /holder +reporter-7 +0x[0-9a-f]+ +127\.0\.0\.1:\d+/);
+
+    for (const hosts of ['http://127.0.0.1:2181', '127.0.0.1:99999', '127.0.0.1:1']) {
+      const bad = await runToExit(process.execPath, [BIN, 'inspect', '--hosts', hosts, '--timeout', '2000']);
+      assert.equal(bad.code, 2, `${hosts}: ${bad.output}`);
+      assert.match(bad.stderr, /^zookeeper-coordination: (--hosts|cannot connect)/, hosts);
+    }
+    const usage = await runToExit(process.execPath, [BIN, 'inspect', 'relative/path']);
+    assert.equal(usage.code, 2, usage.output);
+  });
+});
