@@ -57,6 +57,7 @@ export * from './client/errors.js';
 
 // ---- recipes ----
 export { Lock } from './recipes/lock/lock.js';
+export { MultiLock, type MultiLockAcquireOptions } from './recipes/lock/multi-lock.js';
 export type { LockOptions, AcquireOptions } from './recipes/lock/lock.js';
 export { ReadLock, WriteLock, type ReadWriteLockOptions } from './recipes/lock/read-write-lock.js';
 export { Election } from './recipes/election/election.js';
@@ -171,3 +172,31 @@ export { DistributedQueue } from './recipes/queue/distributed-queue.js';
 export { DistributedPriorityQueue, priorityToString } from './recipes/queue/distributed-priority-queue.js';
 export { DistributedDelayQueue, epochToString } from './recipes/queue/distributed-delay-queue.js';
 export type { LockingQueueGetOptions, LockingQueueCallOptions } from './recipes/queue/locking-queue.js';
+// ---- service discovery (curator-x-discovery) ----
+export { ServiceDiscovery } from './recipes/discovery/service-discovery.js';
+export type { ServiceDiscoveryOptions, DiscoveryCallOptions } from './recipes/discovery/service-discovery.js';
+export { ServiceCache } from './recipes/discovery/service-cache.js';
+export type { ServiceCacheChange, ServiceCacheChangesOptions } from './recipes/discovery/service-cache.js';
+export { ServiceProvider } from './recipes/discovery/service-provider.js';
+export type { ServiceProviderOptions } from './recipes/discovery/service-provider.js';
+export { providerStrategy } from './recipes/discovery/provider-strategy.js';
+export type { ProviderStrategy, StrategyName } from './recipes/discovery/provider-strategy.js';
+export type { DownInstancePolicy } from './recipes/discovery/down-instances.js';
+export { serviceInstance, buildUri } from './recipes/discovery/service-instance.js';
+export type {
+  ServiceInstance,
+  ServiceInstanceInput,
+  ServiceType,
+  JsonValue,
+} from './recipes/discovery/service-instance.js';
+export { JsonInstanceSerializer } from './recipes/discovery/json-instance-serializer.js';
+export type {
+  InstanceSerializer,
+  JsonInstanceSerializerOptions,
+} from './recipes/discovery/json-instance-serializer.js';
+export { springCloudZookeeper, dubbo3 } from './recipes/discovery/presets.js';
+export type {
+  DiscoveryPreset,
+  PresetInstanceOptions,
+  ZookeeperInstancePayload,
+} from './recipes/discovery/presets.js';

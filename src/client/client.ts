@@ -678,9 +678,14 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
    * reads null data as `None` —, default ACL unless given); existing nodes are fine. Like kazoo's
    * `ensure_path` it writes only the missing nodes: `exists` from `path` up to the first node
    * that exists, then the missing ones created top down, pipelined (a session's requests are
-   * handled in order, so each parent is there before its child's create).
+   * handled in order, so each parent is there before its child's create). With `container`, the
+   * missing nodes are container nodes (Curator's `creatingParentContainersIfNeeded`): the server
+   * deletes each once its last child is gone.
    */
-  async ensurePath(path: string, options: RequestOptions & { acl?: readonly ACL[] } = {}): Promise<void> {
+  async ensurePath(
+    path: string,
+    options: RequestOptions & { acl?: readonly ACL[]; container?: boolean } = {},
+  ): Promise<void> {
     validatePath(path, 'ensurePath');
     const missing: string[] = [];
     for (
@@ -691,9 +696,11 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       missing.push(node);
     await Promise.all(
       missing.reverse().map((node) =>
-        this.create(node, EMPTY, { ...options, acl: options.acl }).catch((error: unknown) => {
-          if (!(error instanceof NodeExistsError)) throw error;
-        }),
+        this.create(node, EMPTY, { ...options, acl: options.acl, container: options.container }).catch(
+          (error: unknown) => {
+            if (!(error instanceof NodeExistsError)) throw error;
+          },
+        ),
       ),
     );
   }

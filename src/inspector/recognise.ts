@@ -260,14 +260,15 @@ function itemsOf(ctx: RecogniseContext, dir: TreeNode, names: readonly string[])
 
 /** kazoo's Queue (`entry-<PPP>-<seq>`) or Curator's DistributedQueue / SimpleDistributedQueue. */
 function queue(ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | undefined {
-  const kazoo = dir.children.filter((name) => KAZOO_ENTRY.test(name));
-  const curator = kazoo.length > 0 ? [] : dir.children.filter((name) => CURATOR_QUEUE.test(name));
-  const items = kazoo.length > 0 ? kazoo : curator;
-  if (items.length === 0 || items.length !== dir.children.length) return undefined;
+  const kazoo = dir.children.some((name) => KAZOO_ENTRY.test(name));
+  const items = dir.children.filter((name) => (kazoo ? KAZOO_ENTRY : CURATOR_QUEUE).test(name));
+  // Besides items, only the recipes' per-attempt markers (`__take_op__…`, `__queue_op__…`).
+  const markers = dir.children.filter((name) => name.startsWith('__')).length;
+  if (items.length === 0 || items.length + markers !== dir.children.length) return undefined;
   return {
     kind: 'queue',
     path: dir.path,
-    layout: kazoo.length > 0 ? 'kazoo' : 'curator',
+    layout: kazoo ? 'kazoo' : 'curator',
     holders: [],
     waiters: itemsOf(ctx, dir, items),
     stale: [],

@@ -23,7 +23,8 @@
  *   while the server has not expired the old session yet and still lists the node — and the
  *   next look deletes it. `takeLost()` tells the recipe (e.g. `onSessionLost: 'fail'`).
  * - **Remove** until the session ends: find (if uncertain), then delete, retried through
- *   connection loss; NoNode, SessionExpired and ClientClosed end it (`untilSessionEnds`).
+ *   connection loss; NoNode, SessionExpired and ClientClosed end it (`untilSessionEnds`). A
+ *   persistent node outlives its session: its removal goes on in the next one.
  *   Between sessions an ephemeral's look is left to the next one (nothing there can be ours).
  *   A recipe that gives up (timeout, abort) removes in the background (`removeLater`) and
  *   answers at once; its next attempt waits for that removal within its own limits (`removed`).
@@ -33,10 +34,16 @@
  * change (a queue's consume, a counter's update) report that error themselves.
  */
 import type { ZooKeeperClient } from '../client/client.js';
-import { NoNodeError, NodeExistsError } from '../client/errors.js';
+import { ClientClosedError, NoNodeError, NodeExistsError } from '../client/errors.js';
 import { joinPath } from '../client/paths.js';
 import type { Stat } from '../client/protocol/records.js';
-import { isOutcomeUnknown, settledWithin, untilSessionEnds, type RetryLimits } from '../client/retry.js';
+import {
+  isOutcomeUnknown,
+  settledWithin,
+  untilSessionEnds,
+  withinDeadline,
+  type RetryLimits,
+} from '../client/retry.js';
 import { TransactionError, type Transaction } from '../client/transaction.js';
 import { whileConnected } from './change-waiter.js';
 
@@ -64,6 +71,9 @@ interface Held {
   /** The session that owns it (an ephemeral's `ephemeralOwner`); 0n for a persistent node. */
   session: bigint;
 }
+
+/** ZooKeeper's sequence suffix: the parent's cversion as `%010d` (negative once it wrapped). */
+const SEQUENCE_SUFFIX = /^(\d{10}|-\d{9})$/;
 
 export class OwnNode {
   private held: Held | undefined;
@@ -191,6 +201,16 @@ export class OwnNode {
     held.czxid = (await this.client.exists(path, request).catch(() => null))?.czxid;
   }
 
+  /**
+   * Whether `child` has our name: the prefix itself, or (sequential) the prefix and a sequence
+   * suffix — not merely a name that starts with it (ids `web-1` and `web-10` of one service).
+   */
+  private named(child: string): boolean {
+    const { prefix, sequential } = this.options;
+    if (!sequential) return child === prefix;
+    return child.startsWith(prefix) && SEQUENCE_SUFFIX.test(child.slice(prefix.length));
+  }
+
   /** Whether `stat` proves a node under our prefix ours: created in the current session, or persistent. */
   private owns(stat: Stat): boolean {
     if (!this.options.ephemeral) return stat.ephemeralOwner === 0n;
@@ -212,9 +232,7 @@ export class OwnNode {
       if (!(error instanceof NoNodeError)) throw error;
       children = [];
     }
-    const ours = children.filter(
-      (child) => child.startsWith(this.options.prefix) && child !== this.held?.name,
-    );
+    const ours = children.filter((child) => this.named(child) && child !== this.held?.name);
     for (const name of ours) {
       const path = joinPath(this.options.parent, name);
       const stat = await this.client.exists(path, request);
@@ -311,10 +329,25 @@ export class OwnNode {
     // session: none can be adopted, and waiting for a new session to sweep them would hold the
     // caller up as long as the servers are unreachable. The next look sweeps them.
     const betweenSessions = this.options.ephemeral && this.client.sessionId === 0n;
-    if (this.unsettled && !betweenSessions) await untilSessionEnds(() => this.find());
+    const retry = this.options.ephemeral ? untilSessionEnds : acrossSessions;
+    if (this.unsettled && !betweenSessions) await retry(() => this.find());
     const held = this.held;
     this.held = undefined;
     if (held === undefined) return;
-    await untilSessionEnds(() => this.client.delete(joinPath(this.options.parent, held.name)));
+    await retry(() => this.client.delete(joinPath(this.options.parent, held.name)));
+  }
+}
+
+/**
+ * `untilSessionEnds` for a persistent node, which outlives its session: retried in the next
+ * session too (`withinDeadline` without a deadline), until it lands, the node is gone (NoNode)
+ * or the client closed.
+ */
+async function acrossSessions<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await withinDeadline(fn);
+  } catch (error) {
+    if (error instanceof NoNodeError || error instanceof ClientClosedError) return undefined;
+    throw error;
   }
 }

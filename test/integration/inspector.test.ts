@@ -6,14 +6,18 @@
  * child process.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Election, LockingQueue, Lock, Semaphore, type ZooKeeperClient } from '../../src/index.js';
 import { inspect, type InspectedRecipe, type Inspection } from '../../src/inspector/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
+import { CuratorPeer } from '../support/curator.js';
+import { KazooPeer } from '../support/kazoo.js';
+import type { PeerProcess } from '../support/peer.js';
 import { runToExit } from '../support/process.js';
-import { Deferred, eventually } from '../support/wait.js';
+import { Deferred, eventually, within } from '../support/wait.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -28,6 +32,22 @@ function hex(zk: ZooKeeperClient): string {
   return `0x${zk.sessionId.toString(16)}`;
 }
 
+/**
+ * Whether `promise` fulfilled with anything but `false`, settled at once: a waiter's promise
+ * outlives the test when an assertion fails first, and must not become an unhandled rejection.
+ */
+function succeeded(promise: Promise<unknown>): Promise<boolean> {
+  return promise.then(
+    (value) => value !== false,
+    () => false,
+  );
+}
+
+/** A peer's session id as the model prints it (unsigned hex). */
+function peerHex(peer: PeerProcess): string {
+  return `0x${BigInt.asUintN(64, peer.session.sessionId).toString(16)}`;
+}
+
 function recipeAt(inspection: Inspection, path: string): InspectedRecipe {
   const recipe = inspection.recipes.find((r) => r.path === path);
   assert.ok(recipe, `a recipe at ${path}: ${JSON.stringify(inspection.recipes.map((r) => r.path))}`);
@@ -40,22 +60,14 @@ describe('inspect', () => {
     const root = uniqueRoot('inspect');
     const first = new Lock(a, `${root}/locks/orders`, { identifier: 'worker-a' });
     await first.acquire();
-    t.after(() => first.release().catch(() => {}));
     const second = new Lock(b, `${root}/locks/orders`, { identifier: 'worker-b' });
-    const waiting = second.acquire({ timeout: 60_000 });
-    t.after(async () => {
-      await first.release().catch(() => {});
-      await waiting.catch(() => {});
-      await second.release().catch(() => {});
-    });
+    const waiting = succeeded(second.acquire({ timeout: 60_000 }));
     const election = new Election(b, `${root}/leader`, { identifier: 'node-b' });
     const stepDown = new Deferred<void>();
-    const leading = election.run(() => stepDown.promise);
+    const leading = succeeded(election.run(() => stepDown.promise));
     t.after(() => stepDown.resolve());
-    t.after(() => leading.catch(() => {}));
     const semaphore = new Semaphore(a, `${root}/limits/export`, { identifier: 'export-a', maxLeases: 2 });
     assert.equal(await semaphore.acquire(), true);
-    t.after(() => semaphore.release().catch(() => {}));
     const queue = new LockingQueue(a, `${root}/work`);
     await queue.putAll([Buffer.from('one'), Buffer.from('two')]);
     assert.deepEqual(await queue.get(), Buffer.from('one'));
@@ -109,6 +121,167 @@ describe('inspect', () => {
     assert.equal(work.depth, 1);
     assert.equal(work.taken, 1);
     assert.equal(work.holders[0]!.sessionId, hex(a));
+
+    await first.release();
+    assert.equal(await waiting, true);
+    await second.release();
+    stepDown.resolve();
+    assert.equal(await leading, true);
+    await semaphore.release();
+  });
+
+  test('kazoo and Curator processes next to ours: every holder named with its session and client, the waiters in order', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('interop');
+    const kazoo = await KazooPeer.start(t, 'kazoo_recipes.py', [server.connectString]);
+    const curator = await CuratorPeer.start(t, server.connectString);
+    const kazooSession = peerHex(kazoo);
+    const curatorSession = peerHex(curator);
+
+    // kazoo holds a lock, leads an election and holds a semaphore lease; ours waits behind it.
+    const kazooLock = (
+      await kazoo.request('lock_acquire', { path: `${root}/kazoo/lock`, identifier: 'kazoo-1', name: 'l' })
+    )['acquired'];
+    assert.equal(kazooLock, true);
+    await kazoo.request('election_run', {
+      path: `${root}/kazoo/leader`,
+      identifier: 'kazoo-leader',
+      name: 'e',
+    });
+    assert.equal(
+      (
+        await kazoo.request('semaphore_acquire', {
+          path: `${root}/kazoo/sem`,
+          identifier: 'kazoo-lease',
+          max_leases: 3,
+          name: 's',
+        })
+      )['acquired'],
+      true,
+    );
+    await eventually(
+      async () => (await zk.getChildren(`${root}/kazoo/leader`)).length === 1,
+      'kazoo is a candidate',
+    );
+    const waiter = new Lock(zk, `${root}/kazoo/lock`, { identifier: 'ours-waiting' });
+    const waiting = succeeded(waiter.acquire({ timeout: 60_000 }));
+    const candidate = new Election(zk, `${root}/kazoo/leader`, { identifier: 'ours-candidate' });
+    const stepDown = new Deferred<void>();
+    const running = succeeded(candidate.run(() => stepDown.promise));
+
+    // Curator holds an InterProcessMutex, leads a LeaderSelector and holds a semaphore lease.
+    assert.equal(
+      (
+        await curator.request('mutex.acquire', {
+          name: 'm',
+          thread: 'm',
+          path: `${root}/curator/lock`,
+          timeoutMs: 10_000,
+        })
+      )['acquired'],
+      true,
+    );
+    const curatorWaiter = new Lock(zk, `${root}/curator/lock`, {
+      identifier: 'ours-behind-curator',
+      naming: 'curator',
+    });
+    const curatorWaiting = succeeded(curatorWaiter.acquire({ timeout: 60_000 }));
+    await curator.request('selector.start', {
+      name: 'sel',
+      path: `${root}/curator/leader`,
+      participant: 'curator-leader',
+    });
+    await curator.next(/^LEADER sel$/);
+    assert.equal(
+      (
+        await curator.request('semaphoreInspect.acquire', {
+          name: 's',
+          path: `${root}/curator/sem`,
+          maxLeases: 2,
+          identifier: 'curator-lease',
+          timeoutMs: 10_000,
+        })
+      )['acquired'],
+      true,
+    );
+
+    const inspection = await eventually(async () => {
+      const seen = await inspect(zk, root);
+      const waits = (path: string) => seen.recipes.find((r) => r.path === path)?.waiters.length === 1;
+      return waits(`${root}/kazoo/lock`) && waits(`${root}/kazoo/leader`) && waits(`${root}/curator/lock`)
+        ? seen
+        : undefined;
+    }, 'ours waits behind kazoo and Curator');
+    const clients = new Set<string>();
+    const holder = (
+      path: string,
+      kind: string,
+      layout: string,
+      identifier: string | null,
+      session: string,
+    ) => {
+      const recipe = recipeAt(inspection, path);
+      assert.equal(recipe.kind, kind, path);
+      assert.equal(recipe.layout, layout, path);
+      assert.equal(recipe.holders.length, 1, path);
+      const [who] = recipe.holders;
+      if (identifier !== null) assert.equal(who!.identifier, identifier, path);
+      assert.equal(who!.sessionId, session, path);
+      assert.match(who!.client ?? '', /^127\.0\.0\.1:\d+$/, path);
+      clients.add(who!.client!);
+      assert.deepEqual(recipe.stale, [], path);
+      return recipe;
+    };
+    const kazooLockRecipe = holder(`${root}/kazoo/lock`, 'lock', 'kazoo', 'kazoo-1', kazooSession);
+    assert.deepEqual(
+      kazooLockRecipe.waiters.map((w) => [w.identifier, w.sessionId]),
+      [['ours-waiting', hex(zk)]],
+    );
+    const kazooElection = holder(`${root}/kazoo/leader`, 'election', 'kazoo', 'kazoo-leader', kazooSession);
+    assert.deepEqual(
+      kazooElection.waiters.map((w) => w.identifier),
+      ['ours-candidate'],
+    );
+    const kazooSemaphore = holder(`${root}/kazoo/sem`, 'semaphore', 'kazoo', 'kazoo-lease', kazooSession);
+    assert.ok(kazooSemaphore.kind === 'semaphore' && kazooSemaphore.maxLeases === 3);
+
+    // Curator's mutex writes its client's default data (the host's address) as the node's data.
+    const curatorLock = holder(`${root}/curator/lock`, 'lock', 'curator', null, curatorSession);
+    assert.deepEqual(
+      curatorLock.waiters.map((w) => [w.identifier, w.sessionId]),
+      [['ours-behind-curator', hex(zk)]],
+    );
+    holder(`${root}/curator/leader`, 'election', 'curator', 'curator-leader', curatorSession);
+    const curatorSemaphore = holder(
+      `${root}/curator/sem`,
+      'semaphore',
+      'curator',
+      'curator-lease',
+      curatorSession,
+    );
+    assert.ok(curatorSemaphore.kind === 'semaphore' && curatorSemaphore.maxLeases === null);
+    assert.equal(clients.size, 2, 'kazoo and Curator each from their own connection');
+
+    // Hand-overs: what kazoo and Curator release, ours gets.
+    await kazoo.request('release', { name: 'l' });
+    assert.equal(await waiting, true);
+    await waiter.release();
+    await kazoo.request('release', { name: 'e' });
+    await eventually(() => candidate.isLeader, 'ours leads after kazoo');
+    stepDown.resolve();
+    assert.equal(await running, true);
+    await kazoo.request('release', { name: 's' });
+    await curator.request('mutex.release', { name: 'm', thread: 'm' });
+    assert.equal(await curatorWaiting, true);
+    await curatorWaiter.release();
+    await curator.request('selector.release', { name: 'sel' });
+    await curator.request('semaphoreInspect.release', { name: 's' });
+    const after = await inspect(zk, root);
+    assert.deepEqual(
+      after.recipes.filter((r) => r.holders.length > 0 || r.waiters.length > 0).map((r) => r.path),
+      [],
+      'nobody holds or waits any more',
+    );
   });
 
   test('stale leftovers: a contender of a client that is gone, an emptied lock directory, a taken entry whose item is gone', async (t) => {
@@ -199,5 +372,47 @@ describe('the inspect command', () => {
     }
     const usage = await runToExit(process.execPath, [BIN, 'inspect', 'relative/path']);
     assert.equal(usage.code, 2, usage.output);
+  });
+
+  test('--watch prints the model again after a change (one line of JSON each) and exits on SIGTERM', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('watch');
+    await zk.create(root);
+    const child = spawn(
+      process.execPath,
+      [BIN, 'inspect', '--hosts', server.connectString, root, '--watch', '--json'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    t.after(() => child.kill('SIGKILL'));
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const printed = (): Inspection[] =>
+      stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Inspection);
+    await eventually(() => printed().length === 1, 'the first inspection');
+    assert.deepEqual(printed()[0]!.recipes, []);
+
+    const lock = new Lock(zk, `${root}/locks/job`, { identifier: 'watched' });
+    await lock.acquire();
+    const seen = await eventually(
+      () => printed().find((inspection) => inspection.recipes[0]?.holders[0]?.identifier === 'watched'),
+      'an inspection with the new holder',
+    );
+    assert.equal(seen.recipes[0]!.path, `${root}/locks/job`);
+    await lock.release();
+    await eventually(
+      () =>
+        printed()
+          .at(-1)!
+          .recipes.every((recipe) => recipe.holders.length === 0),
+      'an inspection after the release',
+    );
+    child.kill('SIGTERM');
+    assert.equal(await within(exited, 'the watching command exits on SIGTERM'), 0);
   });
 });

@@ -18,9 +18,11 @@ import {
   InvalidArgumentError,
   kazooPartition,
   Lock,
+  NoAuthError,
   PartitionerFailedError,
   PartitionState,
   pythonSorted,
+  READ_ACL_UNSAFE,
   SetPartitioner,
   type SetPartitionerOptions,
   type ZooKeeperClient,
@@ -318,6 +320,37 @@ describe('SetPartitioner: split, layout, scale, failures', () => {
     owned.forEach((items, i) =>
       items.forEach((item) => assert.equal(holders.get(item), clients[i]!.sessionId, `lock of ${item}`)),
     );
+  });
+
+  test('a share larger than the lock window (locks taken concurrently): one item held elsewhere delays only itself; a lock that fails fails the partitioner with every lock released', async (t) => {
+    const path = uniqueRoot('sp');
+    const set = range(100).map((i) => `item-${String(i).padStart(3, '0')}`);
+    const [zk, other] = await Promise.all([connect(t, server), connect(t, server)]);
+    await using held = new Lock(other, `${path}/locks/item-050`);
+    assert.equal(await held.acquire(), true);
+    const p = partitioner(t, zk, path, set, { identifier: 'm0' });
+    await eventually(
+      async () =>
+        [...(await lockHolders(zk, path, set)).values()].filter((s) => s === zk.sessionId).length === 99,
+      'every other item locked while item-050 is held elsewhere',
+      safety(20_000),
+    );
+    assert.equal(p.acquired, false);
+    await held.release();
+    assert.deepEqual([...(await acquired(p))].sort(), set, 'the whole set once item-050 is free');
+    const holders = await lockHolders(zk, path, set);
+    for (const item of set) assert.equal(holders.get(item), zk.sessionId, `lock of ${item}`);
+    await p.finish();
+
+    // An item whose lock directory we may not write into: that acquire fails, the others stop.
+    const failing = uniqueRoot('sp');
+    await other.ensurePath(`${failing}/locks`);
+    await other.create(`${failing}/locks/item-077`, Buffer.alloc(0), { acl: READ_ACL_UNSAFE });
+    const q = partitioner(t, zk, failing, set, { identifier: 'm0' });
+    await eventually(() => q.failed, 'FAILURE', safety(20_000));
+    assert.ok(q.error instanceof NoAuthError, `the lock's error: ${String(q.error)}`);
+    const left = [...(await lockHolders(other, failing, set)).values()].filter((s) => s !== undefined);
+    assert.deepEqual(left, [], 'every lock taken before the failure was released');
   });
 
   test("a member's session is killed: it fails, the others re-balance, and no item is ever owned twice", async (t) => {

@@ -23,13 +23,20 @@ Requests ("op"):
   lq_get         path, name, timeout -> value (hex or null); the item stays locked by `name`
   lq_holds       name -> holds
   null_data      paths -> nulls (the paths whose data kazoo reads as None rather than b"")
+  lock_acquire   path, identifier, name -> acquired (a Lock; blocking: false gives up at once)
+  election_run   path, identifier, name -> {} (Election.run in a thread; leads until `release`)
+  semaphore_acquire  path, identifier, max_leases, name -> acquired (non-blocking)
+  release        name -> {} (releases that lock or semaphore, or ends that leadership)
   (a line `exit`, as to every peer of test/interop/, stops the client and exits)
 """
 import json
 import sys
+import threading
 
 from kazoo.client import KazooClient
 from kazoo.recipe.counter import Counter
+from kazoo.recipe.election import Election
+from kazoo.recipe.lock import Lock, Semaphore
 from kazoo.recipe.party import Party, ShallowParty
 from kazoo.recipe.queue import LockingQueue, Queue
 
@@ -110,6 +117,27 @@ def main(hosts):
             return {"value": None if value is None else value.hex()}
         if op == "lq_holds":
             return {"holds": held[req["name"]].holds_lock()}
+        if op == "lock_acquire":
+            lock = Lock(client, req["path"], req["identifier"])
+            held[req["name"]] = lock
+            return {"acquired": lock.acquire(blocking=False)}
+        if op == "semaphore_acquire":
+            semaphore = Semaphore(client, req["path"], req["identifier"], max_leases=int(req["max_leases"]))
+            held[req["name"]] = semaphore
+            return {"acquired": semaphore.acquire(blocking=False)}
+        if op == "election_run":
+            election = Election(client, req["path"], req["identifier"])
+            step_down = threading.Event()
+            threading.Thread(target=election.run, args=(step_down.wait,), daemon=True).start()
+            held[req["name"]] = step_down
+            return {}
+        if op == "release":
+            what = held.pop(req["name"])
+            if isinstance(what, threading.Event):
+                what.set()
+            else:
+                what.release()
+            return {}
         if op == "null_data":
             return {"nulls": [p for p in req["paths"] if client.get(p)[0] is None]}
         raise ValueError("unknown op " + op)

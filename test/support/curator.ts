@@ -58,11 +58,21 @@ export function compileCuratorProgram(sources: readonly string[], classes: strin
 const PEER_CLASSES = join(dirname(fileURLToPath(import.meta.url)), 'curator-classes');
 let peerUnavailable: string | undefined | null = null;
 
-/** CuratorPeer.java first, then every `*Ops.java` it dispatches to. */
+/**
+ * CuratorPeer.java first, then every `*Ops.java` it dispatches to, then the stand-ins of Java
+ * classes a foreign peer's data names (`payloads/`, e.g. a framework's discovery payload class).
+ */
 function peerSources(): string[] {
   const folder = repositoryFile('test/interop/curator');
   const ops = readdirSync(folder).filter((file) => file.endsWith('Ops.java'));
-  return [join(folder, 'CuratorPeer.java'), ...ops.sort().map((file) => join(folder, file))];
+  const payloads = readdirSync(join(folder, 'payloads'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.java'))
+    .map((file) => join(folder, 'payloads', file));
+  return [
+    join(folder, 'CuratorPeer.java'),
+    ...ops.sort().map((file) => join(folder, file)),
+    ...payloads.sort(),
+  ];
 }
 
 /** Why the Curator peer cannot run (missing jars, javac failed), or undefined when it can. */

@@ -19,7 +19,7 @@ const PAYLOAD = Buffer.alloc(100, 0x71);
 const BATCH = 500;
 const DEPTHS = [2500, 10_000, 40_000];
 /** Items taken per case, whatever the depth. */
-const TAKEN = 1000;
+const TAKEN = 500;
 
 const depthCases = (scale: number) =>
   DEPTHS.map((queued) => ({

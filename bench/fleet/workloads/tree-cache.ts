@@ -30,7 +30,7 @@ const CHURN_SETS = 2000;
 /** The smallest tree gets a short churn too, so a `--quick` pass exercises it. */
 const SMALL_CHURN_SETS = 100;
 /** Each client's churn stops after this many seconds (a slow cache is measured on fewer sets). */
-const CHURN_S = 20;
+const CHURN_S = 10;
 
 function heapAfterGc(): number {
   const gc = (globalThis as { gc?: () => void }).gc;

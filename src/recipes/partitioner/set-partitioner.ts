@@ -27,6 +27,9 @@ export const PartitionState = {
 } as const;
 export type PartitionState = (typeof PartitionState)[keyof typeof PartitionState];
 
+/** How many item locks an allocation acquires at once (pipelined; each is still bounded by `maxReactionTime`). */
+const LOCK_WINDOW = 32;
+
 /** A work item of a SetPartitioner: a string or a number (kazoo compares them as Python does). */
 export type PartitionItem = string | number;
 
@@ -558,26 +561,36 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem>
       return;
     }
 
-    for (const item of share) {
-      const lock = new Lock(this.client, joinPath(this.lockPath, String(item)));
-      for (;;) {
-        let got: boolean;
-        try {
-          // Bounded, so a membership change during acquisition is noticed (no deadlock).
-          got = await lock.acquire({ timeout: this.maxReactionTime, signal });
-        } catch (error) {
-          if (signal.aborted) return;
-          if (this.run === run) this.run = undefined;
-          run.abort();
-          await this.releaseLocks();
-          await this.failOut(error);
-          return;
+    // Lock the share, LOCK_WINDOW items at a time (kazoo locks one after the other): every lock
+    // is bounded, so a membership change during acquisition is noticed (no deadlock); then
+    // `abortIfNeeded` below (the one place that acts on it) restarts or releases.
+    const mustStop = () => signal.aborted || this.stateIdValue !== stateId || childrenChanged;
+    let failure: { error: unknown } | undefined;
+    const items = share[Symbol.iterator]();
+    const lockItems = async (): Promise<void> => {
+      for (let next = items.next(); !next.done && !mustStop(); next = items.next()) {
+        const lock = new Lock(this.client, joinPath(this.lockPath, String(next.value)));
+        for (;;) {
+          try {
+            if (await lock.acquire({ timeout: this.maxReactionTime, signal })) break;
+          } catch (error) {
+            if (!signal.aborted) {
+              failure = { error };
+              run.abort(); // the other workers stop
+            }
+            return;
+          }
+          if (mustStop()) return;
         }
-        if (got) break;
-        if (await abortIfNeeded()) return;
+        this.locks.push(lock);
       }
-      this.locks.push(lock);
-      if (await abortIfNeeded()) return;
+    };
+    await Promise.all(Array.from({ length: Math.min(LOCK_WINDOW, share.length) }, lockItems));
+    if (failure) {
+      if (this.run === run) this.run = undefined;
+      await this.releaseLocks();
+      await this.failOut(failure.error);
+      return;
     }
 
     if (this.stateIdValue === stateId && !childrenChanged && !signal.aborted) {
@@ -636,20 +649,22 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem>
     if (this.stateValue === PartitionState.ALLOCATING && this.run === run) this.startAllocation();
   }
 
-  /** Release every item lock we hold; the ones that could not be released stay listed. */
+  /** Release every item lock we hold (all at once); the ones that could not be released stay listed. */
   private async releaseLocks(): Promise<void> {
-    for (const lock of [...this.locks]) {
-      try {
-        await lock.release();
-        this.locks.splice(this.locks.indexOf(lock), 1);
-      } catch (error) {
-        if (error instanceof ClientClosedError) this.locks.splice(this.locks.indexOf(lock), 1);
-        else
-          this.client.logger.warn(
-            `SetPartitioner ${this.path}: could not release ${lock.path}: ${String(error)}`,
-          );
-      }
-    }
+    await Promise.all(
+      [...this.locks].map(async (lock) => {
+        try {
+          await lock.release();
+          this.locks.splice(this.locks.indexOf(lock), 1);
+        } catch (error) {
+          if (error instanceof ClientClosedError) this.locks.splice(this.locks.indexOf(lock), 1);
+          else
+            this.client.logger.warn(
+              `SetPartitioner ${this.path}: could not release ${lock.path}: ${String(error)}`,
+            );
+        }
+      }),
+    );
   }
 
   /** kazoo's `_fail_out`: FAILURE, and leave the party. */

@@ -50,6 +50,11 @@ export type TreeCacheState = 'LATENT' | 'STARTED' | 'CLOSED';
 export interface TreeCacheOptions {
   /** Closes the cache when aborted. */
   signal?: AbortSignal;
+  /**
+   * `start()` creates the root (persistent, empty) when it is missing. Default true; `false`:
+   * a missing root is watched until it is created (e.g. a service's container node).
+   */
+  createRoot?: boolean;
 }
 
 /** Options of `TreeCache.events()`: a signal that ends the iteration. */
@@ -122,7 +127,8 @@ const REFILL = 100;
  * that emits an event for every addition, update and removal — kazoo's `TreeCache` (a port of
  * Curator's), with kazoo's event names.
  *
- * Znode layout: `start()` creates the root (persistent, empty) if it is missing; nothing else.
+ * Znode layout: `start()` creates the root (persistent, empty) if it is missing (unless
+ * `createRoot: false`); nothing else.
  *
  * How it works: ONE persistent recursive watch on the root (`addWatch(root, …, { recursive })`,
  * ZooKeeper ≥ 3.6) instead of kazoo's two one-shot watches per node. A watch event only marks its
@@ -184,6 +190,7 @@ export class TreeCache {
   private initialized = false;
   private resyncPending = false;
   private readonly lifetime = new AbortController();
+  private readonly createRoot: boolean;
   private initializedWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   private readonly watcher: WatchListener = (event) => {
@@ -224,6 +231,7 @@ export class TreeCache {
     validatePath(path, 'TreeCache');
     this.path = path;
     this.root = new TreeNode(path, undefined);
+    this.createRoot = options.createRoot ?? true;
     const { signal } = options;
     if (signal) {
       if (signal.aborted) this.stateValue = 'CLOSED';
@@ -254,7 +262,8 @@ export class TreeCache {
     const signal = this.lifetime.signal;
     this.client.on('state', this.onState);
     try {
-      await retryForever(this.client, () => this.client.ensurePath(this.path, { signal }), signal);
+      if (this.createRoot)
+        await retryForever(this.client, () => this.client.ensurePath(this.path, { signal }), signal);
       await retryForever(
         this.client,
         () => this.client.addWatch(this.path, this.watcher, { recursive: true, signal }),
