@@ -63,6 +63,9 @@ export { ReadLock, WriteLock, type ReadWriteLockOptions } from './recipes/lock/r
 export { Election } from './recipes/election/election.js';
 export type { ElectionOptions, Leadership } from './recipes/election/election.js';
 export { LeaderLatch } from './recipes/election/leader-latch.js';
+export { SharedValue } from './recipes/shared/shared-value.js';
+export type { VersionedValue, SharedCallOptions } from './recipes/shared/shared-value.js';
+export { SharedCount } from './recipes/shared/shared-count.js';
 export type {
   LeaderLatchOptions,
   LeaderLatchEvent,

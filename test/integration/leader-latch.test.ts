@@ -12,7 +12,6 @@ import {
   ConnectionLossError,
   ConnectionState,
   LeaderLatch,
-  type LeaderLatchEvent,
   LockLostError,
   NotHeldError,
   RecipeStateError,
@@ -20,6 +19,7 @@ import {
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, nextState, uniqueRoot } from '../support/client.js';
 import { children, loseReplyAcrossSessions } from '../support/recipes.js';
+import { Recorder } from '../support/recorder.js';
 import { eventually, grace, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
@@ -27,15 +27,6 @@ before(async () => {
   server = await ZooKeeperServer.start();
 });
 after(() => server?.close());
-
-/** Every event an iterator yields, as it yields them. */
-function collect(latch: LeaderLatch, signal: AbortSignal): LeaderLatchEvent[] {
-  const seen: LeaderLatchEvent[] = [];
-  void (async () => {
-    for await (const event of latch.events({ signal })) seen.push(event);
-  })();
-  return seen;
-}
 
 function leaders(latches: readonly LeaderLatch[]): number {
   return latches.filter((latch) => latch.hasLeadership()).length;
@@ -106,8 +97,8 @@ describe('LeaderLatch', () => {
     const second = new LeaderLatch(zk, path, { identifier: 'second', closeMode: 'notifyLeader' });
     const controller = new AbortController();
     t.after(() => controller.abort());
-    const firstEvents = collect(first, controller.signal);
-    const secondEvents = collect(second, controller.signal);
+    const firstEvents = Recorder.from(first.events({ signal: controller.signal })).calls;
+    const secondEvents = Recorder.from(second.events({ signal: controller.signal })).calls;
     let ended = false;
     const iterating = (async () => {
       for await (const _ of second.events()) void _;
@@ -139,7 +130,7 @@ describe('LeaderLatch', () => {
     const other = new LeaderLatch(zkOther, path, { identifier: 'other' });
     const controller = new AbortController();
     t.after(() => controller.abort());
-    const events = collect(strict, controller.signal);
+    const events = Recorder.from(strict.events({ signal: controller.signal })).calls;
     await strict.start();
     await lenient.start();
     await other.start();

@@ -26,6 +26,15 @@ export class Recorder<T> {
     }
   };
 
+  /** A recorder of every value `iterable` yields (an async iterator of recipe events), as it yields them. */
+  static from<T>(iterable: AsyncIterable<T>): Recorder<T> {
+    const recorder = new Recorder<T>();
+    void (async () => {
+      for await (const value of iterable) recorder.push(value);
+    })();
+    return recorder;
+  }
+
   /** `push`, under the name a watch registration reads best with. */
   readonly listener = this.push;
 

@@ -14,6 +14,7 @@ import type { Stat } from '../../client/protocol/records.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError, RecipeMismatchError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
+import { checkInt32, decodeInt32, encodeInt32 } from '../shared/curator-codec.js';
 import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
 import { deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 
@@ -349,22 +350,9 @@ export class Counter {
   }
 }
 
-function checkInt32(value: number): void {
-  if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
-    throw new InvalidArgumentError(
-      `a curator counter holds a 32-bit signed integer; ${value} is out of range`,
-    );
-  }
-}
-
 /** Encode a counter value exactly as kazoo 2.8 does (or as Curator's SharedCount with `curator`). */
 export function encodeCounterValue(value: number, type: CounterType, curator = false): Buffer {
-  if (curator) {
-    checkInt32(value);
-    const buffer = Buffer.alloc(4);
-    buffer.writeInt32BE(value);
-    return buffer;
-  }
+  if (curator) return encodeInt32(value);
   if (type === 'int') {
     if (!Number.isSafeInteger(value))
       throw new InvalidArgumentError(`an int counter holds safe integers; ${value} is out of range`);
@@ -382,14 +370,7 @@ export function decodeCounterValue(
   path?: string,
 ): number {
   if (data.length === 0) return fallback;
-  if (curator) {
-    if (data.length !== 4)
-      throw new RecipeMismatchError(`a curator counter holds 4 bytes, found ${data.length}`, {
-        op: 'Counter',
-        path,
-      });
-    return data.readInt32BE(0);
-  }
+  if (curator) return decodeInt32(data, path);
   const text = data.toString('latin1');
   const value = type === 'int' ? parsePythonInt(text) : parsePythonFloat(text);
   if (value === undefined)
