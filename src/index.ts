@@ -58,6 +58,7 @@ export * from './client/errors.js';
 // ---- recipes ----
 export { Lock } from './recipes/lock/lock.js';
 export { MultiLock, type MultiLockAcquireOptions } from './recipes/lock/multi-lock.js';
+export { attemptRevoke, REVOKE_MESSAGE } from './recipes/lock/revocation.js';
 export type { LockOptions, AcquireOptions } from './recipes/lock/lock.js';
 export { ReadLock, WriteLock, type ReadWriteLockOptions } from './recipes/lock/read-write-lock.js';
 export { Election } from './recipes/election/election.js';

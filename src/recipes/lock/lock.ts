@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ZooKeeperClient } from '../../client/client.js';
+import type { RequestOptions, ZooKeeperClient } from '../../client/client.js';
 import {
   electionLeaderChannel,
   lockAcquireChannel,
@@ -19,6 +19,7 @@ import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js'
 import { ChangeWaiter, deadlineOf, type Wake } from '../change-waiter.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
+import { attemptRevoke, watchRevocation } from './revocation.js';
 import {
   blockersAhead,
   contenderPattern,
@@ -94,6 +95,10 @@ const MUTEX: LockKind = { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHo
  * place): it is deleted, so it neither makes us a second holder nor blocks the others.
  * `ephemeral: false` nodes survive the session; the prefix alone proves them ours.
  *
+ * Revocation (Curator's, `revocation.ts`): `makeRevocable(listener)` has a holder watch its
+ * node's data; `Lock.attemptRevoke(client, node)` sets it to `__REVOKE__`. The watch goes on
+ * release and on LOST; after SUSPENDED it is re-registered with the session.
+ *
  * Not re-entrant: `acquire()` on an instance that holds or is acquiring throws
  * `AlreadyAcquiredError` (kazoo would return False or hang).
  *
@@ -125,6 +130,8 @@ export class Lock implements AsyncDisposable {
   private heldToken: bigint | undefined;
   private readonly recipe: LockRecipe;
   private readonly ownership: Ownership;
+  private revocationListener: ((lock: Lock) => void) | undefined;
+  private unwatchRevocation: (() => void) | undefined;
 
   constructor(
     readonly client: ZooKeeperClient,
@@ -355,8 +362,10 @@ export class Lock implements AsyncDisposable {
     // On LOST our ephemeral is not ours any more: the OwnNode forgets it by itself.
     this.ownership.hold(() => {
       this.held = false;
+      this.stopRevocation();
       this.publishHeld(lockLostChannel);
     }, !ephemeral);
+    this.watchRevocation();
     if (lockAcquiredChannel.hasSubscribers) lockAcquiredChannel.publish(this.lockEvent());
     if (this.recipe === 'Election' && electionLeaderChannel.hasSubscribers)
       electionLeaderChannel.publish(this.lockEvent());
@@ -386,10 +395,60 @@ export class Lock implements AsyncDisposable {
       return false;
     }
     this.held = false;
+    this.stopRevocation();
     this.ownership.release();
     this.publishHeld(lockReleasedChannel);
     await this.own.remove();
     return true;
+  }
+
+  /**
+   * Make the lock revocable (Curator's `makeRevocable`): while held, `listener` is called when
+   * someone asks for it with `Lock.attemptRevoke` (or Curator's `Revoker.attemptRevoke`) — the
+   * data of our lock node set to `__REVOKE__`. Cooperative: the listener decides whether to
+   * release. Set before or while holding; the node's data is checked at once when held.
+   *
+   * @example
+   *   lock.makeRevocable((held) => void held.release());
+   */
+  makeRevocable(listener: (lock: Lock) => void): void {
+    if (typeof listener !== 'function')
+      throw new InvalidArgumentError('the revocation listener must be a function', {
+        op: 'makeRevocable',
+        path: this.path,
+      });
+    this.revocationListener = listener;
+    if (this.held && this.unwatchRevocation === undefined) this.watchRevocation();
+  }
+
+  /**
+   * Ask the holder of lock node `nodePath` (a `nodePath` of ours, or a Curator
+   * InterProcessMutex's participant node) to release it (Curator's `Revoker.attemptRevoke`).
+   * A node that is gone is ignored.
+   *
+   * @example
+   *   await Lock.attemptRevoke(zk, holderNodePath);
+   */
+  static attemptRevoke(
+    client: ZooKeeperClient,
+    nodePath: string,
+    options: RequestOptions = {},
+  ): Promise<void> {
+    return attemptRevoke(client, nodePath, options);
+  }
+
+  private watchRevocation(): void {
+    const listener = this.revocationListener;
+    const node = this.heldNode;
+    if (!listener || node === undefined) return;
+    this.unwatchRevocation = watchRevocation(this.client, node, () => {
+      if (this.held) listener(this);
+    });
+  }
+
+  private stopRevocation(): void {
+    this.unwatchRevocation?.();
+    this.unwatchRevocation = undefined;
   }
 
   /** The identifiers of every contender, holder first (kazoo's `contenders()`). */
