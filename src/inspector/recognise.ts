@@ -277,6 +277,11 @@ function queue(ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | undefine
   };
 }
 
+/** A ShallowParty member's identifier: its node name after the first `-`. */
+function memberName(node: TreeNode): string {
+  return node.name.slice(node.name.indexOf('-') + 1);
+}
+
 /** kazoo's SetPartitioner: ShallowParty members in `party/`, one lock per item in `locks/<item>`. */
 function partitioner(ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | undefined {
   const party = child(ctx, dir, 'party');
@@ -284,6 +289,7 @@ function partitioner(ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | un
   if (!party || !locks) return undefined;
   const members = party.children.map((name) => child(ctx, party, name)).filter((n) => n !== undefined);
   const stale = members.map((node) => staleContender(ctx, node)).filter((s) => s !== undefined);
+  const memberBySession = new Map(members.map((node) => [node.stat.ephemeralOwner, memberName(node)]));
   const items: PartitionItem[] = [];
   for (const item of locks.children) {
     const lockDir = child(ctx, locks, item);
@@ -292,17 +298,20 @@ function partitioner(ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | un
     stale.push(...contenders.stale);
     if (contenders.nodes.length === 0 && lockDir.children.length === 0)
       stale.push({ path: lockDir.path, reason: 'an item lock directory with no contenders' });
-    const [holder, ...waiting] = contenders.nodes.map((node) => participant(ctx, node));
+    // Item locks carry no identifier (kazoo's partitioner): name them after their session's member.
+    const [holder, ...waiting] = contenders.nodes.map((node) =>
+      participant(ctx, node, text(node.data) ?? memberBySession.get(node.stat.ephemeralOwner) ?? null),
+    );
     items.push({ item, holder: holder ?? null, waiters: waiting });
   }
   return {
     kind: 'partitioner',
     path: dir.path,
     layout: 'kazoo',
-    holders: members.map((node) => participant(ctx, node, node.name.slice(node.name.indexOf('-') + 1))),
+    holders: members.map((node) => participant(ctx, node, memberName(node))),
     waiters: [],
     stale,
-    members: members.map((node) => node.name.slice(node.name.indexOf('-') + 1)),
+    members: members.map(memberName),
     items,
   };
 }

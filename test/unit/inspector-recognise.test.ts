@@ -16,6 +16,7 @@ import type { Tree, TreeNode } from '../../src/inspector/tree.js';
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const LIVE = 0x100000000000001n;
 const DEAD = 0x100000000000002n;
+const OTHER = 0x100000000000003n;
 
 interface Spec {
   data?: string | Buffer;
@@ -69,7 +70,12 @@ function tree(specs: Record<string, Spec>): Tree {
 function recipes(specs: Record<string, Spec>, sessions = true): InspectedRecipe[] {
   return recognise({
     tree: tree(specs),
-    sessions: sessions ? new Map([[sessionHex(LIVE), '127.0.0.1:40000']]) : undefined,
+    sessions: sessions
+      ? new Map([
+          [sessionHex(LIVE), '127.0.0.1:40000'],
+          [sessionHex(OTHER), '127.0.0.1:40001'],
+        ])
+      : undefined,
     ownSession: '0x1',
     maxItems: 100,
     now: T0 + 3_600_000,
@@ -190,20 +196,25 @@ test("queues: kazoo's entry-<PPP>-<seq> in priority order, Curator's queue-/qn- 
 test("kazoo's SetPartitioner: members from party/, the split from locks/<item>, an empty item lock flagged", () => {
   const [partitioner] = recipes({
     [`/p/party/${HEX}-worker-1`]: { owner: LIVE, data: 'worker-1' },
-    [`/p/party/${HEX2}-worker-2`]: { owner: LIVE, data: 'worker-2' },
+    [`/p/party/${HEX2}-worker-2`]: { owner: OTHER, data: 'worker-2' },
     [`/p/locks/1/${HEX}__lock__0000000000`]: { owner: LIVE },
-    [`/p/locks/2/${HEX2}__lock__0000000000`]: { owner: LIVE },
+    [`/p/locks/2/${HEX2}__lock__0000000000`]: { owner: OTHER },
     [`/p/locks/2/${HEX}__lock__0000000001`]: { owner: LIVE },
     '/p/locks/3': { cversion: 2 },
   });
   assert.ok(partitioner?.kind === 'partitioner');
   assert.deepEqual(partitioner.members, ['worker-1', 'worker-2']);
   assert.deepEqual(
-    partitioner.items.map((i) => [i.item, i.holder?.node ?? null, i.waiters.length]),
+    partitioner.items.map((i) => [
+      i.item,
+      i.holder?.node ?? null,
+      i.holder?.identifier ?? null,
+      i.waiters.length,
+    ]),
     [
-      ['1', `${HEX}__lock__0000000000`, 0],
-      ['2', `${HEX2}__lock__0000000000`, 1],
-      ['3', null, 0],
+      ['1', `${HEX}__lock__0000000000`, 'worker-1', 0],
+      ['2', `${HEX2}__lock__0000000000`, 'worker-2', 1],
+      ['3', null, null, 0],
     ],
   );
   assert.deepEqual(partitioner.stale, [
