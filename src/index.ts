@@ -67,6 +67,12 @@ export { LeaderLatch } from './recipes/election/leader-latch.js';
 export { SharedValue } from './recipes/shared/shared-value.js';
 export type { VersionedValue, SharedCallOptions } from './recipes/shared/shared-value.js';
 export { SharedCount } from './recipes/shared/shared-count.js';
+export { DistributedAtomicLong } from './recipes/shared/distributed-atomic-long.js';
+export type {
+  AtomicValue,
+  PromotedToLock,
+  DistributedAtomicLongOptions,
+} from './recipes/shared/distributed-atomic-long.js';
 export type {
   LeaderLatchOptions,
   LeaderLatchEvent,

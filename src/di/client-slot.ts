@@ -10,10 +10,18 @@
 import { ZooKeeperClient, type ZooKeeperClientOptions } from '../client/client.js';
 import { RecipeFactory } from './recipe-factory.js';
 
+/** What the slot's owner does with each client: after it connected, before it is closed. */
+export interface SlotHooks {
+  /** Part of the start (e.g. register this process): a failure fails the start and closes the client. */
+  started?(recipes: RecipeFactory): Promise<void>;
+  /** Before the client is closed (e.g. unregister); a failure is logged. */
+  closing?(recipes: RecipeFactory): Promise<void>;
+}
+
 interface Current {
   readonly client: ZooKeeperClient;
   /** Resolves once connected; rejects (and the slot forgets this client) if the start fails. */
-  readonly started: Promise<RecipeFactory>;
+  started: Promise<RecipeFactory>;
   readonly recipes: RecipeFactory;
   /** What bindings made from this client, by key: each is a singleton of its client. */
   readonly made: Map<string, unknown>;
@@ -32,6 +40,7 @@ export class ClientSlot {
     private readonly options: ZooKeeperClientOptions,
     private readonly startTimeout: number | undefined,
     private readonly background: boolean,
+    private readonly hooks: SlotHooks = {},
   ) {}
 
   /**
@@ -58,6 +67,10 @@ export class ClientSlot {
   async close(): Promise<void> {
     const current = this.current;
     this.current = undefined;
+    if (current?.connected && this.hooks.closing)
+      await this.hooks.closing(current.recipes).catch((error: unknown) => {
+        current.client.logger.error(`closing the container's recipes failed: ${String(error)}`);
+      });
     await current?.client.close();
   }
 
@@ -65,8 +78,23 @@ export class ClientSlot {
     if (this.current) return this.current;
     const client = new ZooKeeperClient(this.options);
     const recipes = new RecipeFactory(client);
-    const started = client.start({ timeout: this.startTimeout }).then(() => recipes);
-    const current: Current = { client, started, recipes, made: new Map(), connected: false };
+    const current: Current = {
+      client,
+      started: Promise.resolve(recipes),
+      recipes,
+      made: new Map(),
+      connected: false,
+    };
+    const { started: hook } = this.hooks;
+    const started = client.start({ timeout: this.startTimeout }).then(async () => {
+      if (hook)
+        await hook(recipes).catch(async (error: unknown) => {
+          await client.close();
+          throw error;
+        });
+      return recipes;
+    });
+    current.started = started;
     void started.then(
       () => (current.connected = true),
       () => {},

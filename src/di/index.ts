@@ -4,7 +4,14 @@
  * dependency `inversify`; classes whose constructor types inversify reads from
  * `emitDecoratorMetadata` also need `import 'reflect-metadata'` once, in the user's program.
  */
-export { ZooKeeper, Recipes, ElectionToken, LockToken } from './tokens.js';
+export {
+  ZooKeeper,
+  Recipes,
+  ElectionToken,
+  LockToken,
+  ServiceDiscoveryToken,
+  ServiceProviderToken,
+} from './tokens.js';
 export { RecipeFactory } from './recipe-factory.js';
 export { zookeeperModule, type ZooKeeperModuleOptions } from './zookeeper-module.js';
 export {

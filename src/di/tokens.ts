@@ -6,6 +6,8 @@ import type { ServiceIdentifier } from 'inversify';
 import type { ZooKeeperClient } from '../client/client.js';
 import type { Election } from '../recipes/election/election.js';
 import type { Lock } from '../recipes/lock/lock.js';
+import type { ServiceDiscovery } from '../recipes/discovery/service-discovery.js';
+import type { ServiceProvider } from '../recipes/discovery/service-provider.js';
 import type { RecipeFactory } from './recipe-factory.js';
 
 /**
@@ -28,3 +30,14 @@ export const ElectionToken: ServiceIdentifier<Election> = Symbol.for(
 );
 /** Named locks declared in `zookeeperModule({ locks })`. */
 export const LockToken: ServiceIdentifier<Lock> = Symbol.for(`zookeeper-coordination:Lock${ASYNC}`);
+/**
+ * The container's `ServiceDiscovery` (`zookeeperModule({ discovery, service })`): it registered
+ * `service` when the client started and unregisters it when the container is unbound.
+ */
+export const ServiceDiscoveryToken: ServiceIdentifier<ServiceDiscovery> = Symbol.for(
+  `zookeeper-coordination:ServiceDiscovery${ASYNC}`,
+);
+/** Started providers declared in `zookeeperModule({ providers })`: `@inject(ServiceProviderToken) @named('billing')`. */
+export const ServiceProviderToken: ServiceIdentifier<ServiceProvider> = Symbol.for(
+  `zookeeper-coordination:ServiceProvider${ASYNC}`,
+);

@@ -322,10 +322,14 @@ describe('SetPartitioner: split, layout, scale, failures', () => {
     );
   });
 
-  test('a share larger than the lock window (locks taken concurrently): one item held elsewhere delays only itself; a lock that fails fails the partitioner with every lock released', async (t) => {
+  test('a share larger than the lock window (locks taken concurrently, no listener warning): one item held elsewhere delays only itself; a lock that fails fails the partitioner with every lock released', async (t) => {
     const path = uniqueRoot('sp');
     const set = range(100).map((i) => `item-${String(i).padStart(3, '0')}`);
     const [zk, other] = await Promise.all([connect(t, server), connect(t, server)]);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    t.after(() => process.off('warning', onWarning));
     await using held = new Lock(other, `${path}/locks/item-050`);
     assert.equal(await held.acquire(), true);
     const p = partitioner(t, zk, path, set, { identifier: 'm0' });
@@ -351,6 +355,7 @@ describe('SetPartitioner: split, layout, scale, failures', () => {
     assert.ok(q.error instanceof NoAuthError, `the lock's error: ${String(q.error)}`);
     const left = [...(await lockHolders(other, failing, set)).values()].filter((s) => s !== undefined);
     assert.deepEqual(left, [], 'every lock taken before the failure was released');
+    assert.deepEqual(warnings, [], 'no MaxListenersExceededWarning from the locks in flight');
   });
 
   test("a member's session is killed: it fails, the others re-balance, and no item is ever owned twice", async (t) => {

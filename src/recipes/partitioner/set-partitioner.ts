@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
 import { partitionRebalanceChannel, type PartitionRebalanceEvent } from '../../client/diagnostics.js';
@@ -29,6 +29,8 @@ export type PartitionState = (typeof PartitionState)[keyof typeof PartitionState
 
 /** How many item locks an allocation acquires at once (pipelined; each is still bounded by `maxReactionTime`). */
 const LOCK_WINDOW = 32;
+/** A bound on the abort listeners one item lock's acquire adds to the allocation's signal. */
+const LISTENERS_PER_LOCK = 8;
 
 /** A work item of a SetPartitioner: a string or a number (kazoo compares them as Python does). */
 export type PartitionItem = string | number;
@@ -325,7 +327,9 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem>
         case PartitionState.FAILURE:
           throw this.failure();
         default:
-          if (!(await this.waitForChange({ signal, timeout: remaining(deadline) }))) return false;
+          // A state change (e.g. RELEASE → ALLOCATING by release()) may come after the deadline.
+          if (!(await this.waitForChange({ signal, timeout: atLeastZero(remaining(deadline)) })))
+            return false;
       }
     }
   }
@@ -486,6 +490,8 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem>
   private startAllocation(): void {
     this.run?.abort();
     const run = new AbortController();
+    // Every item lock in flight listens on it: its acquire, its requests, its wait.
+    setMaxListeners(LISTENERS_PER_LOCK * LOCK_WINDOW + 16, run.signal);
     this.run = run;
     this.runDone = (async () => {
       try {
@@ -682,6 +688,11 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem>
       await this.party.leave().catch(() => {});
     }
   }
+}
+
+/** A remaining time that may have passed, as a timeout (0: do not wait). */
+function atLeastZero(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.max(0, ms);
 }
 
 function checkMs(name: string, value: number, path: string): number {
