@@ -60,7 +60,12 @@ export { Lock } from './recipes/lock/lock.js';
 export { MultiLock, type MultiLockAcquireOptions } from './recipes/lock/multi-lock.js';
 export { attemptRevoke, REVOKE_MESSAGE } from './recipes/lock/revocation.js';
 export type { LockOptions, AcquireOptions } from './recipes/lock/lock.js';
-export { ReadLock, WriteLock, type ReadWriteLockOptions } from './recipes/lock/read-write-lock.js';
+export {
+  ReadLock,
+  WriteLock,
+  type ReadWriteLockOptions,
+  type ReadLockOptions,
+} from './recipes/lock/read-write-lock.js';
 export { Election } from './recipes/election/election.js';
 export type { ElectionOptions, Leadership } from './recipes/election/election.js';
 export { LeaderLatch } from './recipes/election/leader-latch.js';

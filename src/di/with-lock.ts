@@ -31,27 +31,45 @@ import {
 /** Which recipe `withLock` takes: Lock, ReadLock, WriteLock or Semaphore. */
 export type LockKindName = 'exclusive' | 'read' | 'write' | 'semaphore';
 
-/** Options of `withLock` (both forms): timeout, signal, recipe kind, identifier, and the decorator's client. */
-export interface WithLockOptions {
+/** What every `withLock` takes: timeout, signal, identifier, layout, and the decorator's client. */
+interface WithLockCommonOptions {
   /** Give up after this many ms with `LockUnavailableError`. Default: wait as long as it takes. */
   timeout?: number;
   /** Abort waiting for the lock (`AbortError`). */
   signal?: AbortSignal;
-  /** Which recipe: `exclusive` (Lock, default), `read`/`write` (ReadLock/WriteLock), `semaphore`. */
-  kind?: LockKindName;
-  /** For `kind: 'semaphore'`: how many may hold at once. */
-  maxLeases?: number;
   /** Stored in the lock node (what `contenders()` shows). */
   identifier?: string;
-  /** `kind: 'exclusive'` only: `'curator'` names the node as Curator's InterProcessMutex does (see `Lock`). */
+  /**
+   * The layout, for every kind: `'curator'` takes the lock as Curator does — InterProcessMutex
+   * (`exclusive`), InterProcessReadWriteLock (`read`/`write`), InterProcessSemaphoreV2
+   * (`semaphore`); see each recipe. Default `'kazoo'`.
+   */
   naming?: 'kazoo' | 'curator';
-  /** `kind: 'exclusive'` only: more contender markers to honour, e.g. `['-lock-']` (see `Lock`). */
-  extraLockPatterns?: readonly string[];
   /** When the ownership signal fires: SUSPENDED (default) or LOST only. */
   ownershipLostOn?: 'SUSPENDED' | 'LOST';
   /** Decorator only: the client, or how to get it from the instance (default: its injected client). */
   client?: ClientSource;
 }
+
+/** A lock kind's options: `extraLockPatterns` (see `Lock`), no `maxLeases`. */
+interface WithLockLockOptions extends WithLockCommonOptions {
+  /** Which recipe: `exclusive` (Lock, default), `read`/`write` (ReadLock/WriteLock). */
+  kind?: 'exclusive' | 'read' | 'write';
+  /** More contender markers to honour, e.g. `['-lock-']` (see `Lock`). */
+  extraLockPatterns?: readonly string[];
+  maxLeases?: never;
+}
+
+/** The semaphore's options: `maxLeases`; a semaphore has no contender markers. */
+interface WithLockSemaphoreOptions extends WithLockCommonOptions {
+  kind: 'semaphore';
+  /** How many may hold at once. Default 1. */
+  maxLeases?: number;
+  extraLockPatterns?: never;
+}
+
+/** Options of `withLock` (both forms): `maxLeases` with `kind: 'semaphore'`, `extraLockPatterns` with the lock kinds. */
+export type WithLockOptions = WithLockLockOptions | WithLockSemaphoreOptions;
 
 /** What the guarded code gets. */
 export interface HeldLock {
@@ -70,20 +88,21 @@ export function currentLock(): HeldLock | undefined {
 }
 
 function makeRecipe(client: ZooKeeperClient, path: string, options: WithLockOptions): Lock | Semaphore {
-  const common = { identifier: options.identifier, ownershipLostOn: options.ownershipLostOn };
+  const common = {
+    identifier: options.identifier,
+    ownershipLostOn: options.ownershipLostOn,
+    naming: options.naming,
+  };
+  if (options.kind === 'semaphore')
+    return new Semaphore(client, path, { ...common, maxLeases: options.maxLeases });
+  const lock = { ...common, extraLockPatterns: options.extraLockPatterns };
   switch (options.kind ?? 'exclusive') {
     case 'read':
-      return new ReadLock(client, path, common);
+      return new ReadLock(client, path, lock);
     case 'write':
-      return new WriteLock(client, path, common);
-    case 'semaphore':
-      return new Semaphore(client, path, { ...common, maxLeases: options.maxLeases });
+      return new WriteLock(client, path, lock);
     default:
-      return new Lock(client, path, {
-        ...common,
-        naming: options.naming,
-        extraLockPatterns: options.extraLockPatterns,
-      });
+      return new Lock(client, path, lock);
   }
 }
 

@@ -24,7 +24,10 @@ import { COUNTER_MARKER_PREFIX } from '../recipes/counter/counter.js';
 import { decodeLease } from '../recipes/lease/non-blocking-lease.js';
 import {
   contenderPattern,
+  CURATOR_LATCH_NAME,
   CURATOR_LOCK_NAME,
+  CURATOR_READ_NAME,
+  CURATOR_WRITE_NAME,
   LOCK_NAME,
   READ_LOCK_NAME,
   sortedContenders,
@@ -59,11 +62,8 @@ const KAZOO_RW = contenderPattern([LOCK_NAME, READ_LOCK_NAME]);
 const KAZOO_READ = contenderPattern([READ_LOCK_NAME]);
 const CURATOR_LOCK = contenderPattern([CURATOR_LOCK_NAME]);
 const ANY_LOCK = contenderPattern([LOCK_NAME, CURATOR_LOCK_NAME]);
-/** Curator InterProcessReadWriteLock's lock names (`READ_LOCK_NAME`, `WRITE_LOCK_NAME`). */
-const CURATOR_READ = '__READ__';
-const CURATOR_RW = contenderPattern([CURATOR_READ, '__WRIT__']);
-/** Curator LeaderLatch's `LOCK_NAME`. */
-const CURATOR_LATCH = contenderPattern(['latch-']);
+const CURATOR_RW = contenderPattern([CURATOR_READ_NAME, CURATOR_WRITE_NAME]);
+const CURATOR_LATCH = contenderPattern([CURATOR_LATCH_NAME]);
 /** Curator InterProcessSemaphoreV2's `LEASE_BASE_NAME`. */
 const CURATOR_LEASE = contenderPattern(['lease-']);
 const SEMAPHORE_LOCK_SUFFIX = '-__lock__';
@@ -147,7 +147,7 @@ function lockRecipe(ctx: RecogniseContext, dir: TreeNode): LockRecipe | undefine
   let isRead: ((name: string) => boolean) | undefined;
   if ((contenders = sortedContenders(dir.children, CURATOR_RW)).length > 0) {
     kind = 'read-write-lock';
-    isRead = (name) => name.includes(CURATOR_READ);
+    isRead = (name) => name.includes(CURATOR_READ_NAME);
   } else if (sortedContenders(dir.children, KAZOO_READ).length > 0) {
     kind = 'read-write-lock';
     contenders = sortedContenders(dir.children, KAZOO_RW);

@@ -6,7 +6,13 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Container, inject, injectable, named } from 'inversify';
-import { ConnectionState, Election, TimeoutError, ZooKeeperClient } from '../../src/index.js';
+import {
+  ConnectionState,
+  Election,
+  RecipeMismatchError,
+  TimeoutError,
+  ZooKeeperClient,
+} from '../../src/index.js';
 import {
   ElectionToken,
   Fleet,
@@ -243,6 +249,78 @@ describe('@withLock (legacy decorators)', () => {
       return signal.aborted;
     });
     assert.equal(fired, true);
+  });
+});
+
+describe('withLock: naming and extraLockPatterns for every kind', () => {
+  const PROTECTED = '_c_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-';
+
+  @injectable()
+  class Catalog {
+    constructor(@inject(ZooKeeper) readonly zk: ZooKeeperClient) {}
+
+    @withLock((args: [string]) => args[0], { kind: 'read', naming: 'curator' })
+    async read(path: string): Promise<string[]> {
+      return this.zk.getChildren(path);
+    }
+
+    @withLock((args: [string]) => args[0], { kind: 'write', naming: 'curator' })
+    async write(path: string): Promise<string[]> {
+      return this.zk.getChildren(path);
+    }
+
+    @withLock((args: [string]) => args[0], { kind: 'semaphore', naming: 'curator', maxLeases: 2 })
+    async export(path: string): Promise<string[]> {
+      return this.zk.getChildren(`${path}/leases`);
+    }
+  }
+
+  test("the decorator takes Curator's layout for read, write and semaphore", async () => {
+    const container = newContainer(server.connectString);
+    try {
+      container.bind(Catalog).toSelf();
+      const catalog = await container.getAsync(Catalog);
+      const path = uniqueRoot('di-curator');
+      const [reader] = await catalog.read(path);
+      assert.match(reader!, new RegExp(`^${PROTECTED}__READ__\\d{10}$`));
+      const [writer] = await catalog.write(path);
+      assert.match(writer!, new RegExp(`^${PROTECTED}__WRIT__\\d{10}$`));
+      const [lease] = await catalog.export(`${path}-sem`);
+      assert.match(lease!, new RegExp(`^${PROTECTED}lease-\\d{10}$`));
+      assert.deepEqual(await catalog.zk.getChildren(path), [], 'released');
+    } finally {
+      await container.unbindAllAsync();
+    }
+  });
+
+  test('the plain form: a kazoo-layout writer and a Curator-layout writer on one path refuse to share it; extraLockPatterns reach read locks', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('di-mixed');
+    await withLock(
+      zk,
+      path,
+      async () => {
+        await assert.rejects(
+          withLock(zk, path, async () => 'never', { kind: 'write', timeout: 2_000 }),
+          RecipeMismatchError,
+        );
+        // A reader that honours `-lock-` waits for the Curator-named mutex holder.
+        await assert.rejects(
+          withLock(zk, path, async () => 'never', {
+            kind: 'read',
+            extraLockPatterns: ['-lock-'],
+            timeout: 200,
+          }),
+          LockUnavailableError,
+        );
+      },
+      { naming: 'curator' },
+    );
+    const nodes = await withLock(zk, path, async () => zk.getChildren(path), {
+      kind: 'write',
+      naming: 'curator',
+    });
+    assert.match(nodes[0]!, new RegExp(`^${PROTECTED}__WRIT__\\d{10}$`));
   });
 });
 

@@ -953,3 +953,100 @@ describe('Lock: long timeouts (issue 11, scenario 6)', () => {
     await waiter.release();
   });
 });
+
+describe('Lock: reentrant (per async flow)', () => {
+  /** Start `fn` as a flow of its own: it acquires after an await, never in its caller's synchronous code. */
+  function flow<T>(fn: () => Promise<T>): Promise<T> {
+    return (async () => {
+      await null;
+      return fn();
+    })();
+  }
+
+  test('a nested acquire in the same flow counts up, release counts down; one node, held until the count is zero', async (t) => {
+    const [zk, zkOther] = await Promise.all([connect(t, server), connect(t, server)]);
+    const path = uniqueRoot('lock');
+    const lock = new Lock(zk, path, { identifier: 'outer', reentrant: true });
+    const other = new Lock(zkOther, path, { identifier: 'other' });
+    assert.equal(await lock.acquire(), true);
+    const node = lock.nodePath;
+    assert.equal(await lock.acquire(), true, 'nested');
+    assert.equal(await (async () => lock.acquire({ blocking: false }))(), true, 'nested in an async call');
+    assert.equal(lock.nodePath, node);
+    assert.equal((await children(zk, path)).length, 1, 'one node for every level');
+    assert.equal(await lock.release(), true);
+    assert.equal(await lock.release(), true);
+    assert.equal(lock.isAcquired, true, 'held while the count is above zero');
+    assert.equal(await other.acquire({ blocking: false }), false, 'another client is still excluded');
+    assert.equal(await lock.release(), true);
+    assert.equal(lock.isAcquired, false);
+    assert.deepEqual(await children(zk, path), []);
+    assert.equal(await lock.release(), false, 'not held any more');
+    assert.equal(await other.acquire({ blocking: false }), true);
+    await other.release();
+  });
+
+  test('another flow on the same instance waits until the holding flow released every level, then holds; a timed one resolves false', async (t) => {
+    const zk = await connect(t, server);
+    const lock = new Lock(zk, uniqueRoot('lock'), { reentrant: true });
+    const order: string[] = [];
+    const gate = new Deferred();
+    const first = flow(async () => {
+      assert.equal(await lock.acquire(), true);
+      assert.equal(await lock.acquire(), true);
+      order.push('A holds twice');
+      await gate.promise;
+      await lock.release();
+      order.push('A released once');
+      await lock.release();
+      order.push('A released');
+    });
+    await eventually(() => lock.isAcquired, 'A holds');
+    const second = flow(async () => {
+      const got = await lock.acquire();
+      order.push('B holds');
+      await lock.release();
+      return got;
+    });
+    assert.equal(await flow(() => lock.acquire({ timeout: 200 })), false, 'a timed flow gives up');
+    assert.equal(await flow(() => lock.acquire({ blocking: false })), false, 'a non-blocking flow too');
+    await assert.rejects(
+      flow(() => lock.release()),
+      NotHeldError,
+      'a flow that does not hold cannot release',
+    );
+    await grace();
+    assert.deepEqual(order, ['A holds twice']);
+    gate.resolve();
+    await within(first, 'A finishes');
+    assert.equal(await within(second, 'B acquires'), true);
+    assert.deepEqual(order, ['A holds twice', 'A released once', 'A released', 'B holds']);
+    assert.equal(lock.isAcquired, false);
+  });
+
+  test('LOST while held at depth 2: not held at once, a waiting flow then acquires in the new session', async (t) => {
+    const zk = await connect(t, server);
+    const lock = new Lock(zk, uniqueRoot('lock'), { reentrant: true });
+    assert.equal(await lock.acquire(), true);
+    assert.equal(await lock.acquire(), true);
+    const waiting = flow(async () => {
+      const got = await lock.acquire();
+      assert.equal(await lock.release(), true);
+      return got;
+    });
+    const lost = nextState(zk, ConnectionState.LOST, safety());
+    await server.expireSession(zk);
+    await lost;
+    assert.equal(lock.signal.aborted, true);
+    assert.equal(await within(waiting, 'the waiting flow acquires after LOST'), true);
+    assert.equal(await lock.release(), false, 'the first flow holds nothing any more');
+  });
+
+  test('without reentrant: a nested acquire throws AlreadyAcquiredError', async (t) => {
+    const zk = await connect(t, server);
+    const lock = new Lock(zk, uniqueRoot('lock'));
+    assert.equal(await lock.acquire(), true);
+    await assert.rejects(lock.acquire(), AlreadyAcquiredError);
+    await lock.release();
+  });
+});

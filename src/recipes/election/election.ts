@@ -1,10 +1,9 @@
 import type { ZooKeeperClient } from '../../client/client.js';
 import { InvalidArgumentError } from '../../client/errors.js';
-import { LOCK_NAME } from '../lock/contenders.js';
-import { Lock, type LockOptions } from '../lock/lock.js';
+import { Lock, mutexKind, type LockOptions } from '../lock/lock.js';
 
 /** Options of `new Election(...)`: the Lock's options, and how many leaders at once. */
-export interface ElectionOptions extends LockOptions {
+export interface ElectionOptions extends Omit<LockOptions, 'reentrant'> {
   /**
    * `'curator'`: candidates are `_c_<uuid>-lock-<seq>`, the layout of Curator's `LeaderSelector`
    * (an `InterProcessMutex` on the election path, lock name `lock-`, data = its id), so our
@@ -40,6 +39,9 @@ export interface Leadership {
  * an earlier session is never adopted, so a lost create reply never makes two leaders.
  * With `naming: 'curator'` it joins Curator's `LeaderSelector` on the same path (its layout is
  * Curator's InterProcessMutex: `_c_<uuid>-lock-<seq>`; kazoo-named candidates are honoured too).
+ * Curator's `LeaderLatch` (`_c_<uuid>-latch-<seq>`) is another layout: a candidate that finds
+ * latch nodes on its path (or, kazoo-named, LeaderSelector nodes) rejects `run` with
+ * `RecipeMismatchError` instead of leading beside them (see `Lock`).
  *
  * @example
  *   const election = new Election(zk, '/services/billing/leader', { identifier: hostname() });
@@ -63,12 +65,7 @@ export class Election {
         op: 'Election',
         path,
       });
-    this.lock = new Lock(client, path, options, {
-      nodeName: LOCK_NAME,
-      blockingNames: [LOCK_NAME],
-      maxHolders: leaders,
-      recipe: 'Election',
-    });
+    this.lock = new Lock(client, path, { ...options, reentrant: false }, mutexKind('Election', leaders));
   }
 
   /**

@@ -9,6 +9,33 @@
 export const LOCK_NAME = '__lock__';
 export const READ_LOCK_NAME = '__rlock__';
 export const CURATOR_LOCK_NAME = '-lock-';
+/** Curator's InterProcessReadWriteLock markers (`READ_LOCK_NAME` / `WRITE_LOCK_NAME` there). */
+export const CURATOR_READ_NAME = '__READ__';
+export const CURATOR_WRITE_NAME = '__WRIT__';
+/** Curator's LeaderLatch candidates: `_c_<uuid>-latch-<seq>`. */
+export const CURATOR_LATCH_NAME = '-latch-';
+
+/** The markers of Curator's sequential recipes (mutex, read-write lock, leader latch). */
+export const CURATOR_MARKERS: readonly string[] = [
+  CURATOR_LOCK_NAME,
+  CURATOR_READ_NAME,
+  CURATOR_WRITE_NAME,
+  CURATOR_LATCH_NAME,
+];
+/** Every marker either library puts on a sequential recipe node. */
+export const ALL_MARKERS: readonly string[] = [LOCK_NAME, READ_LOCK_NAME, ...CURATOR_MARKERS];
+
+/**
+ * The nodes of another recipe's layout that a lock kind must not share a path with: markers it
+ * does not honour, of `candidates`. Undefined when there are none.
+ */
+export function foreignPattern(
+  candidates: readonly string[],
+  honoured: readonly string[],
+): RegExp | undefined {
+  const foreign = candidates.filter((marker) => !honoured.includes(marker));
+  return foreign.length === 0 ? undefined : contenderPattern(foreign);
+}
 
 export interface Contender {
   /** The child's name (no path). */
@@ -32,7 +59,7 @@ export function sortedContenders(children: readonly string[], pattern: RegExp): 
   return contenders.sort((a, b) => (a.sequence < b.sequence ? -1 : a.sequence > b.sequence ? 1 : 0));
 }
 
-const KNOWN_MARKERS = contenderPattern([LOCK_NAME, READ_LOCK_NAME, CURATOR_LOCK_NAME]);
+const KNOWN_MARKERS = contenderPattern(ALL_MARKERS);
 
 /**
  * The sequence suffix of one of our nodes, read the way the contender regex reads it: after

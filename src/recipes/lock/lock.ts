@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { RequestOptions, ZooKeeperClient } from '../../client/client.js';
 import {
@@ -13,17 +14,20 @@ import {
 } from '../../client/diagnostics.js';
 import { AbortError, InvalidArgumentError, NoNodeError, TimeoutError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { remaining, retriesWithinDeadline } from '../../client/retry.js';
+import { remaining, retriesWithinDeadline, sleep } from '../../client/retry.js';
 import type { Transaction } from '../../client/transaction.js';
-import { AlreadyAcquiredError, LockLostError, NotHeldError } from '../errors.js';
+import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
 import { ChangeWaiter, deadlineOf, type Wake } from '../change-waiter.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
 import { attemptRevoke, watchRevocation } from './revocation.js';
 import {
+  ALL_MARKERS,
   blockersAhead,
   contenderPattern,
   CURATOR_LOCK_NAME,
+  CURATOR_MARKERS,
+  foreignPattern,
   LOCK_NAME,
   sequenceOf,
   sortedContenders,
@@ -36,11 +40,23 @@ export interface LockOptions {
   /** More contender markers to honour, e.g. `['-lock-']` for Curator nodes (kazoo's `extra_lock_patterns`). */
   extraLockPatterns?: readonly string[];
   /**
-   * Node naming: kazoo's `<32hex>__lock__` (default) or Curator's `_c_<uuid>-lock-`. `Lock` and
-   * `Election` only: ReadLock and WriteLock reject it (`InvalidArgumentError`), since a reader
-   * would not see a Curator-named writer (Curator's read/write locks use other names).
+   * The layout: kazoo's (default; `Lock`: `<32hex>__lock__<seq>`) or Curator's (`Lock`:
+   * `_c_<uuid>-lock-<seq>`, its InterProcessMutex; ReadLock/WriteLock: `_c_<uuid>-__READ__<seq>` /
+   * `_c_<uuid>-__WRIT__<seq>`, its InterProcessReadWriteLock). Either layout fails with
+   * `RecipeMismatchError` when it finds the other's nodes on its path (see `Lock`).
    */
   naming?: 'kazoo' | 'curator';
+  /**
+   * Re-entrant within one async flow (as Curator's mutex is within one thread): a nested
+   * `acquire` in the flow that holds the lock resolves `true` at once and counts up, `release`
+   * counts down (the node goes at zero). Another flow waits for this instance, then for the
+   * lock. A flow is an `AsyncLocalStorage` context: what runs after `await lock.acquire()` and
+   * every async call it makes. `acquire` marks the flow with `AsyncLocalStorage.enterWith`, which
+   * also covers the rest of the synchronous code that called it: flows that must exclude each
+   * other should each acquire after an `await` of their own (as event handlers and requests do),
+   * not from one synchronous loop. Default false (a second acquire throws `AlreadyAcquiredError`).
+   */
+  reentrant?: boolean;
   /** When a holder's `signal` fires: on SUSPENDED (default, safe) or only on LOST. */
   ownershipLostOn?: 'SUSPENDED' | 'LOST';
   /** A waiter whose session is lost: re-queue at the back (default) or fail with `LockLostError`. */
@@ -63,6 +79,13 @@ export interface AcquireOptions {
 export interface LockKind {
   /** The marker in our node names, e.g. `__lock__`. */
   nodeName: string;
+  /**
+   * Curator layouts: the lock name after Curator's protection prefix `_c_<uuid>-` (`lock-`,
+   * `__READ__`, `__WRIT__`), so our node is `_c_<uuid>-<curatorName><seq>`. Kazoo layouts: none.
+   */
+  curatorName?: string;
+  /** The same kind in Curator's layout (`naming: 'curator'`); none: the kind has no Curator mode. */
+  curator?: LockKind;
   /** Markers of the contenders that block us. */
   blockingNames: readonly string[];
   /** How many may hold at once (1 for a mutex). */
@@ -71,7 +94,38 @@ export interface LockKind {
   recipe: LockRecipe;
 }
 
-const MUTEX: LockKind = { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHolders: 1, recipe: 'Lock' };
+/**
+ * A mutex (N = 1) or an N-leader election: kazoo's `__lock__` nodes, or in Curator's layout its
+ * InterProcessMutex / LeaderSelector nodes (lock name `lock-`), which also honour kazoo's.
+ */
+export function mutexKind(recipe: LockRecipe, maxHolders: number): LockKind {
+  return {
+    nodeName: LOCK_NAME,
+    blockingNames: [LOCK_NAME],
+    maxHolders,
+    recipe,
+    curator: {
+      nodeName: CURATOR_LOCK_NAME,
+      curatorName: 'lock-',
+      blockingNames: [LOCK_NAME, CURATOR_LOCK_NAME],
+      maxHolders,
+      recipe,
+    },
+  };
+}
+
+const MUTEX = mutexKind('Lock', 1);
+
+/** Who holds a re-entrant lock: the async flow that took it, and how many times. */
+interface Reentry {
+  /** The flow of each `acquire`: its identity, set by `acquire` for the caller's continuation. */
+  readonly flows: AsyncLocalStorage<object>;
+  /** The flow that holds (or is acquiring), and its depth. */
+  owner: object | undefined;
+  depth: number;
+  /** Resolved when the instance is idle again (neither held nor acquiring). */
+  idle: { promise: Promise<void>; resolve: () => void } | undefined;
+}
 
 /**
  * Lock: a fair (FIFO) distributed mutex, wire-compatible with kazoo's `Lock` (and `Election`).
@@ -79,7 +133,18 @@ const MUTEX: LockKind = { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHo
  * Znode layout (kazoo 2.8): `<path>` persistent and empty; one contender node per acquire,
  * `<path>/<32hex>__lock__<seq>`, ephemeral + sequential, data = identifier (UTF-8). The lowest
  * sequence holds the lock; each waiter watches only the node just ahead of it. With
- * `naming: 'curator'` nodes are `_c_<uuid>-lock-<seq>` instead (Curator's InterProcessMutex).
+ * `naming: 'curator'` nodes are `_c_<uuid>-lock-<seq>` instead (Curator's InterProcessMutex:
+ * a `_c_<uuid>-` protected, ephemeral-sequential `lock-` node; it honours kazoo's `__lock__` too;
+ * a missing `<path>` is created as a container node, as Curator does).
+ *
+ * Layouts that meet: a kazoo-layout lock that finds a node of a Curator recipe on its path
+ * (`-lock-`, `__READ__`, `__WRIT__`, `-latch-`, unless named in `extraLockPatterns`) when it
+ * looks — before it is granted and after every wake-up — removes its node and rejects with
+ * `RecipeMismatchError` instead of granting; a Curator-layout one does so on kazoo reader,
+ * LeaderLatch or read-write nodes. A default-named `Lock` cannot be made safe against a Curator
+ * mutex that arrives *after* it: Curator orders children by the text after `lock-`, so it never
+ * sees our `__lock__` node as ahead of it. Next to Curator processes use `naming: 'curator'`
+ * (safe both ways; kazoo peers see those nodes with `extra_lock_patterns=['-lock-']`).
  *
  * SUSPENDED: a holder's `signal` fires (ownership may be lost: stop relying on the lock), unless
  * `ownershipLostOn: 'LOST'`; if the session survives, `isAcquired` stays true and a fresh
@@ -95,6 +160,9 @@ const MUTEX: LockKind = { nodeName: LOCK_NAME, blockingNames: [LOCK_NAME], maxHo
  * place): it is deleted, so it neither makes us a second holder nor blocks the others.
  * `ephemeral: false` nodes survive the session; the prefix alone proves them ours.
  *
+ * Not re-entrant by default: `acquire()` on an instance that holds or is acquiring throws
+ * `AlreadyAcquiredError` (kazoo would return False or hang). `reentrant: true`: re-entrant per
+ * async flow, as Curator's mutex is per thread (see `LockOptions.reentrant`).
  * Revocation (Curator's, `revocation.ts`): `makeRevocable(listener)` has a holder watch its
  * node's data; `Lock.attemptRevoke(client, node)` sets it to `__REVOKE__`. The watch goes on
  * release and on LOST; after SUSPENDED it is re-registered with the session.
@@ -120,6 +188,14 @@ export class Lock implements AsyncDisposable {
   private readonly blocking: RegExp;
   /** Every contender of the path, for `contenders()` (readers and writers alike). */
   private readonly everyContender: RegExp;
+  /** Curator's layout creates a missing lock directory as a container (`creatingParentContainersIfNeeded`). */
+  private readonly containerParents: boolean;
+  /** Nodes of another layout that must not share our path (`RecipeMismatchError`). */
+  private readonly foreign: RegExp | undefined;
+  /** `reentrant: true`: the flow that holds, and its depth. */
+  private readonly reentry: Reentry | undefined;
+  /** A ReadLock's write lock: while it holds, the reader is granted at once (downgrade). */
+  protected downgradeFrom: Lock | undefined;
   private readonly maxHolders: number;
   private readonly onSessionLost: 'requeue' | 'fail';
   private acquiring = false;
@@ -140,34 +216,40 @@ export class Lock implements AsyncDisposable {
     kind: LockKind = MUTEX,
   ) {
     validatePath(path, 'Lock');
-    // Naming applies to exclusive kinds (Lock, Election): a reader would not see a Curator-named writer.
-    if (
-      options.naming !== undefined &&
-      (kind.nodeName !== LOCK_NAME || kind.blockingNames.join() !== LOCK_NAME)
-    ) {
-      throw new InvalidArgumentError(
-        'naming is an option of Lock and Election only: a reader would not see a Curator-named writer',
-        { op: 'Lock', path },
-      );
+    const naming = options.naming ?? 'kazoo';
+    const layout = naming === 'curator' ? kind.curator : naming === 'kazoo' ? kind : undefined;
+    if (layout === undefined) {
+      throw new InvalidArgumentError(`naming must be 'kazoo' or 'curator', got ${String(naming)}`, {
+        op: kind.recipe,
+        path,
+      });
     }
     this.path = path;
     this.identifier = options.identifier ?? '';
     this.data = Buffer.from(this.identifier, 'utf8');
     const id = randomUUID();
-    // Curator naming is for mutexes (Curator's read locks use other names).
-    const curator = options.naming === 'curator';
-    const ownName = curator ? CURATOR_LOCK_NAME : kind.nodeName;
-    this.prefix = curator ? `_c_${id}${CURATOR_LOCK_NAME}` : `${id.replaceAll('-', '')}${kind.nodeName}`;
-    const blockingNames = [
-      ...kind.blockingNames,
-      ...(curator ? [CURATOR_LOCK_NAME] : []),
-      ...(options.extraLockPatterns ?? []),
-    ];
-    this.blocking = contenderPattern([...new Set(blockingNames)]);
+    const ownName = layout.nodeName;
+    // Curator's protected names: `_c_<uuid>-<lock name><seq>` (CreateBuilder.withProtection).
+    this.prefix =
+      layout.curatorName === undefined
+        ? `${id.replaceAll('-', '')}${ownName}`
+        : `_c_${id}-${layout.curatorName}`;
+    const blockingNames = [...new Set([...layout.blockingNames, ...(options.extraLockPatterns ?? [])])];
+    this.blocking = contenderPattern(blockingNames);
     this.everyContender = contenderPattern([...new Set([...blockingNames, ownName])]);
+    // A Curator layout orders every child (LockInternals.getSortedChildren): any other recipe's
+    // node misleads it. A kazoo layout only misses Curator's nodes.
+    this.foreign = foreignPattern(layout.curatorName === undefined ? CURATOR_MARKERS : ALL_MARKERS, [
+      ...blockingNames,
+      ownName,
+    ]);
+    this.containerParents = layout.curatorName !== undefined;
+    this.reentry = options.reentrant
+      ? { flows: new AsyncLocalStorage(), owner: undefined, depth: 0, idle: undefined }
+      : undefined;
     this.own = this.ownNode(true);
-    this.maxHolders = kind.maxHolders;
-    this.recipe = kind.recipe;
+    this.maxHolders = layout.maxHolders;
+    this.recipe = layout.recipe;
     this.onSessionLost = options.onSessionLost ?? 'requeue';
     this.ownership = new Ownership(client, path, 'lock', options.ownershipLostOn ?? 'SUSPENDED');
   }
@@ -212,7 +294,60 @@ export class Lock implements AsyncDisposable {
    * sees our node gone; after an abort or while disconnected the removal finishes in the
    * background.
    */
-  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+  acquire(options: AcquireOptions = {}): Promise<boolean> {
+    const reentry = this.reentry;
+    if (reentry === undefined) return this.tracedAcquire(options);
+    const flow = reentry.flows.getStore();
+    if (flow !== undefined && flow === reentry.owner && this.held) {
+      reentry.depth += 1;
+      return Promise.resolve(true);
+    }
+    // A new identity for the caller's flow, set synchronously so that what runs after its
+    // `await` (and every async call it makes) belongs to it.
+    const mine = {};
+    reentry.flows.enterWith(mine);
+    return this.acquireInTurn(reentry, mine, options);
+  }
+
+  /** Re-entrant mode: wait until this instance is idle (another flow's hold), then acquire. */
+  private async acquireInTurn(reentry: Reentry, flow: object, options: AcquireOptions): Promise<boolean> {
+    const { signal, timeout, blocking = true } = options;
+    const deadline = deadlineOf(timeout, { op: 'acquire', path: this.path });
+    while (this.held || this.acquiring) {
+      if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
+      const left = remaining(deadline);
+      if (!blocking || (left !== undefined && left <= 0)) return false;
+      if (reentry.idle === undefined) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((done) => (resolve = done));
+        reentry.idle = { promise, resolve };
+      }
+      const stop = new AbortController();
+      const slept = sleep(left ?? Infinity, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
+      slept.catch(() => {}); // an abort is re-checked at the loop's top
+      await Promise.race([reentry.idle.promise, slept.catch(() => {})]);
+      stop.abort();
+    }
+    reentry.owner = flow;
+    try {
+      const left = deadline === undefined ? {} : { timeout: Math.max(0, deadline - Date.now()) };
+      const acquired = await this.tracedAcquire({ ...options, ...left });
+      if (acquired) reentry.depth = 1;
+      return acquired;
+    } finally {
+      if (!this.held) this.becameIdle(reentry);
+    }
+  }
+
+  /** Re-entrant mode: no flow owns the instance any more; wake the flows waiting for it. */
+  private becameIdle(reentry: Reentry): void {
+    reentry.owner = undefined;
+    reentry.depth = 0;
+    reentry.idle?.resolve();
+    reentry.idle = undefined;
+  }
+
+  private tracedAcquire(options: AcquireOptions): Promise<boolean> {
     if (!lockAcquireChannel.hasSubscribers) return this.acquireOnce(options);
     const ctx: LockAcquireContext = { recipe: this.recipe, path: this.path };
     return traceAsync(
@@ -252,7 +387,9 @@ export class Lock implements AsyncDisposable {
       else await this.own.removeBeforeAnswering();
       return acquired;
     } catch (error) {
-      this.own.removeLater();
+      // A refused path leaves nothing behind when we answer (a retry would otherwise meet our node).
+      if (error instanceof RecipeMismatchError) await this.own.removeBeforeAnswering();
+      else this.own.removeLater();
       throw error;
     } finally {
       this.acquiring = false;
@@ -284,8 +421,17 @@ export class Lock implements AsyncDisposable {
         this.own.vanished();
         continue;
       }
+      if (this.foreign !== undefined) {
+        const stranger = children.find((child) => this.foreign!.test(child));
+        if (stranger !== undefined)
+          throw new RecipeMismatchError(
+            `${this.path} holds ${stranger}, a node of another recipe's layout: sharing the path would grant two holders`,
+            { op: 'acquire', path: this.path },
+          );
+      }
       const ahead = blockersAhead(children, this.blocking, sequenceOf(node));
-      if (ahead.length < this.maxHolders) return true;
+      // Curator's read lock: granted at once while its own write lock holds (downgrade).
+      if (ahead.length < this.maxHolders || this.downgradeFrom?.isAcquired === true) return true;
       if (!blocking) return false;
       // A mutex watches the node just ahead (no herd). With several holders any of the nodes
       // ahead may leave first, so watch the directory instead.
@@ -324,7 +470,7 @@ export class Lock implements AsyncDisposable {
       if (!(error instanceof NoNodeError)) throw error;
       // The lock directory does not exist (yet, or any more): create it and try again. Not
       // checking it up front saves a round trip on every acquire.
-      await this.client.ensurePath(this.path, request);
+      await this.client.ensurePath(this.path, { ...request, container: this.containerParents });
       return this.findOrCreateNode(request);
     }
     return listed;
@@ -362,6 +508,7 @@ export class Lock implements AsyncDisposable {
     // On LOST our ephemeral is not ours any more: the OwnNode forgets it by itself.
     this.ownership.hold(() => {
       this.held = false;
+      if (this.reentry !== undefined) this.becameIdle(this.reentry);
       this.stopRevocation();
       this.publishHeld(lockLostChannel);
     }, !ephemeral);
@@ -390,11 +537,19 @@ export class Lock implements AsyncDisposable {
    * node, which the server may not have expired yet, would block the others till it does.
    */
   async release(): Promise<boolean> {
+    const reentry = this.reentry;
+    if (reentry !== undefined && this.held) {
+      if (reentry.flows.getStore() !== reentry.owner)
+        throw new NotHeldError({ op: 'release', path: this.path }, 'the lock is held by another async flow');
+      reentry.depth -= 1;
+      if (reentry.depth > 0) return true;
+    }
     if (!this.held) {
       if (!this.acquiring) await this.own.remove();
       return false;
     }
     this.held = false;
+    if (reentry !== undefined) this.becameIdle(reentry);
     this.stopRevocation();
     this.ownership.release();
     this.publishHeld(lockReleasedChannel);

@@ -27,6 +27,12 @@ export interface SemaphoreOptions {
   ownershipLostOn?: 'SUSPENDED' | 'LOST';
   /** A waiter whose session is lost: start over in the new session (default) or fail with `LockLostError`. */
   onSessionLost?: 'requeue' | 'fail';
+  /**
+   * The layout: kazoo's `Semaphore` (default) or Curator's `InterProcessSemaphoreV2` (`'curator'`:
+   * `<path>/locks` + `<path>/leases`, max leases given per client, nothing stored). Each layout
+   * fails with `RecipeMismatchError` on a path the other uses.
+   */
+  naming?: 'kazoo' | 'curator';
 }
 
 /** Options of `Semaphore.acquire`: timeout and signal. */
@@ -44,6 +50,9 @@ export interface SemaphoreAcquireOptions {
 
 /** The suffix of the internal lock's directory, a sibling of the semaphore node. */
 const LOCK_SUFFIX = '-__lock__';
+/** InterProcessSemaphoreV2's children of `<path>`: `LOCK_PARENT` and `LEASE_PARENT` (its `LOCK_SCHEMA`). */
+const CURATOR_LOCKS = 'locks';
+const CURATOR_LEASES = 'leases';
 
 /** `'lost'`: the internal lock was lost (with the session); `'restart'`: the semaphore node was deleted. */
 type Attempt = 'acquired' | 'busy' | 'timeout' | 'restart' | 'lost';
@@ -56,6 +65,12 @@ function parseStoredLeases(data: Buffer): number | undefined {
   const text = data.toString('utf8').trim();
   if (!/^[+-]?\d+(?:_\d+)*$/.test(text)) return undefined;
   return Number(text.replaceAll('_', ''));
+}
+
+/** A directory that does not exist has no children. */
+function absentAsEmpty(error: unknown): string[] {
+  if (error instanceof NoNodeError) return [];
+  throw error;
 }
 
 /**
@@ -85,6 +100,22 @@ function parseStoredLeases(data: Buffer): number | undefined {
  * the current session; a lease (or internal lock node) of an earlier session, which the server
  * may not have expired yet, is never adopted but deleted.
  *
+ * `naming: 'curator'`: Curator's InterProcessSemaphoreV2 layout instead (curator-recipes 5.4):
+ * - `<path>/locks`: an InterProcessMutex (`_c_<uuid>-lock-<seq>` nodes; our `Lock` with
+ *   `naming: 'curator'`) that guards taking a lease: the acquirer holds it while it counts and
+ *   waits, so only one waiter watches the pool.
+ * - `<path>/leases/_c_<uuid>-lease-<seq>`: one protected ephemeral-sequential node per holder,
+ *   data = identifier. Every child of `leases` counts; a lease is free while fewer than
+ *   `maxLeases` exist. Max leases are not stored: each client gives its own (Curator's rule), so
+ *   every client of one path must give the same number.
+ * Curator creates its lease first and then waits for `children <= maxLeases` while holding the
+ * mutex; we count first and create only when one is free (in a transaction with a check of our
+ * mutex node), which grants the same leases, since only the mutex holder takes one. Missing
+ * parents are created as container nodes, as Curator does.
+ * A kazoo-layout semaphore that finds `locks`/`leases` children, and a Curator-layout one that
+ * finds any other child of `<path>` (a kazoo lease), reject `acquire` with `RecipeMismatchError`
+ * instead of granting: the two layouts do not count each other's leases.
+ *
  * Deviations from kazoo (none visible on the wire): a `timeout` resolves `false` instead of
  * raising LockTimeout, and bounds the whole acquire; `signal` replaces `cancel()` (a stale abort
  * never affects a later acquire); the semaphore node is created with its data in one step (kazoo
@@ -105,11 +136,16 @@ export class Semaphore implements AsyncDisposable {
   readonly path: string;
   readonly identifier: string;
   readonly maxLeases: number;
-  /** The internal lock's directory: `<path>-__lock__`. */
+  /** The internal lock's directory: `<path>-__lock__` (Curator layout: `<path>/locks`). */
   readonly lockPath: string;
-  /** Our lease node, `<path>/<32hex>` (fixed for the instance). */
+  /** The directory whose children are the leases: `<path>` (Curator layout: `<path>/leases`). */
+  readonly leasesPath: string;
+  /**
+   * Our lease node, `<path>/<32hex>` (fixed for the instance); in Curator's layout its prefix,
+   * `<path>/leases/_c_<uuid>-lease-`, which the server follows with a sequence number.
+   */
   readonly leasePath: string;
-  private readonly leaseName: string;
+  private readonly curator: boolean;
   private readonly data: Buffer;
   private readonly onSessionLost: 'requeue' | 'fail';
   /** The semaphore node exists and its max leases were checked (once per instance, like kazoo). */
@@ -144,21 +180,33 @@ export class Semaphore implements AsyncDisposable {
     this.identifier = options.identifier ?? '';
     this.data = Buffer.from(this.identifier, 'utf8');
     this.maxLeases = maxLeases;
-    this.lockPath = path + LOCK_SUFFIX;
-    this.leaseName = randomUUID().replaceAll('-', '');
-    this.leasePath = joinPath(path, this.leaseName);
+    const naming = options.naming ?? 'kazoo';
+    if (naming !== 'kazoo' && naming !== 'curator')
+      throw new InvalidArgumentError(`naming must be 'kazoo' or 'curator', got ${String(naming)}`, {
+        op: 'Semaphore',
+        path,
+      });
+    this.curator = naming === 'curator';
+    this.lockPath = this.curator ? joinPath(path, CURATOR_LOCKS) : path + LOCK_SUFFIX;
+    this.leasesPath = this.curator ? joinPath(path, CURATOR_LEASES) : path;
+    // Curator: a protected sequential `lease-` (CreateBuilder.withProtection); kazoo: a fixed name.
+    const leaseName = this.curator ? `_c_${randomUUID()}-lease-` : randomUUID().replaceAll('-', '');
+    this.leasePath = joinPath(this.leasesPath, leaseName);
     this.own = new OwnNode(client, {
-      parent: path,
-      prefix: this.leaseName,
-      sequential: false,
+      parent: this.leasesPath,
+      prefix: leaseName,
+      sequential: this.curator,
       ephemeral: true,
     });
+    // Curator stores no max leases: nothing to create or check.
+    this.pathEnsured = this.curator;
     this.ownership = new Ownership(client, path, 'semaphore lease', options.ownershipLostOn ?? 'SUSPENDED');
     this.onSessionLost = options.onSessionLost ?? 'requeue';
     // Its data is our identifier, as kazoo's.
     this.lock = new Lock(client, this.lockPath, {
       identifier: this.identifier,
       onSessionLost: this.onSessionLost,
+      naming,
     });
   }
 
@@ -319,10 +367,7 @@ export class Semaphore implements AsyncDisposable {
       // Listens to state changes from before the read, so none is missed.
       const waiter = blocking ? new ChangeWaiter(this.client, { deadline, signal }) : undefined;
       try {
-        let children = await this.client.getChildren(this.path, {
-          ...request,
-          watch: waiter?.watch(this.path, 'children'),
-        });
+        let children = await this.listLeases(request, waiter);
         if (this.own.unsettled) {
           // Our create's reply was lost: adopt the lease if it was made in this session; a lease
           // of our previous session, which the server has not removed yet, is deleted.
@@ -343,7 +388,7 @@ export class Semaphore implements AsyncDisposable {
         if (isRetryable(error) || error instanceof TimeoutError) continue;
         // NotHeldError: lock.transaction() after LOST took our lock node.
         if (error instanceof SessionExpiredError || error instanceof NotHeldError) return 'lost';
-        if (error instanceof NoNodeError) {
+        if (error instanceof NoNodeError && !this.curator) {
           // Someone deleted the semaphore node under us: create it again from the top.
           this.pathEnsured = false;
           return 'restart';
@@ -367,10 +412,43 @@ export class Semaphore implements AsyncDisposable {
       if (!(error instanceof TransactionError)) throw error; // outcome unknown: the OwnNode looks next time
       // NodeExists: a lease of our previous session, not yet expired (the next look deletes it).
       if (error.failedIndex === 1 && error.error instanceof NodeExistsError) return 'again';
-      if (error.failedIndex === 1 && error.error instanceof NoNodeError) throw error.error; // the semaphore node is gone
+      if (error.failedIndex === 1 && error.error instanceof NoNodeError) {
+        if (!this.curator) throw error.error; // the semaphore node is gone
+        await this.client.ensurePath(this.leasesPath, { ...request, container: true }); // as Curator makes it
+        return 'again';
+      }
       return 'lost';
     }
     return 'acquired';
+  }
+
+  /**
+   * The leases (with a watch for the waiter), after checking that the other layout does not
+   * use the path: kazoo's leases are every child of `<path>`, Curator's live under `leases`.
+   */
+  private async listLeases(request: NodeRequest, waiter: ChangeWaiter | undefined): Promise<string[]> {
+    const watch = waiter?.watch(this.leasesPath, 'children');
+    if (!this.curator) {
+      const children = await this.client.getChildren(this.path, { ...request, watch });
+      this.checkLayout(children.filter((child) => child === CURATOR_LOCKS || child === CURATOR_LEASES));
+      return children;
+    }
+    // Both reads in one round trip; a missing directory has no leases.
+    const top = this.client.getChildren(this.path, request).catch(absentAsEmpty);
+    const leases = this.client.getChildren(this.leasesPath, { ...request, watch }).catch(absentAsEmpty);
+    const [children, listed] = await Promise.all([top, leases]);
+    this.checkLayout(children.filter((child) => child !== CURATOR_LOCKS && child !== CURATOR_LEASES));
+    return listed;
+  }
+
+  /** `strangers`: children of `<path>` that belong to the other layout. */
+  private checkLayout(strangers: readonly string[]): void {
+    if (strangers.length === 0) return;
+    const layout = this.curator ? 'a kazoo Semaphore' : "Curator's InterProcessSemaphoreV2";
+    throw new RecipeMismatchError(
+      `${this.path} holds ${strangers.join(', ')}, the layout of ${layout}: neither would count the other's leases`,
+      { op: 'acquire', path: this.path },
+    );
   }
 
   private becomeHolder(): void {
@@ -390,16 +468,10 @@ export class Semaphore implements AsyncDisposable {
 
   /** The identifiers of every lease holder, unordered (kazoo's `lease_holders()`); `[]` when the semaphore does not exist. */
   async leaseHolders(): Promise<string[]> {
-    let children: string[];
-    try {
-      children = await this.client.getChildren(this.path);
-    } catch (error) {
-      if (error instanceof NoNodeError) return [];
-      throw error;
-    }
+    const children = await this.client.getChildren(this.leasesPath).catch(absentAsEmpty);
     const identifiers = await Promise.all(
       children.map((child) =>
-        this.client.get(joinPath(this.path, child)).then(
+        this.client.get(joinPath(this.leasesPath, child)).then(
           ({ data }) => data.toString('utf8'),
           (error: unknown) => {
             if (error instanceof NoNodeError) return undefined; // released meanwhile
