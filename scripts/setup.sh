@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a fresh machine ready for the demo and the tests: Java + Debian's ZooKeeper 3.8 (the
 # test kit starts real servers from /usr/share/java/zookeeper.jar), kazoo 2.8 for the interop
-# tests (Curator 5.4 and Jackson for the Curator ones), and the npm dependencies. Idempotent and quick when everything is already there.
+# tests (Curator 5.4 and Jackson for the Curator ones), Debian's chromium for the inspector web
+# view's browser test (driven by playwright-core, which downloads no browser), and the npm dependencies. Idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,7 @@ if ! /usr/bin/python3 -c 'import kazoo' >/dev/null 2>&1; then missing+=(python3-
 for curator in libcurator-framework-java libcurator-recipes-java libcurator-client-java libcurator-discovery-java libjackson2-databind-java; do
   if ! dpkg -s "$curator" >/dev/null 2>&1; then missing+=("$curator"); fi
 done
+if [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get" >&2
   apt_install "${missing[@]}"

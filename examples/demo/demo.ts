@@ -5,6 +5,10 @@
  * killed with SIGKILL) and shows the failover and re-balancing, and checks the invariants:
  * no job owned twice at once, no ledger update lost or applied twice.
  *
+ * It also serves the inspector's live web view of `/demo` and prints its URL: open it to watch
+ * the leader change (with its history), the ledger lock pass from worker to worker and the
+ * jobs' split while the failovers happen (`INSPECTOR_PORT=8080` picks the port).
+ *
  *   npm run demo                       # starts its own ensemble with the test kit
  *   ZK_HOSTS=h1:2181,h2:2181 npm run demo
  */
@@ -12,6 +16,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ZooKeeperClient } from 'zookeeper-coordination';
+import { serveInspector } from 'zookeeper-coordination/inspect';
 import { ZooKeeperCluster } from 'zookeeper-coordination/testing';
 
 interface WorkerEvent {
@@ -140,12 +146,23 @@ async function until(what: string, condition: () => boolean, limitMs = 60_000): 
   return Date.now() - from;
 }
 
+let inspectorLeaders: string[] = [];
 const allJobsOwned = () => owner.size === JOB_COUNT && [...owner.values()].every((w) => !dead.has(w));
 
 async function main(): Promise<boolean> {
   const cluster = process.env.ZK_HOSTS ? undefined : await ZooKeeperCluster.start({ size: 3 });
   const hosts = process.env.ZK_HOSTS ?? cluster!.connectString;
   say(cluster ? `started a 3-member ZooKeeper ensemble: ${hosts}` : `using ZK_HOSTS=${hosts}`);
+  // The inspector's view of the demo, through a client of its own.
+  const observer = new ZooKeeperClient({ hosts, sessionTimeout: 4000 });
+  await observer.start();
+  const inspector = await serveInspector(observer, {
+    path: '/demo',
+    port: Number(process.env.INSPECTOR_PORT ?? 0),
+    // Every member, for the sessions' client addresses (`cons` lists a server's own connections).
+    inspect: { servers: hosts.split(',') },
+  });
+  say(`live inspector web view: ${inspector.url}`);
   const workers = new Map(WORKERS.map((name) => [name, startWorker(hosts, name)]));
   const refresh = setInterval(render, 2000);
   const exits = new Map(
@@ -192,11 +209,18 @@ async function main(): Promise<boolean> {
     say(
       `✓ ${leader} took over leadership and the jobs were re-balanced ${took} ms after the kill (session timeout 4 s)`,
     );
+    // The web view shows the same: its leader history, as the page lists it.
+    const shownLeader = () =>
+      inspector.view?.inspection.recipes.find((r) => r.path === '/demo/leader')?.holders[0]?.identifier;
+    await until('the inspector to show the new leader', () => shownLeader() === leader);
+    inspectorLeaders = (inspector.view?.history['/demo/leader'] ?? []).map((c) => c.identifier ?? '—');
   } finally {
     quiet = true;
     clearInterval(refresh);
     for (const [name, child] of workers) if (!dead.has(name)) child.kill('SIGTERM');
     await Promise.all(exits.values());
+    await inspector.close();
+    await observer.close();
     await cluster?.close();
   }
   return summary();
@@ -223,6 +247,7 @@ function summary(): boolean {
       '',
       'Summary',
       `  leaders, in order:   ${leaders.map((l) => l.worker).join(' → ')}`,
+      `  the inspector saw:   ${inspectorLeaders.join(' → ')}`,
       `  ledger entries:      ${ledger.length}, every value written once, in fencing-token order: ${ledgerOk ? 'yes' : 'NO'}`,
       `  job ownerships:      ${ownership.length}, any job owned by two workers at once: ${overlaps.length === 0 ? 'no' : `YES (${overlaps.length})`}`,
       '',

@@ -54,7 +54,7 @@ container.load(
   zookeeperModule({
     hosts,
     sessionTimeout: 4000,
-    elections: { scheduler: { path: '/demo/scheduler', options: { identifier: name } } },
+    elections: { scheduler: { path: '/demo/leader', options: { identifier: name } } },
   }),
 );
 container.bind(Ledger).toSelf().inSingletonScope();

@@ -1,6 +1,6 @@
 /**
  * The command line: `zookeeper-coordination inspect --hosts <connect string> [path] [--json]
- * [--watch] [--max-nodes N] [--timeout ms]`, parsed with `node:util` `parseArgs` into one typed
+ * [--watch] [--serve [--port N] [--host H]] [--max-nodes N] [--timeout ms]`, parsed with `node:util` `parseArgs` into one typed
  * value. Anything malformed is a `UsageError` (exit code 2).
  */
 import { parseArgs } from 'node:util';
@@ -18,6 +18,9 @@ Options:
   --hosts <connect string>  the ZooKeeper servers (default 127.0.0.1:2181)
   --json                    print the model as JSON (one line per inspection with --watch)
   --watch                   print again whenever something under path changes (Ctrl-C ends)
+  --serve                   serve a live web view instead, and print its URL (Ctrl-C ends)
+  --port <n>                the web view's port (default 0: a free one)
+  --host <address>          the web view's address (default 127.0.0.1: this machine only)
   --max-nodes <n>           stop reading after n znodes (default 10000)
   --timeout <ms>            give up connecting after this long (default 10000)
   --help                    this text
@@ -35,6 +38,10 @@ export interface InspectArguments {
   path: string;
   json: boolean;
   watch: boolean;
+  /** Serve the live web view (`serveInspector`) on `host`:`port` instead of printing. */
+  serve: boolean;
+  port: number;
+  host: string;
   maxNodes: number;
   timeout: number;
 }
@@ -58,6 +65,9 @@ export function parseArguments(argv: readonly string[]): InspectArguments | 'hel
         hosts: { type: 'string' },
         json: { type: 'boolean' },
         watch: { type: 'boolean' },
+        serve: { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
         'max-nodes': { type: 'string' },
         timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -76,12 +86,21 @@ export function parseArguments(argv: readonly string[]): InspectArguments | 'hel
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
   if (!path.startsWith('/'))
     throw new UsageError(`the path must start with "/", got ${JSON.stringify(path)}`);
+  if (values.serve && (values.watch || values.json))
+    throw new UsageError('--serve shows the model in a browser: it takes neither --watch nor --json');
+  if (!values.serve && (values.port !== undefined || values.host !== undefined))
+    throw new UsageError('--port and --host are options of --serve');
+  if (values.port !== undefined && (!/^\d+$/.test(values.port) || Number(values.port) > 65_535))
+    throw new UsageError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(values.port)}`);
   return {
     command,
     hosts: values.hosts ?? '127.0.0.1:2181',
     path,
     json: values.json ?? false,
     watch: values.watch ?? false,
+    serve: values.serve ?? false,
+    port: Number(values.port ?? 0),
+    host: values.host ?? '127.0.0.1',
     maxNodes: positive(values['max-nodes'], 10_000, 'max-nodes'),
     timeout: positive(values.timeout, 10_000, 'timeout'),
   };

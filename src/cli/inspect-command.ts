@@ -1,15 +1,16 @@
 /**
  * `zookeeper-coordination inspect`: connect, inspect, print (a table or JSON), and with `--watch`
- * print again after every change under the path — one persistent recursive watch, set before
- * the first read, events debounced, so a burst of changes gives one new print; until `signal`.
+ * print again after every change under the path (`watchInspections`: one persistent recursive
+ * watch, a burst of changes read once); with `--serve`, serve the live web view instead.
  */
 import { ZooKeeperClient } from '../client/client.js';
 import { InvalidArgumentError, ZooKeeperError } from '../client/errors.js';
-import type { WatchListener } from '../client/states.js';
 import { parseHosts } from '../client/hosts.js';
 import { formatInspection } from '../inspector/format.js';
 import { inspect } from '../inspector/inspect.js';
 import type { Inspection } from '../inspector/model.js';
+import { serveInspector } from '../inspector/serve.js';
+import { watchInspections } from '../inspector/watch-inspections.js';
 import { EXIT, UsageError, type InspectArguments } from './arguments.js';
 
 /** Where the command writes. */
@@ -18,7 +19,7 @@ export interface Output {
   stderr: { write(text: string): unknown };
 }
 
-/** Quiet time after a change before printing again, ms. */
+/** How long after a change the next print is read, ms (changes in between join it). */
 const DEBOUNCE_MS = 200;
 
 /** `host:port` of every server of a connect string, for `cons`. */
@@ -51,7 +52,7 @@ function render(inspection: Inspection, json: boolean): string {
   return json ? `${JSON.stringify(inspection)}\n` : formatInspection(inspection);
 }
 
-/** Run `inspect` with parsed arguments; resolves the exit code. `signal` ends `--watch`. */
+/** Run `inspect` with parsed arguments; resolves the exit code. `signal` ends `--watch` and `--serve`. */
 export async function runInspect(
   args: InspectArguments,
   output: Output,
@@ -60,38 +61,34 @@ export async function runInspect(
   const client = await connect(args.hosts, args.timeout);
   try {
     const options = { maxNodes: args.maxNodes, servers: serversOf(args.hosts) };
-    const print = async (): Promise<void> => {
-      output.stdout.write(render(await inspect(client, args.path, options), args.json));
-    };
-    if (!args.watch) {
-      await print();
-      return EXIT.ok;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    let printing = Promise.resolve();
-    const printLater: WatchListener = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        printing = printing
-          .then(() => (args.json ? undefined : output.stdout.write('\n')))
-          .then(print)
-          .catch(
-            (error: unknown) => void output.stderr.write(`inspect failed: ${(error as Error).message}\n`),
-          );
-      }, DEBOUNCE_MS);
-    };
-    // The watch is set before the first read, so no change after that read goes unseen.
-    await client.addWatch(args.path, printLater, { recursive: true });
-    try {
-      await print();
+    if (args.serve) {
+      await using view = await serveInspector(client, {
+        path: args.path,
+        port: args.port,
+        host: args.host,
+        inspect: options,
+        ...(signal ? { signal } : {}),
+      });
+      output.stdout.write(`inspector web view of ${args.path}: ${view.url}\n`);
       await new Promise<void>((resolve) => {
         if (signal?.aborted) resolve();
         else signal?.addEventListener('abort', () => resolve(), { once: true });
       });
-    } finally {
-      clearTimeout(timer);
-      await printing;
-      await client.removeWatches(args.path, 'persistentRecursive', printLater).catch(() => {});
+      return EXIT.ok;
+    }
+    if (!args.watch) {
+      output.stdout.write(render(await inspect(client, args.path, options), args.json));
+      return EXIT.ok;
+    }
+    // The web view's live inspection: one recursive watch, a burst of changes read once.
+    let printed = 0;
+    for await (const { inspection, error } of watchInspections(client, args.path, {
+      debounce: DEBOUNCE_MS,
+      inspect: options,
+      ...(signal ? { signal } : {}),
+    })) {
+      if (inspection === null) output.stderr.write(`inspect failed: ${error.message}\n`);
+      else output.stdout.write((printed++ > 0 && !args.json ? '\n' : '') + render(inspection, args.json));
     }
     return EXIT.ok;
   } finally {

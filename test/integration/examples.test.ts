@@ -47,9 +47,14 @@ test('examples/fleet: six queues split over three workers, re-balanced over two'
 test('the demo: fleet on a 3-member ensemble survives losing the ZooKeeper leader and a worker, invariants hold', async () => {
   const { code, output } = await runExample('demo/demo', 180_000);
   assert.equal(code, 0, output);
+  assert.match(output, /live inspector web view: http:\/\/127\.0\.0\.1:\d+\//);
   assert.match(output, /✓ steady: worker-\d leads, 12 jobs split over 4 workers/);
   assert.match(output, /✓ ensemble failover: the fleet kept its sessions/);
   assert.match(output, /✓ worker-\d took over leadership and the jobs were re-balanced/);
   assert.match(output, /every value written once, in fencing-token order: yes/);
   assert.match(output, /any job owned by two workers at once: no/);
+  // The web view's leader history tells the same story: the killed leader, then its successor.
+  const killed = /killing (worker-\d) \(the scheduler leader\)/.exec(output)?.[1];
+  const successor = /✓ (worker-\d) took over leadership/.exec(output)?.[1];
+  assert.match(output, new RegExp(`the inspector saw: .*${killed} → ${successor}\n`));
 });

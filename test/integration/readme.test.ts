@@ -120,6 +120,7 @@ test('every ts block of the README compiles as a user module (strict, exactOptio
       'The client',
       'Observability',
       'Who holds what: the inspector',
+      'Inspector web view',
     ],
     'every runnable block has a test below',
   );
@@ -193,6 +194,22 @@ test('README "Who holds what: the inspector" runs: the lock it holds is inspecte
   assert.equal(await program.exited(), 0, program.output());
   assert.match(program.output(), /lock {2}\/readme\/inspect\/locks\/orders {2}\[kazoo\]/);
   assert.match(program.output(), /holder +worker-7 +0x[0-9a-f]+ +127\.0\.0\.1:\d+/);
+});
+
+test('README "Inspector web view" runs: it serves the page and the model until SIGTERM, then it exits', async () => {
+  const program = run(blockIn('Inspector web view'));
+  await program.shows('inspector: http://127.0.0.1:');
+  const url = /inspector: (\S+)/.exec(program.output())![1]!;
+  const page = await fetch(url);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<title>ZooKeeper inspector/);
+  const model = await eventually(async () => {
+    const response = await fetch(new URL('inspection.json', url));
+    return response.ok ? ((await response.json()) as { path: string }) : undefined;
+  }, 'the first inspection is served');
+  assert.equal(model.path, '/');
+  program.stop();
+  assert.equal(await program.exited(), 0, program.output());
 });
 
 test('every program in examples/ compiles as a user module (strict, exactOptionalPropertyTypes, imported by package name)', () => {
