@@ -194,7 +194,7 @@ describe('inspect', () => {
     await curator.next(/^LEADER sel$/);
     assert.equal(
       (
-        await curator.request('semaphoreInspect.acquire', {
+        await curator.request('semaphore.acquire', {
           name: 's',
           path: `${root}/curator/sem`,
           maxLeases: 2,
@@ -275,7 +275,7 @@ describe('inspect', () => {
     assert.equal(await curatorWaiting, true);
     await curatorWaiter.release();
     await curator.request('selector.release', { name: 'sel' });
-    await curator.request('semaphoreInspect.release', { name: 's' });
+    await curator.request('semaphore.release', { name: 's' });
     const after = await inspect(zk, root);
     assert.deepEqual(
       after.recipes.filter((r) => r.holders.length > 0 || r.waiters.length > 0).map((r) => r.path),

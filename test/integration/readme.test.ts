@@ -117,6 +117,7 @@ test('every ts block of the README compiles as a user module (strict, exactOptio
     [
       'Quick start',
       'The fleet, with dependency injection',
+      'Service discovery',
       'The client',
       'Observability',
       'Who holds what: the inspector',
@@ -186,6 +187,13 @@ test('README "Observability" runs: the channels report state and operations, the
   assert.match(output, /get \/no\/such\/node → -101/);
   assert.match(output, /span exists: ok/);
   assert.match(output, /session CONNECTED → LOST/, 'closed by await using');
+});
+
+test('README "Service discovery" runs: it registers, the provider chooses this instance, and it exits', async () => {
+  const program = run(blockIn('Service discovery'));
+  assert.equal(await program.exited(), 0, program.output());
+  assert.match(program.output(), /billing → 127\.0\.0\.1:8080, this process: true/);
+  assert.match(program.output(), /services: billing/);
 });
 
 test('README "Who holds what: the inspector" runs: the lock it holds is inspected with its holder, and it exits', async () => {
