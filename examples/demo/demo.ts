@@ -17,7 +17,7 @@ import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ZooKeeperClient } from 'zookeeper-coordination';
-import { serveInspector } from 'zookeeper-coordination/inspect';
+import { formatInspection, serveInspector } from 'zookeeper-coordination/inspect';
 import { ZooKeeperCluster } from 'zookeeper-coordination/testing';
 
 interface WorkerEvent {
@@ -147,6 +147,7 @@ async function until(what: string, condition: () => boolean, limitMs = 60_000): 
 }
 
 let inspectorLeaders: string[] = [];
+let inspectorTable = '';
 const allJobsOwned = () => owner.size === JOB_COUNT && [...owner.values()].every((w) => !dead.has(w));
 
 async function main(): Promise<boolean> {
@@ -214,6 +215,7 @@ async function main(): Promise<boolean> {
       inspector.view?.inspection.recipes.find((r) => r.path === '/demo/leader')?.holders[0]?.identifier;
     await until('the inspector to show the new leader', () => shownLeader() === leader);
     inspectorLeaders = (inspector.view?.history['/demo/leader'] ?? []).map((c) => c.identifier ?? '—');
+    if (inspector.view) inspectorTable = formatInspection(inspector.view.inspection);
   } finally {
     quiet = true;
     clearInterval(refresh);
@@ -251,6 +253,8 @@ function summary(): boolean {
       `  ledger entries:      ${ledger.length}, every value written once, in fencing-token order: ${ledgerOk ? 'yes' : 'NO'}`,
       `  job ownerships:      ${ownership.length}, any job owned by two workers at once: ${overlaps.length === 0 ? 'no' : `YES (${overlaps.length})`}`,
       '',
+      'What `npx zookeeper-coordination inspect` showed of /demo after the failover:',
+      inspectorTable,
     ].join('\n'),
   );
   return ledgerOk && overlaps.length === 0;

@@ -119,7 +119,9 @@ export function formatInspection(inspection: Inspection): string {
   const notes: string[] = [];
   if (inspection.truncated) notes.push('  (stopped at the node limit: some recipes are missing)');
   if (!inspection.sessionsKnown)
-    notes.push('  (the servers do not allow `cons`: no client addresses, dead sessions not flagged)');
+    notes.push(
+      '  (not every server answered `cons` (down, or not whitelisted): no client addresses, dead sessions not flagged)',
+    );
   const blocks = inspection.recipes.map((recipe) => block(recipe).join('\n'));
   return [[header, ...notes].join('\n'), ...blocks].join('\n\n') + '\n';
 }

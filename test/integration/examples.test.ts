@@ -57,4 +57,6 @@ test('the demo: fleet on a 3-member ensemble survives losing the ZooKeeper leade
   const killed = /killing (worker-\d) \(the scheduler leader\)/.exec(output)?.[1];
   const successor = /✓ (worker-\d) took over leadership/.exec(output)?.[1];
   assert.match(output, new RegExp(`the inspector saw: .*${killed} → ${successor}\n`));
+  // Its table names the new leader on the election path.
+  assert.match(output, new RegExp(`election +/demo/leader[^\n]*\n[^\n]*\n +leader +${successor} +0x`));
 });
