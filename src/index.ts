@@ -69,15 +69,15 @@ export {
 export { Election } from './recipes/election/election.js';
 export type { ElectionOptions, Leadership } from './recipes/election/election.js';
 export { LeaderLatch } from './recipes/election/leader-latch.js';
-export { SharedValue } from './recipes/shared/shared-value.js';
-export type { VersionedValue, SharedCallOptions } from './recipes/shared/shared-value.js';
-export { SharedCount } from './recipes/shared/shared-count.js';
-export { DistributedAtomicLong } from './recipes/shared/distributed-atomic-long.js';
+export { SharedValue } from './recipes/values/shared-value.js';
+export type { VersionedValue, SharedCallOptions } from './recipes/values/shared-value.js';
+export { SharedCount } from './recipes/values/shared-count.js';
+export { DistributedAtomicLong } from './recipes/values/distributed-atomic-long.js';
 export type {
   AtomicValue,
   PromotedToLock,
   DistributedAtomicLongOptions,
-} from './recipes/shared/distributed-atomic-long.js';
+} from './recipes/values/distributed-atomic-long.js';
 export type {
   LeaderLatchOptions,
   LeaderLatchEvent,

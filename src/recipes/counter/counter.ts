@@ -14,7 +14,7 @@ import type { Stat } from '../../client/protocol/records.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError, RecipeMismatchError } from '../errors.js';
 import { markerPath, removeMarker } from '../attempt-marker.js';
-import { checkInt32, decodeInt32, encodeInt32 } from '../shared/curator-codec.js';
+import { checkInt32, decodeInt32, encodeInt32 } from '../values/curator-codec.js';
 import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
 import { deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 
