@@ -115,7 +115,7 @@ export class SharedValue implements AsyncDisposable {
     for (;;) {
       const { stat } = await withinDeadline(() => this.client.get(this.path, requestLimits(limits)), limits);
       const written = await provenWrite(this.client, this.path, stat.version, value, limits, 'setValue');
-      if (written) return this.update(written.mzxid, written.version, value, false);
+      if (written) return this.update(written.mzxid, written.version, value, true);
     }
   }
 
@@ -134,7 +134,7 @@ export class SharedValue implements AsyncDisposable {
     const limits = this.limits(options);
     const written = await provenWrite(this.client, this.path, previous.version, value, limits, 'trySetValue');
     if (written) {
-      this.update(written.mzxid, written.version, value, false);
+      this.update(written.mzxid, written.version, value, true);
       return true;
     }
     await withinDeadline(async () => {
@@ -148,7 +148,9 @@ export class SharedValue implements AsyncDisposable {
 
   /**
    * Every new value seen from now on (Curator's `SharedValueListener.valueHasChanged`), as an
-   * async iterator; it ends when `signal` aborts, the loop breaks or the SharedValue is closed.
+   * async iterator. This SharedValue's own writes are reported too, once each: whichever of the
+   * write's reply and the watch's read comes first reports it (in Curator the same race decides
+   * whether a listener hears its own write; here the answer is always yes); it ends when `signal` aborts, the loop breaks or the SharedValue is closed.
    */
   changes(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<Buffer> {
     return this.listeners.iterate(options.signal);
