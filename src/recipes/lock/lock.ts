@@ -24,13 +24,13 @@ import { attemptRevoke, watchRevocation } from './revocation.js';
 import {
   ALL_MARKERS,
   blockersAhead,
+  contenderData,
   contenderPattern,
   CURATOR_LOCK_NAME,
   CURATOR_MARKERS,
   foreignPattern,
   LOCK_NAME,
   sequenceOf,
-  sortedContenders,
 } from './contenders.js';
 
 /** Options of `new Lock(...)`: identifier, extra lock patterns, and when the ownership signal fires. */
@@ -618,22 +618,7 @@ export class Lock implements AsyncDisposable {
 
   /** The identifiers of every contender, holder first (kazoo's `contenders()`). */
   async contenders(): Promise<string[]> {
-    const children = await this.client.getChildren(this.path).catch((error: unknown) => {
-      if (error instanceof NoNodeError) return [];
-      throw error;
-    });
-    const identifiers = await Promise.all(
-      sortedContenders(children, this.everyContender).map(({ name }) =>
-        this.client.get(joinPath(this.path, name)).then(
-          ({ data }) => data.toString('utf8'),
-          (error: unknown) => {
-            if (error instanceof NoNodeError) return undefined; // released meanwhile
-            throw error;
-          },
-        ),
-      ),
-    );
-    return identifiers.filter((id): id is string => id !== undefined);
+    return contenderData(this.client, this.path, this.everyContender);
   }
 
   /**
