@@ -14,7 +14,7 @@ import { startTimer } from '../../client/timer.js';
 import { ChangeWaiter, deadlineOf } from '../change-waiter.js';
 import { LockLostError, NotHeldError, RecipeStateError } from '../errors.js';
 import { Listeners } from '../listeners.js';
-import { contenderPattern, sortedContenders } from '../lock/contenders.js';
+import { contenderData, contenderPattern, sortedContenders } from '../lock/contenders.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
 
@@ -243,24 +243,8 @@ export class LeaderLatch implements AsyncDisposable {
 
   /** Every participant, leader first (Curator's `getParticipants()`). */
   async participants(): Promise<LatchParticipant[]> {
-    const children = await this.client.getChildren(this.path).catch((error: unknown) => {
-      if (error instanceof NoNodeError) return [];
-      throw error;
-    });
-    const ids = await Promise.all(
-      sortedContenders(children, LATCH_NODE).map(({ name }) =>
-        this.client.get(joinPath(this.path, name)).then(
-          ({ data }) => data.toString('utf8'),
-          (error: unknown) => {
-            if (error instanceof NoNodeError) return undefined; // left meanwhile
-            throw error;
-          },
-        ),
-      ),
-    );
-    return ids
-      .filter((id): id is string => id !== undefined)
-      .map((id, index) => ({ id, isLeader: index === 0 }));
+    const ids = await contenderData(this.client, this.path, LATCH_NODE);
+    return ids.map((id, index) => ({ id, isLeader: index === 0 }));
   }
 
   /** The current leader (Curator's `getLeader()`), or undefined when there is no participant. */

@@ -14,6 +14,7 @@ import { ChangeWaiter, deadlineOf, whileConnected } from '../change-waiter.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
+import { childrenData } from '../child-data.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
 import { Lock } from '../lock/lock.js';
 
@@ -469,18 +470,7 @@ export class Semaphore implements AsyncDisposable {
   /** The identifiers of every lease holder, unordered (kazoo's `lease_holders()`); `[]` when the semaphore does not exist. */
   async leaseHolders(): Promise<string[]> {
     const children = await this.client.getChildren(this.leasesPath).catch(absentAsEmpty);
-    const identifiers = await Promise.all(
-      children.map((child) =>
-        this.client.get(joinPath(this.leasesPath, child)).then(
-          ({ data }) => data.toString('utf8'),
-          (error: unknown) => {
-            if (error instanceof NoNodeError) return undefined; // released meanwhile
-            throw error;
-          },
-        ),
-      ),
-    );
-    return identifiers.filter((id): id is string => id !== undefined);
+    return childrenData(this.client, this.leasesPath, children);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
