@@ -2,7 +2,12 @@ import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
 import { CreateMode } from '../../client/create-mode.js';
-import { InvalidArgumentError, NoNodeError, NodeExistsError } from '../../client/errors.js';
+import {
+  ClientClosedError,
+  InvalidArgumentError,
+  NoNodeError,
+  NodeExistsError,
+} from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { startTimer, type Timer } from '../../client/timer.js';
 import { PersistentNode, type PersistentNodeWaitOptions } from './persistent-node.js';
@@ -169,8 +174,10 @@ export class PersistentTtlNode implements AsyncDisposable {
         }
       }
     } catch (error) {
+      // The client is closed: nothing more can be touched (and the timer must not keep the process alive).
+      if (error instanceof ClientClosedError) this.stopTouching();
       // NoNode: the parent is not there (yet): the PersistentNode makes it.
-      if (!(error instanceof NoNodeError) && !this.closed)
+      else if (!(error instanceof NoNodeError) && !this.closed)
         this.client.logger.debug(`PersistentTtlNode ${this.path}: touch failed: ${String(error)}`);
     }
   }
