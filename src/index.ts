@@ -88,6 +88,8 @@ export type {
   LatchParticipant,
   AwaitLeadershipOptions,
 } from './recipes/election/leader-latch.js';
+export { GroupMember } from './recipes/group/group-member.js';
+export type { GroupChange, GroupChangesOptions, GroupWaitOptions } from './recipes/group/group-member.js';
 export { AlreadyAcquiredError, NotHeldError, LockLostError, RecipeMismatchError } from './recipes/errors.js';
 export { Semaphore } from './recipes/semaphore/semaphore.js';
 export type { SemaphoreOptions, SemaphoreAcquireOptions } from './recipes/semaphore/semaphore.js';
