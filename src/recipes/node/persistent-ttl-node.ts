@@ -1,5 +1,3 @@
-import { lookup } from 'node:dns/promises';
-import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
 import { CreateMode } from '../../client/create-mode.js';
 import {
@@ -10,6 +8,7 @@ import {
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { startTimer, type Timer } from '../../client/timer.js';
+import { hostAddress } from '../local-address.js';
 import { PersistentNode, type PersistentNodeWaitOptions } from './persistent-node.js';
 
 /** Curator's `PersistentTtlNode.DEFAULT_CHILD_NODE_NAME`. */
@@ -161,7 +160,7 @@ export class PersistentTtlNode implements AsyncDisposable {
   private async touch(): Promise<void> {
     const request = { signal: this.closing.signal };
     try {
-      const data = await localAddress();
+      const data = Buffer.from(await hostAddress());
       try {
         await this.client.set(this.childPath, data, request);
       } catch (error) {
@@ -186,17 +185,4 @@ export class PersistentTtlNode implements AsyncDisposable {
 /** The TTL node's parent: a PersistentNode that `close()` leaves in place (Curator's `deleteNode` NOP). */
 class TtlParent extends PersistentNode {
   protected override async deleteNode(): Promise<void> {}
-}
-
-let address: Promise<Buffer> | undefined;
-
-/** Curator's default data: `InetAddress.getLocalHost().getHostAddress()` (IPv4 first, as Java prefers). */
-function localAddress(): Promise<Buffer> {
-  address ??= lookup(hostname(), { family: 4 })
-    .catch(() => lookup(hostname()))
-    .then(
-      (found) => Buffer.from(found.address),
-      () => Buffer.alloc(0),
-    );
-  return address;
 }
