@@ -367,13 +367,15 @@ export class OwnNode {
   }
 
   /**
-   * After a timed-out or non-blocking attempt: like kazoo, answer once our node is gone for
-   * every session, but wait only while connected (until the state changes); otherwise answer
-   * now and let the removal finish in the background.
+   * After a non-blocking or timed-out attempt: like kazoo, answer once our node is gone for
+   * every session, but wait only while connected (until the state changes) and within the
+   * attempt's own `limits` — a timed-out attempt answers at its deadline, since a connection
+   * that stopped answering (a partition) looks connected until its read timeout. Otherwise
+   * answer now and let the removal finish in the background.
    */
-  async removeBeforeAnswering(): Promise<void> {
+  async removeBeforeAnswering(limits: RetryLimits = {}): Promise<void> {
     this.removeLater();
-    if (this.removing) await whileConnected(this.client, this.removing);
+    if (this.removing) await whileConnected(this.client, this.removing, limits);
   }
 
   private async removeNow(): Promise<void> {

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import {
   ConnectionState,
   GroupMember,
@@ -84,10 +85,7 @@ describe('GroupMember', () => {
     const c = await join(t, path, 'c');
     const all = { a: 'a-data', b: 'b-data', c: 'c-data' };
     for (const { member } of [a, b, c])
-      await eventually(
-        () => JSON.stringify(view(member)) === JSON.stringify(all),
-        `${member.thisId} sees all`,
-      );
+      await eventually(() => isDeepStrictEqual(view(member), all), `${member.thisId} sees all`);
 
     // Curator's layout: <membershipPath>/<id>, ephemeral of its member's session, data = payload.
     assert.deepEqual(await children(a.zk, path), ['a', 'b', 'c']);

@@ -9,7 +9,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { Election, LockingQueue, Lock, Semaphore, type ZooKeeperClient } from '../../src/index.js';
+import {
+  Election,
+  LockingQueue,
+  Lock,
+  Semaphore,
+  SetPartitioner,
+  type ZooKeeperClient,
+} from '../../src/index.js';
 import { inspect, type InspectedRecipe, type Inspection } from '../../src/inspector/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
@@ -335,6 +342,36 @@ describe('inspect', () => {
         reason: 'a taken entry whose item entries/entry-100-0000000007 is gone',
       },
     ]);
+  });
+});
+
+describe('inspect: what is not a leftover', () => {
+  test("a partitioner's emptied item locks (after a release, as kazoo leaves them) are unheld items, not stale", async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('partitioned');
+    const partitioner = new SetPartitioner(zk, root, ['a', 'b'], { identifier: 'worker', timeBoundary: 50 });
+    assert.equal(await partitioner.waitForAcquire(), true);
+    const held = recipeAt(await inspect(zk, root), root);
+    assert.ok(held.kind === 'partitioner');
+    assert.deepEqual(
+      held.items.map((item) => [item.item, item.holder?.identifier]),
+      [
+        ['a', 'worker'],
+        ['b', 'worker'],
+      ],
+    );
+    await partitioner.finish();
+    assert.deepEqual(await zk.getChildren(`${root}/locks/a`), [], 'the item lock directory stays, empty');
+    const released = recipeAt(await inspect(zk, root), root);
+    assert.ok(released.kind === 'partitioner');
+    assert.deepEqual(
+      released.items.map((item) => [item.item, item.holder]),
+      [
+        ['a', null],
+        ['b', null],
+      ],
+    );
+    assert.deepEqual(released.stale, []);
   });
 });
 

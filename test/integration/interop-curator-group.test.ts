@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import { GroupMember } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
@@ -40,11 +41,8 @@ describe('GroupMember interop with Curator 5.4', () => {
     await ours.start();
     await peer.request('group.start', { name: 'j', path, member: 'java', payloadHex: hex('java-data') });
     const both = { java: hex('java-data'), node: hex('node-data') };
-    await eventually(() => JSON.stringify(ourView(ours)) === JSON.stringify(both), 'ours sees Curator');
-    await eventually(
-      async () => JSON.stringify(await curatorView(peer, 'j')) === JSON.stringify(both),
-      'Curator sees ours',
-    );
+    await eventually(() => isDeepStrictEqual(ourView(ours), both), 'ours sees Curator');
+    await eventually(async () => isDeepStrictEqual(await curatorView(peer, 'j'), both), 'Curator sees ours');
 
     await ours.setThisData(Buffer.from([0, 1, 2, 255]));
     await eventually(

@@ -110,8 +110,8 @@ export class GroupMember implements AsyncDisposable, AsyncIterable<GroupChange> 
 
   /**
    * Join the group (this member's node is created in the background, see `waitForInitialCreate`)
-   * and read the group; resolves once the group has been read. Once per instance: else
-   * `RecipeStateError`.
+   * and read the group; resolves once the group has been read (`AbortError` if `close()` comes
+   * first). Once per instance: else `RecipeStateError`.
    */
   async start(): Promise<void> {
     if (this.state !== 'latent')

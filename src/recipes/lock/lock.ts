@@ -291,9 +291,11 @@ export class Lock implements AsyncDisposable {
    * Wait for the lock. Resolves `true` once held; `false` when non-blocking and someone is
    * ahead, or the `timeout` passed. Rejects with `AbortError` when `signal` aborts, and with
    * `AlreadyAcquiredError` when this instance holds or is acquiring. No node is left behind
-   * unless the lock is held: when it resolves `false` while connected, every session already
-   * sees our node gone; after an abort or while disconnected the removal finishes in the
-   * background.
+   * unless the lock is held: when a non-blocking acquire resolves `false` while connected, every
+   * session already sees our node gone (within its `timeout`, if given); at the `timeout`, after
+   * an abort or while disconnected it answers at once and the removal finishes in the
+   * background (a connection that stopped answering looks connected until its read timeout;
+   * the deadline is kept all the same). The next acquire of this instance waits for it.
    */
   acquire(options: AcquireOptions = {}): Promise<boolean> {
     const reentry = this.reentry;
@@ -385,11 +387,11 @@ export class Lock implements AsyncDisposable {
       this.own.takeLost(); // a node lost before this acquire is not this acquire's loss
       const acquired = await this.acquireLoop(blocking, deadline, signal);
       if (acquired) this.becomeHolder(ephemeral);
-      else await this.own.removeBeforeAnswering();
+      else await this.own.removeBeforeAnswering({ deadline, signal });
       return acquired;
     } catch (error) {
       // A refused path leaves nothing behind when we answer (a retry would otherwise meet our node).
-      if (error instanceof RecipeMismatchError) await this.own.removeBeforeAnswering();
+      if (error instanceof RecipeMismatchError) await this.own.removeBeforeAnswering({ deadline, signal });
       else this.own.removeLater();
       throw error;
     } finally {
