@@ -1,10 +1,14 @@
-import { lookup } from 'node:dns/promises';
-import { hostname } from 'node:os';
 import type { ZooKeeperClient } from '../../client/client.js';
 import { CreateMode } from '../../client/create-mode.js';
-import { InvalidArgumentError, NoNodeError, NodeExistsError } from '../../client/errors.js';
+import {
+  ClientClosedError,
+  InvalidArgumentError,
+  NoNodeError,
+  NodeExistsError,
+} from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { startTimer, type Timer } from '../../client/timer.js';
+import { hostAddress } from '../local-address.js';
 import { PersistentNode, type PersistentNodeWaitOptions } from './persistent-node.js';
 
 /** Curator's `PersistentTtlNode.DEFAULT_CHILD_NODE_NAME`. */
@@ -156,7 +160,7 @@ export class PersistentTtlNode implements AsyncDisposable {
   private async touch(): Promise<void> {
     const request = { signal: this.closing.signal };
     try {
-      const data = await localAddress();
+      const data = Buffer.from(await hostAddress());
       try {
         await this.client.set(this.childPath, data, request);
       } catch (error) {
@@ -169,8 +173,10 @@ export class PersistentTtlNode implements AsyncDisposable {
         }
       }
     } catch (error) {
+      // The client is closed: nothing more can be touched (and the timer must not keep the process alive).
+      if (error instanceof ClientClosedError) this.stopTouching();
       // NoNode: the parent is not there (yet): the PersistentNode makes it.
-      if (!(error instanceof NoNodeError) && !this.closed)
+      else if (!(error instanceof NoNodeError) && !this.closed)
         this.client.logger.debug(`PersistentTtlNode ${this.path}: touch failed: ${String(error)}`);
     }
   }
@@ -179,17 +185,4 @@ export class PersistentTtlNode implements AsyncDisposable {
 /** The TTL node's parent: a PersistentNode that `close()` leaves in place (Curator's `deleteNode` NOP). */
 class TtlParent extends PersistentNode {
   protected override async deleteNode(): Promise<void> {}
-}
-
-let address: Promise<Buffer> | undefined;
-
-/** Curator's default data: `InetAddress.getLocalHost().getHostAddress()` (IPv4 first, as Java prefers). */
-function localAddress(): Promise<Buffer> {
-  address ??= lookup(hostname(), { family: 4 })
-    .catch(() => lookup(hostname()))
-    .then(
-      (found) => Buffer.from(found.address),
-      () => Buffer.alloc(0),
-    );
-  return address;
 }
