@@ -69,6 +69,10 @@ export {
 export { Election } from './recipes/election/election.js';
 export type { ElectionOptions, Leadership } from './recipes/election/election.js';
 export { LeaderLatch } from './recipes/election/leader-latch.js';
+export { PersistentNode } from './recipes/node/persistent-node.js';
+export type { PersistentNodeOptions, PersistentNodeWaitOptions } from './recipes/node/persistent-node.js';
+export { PersistentTtlNode } from './recipes/node/persistent-ttl-node.js';
+export type { PersistentTtlNodeOptions } from './recipes/node/persistent-ttl-node.js';
 export { SharedValue } from './recipes/values/shared-value.js';
 export type { VersionedValue, SharedCallOptions } from './recipes/values/shared-value.js';
 export { SharedCount } from './recipes/values/shared-count.js';
@@ -84,6 +88,8 @@ export type {
   LatchParticipant,
   AwaitLeadershipOptions,
 } from './recipes/election/leader-latch.js';
+export { GroupMember } from './recipes/group/group-member.js';
+export type { GroupChange, GroupChangesOptions, GroupWaitOptions } from './recipes/group/group-member.js';
 export { AlreadyAcquiredError, NotHeldError, LockLostError, RecipeMismatchError } from './recipes/errors.js';
 export { Semaphore } from './recipes/semaphore/semaphore.js';
 export type { SemaphoreOptions, SemaphoreAcquireOptions } from './recipes/semaphore/semaphore.js';
@@ -175,7 +181,7 @@ export { ShallowParty } from './recipes/party/shallow-party.js';
 export type { BaseParty, PartyOptions, PartyCallOptions } from './recipes/party/base-party.js';
 export { Queue } from './recipes/queue/queue.js';
 export type { QueueCallOptions, QueueOptions } from './recipes/queue/queue.js';
-export { LockingQueue, QUEUE_MARKER_PREFIX } from './recipes/queue/locking-queue.js';
+export { LockingQueue, LOCK_AHEAD_MS, QUEUE_MARKER_PREFIX } from './recipes/queue/locking-queue.js';
 export { SimpleDistributedQueue } from './recipes/queue/simple-distributed-queue.js';
 export type {
   SimpleDistributedQueueOptions,

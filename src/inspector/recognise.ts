@@ -8,8 +8,10 @@
  * - kazoo Lock / Election `<path>/<32hex>__lock__<seq>`, ReadLock `__rlock__`; Curator
  *   InterProcessMutex / LeaderSelector `_c_<uuid>-lock-<seq>`, InterProcessReadWriteLock
  *   `_c_<uuid>-__READ__<seq>` / `-__WRIT__<seq>`, LeaderLatch `_c_<uuid>-latch-<seq>`.
- *   kazoo's Election and Curator's LeaderSelector are a lock on the election path, so the layout
- *   cannot tell them from a lock: a lock whose path's name says `leader` or `elect` is an election.
+ *   Only LeaderLatch is an election by its layout. kazoo's Election is exactly kazoo's Lock on
+ *   the election path (`__lock__`, data = identifier) and Curator's LeaderSelector (ours too, with
+ *   `naming: 'curator'`) exactly InterProcessMutex's (`_c_<uuid>-lock-`), so no layout tells them
+ *   from a lock: a lock whose path's name says `leader` or `elect` is reported as an election.
  * - kazoo Semaphore: `<path>` (data = max leases), leases `<path>/<32hex>`, internal lock `<path>-__lock__`.
  *   Curator InterProcessSemaphoreV2: `<path>/leases/_c_<uuid>-lease-<seq>`, `<path>/locks/…-lock-…`.
  * - kazoo Queue `<path>/entry-<PPP>-<seq>`; LockingQueue `<path>/entries`, `<path>/taken`;
@@ -282,7 +284,11 @@ function memberName(node: TreeNode): string {
   return node.name.slice(node.name.indexOf('-') + 1);
 }
 
-/** kazoo's SetPartitioner: ShallowParty members in `party/`, one lock per item in `locks/<item>`. */
+/**
+ * kazoo's SetPartitioner: ShallowParty members in `party/`, one lock per item in `locks/<item>`.
+ * An item lock directory with no contender is normal, not a leftover: its item is unheld during
+ * a rebalance, and kazoo's Lock never deletes its directory after the partitioner releases.
+ */
 function partitioner(ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | undefined {
   const party = child(ctx, dir, 'party');
   const locks = child(ctx, dir, 'locks');
@@ -296,8 +302,6 @@ function partitioner(ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | un
     if (!lockDir) continue;
     const contenders = contendersOf(ctx, lockDir, sortedContenders(lockDir.children, KAZOO_LOCK));
     stale.push(...contenders.stale);
-    if (contenders.nodes.length === 0 && lockDir.children.length === 0)
-      stale.push({ path: lockDir.path, reason: 'an item lock directory with no contenders' });
     // Item locks carry no identifier (kazoo's partitioner): name them after their session's member.
     const [holder, ...waiting] = contenders.nodes.map((node) =>
       participant(ctx, node, text(node.data) ?? memberBySession.get(node.stat.ephemeralOwner) ?? null),

@@ -13,7 +13,7 @@
  */
 import type { ZooKeeperClient } from '../client/client.js';
 import type { ErrorContext } from '../client/errors.js';
-import { remaining, type RetryLimits } from '../client/retry.js';
+import { remaining, settledWithin, type RetryLimits } from '../client/retry.js';
 import { checkDuration, startTimer, type Timer } from '../client/timer.js';
 import { ConnectionState, type WatchEvent, type WatchListener } from '../client/states.js';
 
@@ -112,18 +112,26 @@ export class ChangeWaiter implements Disposable {
 }
 
 /**
- * Wait for `work` (its outcome ignored) only while connected: resolves when it settles, when
- * the connection state changes, or at once when not connected.
+ * Wait for `work` (its outcome ignored) only while connected and within `limits`: resolves when
+ * it settles, when the connection state changes, when the deadline passes or the signal aborts,
+ * or at once when not connected. The limits matter over a connection that stopped answering (a
+ * partition): it looks connected until its read timeout.
  */
-export async function whileConnected(client: ZooKeeperClient, work: Promise<unknown>): Promise<void> {
+export async function whileConnected(
+  client: ZooKeeperClient,
+  work: Promise<unknown>,
+  limits: WaitLimits = {},
+): Promise<void> {
   if (client.state !== ConnectionState.CONNECTED) return;
+  const bounded =
+    limits.deadline === undefined && limits.signal === undefined ? work : settledWithin(work, limits);
   await new Promise<void>((resolve) => {
     const done = () => {
       client.off('state', done);
       resolve();
     };
     client.on('state', done);
-    work.then(done, done);
+    bounded.then(done, done);
   });
 }
 

@@ -29,6 +29,15 @@
  *   A recipe that gives up (timeout, abort) removes in the background (`removeLater`) and
  *   answers at once; its next attempt waits for that removal within its own limits (`removed`).
  *
+ * - **Shared names** (`shared`, a fixed name others may use too: Curator's unprotected
+ *   `PersistentNode`, a `GroupMember`): a node under our name that we cannot prove ours is left
+ *   alone (another process's, or another instance's in this session) — except an ephemeral of a
+ *   session this node sent a create in that is no longer current: that session is dead, and its
+ *   node is deleted as above. A persistent node at a shared name is taken as ours (Curator adopts
+ *   it on NodeExists and writes its data).
+ * - **Kept names** (`keepName`, Curator's `PersistentNode`): a sequential node, once made, is
+ *   made again under the name it first got (non-sequentially), so others see one name.
+ *
  * Nothing here reports a node as ours that this session cannot prove, so the lifecycle never
  * needs `OutcomeUnknownError`; recipes that must prove a write's outcome across a session
  * change (a queue's consume, a counter's update) report that error themselves.
@@ -56,6 +65,12 @@ export interface OwnNodeOptions {
   sequential: boolean;
   /** An ephemeral node (it goes with its session); else persistent. */
   ephemeral: boolean;
+  /** A persistent node with this TTL, ms (ZooKeeper's `PERSISTENT_WITH_TTL`; the server needs `extendedTypesEnabled`). */
+  ttl?: number | undefined;
+  /** The name (not sequential) is not instance-unique: a node under it we cannot prove ours is left alone. */
+  shared?: boolean | undefined;
+  /** A sequential node made again after it is gone keeps the name it first got. */
+  keepName?: boolean | undefined;
 }
 
 /** Per-request limits passed through to the client. */
@@ -85,6 +100,10 @@ export class OwnNode {
   private lost = false;
   /** The removal under way (`remove`, `removeLater`) until it ends; never rejects. */
   private removing: Promise<void> | undefined;
+  /** Every session a create was sent in: an ephemeral of one that is not current is dead. */
+  private readonly sentIn = new Set<bigint>();
+  /** `keepName`: the name our sequential node first got. */
+  private kept: string | undefined;
 
   constructor(
     private readonly client: ZooKeeperClient,
@@ -147,16 +166,19 @@ export class OwnNode {
   private async track<T>(send: () => Promise<T>): Promise<T> {
     this.checkSession();
     this.pending = { session: this.client.sessionId };
+    if (this.client.sessionId !== 0n) this.sentIn.add(this.client.sessionId);
     try {
       return await send();
     } catch (error) {
       // An answer (NoNode, NodeExists, a failed transaction, SessionExpired: never sent or refused)
       // means nothing was created; anything else leaves the outcome unknown.
       if (!isOutcomeUnknown(error)) this.pending = undefined;
-      // A node under our name that we do not hold: an earlier session's, the next look deletes it.
+      // A node under our name that we do not hold: an earlier session's, the next look deletes it
+      // (a shared name: the caller looks whose it is).
       if (
-        error instanceof NodeExistsError ||
-        (error instanceof TransactionError && error.error instanceof NodeExistsError)
+        !this.options.shared &&
+        (error instanceof NodeExistsError ||
+          (error instanceof TransactionError && error.error instanceof NodeExistsError))
       )
         this.strays = true;
       throw error;
@@ -168,14 +190,30 @@ export class OwnNode {
    * pipeline a read behind it (the server applies one session's requests in order).
    */
   async create(data: Buffer, request: NodeRequest = {}): Promise<{ name: string; stat: Stat }> {
-    const { ephemeral, sequential } = this.options;
     const { path, stat } = await this.track(() =>
-      this.client.createWithStat(this.fullPrefix, data, { ephemeral, sequence: sequential, ...request }),
+      this.client.createWithStat(this.target, data, { ...this.mode, ...request }),
     );
     const name = path.slice(path.lastIndexOf('/') + 1);
     this.pending = undefined;
-    this.held = { name, czxid: stat.czxid, session: stat.ephemeralOwner };
+    this.hold({ name, czxid: stat.czxid, session: stat.ephemeralOwner });
     return { name, stat };
+  }
+
+  /** Where the next create goes: our prefix, or the name our sequential node first got (`keepName`). */
+  private get target(): string {
+    return this.kept === undefined ? this.fullPrefix : joinPath(this.options.parent, this.kept);
+  }
+
+  /** The create mode of the next create (a kept name is made non-sequentially). */
+  private get mode(): { ephemeral: boolean; sequence: boolean; ttl?: number } {
+    const { ephemeral, sequential, ttl } = this.options;
+    const sequence = sequential && this.kept === undefined;
+    return ttl === undefined ? { ephemeral, sequence } : { ephemeral, sequence, ttl };
+  }
+
+  private hold(held: Held): void {
+    this.held = held;
+    if (this.options.keepName) this.kept = held.name;
   }
 
   /**
@@ -184,12 +222,11 @@ export class OwnNode {
    * only the path of a create), so the czxid is read afterwards; undefined if that read fails.
    */
   async createIn(transaction: Transaction, data: Buffer, request: NodeRequest = {}): Promise<void> {
-    const { ephemeral, sequential } = this.options;
-    const results = await this.track(() =>
-      transaction.create(this.fullPrefix, data, { ephemeral, sequence: sequential }).commit(request),
-    );
+    const { ephemeral } = this.options;
+    const target = this.target;
+    const results = await this.track(() => transaction.create(target, data, this.mode).commit(request));
     const created = results[results.length - 1];
-    const path = created?.type === 'create' ? created.path : this.fullPrefix;
+    const path = created?.type === 'create' ? created.path : target;
     // A reply comes in the session its request was sent in, which is the current one now.
     const held: Held = {
       name: path.slice(path.lastIndexOf('/') + 1),
@@ -197,7 +234,7 @@ export class OwnNode {
       session: ephemeral ? this.client.sessionId : 0n,
     };
     this.pending = undefined;
-    this.held = held;
+    this.hold(held);
     held.czxid = (await this.client.exists(path, request).catch(() => null))?.czxid;
   }
 
@@ -215,6 +252,20 @@ export class OwnNode {
   private owns(stat: Stat): boolean {
     if (!this.options.ephemeral) return stat.ephemeralOwner === 0n;
     return this.client.sessionId !== 0n && stat.ephemeralOwner === this.client.sessionId;
+  }
+
+  /** Whether the look takes the node `name` as ours (we hold none). */
+  private adoptable(name: string, stat: Stat): boolean {
+    if (this.kept !== undefined && name !== this.kept) return false;
+    if (this.pending !== undefined && this.owns(stat)) return true;
+    return this.options.shared === true && !this.options.ephemeral && stat.ephemeralOwner === 0n;
+  }
+
+  /** A node at a shared name that the look leaves alone: not an ephemeral of a dead session of ours. */
+  private othersAt(stat: Stat): boolean {
+    if (!this.options.shared) return false;
+    const owner = stat.ephemeralOwner;
+    return owner === 0n || owner === this.client.sessionId || !this.sentIn.has(owner);
   }
 
   /**
@@ -236,10 +287,11 @@ export class OwnNode {
     for (const name of ours) {
       const path = joinPath(this.options.parent, name);
       const stat = await this.client.exists(path, request);
-      if (stat !== null && this.held === undefined && this.pending !== undefined && this.owns(stat)) {
-        this.held = { name, czxid: stat.czxid, session: stat.ephemeralOwner };
+      if (stat !== null && this.held === undefined && this.adoptable(name, stat)) {
+        this.hold({ name, czxid: stat.czxid, session: stat.ephemeralOwner });
         continue;
       }
+      if (stat !== null && this.othersAt(stat)) continue;
       if (stat !== null) {
         try {
           await this.client.delete(path, request);
@@ -315,13 +367,15 @@ export class OwnNode {
   }
 
   /**
-   * After a timed-out or non-blocking attempt: like kazoo, answer once our node is gone for
-   * every session, but wait only while connected (until the state changes); otherwise answer
-   * now and let the removal finish in the background.
+   * After a non-blocking or timed-out attempt: like kazoo, answer once our node is gone for
+   * every session, but wait only while connected (until the state changes) and within the
+   * attempt's own `limits` — a timed-out attempt answers at its deadline, since a connection
+   * that stopped answering (a partition) looks connected until its read timeout. Otherwise
+   * answer now and let the removal finish in the background.
    */
-  async removeBeforeAnswering(): Promise<void> {
+  async removeBeforeAnswering(limits: RetryLimits = {}): Promise<void> {
     this.removeLater();
-    if (this.removing) await whileConnected(this.client, this.removing);
+    if (this.removing) await whileConnected(this.client, this.removing, limits);
   }
 
   private async removeNow(): Promise<void> {

@@ -2,12 +2,14 @@
  * The Curator queues against a real ZooKeeper server: SimpleDistributedQueue, DistributedQueue,
  * DistributedPriorityQueue and DistributedDelayQueue — Curator 5.4's layouts and item format,
  * consumers (two on one client, one that crashes mid-item with a lock directory, one that
- * throws), and the lost-reply windows of a take (proven, or OutcomeUnknownError). Interop with
- * a real Curator process: interop-curator-queue.test.ts.
+ * throws), the lost-reply windows of a take (proven, or OutcomeUnknownError), and Curator 5's
+ * builder behaviours: container directories, `maxItems` (through SUSPENDED and LOST), put
+ * listeners and `flushPuts`. Interop with a real Curator process: interop-curator-queue.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  AbortError,
   ConnectionState,
   DistributedDelayQueue,
   DistributedPriorityQueue,
@@ -24,9 +26,23 @@ import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js'
 import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from '../support/client.js';
 import { Deferred, eventually, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
+/** Resolves once the server's container reaper has run after this call (a control container goes). */
+async function reaperRan(zk: ZooKeeperClient): Promise<void> {
+  const control = uniqueRoot('control');
+  await zk.create(control, null, { container: true });
+  await zk.create(`${control}/child`);
+  await zk.delete(`${control}/child`);
+  await eventually(
+    async () => (await zk.exists(control)) === null,
+    'the container reaper ran',
+    safety(30_000),
+  );
+}
+
 let server: ZooKeeperServer;
 before(async () => {
-  server = await ZooKeeperServer.start();
+  // The container reaper runs every second (default: every minute).
+  server = await ZooKeeperServer.start({ javaOptions: ['-Dznode.container.checkIntervalMs=1000'] });
 });
 after(() => server?.close());
 
@@ -307,7 +323,7 @@ describe('DistributedQueue', () => {
     const path = uniqueRoot('dqueue');
     const lockPath = `${path}-locks`;
     const queue = new DistributedQueue(zk, path, { ...strings, lockPath });
-    const node = await queue.put('job');
+    const node = (await queue.put('job'))!;
     await queue.put('next');
     const swallowed = proxy.swallowReply({ op: 'multi', path: node });
     assert.equal(await within(queue.take(), 'take after a lost reply'), 'job');
@@ -355,5 +371,113 @@ describe('DistributedPriorityQueue and DistributedDelayQueue', () => {
     assert.equal(await queue.take(), 'later');
     assert.ok(Date.now() >= due, 'not before its time');
     await assert.rejects(queue.put('x', 0), InvalidArgumentError);
+  });
+});
+
+describe("Curator 5's builder behaviours", () => {
+  test('containers: a DistributedQueue and its lockPath are persistent under container parents; a SimpleDistributedQueue is a container', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('containers');
+    const queue = new DistributedQueue(zk, `${root}/app/q`, { ...strings, lockPath: `${root}/app/locks` });
+    await queue.start();
+    await queue.put('job');
+    assert.equal(await queue.take(), 'job');
+    const simpleRoot = uniqueRoot('containers');
+    const simple = new SimpleDistributedQueue(zk, `${simpleRoot}/simple/q`);
+    await simple.offer(b('x'));
+    assert.equal(text(await simple.take()), 'x');
+    await reaperRan(zk);
+    assert.notEqual(
+      await zk.exists(`${root}/app/q`),
+      null,
+      'the emptied DistributedQueue stays (persistent)',
+    );
+    assert.notEqual(await zk.exists(`${root}/app/locks`), null, 'its lock directory too');
+    await eventually(
+      async () => (await zk.exists(simpleRoot)) === null,
+      'the emptied SimpleDistributedQueue and its parent go',
+    );
+    assert.equal(
+      await simple.offer(b('y')),
+      `${simpleRoot}/simple/q/qn-0000000000`,
+      'created again by the next offer',
+    );
+    await zk.delete(`${root}/app/q`);
+    await zk.delete(`${root}/app/locks`);
+    await eventually(async () => (await zk.exists(root)) === null, 'the container parents go once emptied');
+    await queue.close();
+  });
+
+  test('maxItems: a put waits while the queue is full; null after its timeout (nothing put), AbortError on abort; bad options are rejected', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const queue = new DistributedQueue(zk, path, { ...strings, maxItems: 2 });
+    await queue.put('a');
+    await queue.putMulti(['b', 'c']);
+    assert.equal((await zk.getChildren(path)).length, 2);
+    assert.equal(await queue.put('d', { timeout: timing(300) }), null, 'still full');
+    assert.equal((await zk.getChildren(path)).length, 2, 'nothing put');
+    const aborted = new AbortController();
+    const abortedPut = assert.rejects(queue.put('e', { signal: aborted.signal }), AbortError);
+    aborted.abort();
+    await within(abortedPut, 'the put is aborted');
+    const waiting = probe(queue.put('f'));
+    await eventually(() => zk.watchCount > 0, 'the put waits');
+    assert.equal(waiting.settled, false);
+    assert.equal(await queue.take(), 'a');
+    assert.match((await within(waiting.promise, 'room')) ?? '', /queue-\d{10}$/);
+    for (const bad of [0, -1, 1.5, Number.NaN])
+      assert.throws(() => new DistributedQueue(zk, path, { maxItems: bad }), InvalidArgumentError);
+    assert.throws(() => new DistributedQueue(zk, path, { finalFlushTime: -1 }), InvalidArgumentError);
+  });
+
+  test('maxItems across SUSPENDED and LOST: a waiting put goes on after the reconnect and in the new session', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: SHORT_SESSION });
+    const other = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const queue = new DistributedQueue(zk, path, { ...strings, maxItems: 1 });
+    const consumer = new DistributedQueue(other, path, strings);
+    await queue.put('a');
+    const first = queue.put('b');
+    const suspended = nextState(zk, ConnectionState.SUSPENDED);
+    proxy.blackhole();
+    await suspended;
+    assert.equal(await consumer.take(), 'a');
+    proxy.heal();
+    proxy.drop();
+    assert.match((await within(first, 'put after the reconnect')) ?? '', /queue-/);
+
+    const second = queue.put('c');
+    await eventually(() => zk.watchCount > 0, 'the put waits');
+    const lost = nextState(zk, ConnectionState.LOST, safety(30_000));
+    proxy.blackhole();
+    await lost;
+    assert.equal(await consumer.take(), 'b');
+    proxy.heal();
+    assert.match((await within(second, 'put in the new session', safety(30_000))) ?? '', /queue-/);
+    assert.equal(await consumer.take(), 'c');
+  });
+
+  test('puts() reports each completed put and putMulti; flushPuts waits for puts in flight; close() ends the iterator', async (t) => {
+    const zk = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const queue = new DistributedPriorityQueue(zk, path, { ...strings, maxItems: 2 });
+    const events = queue.puts();
+    const one = await queue.put('a', 1);
+    const multi = await queue.putMulti(['b', 'c'], 0);
+    assert.deepEqual((await events.next()).value, { items: ['a'], multi: false, path: one });
+    assert.deepEqual((await events.next()).value, { items: ['b', 'c'], multi: true, path: multi });
+    assert.equal(await queue.flushPuts(), true, 'none in flight');
+    const blocked = queue.put('d', 5); // waits: the queue is full
+    assert.equal(await queue.flushPuts({ timeout: timing(300) }), false, 'a put is still in flight');
+    assert.equal(await queue.take(), 'b', 'priority 0 first: its node goes, which makes room');
+    assert.equal(await queue.take(), 'c', 'from the same node');
+    const flushed = queue.flushPuts();
+    assert.equal(await within(flushed, 'flushed'), true);
+    const done = (await blocked)!;
+    assert.deepEqual((await events.next()).value, { items: ['d'], multi: false, path: done });
+    await queue.close();
+    assert.equal((await events.next()).done, true, 'ended by close()');
   });
 });

@@ -3,7 +3,8 @@
  * query, update, unregister; the cache follows changes; the provider's strategies and
  * down-instance policy; re-registration after a real session expiry and after a lost create
  * reply (never adopting an earlier session's node); Curator's three re-registration bugs as
- * regression tests (CURATOR-181, -164, -163); SUSPENDED and LOST.
+ * regression tests (CURATOR-181, -164, -163); `watchInstances` (others' changes to our
+ * instances taken and re-registered); SUSPENDED and LOST.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -31,7 +32,10 @@ before(async () => {
 });
 after(() => server?.close());
 
-async function setup(t: TestContext, options: { proxy?: boolean; sessionTimeout?: number } = {}) {
+async function setup(
+  t: TestContext,
+  options: { proxy?: boolean; sessionTimeout?: number; watchInstances?: boolean } = {},
+) {
   const basePath = `${uniqueRoot('discovery')}/services`;
   const admin = await connect(t, server);
   const proxy = options.proxy ? await FaultProxy.start(server.connectString) : undefined;
@@ -39,7 +43,7 @@ async function setup(t: TestContext, options: { proxy?: boolean; sessionTimeout?
   const zk = await connect(t, proxy?.connectString ?? server, {
     sessionTimeout: options.sessionTimeout ?? 10_000,
   });
-  const discovery = new ServiceDiscovery(zk, { basePath });
+  const discovery = new ServiceDiscovery(zk, { basePath, watchInstances: options.watchInstances });
   t.after(() => discovery.close());
   const json = async (path: string) =>
     JSON.parse((await admin.get(path)).data.toString('utf8')) as Record<string, unknown>;
@@ -363,5 +367,92 @@ describe('re-registration', () => {
     const afterwards = await admin.exists(path);
     assert.equal(afterwards?.czxid, before?.czxid);
     assert.equal(afterwards?.version, before?.version);
+  });
+});
+
+describe('watchInstances', () => {
+  /** Another session writes `changes` into our instance's node, as Curator's JSON. */
+  async function writeAsOther(admin: ZooKeeperClient, path: string, instance: object): Promise<void> {
+    await admin.set(path, new JsonInstanceSerializer().serialize(instance as never));
+  }
+
+  test("another session's change is taken into the local copy and re-registered after a session expiry; without the option it is not", async (t) => {
+    const { basePath, admin, zk, discovery, json } = await setup(t, {
+      sessionTimeout: 4000,
+      watchInstances: true,
+    });
+    const plain = new ServiceDiscovery(zk, { basePath });
+    t.after(() => plain.close());
+    const me = await discovery.registerService({ name: 'api', id: 'me', port: 1 });
+    const other = await plain.registerService({ name: 'api', id: 'other', port: 1 });
+    await writeAsOther(admin, `${basePath}/api/me`, { ...me, port: 5 });
+    await writeAsOther(admin, `${basePath}/api/other`, { ...other, port: 5 });
+    await eventually(() => discovery.registeredInstances()[0]?.port === 5, 'taken into the local copy');
+    await grace();
+    assert.equal(plain.registeredInstances()[0]?.port, 1, 'not watched');
+    await expire(zk);
+    for (const id of ['me', 'other'])
+      await eventually(
+        async () => (await admin.exists(`${basePath}/api/${id}`))?.ephemeralOwner === zk.sessionId,
+        `${id} re-registered`,
+      );
+    assert.equal((await json(`${basePath}/api/me`))['port'], 5, "the other session's data");
+    assert.equal((await json(`${basePath}/api/other`))['port'], 1, 'its own data');
+    await discovery.unregisterService(me);
+    await plain.unregisterService(other);
+    await eventually(() => zk.watchCount === 0, 'no watch left after unregister');
+  });
+
+  test('our update after a taken change wins; data that is not an instance of ours is not taken', async (t) => {
+    const { basePath, admin, discovery, json } = await setup(t, { watchInstances: true });
+    const me = await discovery.registerService({ name: 'api', id: 'me', port: 1 });
+    const path = `${basePath}/api/me`;
+    await writeAsOther(admin, path, { ...me, port: 5 });
+    await eventually(() => discovery.registeredInstances()[0]?.port === 5, 'taken');
+    await discovery.updateService({ ...me, port: 6 });
+    assert.equal((await json(path))['port'], 6);
+    await admin.set(path, Buffer.from('not json'));
+    await writeAsOther(admin, path, { ...me, id: 'someone-else', port: 7 });
+    await grace(300);
+    assert.equal(discovery.registeredInstances()[0]?.port, 6, 'neither is taken');
+    await discovery.updateService({ ...me, port: 8 });
+    assert.equal((await json(path))['port'], 8, 'an update still writes');
+  });
+
+  test('SUSPENDED: a change made meanwhile is taken after the reconnect; a deleted node is created again by the next reconnect, with the latest data', async (t) => {
+    const { basePath, admin, zk, proxy, discovery, json } = await setup(t, {
+      proxy: true,
+      sessionTimeout: 10_000,
+      watchInstances: true,
+    });
+    const me = await discovery.registerService({ name: 'api', id: 'me', port: 1 });
+    const path = `${basePath}/api/me`;
+    const suspended = nextState(zk, ConnectionState.SUSPENDED);
+    proxy!.blackhole();
+    await suspended;
+    await writeAsOther(admin, path, { ...me, port: 5 });
+    const connected = nextState(zk, ConnectionState.CONNECTED);
+    proxy!.heal();
+    proxy!.drop(); // the blackholed connection goes; the next one gets through
+    await connected;
+    await eventually(() => discovery.registeredInstances()[0]?.port === 5, 'taken after the reconnect');
+
+    const before = await admin.exists(path);
+    await admin.delete(path);
+    await grace(300);
+    assert.equal(await admin.exists(path), null, 'not re-created at once (Curator: only logged)');
+    const reconnected = nextState(zk, ConnectionState.CONNECTED);
+    proxy!.drop();
+    await reconnected;
+    await eventually(async () => (await admin.exists(path)) !== null, 'created again by the reconnect');
+    assert.notEqual((await admin.exists(path))?.czxid, before?.czxid);
+    assert.equal((await json(path))['port'], 5, 'the latest data');
+  });
+
+  test('watchInstances must be a boolean', () => {
+    assert.throws(
+      () => new ServiceDiscovery({} as ZooKeeperClient, { basePath: '/s', watchInstances: 'yes' as never }),
+      InvalidArgumentError,
+    );
   });
 });

@@ -9,8 +9,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { Election, LockingQueue, Lock, Semaphore, type ZooKeeperClient } from '../../src/index.js';
+import {
+  Election,
+  LockingQueue,
+  Lock,
+  Semaphore,
+  SetPartitioner,
+  type ZooKeeperClient,
+} from '../../src/index.js';
 import { inspect, type InspectedRecipe, type Inspection } from '../../src/inspector/index.js';
+import { findFreePort } from '../../src/testing/free-port.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
@@ -284,6 +292,26 @@ describe('inspect', () => {
     );
   });
 
+  test("cons is asked of every server of the client's connect string: one that does not answer → no addresses, nobody called dead", async (t) => {
+    const root = uniqueRoot('servers');
+    const silent = `127.0.0.1:${await findFreePort()}`; // a member that is down
+    const zk = await connect(t, `${server.connectString},${silent}`);
+    assert.deepEqual(zk.servers, [server.connectString, silent]);
+    const other = await connect(t, server);
+    const lock = new Lock(other, `${root}/lock`, { identifier: 'holder' });
+    assert.equal(await lock.acquire(), true);
+    const partial = await inspect(zk, root);
+    assert.equal(partial.sessionsKnown, false, 'one server of the connect string did not answer');
+    const seen = recipeAt(partial, `${root}/lock`);
+    assert.equal(seen.holders[0]!.sessionId, hex(other));
+    assert.equal(seen.holders[0]!.client, undefined);
+    assert.deepEqual(seen.stale, [], 'a session on a server we could not ask is not called dead');
+    const whole = await inspect(other, root); // its connect string: the one server, which answers
+    assert.equal(whole.sessionsKnown, true);
+    assert.match(recipeAt(whole, `${root}/lock`).holders[0]!.client ?? '', /^127\.0\.0\.1:\d+$/);
+    await lock.release();
+  });
+
   test('stale leftovers: a contender of a client that is gone, an emptied lock directory, a taken entry whose item is gone', async (t) => {
     const zk = await connect(t, server);
     const root = uniqueRoot('stale');
@@ -335,6 +363,36 @@ describe('inspect', () => {
         reason: 'a taken entry whose item entries/entry-100-0000000007 is gone',
       },
     ]);
+  });
+});
+
+describe('inspect: what is not a leftover', () => {
+  test("a partitioner's emptied item locks (after a release, as kazoo leaves them) are unheld items, not stale", async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('partitioned');
+    const partitioner = new SetPartitioner(zk, root, ['a', 'b'], { identifier: 'worker', timeBoundary: 50 });
+    assert.equal(await partitioner.waitForAcquire(), true);
+    const held = recipeAt(await inspect(zk, root), root);
+    assert.ok(held.kind === 'partitioner');
+    assert.deepEqual(
+      held.items.map((item) => [item.item, item.holder?.identifier]),
+      [
+        ['a', 'worker'],
+        ['b', 'worker'],
+      ],
+    );
+    await partitioner.finish();
+    assert.deepEqual(await zk.getChildren(`${root}/locks/a`), [], 'the item lock directory stays, empty');
+    const released = recipeAt(await inspect(zk, root), root);
+    assert.ok(released.kind === 'partitioner');
+    assert.deepEqual(
+      released.items.map((item) => [item.item, item.holder]),
+      [
+        ['a', null],
+        ['b', null],
+      ],
+    );
+    assert.deepEqual(released.stale, []);
   });
 });
 

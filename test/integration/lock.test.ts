@@ -25,7 +25,14 @@ import {
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, nextState, uniqueRoot } from '../support/client.js';
-import { children, contendersReach, CriticalSection, HolderTracker, nodesOf } from '../support/recipes.js';
+import {
+  acquireAcrossPartition,
+  children,
+  contendersReach,
+  CriticalSection,
+  HolderTracker,
+  nodesOf,
+} from '../support/recipes.js';
 import { Deferred, eventually, grace, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
@@ -257,6 +264,7 @@ describe('Lock: kazoo KazooLockTests', () => {
     const lock2 = new Lock(zk2, path, { identifier: 'two' });
     assert.equal(await within(lock2.acquire({ timeout: 500 }), 'the timed acquire'), false);
     assert.equal(lock2.isAcquired, false);
+    await contendersReach(lock1, 1); // answered at the deadline; the node goes right after
     assert.deepEqual(await lock1.contenders(), ['one']);
     await lock1.release();
   });
@@ -884,6 +892,28 @@ describe('Lock: SUSPENDED / LOST', () => {
     await holder.release();
     assert.equal(await lock.acquire({ timeout: safety() }), true);
     await lock.release();
+  });
+
+  test('acquire({ timeout }) of a partitioned (blackholed) waiter settles false at its deadline, before the partition heals; its node goes after', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    // A long session: the client keeps believing it is connected (read timeout 20 s) throughout.
+    const zkWaiter = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
+    const zkHolder = await connect(t, server);
+    const path = uniqueRoot('lock');
+    const holder = new Lock(zkHolder, path, { identifier: 'holder' });
+    assert.equal(await holder.acquire(), true);
+    const waiter = new Lock(zkWaiter, path, { identifier: 'waiter' });
+    const { acquired, events, statesDuring } = await acquireAcrossPartition(
+      zkWaiter,
+      proxy,
+      () => waiter.acquire({ timeout: timing(1_000) }),
+      () => contendersReach(holder, 2),
+    );
+    assert.equal(acquired, false);
+    assert.deepEqual(events, ['settled', 'healed'], 'settled at its deadline, not once the partition healed');
+    assert.deepEqual(statesDuring, [], 'the waiter never noticed the partition (no SUSPENDED)');
+    await contendersReach(holder, 1); // the waiter's node is removed once the connection works again
+    await holder.release();
   });
 
   test('partition (blackhole) of the holder: its signal fires before the waiter acquires; LOST clears isAcquired', async (t) => {

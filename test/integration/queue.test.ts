@@ -61,12 +61,17 @@ async function markers(zk: ZooKeeperClient, path: string): Promise<string[]> {
   return (await zk.getChildren(path)).filter((name) => name.startsWith(QUEUE_MARKER_PREFIX));
 }
 
-/** A LockingQueue whose consumer (through `proxy`) holds one item, and an observer beside it. */
-async function holding(t: TestContext, proxy: FaultProxy, sessionTimeout = 10_000) {
+/** A LockingQueue consumer talking through `proxy` on a fresh path, and an observer beside it. */
+async function consumer(t: TestContext, proxy: FaultProxy, sessionTimeout = 10_000) {
   const zk = await connect(t, proxy.connectString, { sessionTimeout });
   const observer = await connect(t, server);
   const path = uniqueRoot('lqueue');
-  const queue = new LockingQueue(zk, path);
+  return { zk, observer, path, queue: new LockingQueue(zk, path) };
+}
+
+/** A LockingQueue whose consumer (through `proxy`) holds one item, and an observer beside it. */
+async function holding(t: TestContext, proxy: FaultProxy, sessionTimeout = 10_000) {
+  const { zk, observer, path, queue } = await consumer(t, proxy, sessionTimeout);
   const entry = await queue.put(b('job'));
   assert.equal(text(await queue.get({ timeout: timing(1000) })), 'job');
   return { zk, observer, path, queue, entry, lock: `${path}/taken/${entry.split('/').pop()!}` };
@@ -422,64 +427,141 @@ describe('LockingQueue: layout and limits', () => {
     assert.equal(await a.consume(), true);
     await a.put(b('mine'), 1);
     assert.equal(text(await a.get()), 'mine', 'put by this client after the listing');
-    assert.equal(await a.consume(), true);
-    assert.equal(text(await other.get()), 'a2'); // held by the other consumer
-    assert.equal(text(await a.get()), 'a3', 'a locked item is skipped');
-    assert.equal(await a.consume(), true);
-    assert.equal(await other.release(), true);
-    assert.equal(text(await a.get()), 'a2', 'a released item is available again');
+    assert.equal(await a.consume(), true); // locks a2 ahead
+    assert.equal(text(await a.get()), 'a2');
+    assert.equal(text(await other.get()), 'a3', 'a locked item is skipped');
+    assert.equal(await other.consume(), true); // locks a4 ahead
+    assert.equal(await a.release(), true);
+    assert.equal(
+      text(await other.get()),
+      'a2',
+      'a released item is available again, before the one locked ahead',
+    );
+    assert.equal(await other.consume(), true); // locks a4 ahead again
+    assert.equal(text(await a.get()), 'a5', 'items consumed or locked ahead by another consumer are skipped');
     assert.equal(await a.consume(), true);
     assert.equal(text(await other.get()), 'a4');
     assert.equal(await other.consume(), true);
-    assert.equal(text(await a.get()), 'a5', 'an item consumed by another consumer is skipped');
-    assert.equal(await a.consume(), true);
     assert.equal(await a.get({ timeout: 0 }), null);
-    assert.deepEqual(await zkA.getChildren(`${path}/taken`), [], 'no lock left behind');
+    await eventually(
+      async () => (await zkA.getChildren(`${path}/taken`)).length === 0,
+      'no lock left behind (a lock ahead on an entry consumed meanwhile is handed back)',
+    );
   });
 });
 
-describe('LockingQueue: one round trip per get from the listing', () => {
-  test('the lock is sent behind the check of the listing: kept when its entry is still first, handed back when a better one was put', async (t) => {
+describe('LockingQueue: one round trip of writes per item (the lock ahead), reads only per get', () => {
+  test('consume locks the next entry in its transaction; the next get only checks the listing: kept when its entry is still first, handed back when a better one was put', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString);
-    const producer = new LockingQueue(await connect(t, server), uniqueRoot('lqueue'));
+    const observer = await connect(t, server);
+    const producer = new LockingQueue(observer, uniqueRoot('lqueue'));
     const queue = new LockingQueue(zk, producer.path);
-    await producer.putAll(['a1', 'a2', 'a3'].map(b));
+    const [, a2] = (await producer.putAll(['a1', 'a2', 'a3'].map(b))).map((entry) => entry.split('/').pop()!);
     assert.equal(text(await queue.get()), 'a1'); // listed here
-    assert.equal(await queue.consume(), true);
     const taken = `${producer.path}/taken/`;
-    const count = async (get: () => Promise<Buffer | null>) => {
+    const count = async (work: () => Promise<string | null | boolean>) => {
       using creates = proxy.delayFrame(
         { op: 'create', path: (p) => p.startsWith(taken), times: Infinity },
         0,
       );
+      using multis = proxy.delayFrame({ op: 'multi', times: Infinity }, 0);
       using lists = proxy.delayFrame(
         { op: 'getChildren2', path: `${producer.path}/entries`, times: Infinity },
         0,
       );
-      const value = text(await get());
-      return { value, locks: creates.fired, listings: lists.fired };
+      const value = await work();
+      return { value, locks: creates.fired, transactions: multis.fired, listings: lists.fired };
     };
-    assert.deepEqual(await count(() => queue.get()), { value: 'a2', locks: 1, listings: 0 }, 'nothing put');
-    assert.equal(await queue.consume(), true);
+    assert.deepEqual(await count(() => queue.consume()), {
+      value: true,
+      locks: 0,
+      transactions: 1,
+      listings: 0,
+    });
+    assert.deepEqual(
+      await observer.getChildren(`${producer.path}/taken`),
+      [a2],
+      'a2 locked ahead by the consume',
+    );
+    assert.deepEqual(
+      await count(async () => text(await queue.get())),
+      { value: 'a2', locks: 0, transactions: 0, listings: 0 },
+      'nothing put: the lock ahead kept, only reads sent',
+    );
+    assert.equal(await queue.consume(), true); // a3 locked ahead
     await producer.put(b('later')); // same priority: after a3
     assert.deepEqual(
-      await count(() => queue.get()),
-      { value: 'a3', locks: 1, listings: 1 },
-      'a put meanwhile: listed again, the lock kept',
+      await count(async () => text(await queue.get())),
+      { value: 'a3', locks: 0, transactions: 0, listings: 1 },
+      'a put meanwhile: listed again, the lock ahead kept',
     );
-    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.consume(), true); // "later" locked ahead
     const urgent = (await producer.put(b('urgent'), 0)).split('/').pop()!;
     assert.deepEqual(
-      await count(() => queue.get()),
-      { value: 'urgent', locks: 2, listings: 1 },
-      'a better priority put meanwhile: the lock on "later" handed back, "urgent" locked',
+      await count(async () => text(await queue.get())),
+      { value: 'urgent', locks: 1, transactions: 0, listings: 1 },
+      'a better priority put meanwhile: the lock ahead on "later" handed back, "urgent" locked',
     );
-    assert.deepEqual(await zk.getChildren(`${producer.path}/taken`), [urgent], 'only our lock, on urgent');
+    assert.deepEqual(
+      await observer.getChildren(`${producer.path}/taken`),
+      [urgent],
+      'only our lock, on urgent',
+    );
     assert.equal(text(await producer.get({ timeout: 0 })), 'later', 'the handed-back item is available');
     assert.equal(await producer.consume(), true);
     assert.equal(await queue.consume(), true);
     assert.equal(await queue.length, 0);
+  });
+
+  test('a lock ahead that no get claims is handed back after LOCK_AHEAD_MS, and the last marker deleted: another consumer gets the item', async (t) => {
+    const [zk, observer] = await Promise.all([connect(t, server), connect(t, server)]);
+    const path = uniqueRoot('lqueue');
+    const queue = new LockingQueue(zk, path);
+    const [, second] = (await queue.putAll([b('first'), b('second')])).map((entry) =>
+      entry.split('/').pop()!,
+    );
+    assert.equal(text(await queue.get()), 'first');
+    assert.equal(await queue.consume(), true);
+    assert.deepEqual(await observer.getChildren(`${path}/taken`), [second], 'locked ahead');
+    assert.equal(
+      (await markers(observer, path)).length,
+      1,
+      "the consume's marker, for the next transaction to delete",
+    );
+    await eventually(
+      async () => (await observer.getChildren(`${path}/taken`)).length === 0,
+      'the lock ahead is handed back',
+    );
+    await eventually(async () => (await markers(observer, path)).length === 0, 'the marker is deleted');
+    const other = new LockingQueue(observer, path);
+    assert.equal(text(await other.get({ timeout: 0 })), 'second');
+    assert.equal(await other.consume(), true);
+    assert.equal(await queue.get({ timeout: 0 }), null);
+  });
+
+  test('two consumers on one client: a consume whose lock ahead is taken by the other meanwhile consumes without it (one more transaction)', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const path = uniqueRoot('lqueue');
+    const a = new LockingQueue(zk, path);
+    const other = new LockingQueue(zk, path);
+    await a.putAll(['a1', 'a2', 'a3'].map(b));
+    assert.equal(text(await a.get()), 'a1'); // listed, a2 not locked then
+    assert.equal(text(await other.get()), 'a2');
+    using multis = proxy.delayFrame({ op: 'multi', times: Infinity }, 0);
+    assert.equal(await a.consume(), true);
+    assert.equal(
+      multis.fired,
+      2,
+      'the transaction with the lock ahead failed on it and was sent again without',
+    );
+    assert.equal(await other.holdsLock(), true, 'the other consumer keeps its item');
+    assert.equal(text(await a.get()), 'a3');
+    assert.equal(await a.consume(), true);
+    assert.equal(await other.consume(), true);
+    assert.equal(await a.length, 0);
+    assert.deepEqual(await zk.getChildren(`${path}/taken`), []);
   });
 
   test('two consumers on one client drain 60 items concurrently: every item delivered and consumed exactly once', async (t) => {
@@ -508,35 +590,88 @@ describe('LockingQueue: one round trip per get from the listing', () => {
     assert.deepEqual(await zk.getChildren(`${path}/taken`), [], 'no lock left behind');
   });
 
-  for (const lost of ['exists', 'create'] as const) {
-    test(`a get from the listing whose ${lost === 'exists' ? 'check' : 'lock create'} reply is swallowed, then the connection cut: the next item once, no orphan lock`, async (t) => {
+  test('a get whose check reply is swallowed, then the connection cut: the lock ahead handed back and taken again, the item once, no orphan lock', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { observer, path, queue } = await consumer(t, proxy);
+    const entries = (await queue.putAll(['first', 'second', 'third'].map(b))).map((entry) =>
+      entry.split('/').pop()!,
+    );
+    assert.equal(text(await queue.get()), 'first'); // listed here
+    assert.equal(await queue.consume(), true); // second locked ahead
+    const swallowed = proxy.swallowReply({ op: 'exists', path: `${path}/entries` }, { then: 'cut' });
+    assert.equal(text(await within(queue.get(), 'get across the cut')), 'second');
+    assert.equal(swallowed.fired, 1, 'the reply was lost');
+    assert.equal(await queue.holdsLock(), true);
+    assert.deepEqual(await observer.getChildren(`${path}/taken`), [entries[1]], 'one lock, ours');
+    assert.equal(await queue.consume(), true);
+    assert.equal(text(await queue.get()), 'third');
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.length, 0);
+    assert.deepEqual(await observer.getChildren(`${path}/taken`), [], 'no orphan lock');
+  });
+
+  for (const fault of ['swallowed', 'cut after'] as const) {
+    test(`a consume with a lock ahead whose reply is ${fault === 'swallowed' ? 'swallowed, then the connection cut' : 'followed by a cut (its read ahead lost)'}: true once, the next get returns the entry locked ahead, no orphan lock or marker`, async (t) => {
       await using proxy = await FaultProxy.start(server.connectString);
-      const zk = await connect(t, proxy.connectString);
-      const observer = await connect(t, server);
-      const path = uniqueRoot('lqueue');
-      const queue = new LockingQueue(zk, path);
+      const { zk, observer, path, queue } = await consumer(t, proxy);
       const entries = (await queue.putAll(['first', 'second', 'third'].map(b))).map((entry) =>
         entry.split('/').pop()!,
       );
-      assert.equal(text(await queue.get()), 'first'); // listed here
-      assert.equal(await queue.consume(), true);
-      const swallowed = proxy.swallowReply(
-        lost === 'exists'
-          ? { op: 'exists', path: `${path}/entries` }
-          : { op: 'create', path: `${path}/taken/${entries[1]!}` },
-        { then: 'cut' },
-      );
-      assert.equal(text(await within(queue.get(), 'get across the cut')), 'second');
-      assert.equal(swallowed.fired, 1, 'the reply was lost');
-      assert.equal(await queue.holdsLock(), true);
+      assert.equal(text(await queue.get()), 'first');
+      const session = zk.sessionId;
+      const match = { op: 'multi' as const, path: `${path}/taken/${entries[1]!}` };
+      const faulted =
+        fault === 'swallowed' ? proxy.swallowReply(match, { then: 'cut' }) : proxy.cutAfterReply(match);
+      assert.equal(await within(queue.consume(), 'consume across the cut'), true);
+      assert.equal(faulted.fired, 1);
+      assert.equal((await faulted.happened).reply?.err, 0, 'the transaction was applied');
+      assert.equal(zk.sessionId, session, 'the same session');
+      assert.equal(await queue.consume(), false, 'consumed once');
+      assert.equal(text(await within(queue.get(), 'get')), 'second', 'the entry locked ahead');
       assert.deepEqual(await observer.getChildren(`${path}/taken`), [entries[1]], 'one lock, ours');
       assert.equal(await queue.consume(), true);
       assert.equal(text(await queue.get()), 'third');
       assert.equal(await queue.consume(), true);
       assert.equal(await queue.length, 0);
-      assert.deepEqual(await observer.getChildren(`${path}/taken`), [], 'no orphan lock');
+      await eventually(
+        async () =>
+          (await observer.getChildren(`${path}/taken`)).length === 0 &&
+          (await markers(observer, path)).length === 0,
+        'no orphan lock, no marker left',
+      );
     });
   }
+
+  test("LOST after a consume locked ahead: the old session's lock ahead is never used in the new session; the item comes back locked by the new one", async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await consumer(t, proxy, SHORT_SESSION);
+    const [, second] = (await queue.putAll([b('first'), b('second')])).map(
+      (entry) => `${path}/taken/${entry.split('/').pop()!}`,
+    );
+    assert.equal(text(await queue.get()), 'first');
+    const oldSession = zk.sessionId;
+    const applied = proxy.cutAfterReply({ op: 'multi', path: second! });
+    assert.equal(await queue.consume(), true);
+    assert.equal(
+      (await observer.exists(second!))?.ephemeralOwner,
+      oldSession,
+      'locked ahead in the old session',
+    );
+    await loseSessionAfter(zk, proxy, applied);
+    assert.notEqual(zk.sessionId, oldSession);
+    assert.equal(
+      text(await within(queue.get(), 'get in the new session')),
+      'second',
+      "locked again once the old session's lock went",
+    );
+    assert.equal(
+      (await observer.exists(second!))?.ephemeralOwner,
+      zk.sessionId,
+      'our lock belongs to the new session',
+    );
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.length, 0);
+  });
 });
 
 describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => {
@@ -761,22 +896,19 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
 
   test("a lock create whose reply is lost: settled as ours in the same session; across LOST the old session's lock is never adopted", async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
-    const zk = await connect(t, proxy.connectString, { sessionTimeout: SHORT_SESSION });
-    const observer = await connect(t, server);
-    const path = uniqueRoot('lqueue');
-    const queue = new LockingQueue(zk, path);
-    const [first, second] = (await queue.putAll([b('first'), b('second')])).map(
-      (entry) => `${path}/taken/${entry.split('/').pop()!}`,
-    );
+    const { zk, observer, path, queue } = await consumer(t, proxy, SHORT_SESSION);
+    const lockOf = (entry: string) => `${path}/taken/${entry.split('/').pop()!}`;
+    const first = lockOf(await queue.put(b('first')));
 
-    const swallowed = proxy.swallowReply({ op: 'create', path: first! });
+    const swallowed = proxy.swallowReply({ op: 'create', path: first });
     assert.equal(text(await within(queue.get(), 'get after a lost lock-create reply')), 'first');
     assert.equal(swallowed.fired, 1, 'the reply was lost');
     assert.equal(await queue.holdsLock(), true);
     assert.equal(await queue.consume(), true);
+    const second = lockOf(await queue.put(b('second'))); // after the consume: the get locks it, not the consume
 
     const oldSession = zk.sessionId;
-    const lost = proxy.swallowReply({ op: 'create', path: second! }, { then: 'blackhole' });
+    const lost = proxy.swallowReply({ op: 'create', path: second }, { then: 'blackhole' });
     const getting = queue.get();
     await loseSessionAfter(zk, proxy, lost);
     assert.notEqual(zk.sessionId, oldSession);
@@ -786,7 +918,7 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
       "locked again once the old session's lock went",
     );
     assert.equal(
-      (await observer.exists(second!))?.ephemeralOwner,
+      (await observer.exists(second))?.ephemeralOwner,
       zk.sessionId,
       'our lock belongs to the new session',
     );

@@ -21,6 +21,7 @@ import {
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
 import { connect, nextState, sorted, uniqueRoot } from '../support/client.js';
 import { runKazoo } from '../support/kazoo.js';
+import { acquireAcrossPartition } from '../support/recipes.js';
 import { eventually, within } from '../support/wait.js';
 
 const LIMIT = timing(20_000);
@@ -342,6 +343,33 @@ describe('Semaphore', () => {
       assert.equal(await waiter.acquire({ timeout: LIMIT }), true);
       await waiter.release();
       assert.deepEqual(await observer.getChildren(path), []);
+    });
+
+    test('acquire({ timeout }) of a partitioned (blackholed) waiter settles false at its deadline, before the partition heals; its nodes go after', async (t) => {
+      await using proxy = await FaultProxy.start(server.connectString);
+      // A long session: the client keeps believing it is connected (read timeout 20 s) throughout.
+      const zk = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
+      const observer = await connect(t, server);
+      const path = uniqueRoot('sem');
+      const holder = new Semaphore(observer, path, { identifier: 'holder' });
+      assert.equal(await holder.acquire(), true);
+      const waiter = new Semaphore(zk, path, { identifier: 'waiter' });
+      const { acquired, events, statesDuring } = await acquireAcrossPartition(
+        zk,
+        proxy,
+        () => waiter.acquire({ timeout: timing(1_000) }),
+        () => childCount(observer, holder.lockPath, 1), // the waiter holds the internal lock
+      );
+      assert.equal(acquired, false);
+      assert.deepEqual(
+        events,
+        ['settled', 'healed'],
+        'settled at its deadline, not once the partition healed',
+      );
+      assert.deepEqual(statesDuring, [], 'the waiter never noticed the partition (no SUSPENDED)');
+      await childCount(observer, holder.lockPath, 0); // the internal lock node goes once connected again
+      assert.deepEqual(await holder.leaseHolders(), ['holder']);
+      await holder.release();
     });
 
     test('a lease whose create reply is lost, then the deadline passes while disconnected: the acquire answers at its deadline; the lease goes in the background', async (t) => {

@@ -230,3 +230,39 @@ export function assertNoOverlap(
   }
   assert.deepEqual(problems, [], 'no item is ever owned by two members at once');
 }
+
+/**
+ * Start a timed acquire over `proxy`, partition (blackhole) it once `waiting` says the acquire
+ * waits, and heal the partition only after the acquire settled or a grace well past its
+ * deadline but short of the client's read timeout. `events` is the order of `'settled'` and
+ * `'healed'`; `statesDuring` the state changes seen while partitioned (none with a long session).
+ * Healing also drops the connection: requests lost in the partition are never answered on it.
+ */
+export async function acquireAcrossPartition(
+  zk: ZooKeeperClient,
+  proxy: FaultProxy,
+  acquire: () => Promise<boolean>,
+  waiting: () => Promise<unknown>,
+): Promise<{ acquired: boolean; events: string[]; statesDuring: string[] }> {
+  const events: string[] = [];
+  const states: string[] = [];
+  const onState = (state: string) => states.push(state);
+  zk.on('state', onState);
+  try {
+    const acquiring = acquire().then((acquired) => {
+      events.push('settled');
+      return acquired;
+    });
+    await waiting();
+    proxy.blackhole();
+    await Promise.race([acquiring, grace(5_000)]);
+    events.push('healed');
+    const statesDuring = [...states];
+    proxy.heal();
+    proxy.drop();
+    const acquired = await within(acquiring, 'the acquire settles', safety(20_000));
+    return { acquired, events, statesDuring };
+  } finally {
+    zk.off('state', onState);
+  }
+}

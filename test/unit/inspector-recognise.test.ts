@@ -193,7 +193,7 @@ test("queues: kazoo's entry-<PPP>-<seq> in priority order, Curator's queue-/qn- 
   );
 });
 
-test("kazoo's SetPartitioner: members from party/, the split from locks/<item>, an empty item lock flagged", () => {
+test("kazoo's SetPartitioner: members from party/, the split from locks/<item>; an empty item lock is unheld, not stale; a dead member's lock is", () => {
   const [partitioner] = recipes({
     [`/p/party/${HEX}-worker-1`]: { owner: LIVE, data: 'worker-1' },
     [`/p/party/${HEX2}-worker-2`]: { owner: OTHER, data: 'worker-2' },
@@ -217,9 +217,20 @@ test("kazoo's SetPartitioner: members from party/, the split from locks/<item>, 
       ['3', null, null, 0],
     ],
   );
-  assert.deepEqual(partitioner.stale, [
-    { path: '/p/locks/3', reason: 'an item lock directory with no contenders' },
-  ]);
+  assert.deepEqual(
+    partitioner.stale,
+    [],
+    'an empty item lock: mid-rebalance, or left by kazoo after a release',
+  );
+  const [withDead] = recipes({
+    [`/p/party/${HEX}-worker-1`]: { owner: LIVE, data: 'worker-1' },
+    [`/p/locks/1/${HEX2}__lock__0000000000`]: { owner: DEAD },
+    '/p/locks/2': { cversion: 2 },
+  });
+  assert.deepEqual(
+    withDead?.stale.map((s) => s.path),
+    [`/p/locks/1/${HEX2}__lock__0000000000`],
+  );
 });
 
 test("kazoo's Party and DoubleBarrier, in arrival order", () => {

@@ -1,21 +1,11 @@
 import type { ZooKeeperClient } from '../../client/client.js';
-import {
-  AbortError,
-  BadVersionError,
-  ClientClosedError,
-  InvalidArgumentError,
-  NodeExistsError,
-  NoNodeError,
-  SessionExpiredError,
-  TimeoutError,
-} from '../../client/errors.js';
+import { InvalidArgumentError, NodeExistsError, NoNodeError } from '../../client/errors.js';
 import { validatePath } from '../../client/paths.js';
 import type { Stat } from '../../client/protocol/records.js';
-import { TransactionError } from '../../client/transaction.js';
-import { OutcomeUnknownError, RecipeMismatchError } from '../errors.js';
-import { markerPath, removeMarker } from '../attempt-marker.js';
+import { RecipeMismatchError } from '../errors.js';
 import { checkInt32, decodeInt32, encodeInt32 } from '../values/curator-codec.js';
-import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
+import { withinDeadline } from '../../client/retry.js';
+import { provenWrite } from '../values/proven-write.js';
 import { deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 
 /** How a Counter stores its value: an integer, a float (kazoo's repr) or Curator's 8-byte long. */
@@ -52,15 +42,6 @@ export interface CounterChange {
 /** Prefix of the per-attempt marker children (see the module doc). */
 export const COUNTER_MARKER_PREFIX = '__counter_op__';
 
-interface Attempt {
-  marker: string;
-  /** The session the attempt was sent in (its marker lives only as long). */
-  session: bigint;
-  version: number;
-  data: Buffer;
-  change: CounterChange;
-}
-
 /**
  * Counter: a shared number updated with optimistic concurrency, wire-compatible with kazoo's
  * `Counter` (and, with `curator: true`, with Curator's `SharedCount`).
@@ -75,7 +56,8 @@ interface Attempt {
  * anything is written).
  *
  * Exactly-once updates (kazoo applies a change twice when the reply of its `set` is lost: it
- * re-reads the already-updated value and adds again). Each attempt is one transaction:
+ * re-reads the already-updated value and adds again), through the recipes' one proven versioned
+ * write (`values/proven-write.ts`, also SharedValue's). Each attempt is one transaction:
  * `set(<path>, new, version = v)` + `create(<path>/__counter_op__<32hex>, ephemeral)` — the
  * marker is unique per attempt, exists iff the attempt was applied, and is deleted right after
  * (kazoo and Curator never look at the counter's children). When a reply is lost
@@ -227,116 +209,28 @@ export class Counter {
 
   private async change(delta: number, options: CounterCallOptions): Promise<CounterChange> {
     const limits = { deadline: deadlineOf(options.timeout), signal: options.signal };
-    const uncertain: Attempt[] = [];
-    const unknown = (cause: unknown) => new OutcomeUnknownError({ op: 'add', path: this.path, cause });
+    const proof = { markers: this.markers, markerPrefix: COUNTER_MARKER_PREFIX };
     for (;;) {
-      if (limits.signal?.aborted) {
-        const aborted = new AbortError(limits.signal.reason, { op: 'add', path: this.path });
-        throw uncertain.length > 0 ? unknown(aborted) : aborted;
-      }
-      let data: Buffer;
-      let stat: Stat;
-      let markerStats: (Stat | null)[];
-      let session: bigint;
-      try {
-        await this.ensure(limits);
-        const request = requestLimits(limits);
-        // The counter first, then the markers: the server answers them in this order (see this file's header).
-        const reading = this.client.get(this.path, request);
-        const checks = this.markers
-          ? uncertain.map((attempt) => this.client.exists(attempt.marker, request))
-          : [];
-        reading.catch(() => {});
-        for (const check of checks) check.catch(() => {});
-        ({ data, stat } = await reading);
-        markerStats = await Promise.all(checks);
-        session = this.client.sessionId;
-      } catch (error) {
-        if (error instanceof NoNodeError) {
-          this.pathEnsured = false;
-          continue;
-        }
-        if (retriesWithinDeadline(error, limits.deadline)) {
-          await pause(limits.deadline, limits.signal).catch((e: unknown) => {
-            throw uncertain.length > 0 ? unknown(e) : e;
-          });
-          continue;
-        }
-        throw uncertain.length > 0 && (error instanceof TimeoutError || error instanceof AbortError)
-          ? unknown(error)
-          : error;
-      }
-
-      const applied = this.markers ? uncertain.find((_, i) => markerStats[i] !== null) : undefined;
-      if (applied) return this.succeeded(applied);
-      // Which uncertain attempts are dead for sure?
-      for (const attempt of [...uncertain]) {
-        if (attempt.version === stat.version) continue; // may still apply: excluded by the next attempt's version
-        if (
-          this.markers
-            ? attempt.session === session
-            : stat.version === attempt.version + 1 && !data.equals(attempt.data)
-        ) {
-          uncertain.splice(uncertain.indexOf(attempt), 1);
-          continue;
-        }
-        throw unknown(undefined);
-      }
-
+      const { data, stat } = await this.read(limits);
       const pre = this.decode(data);
       const post = pre + delta;
-      const encoded = this.encode(post);
-      const marker = markerPath(this.path, COUNTER_MARKER_PREFIX);
-      const attempt: Attempt = {
-        marker,
-        session,
-        version: stat.version,
-        data: encoded,
-        change: { pre, post },
-      };
-      try {
-        const request = requestLimits(limits);
-        if (this.markers) {
-          await this.client
-            .transaction()
-            .set(this.path, encoded, { version: stat.version })
-            .create(marker, null, { ephemeral: true })
-            .commit(request);
-        } else {
-          await this.client.set(this.path, encoded, { version: stat.version, ...request });
-        }
-        return this.succeeded(attempt);
-      } catch (error) {
-        const failure = error instanceof TransactionError ? error.error : error;
-        if (failure instanceof BadVersionError) {
-          this.postValue = undefined; // kazoo resets post_value on a conflict
-          continue;
-        }
-        if (failure instanceof NoNodeError) {
-          this.pathEnsured = false; // the counter node was deleted
-          continue;
-        }
-        // Never sent (it waited for a connection the session did not survive): not applied.
-        if (error instanceof SessionExpiredError) continue;
-        if (error instanceof ClientClosedError) throw uncertain.length > 0 ? unknown(error) : error;
-        if (retriesWithinDeadline(error, limits.deadline)) {
-          uncertain.push(attempt);
-          continue;
-        }
-        if (error instanceof TimeoutError || error instanceof AbortError) {
-          uncertain.push(attempt);
-          throw unknown(error);
-        }
-        throw error;
+      // Proven exactly once at this version (see this file's header); undefined: someone else wrote first.
+      const written = await provenWrite(
+        this.client,
+        this.path,
+        stat.version,
+        this.encode(post),
+        limits,
+        'add',
+        proof,
+      );
+      if (written) {
+        this.preValue = pre;
+        this.postValue = post;
+        return { pre, post };
       }
+      this.postValue = undefined; // kazoo resets post_value on a conflict
     }
-  }
-
-  private succeeded(attempt: Attempt): CounterChange {
-    this.preValue = attempt.change.pre;
-    this.postValue = attempt.change.post;
-    if (this.markers) removeMarker(this.client, attempt.marker);
-    return { ...attempt.change };
   }
 
   /** The counter's data for `value` (kazoo `repr` text or Curator int32). */

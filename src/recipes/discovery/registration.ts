@@ -11,12 +11,20 @@
  * process's — is deleted and created again, as Curator's `internalRegisterService` does. Once
  * `removed` is set no step writes again (CURATOR-164: an unregistered instance never comes back),
  * and the removal queued behind them deletes what they made.
+ *
+ * `watch` (Curator's `watchInstances`, `ServiceDiscoveryImpl.makeNodeCache`): a DataWatch on the
+ * node takes a change someone else wrote into `instance`, so the next re-registration writes it.
+ * It is applied as a step of the chain, and only when newer (`mzxid`) than our own last write, so
+ * it never overtakes an update of ours. A deleted node is logged (as Curator does) and forgotten:
+ * the next step — a reconnect's re-registration, a register or an update — creates it again.
  */
 import type { ZooKeeperClient } from '../../client/client.js';
 import { NoNodeError, NodeExistsError } from '../../client/errors.js';
-import { withinDeadline, type RetryLimits } from '../../client/retry.js';
+import { untilSessionEnds, withinDeadline, type RetryLimits } from '../../client/retry.js';
+import type { Stat } from '../../client/protocol/records.js';
 import { requestLimits } from '../change-waiter.js';
 import { OwnNode } from '../own-node.js';
+import { DataWatch } from '../watchers/data-watch.js';
 import type { InstanceSerializer } from './json-instance-serializer.js';
 import type { ServiceInstance } from './service-instance.js';
 
@@ -31,6 +39,10 @@ export class Registration<P> {
   private readonly node: OwnNode;
   /** The bytes our node holds, while known (reset whenever a create may have made it with others). */
   private written: Buffer | undefined;
+  /** The zxid of our last write (create or set): a watched change at or before it is not news. */
+  private writtenZxid: bigint | undefined;
+  /** `watch`: the DataWatch on our node, and the path it watches (a sequential node's changes on re-creation). */
+  private watching: { path: string; watch: DataWatch } | undefined;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -40,6 +52,8 @@ export class Registration<P> {
     private readonly serializer: InstanceSerializer<P>,
     /** The removal of the registration this one replaces (same id): nothing is written before it ends. */
     after: Promise<void> = Promise.resolve(),
+    /** Take changes others write to our node into `instance` (Curator's `watchInstances`). */
+    private readonly watch = false,
   ) {
     this.chain = after.catch(() => {});
     this.instance = instance;
@@ -78,7 +92,12 @@ export class Registration<P> {
    */
   remove(): Promise<void> {
     this.removed = true;
-    return this.enqueue(() => this.node.remove());
+    const watch = this.watching?.watch;
+    this.watching = undefined;
+    return this.enqueue(async () => {
+      await watch?.stop();
+      await this.node.remove();
+    });
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {
@@ -96,11 +115,10 @@ export class Registration<P> {
       if (this.node.unsettled) await this.node.find(request);
       const path = this.node.path;
       if (path !== undefined) {
-        if (this.written?.equals(bytes)) return;
+        if (this.written?.equals(bytes)) return this.watchNode();
         try {
-          await this.client.set(path, bytes, request);
-          this.written = bytes;
-          return;
+          this.wrote(bytes, (await this.client.set(path, bytes, request)).mzxid);
+          return this.watchNode();
         } catch (error) {
           if (!(error instanceof NoNodeError)) throw error;
           this.node.vanished(); // deleted by someone else: made again below
@@ -109,9 +127,8 @@ export class Registration<P> {
       }
       this.written = undefined;
       try {
-        await this.node.create(bytes, request);
-        this.written = bytes;
-        return;
+        this.wrote(bytes, (await this.node.create(bytes, request)).stat.mzxid);
+        return this.watchNode();
       } catch (error) {
         if (error instanceof NoNodeError) {
           await this.client.ensurePath(this.servicePath, { ...request, container: true });
@@ -120,5 +137,53 @@ export class Registration<P> {
         } else throw error;
       }
     }
+  }
+
+  private wrote(bytes: Buffer, zxid: bigint): void {
+    this.written = bytes;
+    this.writtenZxid = zxid;
+  }
+
+  /** `watch`: watch the node we hold (again, if re-created under another name). */
+  private watchNode(): void {
+    const path = this.node.path;
+    if (!this.watch || this.removed || path === undefined || this.watching?.path === path) return;
+    void this.watching?.watch.stop();
+    const watch = new DataWatch(this.client, path, (data, stat) => {
+      // In the chain: never between a step's serialize and its write.
+      this.enqueue(() => this.adopt(path, data, stat)).catch((error: unknown) =>
+        this.client.logger.warn(`watching ${path}: ${String(error)}`),
+      );
+    });
+    this.watching = { path, watch };
+  }
+
+  /** A watched read of our node: take someone else's newer data; forget a deleted node. */
+  private async adopt(path: string, data: Buffer | null, stat: Stat | null): Promise<void> {
+    if (this.removed || this.node.path !== path) return;
+    if (data === null || stat === null) {
+      // The read may predate our re-creation: only a node still missing is gone.
+      const stat = await untilSessionEnds(() => this.client.exists(path));
+      if (stat !== null || this.node.path !== path) return; // there, or its session ended
+      this.client.logger.warn(`instance data has been deleted for ${path}`);
+      this.node.vanished();
+      this.written = undefined;
+      return;
+    }
+    if (this.writtenZxid !== undefined && stat.mzxid <= this.writtenZxid) return;
+    let changed: ServiceInstance<P>;
+    try {
+      changed = this.serializer.deserialize(data);
+    } catch (error) {
+      this.client.logger.warn(`${path}: not an instance, not taken: ${String(error)}`);
+      return;
+    }
+    const { id, name, serviceType } = this.instance;
+    if (changed.id !== id || changed.name !== name || changed.serviceType !== serviceType) {
+      this.client.logger.warn(`${path}: holds another id, name or service type, not taken`);
+      return;
+    }
+    this.instance = changed;
+    this.wrote(data, stat.mzxid);
   }
 }

@@ -31,6 +31,17 @@ export interface ServiceDiscoveryOptions<P = JsonValue> {
   serializer?: InstanceSerializer<P>;
   /** An instance `start()` registers (Curator's `thisInstance`). */
   thisInstance?: ServiceInstanceInput<P>;
+  /**
+   * Watch the nodes of the instances this discovery registers and take a change someone else
+   * writes to one into the local copy (`registeredInstances()`), so a re-registration after a
+   * session loss writes that data (Curator's `ServiceDiscoveryBuilder.watchInstances(true)`).
+   * A node someone deletes is logged and created again by the next re-registration, register or
+   * update. Default false.
+   *
+   * @example
+   *   new ServiceDiscovery(zk, { basePath: '/services', watchInstances: true });
+   */
+  watchInstances?: boolean;
 }
 
 /**
@@ -66,8 +77,13 @@ interface Closeable {
  * writes nothing. A node of the same name this session cannot prove its own is deleted and made
  * again, as Curator does.
  *
- * SUSPENDED: nothing is written; calls wait for the connection. LOST: the ephemeral instances
- * are gone (others no longer find them) until the next session re-creates them.
+ * `watchInstances: true` (Curator's): changes others write to our instances' nodes are taken
+ * into our copy, which re-registration then writes (see the option).
+ *
+ * SUSPENDED: nothing is written; calls wait for the connection; with `watchInstances`, a change
+ * made meanwhile is taken after the reconnect (the latest one). LOST: the ephemeral instances
+ * are gone (others no longer find them) until the next session re-creates them, with any change
+ * taken before the loss.
  *
  * `close()` (or `await using`) closes the caches and providers made from it and unregisters every
  * instance it registered (persistent ones too, as Curator's `close()`).
@@ -84,6 +100,7 @@ export class ServiceDiscovery<P = JsonValue> implements AsyncDisposable {
   private readonly registrations = new Map<string, Registration<P>>();
   private readonly dependents = new Set<Closeable>();
   private readonly thisInstance: ServiceInstanceInput<P> | undefined;
+  private readonly watchInstances: boolean;
   private closing: Promise<void> | undefined;
 
   private readonly onState = (state: ConnectionState) => {
@@ -110,6 +127,9 @@ export class ServiceDiscovery<P = JsonValue> implements AsyncDisposable {
     this.basePath = options.basePath;
     this.serializer = options.serializer ?? (new JsonInstanceSerializer() as InstanceSerializer<P>);
     this.thisInstance = options.thisInstance;
+    if (options.watchInstances !== undefined && typeof options.watchInstances !== 'boolean')
+      throw new InvalidArgumentError('watchInstances must be a boolean', { op: 'ServiceDiscovery' });
+    this.watchInstances = options.watchInstances ?? false;
     client.on('state', this.onState);
   }
 
@@ -154,6 +174,7 @@ export class ServiceDiscovery<P = JsonValue> implements AsyncDisposable {
         instance,
         this.serializer,
         replaced,
+        this.watchInstances,
       );
       this.registrations.set(instance.id, registration);
     } else registration!.instance = instance;

@@ -4,9 +4,9 @@
  * first non-loopback address of this host, the registration time now, DYNAMIC.
  */
 import { randomUUID } from 'node:crypto';
-import { networkInterfaces } from 'node:os';
 import { InvalidArgumentError } from '../../client/errors.js';
 import { validatePath } from '../../client/paths.js';
+import { localAddress } from '../local-address.js';
 
 /**
  * Curator's `ServiceType`: how an instance's node is created. DYNAMIC: ephemeral (it goes with
@@ -147,14 +147,6 @@ function checkSegment(value: unknown, what: string): void {
       op: 'serviceInstance',
     });
   validatePath(`/${value}`, 'serviceInstance');
-}
-
-/** The first non-loopback, non-link-local address of this host (IPv4 first), as Curator's builder picks one. */
-function localAddress(): string | null {
-  const addresses = Object.values(networkInterfaces())
-    .flat()
-    .filter((a) => a !== undefined && !a.internal && !a.address.startsWith('fe80:'));
-  return (addresses.find((a) => a!.family === 'IPv4') ?? addresses[0])?.address ?? null;
 }
 
 /** One token of a URI spec (Curator's `UriSpec.Part`): a literal, or a `{variable}`. */

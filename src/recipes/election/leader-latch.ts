@@ -14,7 +14,7 @@ import { startTimer } from '../../client/timer.js';
 import { ChangeWaiter, deadlineOf } from '../change-waiter.js';
 import { LockLostError, NotHeldError, RecipeStateError } from '../errors.js';
 import { Listeners } from '../listeners.js';
-import { contenderPattern, sortedContenders } from '../lock/contenders.js';
+import { contenderData, contenderPattern, sortedContenders } from '../lock/contenders.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
 
@@ -65,7 +65,8 @@ export interface AwaitLeadershipOptions {
  *
  * Znode layout (Curator 5): `<path>/_c_<uuid>-latch-<seq>`, ephemeral + sequential (Curator's
  * protected create: `_c_` + a UUID + `-` before the node name), data = the identifier (UTF-8).
- * Parents are created when missing. The lowest sequence leads; the others each watch the node
+ * `<path>` and its missing parents are created as containers (Curator's
+ * `creatingParentContainersIfNeeded`: the server removes an emptied latch). The lowest sequence leads; the others each watch the node
  * just ahead of them (a `getData` watch, as Curator does). Our latch and a Curator `LeaderLatch`
  * on one path elect one leader between them.
  *
@@ -243,24 +244,8 @@ export class LeaderLatch implements AsyncDisposable {
 
   /** Every participant, leader first (Curator's `getParticipants()`). */
   async participants(): Promise<LatchParticipant[]> {
-    const children = await this.client.getChildren(this.path).catch((error: unknown) => {
-      if (error instanceof NoNodeError) return [];
-      throw error;
-    });
-    const ids = await Promise.all(
-      sortedContenders(children, LATCH_NODE).map(({ name }) =>
-        this.client.get(joinPath(this.path, name)).then(
-          ({ data }) => data.toString('utf8'),
-          (error: unknown) => {
-            if (error instanceof NoNodeError) return undefined; // left meanwhile
-            throw error;
-          },
-        ),
-      ),
-    );
-    return ids
-      .filter((id): id is string => id !== undefined)
-      .map((id, index) => ({ id, isLeader: index === 0 }));
+    const ids = await contenderData(this.client, this.path, LATCH_NODE);
+    return ids.map((id, index) => ({ id, isLeader: index === 0 }));
   }
 
   /** The current leader (Curator's `getLeader()`), or undefined when there is no participant. */
@@ -391,7 +376,7 @@ export class LeaderLatch implements AsyncDisposable {
       await this.own.create(this.data, request);
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
-      await this.client.ensurePath(this.path, request);
+      await this.client.ensurePath(this.path, { ...request, container: true });
       await this.own.create(this.data, request);
     }
   }

@@ -4,6 +4,9 @@
  * by that captured suffix compared as a *string*. Numeric order would disagree with kazoo after
  * the sequence counter wraps negative and could give two processes the same lock.
  */
+import type { ZooKeeperClient } from '../../client/client.js';
+import { NoNodeError } from '../../client/errors.js';
+import { childrenData } from '../child-data.js';
 
 /** Node-name markers: kazoo's writer and reader markers, and Curator's `-lock-`. */
 export const LOCK_NAME = '__lock__';
@@ -81,4 +84,21 @@ export function blockersAhead(
   ownSequence: string,
 ): Contender[] {
   return sortedContenders(children, blocking).filter((contender) => contender.sequence < ownSequence);
+}
+
+/**
+ * The data of every contender of `path` matching `pattern`, in kazoo's order (kazoo's
+ * `Lock.contenders()`, Curator's `getParticipantNodes`); a missing `path` has none.
+ */
+export async function contenderData(
+  client: ZooKeeperClient,
+  path: string,
+  pattern: RegExp,
+): Promise<string[]> {
+  const children = await client.getChildren(path).catch((error: unknown) => {
+    if (error instanceof NoNodeError) return [];
+    throw error;
+  });
+  const names = sortedContenders(children, pattern).map(({ name }) => name);
+  return childrenData(client, path, names);
 }

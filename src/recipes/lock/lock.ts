@@ -24,13 +24,13 @@ import { attemptRevoke, watchRevocation } from './revocation.js';
 import {
   ALL_MARKERS,
   blockersAhead,
+  contenderData,
   contenderPattern,
   CURATOR_LOCK_NAME,
   CURATOR_MARKERS,
   foreignPattern,
   LOCK_NAME,
   sequenceOf,
-  sortedContenders,
 } from './contenders.js';
 
 /** Options of `new Lock(...)`: identifier, extra lock patterns, and when the ownership signal fires. */
@@ -163,12 +163,12 @@ interface Reentry {
  * Not re-entrant by default: `acquire()` on an instance that holds or is acquiring throws
  * `AlreadyAcquiredError` (kazoo would return False or hang). `reentrant: true`: re-entrant per
  * async flow, as Curator's mutex is per thread (see `LockOptions.reentrant`).
- * Revocation (Curator's, `revocation.ts`): `makeRevocable(listener)` has a holder watch its
- * node's data; `Lock.attemptRevoke(client, node)` sets it to `__REVOKE__`. The watch goes on
- * release and on LOST; after SUSPENDED it is re-registered with the session.
- *
- * Not re-entrant: `acquire()` on an instance that holds or is acquiring throws
- * `AlreadyAcquiredError` (kazoo would return False or hang).
+ * Revocation (Curator's, `revocation.ts`, `LockInternals.internalLockLoop`): `makeRevocable(listener)`
+ * has the instance watch its own node's data from the moment the node exists — a waiter as well
+ * as a holder; `Lock.attemptRevoke(client, node)` sets it to `__REVOKE__`. The watch follows a
+ * re-queued waiter's new node and goes when the acquire ends without the lock (false, abort,
+ * error), on release and on LOST; SUSPENDED: a request made meanwhile is seen after the
+ * reconnect (the watch is re-registered with the session).
  *
  * @example
  *   await using lock = new Lock(zk, '/locks/billing', { identifier: 'worker-1' });
@@ -207,7 +207,8 @@ export class Lock implements AsyncDisposable {
   private readonly recipe: LockRecipe;
   private readonly ownership: Ownership;
   private revocationListener: ((lock: Lock) => void) | undefined;
-  private unwatchRevocation: (() => void) | undefined;
+  /** The node whose data we watch for `__REVOKE__`, and how to stop. */
+  private revocation: { node: string; stop: () => void } | undefined;
 
   constructor(
     readonly client: ZooKeeperClient,
@@ -290,9 +291,11 @@ export class Lock implements AsyncDisposable {
    * Wait for the lock. Resolves `true` once held; `false` when non-blocking and someone is
    * ahead, or the `timeout` passed. Rejects with `AbortError` when `signal` aborts, and with
    * `AlreadyAcquiredError` when this instance holds or is acquiring. No node is left behind
-   * unless the lock is held: when it resolves `false` while connected, every session already
-   * sees our node gone; after an abort or while disconnected the removal finishes in the
-   * background.
+   * unless the lock is held: when a non-blocking acquire resolves `false` while connected, every
+   * session already sees our node gone (within its `timeout`, if given); at the `timeout`, after
+   * an abort or while disconnected it answers at once and the removal finishes in the
+   * background (a connection that stopped answering looks connected until its read timeout;
+   * the deadline is kept all the same). The next acquire of this instance waits for it.
    */
   acquire(options: AcquireOptions = {}): Promise<boolean> {
     const reentry = this.reentry;
@@ -384,15 +387,16 @@ export class Lock implements AsyncDisposable {
       this.own.takeLost(); // a node lost before this acquire is not this acquire's loss
       const acquired = await this.acquireLoop(blocking, deadline, signal);
       if (acquired) this.becomeHolder(ephemeral);
-      else await this.own.removeBeforeAnswering();
+      else await this.own.removeBeforeAnswering({ deadline, signal });
       return acquired;
     } catch (error) {
       // A refused path leaves nothing behind when we answer (a retry would otherwise meet our node).
-      if (error instanceof RecipeMismatchError) await this.own.removeBeforeAnswering();
+      if (error instanceof RecipeMismatchError) await this.own.removeBeforeAnswering({ deadline, signal });
       else this.own.removeLater();
       throw error;
     } finally {
       this.acquiring = false;
+      if (!this.held) this.stopRevocation(); // a waiter's watch ends with its acquire
     }
   }
 
@@ -421,6 +425,7 @@ export class Lock implements AsyncDisposable {
         this.own.vanished();
         continue;
       }
+      this.watchRevocation(); // a waiter can be asked to give up too (Curator's internalLockLoop)
       if (this.foreign !== undefined) {
         const stranger = children.find((child) => this.foreign!.test(child));
         if (stranger !== undefined)
@@ -512,7 +517,7 @@ export class Lock implements AsyncDisposable {
       this.stopRevocation();
       this.publishHeld(lockLostChannel);
     }, !ephemeral);
-    this.watchRevocation();
+    this.watchRevocation(); // already watched since the node was created, unless that read failed
     if (lockAcquiredChannel.hasSubscribers) lockAcquiredChannel.publish(this.lockEvent());
     if (this.recipe === 'Election' && electionLeaderChannel.hasSubscribers)
       electionLeaderChannel.publish(this.lockEvent());
@@ -558,13 +563,17 @@ export class Lock implements AsyncDisposable {
   }
 
   /**
-   * Make the lock revocable (Curator's `makeRevocable`): while held, `listener` is called when
-   * someone asks for it with `Lock.attemptRevoke` (or Curator's `Revoker.attemptRevoke`) — the
-   * data of our lock node set to `__REVOKE__`. Cooperative: the listener decides whether to
-   * release. Set before or while holding; the node's data is checked at once when held.
+   * Make the lock revocable (Curator's `makeRevocable`): while this instance holds *or waits*,
+   * `listener` is called when someone asks for it with `Lock.attemptRevoke` (or Curator's
+   * `Revoker.attemptRevoke`) — the data of our lock node set to `__REVOKE__`. Cooperative: the
+   * listener decides. A holder (`lock.isAcquired`) is expected to release; a waiter to give up
+   * its place by aborting the `acquire` (the `signal` it passed), which removes its node. Set
+   * before or during an acquire, or while holding; the node's data is checked at once.
    *
    * @example
-   *   lock.makeRevocable((held) => void held.release());
+   *   const giveUp = new AbortController();
+   *   lock.makeRevocable((l) => (l.isAcquired ? void l.release() : giveUp.abort()));
+   *   await lock.acquire({ signal: giveUp.signal });
    */
   makeRevocable(listener: (lock: Lock) => void): void {
     if (typeof listener !== 'function')
@@ -573,7 +582,7 @@ export class Lock implements AsyncDisposable {
         path: this.path,
       });
     this.revocationListener = listener;
-    if (this.held && this.unwatchRevocation === undefined) this.watchRevocation();
+    if (this.held || this.acquiring) this.watchRevocation();
   }
 
   /**
@@ -592,38 +601,26 @@ export class Lock implements AsyncDisposable {
     return attemptRevoke(client, nodePath, options);
   }
 
+  /** Watch our current node for `__REVOKE__` (once per node: a re-queued waiter's new node replaces the old). */
   private watchRevocation(): void {
     const listener = this.revocationListener;
-    const node = this.heldNode;
-    if (!listener || node === undefined) return;
-    this.unwatchRevocation = watchRevocation(this.client, node, () => {
-      if (this.held) listener(this);
+    const node = this.own.path;
+    if (!listener || node === undefined || this.revocation?.node === node) return;
+    this.stopRevocation();
+    const stop = watchRevocation(this.client, node, () => {
+      if (this.revocation?.node === node) listener(this);
     });
+    this.revocation = { node, stop };
   }
 
   private stopRevocation(): void {
-    this.unwatchRevocation?.();
-    this.unwatchRevocation = undefined;
+    this.revocation?.stop();
+    this.revocation = undefined;
   }
 
   /** The identifiers of every contender, holder first (kazoo's `contenders()`). */
   async contenders(): Promise<string[]> {
-    const children = await this.client.getChildren(this.path).catch((error: unknown) => {
-      if (error instanceof NoNodeError) return [];
-      throw error;
-    });
-    const identifiers = await Promise.all(
-      sortedContenders(children, this.everyContender).map(({ name }) =>
-        this.client.get(joinPath(this.path, name)).then(
-          ({ data }) => data.toString('utf8'),
-          (error: unknown) => {
-            if (error instanceof NoNodeError) return undefined; // released meanwhile
-            throw error;
-          },
-        ),
-      ),
-    );
-    return identifiers.filter((id): id is string => id !== undefined);
+    return contenderData(this.client, this.path, this.everyContender);
   }
 
   /**

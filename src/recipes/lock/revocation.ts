@@ -1,7 +1,8 @@
 /**
  * Lock revocation as Curator does it (`locks/Revoker.java`, `LockInternals`): a requester sets
- * the data of the holder's lock node to `__REVOKE__`; a holder that made its lock revocable
- * watches its own node's data and, on seeing that message, calls its listener. Revocation is
+ * the data of a lock node to `__REVOKE__`; an instance that made its lock revocable watches its
+ * own node's data from its creation (a waiter as well as a holder, as `LockInternals.
+ * internalLockLoop` does) and, on seeing that message, calls its listener. Revocation is
  * cooperative: the listener decides whether and when to release.
  */
 import type { RequestOptions, ZooKeeperClient } from '../../client/client.js';
@@ -35,18 +36,23 @@ export async function attemptRevoke(
 /**
  * Watch our lock node `node` for the revoke message and call `onRevoke` each time it is found
  * (at once if it is already there). Read through connection loss while the node's session
- * lasts; ends when the node is gone or `stop` (the returned function) is called.
+ * lasts; ends when the node is gone or `stop` (the returned function) is called. A read still
+ * in flight when stopped has its watch removed when it lands, so none is left behind.
  */
 export function watchRevocation(client: ZooKeeperClient, node: string, onRevoke: () => void): () => void {
   let stopped = false;
   const listener = (event: WatchEvent) => {
     if (event.type === EventType.NodeDataChanged) check();
   };
+  const unwatch = () => {
+    client.removeWatches(node, 'data', listener).catch(() => {}); // none left: nothing to remove
+  };
   const check = () => {
     if (stopped) return;
     untilSessionEnds(() => client.get(node, { watch: listener })).then(
       (read) => {
-        if (!stopped && read?.data.equals(REVOKE_MESSAGE)) onRevoke();
+        if (stopped) unwatch();
+        else if (read?.data.equals(REVOKE_MESSAGE)) onRevoke();
       },
       (error: unknown) => client.logger.warn(`revocation watch on ${node}: ${String(error)}`),
     );
@@ -54,6 +60,6 @@ export function watchRevocation(client: ZooKeeperClient, node: string, onRevoke:
   check();
   return () => {
     stopped = true;
-    client.removeWatches(node, 'data', listener).catch(() => {}); // none left: nothing to remove
+    unwatch();
   };
 }

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ZooKeeperClient } from '../../client/client.js';
-import { NoNodeError } from '../../client/errors.js';
-import { joinPath } from '../../client/paths.js';
 import { withinDeadline } from '../../client/retry.js';
 import { requestLimits } from '../change-waiter.js';
+import { childrenData } from '../child-data.js';
 import { BaseParty, type PartyCallOptions, type PartyOptions } from './base-party.js';
 
 /** The marker in member node names. */
@@ -36,18 +35,9 @@ export class Party extends BaseParty {
   async members(options: PartyCallOptions = {}): Promise<string[]> {
     const limits = this.limitsOf(options);
     const names = await this.memberNodes(options);
-    const identifiers = await Promise.all(
-      names.map((name) =>
-        withinDeadline(() => this.client.get(joinPath(this.path, name), requestLimits(limits)), limits).then(
-          ({ data }) => data.toString('utf8'),
-          (error: unknown) => {
-            if (error instanceof NoNodeError) return undefined; // left meanwhile
-            throw error;
-          },
-        ),
-      ),
+    return childrenData(this.client, this.path, names, (path) =>
+      withinDeadline(() => this.client.get(path, requestLimits(limits)), limits),
     );
-    return identifiers.filter((id): id is string => id !== undefined);
   }
 
   protected isMember(name: string): boolean {

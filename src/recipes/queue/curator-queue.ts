@@ -5,12 +5,13 @@
  * and the consumer loop of `start()`. Names and order come from the `QueueShape` each passes.
  */
 import type { ZooKeeperClient } from '../../client/client.js';
-import { ClientClosedError, InvalidArgumentError } from '../../client/errors.js';
+import { ClientClosedError, InvalidArgumentError, TimeoutError } from '../../client/errors.js';
 import { joinPath } from '../../client/paths.js';
-import { sleep } from '../../client/retry.js';
+import { settledWithin, sleep } from '../../client/retry.js';
 import { ConnectionState } from '../../client/states.js';
 import { deadlineOf, type WaitLimits } from '../change-waiter.js';
 import { RecipeStateError } from '../errors.js';
+import { Listeners } from '../listeners.js';
 import { deserializeItems, serializeItems } from './item-serializer.js';
 import { publishTaken } from './queue.js';
 import { QueueCore, type Claimed, type CoreOptions, type QueueShape } from './queue-core.js';
@@ -36,11 +37,46 @@ export interface DistributedQueueOptions<T> extends CoreOptions {
   errorMode?: 'requeue' | 'delete';
   /** Errors of the consumer loop (a consumer's throw, a corrupt item, ...). Default: logged as warnings. */
   onError?: (error: unknown) => void;
+  /**
+   * Bound the queue (Curator's `QueueBuilder.maxItems`): a put waits while the queue holds
+   * `maxItems` items or more, and resolves `null` (nothing put) when its `timeout` passes first
+   * (Curator's `put(item, maxWait, unit)` returning false). Approximate, as in Curator: puts
+   * racing from several producers may overshoot it. A positive integer; default: unbounded.
+   *
+   * @example
+   *   const queue = new DistributedQueue(zk, '/jobs', { maxItems: 1000 });
+   *   if ((await queue.put(job, { timeout: 5_000 })) === null) shedLoad();
+   */
+  maxItems?: number;
+  /**
+   * How long `close()` waits for this instance's puts in flight (Curator's `finalFlushTime`,
+   * `flushPuts` on close), in ms. Default 5000 (Curator's); 0: do not wait.
+   *
+   * @example
+   *   new DistributedQueue(zk, '/jobs', { finalFlushTime: 1_000 });
+   */
+  finalFlushTime?: number;
+}
+
+/**
+ * A put of this instance that completed (Curator's `QueuePutListener.putCompleted` /
+ * `putMultiCompleted`): its items and their node.
+ */
+export interface QueuePut<T> {
+  /** The items as given to `put` (one) or `putMulti` (several). */
+  items: readonly T[];
+  /** True for a `putMulti`. */
+  multi: boolean;
+  /** The node they went in. */
+  path: string;
 }
 
 /** Per-call options of the Curator DistributedQueues: timeout and signal. */
 export interface DistributedQueueCallOptions {
-  /** `take`: give up after this many ms and resolve `null`; a put: `TimeoutError`. */
+  /**
+   * `take`: give up after this many ms and resolve `null`. A put: `TimeoutError` (its create
+   * may or may not have landed), or with `maxItems`, `null` when the queue was still full.
+   */
   timeout?: number;
   /** Abort the call (`AbortError`). */
   signal?: AbortSignal;
@@ -64,6 +100,11 @@ export abstract class CuratorQueue<T> implements AsyncDisposable {
   private taking: Promise<unknown> = Promise.resolve();
   private running: { controller: AbortController; loop: Promise<void> } | undefined;
   private closed = false;
+  private readonly maxItems: number | undefined;
+  private readonly finalFlushTime: number;
+  /** This instance's puts not settled yet (`flushPuts`). */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly putListeners = new Listeners<QueuePut<T>>();
 
   protected constructor(
     readonly client: ZooKeeperClient,
@@ -83,6 +124,22 @@ export abstract class CuratorQueue<T> implements AsyncDisposable {
       });
     if (options.consumer !== undefined && typeof options.consumer !== 'function')
       throw new InvalidArgumentError('consumer must be a function', { op: recipe, path });
+    const { maxItems, finalFlushTime = DEFAULT_FINAL_FLUSH_MS } = options;
+    if (maxItems !== undefined && !(Number.isSafeInteger(maxItems) && maxItems > 0))
+      throw new InvalidArgumentError(`maxItems must be a positive integer, got ${String(maxItems)}`, {
+        op: recipe,
+        path,
+      });
+    if (typeof finalFlushTime !== 'number' || !(finalFlushTime >= 0) || !Number.isFinite(finalFlushTime))
+      throw new InvalidArgumentError(
+        `finalFlushTime must be a number of ms >= 0, got ${String(finalFlushTime)}`,
+        {
+          op: recipe,
+          path,
+        },
+      );
+    this.maxItems = maxItems;
+    this.finalFlushTime = finalFlushTime;
   }
 
   /** The queue's path. */
@@ -115,17 +172,55 @@ export abstract class CuratorQueue<T> implements AsyncDisposable {
   }
 
   /**
-   * Stop consuming; resolves once the item in progress is done. Idempotent.
+   * Stop consuming; resolves once the item in progress is done and this instance's puts in
+   * flight settled (at most `finalFlushTime`); `puts()` iterators end. Idempotent.
    *
    * @example
    *   await queue.close();
    */
   async close(): Promise<void> {
+    const first = !this.closed;
     this.closed = true;
     const running = this.running;
-    if (!running) return;
-    running.controller.abort(new RecipeStateError(`the ${this.recipe} was closed`, { path: this.core.path }));
-    await running.loop;
+    running?.controller.abort(
+      new RecipeStateError(`the ${this.recipe} was closed`, { path: this.core.path }),
+    );
+    if (first && this.finalFlushTime > 0) await this.flushPuts({ timeout: this.finalFlushTime });
+    this.putListeners.end();
+    await running?.loop;
+  }
+
+  /**
+   * Wait for this instance's puts in flight to settle (Curator's `flushPuts`): true once none
+   * is left, false when `timeout` ms passed first (default: no limit).
+   *
+   * @example
+   *   void queue.put(a); void queue.put(b);
+   *   await queue.flushPuts({ timeout: 1_000 });
+   */
+  async flushPuts(options: DistributedQueueCallOptions = {}): Promise<boolean> {
+    const limits = limitsOf(options);
+    while (this.inFlight.size > 0) {
+      try {
+        await settledWithin(Promise.allSettled([...this.inFlight]), limits);
+      } catch (error) {
+        if (error instanceof TimeoutError) return false;
+        throw error;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The puts of this instance as they complete (Curator's `getPutListenerContainer()`, in our
+   * async iterator idiom): one event per `put` or `putMulti`, with its items and node. Ends on
+   * `close()` or `signal`.
+   *
+   * @example
+   *   for await (const { items, path } of queue.puts({ signal })) log(path, items.length);
+   */
+  puts(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<QueuePut<T>> {
+    return this.putListeners.iterate(options.signal);
   }
 
   /** `close()`. */
@@ -133,12 +228,29 @@ export abstract class CuratorQueue<T> implements AsyncDisposable {
     return this.close();
   }
 
-  /** Put items as one node `<prefix><suffix><seq>` (one item: `put`; several: `putMulti`). */
-  protected async putNode(
+  /**
+   * Put items as one node `<prefix><suffix><seq>` (one item: `put`; several: `putMulti`);
+   * null when `maxItems` kept it out until the deadline.
+   */
+  protected putNode(
     suffix: string,
     items: readonly T[],
     options: DistributedQueueCallOptions,
-  ): Promise<string> {
+    multi: boolean,
+  ): Promise<string | null> {
+    const put = this.putItems(suffix, items, options, multi);
+    this.inFlight.add(put);
+    const settled = () => this.inFlight.delete(put);
+    put.then(settled, settled);
+    return put;
+  }
+
+  private async putItems(
+    suffix: string,
+    items: readonly T[],
+    options: DistributedQueueCallOptions,
+    multi: boolean,
+  ): Promise<string | null> {
     if (items.length === 0)
       throw new InvalidArgumentError('putMulti needs at least one item', { op: 'put', path: this.core.path });
     const encoded = items.map((item) => {
@@ -153,7 +265,11 @@ export abstract class CuratorQueue<T> implements AsyncDisposable {
         );
       return bytes;
     });
-    return this.core.put(suffix, serializeItems(encoded), limitsOf(options));
+    const limits = limitsOf(options);
+    if (this.maxItems !== undefined && !(await this.core.waitForRoom(this.maxItems, limits))) return null;
+    const path = await this.core.put(suffix, serializeItems(encoded), limits);
+    this.putListeners.emit({ items: [...items], multi, path });
+    return path;
   }
 
   /**
@@ -272,6 +388,9 @@ export abstract class CuratorQueue<T> implements AsyncDisposable {
     }
   }
 }
+
+/** Curator's default `finalFlushTime` (`QueueBuilder.finalFlushMs`). */
+const DEFAULT_FINAL_FLUSH_MS = 5000;
 
 function limitsOf(options: DistributedQueueCallOptions): WaitLimits {
   return { deadline: deadlineOf(options.timeout), signal: options.signal };

@@ -62,13 +62,17 @@ export class DistributedDelayQueue<T = Buffer> extends CuratorQueue<T> {
 
   /**
    * Add one item, available from `delayUntil` (epoch ms or a Date); resolves with its node's
-   * path. Not retried.
+   * path (`null`: see `maxItems`). Not retried.
    *
    * @example
    *   await queue.put(Buffer.from('job'), Date.now() + 5_000);
    */
-  async put(item: T, delayUntil: number | Date, options: DistributedQueueCallOptions = {}): Promise<string> {
-    return this.putNode(dueName(delayUntil), [item], options);
+  async put(
+    item: T,
+    delayUntil: number | Date,
+    options: DistributedQueueCallOptions = {},
+  ): Promise<string | null> {
+    return this.putNode(dueName(delayUntil), [item], options, false);
   }
 
   /**
@@ -81,8 +85,8 @@ export class DistributedDelayQueue<T = Buffer> extends CuratorQueue<T> {
     items: readonly T[],
     delayUntil: number | Date,
     options: DistributedQueueCallOptions = {},
-  ): Promise<string> {
-    return this.putNode(dueName(delayUntil), items, options);
+  ): Promise<string | null> {
+    return this.putNode(dueName(delayUntil), items, options, true);
   }
 }
 

@@ -43,13 +43,13 @@ export class DistributedPriorityQueue<T = Buffer> extends CuratorQueue<T> {
   }
 
   /**
-   * Add one item with `priority` (int32, lower first); resolves with its node's path. Not retried.
+   * Add one item with `priority` (int32, lower first); resolves with its node's path (`null`: see `maxItems`). Not retried.
    *
    * @example
    *   await queue.put(Buffer.from('job'), 1);
    */
-  async put(item: T, priority: number, options: DistributedQueueCallOptions = {}): Promise<string> {
-    return this.putNode(priorityToString(priority), [item], options);
+  async put(item: T, priority: number, options: DistributedQueueCallOptions = {}): Promise<string | null> {
+    return this.putNode(priorityToString(priority), [item], options, false);
   }
 
   /**
@@ -62,7 +62,7 @@ export class DistributedPriorityQueue<T = Buffer> extends CuratorQueue<T> {
     items: readonly T[],
     priority: number,
     options: DistributedQueueCallOptions = {},
-  ): Promise<string> {
-    return this.putNode(priorityToString(priority), items, options);
+  ): Promise<string | null> {
+    return this.putNode(priorityToString(priority), items, options, true);
   }
 }

@@ -10,7 +10,8 @@ import {
  * its `QueueBuilder`). Items are consumed by a `consumer` the queue calls (after `start()`), or
  * taken with `take()`.
  *
- * Znode layout (Curator 5.4): `<path>` persistent (created by `start()` or the first call);
+ * Znode layout (Curator 5.4): `<path>` persistent, its missing parents containers (created by
+ * `start()` or the first call, as Curator's `creatingParentContainersIfNeeded`; `lockPath` too);
  * items `<path>/queue-<seq>`, persistent sequential, data = Curator's multi-item format
  * (int32 0x00010001, per item `0x01` + int32 length + bytes, then `0x02`; `put` writes one item
  * per node, `putMulti` several). Items are served in name order. With `lockPath` (Curator's
@@ -49,23 +50,23 @@ export class DistributedQueue<T = Buffer> extends CuratorQueue<T> {
   }
 
   /**
-   * Add one item; resolves with its node's path. Not retried.
+   * Add one item; resolves with its node's path (`null`: see `maxItems`). Not retried.
    *
    * @example
    *   await queue.put(Buffer.from('job'));
    */
-  put(item: T, options: DistributedQueueCallOptions = {}): Promise<string> {
-    return this.putNode('', [item], options);
+  put(item: T, options: DistributedQueueCallOptions = {}): Promise<string | null> {
+    return this.putNode('', [item], options, false);
   }
 
   /**
    * Add several items as one node (Curator's `putMulti`): consumers get them in order, and
-   * they are taken together. Resolves with the node's path. Not retried.
+   * they are taken together. Resolves with the node's path (`null`: see `maxItems`). Not retried.
    *
    * @example
    *   await queue.putMulti([Buffer.from('a'), Buffer.from('b')]);
    */
-  putMulti(items: readonly T[], options: DistributedQueueCallOptions = {}): Promise<string> {
-    return this.putNode('', items, options);
+  putMulti(items: readonly T[], options: DistributedQueueCallOptions = {}): Promise<string | null> {
+    return this.putNode('', items, options, true);
   }
 }

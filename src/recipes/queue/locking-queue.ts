@@ -20,7 +20,7 @@ import {
 } from '../../client/retry.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
-import { markerPath, removeMarker } from '../attempt-marker.js';
+import { fenceAttempt, markerPath, removeMarker } from '../attempt-marker.js';
 import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 import { DEFAULT_PRIORITY, publishTaken, putEntries, putEntry, type EntryTarget } from './queue.js';
 
@@ -44,8 +44,11 @@ type Op = 'consume' | 'release';
 /** Prefix of the per-attempt marker children of `<path>` (see the module doc). */
 export const QUEUE_MARKER_PREFIX = '__queue_op__';
 
-/** The data of a marker we create to settle a lost attempt (the attempt's own marker holds our id). */
-const FENCE = Buffer.from('fence', 'ascii');
+/**
+ * How long a lock that `consume()` took ahead for the next `get()` waits for it, ms; then it is
+ * handed back (and the last attempt's marker deleted), so an instance no longer used hides no item.
+ */
+export const LOCK_AHEAD_MS = 200;
 
 /** A consume or release whose reply may be lost. */
 interface Attempt {
@@ -54,6 +57,18 @@ interface Attempt {
   marker: string;
   /** The session it was sent in. */
   session: bigint;
+  /** The marker of the previous applied attempt, deleted by this one's transaction. */
+  spent?: string;
+  /** A consume's lock on the next entry, created by its transaction (see `finish`). */
+  next?: string;
+}
+
+/** A lock consume() took on the next entry (ours in `session`), not yet returned by get(). */
+interface Ahead {
+  name: string;
+  session: bigint;
+  /** The entry's read, sent right behind the transaction that created the lock. */
+  read: Promise<{ data: Buffer } | 'gone' | undefined>;
 }
 
 interface Held {
@@ -79,9 +94,15 @@ interface Held {
  *   digits, ASCII). Available = entries without a lock, in name order.
  * - `consume()` deletes entry and lock in one transaction (entry first, as kazoo); `release()`
  *   deletes the lock. Each transaction also creates a marker `<path>/__queue_op__<32 hex>`
- *   (ephemeral, unique per attempt, data = our id, deleted once the outcome is known; one we
- *   create to settle a lost reply, data `fence`, stays until its session ends). kazoo never
- *   lists the children of `<path>`, so kazoo 2.8 LockingQueues share the path unchanged.
+ *   (ephemeral, unique per attempt, data = our id; deleted by this instance's next transaction,
+ *   or after LOCK_AHEAD_MS without one; one we create to settle a lost reply, data `fence`,
+ *   stays until its session ends). kazoo never lists the children of `<path>`, so kazoo 2.8
+ *   LockingQueues share the path unchanged.
+ * - `consume()`'s transaction also creates the lock of the next listed entry not known to be
+ *   locked (lock ahead: one round trip of writes per item). The next `get()` checks it like a
+ *   lock it had just created (the listing's check, reads only) and returns that entry if it is
+ *   still the first available, else hands it back; without a `get()` within LOCK_AHEAD_MS it is
+ *   handed back. Meanwhile other consumers, kazoo's too, see the entry locked, as while held.
  *
  * Guarantees:
  * - A locked item is never lost: if its consumer dies before `consume()` (process killed,
@@ -138,10 +159,16 @@ export class LockingQueue {
    * directory's Stat then (see `takeListed`).
    */
   private listing: { names: string[]; head: number; stat: Stat } | undefined;
-  /** The names in `taken` when last listed: the lock `takeListed` tries is the first listed entry not among them. */
-  private locked: ReadonlySet<string> = new Set();
+  /** The names in `taken` when last listed, but our lock ahead: the lock `takeListed` tries is the first listed entry not among them. */
+  private locked = new Set<string>();
   /** get, consume and release run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The lock the last consume took on the next entry, for the next get (see `finish`). */
+  private ahead: Ahead | undefined;
+  /** The marker of the last applied attempt: the next attempt's transaction deletes it. */
+  private spent: { path: string; session: bigint } | undefined;
+  /** Hands back an unclaimed `ahead` and deletes `spent` once no call came for LOCK_AHEAD_MS. */
+  private idle: NodeJS.Timeout | undefined;
 
   constructor(
     readonly client: ZooKeeperClient,
@@ -298,6 +325,7 @@ export class LockingQueue {
           ]);
           this.listing = { names: entries.children.sort(), head: 0, stat: entries.stat };
           this.locked = new Set(taken);
+          if (holding) this.locked.delete(holding.name); // ours
           const value = await this.takeAvailable(this.locked, limits, holding);
           holding = undefined; // kept or dropped by takeAvailable
           if (value !== undefined) return value;
@@ -338,16 +366,25 @@ export class LockingQueue {
    */
   private async takeListed(limits: WaitLimits): Promise<Buffer | Held | undefined> {
     const listing = this.listing;
-    if (!listing || listing.head >= listing.names.length) return undefined;
+    const ahead = this.claimAhead();
+    if (!listing || listing.head >= listing.names.length) {
+      if (ahead) await this.deleteLock(joinPath(this.takenPath, ahead.name), ahead.session);
+      return undefined;
+    }
     const request = requestLimits(limits);
     const checked = Promise.all([
       this.client.exists(this.entriesPath, request),
       this.client.getChildren(this.takenPath, request),
     ]);
-    const candidate = this.firstAvailable(listing, this.locked);
+    // The lock consume() took ahead is checked like one sent now: the check sees the queue as it is with it.
+    const candidate = ahead ? ahead.name : this.firstAvailable(listing, this.locked);
     const [check, took] = await Promise.allSettled([
       checked,
-      candidate === undefined ? undefined : this.take(candidate, limits),
+      ahead
+        ? this.readLocked(ahead.name, ahead.session, ahead.read)
+        : candidate === undefined
+          ? undefined
+          : this.take(candidate, limits),
     ]);
     if (took.status === 'rejected') throw took.reason; // take holds no lock when it fails
     const taken = typeof took.value === 'object' ? took.value : undefined;
@@ -365,6 +402,7 @@ export class LockingQueue {
       (stat.cversion - listing.stat.cversion + (stat.numChildren - listing.stat.numChildren)) / 2;
     if (created !== 0 || this.listing !== listing) return taken; // list again
     this.locked = new Set(names);
+    if (ahead) this.locked.delete(ahead.name); // ours: `locked` holds the others' locks
     return this.takeAvailable(this.locked, limits, taken);
   }
 
@@ -432,20 +470,14 @@ export class LockingQueue {
   }
 
   /**
-   * Lock one entry and read it: the lock (not yet held: see `hold`), or 'locked' (someone else
-   * has it) or 'gone' (it was consumed). The read is sent right behind the create, so it costs no extra round trip: a
-   * session's requests are handled in order, so a read that finds the entry found it after our
-   * lock was created (kazoo #366/#523: an entry consumed between the listing and the lock).
+   * Lock one entry and read it (`readEntry`, no extra round trip): the lock (not yet held: see
+   * `hold`), or 'locked' (someone else has it) or 'gone' (it was consumed).
    */
   private async take(name: string, limits: WaitLimits): Promise<Held | 'locked' | 'gone'> {
     const lockPath = joinPath(this.takenPath, name);
-    const entryPath = joinPath(this.entriesPath, name);
     const sentIn = this.client.sessionId;
     const created = this.client.create(lockPath, this.idBytes, { ephemeral: true, ...requestLimits(limits) });
-    const read = this.client.get(entryPath).then(
-      (entry) => entry,
-      (error: unknown) => (error instanceof NoNodeError ? ('gone' as const) : undefined),
-    );
+    const read = this.readEntry(name);
     let session: bigint;
     try {
       await created;
@@ -461,15 +493,41 @@ export class LockingQueue {
       }
       session = owner;
     }
-    // Ours: read the item (whatever the caller's limits: we hold a lock that must not be leaked).
+    return this.readLocked(name, session, read);
+  }
+
+  /**
+   * Read an entry, sent right behind the request that locks it: a session's requests are
+   * handled in order, so a read that finds the entry found it after our lock was created
+   * (kazoo #366/#523: an entry consumed between the listing and the lock). Undefined when the
+   * read failed (read again by `readLocked`).
+   */
+  private readEntry(name: string): Ahead['read'] {
+    return this.client.get(joinPath(this.entriesPath, name)).then(
+      (entry) => entry,
+      (error: unknown) => (error instanceof NoNodeError ? ('gone' as const) : undefined),
+    );
+  }
+
+  /**
+   * The entry `name`, whose lock we created in `session`, read behind the lock (`read`): the lock
+   * (not yet held: see `hold`), or 'gone' (consumed by its previous holder between our listing
+   * and our lock; our lock is dropped) or 'locked' (the session ended, and our lock with it).
+   */
+  private async readLocked(
+    name: string,
+    session: bigint,
+    read: Ahead['read'],
+  ): Promise<Held | 'locked' | 'gone'> {
+    const lockPath = joinPath(this.takenPath, name);
+    const entryPath = joinPath(this.entriesPath, name);
+    // Whatever the caller's limits: we hold a lock that must not be leaked.
     try {
       // Only while the lock's session lasts: once it ended, the lock is gone and so is our claim.
       const entry =
         (await read) ?? (await this.whileSession(session, () => this.client.get(entryPath))) ?? 'gone';
       if (entry === 'gone' || this.client.sessionId !== session) {
-        // Gone: consumed by its previous holder between our listing and our lock, so drop our
-        // lock; or the session ended, and the lock with it (a no-op then).
-        await this.deleteLock(lockPath, session);
+        await this.deleteLock(lockPath, session); // a no-op once the session ended
         return entry === 'gone' ? 'gone' : 'locked';
       }
       return { name, value: entry.data, session };
@@ -477,6 +535,13 @@ export class LockingQueue {
       await this.deleteLock(lockPath, session); // an unexpected failure: don't leak our lock
       throw error;
     }
+  }
+
+  /** The lock consume() took ahead, if it belongs to the current session (else it went, or goes, with its own). */
+  private claimAhead(): Ahead | undefined {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    return ahead?.session === this.client.sessionId ? ahead : undefined;
   }
 
   /**
@@ -524,13 +589,21 @@ export class LockingQueue {
     );
   }
 
-  /** consume (delete entry + lock) or release (delete lock) the held item, proving the outcome of a lost reply. */
+  /**
+   * consume (delete entry + lock) or release (delete lock) the held item, proving the outcome of
+   * a lost reply. The transaction also deletes the previous attempt's marker (`spent`), and a
+   * consume locks the next entry of the listing for the next get (`ahead`, its read sent right
+   * behind): so an item costs one round trip of writes, the transaction, and the next get only
+   * checks the listing (reads). All or none (a multi): the marker proves the lock ahead too.
+   */
   private async finish(op: Op, limits: WaitLimits): Promise<boolean> {
+    this.stopIdle();
     const { held, applied } = await this.settled(limits);
     if (applied) return applied === op;
     if (!held) return false;
     const entryPath = joinPath(this.entriesPath, held.name);
     const lockPath = joinPath(this.takenPath, held.name);
+    let lockAhead = op === 'consume';
     for (;;) {
       if (held.session !== this.client.sessionId) {
         this.held = undefined; // the session ended, and with it our lock; no attempt of ours was applied
@@ -540,36 +613,120 @@ export class LockingQueue {
         op,
         marker: markerPath(this.path, QUEUE_MARKER_PREFIX),
         session: held.session,
+        spent: this.spent?.session === held.session ? this.spent.path : undefined,
+        next: lockAhead ? this.nextCandidate(held.name) : undefined,
       };
+      this.spent = undefined; // the attempt's now (given back below when it was not applied)
+      const transaction = this.client.transaction();
+      if (op === 'consume') transaction.delete(entryPath);
+      transaction.delete(lockPath).create(attempt.marker, this.idBytes, { ephemeral: true });
+      const spentAt = attempt.spent === undefined ? -1 : transaction.size;
+      if (attempt.spent !== undefined) transaction.delete(attempt.spent);
+      const nextAt = attempt.next === undefined ? -1 : transaction.size;
+      if (attempt.next !== undefined)
+        transaction.create(joinPath(this.takenPath, attempt.next), this.idBytes, { ephemeral: true });
+      const committed = transaction.commit(requestLimits(limits));
+      const read = attempt.next === undefined ? undefined : this.readEntry(attempt.next);
       try {
-        const transaction = this.client.transaction();
-        if (op === 'consume') transaction.delete(entryPath);
-        transaction.delete(lockPath).create(attempt.marker, this.idBytes, { ephemeral: true });
-        await transaction.commit(requestLimits(limits));
-        this.finished(held, op);
-        removeMarker(this.client, attempt.marker);
+        await committed;
+        this.finished(held, attempt, true, read);
         return true;
       } catch (error) {
-        if (error instanceof TransactionError && error.error instanceof NoNodeError) {
-          // Deleted by hand (only the holder deletes them otherwise): nothing to do.
-          this.held = undefined;
-          if (op === 'consume' && error.failedIndex === 0) await this.deleteLock(lockPath, held.session); // don't leak our lock
-          return false;
+        if (error instanceof TransactionError) {
+          if (error.failedIndex !== spentAt) this.giveBack(attempt); // not applied: still there
+          if (error.failedIndex === nextAt && error.error instanceof NodeExistsError) {
+            lockAhead = false; // locked by someone else meanwhile: consume without it
+            continue;
+          }
+          if (error.failedIndex === spentAt) continue; // deleted by hand: retry without it
+          if (error.error instanceof NoNodeError) {
+            // Deleted by hand (only the holder deletes them otherwise): nothing to do.
+            this.held = undefined;
+            if (op === 'consume' && error.failedIndex === 0) await this.deleteLock(lockPath, held.session); // don't leak our lock
+            return false;
+          }
+          throw error;
         }
         if (error instanceof SessionExpiredError) continue; // never sent; the loop sees the session change
         if (!isOutcomeUnknown(error)) throw error;
       }
       if (await this.settle(held, attempt, limits)) {
-        this.finished(held, op);
+        this.finished(held, attempt, false, read);
         return true;
       }
+      this.giveBack(attempt); // proven not applied
     }
   }
 
-  /** `op` was applied to the held item: nothing is held, and a consumed entry leaves the listing. */
-  private finished(held: Held, op: Op): void {
+  /** The entry a consume of `current` locks ahead: the first listed after it that no one had locked when last looked. */
+  private nextCandidate(current: string): string | undefined {
+    const listing = this.listing;
+    if (!listing) return undefined;
+    for (let i = listing.head; i < listing.names.length; i++) {
+      const name = listing.names[i]!;
+      if (name !== current && !this.locked.has(name)) return name;
+    }
+    return undefined;
+  }
+
+  /** An attempt that was not applied leaves the marker it would have deleted to the next one. */
+  private giveBack(attempt: Attempt): void {
+    if (attempt.spent !== undefined && this.spent === undefined)
+      this.spent = { path: attempt.spent, session: attempt.session };
+  }
+
+  /**
+   * `attempt` was applied to the held item: nothing is held, a consumed entry leaves the listing,
+   * and, while its session lasts, its marker (`markerLeft`: not deleted by `settle`) is the next
+   * attempt's to delete and its lock ahead is the next get's.
+   */
+  private finished(held: Held, attempt: Attempt, markerLeft: boolean, read?: Ahead['read']): void {
     if (this.held === held) this.held = undefined;
-    if (op === 'consume') this.unlist(held.name);
+    if (attempt.op === 'consume') this.unlist(held.name);
+    if (attempt.session !== this.client.sessionId) return; // its nodes went with its session
+    if (markerLeft) this.spent = { path: attempt.marker, session: attempt.session };
+    if (attempt.next !== undefined) {
+      const ahead: Ahead = {
+        name: attempt.next,
+        session: attempt.session,
+        read: read ?? this.readEntry(attempt.next),
+      };
+      this.ahead = ahead;
+      // Consumed by its previous holder after our listing: hand the lock back at once (no entry, no item).
+      void ahead.read.then((entry) => {
+        if (entry !== 'gone' || this.ahead !== ahead) return;
+        this.unlist(ahead.name);
+        this.handBack();
+      });
+    }
+    this.startIdle();
+  }
+
+  /** Delete the lock ahead in the background, unless a get claimed it already. */
+  private handBack(): void {
+    const ahead = this.claimAhead();
+    if (!ahead) return;
+    this.deleteLock(joinPath(this.takenPath, ahead.name), ahead.session).catch((error: unknown) =>
+      this.client.logger.warn(`could not hand back lock ${ahead.name}: ${String(error)}`),
+    );
+  }
+
+  /** Hand back an unclaimed lock ahead and delete the last marker once no call came for LOCK_AHEAD_MS. */
+  private startIdle(): void {
+    this.stopIdle();
+    this.idle = setTimeout(() => {
+      this.idle = undefined;
+      this.handBack();
+      const spent = this.spent;
+      this.spent = undefined;
+      if (spent?.session === this.client.sessionId) removeMarker(this.client, spent.path);
+    }, LOCK_AHEAD_MS);
+    this.idle.unref();
+  }
+
+  private stopIdle(): void {
+    clearTimeout(this.idle);
+    this.idle = undefined;
   }
 
   /**
@@ -582,18 +739,19 @@ export class LockingQueue {
     if (held && pending) {
       held.pending = undefined;
       if (await this.settle(held, pending, limits)) {
-        this.finished(held, pending.op);
+        this.finished(held, pending, false);
         return { applied: pending.op };
       }
+      this.giveBack(pending);
     }
     return { held: this.current() };
   }
 
   /**
    * Whether `attempt`, whose reply was lost, was applied. The proof is its marker (written by
-   * the attempt's own transaction): we create it ourselves, with FENCE as data, so that the
-   * attempt can never apply after we looked (its create would fail), then:
-   * - the marker exists with other data → the attempt created it: applied;
+   * the attempt's own transaction), fenced by `fenceAttempt` so that the attempt can never apply
+   * after we looked:
+   * - the marker has the attempt's data → applied;
    * - our fence was created in the attempt's session → not applied (the attempt's marker,
    *   ephemeral, would still exist);
    * - our fence was created in a later session → not applied if the attempt's session still
@@ -608,19 +766,9 @@ export class LockingQueue {
     for (;;) {
       try {
         const request = requestLimits(limits);
-        let fencedIn: bigint;
-        try {
-          await this.client.create(attempt.marker, FENCE, { ephemeral: true, ...request });
-          fencedIn = this.client.sessionId;
-        } catch (error) {
-          if (!(error instanceof NodeExistsError)) throw error;
-          const { data, stat } = await this.client.get(attempt.marker, request);
-          if (!data.equals(FENCE)) {
-            removeMarker(this.client, attempt.marker);
-            return true;
-          }
-          fencedIn = stat.ephemeralOwner; // our fence, from a round whose reply was lost
-        }
+        const fence = await fenceAttempt(this.client, attempt.marker, request);
+        if (fence.applied) return true;
+        const { fencedIn } = fence;
         if (fencedIn === attempt.session) return false;
         const lock = await this.client
           .get(joinPath(this.takenPath, held.name), request)
@@ -633,7 +781,6 @@ export class LockingQueue {
         throw unknown();
       } catch (error) {
         if (error instanceof OutcomeUnknownError) throw error;
-        if (error instanceof NoNodeError) continue; // the marker went with its session between our create and get: fence again
         const gaveUp =
           limits.signal?.aborted || (limits.deadline !== undefined && Date.now() >= limits.deadline);
         if (

@@ -13,7 +13,7 @@
  *   item is taken again.
  */
 import { randomUUID } from 'node:crypto';
-import type { ZooKeeperClient } from '../../client/client.js';
+import type { RequestOptions, ZooKeeperClient } from '../../client/client.js';
 import {
   AbortError,
   InvalidArgumentError,
@@ -67,6 +67,9 @@ export interface CoreOptions {
   markerPath?: string | undefined;
 }
 
+/** Which of a queue's directories are containers (see `QueueCore.ensure`). */
+export type QueueContainers = 'parents' | 'all';
+
 export class QueueCore {
   readonly path: string;
   readonly lockPath: string | undefined;
@@ -83,6 +86,7 @@ export class QueueCore {
     readonly recipe: string,
     private readonly shape: QueueShape,
     options: CoreOptions,
+    private readonly containers: QueueContainers = 'parents',
   ) {
     validatePath(path, recipe);
     this.path = path;
@@ -97,22 +101,57 @@ export class QueueCore {
     this.target = { client, path, markerDir: this.markerPath, id: this.idBytes };
   }
 
-  /** Create the queue's directories (persistent) if missing. */
+  /**
+   * Create the queue's directories if missing, as Curator 5 does: each directory persistent with
+   * its missing parents as containers (`DistributedQueue.start`'s `creatingParentContainersIfNeeded`),
+   * or, with `containers: 'all'`, the directory a container too (`SimpleDistributedQueue`'s
+   * `EnsureContainers`: the server removes an emptied queue; a put or a take creates it again).
+   */
   async ensure(limits: WaitLimits): Promise<void> {
     if (this.ensured) return;
     const dirs = new Set([this.path, this.lockPath ?? this.path, this.markerPath]);
-    for (const dir of dirs)
-      await withinDeadline(() => this.client.ensurePath(dir, requestLimits(limits)), limits);
+    for (const dir of dirs) await withinDeadline(() => this.ensureDir(dir, requestLimits(limits)), limits);
     this.ensured = true;
   }
 
-  /** Create one item node `<path>/<prefix><suffix><seq>`; resolves with its path. Not retried. */
-  async put(suffix: string, data: Buffer, limits: WaitLimits): Promise<string> {
-    await this.ensure(limits);
-    return this.client.create(joinPath(this.path, `${this.shape.prefix}${suffix}`), data, {
-      sequence: true,
-      ...requestLimits(limits),
+  private async ensureDir(dir: string, request: RequestOptions): Promise<void> {
+    if (this.containers === 'all') return this.client.ensurePath(dir, { ...request, container: true });
+    if ((await this.client.exists(dir, request)) !== null) return;
+    const parent = dir.slice(0, dir.lastIndexOf('/'));
+    if (parent !== '') await this.client.ensurePath(parent, { ...request, container: true });
+    await this.client.create(dir, null, request).catch((error: unknown) => {
+      if (!(error instanceof NodeExistsError)) throw error;
     });
+  }
+
+  /**
+   * Create one item node `<path>/<prefix><suffix><seq>`; resolves with its path. Not retried,
+   * but for a directory found missing (NoNode: nothing was created), which is created again.
+   */
+  async put(suffix: string, data: Buffer, limits: WaitLimits): Promise<string> {
+    for (;;) {
+      await this.ensure(limits);
+      try {
+        return await this.client.create(joinPath(this.path, `${this.shape.prefix}${suffix}`), data, {
+          sequence: true,
+          ...requestLimits(limits),
+        });
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+        this.ensured = false; // a container reaped, or the queue deleted
+      }
+    }
+  }
+
+  /**
+   * Wait until the queue holds fewer than `maxItems` items (Curator's `blockIfMaxed`): true
+   * then, false when the deadline passed first, `AbortError` on abort.
+   */
+  async waitForRoom(maxItems: number, limits: WaitLimits): Promise<boolean> {
+    const room = await this.whileListing(limits, true, async (names) =>
+      names.length < maxItems ? { found: true } : {},
+    );
+    return room === true;
   }
 
   /**
@@ -120,50 +159,76 @@ export class QueueCore {
    * `wait`: until one is due, the deadline (null) or the signal (`AbortError`); else one pass.
    */
   async claim(limits: WaitLimits, options: { remove: boolean; wait: boolean }): Promise<Claimed | null> {
+    const claimed = await this.whileListing<Claimed>(limits, options.wait, async (names, waiter) => {
+      const now = Date.now();
+      const locked: string[] = [];
+      let dueIn: number | undefined;
+      for (const name of this.shape.order ? this.shape.order(names, now) : names.sort()) {
+        const delay = this.shape.delay?.(name, now) ?? 0;
+        if (delay > 0) {
+          dueIn = delay; // ordered by due time: the rest are later still
+          break;
+        }
+        const found = await this.claimNode(name, limits, options.remove);
+        if (found === 'locked') locked.push(name);
+        else if (found) return { found };
+      }
+      // Wake when a lock goes too: its holder may have died (Curator waits for the next put).
+      if (options.wait && (await this.watchLocks(locked, waiter, limits))) return { again: true };
+      return { dueIn };
+    });
+    return claimed ?? null;
+  }
+
+  /**
+   * The one loop of the queue's readers: list the items (watching the directory when `wait`)
+   * and `look` at them until it finds something (`found`); after a look that found nothing,
+   * wait for a change (or `dueIn` ms), or return undefined without `wait` or at the deadline.
+   * `again`: list at once. Connection trouble is retried within the deadline; a missing
+   * directory is created again.
+   */
+  private async whileListing<R>(
+    limits: WaitLimits,
+    wait: boolean,
+    look: (names: string[], waiter: ChangeWaiter) => Promise<{ found?: R; dueIn?: number; again?: boolean }>,
+  ): Promise<R | undefined> {
     await this.ensure(limits);
     for (let first = true; ; first = false) {
       if (limits.signal?.aborted) throw new AbortError(limits.signal.reason, { op: 'take', path: this.path });
-      if (!first && limits.deadline !== undefined && Date.now() >= limits.deadline) return null;
+      if (!first && limits.deadline !== undefined && Date.now() >= limits.deadline) return undefined;
       const waiter = new ChangeWaiter(this.client, limits);
       let timer: Timer | undefined;
       try {
         let dueIn: number | undefined;
         try {
           const children = await this.client.getChildren(this.path, {
-            watch: options.wait ? waiter.watch(this.path, 'children') : undefined,
+            watch: wait ? waiter.watch(this.path, 'children') : undefined,
             ...requestLimits(limits),
           });
-          const now = Date.now();
-          const names = children.filter((name) => name.startsWith(this.shape.prefix));
-          const locked: string[] = [];
-          for (const name of this.shape.order ? this.shape.order(names, now) : names.sort()) {
-            const delay = this.shape.delay?.(name, now) ?? 0;
-            if (delay > 0) {
-              dueIn = delay; // ordered by due time: the rest are later still
-              break;
-            }
-            const claimed = await this.claimNode(name, limits, options.remove);
-            if (claimed === 'locked') locked.push(name);
-            else if (claimed) return claimed;
-          }
-          // Wake when a lock goes too: its holder may have died (Curator waits for the next put).
-          if (options.wait && (await this.watchLocks(locked, waiter, limits))) continue;
+          const seen = await look(
+            children.filter((name) => name.startsWith(this.shape.prefix)),
+            waiter,
+          );
+          if (seen.found !== undefined) return seen.found;
+          if (seen.again) continue;
+          dueIn = seen.dueIn;
         } catch (error) {
           if (error instanceof NoNodeError) {
             this.ensured = false; // a directory was deleted: create it again
             await this.ensure(limits);
             continue;
           }
-          if (error instanceof TimeoutError && !retriesWithinDeadline(error, limits.deadline)) return null;
+          if (error instanceof TimeoutError && !retriesWithinDeadline(error, limits.deadline))
+            return undefined;
           if (!retriesWithinDeadline(error, limits.deadline)) throw error;
           await pause(limits.deadline, limits.signal);
           continue;
         }
-        if (!options.wait) return null;
+        if (!wait) return undefined;
         if (dueIn !== undefined) timer = startTimer(dueIn, () => waiter.wake('watch'));
         const reason = await waiter.wait();
         if (reason === 'abort') throw new AbortError(limits.signal?.reason, { op: 'take', path: this.path });
-        if (reason === 'deadline') return null;
+        if (reason === 'deadline') return undefined;
       } finally {
         timer?.cancel();
         waiter.dispose();

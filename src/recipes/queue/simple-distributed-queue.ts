@@ -23,7 +23,8 @@ export interface SimpleQueueCallOptions {
  * `SimpleDistributedQueue` (and so with ZooKeeper's own recipe `DistributedQueue`, whose
  * naming it shares). Each item is taken by exactly one consumer.
  *
- * Znode layout (Curator 5.4): `<path>` (created if missing; Curator makes it a container);
+ * Znode layout (Curator 5.4): `<path>` a container with container parents, created when missing
+ * (Curator's `EnsureContainers`: the server removes the emptied queue; the next call makes it);
  * items `<path>/qn-<seq>`, persistent sequential, data = the item's bytes. Order = plain
  * string order of the names. Children without the `qn-` prefix are skipped.
  *
@@ -55,7 +56,7 @@ export class SimpleDistributedQueue {
     path: string,
     options: SimpleDistributedQueueOptions = {},
   ) {
-    this.core = new QueueCore(client, path, 'SimpleDistributedQueue', { prefix: 'qn-' }, options);
+    this.core = new QueueCore(client, path, 'SimpleDistributedQueue', { prefix: 'qn-' }, options, 'all');
   }
 
   /** The queue's path. */

@@ -14,6 +14,7 @@ import { ChangeWaiter, deadlineOf, whileConnected } from '../change-waiter.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
+import { childrenData } from '../child-data.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
 import { Lock } from '../lock/lock.js';
 
@@ -237,7 +238,9 @@ export class Semaphore implements AsyncDisposable {
    * as kazoo's acquire is idempotent); `false` when non-blocking and none is free, or the
    * `timeout` passed. Rejects with `AbortError` when `signal` aborts, `RecipeMismatchError` when
    * the stored max leases differ from ours, and `AlreadyAcquiredError` when this instance is
-   * already acquiring. No node (lease or lock) is left behind unless the lease is held.
+   * already acquiring. No node (lease or lock) is left behind unless the lease is held: a
+   * non-blocking acquire answers once it is gone (while connected); at the `timeout` or an
+   * abort it answers at once and the removal finishes in the background (as Lock's `acquire`).
    */
   async acquire(options: SemaphoreAcquireOptions = {}): Promise<boolean> {
     if (this.acquiring)
@@ -261,7 +264,7 @@ export class Semaphore implements AsyncDisposable {
       }
       const acquired = await this.acquireLoop(blocking, deadline, signal);
       if (acquired) this.becomeHolder();
-      else await this.own.removeBeforeAnswering();
+      else await this.own.removeBeforeAnswering({ deadline, signal });
       return acquired;
     } catch (error) {
       this.own.removeLater(); // answered at once; the lease node goes in the background
@@ -301,12 +304,12 @@ export class Semaphore implements AsyncDisposable {
       try {
         outcome = await this.takeLease(lock, blocking, deadline, signal);
       } finally {
-        // Not held up by an outage: the lock's node goes in the background, and the lock's next
-        // acquire waits for that within its limits.
+        // Not held up by an outage nor past our limits: the lock's node goes in the background,
+        // and the lock's next acquire waits for that within its limits.
         const released = lock.release().catch((error: unknown) => {
           this.client.logger.error(`releasing the lock of semaphore ${this.path} failed: ${String(error)}`);
         });
-        await whileConnected(this.client, released);
+        await whileConnected(this.client, released, { deadline, signal });
       }
       if (outcome === 'acquired') return true;
       if (outcome === 'busy' || outcome === 'timeout') return false;
@@ -469,18 +472,7 @@ export class Semaphore implements AsyncDisposable {
   /** The identifiers of every lease holder, unordered (kazoo's `lease_holders()`); `[]` when the semaphore does not exist. */
   async leaseHolders(): Promise<string[]> {
     const children = await this.client.getChildren(this.leasesPath).catch(absentAsEmpty);
-    const identifiers = await Promise.all(
-      children.map((child) =>
-        this.client.get(joinPath(this.leasesPath, child)).then(
-          ({ data }) => data.toString('utf8'),
-          (error: unknown) => {
-            if (error instanceof NoNodeError) return undefined; // released meanwhile
-            throw error;
-          },
-        ),
-      ),
-    );
-    return identifiers.filter((id): id is string => id !== undefined);
+    return childrenData(this.client, this.leasesPath, children);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

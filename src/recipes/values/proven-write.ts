@@ -3,7 +3,8 @@
  * `attempt-marker.ts`): set at an expected version, or create when the node is expected absent.
  * Used by SharedValue/SharedCount and DistributedAtomicLong, whose Curator counterparts write the
  * same way (`setData().withVersion(v)`, or `create()` of a missing node) but retry a lost reply
- * blindly. Not exported from the package.
+ * blindly, and by Counter (kazoo's `Counter` re-reads and adds again after a lost reply). Not
+ * exported from the package.
  *
  * Each attempt is one transaction: the write plus `create(<path>/__write_op__<32hex>, ephemeral)`,
  * so the marker exists iff the attempt applied (Curator never looks at these nodes' children).
@@ -12,12 +13,19 @@
  * tried again (at most one of the attempts can apply: they share the precondition); no marker and
  * the node moved on → not applied if every uncertain attempt was sent in this session (its
  * marker would be visible), else `OutcomeUnknownError` (the marker went with its session).
+ *
+ * Without markers (`markers: false`, Counter's kazoo footprint: no children) the write is a plain
+ * one and a lost reply is settled by the node's version and data alone: still at the expected
+ * version → retried; one version on holding other data → someone else's write, so ours cannot
+ * apply any more (precondition failed); anything else (our data one version on, or further) →
+ * `OutcomeUnknownError`.
  */
 import type { ZooKeeperClient } from '../../client/client.js';
 import {
   AbortError,
   BadVersionError,
   ClientClosedError,
+  InvalidArgumentError,
   NodeExistsError,
   NoNodeError,
   SessionExpiredError,
@@ -48,6 +56,14 @@ interface Attempt {
   session: bigint;
 }
 
+/** How `provenWrite` proves an attempt. */
+export interface ProvenWriteOptions {
+  /** Prefix of the marker children (default `__write_op__`). */
+  markerPrefix?: string;
+  /** Prove by marker children (default true); false settles a set by version and data (see the module doc). */
+  markers?: boolean;
+}
+
 /**
  * Write `data` to `path` if its version is still `expected` (or create it, parents too, if
  * `expected` is `ABSENT`). Resolves with what the write left, or undefined when the precondition
@@ -61,7 +77,12 @@ export async function provenWrite(
   data: Buffer,
   limits: WaitLimits,
   op: string,
+  options: ProvenWriteOptions = {},
 ): Promise<Written | undefined> {
+  const markers = options.markers ?? true;
+  if (!markers && expected === ABSENT)
+    throw new InvalidArgumentError('a create is proven by markers only', { op, path });
+  const prefix = options.markerPrefix ?? WRITE_MARKER_PREFIX;
   const uncertain: Attempt[] = [];
   const unknown = (cause: unknown) => new OutcomeUnknownError({ op, path, cause });
   for (;;) {
@@ -72,7 +93,9 @@ export async function provenWrite(
     if (uncertain.length > 0) {
       let settled: Written | 'retry' | 'lost' | undefined;
       try {
-        settled = await settle(client, path, expected, uncertain, limits);
+        settled = markers
+          ? await settle(client, path, expected, uncertain, limits)
+          : await settleByData(client, path, expected, data, uncertain, limits);
       } catch (error) {
         if (retriesWithinDeadline(error, limits.deadline)) {
           await pause(limits.deadline, limits.signal).catch((e: unknown) => {
@@ -85,11 +108,12 @@ export async function provenWrite(
       if (settled === 'lost') throw unknown(undefined);
       if (settled !== 'retry') return settled;
     }
-    const attempt: Attempt = { marker: markerPath(path, WRITE_MARKER_PREFIX), session: client.sessionId };
-    const transaction = client.transaction();
-    if (expected === ABSENT) transaction.create(path, data);
-    else transaction.set(path, data, { version: expected });
+    const attempt: Attempt = { marker: markerPath(path, prefix), session: client.sessionId };
     try {
+      if (!markers) return await write(client, path, expected, data, limits);
+      const transaction = client.transaction();
+      if (expected === ABSENT) transaction.create(path, data);
+      else transaction.set(path, data, { version: expected });
       const results = await transaction
         .create(attempt.marker, null, { ephemeral: true })
         .commit(requestLimits(limits));
@@ -125,6 +149,40 @@ export async function provenWrite(
       throw error;
     }
   }
+}
+
+/** One plain versioned set (no marker): what it left. */
+async function write(
+  client: ZooKeeperClient,
+  path: string,
+  expected: number,
+  data: Buffer,
+  limits: WaitLimits,
+): Promise<Written> {
+  const stat = await client.set(path, data, { version: expected, ...requestLimits(limits) });
+  return { version: stat.version, mzxid: stat.mzxid };
+}
+
+/** `settle` without markers: by the node's version and data (see the module doc). */
+async function settleByData(
+  client: ZooKeeperClient,
+  path: string,
+  expected: number,
+  data: Buffer,
+  uncertain: Attempt[],
+  limits: WaitLimits,
+): Promise<'retry' | 'lost' | undefined> {
+  const node = await client.get(path, requestLimits(limits)).catch((error: unknown) => {
+    if (error instanceof NoNodeError) return undefined;
+    throw error;
+  });
+  const version = node?.stat.version ?? ABSENT;
+  if (version === expected) return 'retry';
+  if (node !== undefined && version === expected + 1 && !node.data.equals(data)) {
+    uncertain.length = 0;
+    return undefined;
+  }
+  return 'lost';
 }
 
 /** Decide the uncertain attempts: one applied (what it wrote), none can apply now (undefined), 'retry', or 'lost'. */
