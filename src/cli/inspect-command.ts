@@ -5,7 +5,6 @@
  */
 import { ZooKeeperClient } from '../client/client.js';
 import { InvalidArgumentError, ZooKeeperError } from '../client/errors.js';
-import { parseHosts } from '../client/hosts.js';
 import { formatInspection } from '../inspector/format.js';
 import { inspect } from '../inspector/inspect.js';
 import type { Inspection } from '../inspector/model.js';
@@ -21,13 +20,6 @@ export interface Output {
 
 /** How long after a change the next print is read, ms (changes in between join it). */
 const DEBOUNCE_MS = 200;
-
-/** `host:port` of every server of a connect string, for `cons`. */
-export function serversOf(hosts: string): string[] {
-  return parseHosts(hosts).endpoints.map(({ host, port }) =>
-    host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
-  );
-}
 
 /** Connect to `hosts`: a malformed or unreachable connect string is a `UsageError`. */
 export async function connect(hosts: string, timeout: number): Promise<ZooKeeperClient> {
@@ -60,7 +52,7 @@ export async function runInspect(
 ): Promise<number> {
   const client = await connect(args.hosts, args.timeout);
   try {
-    const options = { maxNodes: args.maxNodes, servers: serversOf(args.hosts) };
+    const options = { maxNodes: args.maxNodes }; // cons: every server of the connect string
     if (args.serve) {
       await using view = await serveInspector(client, {
         path: args.path,

@@ -3,7 +3,7 @@ import type tls from 'node:tls';
 import type { Logger } from 'winston';
 import { logs, silentLogger } from './logging.js';
 import { OPEN_ACL_UNSAFE, type ACL } from './acl.js';
-import type { Request } from './connection/connection.js';
+import type { Endpoint, Request } from './connection/connection.js';
 import {
   AbortError,
   ClientClosedError,
@@ -17,7 +17,7 @@ import {
   NoWatcherError,
   DataTooLargeError,
 } from './errors.js';
-import { parseHosts } from './hosts.js';
+import { endpointText, parseHosts } from './hosts.js';
 import { Chroot, joinPath, parentPath, validatePath } from './paths.js';
 import { AddWatchMode, CreateFlags, MAX_FRAME_PAYLOAD, OpCode, WatcherType } from './protocol/op-codes.js';
 import {
@@ -269,6 +269,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   private readonly retryPolicy: RetryPolicy;
   private readonly initialAuth: readonly AuthInfo[];
   private readonly requestTimeout: number | undefined;
+  private readonly endpoints: readonly Endpoint[];
 
   constructor(options: ZooKeeperClientOptions) {
     super();
@@ -277,6 +278,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     if (typeof options !== 'object' || options === null)
       throw new InvalidArgumentError('options must be an object');
     const { endpoints, chroot } = parseHosts(options.hosts);
+    this.endpoints = endpoints;
     const sessionTimeout = options.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT;
     for (const [name, value] of [
       ['sessionTimeout', sessionTimeout],
@@ -411,6 +413,14 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   /** `host:port` of the server currently connected to. */
   get connectedServer(): string | undefined {
     return this.session.connectedTo;
+  }
+
+  /**
+   * `host:port` of every server of the connect string, in the order given (an IPv6 host in
+   * brackets): the members of the ensemble this client may connect to.
+   */
+  get servers(): string[] {
+    return this.endpoints.map(endpointText);
   }
 
   get closed(): boolean {

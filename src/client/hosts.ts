@@ -115,3 +115,8 @@ export function shuffled<T>(items: readonly T[]): T[] {
   }
   return copy;
 }
+
+/** An endpoint as a connect string writes it: `host:port`, an IPv6 host in brackets. */
+export function endpointText({ host, port }: Endpoint): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

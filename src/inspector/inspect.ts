@@ -19,9 +19,10 @@ export interface InspectOptions {
   /** The most items listed per queue (its `depth` counts all). Default 100. */
   maxItems?: number;
   /**
-   * Servers (`host:port`) asked for their connections with the `cons` four-letter word. Default:
-   * the server the client is connected to — enough for a standalone server; pass every member
-   * of an ensemble, since each server lists only its own connections. `[]`: ask nobody.
+   * Servers (`host:port`) asked for their connections with the `cons` four-letter word (each
+   * lists only its own connections). Default: every server of the client's connect string
+   * (`client.servers`, the same ensemble). Unless every one answers, no address is shown and no
+   * session is called dead. `[]`: ask nobody.
    */
   servers?: readonly string[];
   /** Timeout of each four-letter word, ms. Default 5000. */
@@ -62,7 +63,7 @@ export async function inspect(
   const maxNodes = positiveInteger(options.maxNodes, 10_000, 'maxNodes');
   const concurrency = positiveInteger(options.concurrency, 64, 'concurrency');
   const maxItems = positiveInteger(options.maxItems, 100, 'maxItems');
-  const servers = options.servers ?? (client.connectedServer === undefined ? [] : [client.connectedServer]);
+  const servers = options.servers ?? client.servers;
   const at = new Date();
   const [tree, sessions] = await Promise.all([
     readTree(client, path, { maxNodes, concurrency, signal: options.signal }),

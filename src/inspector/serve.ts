@@ -27,7 +27,7 @@ import { watchInspections } from './watch-inspections.js';
  * Options of `serveInspector`.
  *
  * @example
- *   const options: ServeInspectorOptions = { path: '/app', port: 8080, inspect: { servers: ['zk1:2181', 'zk2:2181'] } };
+ *   const options: ServeInspectorOptions = { path: '/app', port: 8080, inspect: { maxNodes: 50_000 } };
  */
 export interface ServeInspectorOptions {
   /** The subtree to show. Default `/` (the whole tree). */
@@ -38,7 +38,7 @@ export interface ServeInspectorOptions {
   host?: string;
   /** How long after a change the page's next update is read, ms (changes in between join it). Default 100. */
   debounce?: number;
-  /** Options of each inspection (bounds; the servers asked with `cons`: pass every member of an ensemble). */
+  /** Options of each inspection (bounds; the servers asked with `cons`: by default every server of the client's connect string). */
   inspect?: Omit<InspectOptions, 'signal'>;
   /** How many holder changes the page keeps per election or lock. Default 20. */
   historyLimit?: number;

@@ -18,6 +18,7 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { inspect, type InspectedRecipe, type Inspection } from '../../src/inspector/index.js';
+import { findFreePort } from '../../src/testing/free-port.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
@@ -289,6 +290,26 @@ describe('inspect', () => {
       [],
       'nobody holds or waits any more',
     );
+  });
+
+  test("cons is asked of every server of the client's connect string: one that does not answer → no addresses, nobody called dead", async (t) => {
+    const root = uniqueRoot('servers');
+    const silent = `127.0.0.1:${await findFreePort()}`; // a member that is down
+    const zk = await connect(t, `${server.connectString},${silent}`);
+    assert.deepEqual(zk.servers, [server.connectString, silent]);
+    const other = await connect(t, server);
+    const lock = new Lock(other, `${root}/lock`, { identifier: 'holder' });
+    assert.equal(await lock.acquire(), true);
+    const partial = await inspect(zk, root);
+    assert.equal(partial.sessionsKnown, false, 'one server of the connect string did not answer');
+    const seen = recipeAt(partial, `${root}/lock`);
+    assert.equal(seen.holders[0]!.sessionId, hex(other));
+    assert.equal(seen.holders[0]!.client, undefined);
+    assert.deepEqual(seen.stale, [], 'a session on a server we could not ask is not called dead');
+    const whole = await inspect(other, root); // its connect string: the one server, which answers
+    assert.equal(whole.sessionsKnown, true);
+    assert.match(recipeAt(whole, `${root}/lock`).holders[0]!.client ?? '', /^127\.0\.0\.1:\d+$/);
+    await lock.release();
   });
 
   test('stale leftovers: a contender of a client that is gone, an emptied lock directory, a taken entry whose item is gone', async (t) => {

@@ -3,7 +3,7 @@
  * QueueOps.java, driven by test/support/curator.ts) on one server and path, both directions:
  * SimpleDistributedQueue, DistributedQueue (single and putMulti nodes, with and without a lock
  * directory), DistributedPriorityQueue (priorities honoured) and DistributedDelayQueue (due
- * times honoured) — every item delivered once, none lost.
+ * times honoured) — every item delivered once, none lost; `maxItems` bounds both sides' puts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +16,7 @@ import {
 import { timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, sorted, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
-import { eventually } from '../support/wait.js';
+import { eventually, probe, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {
@@ -149,7 +149,7 @@ describe('interop with Curator 5.4 queues', () => {
     const peer = await CuratorPeer.start(t, server.connectString);
     const path = uniqueRoot('delayq');
     const queue = new DistributedDelayQueue(zk, path, strings);
-    const due = Date.now() + timing(800);
+    const due = Date.now() + timing(2000);
     await peer.request('queue.put', { path, kind: 'delay', items: b64(['theirs-later']), delayUntil: due });
     await peer.request('queue.put', {
       path,
@@ -162,7 +162,7 @@ describe('interop with Curator 5.4 queues', () => {
     assert.equal(await queue.take(), 'theirs-later');
     assert.ok(Date.now() >= due, 'not before its time');
 
-    const ourDue = Date.now() + timing(800);
+    const ourDue = Date.now() + timing(2000);
     await queue.put('ours-later', ourDue);
     await queue.put('ours-now', Date.now() - 1);
     await peer.request('queue.consume', { name: 'd', path, kind: 'delay' });
@@ -170,5 +170,34 @@ describe('interop with Curator 5.4 queues', () => {
     assert.deepEqual(await curatorConsumed(peer, 'd', 1), ['ours-later']);
     assert.ok(Date.now() >= ourDue, 'Curator took it not before its time');
     await peer.request('queue.stop', { name: 'd' });
+  });
+
+  test("maxItems: our items hold a bounded Curator producer back, and Curator's hold ours; a take lets each in", async (t) => {
+    const zk = await connect(t, server);
+    const peer = await CuratorPeer.start(t, server.connectString);
+    const path = uniqueRoot('maxq');
+    const queue = new DistributedQueue(zk, path, { ...strings, maxItems: 2 });
+    await queue.put('ours-1');
+    await queue.put('ours-2');
+    const full = await peer.request('queue.putmax', {
+      path,
+      items: b64(['theirs-0']),
+      maxItems: 2,
+      timeoutMs: 300,
+    });
+    assert.deepEqual(full['put'], [false], "Curator's put(item, maxWait, unit) is refused while full");
+    const theirs = peer.request('queue.putmax', {
+      path,
+      items: b64(['theirs-1']),
+      maxItems: 2,
+      timeoutMs: 20_000,
+    });
+    assert.equal(await queue.take(), 'ours-1');
+    assert.deepEqual((await theirs)['put'], [true], 'let in by our take');
+    assert.equal(await queue.put('ours-3', { timeout: timing(300) }), null, "held back by Curator's item");
+    const ours = probe(queue.put('ours-4'));
+    assert.equal(await queue.take(), 'ours-2');
+    assert.match((await within(ours.promise, 'let in by the take')) ?? '', /queue-\d{10}$/);
+    assert.deepEqual(await drain(queue), ['theirs-1', 'ours-4']);
   });
 });

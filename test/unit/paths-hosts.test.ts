@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidArgumentError, InvalidPathError } from '../../src/client/errors.js';
+import { ZooKeeperClient } from '../../src/client/client.js';
 import { parseHosts } from '../../src/client/hosts.js';
 import { Chroot, joinPath, parentPath, validatePath } from '../../src/client/paths.js';
 
@@ -248,4 +249,10 @@ describe('joinPath / parentPath', () => {
       });
     }
   });
+});
+
+test('client.servers: every server of the connect string, as host:port (IPv6 in brackets, the default port filled in)', () => {
+  const client = new ZooKeeperClient({ hosts: 'zk1:2181, [::1]:2182,zk3/app' });
+  assert.deepEqual(client.servers, ['zk1:2181', '[::1]:2182', 'zk3:2181']);
+  assert.deepEqual(new ZooKeeperClient({ hosts: ['127.0.0.1:2181'] }).servers, ['127.0.0.1:2181']);
 });

@@ -5,6 +5,8 @@
  * - queue.put {path, kind, items, priority?, delayUntil?, multi?}: a producer-only
  *   DistributedQueue / DistributedPriorityQueue / DistributedDelayQueue (kind plain, priority,
  *   delay) puts the items (one node each, or one putMulti node), flushes and closes.
+ * - queue.putmax {path, items, maxItems, timeoutMs} → {put: [bool]}: a producer-only
+ *   DistributedQueue with QueueBuilder.maxItems puts each item with put(item, timeoutMs, ms).
  * - queue.consume {name, path, kind, lockPath?}: a consumer that prints `ITEM <name> <base64>`
  *   per item; queue.stop {name} closes it.
  */
@@ -56,6 +58,18 @@ final class QueueOps {
         else reply.put("item", Base64.getEncoder().encodeToString(item));
       }
       case "queue.put" -> put(r, path);
+      case "queue.putmax" -> {
+        QueueBuilder<byte[]> builder =
+            QueueBuilder.builder(CuratorPeer.zk, null, BYTES, path).maxItems(r.get("maxItems").asInt());
+        try (DistributedQueue<byte[]> queue = builder.buildQueue()) {
+          queue.start();
+          // Its ChildrenCache loads in the background after start(); until then it counts 0 items.
+          Thread.sleep(1000);
+          var results = reply.putArray("put");
+          for (byte[] item : items(r))
+            results.add(queue.put(item, r.get("timeoutMs").asInt(), TimeUnit.MILLISECONDS));
+        }
+      }
       case "queue.consume" -> {
         String name = r.get("name").asText();
         QueueConsumer<byte[]> consumer =
