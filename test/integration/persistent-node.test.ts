@@ -55,6 +55,16 @@ async function viaProxy(t: TestContext, sessionTimeout = 4000) {
   return { proxy, zk };
 }
 
+/** A client through a proxy that swallows the reply to the first create under `root`, then cuts the connection. */
+async function createReplyLost(t: TestContext) {
+  const { proxy, zk } = await viaProxy(t);
+  const admin = await connect(t, server);
+  const root = uniqueRoot('pnode');
+  await admin.ensurePath(root);
+  const lost = proxy.swallowReply({ op: 'create2', path: (p) => p.startsWith(`${root}/`) }, { then: 'cut' });
+  return { zk, admin, root, lost };
+}
+
 describe('PersistentNode', () => {
   test('an ephemeral at its path with the data; setData; close deletes it; bad input is a typed error', async (t) => {
     const zk = await connect(t, server);
@@ -192,14 +202,7 @@ describe('PersistentNode', () => {
 
   test('a create whose reply is lost (connection cut): exactly one node, adopted', async (t) => {
     for (const options of [{}, { protection: true }, { mode: CreateMode.EPHEMERAL_SEQUENTIAL }]) {
-      const { proxy, zk } = await viaProxy(t);
-      const admin = await connect(t, server);
-      const root = uniqueRoot('pnode');
-      await admin.ensurePath(root);
-      const lost = proxy.swallowReply(
-        { op: 'create2', path: (p) => p.startsWith(`${root}/`) },
-        { then: 'cut' },
-      );
+      const { zk, admin, root, lost } = await createReplyLost(t);
       await using node = new PersistentNode(zk, `${root}/node`, Buffer.from('one'), options);
       await started(node);
       await within(lost.happened, 'the create reached the server');
@@ -214,14 +217,7 @@ describe('PersistentNode', () => {
 
   test('close() while a create is in flight (its reply lost): nothing is left, nothing made afterwards', async (t) => {
     for (const options of [{}, { protection: true }, { mode: CreateMode.PERSISTENT_SEQUENTIAL }]) {
-      const { proxy, zk } = await viaProxy(t);
-      const admin = await connect(t, server);
-      const root = uniqueRoot('pnode');
-      await admin.ensurePath(root);
-      const lost = proxy.swallowReply(
-        { op: 'create2', path: (p) => p.startsWith(`${root}/`) },
-        { then: 'cut' },
-      );
+      const { zk, admin, root, lost } = await createReplyLost(t);
       const node = new PersistentNode(zk, `${root}/node`, Buffer.from('one'), options);
       node.start();
       await within(lost.happened, 'the create reached the server');
