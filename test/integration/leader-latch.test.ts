@@ -20,11 +20,12 @@ import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, nextState, uniqueRoot } from '../support/client.js';
 import { children, loseReplyAcrossSessions } from '../support/recipes.js';
 import { Recorder } from '../support/recorder.js';
-import { eventually, grace, within } from '../support/wait.js';
+import { eventually, grace, safety, within } from '../support/wait.js';
 
 let server: ZooKeeperServer;
 before(async () => {
-  server = await ZooKeeperServer.start();
+  // The container reaper runs every second (default: every minute).
+  server = await ZooKeeperServer.start({ javaOptions: ['-Dznode.container.checkIntervalMs=1000'] });
 });
 after(() => server?.close());
 
@@ -67,6 +68,16 @@ describe('LeaderLatch', () => {
     assert.deepEqual(await latches[2]!.leader(), { id: 'c', isLeader: true });
     await latches[2]!.close();
     assert.deepEqual(await children(zk, path), [], 'no node left');
+  });
+
+  test('the latch path and its parents are containers, as Curator 5 makes them: gone once the last latch closes', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('latch');
+    const latch = new LeaderLatch(zk, `${root}/app/leader`);
+    await latch.start();
+    assert.equal(await latch.awaitLeadership({ timeout: 10_000 }), true);
+    await latch.close();
+    await eventually(async () => (await zk.exists(root)) === null, 'removed by the server', safety(30_000));
   });
 
   test('awaitLeadership: false after its timeout or when not started; AbortError on abort; start twice throws', async (t) => {

@@ -65,7 +65,8 @@ export interface AwaitLeadershipOptions {
  *
  * Znode layout (Curator 5): `<path>/_c_<uuid>-latch-<seq>`, ephemeral + sequential (Curator's
  * protected create: `_c_` + a UUID + `-` before the node name), data = the identifier (UTF-8).
- * Parents are created when missing. The lowest sequence leads; the others each watch the node
+ * `<path>` and its missing parents are created as containers (Curator's
+ * `creatingParentContainersIfNeeded`: the server removes an emptied latch). The lowest sequence leads; the others each watch the node
  * just ahead of them (a `getData` watch, as Curator does). Our latch and a Curator `LeaderLatch`
  * on one path elect one leader between them.
  *
@@ -375,7 +376,7 @@ export class LeaderLatch implements AsyncDisposable {
       await this.own.create(this.data, request);
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
-      await this.client.ensurePath(this.path, request);
+      await this.client.ensurePath(this.path, { ...request, container: true });
       await this.own.create(this.data, request);
     }
   }
