@@ -609,11 +609,15 @@ export class Session {
     this.dispatch({ type: 'close' });
     // The socket is destroyed when this settles; its handle is released in this loop turn.
     await this.closeWork;
-    const closed = new ClientClosedError();
+    // Errors are built only for someone to tell (each captures a stack: a normal close builds none).
     for (const request of this.unsent.splice(0))
       request.reject(new ClientClosedError({ op: request.op, path: request.path }));
-    for (const waiter of [...this.startWaiters]) waiter(closed);
-    this.rejectCredentials(new ClientClosedError({ op: 'addAuth' }));
+    if (this.startWaiters.size > 0) {
+      const closed = new ClientClosedError();
+      for (const waiter of [...this.startWaiters]) waiter(closed);
+    }
+    if (this.credentials.some((entry) => entry.waiter !== undefined))
+      this.rejectCredentials(new ClientClosedError({ op: 'addAuth' }));
     this.dispatch({ type: 'closed' });
   }
 }

@@ -466,3 +466,33 @@ describe('session machine: auth failure and close', () => {
     });
   }
 });
+
+describe('session machine: transitions are pure', () => {
+  test('a transition never changes the state it was given; an event that changes nothing returns it as it was', () => {
+    const d = new Driver();
+    const seen: { state: MachineState; snapshot: MachineState }[] = [];
+    const record = () => seen.push({ state: d.state, snapshot: { ...d.state } });
+    record();
+    d.send({ type: 'start' });
+    record();
+    d.respond();
+    record();
+    d.send({ type: 'established', attempt: d.attempt });
+    record();
+    d.closed({ lastReceivedAt: 1000, now: 1000 });
+    record();
+    d.send({ type: 'timerFired', timer: 'backoff' });
+    record();
+    d.respond();
+    d.send({ type: 'established', attempt: d.attempt });
+    record();
+    d.send({ type: 'close' });
+    record();
+    d.send({ type: 'closed' });
+    for (const { state, snapshot } of seen) assert.deepEqual(state, snapshot);
+    assert.equal(new Set(seen.map(({ state }) => state)).size, seen.length, 'each change made a new state');
+    const stale = transition(d.state, { type: 'established', attempt: d.attempt + 1 });
+    assert.equal(stale.state, d.state);
+    assert.deepEqual(stale.effects, []);
+  });
+});
