@@ -12,7 +12,7 @@
  * - `requestLimits`: the per-request `{ timeout, signal }` for a recipe deadline.
  */
 import type { ZooKeeperClient } from '../client/client.js';
-import type { ErrorContext } from '../client/errors.js';
+import { AbortError, type ErrorContext } from '../client/errors.js';
 import { remaining, settledWithin, type RetryLimits } from '../client/retry.js';
 import { checkDuration, startTimer, type Timer } from '../client/timer.js';
 import { ConnectionState, type WatchEvent, type WatchListener } from '../client/states.js';
@@ -162,4 +162,19 @@ export function requestLimits(limits: WaitLimits): {
  */
 export function deadlineOf(timeout: number | undefined, context: ErrorContext = {}): number | undefined {
   return timeout === undefined ? undefined : Date.now() + checkDuration(timeout, context);
+}
+
+/**
+ * The head of one try of a loop bounded by a deadline and a signal (Lock's and Semaphore's
+ * acquire loops): `AbortError` (with `context`) once the signal aborted, undefined once the
+ * deadline passed, else the options of this try's requests (the time left, the signal).
+ */
+export function nextTry(
+  deadline: number | undefined,
+  signal: AbortSignal | undefined,
+  context: ErrorContext,
+): { timeout: number | undefined; signal: AbortSignal | undefined } | undefined {
+  if (signal?.aborted) throw new AbortError(signal.reason, context);
+  const left = remaining(deadline);
+  return left !== undefined && left <= 0 ? undefined : { timeout: left, signal };
 }

@@ -17,7 +17,7 @@ import { joinPath, validatePath } from '../../client/paths.js';
 import { remaining, retriesWithinDeadline, sleep } from '../../client/retry.js';
 import type { Transaction } from '../../client/transaction.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
-import { ChangeWaiter, deadlineOf, type Wake } from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, nextTry, type Wake } from '../change-waiter.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
 import { attemptRevoke, watchRevocation } from './revocation.js';
@@ -425,10 +425,8 @@ export class Lock implements AsyncDisposable {
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
     for (;;) {
-      if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
-      const left = remaining(deadline);
-      if (left !== undefined && left <= 0) return false;
-      const request = { timeout: left, signal };
+      const request = nextTry(deadline, signal, { op: 'acquire', path: this.path });
+      if (request === undefined) return false;
       let children: string[];
       try {
         children = await this.findOrCreateNode(request);

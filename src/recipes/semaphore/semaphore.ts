@@ -9,8 +9,8 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { isRetryable, remaining, retriesWithinDeadline } from '../../client/retry.js';
-import { ChangeWaiter, deadlineOf, whileConnected } from '../change-waiter.js';
+import { isRetryable, retriesWithinDeadline } from '../../client/retry.js';
+import { ChangeWaiter, deadlineOf, nextTry, whileConnected } from '../change-waiter.js';
 import { TransactionError } from '../../client/transaction.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
@@ -281,10 +281,8 @@ export class Semaphore implements AsyncDisposable {
     signal: AbortSignal | undefined,
   ): Promise<boolean> {
     for (;;) {
-      if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
-      const left = remaining(deadline);
-      if (left !== undefined && left <= 0) return false;
-      const request = { timeout: left, signal };
+      const request = nextTry(deadline, signal, { op: 'acquire', path: this.path });
+      if (request === undefined) return false;
       try {
         if (!this.pathEnsured) await this.ensureSemaphoreNode(request);
         // A create whose reply was lost may have made our lease node (kazoo checks every time);
@@ -299,7 +297,7 @@ export class Semaphore implements AsyncDisposable {
         throw error;
       }
       const lock = this.lock;
-      if (!(await lock.acquire({ blocking, timeout: left, signal }))) return false;
+      if (!(await lock.acquire({ blocking, timeout: request.timeout, signal }))) return false;
       let outcome: Attempt;
       try {
         outcome = await this.takeLease(lock, blocking, deadline, signal);
@@ -363,10 +361,8 @@ export class Semaphore implements AsyncDisposable {
   ): Promise<Attempt> {
     for (;;) {
       if (!lock.isAcquired) return 'lost';
-      if (signal?.aborted) throw new AbortError(signal.reason, { op: 'acquire', path: this.path });
-      const left = remaining(deadline);
-      if (left !== undefined && left <= 0) return 'timeout';
-      const request = { timeout: left, signal };
+      const request = nextTry(deadline, signal, { op: 'acquire', path: this.path });
+      if (request === undefined) return 'timeout';
       // Listens to state changes from before the read, so none is missed.
       const waiter = blocking ? new ChangeWaiter(this.client, { deadline, signal }) : undefined;
       try {
