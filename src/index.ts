@@ -188,7 +188,11 @@ export type {
   SimpleQueueCallOptions,
 } from './recipes/queue/simple-distributed-queue.js';
 export { CuratorQueue } from './recipes/queue/curator-queue.js';
-export type { DistributedQueueOptions, DistributedQueueCallOptions } from './recipes/queue/curator-queue.js';
+export type {
+  DistributedQueueOptions,
+  DistributedQueueCallOptions,
+  QueuePut,
+} from './recipes/queue/curator-queue.js';
 export { DistributedQueue } from './recipes/queue/distributed-queue.js';
 export { DistributedPriorityQueue, priorityToString } from './recipes/queue/distributed-priority-queue.js';
 export { DistributedDelayQueue, epochToString } from './recipes/queue/distributed-delay-queue.js';

@@ -71,6 +71,13 @@ export interface OwnNodeOptions {
   shared?: boolean | undefined;
   /** A sequential node made again after it is gone keeps the name it first got. */
   keepName?: boolean | undefined;
+  /**
+   * `parent` is probably missing (e.g. a partitioner's new item lock): the first `create` sends
+   * a create of `parent` (empty; a container with `'container'`) just before our node's, in the
+   * same round trip, instead of the caller learning it from a NoNode and creating it after.
+   * Its NodeExists (or any failure) is ignored: our node's create says what matters.
+   */
+  createParent?: 'persistent' | 'container' | undefined;
 }
 
 /** Per-request limits passed through to the client. */
@@ -86,6 +93,8 @@ interface Held {
   /** The session that owns it (an ephemeral's `ephemeralOwner`); 0n for a persistent node. */
   session: bigint;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** ZooKeeper's sequence suffix: the parent's cversion as `%010d` (negative once it wrapped). */
 const SEQUENCE_SUFFIX = /^(\d{10}|-\d{9})$/;
@@ -104,6 +113,8 @@ export class OwnNode {
   private readonly sentIn = new Set<bigint>();
   /** `keepName`: the name our sequential node first got. */
   private kept: string | undefined;
+  /** `createParent`: the parent's create was sent. */
+  private parentSent = false;
 
   constructor(
     private readonly client: ZooKeeperClient,
@@ -190,6 +201,12 @@ export class OwnNode {
    * pipeline a read behind it (the server applies one session's requests in order).
    */
   async create(data: Buffer, request: NodeRequest = {}): Promise<{ name: string; stat: Stat }> {
+    const parentMode = this.options.createParent;
+    if (parentMode !== undefined && !this.parentSent) {
+      this.parentSent = true; // once: after this the parent is there or the caller ensures it
+      const container = parentMode === 'container';
+      this.client.create(this.options.parent, EMPTY, { ...request, container }).catch(() => {});
+    }
     const { path, stat } = await this.track(() =>
       this.client.createWithStat(this.target, data, { ...this.mode, ...request }),
     );

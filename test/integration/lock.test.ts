@@ -503,6 +503,28 @@ describe('Lock: timeout, abort, exclusion, order, fencing, transactions, naming'
   });
 });
 
+describe('Lock: createDirectory', () => {
+  test('createDirectory: the missing lock directory is made with the first node; an existing one, or a missing grandparent, still works', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('lockdir');
+    await zk.ensurePath(root);
+    const fresh = new Lock(zk, `${root}/fresh`, { identifier: 'one', createDirectory: true });
+    assert.equal(await fresh.acquire(), true);
+    assert.deepEqual(await fresh.contenders(), ['one']);
+    const again = new Lock(zk, `${root}/fresh`, { identifier: 'two', createDirectory: true });
+    assert.equal(await again.acquire({ blocking: false }), false, 'the directory existed: one holder');
+    await fresh.release();
+    const deep = new Lock(zk, `${root}/missing/deep`, { identifier: 'deep', createDirectory: true });
+    assert.equal(
+      await deep.acquire(),
+      true,
+      'a missing grandparent: made after the NoNode, as without the option',
+    );
+    await deep.release();
+    assert.deepEqual(await children(zk, `${root}/fresh`), []);
+  });
+});
+
 describe('Lock: SUSPENDED / LOST', () => {
   test('SUSPENDED (proxy drop): signal fires, isAcquired stays true, node survives, a fresh signal after CONNECTED', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);

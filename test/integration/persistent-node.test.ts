@@ -21,7 +21,7 @@ import {
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, nextState, uniqueRoot } from '../support/client.js';
 import { runToExit } from '../support/process.js';
-import { children } from '../support/recipes.js';
+import { children, loseReplyAcrossSessions } from '../support/recipes.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, grace, safety, within } from '../support/wait.js';
 
@@ -53,6 +53,16 @@ async function viaProxy(t: TestContext, sessionTimeout = 4000) {
   t.after(() => proxy.close());
   const zk = await connect(t, proxy.connectString, { sessionTimeout });
   return { proxy, zk };
+}
+
+/** A client through a proxy that swallows the reply to the first create under `root`, then cuts the connection. */
+async function createReplyLost(t: TestContext) {
+  const { proxy, zk } = await viaProxy(t);
+  const admin = await connect(t, server);
+  const root = uniqueRoot('pnode');
+  await admin.ensurePath(root);
+  const lost = proxy.swallowReply({ op: 'create2', path: (p) => p.startsWith(`${root}/`) }, { then: 'cut' });
+  return { zk, admin, root, lost };
 }
 
 describe('PersistentNode', () => {
@@ -192,14 +202,7 @@ describe('PersistentNode', () => {
 
   test('a create whose reply is lost (connection cut): exactly one node, adopted', async (t) => {
     for (const options of [{}, { protection: true }, { mode: CreateMode.EPHEMERAL_SEQUENTIAL }]) {
-      const { proxy, zk } = await viaProxy(t);
-      const admin = await connect(t, server);
-      const root = uniqueRoot('pnode');
-      await admin.ensurePath(root);
-      const lost = proxy.swallowReply(
-        { op: 'create2', path: (p) => p.startsWith(`${root}/`) },
-        { then: 'cut' },
-      );
+      const { zk, admin, root, lost } = await createReplyLost(t);
       await using node = new PersistentNode(zk, `${root}/node`, Buffer.from('one'), options);
       await started(node);
       await within(lost.happened, 'the create reached the server');
@@ -207,6 +210,61 @@ describe('PersistentNode', () => {
       assert.equal(nodes.length, 1, `one node (${JSON.stringify(options)}): ${nodes.join(', ')}`);
       assert.equal(`${root}/${nodes[0]}`, node.getActualPath());
       assert.equal((await admin.exists(node.getActualPath()!))?.ephemeralOwner, zk.sessionId);
+      await node.close();
+      assert.deepEqual(await children(admin, root), []);
+    }
+  });
+
+  test('close() while a create is in flight (its reply lost): nothing is left, nothing made afterwards', async (t) => {
+    for (const options of [{}, { protection: true }, { mode: CreateMode.PERSISTENT_SEQUENTIAL }]) {
+      const { zk, admin, root, lost } = await createReplyLost(t);
+      const node = new PersistentNode(zk, `${root}/node`, Buffer.from('one'), options);
+      node.start();
+      await within(lost.happened, 'the create reached the server');
+      await within(node.close(), 'close');
+      assert.deepEqual(await children(admin, root), [], JSON.stringify(options));
+      await grace();
+      assert.deepEqual(await children(admin, root), [], 'nothing made after close()');
+    }
+  });
+
+  test('a create whose reply is lost across a session change: one node in the new session, the old one never adopted', async (t) => {
+    for (const mode of [CreateMode.EPHEMERAL, CreateMode.PERSISTENT]) {
+      const { proxy, zk } = await viaProxy(t);
+      const admin = await connect(t, server);
+      const root = uniqueRoot('pnode');
+      await admin.ensurePath(root);
+      const node = new PersistentNode(zk, `${root}/node`, Buffer.from('one'), { mode, protection: true });
+      const lost = await loseReplyAcrossSessions(
+        t,
+        server,
+        proxy,
+        zk,
+        { op: 'create2', path: (p) => p.startsWith(`${root}/`) },
+        async () => {
+          node.start();
+          return node.waitForInitialCreate({ timeout: safety(60_000) });
+        },
+      );
+      const [old] = await children(admin, root);
+      assert.ok(old, 'the create was applied in the old session');
+      const oldNode = (await admin.exists(`${root}/${old}`))!;
+      await lost.reconnect();
+      assert.equal(await within(lost.result, 'made in the new session'), true);
+      const path = node.getActualPath()!;
+      const stat = await admin.exists(path);
+      assert.equal(path, `${root}/${old}`, 'its protected name, fixed per instance');
+      if (mode === CreateMode.EPHEMERAL) {
+        assert.equal(stat?.ephemeralOwner, zk.sessionId, 'owned by the new session');
+        assert.notEqual(stat?.czxid, oldNode.czxid, "the old session's node was deleted, a new one made");
+      } else
+        assert.equal(
+          stat?.czxid,
+          oldNode.czxid,
+          'the persistent node it made is ours (proven by its protected name)',
+        );
+      assert.equal((await children(admin, root)).length, 1, 'exactly one node');
+      await lost.expireOld();
       await node.close();
       assert.deepEqual(await children(admin, root), []);
     }
@@ -284,6 +342,38 @@ describe('PersistentTtlNode', () => {
       'expired after its TTL',
       safety(30_000),
     );
+  });
+
+  test('SUSPENDED: touches resume on reconnect; LOST: the node is kept (persistent) and touched in the new session', async (t) => {
+    const { proxy, zk } = await viaProxy(t);
+    const admin = await connect(t, server);
+    const path = uniqueRoot('ttl');
+    // Longer than the outages below (else the node expires meanwhile, as Curator's would), touched often.
+    await using node = new PersistentTtlNode(zk, path, 20_000, Buffer.from('alive'), {
+      touchScheduleFactor: 40,
+    });
+    node.start();
+    assert.equal(await node.waitForInitialCreate({ timeout: safety() }), true);
+    const { czxid } = (await admin.exists(path))!;
+    const touchedAfter = async (mtime: number) =>
+      eventually(async () => ((await admin.exists(`${path}/touch`))?.mtime ?? 0) > mtime, 'touched again');
+
+    const suspended = nextState(zk, ConnectionState.SUSPENDED);
+    proxy.blackhole();
+    await suspended;
+    const before = (await admin.exists(`${path}/touch`))?.mtime ?? 0;
+    proxy.heal();
+    proxy.drop();
+    await nextState(zk, ConnectionState.CONNECTED);
+    await touchedAfter(Math.max(before, Date.now()));
+
+    const lost = nextState(zk, ConnectionState.LOST);
+    await server.expireSession(zk);
+    await lost;
+    await touchedAfter(Date.now());
+    assert.equal((await admin.exists(path))?.czxid, czxid, 'the same node');
+    await node.setData(Buffer.from('new session'));
+    assert.equal(await dataAt(admin, path), 'new session');
   });
 });
 

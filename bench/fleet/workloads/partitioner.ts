@@ -2,9 +2,10 @@
  * SetPartitioner workloads: M members (one session each) over I items, time boundary 100 ms.
  * First allocation: from creating the partitioners until every member is ACQUIRED. Re-balance:
  * then one more member joins, until every member (old ones after their RELEASE) is ACQUIRED again.
+ * `requests_per_item`: requests the server received during the measured part (`mntr`), per item.
  */
 import { SetPartitioner } from '../../../src/index.js';
-import { fasterThan, KAZOO, scaledCount, type FleetWorkload } from '../registry.js';
+import { fasterThan, KAZOO, packetsReceived, scaledCount, type FleetWorkload } from '../registry.js';
 
 const TIME_BOUNDARY_MS = 100;
 const SHAPES = [
@@ -48,6 +49,7 @@ function partitionerWorkload(name: 'partitioner_allocate' | 'partitioner_rebalan
       const path = `${context.root}/p`;
       const create = (i: number) =>
         new SetPartitioner(sessions[i]!, path, set, { identifier: `m${i}`, timeBoundary: TIME_BOUNDARY_MS });
+      let before = await packetsReceived(context.host, context.port);
       let started = performance.now();
       const group = Array.from({ length: members! }, (_, i) => create(i));
       await allAcquired(
@@ -56,13 +58,15 @@ function partitionerWorkload(name: 'partitioner_allocate' | 'partitioner_rebalan
       );
       if (rebalance) {
         const since = group.map((p) => p.stateId);
+        before = await packetsReceived(context.host, context.port);
         started = performance.now();
         group.push(create(members!));
         await allAcquired(group, [...since, -1]);
       }
       const seconds = (performance.now() - started) / 1000;
+      const requests = (await packetsReceived(context.host, context.port)) - before;
       await Promise.all(group.map((p) => p.finish()));
-      return { seconds, items: items! };
+      return { seconds, items: items!, requests_per_item: requests / items! };
     },
     targets: SHAPES.map(([members, items]) => fasterThan(name, `${members}x${items}`, KAZOO, 1)),
   };

@@ -61,6 +61,12 @@ export interface LockOptions {
   ownershipLostOn?: 'SUSPENDED' | 'LOST';
   /** A waiter whose session is lost: re-queue at the back (default) or fail with `LockLostError`. */
   onSessionLost?: 'requeue' | 'fail';
+  /**
+   * The lock directory is probably missing (a new lock name, e.g. a SetPartitioner's item): the
+   * first acquire creates it in the same round trip as our node (one more request when it
+   * exists) instead of after a failed create. Its parent must exist. Default false.
+   */
+  createDirectory?: boolean;
 }
 
 /** Options of `acquire`: timeout (ms; 0 = try once), signal. */
@@ -190,6 +196,7 @@ export class Lock implements AsyncDisposable {
   private readonly everyContender: RegExp;
   /** Curator's layout creates a missing lock directory as a container (`creatingParentContainersIfNeeded`). */
   private readonly containerParents: boolean;
+  private readonly createDirectory: boolean;
   /** Nodes of another layout that must not share our path (`RecipeMismatchError`). */
   private readonly foreign: RegExp | undefined;
   /** `reentrant: true`: the flow that holds, and its depth. */
@@ -245,6 +252,7 @@ export class Lock implements AsyncDisposable {
       ownName,
     ]);
     this.containerParents = layout.curatorName !== undefined;
+    this.createDirectory = options.createDirectory ?? false;
     this.reentry = options.reentrant
       ? { flows: new AsyncLocalStorage(), owner: undefined, depth: 0, idle: undefined }
       : undefined;
@@ -284,7 +292,18 @@ export class Lock implements AsyncDisposable {
   }
 
   private ownNode(ephemeral: boolean): OwnNode {
-    return new OwnNode(this.client, { parent: this.path, prefix: this.prefix, sequential: true, ephemeral });
+    const createParent = this.createDirectory
+      ? this.containerParents
+        ? 'container'
+        : 'persistent'
+      : undefined;
+    return new OwnNode(this.client, {
+      parent: this.path,
+      prefix: this.prefix,
+      sequential: true,
+      ephemeral,
+      createParent,
+    });
   }
 
   /**

@@ -573,9 +573,17 @@ export class SetPartitioner<T extends PartitionItem = PartitionItem>
     const mustStop = () => signal.aborted || this.stateIdValue !== stateId || childrenChanged;
     let failure: { error: unknown } | undefined;
     const items = share[Symbol.iterator]();
+    // The item locks that exist (kazoo's Lock never deletes its directory): the others are
+    // created with our first node, in its round trip. Unknown (a failed read): any may be missing.
+    const existing = await this.client.getChildren(this.lockPath, { signal }).then(
+      (names) => new Set(names),
+      () => undefined,
+    );
     const lockItems = async (): Promise<void> => {
       for (let next = items.next(); !next.done && !mustStop(); next = items.next()) {
-        const lock = new Lock(this.client, joinPath(this.lockPath, String(next.value)));
+        const item = String(next.value);
+        const createDirectory = existing?.has(item) !== true;
+        const lock = new Lock(this.client, joinPath(this.lockPath, item), { createDirectory });
         for (;;) {
           try {
             if (await lock.acquire({ timeout: this.maxReactionTime, signal })) break;

@@ -24,8 +24,13 @@ import {
  * Deletes go in one transaction with an attempt marker (`markerPath`), so a delete whose reply
  * was lost is proven: never delivered to two live consumers, never dropped (Curator drops it).
  *
+ * Bounded (`maxItems`, Curator's builder option): a put waits while the queue holds that many
+ * items or more, and resolves `null` after its timeout; `puts()` reports this instance's
+ * completed puts, `flushPuts()` waits for those in flight (and `close()`, up to `finalFlushTime`).
+ *
  * SUSPENDED: calls and the consumer loop wait for the reconnect; a lost reply is settled after
- * it. A locked item's consumer keeps running (the lock survives if the session does).
+ * it. A locked item's consumer keeps running (the lock survives if the session does). A put
+ * waiting for room waits for the reconnect, and goes on in the new session after LOST.
  * LOST: with `lockPath`, the lock went with the session: the consumer's `signal` aborts, and
  * the item is removed afterwards only if we can lock it again (else `onError` gets
  * `LockLostError`: another consumer has it, and it may be processed twice). A take whose reply
