@@ -89,6 +89,11 @@ describe('PersistentNode', () => {
     assert.deepEqual(seen, [path, undefined]);
 
     assert.throws(() => new PersistentNode(zk, 'relative', Buffer.alloc(0)), InvalidPathError);
+    assert.throws(() => new PersistentTtlNode(zk, path, 0, Buffer.alloc(0)), InvalidArgumentError);
+    assert.throws(
+      () => new PersistentTtlNode(zk, path, 1000, Buffer.alloc(0), { touchScheduleFactor: 0 }),
+      InvalidArgumentError,
+    );
     assert.throws(() => new PersistentNode(zk, path, 'text' as unknown as Buffer), InvalidArgumentError);
     assert.throws(
       () => new PersistentNode(zk, path, Buffer.alloc(0), { mode: CreateMode.CONTAINER }),
@@ -304,6 +309,31 @@ describe('PersistentNode', () => {
     assert.equal(await node.waitForInitialCreate({ timeout: safety() }), true);
     assert.equal(await dataAt(zk, path), 'ours');
     assert.equal((await zk.exists(path))?.ephemeralOwner, zk.sessionId);
+  });
+
+  test('creatingParents: false waits for the parent to be made; the signal option closes the node', async (t) => {
+    const zk = await connect(t, server);
+    const admin = await connect(t, server);
+    const parent = uniqueRoot('pnode');
+    const path = `${parent}/node`;
+    const closer = new AbortController();
+    const node = new PersistentNode(zk, path, Buffer.from('x'), {
+      creatingParents: false,
+      signal: closer.signal,
+    });
+    node.start();
+    assert.equal(await node.waitForInitialCreate({ timeout: 300 }), false);
+    assert.equal(await admin.exists(parent), null, 'no parent made');
+    await admin.create(parent);
+    assert.equal(
+      await node.waitForInitialCreate({ timeout: safety() }),
+      true,
+      'made once the parent is there',
+    );
+    closer.abort();
+    await eventually(async () => (await admin.exists(path)) === null, 'closed by the signal: deleted');
+    assert.equal(node.getActualPath(), undefined);
+    await assert.rejects(node.setData(Buffer.from('y')), RecipeStateError);
   });
 
   test('a persistent node already there is taken as ours and gets our data (as Curator does)', async (t) => {

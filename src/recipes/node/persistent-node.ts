@@ -36,8 +36,8 @@ export interface PersistentNodeOptions {
   ttl?: number;
   /**
    * Curator's `useParentCreation`: make missing parents as container nodes (the server deletes
-   * each once it is empty). Default true; when false, a missing parent leaves the node uncreated
-   * until someone makes it.
+   * each once it is empty). Default true; when false, the node is made once someone makes its
+   * parent (a watch on it).
    */
   creatingParents?: boolean;
   /** Closes the node (as `close()`) when it aborts. */
@@ -353,9 +353,15 @@ export class PersistentNode implements AsyncDisposable {
       this.written = latest.version;
       return true;
     } catch (error) {
-      if (error instanceof NoNodeError && this.creatingParents) {
-        await this.client.ensurePath(this.own.options.parent, { ...request, container: true });
-        return true;
+      if (error instanceof NoNodeError) {
+        const { parent } = this.own.options;
+        if (this.creatingParents) {
+          await this.client.ensurePath(parent, { ...request, container: true });
+          return true;
+        }
+        // Without parent creation, wait until someone makes the parent (Curator gives up instead).
+        const stat = await this.client.exists(parent, { watch: waiter.watch(parent, 'data'), ...request });
+        return stat !== null;
       }
       if (!(error instanceof NodeExistsError)) throw error;
     }
