@@ -18,6 +18,7 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
+import { hostAddress } from '../../src/recipes/local-address.js';
 import { connect, nextState, uniqueRoot } from '../support/client.js';
 import { runToExit } from '../support/process.js';
 import { children } from '../support/recipes.js';
@@ -125,6 +126,8 @@ describe('GroupMember', () => {
     assert.equal(await member.waitForInitialCreate({ timeout: safety() }), true);
     assert.ok((await zk.exists(`${path}/x`))!.ephemeralOwner === zk.sessionId);
     assert.deepEqual(member.getCurrentMembers().get('x'), (await zk.get(`${path}/x`)).data);
+    // Curator's default payload: this host's name resolved (the bytes a PersistentTtlNode touches with).
+    assert.equal((await zk.get(`${path}/x`)).data.toString(), await hostAddress());
     await assert.rejects(member.start(), RecipeStateError);
 
     // Deeper nodes are not members (Curator's parentPathFilter).

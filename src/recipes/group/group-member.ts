@@ -1,10 +1,10 @@
 import type { ZooKeeperClient } from '../../client/client.js';
 import { CreateMode } from '../../client/create-mode.js';
-import { InvalidArgumentError } from '../../client/errors.js';
+import { AbortError, InvalidArgumentError } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
 import { RecipeStateError } from '../errors.js';
 import { Listeners } from '../listeners.js';
-import { localAddress } from '../local-address.js';
+import { hostAddress } from '../local-address.js';
 import { PersistentNode } from '../node/persistent-node.js';
 import { TreeCache, type TreeEvent } from '../watchers/tree-cache.js';
 
@@ -77,17 +77,21 @@ export class GroupMember implements AsyncDisposable, AsyncIterable<GroupChange> 
   private readonly cache: TreeCache;
   private readonly listeners = new Listeners<GroupChange>();
   private state: 'latent' | 'started' | 'closed' = 'latent';
+  /** No payload given and none set yet: `start()` joins with this host's address. */
+  private addressPayload: boolean;
 
   /**
    * @param membershipPath the group's node: its children are the members.
    * @param thisId this member's id, one path segment; must be unique in the group.
-   * @param payload this member's data; default this host's address as text (Curator's default).
+   * @param payload this member's data; default this host's address as text, exactly Curator's
+   *   default (`CuratorFrameworkFactory.getLocalAddress()`: the host name resolved), looked up
+   *   by `start()` (until then, and if it does not resolve, empty).
    */
   constructor(
     readonly client: ZooKeeperClient,
     membershipPath: string,
     thisId: string,
-    payload: Buffer = Buffer.from(localAddress() ?? ''),
+    payload?: Buffer,
   ) {
     validatePath(membershipPath, 'GroupMember');
     if (typeof thisId !== 'string' || thisId === '' || thisId.includes('/'))
@@ -95,6 +99,8 @@ export class GroupMember implements AsyncDisposable, AsyncIterable<GroupChange> 
         op: 'GroupMember',
         path: membershipPath,
       });
+    this.addressPayload = payload === undefined;
+    payload ??= Buffer.alloc(0);
     checkPayload(payload, 'GroupMember', membershipPath);
     this.membershipPath = membershipPath;
     this.thisId = thisId;
@@ -120,6 +126,12 @@ export class GroupMember implements AsyncDisposable, AsyncIterable<GroupChange> 
         path: this.membershipPath,
       });
     this.state = 'started';
+    if (this.addressPayload) {
+      const address = Buffer.from(await hostAddress());
+      // A setThisData or close() while looking it up wins.
+      if (this.addressPayload && this.state === 'started') await this.node.setData(address);
+    }
+    if (this.state !== 'started') throw new AbortError(undefined, { op: 'start', path: this.membershipPath });
     this.node.start();
     await this.cache.start();
   }
@@ -160,6 +172,7 @@ export class GroupMember implements AsyncDisposable, AsyncIterable<GroupChange> 
     checkPayload(data, 'setThisData', this.path);
     if (this.state === 'closed')
       throw new RecipeStateError('the GroupMember is closed', { op: 'setThisData', path: this.path });
+    this.addressPayload = false;
     const written = this.node.setData(data, options);
     this.listeners.emit({ type: 'updated', id: this.thisId, data: Buffer.from(data) });
     await written;
