@@ -146,6 +146,8 @@ export class PeerProcess {
     args: Record<string, unknown> = {},
     options: { allowError?: boolean; limitMs?: number } = {},
   ): Promise<PeerAnswer> {
+    // `id` and `op` frame the request: an argument of that name would silently replace them.
+    if ('id' in args || 'op' in args) throw new TypeError(`${op}: 'id' and 'op' are reserved request fields`);
     const id = this.nextId++;
     this.send(JSON.stringify({ id, op, ...args }));
     const line = await this.next(
