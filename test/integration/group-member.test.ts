@@ -103,6 +103,7 @@ describe('GroupMember', () => {
     await c.member.close();
     assert.deepEqual(view(c.member), {}, 'a closed member lists nobody');
     await eventually(() => !('c' in view(a.member)), 'a sees c leave');
+    await eventually(() => !('c' in view(b.member)), 'b sees c leave'); // its own watch, in its own time
     assert.deepEqual(view(b.member), { a: 'a-data', b: 'b-2' });
     assert.deepEqual(await children(a.zk, path), ['a', 'b']);
     assert.deepEqual(changes(seenByA), [
