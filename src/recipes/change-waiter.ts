@@ -10,10 +10,11 @@
  *   removed when the waiter is disposed (no leak like kazoo issue #175).
  * - `whileConnected`: wait for a cleanup only while connected (an answer is never held up by an outage).
  * - `requestLimits`: the per-request `{ timeout, signal }` for a recipe deadline.
+ * - `pauseAfterError`: a background loop's answer to an error it did not expect.
  */
 import type { ZooKeeperClient } from '../client/client.js';
 import { AbortError, type ErrorContext } from '../client/errors.js';
-import { remaining, settledWithin, type RetryLimits } from '../client/retry.js';
+import { remaining, retriesWithinDeadline, settledWithin, type RetryLimits } from '../client/retry.js';
 import { checkDuration, startTimer, type Timer } from '../client/timer.js';
 import { ConnectionState, type WatchEvent, type WatchListener } from '../client/states.js';
 
@@ -177,4 +178,27 @@ export function nextTry(
   if (signal?.aborted) throw new AbortError(signal.reason, context);
   const left = remaining(deadline);
   return left !== undefined && left <= 0 ? undefined : { timeout: left, signal };
+}
+
+/** How long a background loop waits after an unexpected error before it looks again, ms. */
+const ERROR_PAUSE = 1000;
+
+/**
+ * A background loop's (LeaderLatch's, PersistentNode's) answer to an error of one look: connection
+ * trouble is left to the waiter (the state change wakes it); anything else is logged as `what`,
+ * then the loop pauses ERROR_PAUSE (or until `signal` aborts) before looking again.
+ */
+export async function pauseAfterError(
+  client: ZooKeeperClient,
+  error: unknown,
+  what: string,
+  signal: AbortSignal,
+): Promise<void> {
+  if (!retriesWithinDeadline(error)) client.logger.error(`${what}: ${String(error)}; looking again`);
+  const waiter = new ChangeWaiter(client, { signal, deadline: Date.now() + ERROR_PAUSE });
+  try {
+    await waiter.wait();
+  } finally {
+    waiter.dispose();
+  }
 }

@@ -8,10 +8,9 @@ import {
   NoNodeError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import { retriesWithinDeadline } from '../../client/retry.js';
 import { ConnectionState } from '../../client/states.js';
 import { startTimer } from '../../client/timer.js';
-import { ChangeWaiter, deadlineOf } from '../change-waiter.js';
+import { ChangeWaiter, deadlineOf, pauseAfterError } from '../change-waiter.js';
 import { LockLostError, NotHeldError, RecipeStateError } from '../errors.js';
 import { Listeners } from '../listeners.js';
 import { contenderData, contenderPattern, sortedContenders } from '../lock/contenders.js';
@@ -22,8 +21,6 @@ import { Ownership } from '../ownership.js';
 const LATCH_NAME = 'latch-';
 /** Curator's order (`StandardLockInternalsDriver.standardFixForSorting`): the text after `latch-`. */
 const LATCH_NODE = contenderPattern([LATCH_NAME]);
-/** After an unexpected error (not connection trouble) the next look waits this long, ms. */
-const ERROR_PAUSE = 1000;
 
 /** Options of `new LeaderLatch(...)`. */
 export interface LeaderLatchOptions {
@@ -304,26 +301,11 @@ export class LeaderLatch implements AsyncDisposable {
           return;
         }
         if (waiter.woken === undefined) {
-          // Connection trouble wakes the waiter by itself; anything else is reported, then retried.
-          if (!retriesWithinDeadline(error))
-            this.client.logger.error(`LeaderLatch ${this.path}: ${String(error)}; looking again`);
-          await this.pause();
+          await pauseAfterError(this.client, error, `LeaderLatch ${this.path}`, this.closing.signal);
         }
       } finally {
         waiter.dispose();
       }
-    }
-  }
-
-  private async pause(): Promise<void> {
-    const waiter = new ChangeWaiter(this.client, {
-      signal: this.closing.signal,
-      deadline: Date.now() + ERROR_PAUSE,
-    });
-    try {
-      await waiter.wait();
-    } finally {
-      waiter.dispose();
     }
   }
 

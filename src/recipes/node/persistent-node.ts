@@ -9,14 +9,11 @@ import {
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, parentPath, validatePath } from '../../client/paths.js';
-import { retriesWithinDeadline, settledWithin } from '../../client/retry.js';
-import { ChangeWaiter, deadlineOf } from '../change-waiter.js';
+import { settledWithin } from '../../client/retry.js';
+import { ChangeWaiter, deadlineOf, pauseAfterError } from '../change-waiter.js';
 import { RecipeStateError } from '../errors.js';
 import { Listeners } from '../listeners.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
-
-/** After an unexpected error (not connection trouble) the next look waits this long, ms. */
-const ERROR_PAUSE = 1000;
 
 /** Options of `new PersistentNode(...)`. */
 export interface PersistentNodeOptions {
@@ -285,27 +282,12 @@ export class PersistentNode implements AsyncDisposable {
       } catch (error) {
         if (this.state !== 'started' || error instanceof ClientClosedError) return;
         if (waiter.woken === undefined) {
-          // Connection trouble wakes the waiter by itself; anything else is reported, then retried.
-          if (!retriesWithinDeadline(error))
-            this.client.logger.error(`PersistentNode ${this.path}: ${String(error)}; trying again`);
-          await this.pause();
+          await pauseAfterError(this.client, error, `PersistentNode ${this.path}`, this.closing.signal);
         }
       } finally {
         this.waiter = undefined;
         waiter.dispose();
       }
-    }
-  }
-
-  private async pause(): Promise<void> {
-    const waiter = new ChangeWaiter(this.client, {
-      signal: this.closing.signal,
-      deadline: Date.now() + ERROR_PAUSE,
-    });
-    try {
-      await waiter.wait();
-    } finally {
-      waiter.dispose();
     }
   }
 
