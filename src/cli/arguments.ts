@@ -11,8 +11,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 export const USAGE = `Usage: zookeeper-coordination inspect --hosts <host:port[,host:port…][/chroot]> [path] [options]
 
 Shows the coordination recipes under path (default "/"): locks, elections, semaphores, queues,
-parties, partitioners, counters, leases and services, in kazoo's or Curator's layout, with their
-holders and waiters.
+parties, partitioners, counters, leases, services, groups, TTL nodes and protected nodes, in
+kazoo's or Curator's layout, with their holders and waiters.
 
 Options:
   --hosts <connect string>  the ZooKeeper servers (default 127.0.0.1:2181)

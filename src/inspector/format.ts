@@ -14,6 +14,7 @@ function figures(recipe: InspectedRecipe): string {
     case 'party':
     case 'barrier':
     case 'double-barrier':
+    case 'group':
       return `${recipe.members.length} member(s)`;
     case 'partitioner':
       return `${recipe.members.length} member(s), ${recipe.items.length} item(s)`;
@@ -23,6 +24,10 @@ function figures(recipe: InspectedRecipe): string {
       return recipe.expires === null ? 'not held' : `expires ${recipe.expires}`;
     case 'service':
       return `${recipe.instances.length} instance(s): ${recipe.instances.join(', ')}`;
+    case 'ttl-node':
+      return `touched ${recipe.touched} by ${recipe.touchedBy ?? '?'}, data ${recipe.data ?? '-'}`;
+    case 'persistent-node':
+      return `name ${recipe.name}`;
     default:
       return recipe.holders.length === 0 ? 'free' : `${recipe.waiters.length} waiting`;
   }
@@ -43,9 +48,12 @@ function holderRole(recipe: InspectedRecipe): string {
     case 'partitioner':
     case 'barrier':
     case 'double-barrier':
+    case 'group':
       return 'member';
     case 'service':
       return 'instance';
+    case 'persistent-node':
+      return 'owner';
     default:
       return 'holder';
   }
@@ -61,11 +69,13 @@ function waiterRole(recipe: InspectedRecipe, index: number): string {
   return `${role} ${index + 1}`;
 }
 
-function row(role: string, who: Participant, stale: ReadonlySet<string>): string[] {
+/** A table row; `withData` adds the payload column (a group's or persistent node's). */
+function row(role: string, who: Participant, stale: ReadonlySet<string>, withData: boolean): string[] {
   const mode = who.mode ? ` (${who.mode})` : '';
   return [
     role + mode,
     who.identifier ?? '-',
+    ...(withData ? [who.data ?? '-'] : []),
     who.sessionId ?? 'persistent',
     who.client ?? '-',
     who.since,
@@ -90,17 +100,20 @@ function block(recipe: InspectedRecipe): string[] {
   const lines = [`${recipe.kind}  ${recipe.path}  [${recipe.layout}]  ${figures(recipe)}`];
   // A participant's node sits in the recipe's directory or a sub-directory: match stale ones by name.
   const staleNames = new Set(recipe.stale.map(({ path }) => path.slice(path.lastIndexOf('/') + 1)));
+  const withData = [...recipe.holders, ...recipe.waiters].some((who) => who.data !== undefined);
   const rows: string[][] = [];
-  for (const holder of recipe.holders) rows.push(row(holderRole(recipe), holder, staleNames));
-  recipe.waiters.forEach((waiter, i) => rows.push(row(waiterRole(recipe, i), waiter, staleNames)));
+  for (const holder of recipe.holders) rows.push(row(holderRole(recipe), holder, staleNames, withData));
+  recipe.waiters.forEach((waiter, i) => rows.push(row(waiterRole(recipe, i), waiter, staleNames, withData)));
   if (recipe.kind === 'partitioner')
     for (const { item, holder, waiters } of recipe.items) {
-      if (holder) rows.push(row(`item ${item}`, holder, staleNames));
+      if (holder) rows.push(row(`item ${item}`, holder, staleNames, withData));
       else rows.push([`item ${item}`, '-', '-', '-', '-', '(unassigned)']);
-      waiters.forEach((waiter, i) => rows.push(row(`  ${item} waiter ${i + 1}`, waiter, staleNames)));
+      waiters.forEach((waiter, i) =>
+        rows.push(row(`  ${item} waiter ${i + 1}`, waiter, staleNames, withData)),
+      );
     }
-  if (rows.length > 0)
-    lines.push(...table([['role', 'identifier', 'session', 'client', 'since', 'node'], ...rows]));
+  const heading = ['role', 'identifier', ...(withData ? ['data'] : []), 'session', 'client', 'since', 'node'];
+  if (rows.length > 0) lines.push(...table([heading, ...rows]));
   for (const leftover of recipe.stale) lines.push(`  STALE ${leftover.path}: ${leftover.reason}`);
   return lines;
 }

@@ -17,6 +17,7 @@ export type {
   Participant,
   PartitionItem,
   PartitionerRecipe,
+  PersistentNodeRecipe,
   QueueRecipe,
   RecipeBase,
   RecipeKind,
@@ -24,6 +25,7 @@ export type {
   SemaphoreRecipe,
   ServiceRecipe,
   StaleLeftover,
+  TtlNodeRecipe,
 } from './model.js';
 export { serveInspector } from './serve.js';
 export type { InspectorServer, ServeInspectorOptions } from './serve.js';

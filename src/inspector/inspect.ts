@@ -42,8 +42,9 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
 
 /**
  * Inspect the recipes under `path` (the whole tree by default): locks and elections with their
- * holders and waiters in order, semaphores, queues, parties, partitioners, counters, leases and
- * service instances, in kazoo's (ours) or Curator's layout. Each ephemeral's owning session is
+ * holders and waiters in order, semaphores, queues, parties, partitioners, counters, leases,
+ * service instances, GroupMember groups, TTL nodes and protected PersistentNodes, in kazoo's (ours)
+ * or Curator's layout. Each ephemeral's owning session is
  * matched to its client address through `cons` when the servers allow it, and contenders whose
  * session no server knows are flagged stale.
  *

@@ -25,7 +25,10 @@ export type RecipeKind =
   | 'barrier'
   | 'double-barrier'
   | 'lease'
-  | 'service';
+  | 'service'
+  | 'group'
+  | 'ttl-node'
+  | 'persistent-node';
 
 /** One contender node: a holder, a waiter, a member or a candidate. */
 export interface Participant {
@@ -41,6 +44,11 @@ export interface Participant {
   client?: string;
   /** For read-write locks: which side this contender is on. */
   mode?: 'read' | 'write';
+  /**
+   * The node's data where it is a payload rather than the identifier (a group member's, a
+   * persistent node's), as `shownData` renders it: short, printable; absent when empty.
+   */
+  data?: string;
 }
 
 /** A node that no live contender explains: left behind by a dead session or a crashed recipe. */
@@ -85,10 +93,13 @@ export interface QueueRecipe extends RecipeBase {
   taken: number;
 }
 
-/** A group of members: a party or a double barrier's arrivals (`holders` are the member nodes). */
+/**
+ * A group of members (`holders` are the member nodes): a party, a double barrier's arrivals, or
+ * a Curator GroupMember group (`group`: identifier = the member id, `data` = its payload).
+ */
 export interface GroupRecipe extends RecipeBase {
-  kind: 'party' | 'barrier' | 'double-barrier';
-  /** The members' identifiers, in node order. */
+  kind: 'party' | 'barrier' | 'double-barrier' | 'group';
+  /** The members' identifiers, in node order (a `group`'s: by member id). */
   members: string[];
 }
 
@@ -134,6 +145,30 @@ export interface ServiceRecipe extends RecipeBase {
   instances: string[];
 }
 
+/**
+ * A Curator PersistentTtlNode: a TTL node kept alive by touching its `touch` child. Both are
+ * persistent (TTL) nodes, so no session owns them: `holders` is empty.
+ */
+export interface TtlNodeRecipe extends RecipeBase {
+  kind: 'ttl-node';
+  /** When the `touch` child was last written (its mtime), ISO-8601. */
+  touched: string;
+  /** What the last touch wrote: the toucher's host address, null when empty. */
+  touchedBy: string | null;
+  /** The node's own data, as `shownData` renders it; null when empty. */
+  data: string | null;
+}
+
+/**
+ * A Curator PersistentNode made with protection: one ephemeral `_c_<uuid>-<name>` (`path` is
+ * that node) that is no lock, latch or lease. `holders` is the node with its owning session.
+ */
+export interface PersistentNodeRecipe extends RecipeBase {
+  kind: 'persistent-node';
+  /** The name the node was asked for, without the `_c_<uuid>-` protection prefix. */
+  name: string;
+}
+
 /** One recognised recipe. */
 export type InspectedRecipe =
   | LockRecipe
@@ -143,7 +178,9 @@ export type InspectedRecipe =
   | PartitionerRecipe
   | CounterRecipe
   | LeaseRecipe
-  | ServiceRecipe;
+  | ServiceRecipe
+  | TtlNodeRecipe
+  | PersistentNodeRecipe;
 
 /** What one inspection found. */
 export interface Inspection {

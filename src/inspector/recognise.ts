@@ -20,7 +20,11 @@
  *   + `<path>/locks/<item>`, DoubleBarrier `<path>/<32hex>` (+ `ready`), NonBlockingLease
  *   `<path>/lease_holder`, Counter (`<path>` data = Python's repr); Curator SharedCount (4-byte
  *   big-endian int32); service discovery `<base>/<name>/<id>`, data = a JSON ServiceInstance.
+ * - Curator GroupMember `<membershipPath>/<memberId>` (ephemeral, data = payload); PersistentTtlNode
+ *   `<path>` + `<path>/touch` (both TTL nodes, touch data = the toucher's host address);
+ *   PersistentNode with protection `<parent>/_c_<uuid>-<name>`.
  */
+import { isIP } from 'node:net';
 import { joinPath } from '../client/paths.js';
 import { COUNTER_MARKER_PREFIX } from '../recipes/counter/counter.js';
 import { decodeLease } from '../recipes/lease/non-blocking-lease.js';
@@ -28,6 +32,7 @@ import {
   contenderPattern,
   CURATOR_LATCH_NAME,
   CURATOR_LOCK_NAME,
+  CURATOR_MARKERS,
   CURATOR_READ_NAME,
   CURATOR_WRITE_NAME,
   LOCK_NAME,
@@ -35,7 +40,9 @@ import {
   sortedContenders,
   type Contender,
 } from '../recipes/lock/contenders.js';
+import { TOUCH_NAME } from '../recipes/node/persistent-ttl-node.js';
 import { PARTY_NODE_NAME } from '../recipes/party/party.js';
+import { unprotectedName } from '../recipes/protected-name.js';
 import type {
   InspectedRecipe,
   LockRecipe,
@@ -74,6 +81,16 @@ const KAZOO_ENTRY = /^entry-\d{3}-\d{10}$/;
 const CURATOR_QUEUE = /^(?:queue-|qn-)/;
 const KAZOO_COUNTER = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const ELECTION_NAME = /leader|elect/i;
+/** A protected node of Curator's lock, read-write lock, latch or semaphore lease. */
+const CURATOR_CONTENDER = contenderPattern([...CURATOR_MARKERS, 'lease-']);
+/** A sequential node's name: the server's 10-digit counter at its end. */
+const SEQUENTIAL = /\d{10}$/;
+/** kazoo's lock, party, shallow party, semaphore and barrier nodes start with a uuid4's 32 hex digits. */
+const KAZOO_NODE = /^[0-9a-f]{32}/;
+/** The most characters of a node's data shown (`shownData`). */
+const SHOWN_CHARS = 64;
+/** The most bytes of binary data shown, as hex. */
+const SHOWN_BYTES = 16;
 
 /** A child node of `node`, if read. */
 function child(ctx: RecogniseContext, node: TreeNode, name: string): TreeNode | undefined {
@@ -82,6 +99,26 @@ function child(ctx: RecogniseContext, node: TreeNode, name: string): TreeNode | 
 
 function text(data: Buffer): string | null {
   return data.length === 0 ? null : data.toString('utf8');
+}
+
+/**
+ * Node data as the inspector shows a payload: text when it is UTF-8 without control characters
+ * (line breaks and tabs become spaces), cut to 64 characters; else the first 16 bytes as `0x…`
+ * hex; null when empty. A `…` ends what was cut.
+ */
+function shownData(data: Buffer): string | null {
+  if (data.length === 0) return null;
+  let decoded: string | undefined;
+  try {
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(data).replace(/[\t\r\n]/g, ' ');
+  } catch {
+    decoded = undefined; // not UTF-8
+  }
+  if (decoded !== undefined && !/\p{Cc}/u.test(decoded)) {
+    const chars = [...decoded];
+    return chars.length > SHOWN_CHARS ? `${chars.slice(0, SHOWN_CHARS - 1).join('')}…` : decoded;
+  }
+  return `0x${data.subarray(0, SHOWN_BYTES).toString('hex')}${data.length > SHOWN_BYTES ? '…' : ''}`;
 }
 
 /** One contender node as a participant: identifier, owning session, client address, since. */
@@ -101,6 +138,14 @@ function participant(
   const client = sessionId === null ? undefined : ctx.sessions?.get(sessionId);
   if (client !== undefined) result.client = client;
   return result;
+}
+
+/** A participant whose node's data is a payload (`data`), not its identifier. */
+function member(ctx: RecogniseContext, node: TreeNode, identifier: string): Participant {
+  const who = participant(ctx, node, identifier);
+  const data = shownData(node.data);
+  if (data !== null) who.data = data;
+  return who;
 }
 
 /** Why a contender node is stale, if it is: persistent, or owned by a session no server has. */
@@ -420,6 +465,93 @@ function service(ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | undefi
   };
 }
 
+/**
+ * Curator's GroupMember: `<membershipPath>/<memberId>`, each an ephemeral node whose data is the
+ * member's payload. Its layout is only "a directory of ephemerals", so this claims a directory
+ * only when every child is one that no other layout writes: ephemeral (a persistent or TTL child
+ * is not a member), not sequential (locks, latches, leases, queue locks), not protected
+ * (`_c_<uuid>-`: a PersistentNode's), not kazoo's (`<32 hex>…`: its locks, parties, semaphores,
+ * barriers) and no recipe marker (`__…`). Service instances are claimed before (JSON data).
+ * Anything else is ambiguous and left unrecognised — but one case cannot be told apart: a
+ * directory of unprotected ephemeral PersistentNodes (or of any process's fixed-name ephemerals)
+ * is byte for byte what GroupMember writes, and shows as a group.
+ */
+function groupMembers(ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | undefined {
+  if (dir.children.length === 0) return undefined;
+  const members: TreeNode[] = [];
+  for (const name of dir.children) {
+    const node = child(ctx, dir, name);
+    if (
+      !node || // not read: the group cannot be told from the rest
+      node.stat.ephemeralOwner === 0n ||
+      SEQUENTIAL.test(name) ||
+      KAZOO_NODE.test(name) ||
+      name.startsWith('__') ||
+      unprotectedName(name) !== undefined
+    )
+      return undefined;
+    members.push(node);
+  }
+  return {
+    kind: 'group',
+    path: dir.path,
+    layout: 'curator',
+    holders: members.map((node) => member(ctx, node, node.name)),
+    waiters: [],
+    stale: members.map((node) => staleContender(ctx, node)).filter((s) => s !== undefined),
+    members: members.map((node) => node.name),
+  };
+}
+
+/**
+ * Curator's PersistentTtlNode: a node whose only child is `touch`, both persistent as the server
+ * reports TTL nodes (ZooKeeper's `DataNode.getClientEphemeralOwner` shows a TTL node's owner as
+ * 0, so neither the TTL nor the TTL kind can be read), the touch holding what our and Curator's
+ * touch write: the toucher's host address, or nothing. A TTL node with a child of another name
+ * (Curator's `childNodeName`) is not recognised.
+ */
+function ttlNode(ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | undefined {
+  if (dir.children.length !== 1 || dir.children[0] !== TOUCH_NAME || dir.stat.ephemeralOwner !== 0n)
+    return undefined;
+  const touch = child(ctx, dir, TOUCH_NAME);
+  if (!touch || touch.stat.numChildren > 0 || touch.stat.ephemeralOwner !== 0n) return undefined;
+  const touchedBy = text(touch.data);
+  if (touchedBy !== null && isIP(touchedBy) === 0) return undefined;
+  return {
+    kind: 'ttl-node',
+    path: dir.path,
+    layout: 'curator',
+    holders: [], // TTL nodes are persistent: no session owns them
+    waiters: [],
+    stale: [],
+    touched: new Date(touch.stat.mtime).toISOString(),
+    touchedBy,
+    data: shownData(dir.data),
+  };
+}
+
+/**
+ * Curator's PersistentNode with protection: an ephemeral `_c_<uuid>-<name>` leaf that is no
+ * lock's, latch's or lease's node (those are claimed with their directory). Stale when its
+ * session is on no server. A protected persistent node (no session to tell anything) is not
+ * recognised.
+ */
+function persistentNode(ctx: RecogniseContext, node: TreeNode): InspectedRecipe | undefined {
+  const name = unprotectedName(node.name);
+  if (name === undefined || node.stat.ephemeralOwner === 0n || node.stat.numChildren > 0) return undefined;
+  if (CURATOR_CONTENDER.test(node.name)) return undefined;
+  const leftover = staleContender(ctx, node);
+  return {
+    kind: 'persistent-node',
+    path: node.path,
+    layout: 'curator',
+    holders: [member(ctx, node, name)],
+    waiters: [],
+    stale: leftover ? [leftover] : [],
+    name,
+  };
+}
+
 /** kazoo's Counter (Python's repr of an int or float) or Curator's SharedCount (int32 big-endian). */
 function counter(_ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | undefined {
   if (!dir.children.every((name) => name.startsWith(COUNTER_MARKER_PREFIX))) return undefined;
@@ -431,17 +563,23 @@ function counter(_ctx: RecogniseContext, dir: TreeNode): InspectedRecipe | undef
   return undefined;
 }
 
-/** In order: the layouts with named sub-directories first, then by children's names, then by data. */
+/**
+ * In order: the layouts with named sub-directories first, then by children's names, then by data;
+ * last GroupMember's (a directory of any other ephemerals) and a protected PersistentNode (a leaf).
+ */
 const RECOGNISERS = [
   lockingQueue,
   partitioner,
   curatorSemaphore,
   lease,
+  ttlNode,
   kazooSemaphore,
   lockRecipe,
   queue,
   group,
   service,
+  groupMembers,
+  persistentNode,
   counter,
 ];
 

@@ -95,6 +95,7 @@ export function renderView(view: InspectorView, now: number): string {
     if (people.length === 0) return '';
     const stale = staleNodes(recipe);
     const modes = people.some((p) => p.mode !== undefined);
+    const payloads = people.some((p) => p.data !== undefined);
     const rows = people
       .map((p, i) => {
         const isStale = stale.has(`${recipe.path === '/' ? '' : recipe.path}/${p.node}`);
@@ -103,6 +104,9 @@ export function renderView(view: InspectorView, now: number): string {
           `${isStale ? ' class="stale" data-stale' : ''}>` +
           `<td class="num">${i + 1}</td><td>${who(p)}${isStale ? ' <span class="badge warn">stale</span>' : ''}</td>` +
           (modes ? `<td>${escape(p.mode ?? '')}</td>` : '') +
+          (payloads
+            ? `<td data-data>${p.data === undefined ? '<span class="muted">—</span>' : `<code>${escape(p.data)}</code>`}</td>`
+            : '') +
           `<td><code>${escape(p.sessionId ?? 'persistent')}</code></td>` +
           `<td>${p.client === undefined ? '<span class="muted">—</span>' : `<code>${escape(p.client)}</code>`}</td>` +
           `<td class="time">${ago(p.since)}</td><td>${nodeName(p.node)}</td></tr>`
@@ -111,7 +115,8 @@ export function renderView(view: InspectorView, now: number): string {
       .join('');
     return (
       `<table data-role="${role}"><caption>${caption}</caption><thead><tr><th scope="col">#</th>` +
-      `<th scope="col">identifier</th>${modes ? '<th scope="col">mode</th>' : ''}<th scope="col">session</th>` +
+      `<th scope="col">identifier</th>${modes ? '<th scope="col">mode</th>' : ''}` +
+      `${payloads ? '<th scope="col" title="the node\'s data">data</th>' : ''}<th scope="col">session</th>` +
       `<th scope="col">client</th><th scope="col" title="when its node was created">since</th><th scope="col">node</th></tr></thead><tbody>${rows}</tbody></table>`
     );
   };
@@ -142,6 +147,7 @@ export function renderView(view: InspectorView, now: number): string {
       case 'partitioner':
       case 'barrier':
       case 'double-barrier':
+      case 'group':
         known.add('members');
         items.push([
           'members',
@@ -199,6 +205,21 @@ export function renderView(view: InspectorView, now: number): string {
             ? '<em>none</em>'
             : `<ul class="inline" data-role="instances">${recipe.instances.map((a) => `<li><code>${escape(a)}</code></li>`).join('')}</ul>`,
         ]);
+        break;
+      case 'ttl-node':
+        known.add('touched').add('touchedBy').add('data');
+        items.push([
+          'touched',
+          `${ago(recipe.touched)} by ${recipe.touchedBy === null ? '<em>unknown</em>' : `<code data-figure="touchedBy">${escape(recipe.touchedBy)}</code>`}`,
+        ]);
+        items.push([
+          'data',
+          recipe.data === null ? '<em>empty</em>' : `<code data-figure="data">${escape(recipe.data)}</code>`,
+        ]);
+        break;
+      case 'persistent-node':
+        known.add('name');
+        items.push(['name', `<code data-figure="name">${escape(recipe.name)}</code>`]);
         break;
       default:
         break;
@@ -272,9 +293,13 @@ export function renderView(view: InspectorView, now: number): string {
           ? 'Taken items'
           : recipe.kind === 'service'
             ? 'Instances'
-            : recipe.kind === 'lock' || recipe.kind === 'read-write-lock'
-              ? 'Holders'
-              : 'Holders / members';
+            : recipe.kind === 'group'
+              ? 'Members'
+              : recipe.kind === 'persistent-node'
+                ? 'Owner'
+                : recipe.kind === 'lock' || recipe.kind === 'read-write-lock'
+                  ? 'Holders'
+                  : 'Holders / members';
     const waitersCaption = elected(recipe.kind)
       ? 'Candidates, next first'
       : recipe.kind === 'queue' || recipe.kind === 'locking-queue'

@@ -17,7 +17,7 @@ import {
   SetPartitioner,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { inspect, type InspectedRecipe, type Inspection } from '../../src/inspector/index.js';
+import { inspect, type Inspection } from '../../src/inspector/index.js';
 import { findFreePort } from '../../src/testing/free-port.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
@@ -25,6 +25,7 @@ import { CuratorPeer } from '../support/curator.js';
 import { KazooPeer } from '../support/kazoo.js';
 import type { PeerProcess } from '../support/peer.js';
 import { runToExit } from '../support/process.js';
+import { recipeAt } from '../support/recipes.js';
 import { Deferred, eventually, within } from '../support/wait.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -54,12 +55,6 @@ function succeeded(promise: Promise<unknown>): Promise<boolean> {
 /** A peer's session id as the model prints it (unsigned hex). */
 function peerHex(peer: PeerProcess): string {
   return `0x${BigInt.asUintN(64, peer.session.sessionId).toString(16)}`;
-}
-
-function recipeAt(inspection: Inspection, path: string): InspectedRecipe {
-  const recipe = inspection.recipes.find((r) => r.path === path);
-  assert.ok(recipe, `a recipe at ${path}: ${JSON.stringify(inspection.recipes.map((r) => r.path))}`);
-  return recipe;
 }
 
 describe('inspect', () => {

@@ -1,12 +1,13 @@
 /**
  * Recipe test helpers: lock-directory inspection, a "never two holders" tracker, a lost reply
  * across a session change, a "nothing more is coming" fence for recipe callbacks, a recursive
- * tree snapshot and an ownership-overlap check. Every wait is bounded (`safety()`).
+ * tree snapshot, an ownership-overlap check and the inspector's recipe at a path. Every wait is bounded (`safety()`).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { ZooKeeperClient } from '../../src/index.js';
+import type { InspectedRecipe, Inspection } from '../../src/inspector/index.js';
 import { ConnectionState, NoNodeError } from '../../src/index.js';
 import type { FaultProxy, FrameMatch, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, eventFence, nextState } from './client.js';
@@ -265,4 +266,11 @@ export async function acquireAcrossPartition(
   } finally {
     zk.off('state', onState);
   }
+}
+
+/** The recipe `inspect` found at `path` (fails the test, listing what it found, when none). */
+export function recipeAt(inspection: Inspection, path: string): InspectedRecipe {
+  const recipe = inspection.recipes.find((r) => r.path === path);
+  assert.ok(recipe, `a recipe at ${path}: ${JSON.stringify(inspection.recipes.map((r) => r.path))}`);
+  return recipe;
 }

@@ -1,17 +1,21 @@
 /**
  * The inspector's recognisers on hand-made trees: the layouts the integration test's processes
  * do not write (Curator's read-write lock, LeaderLatch, SharedCount, queues and service
- * discovery; kazoo's SetPartitioner, Party, DoubleBarrier, NonBlockingLease, Counter), their
- * orders, the `cons` parsing and the stale rules.
+ * discovery; kazoo's SetPartitioner, Party, DoubleBarrier, NonBlockingLease, Counter; Curator's
+ * GroupMember, PersistentTtlNode and protected PersistentNode next to look-alikes that are none
+ * of them), their orders, the `cons` parsing, the stale rules and how the table and the web view
+ * show the kinds.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Stat } from '../../src/client/protocol/records.js';
 import { encodeLease } from '../../src/recipes/lease/non-blocking-lease.js';
-import type { InspectedRecipe } from '../../src/inspector/model.js';
+import { formatInspection } from '../../src/inspector/format.js';
+import type { InspectedRecipe, Inspection } from '../../src/inspector/model.js';
 import { recognise } from '../../src/inspector/recognise.js';
 import { parseCons, sessionHex } from '../../src/inspector/sessions.js';
 import type { Tree, TreeNode } from '../../src/inspector/tree.js';
+import { renderView } from '../../src/inspector/view.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const LIVE = 0x100000000000001n;
@@ -23,6 +27,8 @@ interface Spec {
   /** The owning session: ephemeral when set. */
   owner?: bigint;
   cversion?: number;
+  /** Last modified, epoch ms (default T0). */
+  mtime?: number;
 }
 
 /** A tree from `{ path: spec }`; parents are implied, ctime and czxid follow the listing order. */
@@ -42,7 +48,7 @@ function tree(specs: Record<string, Spec>): Tree {
       czxid: zxid,
       mzxid: zxid,
       ctime: T0 + Number(zxid) * 1000,
-      mtime: T0,
+      mtime: spec.mtime ?? T0,
       version: 0,
       cversion: spec.cversion ?? 0,
       aversion: 0,
@@ -302,4 +308,176 @@ test("Curator service discovery: <base>/<name>/<id> JSON instances; kazoo's Sema
     service.holders.map((p) => p.identifier),
     ['i-1', 'i-2'],
   );
+});
+
+const UUID2 = '1d6f4e7b-2c3d-4e6f-9a01-b2c3d4e5f607';
+
+test("Curator's GroupMember: each member with its id, payload (short, printable), session and client; a dead member is stale", () => {
+  const [group] = recipes({
+    '/app/members/alice': { owner: LIVE, data: '127.0.1.1' },
+    '/app/members/bob': { owner: DEAD, data: Buffer.from([0, 1, 2, 0xff]) },
+    '/app/members/carol': { owner: OTHER, data: 'é'.repeat(100) },
+    '/app/members/dave': { owner: LIVE },
+  });
+  assert.ok(group?.kind === 'group');
+  assert.equal(group.path, '/app/members');
+  assert.equal(group.layout, 'curator');
+  assert.deepEqual(group.members, ['alice', 'bob', 'carol', 'dave']);
+  assert.deepEqual(
+    group.holders.map((p) => [p.identifier, p.data, p.sessionId, p.client]),
+    [
+      ['alice', '127.0.1.1', sessionHex(LIVE), '127.0.0.1:40000'],
+      ['bob', '0x000102ff', sessionHex(DEAD), undefined],
+      ['carol', `${'é'.repeat(63)}…`, sessionHex(OTHER), '127.0.0.1:40001'],
+      ['dave', undefined, sessionHex(LIVE), '127.0.0.1:40000'],
+    ],
+  );
+  assert.equal(group.holders[0]!.since, new Date(T0 + 4000).toISOString(), 'ctime');
+  assert.deepEqual(
+    group.stale.map((s) => s.path),
+    ['/app/members/bob'],
+  );
+  assert.match(group.stale[0]!.reason, /session 0x100000000000002 is not connected to any server/);
+});
+
+test('not a group: sequential ephemerals, a lock directory, kazoo parties, markers, persistent or protected children', () => {
+  const found = recipes({
+    // a plain directory of sequential ephemerals (e.g. a Curator queue's item locks)
+    '/look/sequential/n-0000000001': { owner: LIVE, data: 'x' },
+    '/look/sequential/n-0000000002': { owner: OTHER, data: 'y' },
+    // locks: kazoo's and Curator's
+    [`/look/kazoo-lock/${HEX}__lock__0000000000`]: { owner: LIVE, data: 'holder' },
+    [`/look/curator-lock/_c_${UUID}-lock-0000000000`]: { owner: LIVE, data: 'holder' },
+    // kazoo's ShallowParty
+    [`/look/shallow/${HEX}-worker-1`]: { owner: LIVE },
+    // a recipe's attempt marker
+    [`/look/marker/__take_op__${HEX}`]: { owner: LIVE },
+    // an ephemeral next to a persistent node
+    '/look/mixed/member': { owner: LIVE, data: 'x' },
+    '/look/mixed/config': { data: 'x' },
+  });
+  assert.deepEqual(
+    found.map((r) => [r.path, r.kind]),
+    [
+      ['/look/curator-lock', 'lock'],
+      ['/look/kazoo-lock', 'lock'],
+    ],
+  );
+  // A protected node makes its directory no group: it is a PersistentNode's, the others stay unclaimed.
+  const withProtected = recipes({
+    '/look/members/alice': { owner: LIVE },
+    [`/look/members/_c_${UUID}-bob`]: { owner: LIVE },
+  });
+  assert.deepEqual(
+    withProtected.map((r) => [r.path, r.kind]),
+    [[`/look/members/_c_${UUID}-bob`, 'persistent-node']],
+  );
+});
+
+test("Curator's PersistentTtlNode: a node whose only child is a touch with a host address; the last touch time; no session", () => {
+  const found = recipes({
+    '/ttl/worker': { data: 'busy' },
+    '/ttl/worker/touch': { data: '127.0.1.1', mtime: T0 + 5000 },
+    '/ttl/unresolved/touch': { mtime: T0 + 7000 },
+    '/ttl/v6/touch': { data: '::1' },
+    // look-alikes: a child `touch` that is not an address, another child next to it, a deeper touch
+    '/ttl/text/touch': { data: 'hello' },
+    '/ttl/two/touch': { data: '127.0.0.1' },
+    '/ttl/two/other': { data: 'x' },
+    '/ttl/deep/touch/more': { data: 'x' },
+  });
+  assert.deepEqual(
+    found.map((r) => [r.path, r.kind]),
+    [
+      ['/ttl/unresolved', 'ttl-node'],
+      ['/ttl/v6', 'ttl-node'],
+      ['/ttl/worker', 'ttl-node'],
+    ],
+  );
+  const worker = found[2];
+  assert.ok(worker?.kind === 'ttl-node');
+  assert.equal(worker.layout, 'curator');
+  assert.equal(worker.touched, new Date(T0 + 5000).toISOString());
+  assert.equal(worker.touchedBy, '127.0.1.1');
+  assert.equal(worker.data, 'busy');
+  assert.deepEqual([worker.holders, worker.waiters, worker.stale], [[], [], []]);
+  assert.ok(found[0]?.kind === 'ttl-node' && found[0].touchedBy === null && found[0].data === null);
+});
+
+test("Curator's protected PersistentNode: name and owner session; STALE when its session is on no server (only when every server answered)", () => {
+  const specs: Record<string, Spec> = {
+    [`/nodes/_c_${UUID}-worker`]: { owner: LIVE, data: 'w1' },
+    [`/nodes/_c_${UUID2}-gone`]: { owner: DEAD },
+    // not PersistentNodes: a latch's and a semaphore lease's protected nodes, a protected persistent node
+    [`/elect/_c_${UUID}-latch-0000000000`]: { owner: LIVE },
+    [`/sem/leases/_c_${UUID}-lease-0000000000`]: { owner: LIVE },
+    [`/sem/locks/_c_${UUID2}-lock-0000000001`]: { owner: LIVE },
+    [`/kept/_c_${UUID}-config`]: { data: 'x' },
+  };
+  const found = recipes(specs);
+  assert.deepEqual(
+    found.map((r) => [r.path, r.kind]),
+    [
+      ['/elect', 'leader-latch'],
+      [`/nodes/_c_${UUID}-worker`, 'persistent-node'],
+      [`/nodes/_c_${UUID2}-gone`, 'persistent-node'],
+      ['/sem', 'semaphore'],
+    ],
+  );
+  const [, worker, gone] = found;
+  assert.ok(worker?.kind === 'persistent-node' && gone?.kind === 'persistent-node');
+  assert.equal(worker.name, 'worker');
+  assert.deepEqual(
+    worker.holders.map((p) => [p.identifier, p.data, p.sessionId, p.client]),
+    [['worker', 'w1', sessionHex(LIVE), '127.0.0.1:40000']],
+  );
+  assert.deepEqual(worker.stale, []);
+  assert.deepEqual(
+    gone.stale.map((s) => s.path),
+    [`/nodes/_c_${UUID2}-gone`],
+  );
+  assert.match(gone.stale[0]!.reason, /session 0x100000000000002 is not connected to any server/);
+  const withoutCons = recipes(specs, false).find((r) => r.path === `/nodes/_c_${UUID2}-gone`);
+  assert.deepEqual(withoutCons?.stale, [], 'not every server answered cons: nobody is called dead');
+});
+
+test('the new kinds in the table, the web view and the JSON: one model', () => {
+  const inspection: Inspection = {
+    path: '/',
+    at: new Date(T0 + 3_600_000).toISOString(),
+    recipes: recipes({
+      '/app/members/alice': { owner: LIVE, data: 'payload-a' },
+      '/app/members/bob': { owner: DEAD, data: 'payload-b' },
+      '/app/ttl': { data: 'busy' },
+      '/app/ttl/touch': { data: '127.0.1.1', mtime: T0 + 5000 },
+      [`/app/nodes/_c_${UUID}-worker`]: { owner: LIVE, data: 'w1' },
+    }),
+    nodes: 8,
+    truncated: false,
+    sessionsKnown: true,
+  };
+  assert.deepEqual(JSON.parse(JSON.stringify(inspection)), inspection, 'plain JSON');
+  const table = formatInspection(inspection);
+  assert.match(table, /^group {2}\/app\/members {2}\[curator\] {2}2 member\(s\)$/m);
+  assert.match(table, /^ {2}role +identifier +data +session +client +since +node$/m);
+  assert.match(table, /^ {2}member +alice +payload-a +0x100000000000001 +127\.0\.0\.1:40000 /m);
+  assert.match(table, /^ {2}member +bob +payload-b +0x100000000000002 +- .* bob {2}STALE$/m);
+  assert.match(
+    table,
+    /^ttl-node {2}\/app\/ttl {2}\[curator\] {2}touched 2026-01-01T00:00:05\.000Z by 127\.0\.1\.1, data busy$/m,
+  );
+  assert.match(
+    table,
+    new RegExp(`^persistent-node {2}/app/nodes/_c_${UUID}-worker {2}\\[curator\\] {2}name worker$`, 'm'),
+  );
+  assert.match(table, /^ {2}owner +worker +w1 +0x100000000000001 /m);
+
+  const html = renderView({ inspection, history: {}, error: null }, T0 + 3_600_000);
+  for (const kind of ['group', 'ttl-node', 'persistent-node'])
+    assert.ok(html.includes(`data-kind="${kind}"`), `a ${kind} section`);
+  assert.match(html, /<caption>Members<\/caption>/);
+  assert.match(html, /<td data-data><code>payload-a<\/code><\/td>/);
+  assert.match(html, /data-session="0x100000000000002" class="stale" data-stale/);
+  assert.match(html, /<code data-figure="touchedBy">127\.0\.1\.1<\/code>/);
+  assert.match(html, /<code data-figure="name">worker<\/code>/);
 });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ZooKeeperClient } from '../../client/client.js';
 import {
   AbortError,
@@ -16,6 +15,7 @@ import { Listeners } from '../listeners.js';
 import { contenderData, contenderPattern, sortedContenders } from '../lock/contenders.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
+import { protectedName } from '../protected-name.js';
 
 /** Curator's `LeaderLatch.LOCK_NAME`: the marker before a latch node's sequence. */
 const LATCH_NAME = 'latch-';
@@ -133,7 +133,7 @@ export class LeaderLatch implements AsyncDisposable {
     this.closeMode = closeMode;
     this.own = new OwnNode(client, {
       parent: path,
-      prefix: `_c_${randomUUID()}-${LATCH_NAME}`,
+      prefix: protectedName(LATCH_NAME),
       sequential: true,
       ephemeral: true,
     });

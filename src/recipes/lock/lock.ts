@@ -20,6 +20,7 @@ import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError 
 import { ChangeWaiter, deadlineOf, nextTry, type Wake } from '../change-waiter.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
+import { protectedName } from '../protected-name.js';
 import { attemptRevoke, watchRevocation } from './revocation.js';
 import {
   ALL_MARKERS,
@@ -241,7 +242,7 @@ export class Lock implements AsyncDisposable {
     this.prefix =
       layout.curatorName === undefined
         ? `${id.replaceAll('-', '')}${ownName}`
-        : `_c_${id}-${layout.curatorName}`;
+        : protectedName(layout.curatorName, id);
     const blockingNames = [...new Set([...layout.blockingNames, ...(options.extraLockPatterns ?? [])])];
     this.blocking = contenderPattern(blockingNames);
     this.everyContender = contenderPattern([...new Set([...blockingNames, ownName])]);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ZooKeeperClient } from '../../client/client.js';
 import { CreateMode } from '../../client/create-mode.js';
 import {
@@ -14,6 +13,7 @@ import { ChangeWaiter, deadlineOf, pauseAfterError } from '../change-waiter.js';
 import { RecipeStateError } from '../errors.js';
 import { Listeners } from '../listeners.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
+import { protectedName } from '../protected-name.js';
 
 /** Options of `new PersistentNode(...)`. */
 export interface PersistentNodeOptions {
@@ -137,7 +137,7 @@ export class PersistentNode implements AsyncDisposable {
     const name = path.slice(path.lastIndexOf('/') + 1);
     this.own = new OwnNode(client, {
       parent: parentPath(path),
-      prefix: protection ? `_c_${randomUUID()}-${name}` : name,
+      prefix: protection ? protectedName(name) : name,
       sequential,
       ephemeral,
       ttl,

@@ -12,7 +12,7 @@ import { hostAddress } from '../local-address.js';
 import { PersistentNode, type PersistentNodeWaitOptions } from './persistent-node.js';
 
 /** Curator's `PersistentTtlNode.DEFAULT_CHILD_NODE_NAME`. */
-const TOUCH_NAME = 'touch';
+export const TOUCH_NAME = 'touch';
 /** Curator's `PersistentTtlNode.DEFAULT_TOUCH_SCHEDULE_FACTOR`. */
 const TOUCH_SCHEDULE_FACTOR = 2;
 

@@ -14,6 +14,7 @@ import { ChangeWaiter, deadlineOf, nextTry, whileConnected } from '../change-wai
 import { TransactionError } from '../../client/transaction.js';
 import { OwnNode, type NodeRequest } from '../own-node.js';
 import { Ownership } from '../ownership.js';
+import { protectedName } from '../protected-name.js';
 import { childrenData } from '../child-data.js';
 import { AlreadyAcquiredError, LockLostError, NotHeldError, RecipeMismatchError } from '../errors.js';
 import { Lock } from '../lock/lock.js';
@@ -191,7 +192,7 @@ export class Semaphore implements AsyncDisposable {
     this.lockPath = this.curator ? joinPath(path, CURATOR_LOCKS) : path + LOCK_SUFFIX;
     this.leasesPath = this.curator ? joinPath(path, CURATOR_LEASES) : path;
     // Curator: a protected sequential `lease-` (CreateBuilder.withProtection); kazoo: a fixed name.
-    const leaseName = this.curator ? `_c_${randomUUID()}-lease-` : randomUUID().replaceAll('-', '');
+    const leaseName = this.curator ? protectedName('lease-') : randomUUID().replaceAll('-', '');
     this.leasePath = joinPath(this.leasesPath, leaseName);
     this.own = new OwnNode(client, {
       parent: this.leasesPath,
