@@ -46,7 +46,8 @@ export interface Participant {
   mode?: 'read' | 'write';
   /**
    * The node's data where it is a payload rather than the identifier (a group member's, a
-   * persistent node's), as `shownData` renders it: short, printable; absent when empty.
+   * persistent node's), shown short: UTF-8 text cut to 64 characters (`…`), else the first 16
+   * bytes as `0x…` hex; absent when empty.
    */
   data?: string;
 }
@@ -155,7 +156,7 @@ export interface TtlNodeRecipe extends RecipeBase {
   touched: string;
   /** What the last touch wrote: the toucher's host address, null when empty. */
   touchedBy: string | null;
-  /** The node's own data, as `shownData` renders it; null when empty. */
+  /** The node's own data, shown short as a participant's `data`; null when empty. */
   data: string | null;
 }
 
