@@ -143,6 +143,13 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Fail at once with `ConnectionLossError` instead of waiting when not connected. */
   failFast?: boolean;
+  /**
+   * Called with the zxid the reply carries, as it arrives, before the call settles (not for a
+   * call that gave up first). A write's reply carries its own zxid; a read's, the last zxid the
+   * server had applied when it answered: the state the answer shows. Compared with `lastZxid`
+   * later, it tells whether any reply since has shown a later state.
+   */
+  onZxid?: (zxid: bigint) => void;
 }
 
 /** One operation as `call` takes it: the request minus how it settles. */
@@ -190,6 +197,17 @@ function existsWatchKind(err: number): WatchKind | undefined {
 }
 /** The ensemble configuration node (ZooKeeper's `ZooDefs.CONFIG_NODE`): a server path, outside any chroot. */
 const CONFIG_NODE = '/zookeeper/config';
+
+/** A request's reply hook that also hands the reply's zxid to `onZxid` (RequestOptions). */
+function withZxid(
+  onReply: Request['onReply'],
+  onZxid: (zxid: bigint) => void,
+): NonNullable<Request['onReply']> {
+  return (err, zxid) => {
+    onReply?.(err, zxid);
+    onZxid(zxid);
+  };
+}
 
 function checkBoolean(name: string, value: unknown, op: string): void {
   if (value !== undefined && typeof value !== 'boolean')
@@ -504,6 +522,10 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     options: RequestOptions,
     submitted: ((request: Request) => void) | undefined,
   ): Promise<T> {
+    if (options.onZxid !== undefined && typeof options.onZxid !== 'function')
+      return Promise.reject(
+        new InvalidArgumentError('onZxid must be a function', { op: spec.op, path: spec.path }),
+      );
     const given = options.timeout ?? this.requestTimeout;
     const timeout = given === Infinity ? undefined : given; // Infinity: no timer, so the lean path
     const { signal, failFast = false } = options;
@@ -516,7 +538,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
           path: spec.path,
           write: spec.write,
           read: spec.read,
-          onReply: spec.onReply,
+          onReply: options.onZxid ? withZxid(spec.onReply, options.onZxid) : spec.onReply,
           trace: spec.trace,
           resolve,
           reject,
@@ -526,7 +548,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       });
     }
     return new Promise<T>((resolve, reject) => {
-      const { op, path, onReply } = spec;
+      const { op, path } = spec;
+      const onReply = options.onZxid ? withZxid(spec.onReply, options.onZxid) : spec.onReply;
       if (options.timeout !== undefined) checkDuration(options.timeout, { op, path });
       if (signal?.aborted) {
         reject(new AbortError(signal.reason, { op, path }));
@@ -541,7 +564,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       };
       const request: Request<T> = {
         ...spec,
-        onReply: onReply && ((err) => (settled ? undefined : onReply(err))),
+        onReply: onReply && ((err, zxid) => (settled ? undefined : onReply(err, zxid))),
         resolve: (value) => settled || (settle(), resolve(value)),
         reject: (error) => settled || (settle(), reject(error)),
       };

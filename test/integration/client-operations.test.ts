@@ -544,6 +544,25 @@ describe('ZooKeeperClient operations', () => {
       assert.equal(await zk.exists(`${root}/a`), null);
     });
 
+    test("onZxid hands over each reply's zxid before the call settles: a write's own, a read's the server's last; a bad one is refused", async (t) => {
+      const zk = await connect(t, server);
+      const root = uniqueRoot();
+      const seen: bigint[] = [];
+      const onZxid = (zxid: bigint) => seen.push(zxid);
+      await zk.create(root, 'v0', { onZxid });
+      const stat = await zk.set(root, 'v1', { onZxid, timeout: 5000 }); // the timed path too
+      assert.equal(seen[1], stat.mzxid, "the write's own zxid");
+      assert.ok(seen[0]! < seen[1]!);
+      await zk.get(root, { onZxid });
+      assert.equal(seen[2], zk.lastZxid, "a read: the server's last zxid, as this session last saw");
+      await assert.rejects(zk.get(`${root}/missing`, { onZxid }), NoNodeError);
+      assert.equal(seen.length, 4, 'an error reply carries one too');
+      await assert.rejects(
+        zk.get(root, { onZxid: 'no' as unknown as () => void }),
+        (error: unknown) => error instanceof InvalidArgumentError && /onZxid/.test(error.message),
+      );
+    });
+
     test('an empty transaction resolves with []', async (t) => {
       const zk = await connect(t, server);
       const before = zk.lastZxid;

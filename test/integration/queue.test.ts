@@ -414,7 +414,7 @@ describe('LockingQueue: layout and limits', () => {
     assert.equal(text(await within(getting.promise, 'get')), 'late');
   });
 
-  test('gets reuse the last listing only while nothing was put: a better priority put meanwhile, by anyone, comes next; released and consumed items are seen', async (t) => {
+  test('gets reuse the last listing only while nothing was put: a better priority put meanwhile comes next once this session has seen it (ours, or after a sync); released and consumed items are seen', async (t) => {
     const [zkA, zkB] = await Promise.all([connect(t, server), connect(t, server)]);
     const path = uniqueRoot('lqueue');
     const a = new LockingQueue(zkA, path);
@@ -423,7 +423,9 @@ describe('LockingQueue: layout and limits', () => {
     assert.equal(text(await a.get()), 'a1'); // listed here
     assert.equal(await a.consume(), true);
     await other.put(b('urgent'), 0);
-    assert.equal(text(await a.get()), 'urgent', 'put by another client after the listing');
+    // As any ZooKeeper read: another session's write is seen once this session has seen its zxid.
+    await zkA.sync(path);
+    assert.equal(text(await a.get()), 'urgent', 'put by another client after the listing, then a sync');
     assert.equal(await a.consume(), true);
     await a.put(b('mine'), 1);
     assert.equal(text(await a.get()), 'mine', 'put by this client after the listing');
@@ -432,12 +434,14 @@ describe('LockingQueue: layout and limits', () => {
     assert.equal(text(await other.get()), 'a3', 'a locked item is skipped');
     assert.equal(await other.consume(), true); // locks a4 ahead
     assert.equal(await a.release(), true);
+    await zkB.sync(path);
     assert.equal(
       text(await other.get()),
       'a2',
       'a released item is available again, before the one locked ahead',
     );
     assert.equal(await other.consume(), true); // locks a4 ahead again
+    await zkA.sync(path);
     assert.equal(text(await a.get()), 'a5', 'items consumed or locked ahead by another consumer are skipped');
     assert.equal(await a.consume(), true);
     assert.equal(text(await other.get()), 'a4');
@@ -451,7 +455,7 @@ describe('LockingQueue: layout and limits', () => {
 });
 
 describe('LockingQueue: one round trip of writes per item (the lock ahead), reads only per get', () => {
-  test('consume locks the next entry in its transaction; the next get only checks the listing: kept when its entry is still first, handed back when a better one was put', async (t) => {
+  test('consume locks the next entry in its transaction and checks the listing behind it; the next get sends nothing while this session saw no later state, else checks again: kept when its entry is still first, handed back when a better one was put', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString);
     const observer = await connect(t, server);
@@ -470,14 +474,22 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
         { op: 'getChildren2', path: `${producer.path}/entries`, times: Infinity },
         0,
       );
+      using checks = proxy.delayFrame({ op: 'exists', path: `${producer.path}/entries`, times: Infinity }, 0);
       const value = await work();
-      return { value, locks: creates.fired, transactions: multis.fired, listings: lists.fired };
+      return {
+        value,
+        locks: creates.fired,
+        transactions: multis.fired,
+        listings: lists.fired,
+        checks: checks.fired,
+      };
     };
     assert.deepEqual(await count(() => queue.consume()), {
       value: true,
       locks: 0,
       transactions: 1,
       listings: 0,
+      checks: 1,
     });
     assert.deepEqual(
       await observer.getChildren(`${producer.path}/taken`),
@@ -486,21 +498,23 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
     );
     assert.deepEqual(
       await count(async () => text(await queue.get())),
-      { value: 'a2', locks: 0, transactions: 0, listings: 0 },
-      'nothing put: the lock ahead kept, only reads sent',
+      { value: 'a2', locks: 0, transactions: 0, listings: 0, checks: 0 },
+      'nothing put: the lock ahead kept, nothing sent (the check behind the consume answered it)',
     );
     assert.equal(await queue.consume(), true); // a3 locked ahead
     await producer.put(b('later')); // same priority: after a3
+    await zk.sync(producer.path); // this session sees the put: its check behind the consume is older
     assert.deepEqual(
       await count(async () => text(await queue.get())),
-      { value: 'a3', locks: 0, transactions: 0, listings: 1 },
-      'a put meanwhile: listed again, the lock ahead kept',
+      { value: 'a3', locks: 0, transactions: 0, listings: 1, checks: 1 },
+      'a put meanwhile: checked and listed again, the lock ahead kept',
     );
     assert.equal(await queue.consume(), true); // "later" locked ahead
     const urgent = (await producer.put(b('urgent'), 0)).split('/').pop()!;
+    await zk.sync(producer.path);
     assert.deepEqual(
       await count(async () => text(await queue.get())),
-      { value: 'urgent', locks: 1, transactions: 0, listings: 1 },
+      { value: 'urgent', locks: 1, transactions: 0, listings: 1, checks: 1 },
       'a better priority put meanwhile: the lock ahead on "later" handed back, "urgent" locked',
     );
     assert.deepEqual(
@@ -590,25 +604,32 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
     assert.deepEqual(await zk.getChildren(`${path}/taken`), [], 'no lock left behind');
   });
 
-  test('a get whose check reply is swallowed, then the connection cut: the lock ahead handed back and taken again, the item once, no orphan lock', async (t) => {
-    await using proxy = await FaultProxy.start(server.connectString);
-    const { observer, path, queue } = await consumer(t, proxy);
-    const entries = (await queue.putAll(['first', 'second', 'third'].map(b))).map((entry) =>
-      entry.split('/').pop()!,
-    );
-    assert.equal(text(await queue.get()), 'first'); // listed here
-    assert.equal(await queue.consume(), true); // second locked ahead
-    const swallowed = proxy.swallowReply({ op: 'exists', path: `${path}/entries` }, { then: 'cut' });
-    assert.equal(text(await within(queue.get(), 'get across the cut')), 'second');
-    assert.equal(swallowed.fired, 1, 'the reply was lost');
-    assert.equal(await queue.holdsLock(), true);
-    assert.deepEqual(await observer.getChildren(`${path}/taken`), [entries[1]], 'one lock, ours');
-    assert.equal(await queue.consume(), true);
-    assert.equal(text(await queue.get()), 'third');
-    assert.equal(await queue.consume(), true);
-    assert.equal(await queue.length, 0);
-    assert.deepEqual(await observer.getChildren(`${path}/taken`), [], 'no orphan lock');
-  });
+  for (const sentBy of ['the consume', 'the get'] as const) {
+    test(`a check sent by ${sentBy} whose reply is swallowed, then the connection cut: the lock ahead kept or taken again, the item once, no orphan lock`, async (t) => {
+      await using proxy = await FaultProxy.start(server.connectString);
+      const { zk, observer, path, queue } = await consumer(t, proxy);
+      const entries = (await queue.putAll(['first', 'second', 'third'].map(b))).map((entry) =>
+        entry.split('/').pop()!,
+      );
+      assert.equal(text(await queue.get()), 'first'); // listed here
+      const check = { op: 'exists' as const, path: `${path}/entries` };
+      let swallowed = sentBy === 'the consume' ? proxy.swallowReply(check, { then: 'cut' }) : undefined;
+      assert.equal(await within(queue.consume(), 'consume'), true); // second locked ahead, checked behind it
+      if (!swallowed) {
+        await zk.create(`${path}-later`); // a later state seen (a write of ours): the get checks again
+        swallowed = proxy.swallowReply(check, { then: 'cut' });
+      }
+      assert.equal(text(await within(queue.get(), 'get across the cut')), 'second');
+      assert.equal(swallowed.fired, 1, 'the reply was lost');
+      assert.equal(await queue.holdsLock(), true);
+      assert.deepEqual(await observer.getChildren(`${path}/taken`), [entries[1]], 'one lock, ours');
+      assert.equal(await queue.consume(), true);
+      assert.equal(text(await queue.get()), 'third');
+      assert.equal(await queue.consume(), true);
+      assert.equal(await queue.length, 0);
+      assert.deepEqual(await observer.getChildren(`${path}/taken`), [], 'no orphan lock');
+    });
+  }
 
   for (const fault of ['swallowed', 'cut after'] as const) {
     test(`a consume with a lock ahead whose reply is ${fault === 'swallowed' ? 'swallowed, then the connection cut' : 'followed by a cut (its read ahead lost)'}: true once, the next get returns the entry locked ahead, no orphan lock or marker`, async (t) => {

@@ -52,9 +52,10 @@ export interface Request<T = unknown> {
   read(r: JuteReader): T;
   /**
    * Called synchronously when the reply arrives, before any later frame is dispatched, so
-   * watch bookkeeping happens in server order. Gets the server error code (0 on success).
+   * watch bookkeeping happens in server order. Gets the server error code (0 on success) and the
+   * zxid the reply carries.
    */
-  onReply?(err: number): void;
+  onReply?(err: number, zxid: bigint): void;
   resolve(value: T): void;
   reject(error: Error): void;
   /** Present only while someone traces operations: the connection fills in xid, server, session and zxid. */
@@ -367,7 +368,7 @@ export class Connection {
     if (zxid > 0n) this.events?.onZxid(zxid);
     const request = head.request;
     if (request.trace !== undefined) request.trace.zxid = zxid;
-    request.onReply?.(err);
+    request.onReply?.(err, zxid);
     if (err !== ErrorCode.Ok) {
       request.reject(errorFromCode(err, { op: request.op, path: request.path }));
       return;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ZooKeeperClient } from '../../client/client.js';
+import type { RequestOptions, ZooKeeperClient } from '../../client/client.js';
 import type { Stat } from '../../client/protocol/records.js';
 import {
   AbortError,
@@ -63,12 +63,23 @@ interface Attempt {
   next?: string;
 }
 
+/** What `takeListed` checks a listing with: `entries`' Stat (null: gone) and the names in `taken`. */
+type ListingCheck = [Stat | null, string[]];
+
 /** A lock consume() took on the next entry (ours in `session`), not yet returned by get(). */
 interface Ahead {
   name: string;
   session: bigint;
   /** The entry's read, sent right behind the transaction that created the lock. */
   read: Promise<{ data: Buffer } | 'gone' | undefined>;
+  /** The listing's check, sent right behind the read (see `checkOf`); none when the lock's creation was proven by `settle`. */
+  check?: SentCheck;
+}
+
+/** A listing's check in flight, and the zxid its answers carried (the later one's). */
+interface SentCheck {
+  answer: Promise<ListingCheck>;
+  zxid: bigint;
 }
 
 interface Held {
@@ -99,10 +110,13 @@ interface Held {
  *   stays until its session ends). kazoo never lists the children of `<path>`, so kazoo 2.8
  *   LockingQueues share the path unchanged.
  * - `consume()`'s transaction also creates the lock of the next listed entry not known to be
- *   locked (lock ahead: one round trip of writes per item). The next `get()` checks it like a
- *   lock it had just created (the listing's check, reads only) and returns that entry if it is
- *   still the first available, else hands it back; without a `get()` within LOCK_AHEAD_MS it is
- *   handed back. Meanwhile other consumers, kazoo's too, see the entry locked, as while held.
+ *   locked (lock ahead: one round trip per item). The listing's check (reads) is sent right
+ *   behind the transaction; the next `get()` returns that entry if the check shows it still the
+ *   first available, else hands it back; without a `get()` within LOCK_AHEAD_MS it is handed
+ *   back. Meanwhile other consumers, kazoo's too, see the entry locked, as while held. The get
+ *   uses that check only while this session has seen no later state (`checkOf`), as any
+ *   ZooKeeper read: a put or release by another session that this one has not seen yet may come
+ *   after the entry locked ahead; `await client.sync(path)` before `get()` to see it first.
  *
  * Guarantees:
  * - A locked item is never lost: if its consumer dies before `consume()` (process killed,
@@ -371,12 +385,8 @@ export class LockingQueue {
       if (ahead) await this.deleteLock(joinPath(this.takenPath, ahead.name), ahead.session);
       return undefined;
     }
-    const request = requestLimits(limits);
-    const checked = Promise.all([
-      this.client.exists(this.entriesPath, request),
-      this.client.getChildren(this.takenPath, request),
-    ]);
     // The lock consume() took ahead is checked like one sent now: the check sees the queue as it is with it.
+    const checked = this.checkOf(ahead, limits);
     const candidate = ahead ? ahead.name : this.firstAvailable(listing, this.locked);
     const [check, took] = await Promise.allSettled([
       checked,
@@ -404,6 +414,38 @@ export class LockingQueue {
     this.locked = new Set(names);
     if (ahead) this.locked.delete(ahead.name); // ours: `locked` holds the others' locks
     return this.takeAvailable(this.locked, limits, taken);
+  }
+
+  /**
+   * The listing's check: `entries`' Stat and the names in `taken`, read now — or, for a lock
+   * ahead, the check consume() sent right behind the transaction that created it, if no reply
+   * since has carried a later zxid than its answers did: they then show the newest state this
+   * session has seen, which is all a read sent now is owed (ZooKeeper answers a read in any
+   * state at least as new as the client's last zxid). A reply with a later zxid — a write of
+   * ours, or a read that saw another session's — means the state may have moved: read again.
+   */
+  private async checkOf(ahead: Ahead | undefined, limits: WaitLimits): Promise<ListingCheck> {
+    const early = ahead?.check;
+    if (early) {
+      const answer = await early.answer.catch(() => undefined); // failed: read again
+      if (answer && this.client.lastZxid === early.zxid) return answer;
+    }
+    return this.sendCheck(requestLimits(limits)).answer;
+  }
+
+  /** Send the listing's check (two reads), noting the zxid its answers carry. */
+  private sendCheck(request: RequestOptions = {}): SentCheck {
+    const sent: SentCheck = {
+      zxid: -1n,
+      answer: Promise.all([
+        this.client.exists(this.entriesPath, { ...request, onZxid }),
+        this.client.getChildren(this.takenPath, { ...request, onZxid }),
+      ]),
+    };
+    function onZxid(zxid: bigint): void {
+      if (zxid > sent.zxid) sent.zxid = zxid;
+    }
+    return sent;
   }
 
   /** The first name of `listing` not locked by someone else (`own`, our lock, counts as available). */
@@ -626,10 +668,13 @@ export class LockingQueue {
       if (attempt.next !== undefined)
         transaction.create(joinPath(this.takenPath, attempt.next), this.idBytes, { ephemeral: true });
       const committed = transaction.commit(requestLimits(limits));
+      // Sent behind the transaction: the next get finds their answers waiting (see `checkOf`).
       const read = attempt.next === undefined ? undefined : this.readEntry(attempt.next);
+      const check = attempt.next === undefined ? undefined : this.sendCheck();
+      check?.answer.catch(() => {}); // a failed check is read again by the next get
       try {
         await committed;
-        this.finished(held, attempt, true, read);
+        this.finished(held, attempt, true, read, check);
         return true;
       } catch (error) {
         if (error instanceof TransactionError) {
@@ -680,7 +725,13 @@ export class LockingQueue {
    * and, while its session lasts, its marker (`markerLeft`: not deleted by `settle`) is the next
    * attempt's to delete and its lock ahead is the next get's.
    */
-  private finished(held: Held, attempt: Attempt, markerLeft: boolean, read?: Ahead['read']): void {
+  private finished(
+    held: Held,
+    attempt: Attempt,
+    markerLeft: boolean,
+    read?: Ahead['read'],
+    check?: SentCheck,
+  ): void {
     if (this.held === held) this.held = undefined;
     if (attempt.op === 'consume') this.unlist(held.name);
     if (attempt.session !== this.client.sessionId) return; // its nodes went with its session
@@ -690,6 +741,7 @@ export class LockingQueue {
         name: attempt.next,
         session: attempt.session,
         read: read ?? this.readEntry(attempt.next),
+        check,
       };
       this.ahead = ahead;
       // Consumed by its previous holder after our listing: hand the lock back at once (no entry, no item).
