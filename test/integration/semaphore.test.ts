@@ -4,7 +4,7 @@
  * (FaultProxy drop) and LOST (real session expiry), and interop with Debian's kazoo 2.8.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortError,
@@ -19,7 +19,7 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
-import { connect, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { connect, disconnect, dropConnection, nextState, sorted, uniqueRoot } from '../support/client.js';
 import { runKazoo } from '../support/kazoo.js';
 import { acquireAcrossPartition } from '../support/recipes.js';
 import { eventually, within } from '../support/wait.js';
@@ -56,6 +56,20 @@ describe('Semaphore', () => {
   after(async () => {
     await server?.close();
   });
+
+  /**
+   * A holder (on `observer`, a direct client) and a waiter of the same path on `zk`, a client
+   * behind `proxy` whose session (30 s) outlives a disconnect.
+   */
+  async function heldWhileBehindProxy(t: TestContext, proxy: FaultProxy) {
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
+    const observer = await connect(t, server);
+    const path = uniqueRoot('sem');
+    const holder = new Semaphore(observer, path, { identifier: 'holder' });
+    assert.equal(await holder.acquire(), true);
+    const waiter = new Semaphore(zk, path, { identifier: 'waiter' });
+    return { zk, observer, path, holder, waiter };
+  }
 
   describe('kazoo TestSemaphore', () => {
     test("test_basic: acquire and release; the znode layout is kazoo's", async (t) => {
@@ -317,18 +331,10 @@ describe('Semaphore', () => {
 
     test('a timed-out acquire answers at its deadline while disconnected; its nodes go in the background, and the next acquire waits for that only within its own deadline', async (t) => {
       await using proxy = await FaultProxy.start(server.connectString);
-      const zk = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
-      const observer = await connect(t, server);
-      const path = uniqueRoot('sem');
-      const holder = new Semaphore(observer, path, { identifier: 'holder' });
-      assert.equal(await holder.acquire(), true);
-      const waiter = new Semaphore(zk, path, { identifier: 'waiter' });
+      const { zk, observer, path, holder, waiter } = await heldWhileBehindProxy(t, proxy);
       const acquiring = waiter.acquire({ timeout: 1500 });
       await childCount(observer, holder.lockPath, 1); // the waiter holds the internal lock, watching the pool
-      proxy.refuse(); // disconnected, well within the session timeout: nothing can be deleted now
-      const suspended = nextState(zk, ConnectionState.SUSPENDED, LIMIT);
-      proxy.drop();
-      await suspended;
+      await disconnect(zk, proxy, LIMIT); // well within the session timeout: nothing can be deleted now
       const cutOff = 'while still disconnected (the session lives 30 s)';
       assert.equal(await within(acquiring, `the acquire's answer ${cutOff}`, timing(8000)), false);
       assert.equal(
@@ -348,12 +354,7 @@ describe('Semaphore', () => {
     test('acquire({ timeout }) of a partitioned (blackholed) waiter settles false at its deadline, before the partition heals; its nodes go after', async (t) => {
       await using proxy = await FaultProxy.start(server.connectString);
       // A long session: the client keeps believing it is connected (read timeout 20 s) throughout.
-      const zk = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
-      const observer = await connect(t, server);
-      const path = uniqueRoot('sem');
-      const holder = new Semaphore(observer, path, { identifier: 'holder' });
-      assert.equal(await holder.acquire(), true);
-      const waiter = new Semaphore(zk, path, { identifier: 'waiter' });
+      const { zk, observer, holder, waiter } = await heldWhileBehindProxy(t, proxy);
       const { acquired, events, statesDuring } = await acquireAcrossPartition(
         zk,
         proxy,
@@ -448,12 +449,7 @@ describe('Semaphore', () => {
       assert.equal(await lostOnly.acquire(), true);
       const signal = sem.signal;
       const sessionId = zk.sessionId;
-      const suspended = nextState(zk, ConnectionState.SUSPENDED, LIMIT);
-      const reconnected = (async () => {
-        await suspended;
-        await nextState(zk, ConnectionState.CONNECTED, LIMIT);
-      })();
-      proxy.drop();
+      const { suspended, reconnected } = dropConnection(zk, proxy, LIMIT);
       await suspended;
       assert.equal(signal.aborted, true);
       assert.ok(signal.reason instanceof ConnectionLossError);
@@ -483,12 +479,7 @@ describe('Semaphore', () => {
       await childCount(direct, holder.lockPath, 2);
       const lockNodes = sorted(await direct.getChildren(holder.lockPath));
       const sessionId = zk.sessionId;
-      const suspended = nextState(zk, ConnectionState.SUSPENDED, LIMIT);
-      const reconnected = (async () => {
-        await suspended;
-        await nextState(zk, ConnectionState.CONNECTED, LIMIT);
-      })();
-      proxy.drop();
+      const { reconnected } = dropConnection(zk, proxy, LIMIT);
       await reconnected;
       assert.equal(zk.sessionId, sessionId);
       assert.deepEqual(sorted(await direct.getChildren(holder.lockPath)), lockNodes); // same nodes, same places

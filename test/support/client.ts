@@ -1,6 +1,6 @@
 /**
  * Clients for the integration tests: unique paths, started clients that are always closed,
- * state waits, a lost-session scenario and an event fence. Every wait is bounded (`safety()`).
+ * state waits, a dropped connection, a disconnect, a lost-session scenario and an event fence. Every wait is bounded (`safety()`).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -58,6 +58,34 @@ export function nextState(zk: ZooKeeperClient, state: ConnectionState, ms = safe
     `state ${state}`,
     ms,
   );
+}
+
+/**
+ * Disconnect `zk` (a client of `proxy`) while its session lives: the proxy refuses new
+ * connections and cuts the current one; resolves once `zk` is SUSPENDED (fails after `ms`).
+ * `proxy.accept()` lets it reconnect.
+ */
+export async function disconnect(zk: ZooKeeperClient, proxy: FaultProxy, ms = safety()): Promise<void> {
+  const suspended = nextState(zk, ConnectionState.SUSPENDED, ms);
+  proxy.refuse();
+  proxy.drop();
+  await suspended;
+}
+
+/**
+ * Cut `zk`'s connection through `proxy` once; the proxy lets it reconnect to the same session.
+ * `suspended` resolves when `zk` is SUSPENDED, `reconnected` when it is CONNECTED after that
+ * (each fails after `ms`); await `reconnected` in every case.
+ */
+export function dropConnection(
+  zk: ZooKeeperClient,
+  proxy: FaultProxy,
+  ms = safety(),
+): { suspended: Promise<void>; reconnected: Promise<void> } {
+  const suspended = nextState(zk, ConnectionState.SUSPENDED, ms);
+  const reconnected = suspended.then(() => nextState(zk, ConnectionState.CONNECTED, ms));
+  proxy.drop();
+  return { suspended, reconnected };
 }
 
 /**
