@@ -2,7 +2,8 @@
  * The inspector on the layouts of our Curator-compatible GroupMember, protected PersistentNode
  * and PersistentTtlNode, written by the recipes on a real server: `inspect` reports each with its
  * owning session (none for the TTL node) and client address, and once they are closed (the TTL
- * node left to expire, as Curator does) nothing is left behind.
+ * node left to expire, as Curator does) nothing is left behind. A protected node whose client is
+ * gone (its connection dead, its session not yet expired) is flagged STALE.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -16,9 +17,9 @@ import {
 import { inspect } from '../../src/inspector/index.js';
 import { sessionHex } from '../../src/inspector/sessions.js';
 import { hostAddress } from '../../src/recipes/local-address.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
+import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, uniqueRoot } from '../support/client.js';
-import { recipeAt, serverTree } from '../support/recipes.js';
+import { children, recipeAt, serverTree } from '../support/recipes.js';
 import { eventually, safety } from '../support/wait.js';
 
 let server: ZooKeeperServer;
@@ -106,5 +107,47 @@ describe('inspect: Curator-compatible node recipes', () => {
       safety(30_000),
     );
     assert.deepEqual((await inspect(admin, root)).recipes, []);
+  });
+
+  test('a protected PersistentNode of a client that is gone (session not yet expired) is STALE; back and closed, it is gone', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('inspect-stale-node');
+    // A client whose connection dies without closing its session, as after a crash or a partition.
+    const proxy = await FaultProxy.start(server.connectString);
+    t.after(() => proxy.close());
+    const gone = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
+    const node = new PersistentNode(gone, `${root}/worker`, Buffer.from('w1'), { protection: true });
+    t.after(async () => {
+      proxy.heal();
+      await node.close();
+    });
+    node.start();
+    assert.equal(await node.waitForInitialCreate({ timeout: safety() }), true);
+    const nodePath = node.getActualPath()!;
+    const goneSession = hex(gone);
+    proxy.blackhole();
+    proxy.drop();
+
+    const inspection = await eventually(async () => {
+      const seen = await inspect(zk, root);
+      return seen.recipes.find((r) => r.path === nodePath)?.stale.length ? seen : undefined;
+    }, 'the session is no server connection any more');
+    const stale = recipeAt(inspection, nodePath);
+    assert.ok(stale.kind === 'persistent-node');
+    assert.equal(stale.holders[0]!.sessionId, goneSession);
+    assert.equal(stale.holders[0]!.client, undefined, 'no address: no server has its connection');
+    assert.deepEqual(
+      stale.stale.map((s) => s.path),
+      [nodePath],
+    );
+    assert.match(stale.stale[0]!.reason, new RegExp(`session ${goneSession} is not connected`));
+
+    proxy.heal(); // the client reconnects within its session: the node is its own again, then deleted
+    await eventually(async () => {
+      const seen = recipeAt(await inspect(zk, root), nodePath);
+      return seen.stale.length === 0 && seen.holders[0]?.client !== undefined;
+    }, 'the session is connected again');
+    await node.close();
+    assert.deepEqual(await children(zk, root), []);
   });
 });

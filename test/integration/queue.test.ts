@@ -474,7 +474,10 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
         { op: 'getChildren2', path: `${producer.path}/entries`, times: Infinity },
         0,
       );
-      using checks = proxy.delayFrame({ op: 'exists', path: `${producer.path}/entries`, times: Infinity }, 0);
+      using checks = proxy.delayFrame(
+        { op: 'multiRead', path: `${producer.path}/entries`, times: Infinity },
+        0,
+      );
       const value = await work();
       return {
         value,
@@ -612,7 +615,7 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
         entry.split('/').pop()!,
       );
       assert.equal(text(await queue.get()), 'first'); // listed here
-      const check = { op: 'exists' as const, path: `${path}/entries` };
+      const check = { op: 'multiRead' as const, path: `${path}/entries` };
       let swallowed = sentBy === 'the consume' ? proxy.swallowReply(check, { then: 'cut' }) : undefined;
       assert.equal(await within(queue.consume(), 'consume'), true); // second locked ahead, checked behind it
       if (!swallowed) {

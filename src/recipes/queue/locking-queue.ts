@@ -6,6 +6,7 @@ import {
   ClientClosedError,
   NoNodeError,
   NodeExistsError,
+  ProtocolError,
   SessionExpiredError,
   TimeoutError,
 } from '../../client/errors.js';
@@ -18,7 +19,7 @@ import {
   untilSessionEnds,
   withinDeadline,
 } from '../../client/retry.js';
-import { TransactionError } from '../../client/transaction.js';
+import { TransactionError, type ReadOp, type ReadResult } from '../../client/transaction.js';
 import { OutcomeUnknownError } from '../errors.js';
 import { fenceAttempt, markerPath, removeMarker } from '../attempt-marker.js';
 import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
@@ -76,10 +77,10 @@ interface Ahead {
   check?: SentCheck;
 }
 
-/** A listing's check in flight, and the zxid its answers carried (the later one's). */
+/** A listing's check in flight, and the zxid its answer carried (-1 until it came). */
 interface SentCheck {
   answer: Promise<ListingCheck>;
-  zxid: bigint;
+  readonly zxid: bigint;
 }
 
 interface Held {
@@ -430,22 +431,40 @@ export class LockingQueue {
       const answer = await early.answer.catch(() => undefined); // failed: read again
       if (answer && this.client.lastZxid === early.zxid) return answer;
     }
-    return this.sendCheck(requestLimits(limits)).answer;
+    return this.sendCheck(requestLimits(limits)).check.answer;
   }
 
-  /** Send the listing's check (two reads), noting the zxid its answers carry. */
-  private sendCheck(request: RequestOptions = {}): SentCheck {
-    const sent: SentCheck = {
-      zxid: -1n,
-      answer: Promise.all([
-        this.client.exists(this.entriesPath, { ...request, onZxid }),
-        this.client.getChildren(this.takenPath, { ...request, onZxid }),
-      ]),
+  /**
+   * Send the listing's check — `entries`' Stat and the names in `taken` — in one multiRead,
+   * noting the zxid its answer carries; with `entry`, that entry's read too (see `readEntry`).
+   */
+  private sendCheck(request: RequestOptions, entry?: string): { check: SentCheck; read?: Ahead['read'] } {
+    const ops: ReadOp[] = [
+      { type: 'getData', path: this.entriesPath },
+      { type: 'getChildren', path: this.takenPath },
+    ];
+    if (entry !== undefined) ops.push({ type: 'getData', path: joinPath(this.entriesPath, entry) });
+    let zxid = -1n;
+    const results = this.client.multiRead(ops, {
+      ...request,
+      onZxid: (seen) => {
+        zxid = seen;
+      },
+    });
+    const check: SentCheck = {
+      get zxid() {
+        return zxid;
+      },
+      answer: results.then(([dir, taken]) => [statOf(dir), childrenOf(taken)]),
     };
-    function onZxid(zxid: bigint): void {
-      if (zxid > sent.zxid) sent.zxid = zxid;
-    }
-    return sent;
+    if (entry === undefined) return { check };
+    return {
+      check,
+      read: results.then(
+        ([, , read]) => entryOf(read),
+        () => undefined,
+      ),
+    };
   }
 
   /** The first name of `listing` not locked by someone else (`own`, our lock, counts as available). */
@@ -668,13 +687,13 @@ export class LockingQueue {
       if (attempt.next !== undefined)
         transaction.create(joinPath(this.takenPath, attempt.next), this.idBytes, { ephemeral: true });
       const committed = transaction.commit(requestLimits(limits));
-      // Sent behind the transaction: the next get finds their answers waiting (see `checkOf`).
-      const read = attempt.next === undefined ? undefined : this.readEntry(attempt.next);
-      const check = attempt.next === undefined ? undefined : this.sendCheck();
-      check?.answer.catch(() => {}); // a failed check is read again by the next get
+      // Sent behind the transaction: the next get finds the answer waiting (see `checkOf`).
+      const behind = attempt.next === undefined ? undefined : this.sendCheck({}, attempt.next);
+      behind?.check.answer.catch(() => {}); // a failed check is read again by the next get
+      const read = behind?.read;
       try {
         await committed;
-        this.finished(held, attempt, true, read, check);
+        this.finished(held, attempt, true, read, behind?.check);
         return true;
       } catch (error) {
         if (error instanceof TransactionError) {
@@ -864,4 +883,27 @@ export class LockingQueue {
     this.queue = Promise.allSettled([previous, run]);
     return run;
   }
+}
+
+/** `entries`' Stat from a check's read of it: null when it is gone. */
+function statOf(result: ReadResult | undefined): Stat | null {
+  if (result?.type === 'getData') return result.stat;
+  if (result?.type === 'error' && result.error instanceof NoNodeError) return null;
+  throw result?.type === 'error'
+    ? result.error
+    : new ProtocolError('a multiRead answered fewer reads than it asked');
+}
+
+/** The names in `taken` from a check's read of it. */
+function childrenOf(result: ReadResult | undefined): string[] {
+  if (result?.type === 'getChildren') return result.children;
+  throw result?.type === 'error'
+    ? result.error
+    : new ProtocolError('a multiRead answered fewer reads than it asked');
+}
+
+/** An entry's read as `readEntry` gives it: the entry, 'gone', or undefined when the read failed. */
+function entryOf(result: ReadResult | undefined): { data: Buffer } | 'gone' | undefined {
+  if (result?.type === 'getData') return { data: result.data };
+  return result?.type === 'error' && result.error instanceof NoNodeError ? 'gone' : undefined;
 }
