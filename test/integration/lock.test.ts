@@ -31,6 +31,7 @@ import {
   children,
   contendersReach,
   CriticalSection,
+  heldWhileBehindProxy,
   HolderTracker,
   nodesOf,
 } from '../support/recipes.js';
@@ -53,19 +54,7 @@ async function heldAndContender(t: TestContext, held: string, other: string) {
   return { zk1, zk2, path, lock1, lock2 };
 }
 
-/**
- * A holder H (on `observer`, a direct client) and a lock W of the same path on `zk`, a client
- * behind `proxy` whose session outlives a disconnect (20 s).
- */
-async function heldWhileBehindProxy(t: TestContext, proxy: FaultProxy) {
-  const zk = await connect(t, proxy.connectString, { sessionTimeout: 20_000 });
-  const observer = await connect(t, server);
-  const path = uniqueRoot('lock');
-  const holder = new Lock(observer, path, { identifier: 'H' });
-  assert.equal(await holder.acquire(), true);
-  const lock = new Lock(zk, path, { identifier: 'W' });
-  return { zk, observer, path, holder, lock };
-}
+const newLock = (zk: ZooKeeperClient, path: string, identifier: string) => new Lock(zk, path, { identifier });
 
 /** Let `zk` (disconnected by `disconnect`) reconnect to its session. */
 async function reconnect(zk: ZooKeeperClient, proxy: FaultProxy): Promise<void> {
@@ -847,7 +836,18 @@ describe('Lock: SUSPENDED / LOST', () => {
 
   test('acquire({ timeout }) while disconnected resolves false at its deadline (before reconnect or LOST); no node after reconnect', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
-    const { zk, observer, path, holder, lock } = await heldWhileBehindProxy(t, proxy);
+    const {
+      zk,
+      observer,
+      path,
+      holder,
+      waiter: lock,
+    } = await heldWhileBehindProxy(t, server, proxy, newLock, {
+      prefix: 'lock',
+      sessionTimeout: 20_000,
+      holder: 'H',
+      waiter: 'W',
+    });
     assert.equal(await lock.acquire({ blocking: false }), false, 'warm-up: path ensured');
     await noNodeOf(observer, path, 'W', '(the warm-up node is gone)');
     await zk.sync(path); // our client saw the warm-up delete's reply
@@ -869,7 +869,18 @@ describe('Lock: SUSPENDED / LOST', () => {
 
   test('aborting a waiting acquire while disconnected rejects AbortError at once; its node is deleted after the reconnect; the next acquire waits for that only within its deadline', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
-    const { zk, observer, path, holder, lock } = await heldWhileBehindProxy(t, proxy);
+    const {
+      zk,
+      observer,
+      path,
+      holder,
+      waiter: lock,
+    } = await heldWhileBehindProxy(t, server, proxy, newLock, {
+      prefix: 'lock',
+      sessionTimeout: 20_000,
+      holder: 'H',
+      waiter: 'W',
+    });
     const controller = new AbortController();
     const waiting = probe(lock.acquire({ signal: controller.signal }));
     await contendersReach(holder, 2);
@@ -907,12 +918,14 @@ describe('Lock: SUSPENDED / LOST', () => {
   test('acquire({ timeout }) of a partitioned (blackholed) waiter settles false at its deadline, before the partition heals; its node goes after', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     // A long session: the client keeps believing it is connected (read timeout 20 s) throughout.
-    const zkWaiter = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
-    const zkHolder = await connect(t, server);
-    const path = uniqueRoot('lock');
-    const holder = new Lock(zkHolder, path, { identifier: 'holder' });
-    assert.equal(await holder.acquire(), true);
-    const waiter = new Lock(zkWaiter, path, { identifier: 'waiter' });
+    const {
+      zk: zkWaiter,
+      holder,
+      waiter,
+    } = await heldWhileBehindProxy(t, server, proxy, newLock, {
+      prefix: 'lock',
+      sessionTimeout: 30_000,
+    });
     const { acquired, events, statesDuring } = await acquireAcrossPartition(
       zkWaiter,
       proxy,

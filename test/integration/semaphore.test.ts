@@ -4,7 +4,7 @@
  * (FaultProxy drop) and LOST (real session expiry), and interop with Debian's kazoo 2.8.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortError,
@@ -21,10 +21,13 @@ import {
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
 import { connect, disconnect, dropConnection, nextState, sorted, uniqueRoot } from '../support/client.js';
 import { runKazoo } from '../support/kazoo.js';
-import { acquireAcrossPartition } from '../support/recipes.js';
+import { acquireAcrossPartition, heldWhileBehindProxy } from '../support/recipes.js';
 import { eventually, within } from '../support/wait.js';
 
 const LIMIT = timing(20_000);
+
+const newSemaphore = (zk: ZooKeeperClient, path: string, identifier: string) =>
+  new Semaphore(zk, path, { identifier });
 
 /** 'pending' unless the promise has settled by the next macrotask. */
 async function state(promise: Promise<unknown>): Promise<'pending' | 'settled'> {
@@ -56,20 +59,6 @@ describe('Semaphore', () => {
   after(async () => {
     await server?.close();
   });
-
-  /**
-   * A holder (on `observer`, a direct client) and a waiter of the same path on `zk`, a client
-   * behind `proxy` whose session (30 s) outlives a disconnect.
-   */
-  async function heldWhileBehindProxy(t: TestContext, proxy: FaultProxy) {
-    const zk = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
-    const observer = await connect(t, server);
-    const path = uniqueRoot('sem');
-    const holder = new Semaphore(observer, path, { identifier: 'holder' });
-    assert.equal(await holder.acquire(), true);
-    const waiter = new Semaphore(zk, path, { identifier: 'waiter' });
-    return { zk, observer, path, holder, waiter };
-  }
 
   describe('kazoo TestSemaphore', () => {
     test("test_basic: acquire and release; the znode layout is kazoo's", async (t) => {
@@ -331,7 +320,16 @@ describe('Semaphore', () => {
 
     test('a timed-out acquire answers at its deadline while disconnected; its nodes go in the background, and the next acquire waits for that only within its own deadline', async (t) => {
       await using proxy = await FaultProxy.start(server.connectString);
-      const { zk, observer, path, holder, waiter } = await heldWhileBehindProxy(t, proxy);
+      const { zk, observer, path, holder, waiter } = await heldWhileBehindProxy(
+        t,
+        server,
+        proxy,
+        newSemaphore,
+        {
+          prefix: 'sem',
+          sessionTimeout: 30_000,
+        },
+      );
       const acquiring = waiter.acquire({ timeout: 1500 });
       await childCount(observer, holder.lockPath, 1); // the waiter holds the internal lock, watching the pool
       await disconnect(zk, proxy, LIMIT); // well within the session timeout: nothing can be deleted now
@@ -354,7 +352,10 @@ describe('Semaphore', () => {
     test('acquire({ timeout }) of a partitioned (blackholed) waiter settles false at its deadline, before the partition heals; its nodes go after', async (t) => {
       await using proxy = await FaultProxy.start(server.connectString);
       // A long session: the client keeps believing it is connected (read timeout 20 s) throughout.
-      const { zk, observer, holder, waiter } = await heldWhileBehindProxy(t, proxy);
+      const { zk, observer, holder, waiter } = await heldWhileBehindProxy(t, server, proxy, newSemaphore, {
+        prefix: 'sem',
+        sessionTimeout: 30_000,
+      });
       const { acquired, events, statesDuring } = await acquireAcrossPartition(
         zk,
         proxy,
