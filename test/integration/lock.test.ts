@@ -56,6 +56,12 @@ async function heldAndContender(t: TestContext, held: string, other: string) {
 
 const newLock = (zk: ZooKeeperClient, path: string, identifier: string) => new Lock(zk, path, { identifier });
 
+/** Holder H on a direct client; waiter W behind `proxy`, its session (20 s) outlives a disconnect. */
+function holderHWaiterW(t: TestContext, proxy: FaultProxy) {
+  const names = { prefix: 'lock', sessionTimeout: 20_000, holder: 'H', waiter: 'W' };
+  return heldWhileBehindProxy(t, server, proxy, newLock, names);
+}
+
 /** Let `zk` (disconnected by `disconnect`) reconnect to its session. */
 async function reconnect(zk: ZooKeeperClient, proxy: FaultProxy): Promise<void> {
   proxy.accept();
@@ -836,18 +842,7 @@ describe('Lock: SUSPENDED / LOST', () => {
 
   test('acquire({ timeout }) while disconnected resolves false at its deadline (before reconnect or LOST); no node after reconnect', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
-    const {
-      zk,
-      observer,
-      path,
-      holder,
-      waiter: lock,
-    } = await heldWhileBehindProxy(t, server, proxy, newLock, {
-      prefix: 'lock',
-      sessionTimeout: 20_000,
-      holder: 'H',
-      waiter: 'W',
-    });
+    const { zk, observer, path, holder, waiter: lock } = await holderHWaiterW(t, proxy);
     assert.equal(await lock.acquire({ blocking: false }), false, 'warm-up: path ensured');
     await noNodeOf(observer, path, 'W', '(the warm-up node is gone)');
     await zk.sync(path); // our client saw the warm-up delete's reply
@@ -869,18 +864,7 @@ describe('Lock: SUSPENDED / LOST', () => {
 
   test('aborting a waiting acquire while disconnected rejects AbortError at once; its node is deleted after the reconnect; the next acquire waits for that only within its deadline', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
-    const {
-      zk,
-      observer,
-      path,
-      holder,
-      waiter: lock,
-    } = await heldWhileBehindProxy(t, server, proxy, newLock, {
-      prefix: 'lock',
-      sessionTimeout: 20_000,
-      holder: 'H',
-      waiter: 'W',
-    });
+    const { zk, observer, path, holder, waiter: lock } = await holderHWaiterW(t, proxy);
     const controller = new AbortController();
     const waiting = probe(lock.acquire({ signal: controller.signal }));
     await contendersReach(holder, 2);

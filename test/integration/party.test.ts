@@ -134,6 +134,14 @@ describe('Party / ShallowParty: layout', () => {
   });
 });
 
+/** Expire `zk`'s session for real, wait for its new session, then give a rejoin time to show. */
+async function expireAndReconnect(zk: ZooKeeperClient): Promise<void> {
+  const connected = nextState(zk, ConnectionState.CONNECTED, safety());
+  await server.expireSession(zk);
+  await connected;
+  await grace(300);
+}
+
 describe('Party: SUSPENDED / LOST', () => {
   test('SUSPENDED (proxy drop): the member node survives unchanged (same session)', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
@@ -188,10 +196,7 @@ describe('Party: SUSPENDED / LOST', () => {
     const path = uniqueRoot('party');
     const party = new Party(zk, path, { identifier: 'member', autoRejoin: false });
     await party.join();
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    await server.expireSession(zk);
-    await connected;
-    await grace(300);
+    await expireAndReconnect(zk);
     assert.equal(await observer.exists(party.nodePath), null);
     assert.equal(party.rejoins, 0);
     assert.equal(party.participating, true, "kazoo's participating stays true");
@@ -205,10 +210,7 @@ describe('Party: SUSPENDED / LOST', () => {
     const party = new Party(zk, uniqueRoot('party'), { identifier: 'member' });
     await party.join();
     await party.leave();
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    await server.expireSession(zk);
-    await connected;
-    await grace(300);
+    await expireAndReconnect(zk);
     assert.equal(await observer.exists(party.nodePath), null);
     assert.equal(party.rejoins, 0);
   });
