@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ConnectionState,
   Counter,
@@ -20,18 +20,14 @@ import {
   RecipeMismatchError,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, loseSessionAfter, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import { connect, loseSessionAfter, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { KazooPeer, runPython } from '../support/kazoo.js';
 import { testRandom } from '../support/random.js';
 import { children } from '../support/recipes.js';
 import { eventually, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 async function raw(zk: ZooKeeperClient, path: string): Promise<string> {
   return (await zk.get(path)).data.toString('latin1');

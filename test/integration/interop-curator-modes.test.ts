@@ -7,7 +7,7 @@
  * failing with `RecipeMismatchError`; SUSPENDED and LOST of the Curator modes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import {
   ConnectionState,
   Election,
@@ -19,17 +19,13 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { children } from '../support/recipes.js';
 import { eventually, grace, probe, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 const PROTECTED = '_c_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-';
 

@@ -6,7 +6,7 @@
  * behaviour), and interop with Debian's kazoo 2.8 (each side sees the other's members).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ConnectionState,
   InvalidArgumentError,
@@ -17,17 +17,20 @@ import {
   type WatchEvent,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import {
+  connect,
+  loseSessionAfter,
+  nextState,
+  serverForFile,
+  sorted,
+  uniqueRoot,
+} from '../support/client.js';
 import { KazooPeer } from '../support/kazoo.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, grace, rejectsWithin, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 const kinds = [
   {

@@ -1,19 +1,34 @@
 /**
- * Clients for the integration tests: unique paths, started clients that are always closed,
+ * Clients for the integration tests: a test file's server, unique paths, started clients that are always closed,
  * state waits, a dropped connection, a disconnect, a lost-session scenario and an event fence. Every wait is bounded (`safety()`).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import {
   ZooKeeperClient,
   ConnectionState,
   type WatchEvent,
   type ZooKeeperClientOptions,
 } from '../../src/index.js';
-import type { FaultProxy, FrameFault, ZooKeeperServer } from '../../src/testing/index.js';
+import {
+  ZooKeeperServer,
+  type FaultProxy,
+  type FrameFault,
+  type ZooKeeperServerOptions,
+} from '../../src/testing/index.js';
 import { Recorder } from './recorder.js';
 import { safety, within } from './wait.js';
+
+/**
+ * The ZooKeeper server of one test file, started at once and closed after the file's last test:
+ * `const server = await serverForFile();` at the file's top level.
+ */
+export async function serverForFile(options: ZooKeeperServerOptions = {}): Promise<ZooKeeperServer> {
+  const server = await ZooKeeperServer.start(options);
+  after(() => server.close());
+  return server;
+}
 
 /** A fresh top-level path, unique per test. */
 export function uniqueRoot(prefix = 't'): string {
