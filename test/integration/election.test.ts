@@ -21,7 +21,7 @@ import {
   type Leadership,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { connect, dropConnection, uniqueRoot } from '../support/client.js';
 import { children, contendersReach, CriticalSection } from '../support/recipes.js';
 import {
   Deferred,
@@ -379,9 +379,7 @@ describe('Election: semantics', () => {
     const otherRun = probe(other.run(() => 'led'));
     await contendersReach(other, 2);
 
-    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zk, proxy);
     await suspended;
     assert.equal(signals.strict!.aborted, true, 'the default policy fires on SUSPENDED');
     assert.ok(

@@ -20,7 +20,7 @@ import {
 } from '../../src/index.js';
 
 import { FaultProxy } from '../../src/testing/index.js';
-import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
+import { connect, dropConnection, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { children } from '../support/recipes.js';
 import { eventually, grace, probe, safety, within } from '../support/wait.js';
@@ -162,9 +162,7 @@ describe("Semaphore({ naming: 'curator' }) ↔ InterProcessSemaphoreV2", () => {
     const ours = new Semaphore(zk, path, { naming: 'curator' });
     assert.equal(await ours.acquire(), true);
     const signal = ours.signal;
-    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zk, proxy);
     await suspended;
     assert.equal(signal.aborted, true);
     assert.equal(ours.isAcquired, true);
@@ -292,9 +290,7 @@ describe("ReadLock / WriteLock({ naming: 'curator' }) ↔ InterProcessReadWriteL
     assert.equal(await within(waiting.promise, 'our writer holds once the Curator session ended'), true);
 
     const signal = writer.signal;
-    const suspended = nextState(zkHolder, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zkHolder, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zkHolder, proxy);
     await suspended;
     assert.equal(signal.aborted, true, 'SUSPENDED: the signal fires');
     assert.equal(writer.isAcquired, true);

@@ -20,6 +20,7 @@ import {
 import { FaultProxy, timing } from '../../src/testing/index.js';
 import {
   connect,
+  dropConnection,
   loseSessionAfter,
   nextState,
   serverForFile,
@@ -154,9 +155,7 @@ describe('Party: SUSPENDED / LOST', () => {
     const party = new Party(zk, path, { identifier: 'm' });
     await party.join();
     const before = (await observer.exists(party.nodePath))!;
-    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zk, proxy);
     await suspended;
     await connected;
     const afterwards = (await observer.exists(party.nodePath))!;
