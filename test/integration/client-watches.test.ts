@@ -7,7 +7,7 @@
  * sentinel node, which the client can only deliver after everything the server sent before it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { errors, type WatchEvent } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
 import { connect, eventFence, uniqueRoot } from '../support/client.js';
@@ -36,11 +36,16 @@ describe('ZooKeeperClient watches', () => {
     await server?.close();
   });
 
+  /** The watching client `zk`, a second client `other` that writes, and a fresh `root` path. */
+  async function watcherAndWriter(t: TestContext) {
+    const zk = await connect(t, server);
+    const other = await connect(t, server);
+    return { zk, other, root: uniqueRoot() };
+  }
+
   describe('one-shot watches', () => {
     test('a get watch delivers NodeDataChanged exactly once', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root, 'v0');
       const log = new Recorder<WatchEvent>();
       const { data } = await zk.get(root, { watch: log.listener });
@@ -56,9 +61,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('a get watch delivers NodeDeleted exactly once', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root, 'v0');
       const log = new Recorder<WatchEvent>();
       await zk.get(root, { watch: log.listener });
@@ -70,9 +73,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('an exists watch on a missing node delivers NodeCreated exactly once', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       const log = new Recorder<WatchEvent>();
       assert.equal(await zk.exists(root, { watch: log.listener }), null);
       await other.create(root, 'x');
@@ -84,9 +85,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('an exists watch on an existing node delivers NodeDataChanged, then NodeDeleted for a new watch', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root);
       const log = new Recorder<WatchEvent>();
       assert.ok(await zk.exists(root, { watch: log.listener }));
@@ -100,9 +99,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('a getChildren watch delivers NodeChildrenChanged exactly once', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root);
       const log = new Recorder<WatchEvent>();
       assert.deepEqual(await zk.getChildren(root, { watch: log.listener }), []);
@@ -127,9 +124,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('several listeners on one path (get ×2 + exists) all fire once for one change', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root, 'v0');
       const first = new Recorder<WatchEvent>();
       const second = new Recorder<WatchEvent>();
@@ -153,9 +148,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('events are delivered in server order', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       const [a, b, c] = [`${root}/a`, `${root}/b`, `${root}/c`];
       for (const path of [a, b, c]) await zk.create(path, null, { makePath: true });
       const received: string[] = [];
@@ -182,9 +175,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('a throwing listener does not break the connection or other listeners', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root, 'v0');
       let thrown = 0;
       const throwing = () => {
@@ -256,9 +247,7 @@ describe('ZooKeeperClient watches', () => {
 
   describe('persistent and recursive watches', () => {
     test('addWatch delivers repeatedly until removeWatches, which delivers PersistentWatchRemoved', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root);
       const log = new Recorder<WatchEvent>();
       await zk.addWatch(root, log.listener);
@@ -292,9 +281,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('a persistent watch on a missing node reports its creation', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       const log = new Recorder<WatchEvent>();
       await zk.addWatch(root, log.listener);
       await other.create(root);
@@ -305,9 +292,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('a recursive watch delivers created/changed/deleted of descendants and never NodeChildrenChanged', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root);
       const log = new Recorder<WatchEvent>();
       await zk.addWatch(root, log.listener, { recursive: true });
@@ -347,9 +332,7 @@ describe('ZooKeeperClient watches', () => {
 
   describe('removeWatches', () => {
     test('removeWatches on a path without a watch rejects with NoWatcherError', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root);
       await assert.rejects(zk.removeWatches(root, 'any'), NoWatcherError);
       await assert.rejects(zk.removeWatches(root, 'data'), NoWatcherError);
@@ -372,9 +355,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('removing one of two one-shot listeners leaves the other working', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root, 'v0');
       const removed = new Recorder<WatchEvent>();
       const kept = new Recorder<WatchEvent>();
@@ -393,9 +374,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('removing one of two persistent listeners leaves the other receiving events', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root);
       const removed = new Recorder<WatchEvent>();
       const kept = new Recorder<WatchEvent>();
@@ -418,9 +397,7 @@ describe('ZooKeeperClient watches', () => {
     });
 
     test('removing all data listeners of a path removes the server watch', async (t) => {
-      const zk = await connect(t, server);
-      const other = await connect(t, server);
-      const root = uniqueRoot();
+      const { zk, other, root } = await watcherAndWriter(t);
       await zk.create(root);
       const first = new Recorder<WatchEvent>();
       const second = new Recorder<WatchEvent>();

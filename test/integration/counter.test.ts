@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ConnectionState,
   Counter,
@@ -20,47 +20,42 @@ import {
   RecipeMismatchError,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, loseSessionAfter, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import { connect, loseSessionAfter, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { KazooPeer, runPython } from '../support/kazoo.js';
 import { testRandom } from '../support/random.js';
 import { children } from '../support/recipes.js';
 import { eventually, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 async function raw(zk: ZooKeeperClient, path: string): Promise<string> {
   return (await zk.get(path)).data.toString('latin1');
+}
+
+/** kazoo's test_int_counter steps: 0; +2, +1 → 3; −3, −1 → −1. */
+async function countToMinusOne(counter: Counter): Promise<void> {
+  assert.equal(await counter.value, 0);
+  await counter.add(2);
+  await counter.add(1);
+  assert.equal(await counter.value, 3);
+  await counter.subtract(3);
+  await counter.subtract(1);
+  assert.equal(await counter.value, -1);
 }
 
 describe('Counter: kazoo KazooCounterTests', () => {
   test('test_int_counter: 0; +2, +1 → 3; −3, −1 → −1', async (t) => {
     const zk = await connect(t, server);
     const counter = new Counter(zk, uniqueRoot('counter'));
-    assert.equal(await counter.value, 0);
-    await counter.add(2);
-    await counter.add(1);
-    assert.equal(await counter.value, 3);
-    await counter.subtract(3);
-    await counter.subtract(1);
-    assert.equal(await counter.value, -1);
+    await countToMinusOne(counter);
     assert.equal(await raw(zk, counter.path), '-1');
   });
 
   test('test_int_curator_counter: the same in int32 big-endian, up to 2147483647 and down to −2147483647', async (t) => {
     const zk = await connect(t, server);
     const counter = new Counter(zk, uniqueRoot('counter'), { curator: true });
-    assert.equal(await counter.value, 0);
-    await counter.add(2);
-    await counter.add(1);
-    assert.equal(await counter.value, 3);
-    await counter.subtract(3);
-    await counter.subtract(1);
-    assert.equal(await counter.value, -1);
+    await countToMinusOne(counter);
     assert.deepEqual((await zk.get(counter.path)).data, Buffer.from([0xff, 0xff, 0xff, 0xff]));
     await counter.add(1);
     await counter.add(2147483647);

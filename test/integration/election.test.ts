@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import {
   AbortError,
   AlreadyAcquiredError,
@@ -21,7 +21,7 @@ import {
   type Leadership,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { connect, dropConnection, uniqueRoot } from '../support/client.js';
 import { children, contendersReach, CriticalSection } from '../support/recipes.js';
 import {
   Deferred,
@@ -48,6 +48,17 @@ function aborted(signal: AbortSignal): Promise<unknown> {
     if (signal.aborted) resolve(signal.reason);
     else signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
   });
+}
+
+/** An Election 'leader' that leads (its run waits for `stop`) on a fresh path. */
+async function leading(t: TestContext) {
+  const zk = await connect(t, server);
+  const path = uniqueRoot('election');
+  const leader = new Election(zk, path, { identifier: 'leader' });
+  const stop = new Deferred();
+  const leaderRun = leader.run(() => stop.promise);
+  await eventually(() => leader.isLeader, 'leader leads');
+  return { zk, path, leader, stop, leaderRun };
 }
 
 describe('Election: kazoo KazooElectionTests', () => {
@@ -194,12 +205,7 @@ describe('Election: semantics', () => {
   });
 
   test('cancel() and an aborted signal make a waiting run reject with AbortError and leave no node', async (t) => {
-    const zk = await connect(t, server);
-    const path = uniqueRoot('election');
-    const leader = new Election(zk, path, { identifier: 'leader' });
-    const stop = new Deferred();
-    const leaderRun = leader.run(() => stop.promise);
-    await eventually(() => leader.isLeader, 'leader leads');
+    const { zk, path, leader, stop, leaderRun } = await leading(t);
     const leaderNode = (await children(zk, path))[0]!;
 
     const viaCancel = new Election(zk, path, { identifier: 'cancel-me' });
@@ -239,12 +245,7 @@ describe('Election: semantics', () => {
   });
 
   test('cancel() still cancels a waiting run after a concurrent second run() on the same Election was refused', async (t) => {
-    const zk = await connect(t, server);
-    const path = uniqueRoot('election');
-    const leader = new Election(zk, path, { identifier: 'leader' });
-    const stop = new Deferred();
-    const leaderRun = leader.run(() => stop.promise);
-    await eventually(() => leader.isLeader, 'leader leads');
+    const { zk, path, leader, stop, leaderRun } = await leading(t);
     const candidate = new Election(zk, path, { identifier: 'candidate' });
     const waiting = probe(candidate.run(() => 'elected'));
     await contendersReach(leader, 2);
@@ -378,9 +379,7 @@ describe('Election: semantics', () => {
     const otherRun = probe(other.run(() => 'led'));
     await contendersReach(other, 2);
 
-    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zk, proxy);
     await suspended;
     assert.equal(signals.strict!.aborted, true, 'the default policy fires on SUSPENDED');
     assert.ok(

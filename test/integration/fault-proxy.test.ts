@@ -30,6 +30,7 @@ import {
 import { findFreePort } from '../../src/testing/free-port.js';
 import { connect, uniqueRoot } from '../support/client.js';
 import { eventually, grace, probe, rejectsWithin, within } from '../support/wait.js';
+import { newSessionRequest } from '../support/protocol.js';
 
 const { ConnectionLossError } = errors;
 
@@ -110,15 +111,7 @@ describe('FaultProxy', () => {
 
     // A new connection is accepted, but its handshake goes nowhere.
     const late = await RawConnection.connect(proxy.host, proxy.port, timing(10_000));
-    late.send((w) =>
-      writeConnectRequest(w, {
-        lastZxidSeen: 0n,
-        timeout: 10_000,
-        sessionId: 0n,
-        password: Buffer.alloc(16),
-        readOnly: false,
-      }),
-    );
+    late.send((w) => writeConnectRequest(w, newSessionRequest()));
     await assert.rejects(late.nextFrame(timing(1_000)), /no frame/);
     assert.equal(late.closed, false);
     assert.equal(proxy.connections, 2);

@@ -6,7 +6,7 @@
  * is never reported as this member's); close leaves no node, no watch and no timer.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import {
   ConnectionState,
@@ -19,17 +19,13 @@ import {
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { hostAddress } from '../../src/recipes/local-address.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { runToExit } from '../support/process.js';
 import { children } from '../support/recipes.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, grace, safety } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 /** A member's view as plain text: id → payload. */
 function view(member: GroupMember): Record<string, string> {

@@ -7,7 +7,7 @@
  * failing with `RecipeMismatchError`; SUSPENDED and LOST of the Curator modes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import {
   ConnectionState,
   Election,
@@ -19,17 +19,13 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, dropConnection, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { children } from '../support/recipes.js';
 import { eventually, grace, probe, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 const PROTECTED = '_c_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-';
 
@@ -40,6 +36,18 @@ async function curatorAcquire(
 ): Promise<boolean> {
   const answer = await peer.request(op, args);
   return answer['acquired'] === true;
+}
+
+/** A client of the server, a Curator peer on it and a fresh path under `prefix`. */
+async function withPeer(t: TestContext, prefix: string) {
+  const zk = await connect(t, server);
+  const peer = await CuratorPeer.start(t, server.connectString);
+  return { zk, peer, path: uniqueRoot(prefix) };
+}
+
+/** A Curator InterProcessMutex, owned by the peer thread named after it. */
+function mutexOf(peer: CuratorPeer, name: string, path: string, timeoutMs: number) {
+  return curatorAcquire(peer, 'mutex.acquire', { name, thread: name, path, timeoutMs });
 }
 
 /** A Curator semaphore lease: `name` is the peer's handle. */
@@ -76,9 +84,7 @@ async function names(zk: ZooKeeperClient, path: string): Promise<string[]> {
 
 describe("Semaphore({ naming: 'curator' }) ↔ InterProcessSemaphoreV2", () => {
   test('1 lease: Curator holds, ours waits and gets it on release; ours holds, Curator times out then gets it', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await CuratorPeer.start(t, server.connectString);
-    const path = uniqueRoot('csem');
+    const { zk, peer, path } = await withPeer(t, 'csem');
     assert.equal(await leaseOf(peer, 'java', path, 1, 10_000), true);
     const ours = new Semaphore(zk, path, { naming: 'curator', identifier: 'node' });
     assert.equal(await ours.acquire({ timeout: 300 }), false, 'no second lease beside Curator');
@@ -156,9 +162,7 @@ describe("Semaphore({ naming: 'curator' }) ↔ InterProcessSemaphoreV2", () => {
     const ours = new Semaphore(zk, path, { naming: 'curator' });
     assert.equal(await ours.acquire(), true);
     const signal = ours.signal;
-    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zk, proxy);
     await suspended;
     assert.equal(signal.aborted, true);
     assert.equal(ours.isAcquired, true);
@@ -171,9 +175,7 @@ describe("Semaphore({ naming: 'curator' }) ↔ InterProcessSemaphoreV2", () => {
   });
 
   test('layouts meeting on one path: each of ours fails with RecipeMismatchError instead of granting', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await CuratorPeer.start(t, server.connectString);
-    const path = uniqueRoot('csem');
+    const { zk, peer, path } = await withPeer(t, 'csem');
     assert.equal(await leaseOf(peer, 'java', path, 1, 10_000), true);
     const kazooLayout = new Semaphore(zk, path, { identifier: 'kazoo' });
     await assert.rejects(kazooLayout.acquire({ timeout: 5_000 }), RecipeMismatchError);
@@ -193,9 +195,7 @@ describe("Semaphore({ naming: 'curator' }) ↔ InterProcessSemaphoreV2", () => {
 
 describe("ReadLock / WriteLock({ naming: 'curator' }) ↔ InterProcessReadWriteLock", () => {
   test('a Curator writer excludes our readers and writers; our writer excludes Curator readers and writers', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await CuratorPeer.start(t, server.connectString);
-    const path = uniqueRoot('crw');
+    const { zk, peer, path } = await withPeer(t, 'crw');
     assert.equal(await rwOf(peer, 'w', path, 'write', 10_000), true);
     const reader = new ReadLock(zk, path, { naming: 'curator', identifier: 'r' });
     const writer = new WriteLock(zk, path, { naming: 'curator', identifier: 'w' });
@@ -215,9 +215,7 @@ describe("ReadLock / WriteLock({ naming: 'curator' }) ↔ InterProcessReadWriteL
   });
 
   test('readers share across both sides; a writer (either side) waits for every reader, and readers after it wait for it', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await CuratorPeer.start(t, server.connectString);
-    const path = uniqueRoot('crw');
+    const { zk, peer, path } = await withPeer(t, 'crw');
     assert.equal(await rwOf(peer, 'r', path, 'read', 10_000), true);
     const reader = new ReadLock(zk, path, { naming: 'curator' });
     assert.equal(await reader.acquire({ timeout: 5_000 }), true, 'readers share');
@@ -245,9 +243,7 @@ describe("ReadLock / WriteLock({ naming: 'curator' }) ↔ InterProcessReadWriteL
   });
 
   test('write→read downgrade, both sides: the holder of the write lock takes the read lock; others still wait', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await CuratorPeer.start(t, server.connectString);
-    const path = uniqueRoot('crw');
+    const { zk, peer, path } = await withPeer(t, 'crw');
     const writer = new WriteLock(zk, path, { naming: 'curator' });
     const reader = new ReadLock(zk, path, { naming: 'curator', writeLock: writer });
     assert.equal(await writer.acquire(), true);
@@ -294,9 +290,7 @@ describe("ReadLock / WriteLock({ naming: 'curator' }) ↔ InterProcessReadWriteL
     assert.equal(await within(waiting.promise, 'our writer holds once the Curator session ended'), true);
 
     const signal = writer.signal;
-    const suspended = nextState(zkHolder, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zkHolder, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zkHolder, proxy);
     await suspended;
     assert.equal(signal.aborted, true, 'SUSPENDED: the signal fires');
     assert.equal(writer.isAcquired, true);
@@ -315,9 +309,7 @@ describe("ReadLock / WriteLock({ naming: 'curator' }) ↔ InterProcessReadWriteL
   });
 
   test('layouts meeting on one path: a kazoo-layout WriteLock or ReadLock beside a Curator writer fails with RecipeMismatchError (was: both held)', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await CuratorPeer.start(t, server.connectString);
-    const path = uniqueRoot('crw');
+    const { zk, peer, path } = await withPeer(t, 'crw');
     assert.equal(await rwOf(peer, 'w', path, 'write', 10_000), true);
     for (const lock of [new WriteLock(zk, path), new ReadLock(zk, path), new Lock(zk, path)]) {
       await assert.rejects(lock.acquire({ timeout: 5_000 }), RecipeMismatchError);
@@ -339,13 +331,8 @@ describe("ReadLock / WriteLock({ naming: 'curator' }) ↔ InterProcessReadWriteL
 
 describe('Lock ↔ InterProcessMutex, Election ↔ LeaderLatch: hand-over and layouts that meet', () => {
   test("Lock({ naming: 'curator' }): hand-over when the Curator holder's session ends", async (t) => {
-    const zk = await connect(t, server);
-    const peer = await CuratorPeer.start(t, server.connectString);
-    const path = uniqueRoot('cmutex');
-    assert.equal(
-      await curatorAcquire(peer, 'mutex.acquire', { name: 'm', thread: 'm', path, timeoutMs: 10_000 }),
-      true,
-    );
+    const { zk, peer, path } = await withPeer(t, 'cmutex');
+    assert.equal(await mutexOf(peer, 'm', path, 10_000), true);
     const lock = new Lock(zk, path, { naming: 'curator' });
     const waiting = probe(lock.acquire());
     await eventually(async () => (await children(zk, path)).length === 2, 'queued');
@@ -355,13 +342,8 @@ describe('Lock ↔ InterProcessMutex, Election ↔ LeaderLatch: hand-over and la
   });
 
   test('a default-named Lock beside an InterProcessMutex holder fails with RecipeMismatchError; with naming: curator it waits its turn', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await CuratorPeer.start(t, server.connectString);
-    const path = uniqueRoot('cmutex');
-    assert.equal(
-      await curatorAcquire(peer, 'mutex.acquire', { name: 'm', thread: 'm', path, timeoutMs: 10_000 }),
-      true,
-    );
+    const { zk, peer, path } = await withPeer(t, 'cmutex');
+    assert.equal(await mutexOf(peer, 'm', path, 10_000), true);
     const plain = new Lock(zk, path);
     await assert.rejects(plain.acquire({ timeout: 5_000 }), RecipeMismatchError);
     assert.equal(plain.isAcquired, false);
@@ -372,9 +354,7 @@ describe('Lock ↔ InterProcessMutex, Election ↔ LeaderLatch: hand-over and la
   });
 
   test('an Election (kazoo or Curator layout) beside a Curator LeaderLatch fails with RecipeMismatchError instead of leading too', async (t) => {
-    const zk = await connect(t, server);
-    const peer = await CuratorPeer.start(t, server.connectString);
-    const path = uniqueRoot('latch');
+    const { zk, peer, path } = await withPeer(t, 'latch');
     await peer.request('latch.start', { name: 'java', path, participant: 'java' });
     await peer.next(/^LATCH_LEADER java$/);
     for (const naming of ['kazoo', 'curator'] as const) {

@@ -17,7 +17,7 @@ import {
   RecipeStateError,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { connect, dropConnection, nextState, uniqueRoot } from '../support/client.js';
 import { children, loseReplyAcrossSessions } from '../support/recipes.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, grace, safety, within } from '../support/wait.js';
@@ -150,9 +150,7 @@ describe('LeaderLatch', () => {
     const strictSignal = strict.signal;
     const lenientSignal = lenient.signal;
 
-    const suspended = nextState(zk, ConnectionState.SUSPENDED);
-    const connected = nextState(zk, ConnectionState.CONNECTED);
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zk, proxy);
     await suspended;
     assert.equal(strict.hasLeadership(), false, 'SUSPENDED ends leadership (Curator default)');
     assert.equal(strictSignal.aborted, true);

@@ -73,15 +73,33 @@ describe('NonBlockingLease', () => {
     clock = new MockClock(10);
   }
 
+  /** kazoo's `NonBlockingLease(zk, path, timedelta(seconds=3), utcnow=clock)`; no identifier: the default. */
+  function obtain(zk: ZooKeeperClient, identifier?: string): Promise<NonBlockingLease> {
+    return NonBlockingLease.obtain(zk, path, seconds(3), { identifier, utcnow: clock.now });
+  }
+
+  /** kazoo's `MultiNonBlockingLease(zk, count, path, timedelta(seconds=s), utcnow=clock)`. */
+  function obtainSlot(
+    zk: ZooKeeperClient,
+    count: number,
+    durationSeconds: number,
+    identifier?: string,
+  ): Promise<MultiNonBlockingLease> {
+    return MultiNonBlockingLease.obtain(zk, count, path, seconds(durationSeconds), {
+      identifier,
+      utcnow: clock.now,
+    });
+  }
+
   describe('kazoo NonBlockingLeaseTests', () => {
     test('test_renew', async (t) => {
       await setUp(t);
-      const lease = await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now });
+      const lease = await obtain(client);
       assert.equal(lease.obtained, true);
       assert.equal(lease.holder, NonBlockingLease.defaultIdentifier);
       assert.equal(lease.end?.toISOString(), '1970-01-01T00:00:13.000Z');
       clock.forward(2);
-      const renewed = await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now });
+      const renewed = await obtain(client);
       assert.equal(renewed.obtained, true);
       assert.equal(renewed.end?.toISOString(), '1970-01-01T00:00:15.000Z');
       assert.equal(lease.isHeld, true); // same clock: 12 s < 13 s
@@ -98,15 +116,9 @@ describe('NonBlockingLease', () => {
 
     test('test_busy', async (t) => {
       await setUp(t);
-      assert.equal(
-        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
-        true,
-      );
+      assert.equal((await obtain(client)).obtained, true);
       clock.forward(2);
-      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), {
-        identifier: 'some.other.host',
-        utcnow: clock.now,
-      });
+      const foreigner = await obtain(client2, 'some.other.host');
       assert.equal(foreigner.obtained, false);
       assert.equal(foreigner.isHeld, false);
       assert.equal(foreigner.holder, NonBlockingLease.defaultIdentifier);
@@ -115,44 +127,26 @@ describe('NonBlockingLease', () => {
 
     test('test_overtake', async (t) => {
       await setUp(t);
-      assert.equal(
-        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
-        true,
-      );
+      assert.equal((await obtain(client)).obtained, true);
       clock.forward(4);
-      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), {
-        identifier: 'some.other.host',
-        utcnow: clock.now,
-      });
+      const foreigner = await obtain(client2, 'some.other.host');
       assert.equal(foreigner.obtained, true);
       assert.equal(foreigner.holder, 'some.other.host');
     });
 
     test('test_renew_no_overtake', async (t) => {
       await setUp(t);
-      assert.equal(
-        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
-        true,
-      );
+      assert.equal((await obtain(client)).obtained, true);
       clock.forward(2);
-      assert.equal(
-        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
-        true,
-      );
+      assert.equal((await obtain(client)).obtained, true);
       clock.forward(2);
-      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), {
-        identifier: 'some.other.host',
-        utcnow: clock.now,
-      });
+      const foreigner = await obtain(client2, 'some.other.host');
       assert.equal(foreigner.obtained, false);
     });
 
     test('test_overtaker_renews', async (t) => {
       await setUp(t);
-      assert.equal(
-        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
-        true,
-      );
+      assert.equal((await obtain(client)).obtained, true);
       clock.forward(4);
       const foreigner = new NonBlockingLease(client2, path, seconds(3), {
         identifier: 'some.other.host',
@@ -166,22 +160,11 @@ describe('NonBlockingLease', () => {
 
     test('test_overtake_refuse_first', async (t) => {
       await setUp(t);
-      assert.equal(
-        (await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now })).obtained,
-        true,
-      );
+      assert.equal((await obtain(client)).obtained, true);
       clock.forward(4);
-      assert.equal(
-        (
-          await NonBlockingLease.obtain(client2, path, seconds(3), {
-            identifier: 'some.other.host',
-            utcnow: clock.now,
-          })
-        ).obtained,
-        true,
-      );
+      assert.equal((await obtain(client2, 'some.other.host')).obtained, true);
       clock.forward(2);
-      const firstAgain = await NonBlockingLease.obtain(client, path, seconds(3), { utcnow: clock.now });
+      const firstAgain = await obtain(client);
       assert.equal(firstAgain.obtained, false);
       assert.equal(firstAgain.holder, 'some.other.host');
     });
@@ -195,10 +178,7 @@ describe('NonBlockingLease', () => {
         { makePath: true },
       );
       clock.forward(4);
-      const foreigner = await NonBlockingLease.obtain(client2, path, seconds(3), {
-        identifier: 'some.other.host',
-        utcnow: clock.now,
-      });
+      const foreigner = await obtain(client2, 'some.other.host');
       assert.equal(foreigner.obtained, false);
       assert.equal(decodeLease((await client.get(`${path}/lease_holder`)).data).version, 2); // untouched
     });
@@ -207,29 +187,20 @@ describe('NonBlockingLease', () => {
   describe('kazoo MultiNonBlockingLeaseTest', () => {
     test('test_1_renew', async (t) => {
       await setUp(t);
-      const ls = await MultiNonBlockingLease.obtain(client, 1, path, seconds(4), { utcnow: clock.now });
+      const ls = await obtainSlot(client, 1, 4);
       assert.equal(ls.obtained, true);
       assert.equal(ls.slot, 0);
       clock.forward(2);
-      assert.equal(
-        (await MultiNonBlockingLease.obtain(client, 1, path, seconds(4), { utcnow: clock.now })).obtained,
-        true,
-      );
+      assert.equal((await obtainSlot(client, 1, 4)).obtained, true);
       assert.deepEqual(await client.getChildren(path), ['0']);
       assert.deepEqual(await client.getChildren(`${path}/0`), ['lease_holder']);
     });
 
     test('test_1_reject', async (t) => {
       await setUp(t);
-      assert.equal(
-        (await MultiNonBlockingLease.obtain(client, 1, path, seconds(4), { utcnow: clock.now })).obtained,
-        true,
-      );
+      assert.equal((await obtainSlot(client, 1, 4)).obtained, true);
       clock.forward(2);
-      const ls2 = await MultiNonBlockingLease.obtain(client2, 1, path, seconds(4), {
-        identifier: 'some.other.host',
-        utcnow: clock.now,
-      });
+      const ls2 = await obtainSlot(client2, 1, 4, 'some.other.host');
       assert.equal(ls2.obtained, false);
       assert.equal(ls2.slot, undefined);
       assert.equal(ls2.isHeld, false);
@@ -237,12 +208,8 @@ describe('NonBlockingLease', () => {
 
     test('test_2_renew', async (t) => {
       await setUp(t);
-      const a = () => MultiNonBlockingLease.obtain(client, 2, path, seconds(7), { utcnow: clock.now });
-      const b = () =>
-        MultiNonBlockingLease.obtain(client2, 2, path, seconds(7), {
-          identifier: 'host2',
-          utcnow: clock.now,
-        });
+      const a = () => obtainSlot(client, 2, 7);
+      const b = () => obtainSlot(client2, 2, 7, 'host2');
       assert.equal((await a()).slot, 0);
       clock.forward(2);
       assert.equal((await b()).slot, 1);
@@ -254,56 +221,23 @@ describe('NonBlockingLease', () => {
 
     test('test_2_reject', async (t) => {
       await setUp(t);
-      assert.equal(
-        (await MultiNonBlockingLease.obtain(client, 2, path, seconds(7), { utcnow: clock.now })).obtained,
-        true,
-      );
+      assert.equal((await obtainSlot(client, 2, 7)).obtained, true);
       clock.forward(2);
-      assert.equal(
-        (
-          await MultiNonBlockingLease.obtain(client2, 2, path, seconds(7), {
-            identifier: 'host2',
-            utcnow: clock.now,
-          })
-        ).obtained,
-        true,
-      );
+      assert.equal((await obtainSlot(client2, 2, 7, 'host2')).obtained, true);
       clock.forward(2);
-      const ls3 = await MultiNonBlockingLease.obtain(client3, 2, path, seconds(7), {
-        identifier: 'host3',
-        utcnow: clock.now,
-      });
+      const ls3 = await obtainSlot(client3, 2, 7, 'host3');
       assert.equal(ls3.obtained, false);
     });
 
     test('test_2_handover', async (t) => {
       await setUp(t);
-      assert.equal(
-        (await MultiNonBlockingLease.obtain(client, 2, path, seconds(4), { utcnow: clock.now })).slot,
-        0,
-      ); // 10 s → ends 14
+      assert.equal((await obtainSlot(client, 2, 4)).slot, 0); // 10 s → ends 14
       clock.forward(2);
-      assert.equal(
-        (
-          await MultiNonBlockingLease.obtain(client2, 2, path, seconds(4), {
-            identifier: 'host2',
-            utcnow: clock.now,
-          })
-        ).slot,
-        1,
-      ); // 12 → 16
+      assert.equal((await obtainSlot(client2, 2, 4, 'host2')).slot, 1); // 12 → 16
       clock.forward(3);
-      assert.equal(
-        (
-          await MultiNonBlockingLease.obtain(client3, 2, path, seconds(4), {
-            identifier: 'host3',
-            utcnow: clock.now,
-          })
-        ).slot,
-        0,
-      ); // 15: slot 0 expired
+      assert.equal((await obtainSlot(client3, 2, 4, 'host3')).slot, 0); // 15: slot 0 expired
       clock.forward(2);
-      const ls4 = await MultiNonBlockingLease.obtain(client, 2, path, seconds(4), { utcnow: clock.now }); // 17: slot 0 busy, slot 1 expired
+      const ls4 = await obtainSlot(client, 2, 4); // 17: slot 0 busy, slot 1 expired
       assert.equal(ls4.obtained, true);
       assert.equal(ls4.slot, 1);
       assert.equal(ls4.end?.toISOString(), '1970-01-01T00:00:21.000Z');

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AbortError, ConnectionState, Lock, type ZooKeeperClient } from '../../src/index.js';
+import { AbortError, Lock, type ZooKeeperClient } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { connect, dropConnection, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { Deferred, eventually, grace, within } from '../support/wait.js';
 
@@ -21,12 +21,10 @@ async function revokeWhileSuspended(
   other: ZooKeeperClient,
   node: string,
 ): Promise<void> {
-  const suspended = nextState(zk, ConnectionState.SUSPENDED);
-  const connected = nextState(zk, ConnectionState.CONNECTED);
-  proxy.drop();
+  const { suspended, reconnected } = dropConnection(zk, proxy);
   await suspended;
   await Lock.attemptRevoke(other, node);
-  await connected;
+  await reconnected;
 }
 before(async () => {
   server = await ZooKeeperServer.start();

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import {
   AbortError,
   AlreadyAcquiredError,
@@ -22,14 +22,16 @@ import {
   NoNodeError,
   NotHeldError,
   TransactionError,
+  type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { connect, disconnect, dropConnection, nextState, uniqueRoot } from '../support/client.js';
 import {
   acquireAcrossPartition,
   children,
   contendersReach,
   CriticalSection,
+  heldWhileBehindProxy,
   HolderTracker,
   nodesOf,
 } from '../support/recipes.js';
@@ -40,6 +42,43 @@ before(async () => {
   server = await ZooKeeperServer.start();
 });
 after(() => server?.close());
+
+/** kazoo's two-session fixture: lock1 (`held`) acquired, lock2 (`other`) of the same path on another session. */
+async function heldAndContender(t: TestContext, held: string, other: string) {
+  const zk1 = await connect(t, server);
+  const zk2 = await connect(t, server);
+  const path = uniqueRoot('lock');
+  const lock1 = new Lock(zk1, path, { identifier: held });
+  assert.equal(await lock1.acquire(), true);
+  const lock2 = new Lock(zk2, path, { identifier: other });
+  return { zk1, zk2, path, lock1, lock2 };
+}
+
+const newLock = (zk: ZooKeeperClient, path: string, identifier: string) => new Lock(zk, path, { identifier });
+
+/** Holder H on a direct client; waiter W behind `proxy`, its session (20 s) outlives a disconnect. */
+function holderHWaiterW(t: TestContext, proxy: FaultProxy) {
+  const names = { prefix: 'lock', sessionTimeout: 20_000, holder: 'H', waiter: 'W' };
+  return heldWhileBehindProxy(t, server, proxy, newLock, names);
+}
+
+/** Let `zk` (disconnected by `disconnect`) reconnect to its session. */
+async function reconnect(zk: ZooKeeperClient, proxy: FaultProxy): Promise<void> {
+  proxy.accept();
+  await eventually(
+    () => zk.state === ConnectionState.CONNECTED,
+    'reconnected (same session)',
+    safety(20_000),
+  );
+}
+
+/** Wait until no node of `path` carries `identifier`. */
+async function noNodeOf(zk: ZooKeeperClient, path: string, identifier: string, when: string): Promise<void> {
+  await eventually(
+    async () => (await nodesOf(zk, path, identifier)).length === 0,
+    `no node of ${identifier} ${when}`,
+  );
+}
 
 describe('Lock: kazoo KazooLockTests', () => {
   test('test_lock_one: another instance sees the holder as the only contender; release completes', async (t) => {
@@ -100,12 +139,7 @@ describe('Lock: kazoo KazooLockTests', () => {
   });
 
   test('test_lock_reconnect: the holder session expires (for real); release() is false; the waiter acquires', async (t) => {
-    const zkHolder = await connect(t, server);
-    const zkWaiter = await connect(t, server);
-    const path = uniqueRoot('lock');
-    const lock = new Lock(zkHolder, path, { identifier: 'test' });
-    assert.equal(await lock.acquire(), true);
-    const other = new Lock(zkWaiter, path, { identifier: 'contender' });
+    const { zk1: zkHolder, lock1: lock, lock2: other } = await heldAndContender(t, 'test', 'contender');
     const waiting = probe(other.acquire());
     assert.deepEqual(await contendersReach(lock, 2), ['test', 'contender']);
     const lost = nextState(zkHolder, ConnectionState.LOST, safety());
@@ -141,12 +175,7 @@ describe('Lock: kazoo KazooLockTests', () => {
   });
 
   test('test_lock_cancel: aborting a blocked acquire (cancel) rejects AbortError and removes its node', async (t) => {
-    const zk1 = await connect(t, server);
-    const zk2 = await connect(t, server);
-    const path = uniqueRoot('lock');
-    const lock1 = new Lock(zk1, path, { identifier: 'one' });
-    assert.equal(await lock1.acquire(), true);
-    const lock2 = new Lock(zk2, path, { identifier: 'two' });
+    const { lock1, lock2 } = await heldAndContender(t, 'one', 'two');
     const cancel = new AbortController();
     const waiting = probe(lock2.acquire({ signal: cancel.signal }));
     assert.deepEqual(await contendersReach(lock2, 2), ['one', 'two']);
@@ -256,12 +285,7 @@ describe('Lock: kazoo KazooLockTests', () => {
   });
 
   test('test_lock_timeout: acquire({ timeout }) behind a holder resolves false (kazoo: LockTimeout)', async (t) => {
-    const zk1 = await connect(t, server);
-    const zk2 = await connect(t, server);
-    const path = uniqueRoot('lock');
-    const lock1 = new Lock(zk1, path, { identifier: 'one' });
-    assert.equal(await lock1.acquire(), true);
-    const lock2 = new Lock(zk2, path, { identifier: 'two' });
+    const { lock1, lock2 } = await heldAndContender(t, 'one', 'two');
     assert.equal(await within(lock2.acquire({ timeout: 500 }), 'the timed acquire'), false);
     assert.equal(lock2.isAcquired, false);
     await contendersReach(lock1, 1); // answered at the deadline; the node goes right after
@@ -538,9 +562,7 @@ describe('Lock: SUSPENDED / LOST', () => {
     assert.equal(first.aborted, false);
     const seen: { state: string; aborted: boolean; held: boolean }[] = [];
     zk.on('state', (state) => seen.push({ state, aborted: lock.signal.aborted, held: lock.isAcquired }));
-    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zk, proxy);
     await suspended;
     assert.equal(first.aborted, true);
     assert.ok(
@@ -569,9 +591,7 @@ describe('Lock: SUSPENDED / LOST', () => {
     const lock = new Lock(zk, uniqueRoot('lock'), { identifier: 'holder', ownershipLostOn: 'LOST' });
     assert.equal(await lock.acquire(), true);
     const signal = lock.signal;
-    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zk, proxy);
     await suspended;
     assert.equal(signal.aborted, false);
     await connected;
@@ -807,9 +827,7 @@ describe('Lock: SUSPENDED / LOST', () => {
     const cGot = probe(c.acquire());
     await contendersReach(holder, 3);
     const node = w.nodePath;
-    const suspended = nextState(zkW, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zkW, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zkW, proxy);
     await suspended;
     await connected;
     assert.equal(w.nodePath, node, 'same node');
@@ -824,36 +842,17 @@ describe('Lock: SUSPENDED / LOST', () => {
 
   test('acquire({ timeout }) while disconnected resolves false at its deadline (before reconnect or LOST); no node after reconnect', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
-    const zk = await connect(t, proxy.connectString, { sessionTimeout: 20_000 });
-    const observer = await connect(t, server);
-    const path = uniqueRoot('lock');
-    const holder = new Lock(observer, path, { identifier: 'H' });
-    assert.equal(await holder.acquire(), true);
-    const lock = new Lock(zk, path, { identifier: 'W' });
+    const { zk, observer, path, holder, waiter: lock } = await holderHWaiterW(t, proxy);
     assert.equal(await lock.acquire({ blocking: false }), false, 'warm-up: path ensured');
-    await eventually(
-      async () => (await nodesOf(observer, path, 'W')).length === 0,
-      'the warm-up node is gone',
-    );
+    await noNodeOf(observer, path, 'W', '(the warm-up node is gone)');
     await zk.sync(path); // our client saw the warm-up delete's reply
-    proxy.refuse();
-    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
-    proxy.drop();
-    await suspended;
+    await disconnect(zk, proxy);
     const timed = probe(lock.acquire({ timeout: 300 }));
     await eventually(() => timed.settled, 'the timed acquire settles', timing(3_000)).catch(() => {});
     const stateAtSettle = timed.settled ? zk.state : undefined;
-    proxy.accept();
-    await eventually(
-      () => zk.state === ConnectionState.CONNECTED,
-      'reconnected (same session)',
-      safety(20_000),
-    );
+    await reconnect(zk, proxy);
     await within(timed.promise, 'the timed acquire, after the reconnect', safety(20_000)).catch(() => {});
-    await eventually(
-      async () => (await nodesOf(observer, path, 'W')).length === 0,
-      'no node of W after the reconnect',
-    );
+    await noNodeOf(observer, path, 'W', 'after the reconnect');
     assert.equal(timed.value, false);
     assert.equal(
       stateAtSettle,
@@ -865,19 +864,11 @@ describe('Lock: SUSPENDED / LOST', () => {
 
   test('aborting a waiting acquire while disconnected rejects AbortError at once; its node is deleted after the reconnect; the next acquire waits for that only within its deadline', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
-    const zk = await connect(t, proxy.connectString, { sessionTimeout: 20_000 });
-    const observer = await connect(t, server);
-    const path = uniqueRoot('lock');
-    const holder = new Lock(observer, path, { identifier: 'H' });
-    assert.equal(await holder.acquire(), true);
-    const lock = new Lock(zk, path, { identifier: 'W' });
+    const { zk, observer, path, holder, waiter: lock } = await holderHWaiterW(t, proxy);
     const controller = new AbortController();
     const waiting = probe(lock.acquire({ signal: controller.signal }));
     await contendersReach(holder, 2);
-    proxy.refuse();
-    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
-    proxy.drop();
-    await suspended;
+    await disconnect(zk, proxy);
     controller.abort();
     await eventually(() => waiting.settled, 'the aborted acquire settles', timing(3_000)).catch(() => {});
     const stateAtSettle = waiting.settled ? zk.state : undefined;
@@ -890,22 +881,14 @@ describe('Lock: SUSPENDED / LOST', () => {
       false,
     );
     assert.notEqual(zk.state, ConnectionState.CONNECTED, 'answered while disconnected');
-    proxy.accept();
-    await eventually(
-      () => zk.state === ConnectionState.CONNECTED,
-      'reconnected (same session)',
-      safety(20_000),
-    );
+    await reconnect(zk, proxy);
     await within(
       waiting.promise.catch(() => {}),
       'the aborted acquire, after the reconnect',
       safety(20_000),
     );
     assert.ok(waiting.error instanceof AbortError, `AbortError, got ${String(waiting.error)}`);
-    await eventually(
-      async () => (await nodesOf(observer, path, 'W')).length === 0,
-      'no node of W after the reconnect',
-    );
+    await noNodeOf(observer, path, 'W', 'after the reconnect');
     assert.equal(
       stateAtSettle,
       ConnectionState.SUSPENDED,
@@ -919,12 +902,14 @@ describe('Lock: SUSPENDED / LOST', () => {
   test('acquire({ timeout }) of a partitioned (blackholed) waiter settles false at its deadline, before the partition heals; its node goes after', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     // A long session: the client keeps believing it is connected (read timeout 20 s) throughout.
-    const zkWaiter = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
-    const zkHolder = await connect(t, server);
-    const path = uniqueRoot('lock');
-    const holder = new Lock(zkHolder, path, { identifier: 'holder' });
-    assert.equal(await holder.acquire(), true);
-    const waiter = new Lock(zkWaiter, path, { identifier: 'waiter' });
+    const {
+      zk: zkWaiter,
+      holder,
+      waiter,
+    } = await heldWhileBehindProxy(t, server, proxy, newLock, {
+      prefix: 'lock',
+      sessionTimeout: 30_000,
+    });
     const { acquired, events, statesDuring } = await acquireAcrossPartition(
       zkWaiter,
       proxy,

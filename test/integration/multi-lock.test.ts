@@ -18,7 +18,7 @@ import {
   type LockEvent,
 } from '../../src/index.js';
 import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { connect, dropConnection, nextState, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { children } from '../support/recipes.js';
 import { eventually, rejectsWithin } from '../support/wait.js';
@@ -101,9 +101,7 @@ describe('MultiLock', () => {
     const multi = new MultiLock(zk, paths(uniqueRoot('multi')));
     assert.equal(await multi.acquire(), true);
     const signal = multi.signal;
-    const suspended = nextState(zk, ConnectionState.SUSPENDED);
-    const connected = nextState(zk, ConnectionState.CONNECTED);
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zk, proxy);
     await suspended;
     assert.ok(signal.aborted, 'the signal fires on SUSPENDED');
     await connected;

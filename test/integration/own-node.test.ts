@@ -36,7 +36,17 @@ async function setup(t: TestContext, sessionTimeout = 4000) {
       sequential: true,
       ephemeral,
     });
-  return { parent, admin, proxy, zk, node };
+  /** `own.create(DATA)` whose reply is lost across a session change (see loseReplyAcrossSessions). */
+  const loseCreate = (own: OwnNode) =>
+    loseReplyAcrossSessions(
+      t,
+      server,
+      proxy,
+      zk,
+      { op: 'create2', path: (p) => p.startsWith(`${parent}/`) },
+      () => own.create(DATA),
+    );
+  return { parent, admin, proxy, zk, node, loseCreate };
 }
 
 test('a create whose reply is lost in this session: the look adopts the node it made', async (t) => {
@@ -72,16 +82,9 @@ test('a create lost before it reached the server, in this session: "not found" s
 });
 
 test("a create whose reply is lost across a session change: the old session's node is never adopted, it is deleted", async (t) => {
-  const { parent, admin, proxy, zk, node } = await setup(t);
+  const { parent, admin, zk, node, loseCreate } = await setup(t);
   const own = node();
-  const lost = await loseReplyAcrossSessions(
-    t,
-    server,
-    proxy,
-    zk,
-    { op: 'create2', path: (p) => p.startsWith(`${parent}/`) },
-    () => own.create(DATA),
-  );
+  const lost = await loseCreate(own);
   const [oldNode] = await children(admin, parent);
   assert.ok(oldNode, 'the create was applied in the old session');
   await lost.reconnect();
@@ -150,16 +153,9 @@ test('a node held when the session changes is ours no more at once; takeLost say
 });
 
 test('persistent: a create whose reply is lost across a session change is adopted by its prefix', async (t) => {
-  const { parent, admin, proxy, zk, node } = await setup(t);
+  const { parent, admin, node, loseCreate } = await setup(t);
   const own = node(false);
-  const lost = await loseReplyAcrossSessions(
-    t,
-    server,
-    proxy,
-    zk,
-    { op: 'create2', path: (p) => p.startsWith(`${parent}/`) },
-    () => own.create(DATA),
-  );
+  const lost = await loseCreate(own);
   await lost.reconnect();
   await assert.rejects(lost.result);
   await lost.expireOld(); // a persistent node outlives its session

@@ -6,7 +6,7 @@
  * behaviour), and interop with Debian's kazoo 2.8 (each side sees the other's members).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ConnectionState,
   InvalidArgumentError,
@@ -17,17 +17,21 @@ import {
   type WatchEvent,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import {
+  connect,
+  dropConnection,
+  loseSessionAfter,
+  nextState,
+  serverForFile,
+  sorted,
+  uniqueRoot,
+} from '../support/client.js';
 import { KazooPeer } from '../support/kazoo.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, grace, rejectsWithin, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 const kinds = [
   {
@@ -134,6 +138,14 @@ describe('Party / ShallowParty: layout', () => {
   });
 });
 
+/** Expire `zk`'s session for real, wait for its new session, then give a rejoin time to show. */
+async function expireAndReconnect(zk: ZooKeeperClient): Promise<void> {
+  const connected = nextState(zk, ConnectionState.CONNECTED, safety());
+  await server.expireSession(zk);
+  await connected;
+  await grace(300);
+}
+
 describe('Party: SUSPENDED / LOST', () => {
   test('SUSPENDED (proxy drop): the member node survives unchanged (same session)', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
@@ -143,9 +155,7 @@ describe('Party: SUSPENDED / LOST', () => {
     const party = new Party(zk, path, { identifier: 'm' });
     await party.join();
     const before = (await observer.exists(party.nodePath))!;
-    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    proxy.drop();
+    const { suspended, reconnected: connected } = dropConnection(zk, proxy);
     await suspended;
     await connected;
     const afterwards = (await observer.exists(party.nodePath))!;
@@ -188,10 +198,7 @@ describe('Party: SUSPENDED / LOST', () => {
     const path = uniqueRoot('party');
     const party = new Party(zk, path, { identifier: 'member', autoRejoin: false });
     await party.join();
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    await server.expireSession(zk);
-    await connected;
-    await grace(300);
+    await expireAndReconnect(zk);
     assert.equal(await observer.exists(party.nodePath), null);
     assert.equal(party.rejoins, 0);
     assert.equal(party.participating, true, "kazoo's participating stays true");
@@ -205,10 +212,7 @@ describe('Party: SUSPENDED / LOST', () => {
     const party = new Party(zk, uniqueRoot('party'), { identifier: 'member' });
     await party.join();
     await party.leave();
-    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
-    await server.expireSession(zk);
-    await connected;
-    await grace(300);
+    await expireAndReconnect(zk);
     assert.equal(await observer.exists(party.nodePath), null);
     assert.equal(party.rejoins, 0);
   });

@@ -19,12 +19,15 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
-import { connect, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { connect, disconnect, dropConnection, nextState, sorted, uniqueRoot } from '../support/client.js';
 import { runKazoo } from '../support/kazoo.js';
-import { acquireAcrossPartition } from '../support/recipes.js';
+import { acquireAcrossPartition, heldWhileBehindProxy } from '../support/recipes.js';
 import { eventually, within } from '../support/wait.js';
 
 const LIMIT = timing(20_000);
+
+const newSemaphore = (zk: ZooKeeperClient, path: string, identifier: string) =>
+  new Semaphore(zk, path, { identifier });
 
 /** 'pending' unless the promise has settled by the next macrotask. */
 async function state(promise: Promise<unknown>): Promise<'pending' | 'settled'> {
@@ -317,18 +320,19 @@ describe('Semaphore', () => {
 
     test('a timed-out acquire answers at its deadline while disconnected; its nodes go in the background, and the next acquire waits for that only within its own deadline', async (t) => {
       await using proxy = await FaultProxy.start(server.connectString);
-      const zk = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
-      const observer = await connect(t, server);
-      const path = uniqueRoot('sem');
-      const holder = new Semaphore(observer, path, { identifier: 'holder' });
-      assert.equal(await holder.acquire(), true);
-      const waiter = new Semaphore(zk, path, { identifier: 'waiter' });
+      const { zk, observer, path, holder, waiter } = await heldWhileBehindProxy(
+        t,
+        server,
+        proxy,
+        newSemaphore,
+        {
+          prefix: 'sem',
+          sessionTimeout: 30_000,
+        },
+      );
       const acquiring = waiter.acquire({ timeout: 1500 });
       await childCount(observer, holder.lockPath, 1); // the waiter holds the internal lock, watching the pool
-      proxy.refuse(); // disconnected, well within the session timeout: nothing can be deleted now
-      const suspended = nextState(zk, ConnectionState.SUSPENDED, LIMIT);
-      proxy.drop();
-      await suspended;
+      await disconnect(zk, proxy, LIMIT); // well within the session timeout: nothing can be deleted now
       const cutOff = 'while still disconnected (the session lives 30 s)';
       assert.equal(await within(acquiring, `the acquire's answer ${cutOff}`, timing(8000)), false);
       assert.equal(
@@ -348,12 +352,10 @@ describe('Semaphore', () => {
     test('acquire({ timeout }) of a partitioned (blackholed) waiter settles false at its deadline, before the partition heals; its nodes go after', async (t) => {
       await using proxy = await FaultProxy.start(server.connectString);
       // A long session: the client keeps believing it is connected (read timeout 20 s) throughout.
-      const zk = await connect(t, proxy.connectString, { sessionTimeout: 30_000 });
-      const observer = await connect(t, server);
-      const path = uniqueRoot('sem');
-      const holder = new Semaphore(observer, path, { identifier: 'holder' });
-      assert.equal(await holder.acquire(), true);
-      const waiter = new Semaphore(zk, path, { identifier: 'waiter' });
+      const { zk, observer, holder, waiter } = await heldWhileBehindProxy(t, server, proxy, newSemaphore, {
+        prefix: 'sem',
+        sessionTimeout: 30_000,
+      });
       const { acquired, events, statesDuring } = await acquireAcrossPartition(
         zk,
         proxy,
@@ -448,12 +450,7 @@ describe('Semaphore', () => {
       assert.equal(await lostOnly.acquire(), true);
       const signal = sem.signal;
       const sessionId = zk.sessionId;
-      const suspended = nextState(zk, ConnectionState.SUSPENDED, LIMIT);
-      const reconnected = (async () => {
-        await suspended;
-        await nextState(zk, ConnectionState.CONNECTED, LIMIT);
-      })();
-      proxy.drop();
+      const { suspended, reconnected } = dropConnection(zk, proxy, LIMIT);
       await suspended;
       assert.equal(signal.aborted, true);
       assert.ok(signal.reason instanceof ConnectionLossError);
@@ -483,12 +480,7 @@ describe('Semaphore', () => {
       await childCount(direct, holder.lockPath, 2);
       const lockNodes = sorted(await direct.getChildren(holder.lockPath));
       const sessionId = zk.sessionId;
-      const suspended = nextState(zk, ConnectionState.SUSPENDED, LIMIT);
-      const reconnected = (async () => {
-        await suspended;
-        await nextState(zk, ConnectionState.CONNECTED, LIMIT);
-      })();
-      proxy.drop();
+      const { reconnected } = dropConnection(zk, proxy, LIMIT);
       await reconnected;
       assert.equal(zk.sessionId, sessionId);
       assert.deepEqual(sorted(await direct.getChildren(holder.lockPath)), lockNodes); // same nodes, same places

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import {
   ConnectionState,
   DuplicateIdentifierError,
@@ -27,16 +27,12 @@ import {
   type SetPartitionerOptions,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { assertNoOverlap, children } from '../support/recipes.js';
 import { eventually, grace, probe, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 const BOUNDARY = 200;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect as connectTls, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { JuteReader, JuteWriter } from '../../src/client/protocol/jute.js';
+import { JuteReader } from '../../src/client/protocol/jute.js';
 import { OpCode } from '../../src/client/protocol/op-codes.js';
 import {
   readConnectResponse,
@@ -16,6 +16,7 @@ import {
 } from '../../src/client/protocol/records.js';
 import { closeRawSession, openRawSession, timing, ZooKeeperServer } from '../../src/testing/index.js';
 import { runPythonJson } from '../support/kazoo.js';
+import { frame, newSessionRequest } from '../support/protocol.js';
 
 /** Connect with TLS; resolves on a completed handshake, rejects with the TLS error. */
 function tlsSocket(port: number, options: ConnectionOptions): Promise<TLSSocket> {
@@ -59,14 +60,6 @@ function readFrame(socket: TLSSocket, timeoutMs = timing(10_000)): Promise<Buffe
   });
 }
 
-function frame(build: (w: JuteWriter) => void): Buffer {
-  const w = new JuteWriter(64);
-  w.int(0); // length, patched below
-  build(w);
-  w.intAt(0, w.length - 4);
-  return w.copy();
-}
-
 describe('ZooKeeperServer with tls and sasl', () => {
   let server: ZooKeeperServer;
   before(async () => {
@@ -91,17 +84,7 @@ describe('ZooKeeperServer with tls and sasl', () => {
     });
     try {
       assert.equal(socket.authorized, true);
-      socket.write(
-        frame((w) =>
-          writeConnectRequest(w, {
-            lastZxidSeen: 0n,
-            timeout: 10_000,
-            sessionId: 0n,
-            password: Buffer.alloc(16),
-            readOnly: false,
-          }),
-        ),
-      );
+      socket.write(frame((w) => writeConnectRequest(w, newSessionRequest())));
       const response = readConnectResponse(new JuteReader(await readFrame(socket)));
       assert.ok(response.timeout > 0, `negotiated timeout ${response.timeout}`);
       assert.notEqual(response.sessionId, 0n);

@@ -6,7 +6,7 @@
  * exactly one INITIALIZED), and the event iterator ending on close / abort.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ConnectionState,
   NodeExistsError,
@@ -20,18 +20,14 @@ import {
   type WatchEvent,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { quiesce, serverTree, type TreeSnapshot } from '../support/recipes.js';
 import { testRandom } from '../support/random.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, grace, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 /** Records a cache's events; `next(type)` waits for the next unread event of that type. */
 class EventRecorder {

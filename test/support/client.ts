@@ -1,19 +1,34 @@
 /**
- * Clients for the integration tests: unique paths, started clients that are always closed,
- * state waits, a lost-session scenario and an event fence. Every wait is bounded (`safety()`).
+ * Clients for the integration tests: a test file's server, unique paths, started clients that are always closed,
+ * state waits, a dropped connection, a disconnect, a lost-session scenario and an event fence. Every wait is bounded (`safety()`).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import {
   ZooKeeperClient,
   ConnectionState,
   type WatchEvent,
   type ZooKeeperClientOptions,
 } from '../../src/index.js';
-import type { FaultProxy, FrameFault, ZooKeeperServer } from '../../src/testing/index.js';
+import {
+  ZooKeeperServer,
+  type FaultProxy,
+  type FrameFault,
+  type ZooKeeperServerOptions,
+} from '../../src/testing/index.js';
 import { Recorder } from './recorder.js';
 import { safety, within } from './wait.js';
+
+/**
+ * The ZooKeeper server of one test file, started at once and closed after the file's last test:
+ * `const server = await serverForFile();` at the file's top level.
+ */
+export async function serverForFile(options: ZooKeeperServerOptions = {}): Promise<ZooKeeperServer> {
+  const server = await ZooKeeperServer.start(options);
+  after(() => server.close());
+  return server;
+}
 
 /** A fresh top-level path, unique per test. */
 export function uniqueRoot(prefix = 't'): string {
@@ -58,6 +73,34 @@ export function nextState(zk: ZooKeeperClient, state: ConnectionState, ms = safe
     `state ${state}`,
     ms,
   );
+}
+
+/**
+ * Disconnect `zk` (a client of `proxy`) while its session lives: the proxy refuses new
+ * connections and cuts the current one; resolves once `zk` is SUSPENDED (fails after `ms`).
+ * `proxy.accept()` lets it reconnect.
+ */
+export async function disconnect(zk: ZooKeeperClient, proxy: FaultProxy, ms = safety()): Promise<void> {
+  const suspended = nextState(zk, ConnectionState.SUSPENDED, ms);
+  proxy.refuse();
+  proxy.drop();
+  await suspended;
+}
+
+/**
+ * Cut `zk`'s connection through `proxy` once; the proxy lets it reconnect to the same session.
+ * `suspended` resolves when `zk` is SUSPENDED, `reconnected` when it is CONNECTED after that
+ * (each fails after `ms`); await `reconnected` in every case.
+ */
+export function dropConnection(
+  zk: ZooKeeperClient,
+  proxy: FaultProxy,
+  ms = safety(),
+): { suspended: Promise<void>; reconnected: Promise<void> } {
+  const suspended = nextState(zk, ConnectionState.SUSPENDED, ms);
+  const reconnected = suspended.then(() => nextState(zk, ConnectionState.CONNECTED, ms));
+  proxy.drop();
+  return { suspended, reconnected };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Recipe test helpers: lock-directory inspection, a "never two holders" tracker, a lost reply
  * across a session change, a "nothing more is coming" fence for recipe callbacks, a recursive
- * tree snapshot, an ownership-overlap check and the inspector's recipe at a path. Every wait is bounded (`safety()`).
+ * tree snapshot, an ownership-overlap check, a holder with a waiter behind a proxy and the inspector's recipe at a path. Every wait is bounded (`safety()`).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,7 @@ import type { ZooKeeperClient } from '../../src/index.js';
 import type { InspectedRecipe, Inspection } from '../../src/inspector/index.js';
 import { ConnectionState, NoNodeError } from '../../src/index.js';
 import type { FaultProxy, FrameMatch, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, eventFence, nextState } from './client.js';
+import { connect, eventFence, nextState, uniqueRoot } from './client.js';
 import { eventually, grace, safety, within } from './wait.js';
 
 /** Children of a lock directory ([] when it does not exist). */
@@ -266,6 +266,26 @@ export async function acquireAcrossPartition(
   } finally {
     zk.off('state', onState);
   }
+}
+
+/**
+ * A holder and a waiter of one lock-like recipe path: the holder (acquired) on `observer`, a
+ * direct client of `server`; the waiter (not acquiring yet) on `zk`, a client behind `proxy`
+ * whose session (`sessionTimeout`) outlives a disconnect.
+ */
+export async function heldWhileBehindProxy<R extends { acquire(): Promise<boolean> }>(
+  t: TestContext,
+  server: ZooKeeperServer,
+  proxy: FaultProxy,
+  make: (zk: ZooKeeperClient, path: string, identifier: string) => R,
+  options: { prefix: string; sessionTimeout: number; holder?: string; waiter?: string },
+): Promise<{ zk: ZooKeeperClient; observer: ZooKeeperClient; path: string; holder: R; waiter: R }> {
+  const zk = await connect(t, proxy.connectString, { sessionTimeout: options.sessionTimeout });
+  const observer = await connect(t, server);
+  const path = uniqueRoot(options.prefix);
+  const holder = make(observer, path, options.holder ?? 'holder');
+  assert.equal(await holder.acquire(), true);
+  return { zk, observer, path, holder, waiter: make(zk, path, options.waiter ?? 'waiter') };
 }
 
 /** The recipe `inspect` found at `path` (fails the test, listing what it found, when none). */

@@ -22,7 +22,6 @@ import { OpCode } from '../../src/client/protocol/op-codes.js';
 import {
   readGetData,
   writePathWatch,
-  type ConnectRequest,
   type GetDataResult,
   type Stat,
   type WatcherEventRecord,
@@ -30,6 +29,7 @@ import {
 import { connectionTimers } from '../../src/client/session-machine.js';
 import { prng } from '../support/random.js';
 import { within } from '../support/wait.js';
+import { newSessionRequest } from '../support/protocol.js';
 
 const logger = winston.createLogger({ silent: true });
 
@@ -49,13 +49,7 @@ after(() => {
 const SESSION_ID = 0x01000009b17f0014n;
 const PASSWORD = Buffer.alloc(16, 0x42);
 
-const NEW_SESSION: ConnectRequest = {
-  lastZxidSeen: 0n,
-  timeout: 30000,
-  sessionId: 0n,
-  password: Buffer.alloc(16),
-  readOnly: false,
-};
+const NEW_SESSION = newSessionRequest(30_000);
 
 function withLength(payload: Buffer): Buffer {
   const prefix = Buffer.alloc(4);

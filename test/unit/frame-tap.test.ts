@@ -18,25 +18,9 @@ import {
 } from '../../src/client/protocol/records.js';
 import { writeMulti, writeMultiRead } from '../../src/client/transaction.js';
 import { FrameTap, type TappedFrame } from '../../src/testing/frame-tap.js';
+import { frame, newSessionRequest } from '../support/protocol.js';
 
-/** One frame: the 4-byte length and what `build` writes. */
-function frame(build: (w: JuteWriter) => void): Buffer {
-  const w = new JuteWriter(256);
-  w.int(0);
-  build(w);
-  w.intAt(0, w.length - 4);
-  return w.copy();
-}
-
-const connectRequest = frame((w) =>
-  writeConnectRequest(w, {
-    lastZxidSeen: 0n,
-    timeout: 10_000,
-    sessionId: 0n,
-    password: Buffer.alloc(16),
-    readOnly: false,
-  }),
-);
+const connectRequest = frame((w) => writeConnectRequest(w, newSessionRequest()));
 const connectResponse = frame((w) => {
   w.int(0);
   w.int(10_000);

@@ -4,21 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ProtocolError } from '../../src/client/errors.js';
 import { JuteReader, JuteWriter } from '../../src/client/protocol/jute.js';
+import { assertProtocolError } from '../support/protocol.js';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
-
-/** Asserts `fn` throws a ProtocolError (and not, say, a RangeError from Buffer). */
-function assertProtocolError(fn: () => unknown, message?: string): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(
-      error instanceof ProtocolError,
-      `${message ?? ''} expected ProtocolError, got ${String((error as Error)?.stack ?? error)}`,
-    );
-    return true;
-  });
-}
 
 describe('JuteWriter / JuteReader round trips', () => {
   test('int: zero, positives, negatives and the extremes', () => {

@@ -10,7 +10,6 @@ import {
   NoAuthError,
   NoNodeError,
   NodeExistsError,
-  ProtocolError,
   RolledBackError,
   RuntimeInconsistencyError,
   ZooKeeperError,
@@ -48,33 +47,15 @@ import {
   type ReadOp,
   type TransactionOp,
 } from '../../src/client/transaction.js';
+import { assertProtocolError, frame, newSessionRequest } from '../support/protocol.js';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
-
-/** Build a frame the way the connection does: length placeholder, body, patch the length. */
-function frame(writeBody: (w: JuteWriter) => void): Buffer {
-  const w = new JuteWriter();
-  w.int(0);
-  writeBody(w);
-  w.intAt(0, w.length - 4);
-  return w.copy();
-}
 
 /** Encode a body without a length prefix. */
 function body(writeBody: (w: JuteWriter) => void): Buffer {
   const w = new JuteWriter();
   writeBody(w);
   return w.copy();
-}
-
-function assertProtocolError(fn: () => unknown, message?: string): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(
-      error instanceof ProtocolError,
-      `${message ?? ''} expected ProtocolError, got ${String((error as Error)?.stack ?? error)}`,
-    );
-    return true;
-  });
 }
 
 const SESSION_ID = 0x01000009b17f0014n;
@@ -95,15 +76,7 @@ const SAMPLE_STAT: Stat = {
 
 describe('connect handshake records', () => {
   test('a new-session ConnectRequest (T=30000, readOnly=false) matches the captured bytes', () => {
-    const bytes = frame((w) =>
-      writeConnectRequest(w, {
-        lastZxidSeen: 0n,
-        timeout: 30000,
-        sessionId: 0n,
-        password: Buffer.alloc(16),
-        readOnly: false,
-      }),
-    );
+    const bytes = frame((w) => writeConnectRequest(w, newSessionRequest(30_000)));
     const expected = hex(`0000002d 00000000 00000000 00000000 00007530 00000000 00000000 00000010
       00000000 00000000 00000000 00000000 00`);
     assert.deepEqual(bytes, expected);

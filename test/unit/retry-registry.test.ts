@@ -278,6 +278,30 @@ function recording(log: string[], name: string): WatchListener {
   };
 }
 
+/** A registry with one `recording` listener per [kind, path, name], all into one log. */
+function recordingRegistry(watches: readonly [WatchKind, string, string][]): {
+  registry: WatchRegistry;
+  log: string[];
+} {
+  const registry = new WatchRegistry(logger);
+  const log: string[] = [];
+  for (const [kind, path, name] of watches) add(registry, kind, path, recording(log, name));
+  return { registry, log };
+}
+
+/** What the recording listeners saw of one dispatched event (sorted; the log is cleared first). */
+async function seenOf(
+  registry: WatchRegistry,
+  log: string[],
+  type: EventType,
+  path: string,
+): Promise<string[]> {
+  log.length = 0;
+  registry.dispatch(event(type, path));
+  await registry.idle();
+  return log.sort();
+}
+
 describe('WatchRegistry', () => {
   test('a one-shot data listener gets NodeDataChanged once and is removed', async () => {
     const registry = new WatchRegistry(logger);
@@ -294,15 +318,17 @@ describe('WatchRegistry', () => {
   });
 
   test('NodeDeleted reaches data, exist and child listeners (all consumed)', async () => {
-    const registry = new WatchRegistry(logger);
-    const log: string[] = [];
-    add(registry, 'data', '/a', recording(log, 'data'));
-    add(registry, 'exist', '/a', recording(log, 'exist'));
-    add(registry, 'child', '/a', recording(log, 'child'));
-    add(registry, 'data', '/b', recording(log, 'other'));
-    registry.dispatch(event(EventType.NodeDeleted, '/a'));
-    await registry.idle();
-    assert.deepEqual(log.sort(), ['child:NodeDeleted:/a', 'data:NodeDeleted:/a', 'exist:NodeDeleted:/a']);
+    const { registry, log } = recordingRegistry([
+      ['data', '/a', 'data'],
+      ['exist', '/a', 'exist'],
+      ['child', '/a', 'child'],
+      ['data', '/b', 'other'],
+    ]);
+    assert.deepEqual(await seenOf(registry, log, EventType.NodeDeleted, '/a'), [
+      'child:NodeDeleted:/a',
+      'data:NodeDeleted:/a',
+      'exist:NodeDeleted:/a',
+    ]);
     assert.equal(has(registry, 'data', '/a'), false);
     assert.equal(has(registry, 'exist', '/a'), false);
     assert.equal(has(registry, 'child', '/a'), false);
@@ -310,19 +336,20 @@ describe('WatchRegistry', () => {
   });
 
   test('NodeChildrenChanged reaches child and exact-path persistent listeners, never recursive ones', async () => {
-    const registry = new WatchRegistry(logger);
-    const log: string[] = [];
-    add(registry, 'child', '/a', recording(log, 'child'));
-    add(registry, 'persistent', '/a', recording(log, 'persistent'));
-    add(registry, 'persistent', '/', recording(log, 'persistent-root'));
-    add(registry, 'persistent', '/a/b', recording(log, 'persistent-below'));
-    add(registry, 'persistentRecursive', '/a', recording(log, 'recursive-a'));
-    add(registry, 'persistentRecursive', '/', recording(log, 'recursive-root'));
-    add(registry, 'data', '/a', recording(log, 'data'));
-    add(registry, 'exist', '/a', recording(log, 'exist'));
-    registry.dispatch(event(EventType.NodeChildrenChanged, '/a'));
-    await registry.idle();
-    assert.deepEqual(log.sort(), ['child:NodeChildrenChanged:/a', 'persistent:NodeChildrenChanged:/a']);
+    const { registry, log } = recordingRegistry([
+      ['child', '/a', 'child'],
+      ['persistent', '/a', 'persistent'],
+      ['persistent', '/', 'persistent-root'],
+      ['persistent', '/a/b', 'persistent-below'],
+      ['persistentRecursive', '/a', 'recursive-a'],
+      ['persistentRecursive', '/', 'recursive-root'],
+      ['data', '/a', 'data'],
+      ['exist', '/a', 'exist'],
+    ]);
+    assert.deepEqual(await seenOf(registry, log, EventType.NodeChildrenChanged, '/a'), [
+      'child:NodeChildrenChanged:/a',
+      'persistent:NodeChildrenChanged:/a',
+    ]);
     assert.equal(has(registry, 'child', '/a'), false, 'the child watch is consumed');
     assert.equal(has(registry, 'persistent', '/a'), true, 'the persistent watch stays');
     assert.equal(has(registry, 'data', '/a'), true, 'the data watch is not triggered by a child change');
@@ -330,20 +357,21 @@ describe('WatchRegistry', () => {
   });
 
   test('recursive listeners on "/" and "/a" get events for "/a/b/c"; others do not', async () => {
-    const registry = new WatchRegistry(logger);
-    const log: string[] = [];
-    add(registry, 'persistentRecursive', '/', recording(log, 'root'));
-    add(registry, 'persistentRecursive', '/a', recording(log, 'a'));
-    add(registry, 'persistentRecursive', '/a/b/c', recording(log, 'self'));
-    add(registry, 'persistentRecursive', '/a/x', recording(log, 'sibling'));
-    add(registry, 'persistentRecursive', '/a/b/c/d', recording(log, 'below'));
-    add(registry, 'persistentRecursive', '/ab', recording(log, 'prefix-not-parent'));
-    add(registry, 'persistent', '/a', recording(log, 'persistent-ancestor'));
+    const { registry, log } = recordingRegistry([
+      ['persistentRecursive', '/', 'root'],
+      ['persistentRecursive', '/a', 'a'],
+      ['persistentRecursive', '/a/b/c', 'self'],
+      ['persistentRecursive', '/a/x', 'sibling'],
+      ['persistentRecursive', '/a/b/c/d', 'below'],
+      ['persistentRecursive', '/ab', 'prefix-not-parent'],
+      ['persistent', '/a', 'persistent-ancestor'],
+    ]);
     for (const type of [EventType.NodeCreated, EventType.NodeDataChanged, EventType.NodeDeleted]) {
-      log.length = 0;
-      registry.dispatch(event(type, '/a/b/c'));
-      await registry.idle();
-      assert.deepEqual(log.sort(), [`a:${type}:/a/b/c`, `root:${type}:/a/b/c`, `self:${type}:/a/b/c`], type);
+      assert.deepEqual(
+        await seenOf(registry, log, type, '/a/b/c'),
+        [`a:${type}:/a/b/c`, `root:${type}:/a/b/c`, `self:${type}:/a/b/c`],
+        type,
+      );
     }
     assert.equal(has(registry, 'persistentRecursive', '/a'), true, 'recursive watches persist');
   });
