@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   AbortError,
   Barrier,
@@ -21,16 +21,12 @@ import {
   SessionLostError,
   TimeoutError,
 } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, loseSessionAfter, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import { connect, loseSessionAfter, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { children } from '../support/recipes.js';
 import { eventually, grace, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 describe('Barrier: kazoo KazooBarrierTests', () => {
   test('test_barrier_not_exist: wait() on a barrier that was never raised resolves true', async (t) => {

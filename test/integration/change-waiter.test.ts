@@ -5,19 +5,15 @@
  * takes no server watch from another listener of the same path (issue 11).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ConnectionState, KeeperState, type WatchEvent } from '../../src/index.js';
 import { ChangeWaiter } from '../../src/recipes/change-waiter.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { Recorder } from '../support/recorder.js';
 import { within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 describe('ChangeWaiter', () => {
   test("a deadline passing while SUSPENDED: the waiter's listener is gone at once and stays gone after the reconnect; another listener's server watch stays", async (t) => {

@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Container, inject, injectable, named } from 'inversify';
 import { ServiceDiscovery, ServiceProvider } from '../../src/index.js';
 import {
@@ -14,15 +14,10 @@ import {
   ZooKeeper,
   zookeeperModule,
 } from '../../src/di/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { eventually } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 @injectable()
 class Caller {

@@ -6,18 +6,14 @@
  * its increments and ours on one node add up (test/interop/curator/AtomicOps.java).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ConnectionState, DistributedAtomicLong, InvalidArgumentError } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { children } from '../support/recipes.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 describe('DistributedAtomicLong', () => {
   test("Curator's 8-byte big-endian; get of a missing node is 0; compareAndSet, initialize, trySet", async (t) => {

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import {
   AbortError,
   AlreadyAcquiredError,
@@ -20,8 +20,8 @@ import {
   Lock,
   type Leadership,
 } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, dropConnection, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, dropConnection, serverForFile, uniqueRoot } from '../support/client.js';
 import { children, contendersReach, CriticalSection } from '../support/recipes.js';
 import {
   Deferred,
@@ -34,11 +34,7 @@ import {
   within,
 } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 class UniqueError extends Error {}
 

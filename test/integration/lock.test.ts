@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import {
   AbortError,
   AlreadyAcquiredError,
@@ -24,8 +24,15 @@ import {
   TransactionError,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, disconnect, dropConnection, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import {
+  connect,
+  disconnect,
+  dropConnection,
+  nextState,
+  serverForFile,
+  uniqueRoot,
+} from '../support/client.js';
 import {
   acquireAcrossPartition,
   children,
@@ -37,11 +44,7 @@ import {
 } from '../support/recipes.js';
 import { Deferred, eventually, grace, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 /** kazoo's two-session fixture: lock1 (`held`) acquired, lock2 (`other`) of the same path on another session. */
 async function heldAndContender(t: TestContext, held: string, other: string) {

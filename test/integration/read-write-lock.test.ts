@@ -7,7 +7,7 @@
  * A second acquire on a held instance rejects AlreadyAcquiredError (kazoo: False).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   AlreadyAcquiredError,
   ConnectionState,
@@ -17,16 +17,11 @@ import {
   RecipeMismatchError,
   WriteLock,
 } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { children, contendersReach, HolderTracker } from '../support/recipes.js';
 import { eventually, grace, probe, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 describe('ReadLock / WriteLock: kazoo tests', () => {
   test('test_read_lock: readers share across clients; a second acquire on one instance is refused; a writer is not admitted', async (t) => {

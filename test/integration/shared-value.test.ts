@@ -5,7 +5,7 @@
  * lost (proven applied, once), SUSPENDED and LOST (changes made meanwhile are seen afterwards).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ConnectionState,
   Counter,
@@ -15,17 +15,13 @@ import {
   SharedCount,
   SharedValue,
 } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { children } from '../support/recipes.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 describe('SharedValue', () => {
   test('start seeds the node (parents too) unless it exists; setValue is seen by the other through changes()', async (t) => {
