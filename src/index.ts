@@ -201,7 +201,11 @@ export type {
 export { DistributedQueue } from './recipes/queue/distributed-queue.js';
 export { DistributedPriorityQueue, priorityToString } from './recipes/queue/distributed-priority-queue.js';
 export { DistributedDelayQueue, epochToString } from './recipes/queue/distributed-delay-queue.js';
-export type { LockingQueueGetOptions, LockingQueueCallOptions } from './recipes/queue/locking-queue.js';
+export type {
+  LockingQueueGetOptions,
+  LockingQueueCallOptions,
+  LockingQueueOptions,
+} from './recipes/queue/locking-queue.js';
 // ---- service discovery (curator-x-discovery) ----
 export { ServiceDiscovery } from './recipes/discovery/service-discovery.js';
 export type { ServiceDiscoveryOptions, DiscoveryCallOptions } from './recipes/discovery/service-discovery.js';

@@ -263,13 +263,17 @@ describe('Queue: layout and semantics', () => {
 });
 
 describe('LockingQueue: kazoo KazooLockingQueueTests', () => {
-  test('test_queue_validation: as Queue, plus putAll of a non-array, of non-bytes, with bad priorities', async (t) => {
+  test('test_queue_validation: as Queue, plus putAll of a non-array, of non-bytes, with bad priorities; a bad strictOrder', async (t) => {
     const zk = await connect(t, server);
     const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
     await assertPutValidation(queue);
     await assert.rejects(queue.putAll({} as unknown as Buffer[]), InvalidArgumentError);
     await assert.rejects(queue.putAll([{}] as unknown as Buffer[]), InvalidArgumentError);
     await assert.rejects(queue.putAll([b('one')], '100' as unknown as number), InvalidArgumentError);
+    assert.throws(
+      () => new LockingQueue(zk, queue.path, { strictOrder: 'yes' as unknown as boolean }),
+      InvalidArgumentError,
+    );
     await assert.rejects(queue.putAll([b('one')], 10.5), InvalidArgumentError);
     await assert.rejects(queue.putAll([b('one')], -100), InvalidArgumentError);
     await assert.rejects(queue.putAll([b('one')], 100000), InvalidArgumentError);
@@ -418,8 +422,8 @@ describe('LockingQueue: layout and limits', () => {
   test('gets reuse the last listing only while nothing was put: a better priority put meanwhile comes next once this session has seen it (ours, or after a sync); released and consumed items are seen', async (t) => {
     const [zkA, zkB] = await Promise.all([connect(t, server), connect(t, server)]);
     const path = uniqueRoot('lqueue');
-    const a = new LockingQueue(zkA, path);
-    const other = new LockingQueue(zkB, path);
+    const a = new LockingQueue(zkA, path, { strictOrder: true }); // the order asserted is kazoo's
+    const other = new LockingQueue(zkB, path, { strictOrder: true });
     await a.putAll(['a1', 'a2', 'a3', 'a4', 'a5'].map(b));
     assert.equal(text(await a.get()), 'a1'); // listed here
     assert.equal(await a.consume(), true);
@@ -634,8 +638,8 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString);
     const path = uniqueRoot('lqueue');
-    const a = new LockingQueue(zk, path);
-    const other = new LockingQueue(zk, path);
+    const a = new LockingQueue(zk, path, { strictOrder: true }); // both choose a2
+    const other = new LockingQueue(zk, path, { strictOrder: true });
     await a.putAll(['a1', 'a2', 'a3'].map(b));
     assert.equal(text(await a.get()), 'a1'); // listed, a2 not locked then
     assert.equal(text(await other.get()), 'a2');

@@ -29,19 +29,24 @@ function dir(creates: number, deletes: number): Stat {
 const entry = (priority: number, sequence: number) =>
   `entry-${String(priority).padStart(3, '0')}-${String(sequence).padStart(10, '0')}`;
 
-test('a listing sorts its names; first, after and firstBesides skip locked names; remove drops the head or a name inside', () => {
+test('a listing sorts its names; choices skip taken names, then stop at the spread or at a new priority; remove drops the head or a name inside', () => {
   const names = [entry(100, 2), entry(100, 0), entry(50, 3), entry(100, 1)];
   const listing = new EntryListing([...names], dir(4, 0), true);
   assert.deepEqual(listing.names, [entry(50, 3), entry(100, 0), entry(100, 1), entry(100, 2)]);
   const locked = new Set([entry(100, 0)]);
-  assert.equal(listing.first(locked), entry(50, 3));
-  assert.equal(listing.after(entry(50, 3), locked), entry(100, 1), 'a locked one skipped');
+  assert.deepEqual(listing.choices(locked), [entry(50, 3)], 'alone: the first available only');
+  assert.deepEqual(listing.choices(locked, 4), [entry(50, 3)], "never past the first one's priority");
+  const besides = new Set([entry(50, 3), ...locked]);
+  assert.deepEqual(listing.choices(besides, 4), [entry(100, 1), entry(100, 2)], 'a taken one skipped');
+  assert.deepEqual(listing.choices(besides, 1), [entry(100, 1)]);
   assert.equal(
-    listing.first(new Set([entry(50, 3)]), entry(50, 3)),
-    entry(50, 3),
-    'our own lock counts as available',
+    listing.pick(besides, 2, () => 0),
+    entry(100, 1),
   );
-  assert.equal(listing.firstBesides(entry(50, 3), locked), entry(100, 1));
+  assert.equal(
+    listing.pick(besides, 2, () => 0.99),
+    entry(100, 2),
+  );
   listing.remove(entry(50, 3));
   assert.equal(listing.head, 1, 'the first name: consumed by moving the head');
   listing.remove(entry(100, 1));
@@ -49,7 +54,7 @@ test('a listing sorts its names; first, after and firstBesides skip locked names
   listing.remove(entry(100, 0));
   listing.remove(entry(100, 2));
   assert.equal(listing.empty, true);
-  assert.equal(listing.after(entry(100, 2), new Set()), undefined);
+  assert.equal(listing.pick(new Set(), 3), undefined);
 });
 
 test('covers: no create since the listing → yes; creates the watch added, counted by sequence number → yes, and from then on complete for that Stat; one missing → no', () => {

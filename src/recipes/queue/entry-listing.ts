@@ -1,5 +1,10 @@
 import type { Stat } from '../../client/protocol/records.js';
 
+/** Entries not to choose: locked by someone else, or tried already. */
+export interface Taken {
+  has(name: string): boolean;
+}
+
 /**
  * A LockingQueue's listing of `<path>/entries`: the names in order (priority, then sequence),
  * those before `head` consumed, and the directory's Stat when it was read (`since`).
@@ -44,23 +49,28 @@ export class EntryListing {
     return this.head >= this.names.length;
   }
 
-  /** The first entry not locked by someone else (`own`, our lock, counts as available). */
-  first(locked: ReadonlySet<string>, own?: string): string | undefined {
-    return this.from(this.head, locked, own);
-  }
-
-  /** The first entry after `name` (in order) not locked by someone else. */
-  after(name: string, locked: ReadonlySet<string>): string | undefined {
-    return this.from(this.indexAfter(name), locked);
-  }
-
-  /** The first entry other than `current` not locked by someone else. */
-  firstBesides(current: string, locked: ReadonlySet<string>): string | undefined {
-    for (let i = this.head; i < this.names.length; i++) {
+  /**
+   * The entries a consumer may lock next: the first not locked by someone else (`taken`: the
+   * others' locks and what was tried already), or, with `spread` > 1, up to `spread` of them,
+   * all of the first one's priority. Consumers who choose at the same moment draw among these
+   * (`pick`), so that they seldom race for the same entry; alone (spread 1) a consumer takes
+   * them strictly in order, as kazoo's does.
+   */
+  choices(taken: Taken, spread = 1): string[] {
+    const choices: string[] = [];
+    for (let i = this.head; i < this.names.length && choices.length < spread; i++) {
       const name = this.names[i]!;
-      if (name !== current && !locked.has(name)) return name;
+      if (taken.has(name)) continue;
+      if (choices.length > 0 && !samePriority(name, choices[0]!)) break;
+      choices.push(name);
     }
-    return undefined;
+    return choices;
+  }
+
+  /** One of `choices(taken, spread)`, drawn by `random` (0 ≤ r < 1); undefined when there is none. */
+  pick(taken: Taken, spread = 1, random: () => number = Math.random): string | undefined {
+    const choices = this.choices(taken, spread);
+    return choices[Math.floor(random() * choices.length)];
   }
 
   /** Drop a consumed (or vanished) entry; usually the first, so the common case is O(1). */
@@ -93,14 +103,6 @@ export class EntryListing {
     return true;
   }
 
-  private from(start: number, locked: ReadonlySet<string>, own?: string): string | undefined {
-    for (let i = start; i < this.names.length; i++) {
-      const name = this.names[i]!;
-      if (name === own || !locked.has(name)) return name;
-    }
-    return undefined;
-  }
-
   /** The index of the first name after `name` at or past `head` (binary search). */
   private indexAfter(name: string): number {
     let low = this.head;
@@ -123,4 +125,9 @@ function sequenceOf(name: string): number {
 /** How many children were ever created under the node with Stat `stat`: the next sequential child's number. */
 function createsBefore(stat: Stat): number {
   return (stat.cversion + stat.numChildren) / 2;
+}
+
+/** Whether two entry names have the same priority (`entry-<PPP>-`: what comes before the sequence number). */
+function samePriority(a: string, b: string): boolean {
+  return a.length === b.length && a.slice(0, -10) === b.slice(0, -10);
 }

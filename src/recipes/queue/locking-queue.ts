@@ -4,6 +4,7 @@ import type { Stat } from '../../client/protocol/records.js';
 import {
   AbortError,
   ClientClosedError,
+  InvalidArgumentError,
   NoNodeError,
   NodeExistsError,
   ProtocolError,
@@ -35,6 +36,17 @@ export interface LockingQueueGetOptions {
   signal?: AbortSignal;
 }
 
+/** Options of `new LockingQueue(...)`. */
+export interface LockingQueueOptions {
+  /**
+   * Always take the very first available entry, as kazoo's LockingQueue does, even while other
+   * consumers choose at the same moment (they then race for it, and each loser pays a write
+   * round trip). Default false: with other consumers' locks present, one of the first few of the
+   * first priority, at random (see the class doc). A lone consumer takes entries in order either way.
+   */
+  strictOrder?: boolean;
+}
+
 /** Per-call options of a LockingQueue's calls: timeout and signal. */
 export interface LockingQueueCallOptions {
   /** Give up after this many ms with `TimeoutError`. */
@@ -52,6 +64,9 @@ export const QUEUE_MARKER_PREFIX = '__queue_op__';
  * handed back (and the last attempt's marker deleted), so an instance no longer used hides no item.
  */
 export const LOCK_AHEAD_MS = 200;
+
+/** At most how many entries a consumer chooses among (see `EntryListing.choices`). */
+const MAX_SPREAD = 16;
 
 /** How long the watch that keeps a LockingQueue's listing up to date outlives its last call, ms. */
 export const FOLLOW_IDLE_MS = 5_000;
@@ -156,7 +171,11 @@ interface Held {
  * reply was lost as the session ended: proven, or `OutcomeUnknownError`), the next `get()` locks
  * a fresh item. Check `holdsLock()` (or watch for LOST) before acting on a long-held item.
  *
- * Deviations (on the wire, only the markers): `holdsLock()` resolves false when the lock node
+ * Deviations (on the wire, only the markers): while other consumers hold locks, a consumer
+ * takes one of the first few available entries of the first priority, at random (see `spread`),
+ * not always the very first — consumers choosing at the same moment would otherwise all race
+ * for one entry, and every loser pays a write round trip (alone, a consumer takes them in
+ * order, as kazoo's); a better priority is never passed over; `strictOrder` turns it off. `holdsLock()` resolves false when the lock node
  * is gone (kazoo raises NoNodeError); a `get()` that loses the race for the first available
  * entry tries the next one at once (kazoo waits for the next child event); one-shot watches are
  * removed when `get()` returns (kazoo #175 leaks them), the listing's watch FOLLOW_IDLE_MS after
@@ -195,11 +214,17 @@ export class LockingQueue {
   /** Hands back an unclaimed `ahead` and deletes `spent` once no call came for LOCK_AHEAD_MS. */
   private idle: NodeJS.Timeout | undefined;
 
+  private readonly strictOrder: boolean;
+
   constructor(
     readonly client: ZooKeeperClient,
     path: string,
+    options: LockingQueueOptions = {},
   ) {
     validatePath(path, 'LockingQueue');
+    if (options.strictOrder !== undefined && typeof options.strictOrder !== 'boolean')
+      throw new InvalidArgumentError('strictOrder must be a boolean', { op: 'LockingQueue', path });
+    this.strictOrder = options.strictOrder ?? false;
     this.path = path;
     this.id = randomUUID().replaceAll('-', '');
     this.idBytes = Buffer.from(this.id, 'ascii');
@@ -399,7 +424,7 @@ export class LockingQueue {
     }
     // The lock consume() took ahead is checked like one sent now: the check sees the queue as it is with it.
     const checked = this.checkOf(ahead, limits);
-    const candidate = ahead ? ahead.name : listing.first(this.locked);
+    const candidate = ahead ? ahead.name : listing.pick(this.locked, this.spread);
     const [check, took] = await Promise.allSettled([
       checked,
       ahead
@@ -477,8 +502,9 @@ export class LockingQueue {
   }
 
   /**
-   * Lock the first listed entry that is not locked, in name order (priority, then sequence).
-   * `holding`, a lock taken before this listing, is kept if its entry is that first one, else dropped.
+   * Lock the first listed entry that is not locked, in name order (priority, then sequence) —
+   * or, while others hold locks, one of the first few (`spread`, `EntryListing.choices`).
+   * `holding`, a lock taken before this listing, is kept if its entry is one of those, else dropped.
    */
   private async takeAvailable(
     locked: ReadonlySet<string>,
@@ -486,18 +512,33 @@ export class LockingQueue {
     holding?: Held,
   ): Promise<Buffer | undefined> {
     const listing = this.listing!;
+    const spread = this.spread;
     if (holding) {
-      if (listing.first(locked, holding.name) === holding.name) return this.hold(holding);
+      const others = { has: (name: string) => name !== holding.name && locked.has(name) };
+      if (listing.choices(others, spread).includes(holding.name)) return this.hold(holding);
       await this.drop(holding);
     }
-    // By name, not index: the watch may add and remove names meanwhile.
-    for (let name = listing.first(locked); name !== undefined; name = listing.after(name, locked)) {
-      const taken = await this.take(name, limits);
-      if (taken !== 'locked' && taken !== 'gone') return this.hold(taken);
+    const tried = new Set<string>();
+    const taken = { has: (name: string) => tried.has(name) || locked.has(name) };
+    for (let name = listing.pick(taken, spread); name !== undefined; name = listing.pick(taken, spread)) {
+      tried.add(name);
+      const took = await this.take(name, limits);
+      if (took !== 'locked' && took !== 'gone') return this.hold(took);
       if (this.listing !== listing) return undefined;
-      if (taken === 'gone') listing.remove(name);
+      if (took === 'gone') listing.remove(name);
     }
     return undefined;
+  }
+
+  /**
+   * How many entries a consumer chooses among (`EntryListing.choices`): 1 alone; else twice the
+   * others' locks when last looked, plus one — each other consumer holds one or two (its item,
+   * its lock ahead), and the last look is one item old, so the ones they chose since are not
+   * known: a window that wide keeps a collision (a lost write round trip) to about one item in
+   * four with four consumers.
+   */
+  private get spread(): number {
+    return this.strictOrder ? 1 : Math.min(2 * this.locked.size + 1, MAX_SPREAD);
   }
 
   /** A lock we took becomes the held item. */
@@ -750,7 +791,8 @@ export class LockingQueue {
 
   /** The entry a consume of `current` locks ahead: the first listed after it that no one had locked when last looked. */
   private nextCandidate(current: string): string | undefined {
-    return this.listing?.firstBesides(current, this.locked);
+    const locked = this.locked;
+    return this.listing?.pick({ has: (name) => name === current || locked.has(name) }, this.spread);
   }
 
   /** An attempt that was not applied leaves the marker it would have deleted to the next one. */
