@@ -181,7 +181,12 @@ export { ShallowParty } from './recipes/party/shallow-party.js';
 export type { BaseParty, PartyOptions, PartyCallOptions } from './recipes/party/base-party.js';
 export { Queue } from './recipes/queue/queue.js';
 export type { QueueCallOptions, QueueOptions } from './recipes/queue/queue.js';
-export { LockingQueue, LOCK_AHEAD_MS, QUEUE_MARKER_PREFIX } from './recipes/queue/locking-queue.js';
+export {
+  FOLLOW_IDLE_MS,
+  LockingQueue,
+  LOCK_AHEAD_MS,
+  QUEUE_MARKER_PREFIX,
+} from './recipes/queue/locking-queue.js';
 export { SimpleDistributedQueue } from './recipes/queue/simple-distributed-queue.js';
 export type {
   SimpleDistributedQueueOptions,

@@ -78,6 +78,24 @@ def locking_queue(request, params, session):
     return timed(request, params["consume"], work)
 
 
+def locking_queue_fed(request, params, session):
+    zk, producer_session = session(), session()
+    queue = zk.LockingQueue(request["root"] + "/q")
+    producer = producer_session.LockingQueue(request["root"] + "/q")
+    queue._ensure_paths()
+    fill(zk, queue._entries_path + "/entry-100-", params["queued"])
+
+    def work():
+        for i in range(params["consume"]):
+            producer.put(PAYLOAD)
+            if queue.get(10) is None:
+                raise RuntimeError("queue empty after %d items" % i)
+            if not queue.consume():
+                raise RuntimeError("consume() found nothing held")
+
+    return timed(request, params["consume"], work)
+
+
 def queue(request, params, session):
     zk = session()
     q = zk.Queue(request["root"] + "/q")
@@ -250,6 +268,7 @@ def percentile(values, q):
 
 WORKLOADS = {
     "locking_queue": locking_queue,
+    "locking_queue_fed": locking_queue_fed,
     "queue": queue,
     "partitioner_allocate": partitioner(False),
     "partitioner_rebalance": partitioner(True),

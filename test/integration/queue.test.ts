@@ -19,6 +19,7 @@ import {
   Barrier,
   ConnectionState,
   DoubleBarrier,
+  FOLLOW_IDLE_MS,
   Party,
   InvalidArgumentError,
   LockingQueue,
@@ -455,7 +456,7 @@ describe('LockingQueue: layout and limits', () => {
 });
 
 describe('LockingQueue: one round trip of writes per item (the lock ahead), reads only per get', () => {
-  test('consume locks the next entry in its transaction and checks the listing behind it; the next get sends nothing while this session saw no later state, else checks again: kept when its entry is still first, handed back when a better one was put', async (t) => {
+  test('consume locks the next entry in its transaction and checks the listing behind it; the next get sends nothing while this session saw no later state, else checks again (a put meanwhile is in the listing by its watch): kept when its entry is still first, handed back when a better one was put', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString);
     const observer = await connect(t, server);
@@ -509,15 +510,15 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
     await zk.sync(producer.path); // this session sees the put: its check behind the consume is older
     assert.deepEqual(
       await count(async () => text(await queue.get())),
-      { value: 'a3', locks: 0, transactions: 0, listings: 1, checks: 1 },
-      'a put meanwhile: checked and listed again, the lock ahead kept',
+      { value: 'a3', locks: 0, transactions: 0, listings: 0, checks: 1 },
+      "a put meanwhile: checked (the listing's watch had added it, so not listed again), the lock ahead kept",
     );
     assert.equal(await queue.consume(), true); // "later" locked ahead
     const urgent = (await producer.put(b('urgent'), 0)).split('/').pop()!;
     await zk.sync(producer.path);
     assert.deepEqual(
       await count(async () => text(await queue.get())),
-      { value: 'urgent', locks: 1, transactions: 0, listings: 1, checks: 1 },
+      { value: 'urgent', locks: 1, transactions: 0, listings: 0, checks: 1 },
       'a better priority put meanwhile: the lock ahead on "later" handed back, "urgent" locked',
     );
     assert.deepEqual(
@@ -529,6 +530,78 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
     assert.equal(await producer.consume(), true);
     assert.equal(await queue.consume(), true);
     assert.equal(await queue.length, 0);
+  });
+
+  test("puts by another client while a consumer drains: the listing's watch adds them, so entries is listed once; a better priority put comes next once seen; every item once", async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await consumer(t, proxy);
+    const producer = new LockingQueue(observer, path);
+    await producer.putAll(Array.from({ length: 10 }, (_, i) => b(`old-${i}`)));
+    using lists = proxy.delayFrame({ op: 'getChildren2', path: `${path}/entries`, times: Infinity }, 0);
+    const got: string[] = [];
+    got.push(text(await queue.get())!); // listed here
+    for (let i = 0; i < 8; i++) {
+      await producer.put(b(`urgent-${i}`), 50);
+      await producer.put(b(`new-${i}`)); // after every old one
+      await zk.sync(path); // this session sees both puts before its next get
+      assert.equal(await queue.consume(), true);
+      got.push(text(await queue.get())!);
+      assert.equal(got.at(-1), `urgent-${i}`, 'the better priority put comes first');
+    }
+    while (got.length < 26) {
+      assert.equal(await queue.consume(), true);
+      got.push(text(await queue.get({ timeout: 0 }))!);
+    }
+    assert.equal(lists.fired, 1, 'entries listed once: the watch added every put');
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.get({ timeout: 0 }), null);
+    const olds = Array.from({ length: 10 }, (_, i) => `old-${i}`);
+    const news = Array.from({ length: 8 }, (_, i) => `new-${i}`);
+    assert.deepEqual(got.slice(9), [...olds.slice(1), ...news], 'then the rest in order');
+    assert.equal(new Set(got).size, got.length, 'every item once');
+    assert.equal(await queue.length, 0);
+  });
+
+  test('after a reconnect the watch may have missed a put: the next get lists entries again, and the put is delivered', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await consumer(t, proxy);
+    const producer = new LockingQueue(observer, path);
+    await producer.putAll(['a', 'b', 'c'].map(b));
+    using lists = proxy.delayFrame({ op: 'getChildren2', path: `${path}/entries`, times: Infinity }, 0);
+    assert.equal(text(await queue.get()), 'a');
+    const session = zk.sessionId;
+    proxy.drop();
+    await producer.put(b('urgent'), 0); // perhaps while no watch of ours is in place
+    await eventually(() => zk.state === ConnectionState.CONNECTED, 'reconnected');
+    assert.equal(zk.sessionId, session, 'the same session');
+    await zk.sync(path);
+    assert.equal(await queue.consume(), true);
+    assert.equal(text(await queue.get()), 'urgent');
+    assert.equal(lists.fired, 2, 'listed again after the resync');
+    for (const expected of ['b', 'c']) {
+      assert.equal(await queue.consume(), true);
+      assert.equal(text(await queue.get()), expected);
+    }
+    assert.equal(await queue.consume(), true);
+    assert.equal(await queue.length, 0);
+  });
+
+  test("the listing's watch is removed FOLLOW_IDLE_MS after the queue's last call; none is left behind", async (t) => {
+    const zk = await connect(t, server);
+    const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
+    await queue.putAll(['a', 'b'].map(b));
+    assert.equal(text(await queue.get()), 'a');
+    assert.equal(await queue.consume(), true);
+    assert.equal(zk.watchCount, 1, "the listing's watch");
+    const entries = `${queue.path}/entries`;
+    assert.ok((await server.fourLetterWord('wchp')).includes(entries), 'on the server too');
+    await eventually(() => zk.watchCount === 0, 'the watch removed', safety(FOLLOW_IDLE_MS + 10_000));
+    await eventually(
+      async () => !(await server.fourLetterWord('wchp')).includes(entries),
+      'removed on the server',
+    );
+    assert.equal(text(await queue.get()), 'b', 'the queue works on, listing again');
+    assert.equal(await queue.consume(), true);
   });
 
   test('a lock ahead that no get claims is handed back after LOCK_AHEAD_MS, and the last marker deleted: another consumer gets the item', async (t) => {

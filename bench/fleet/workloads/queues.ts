@@ -67,6 +67,33 @@ export const lockingQueue: FleetWorkload = {
   targets: [rateAtLeast('locking_queue', '10000', 1500), fasterThan('locking_queue', '10000', KAZOO, 8)],
 };
 
+/**
+ * The same while a producer (another session) puts one item before each get: the consumer's
+ * listing must take in entries it did not list (kazoo's get lists the whole backlog each time).
+ * The put is timed too, for both clients: one write per item.
+ */
+export const lockingQueueFed: FleetWorkload = {
+  name: 'locking_queue_fed',
+  title: 'LockingQueue put (another session) + get + consume (N queued)',
+  unit: 'items',
+  axis: 'items queued',
+  peers: [KAZOO],
+  cases: (scale) => depthCases(scale).filter((c) => c.n === 10_000),
+  async ours(context, { queued, consume }) {
+    const [zk, producerSession] = await Promise.all([context.session(), context.session()]);
+    const queue = new LockingQueue(zk, `${context.root}/q`);
+    const producer = new LockingQueue(producerSession, queue.path);
+    await fill(queue, queued!);
+    return timed(context, consume!, async () => {
+      for (let i = 0; i < consume!; i++) {
+        await producer.put(PAYLOAD);
+        if ((await queue.get({ timeout: 10_000 })) === null) throw new Error(`queue empty after ${i} items`);
+        if (!(await queue.consume())) throw new Error('consume() found nothing held');
+      }
+    });
+  },
+};
+
 /** Get the first `consume` of `queued` items from a `Queue`. */
 export const queue: FleetWorkload = {
   name: 'queue',

@@ -10,7 +10,8 @@ import {
   SessionExpiredError,
   TimeoutError,
 } from '../../client/errors.js';
-import { joinPath, validatePath } from '../../client/paths.js';
+import { joinPath, parentPath, validatePath } from '../../client/paths.js';
+import { EventType, type WatchListener } from '../../client/states.js';
 import {
   isOutcomeUnknown,
   pause,
@@ -23,6 +24,7 @@ import { TransactionError, type ReadOp, type ReadResult } from '../../client/tra
 import { OutcomeUnknownError } from '../errors.js';
 import { fenceAttempt, markerPath, removeMarker } from '../attempt-marker.js';
 import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
+import { EntryListing } from './entry-listing.js';
 import { DEFAULT_PRIORITY, publishTaken, putEntries, putEntry, type EntryTarget } from './queue.js';
 
 /** Options of `LockingQueue.get`: timeout and signal. */
@@ -50,6 +52,9 @@ export const QUEUE_MARKER_PREFIX = '__queue_op__';
  * handed back (and the last attempt's marker deleted), so an instance no longer used hides no item.
  */
 export const LOCK_AHEAD_MS = 200;
+
+/** How long the watch that keeps a LockingQueue's listing up to date outlives its last call, ms. */
+export const FOLLOW_IDLE_MS = 5_000;
 
 /** A consume or release whose reply may be lost. */
 interface Attempt {
@@ -118,6 +123,10 @@ interface Held {
  *   uses that check only while this session has seen no later state (`checkOf`), as any
  *   ZooKeeper read: a put or release by another session that this one has not seen yet may come
  *   after the entry locked ahead; `await client.sync(path)` before `get()` to see it first.
+ * - The listing of `entries` is kept: while the queue is used (until FOLLOW_IDLE_MS after its
+ *   last call) a persistent recursive watch on `entries` adds the entries others put, so a put
+ *   does not make the next get list the whole backlog again; it lists again only when the
+ *   watch may have missed one (`EntryListing.covers`).
  *
  * Guarantees:
  * - A locked item is never lost: if its consumer dies before `consume()` (process killed,
@@ -140,7 +149,8 @@ interface Held {
  *
  * SUSPENDED: a waiting `get()` keeps waiting; its watches are re-registered on reconnect and it
  * re-checks then (kazoo's watches are dropped and its `get` can sleep despite available items).
- * A held item stays held if the session survives.
+ * A held item stays held if the session survives. The listing's watch may have missed puts
+ * meanwhile: the next get lists `entries` again (so after LOST too).
  * LOST: the lock node is gone, and others may take the item. The held item is forgotten (kazoo
  * keeps returning it): `holdsLock()`, `consume()` and `release()` resolve false (a call whose
  * reply was lost as the session ended: proven, or `OutcomeUnknownError`), the next `get()` locks
@@ -148,8 +158,9 @@ interface Held {
  *
  * Deviations (on the wire, only the markers): `holdsLock()` resolves false when the lock node
  * is gone (kazoo raises NoNodeError); a `get()` that loses the race for the first available
- * entry tries the next one at once (kazoo waits for the next child event); watches are removed
- * when `get()` returns (kazoo #175 leaks them).
+ * entry tries the next one at once (kazoo waits for the next child event); one-shot watches are
+ * removed when `get()` returns (kazoo #175 leaks them), the listing's watch FOLLOW_IDLE_MS after
+ * the queue's last call.
  *
  * @example
  *   const queue = new LockingQueue(zk, '/jobs');
@@ -169,11 +180,10 @@ export class LockingQueue {
   private readonly idBytes: Buffer;
   private pathsEnsured = false;
   private held: Held | undefined;
-  /**
-   * The last listing of `entries`: its names sorted, those before `head` consumed, and the
-   * directory's Stat then (see `takeListed`).
-   */
-  private listing: { names: string[]; head: number; stat: Stat } | undefined;
+  /** The last listing of `entries`, kept up to date by `watch` while it lasts (see `takeListed`). */
+  private listing: EntryListing | undefined;
+  /** A persistent recursive watch on `entries` that adds created entries to the listing (see `follow`). */
+  private watch: { listener: WatchListener; usedAt: number; timer: NodeJS.Timeout } | undefined;
   /** The names in `taken` when last listed, but our lock ahead: the lock `takeListed` tries is the first listed entry not among them. */
   private locked = new Set<string>();
   /** get, consume and release run one at a time. */
@@ -313,6 +323,7 @@ export class LockingQueue {
   }
 
   private async getItem(limits: WaitLimits): Promise<Buffer | null> {
+    if (this.watch) this.watch.usedAt = Date.now();
     const { held } = await this.settled(limits);
     if (held) return held.value;
     await this.ensure(limits);
@@ -328,6 +339,7 @@ export class LockingQueue {
           holding = listed;
           // Nothing from the last listing: list again, watching both directories for a change.
           const request = requestLimits(limits);
+          const followed = await this.follow(request); // in place before the listing is read
           const [entries, taken] = await Promise.all([
             this.client.getChildrenWithStat(this.entriesPath, {
               watch: waiter.watch(this.entriesPath, 'children'),
@@ -338,7 +350,7 @@ export class LockingQueue {
               ...request,
             }),
           ]);
-          this.listing = { names: entries.children.sort(), head: 0, stat: entries.stat };
+          this.listing = new EntryListing(entries.children, entries.stat, followed);
           this.locked = new Set(taken);
           if (holding) this.locked.delete(holding.name); // ours
           const value = await this.takeAvailable(this.locked, limits, holding);
@@ -372,23 +384,22 @@ export class LockingQueue {
    * the `taken` names), then the lock of the entry the listing puts first, sent behind it (a
    * session's requests are handled in order, so the check saw the queue as it was just before our
    * lock). The lock is kept only if the listing was complete and that entry the first available:
-   * no entry was created since the listing — the listing minus what was consumed is then every
-   * entry there is, so its first unlocked one is the one kazoo's full listing would pick.
-   * `entries`' Stat tells: each child create or delete adds 1 to `cversion`, and `numChildren`
-   * counts creates minus deletes, so creates since the listing = (Δcversion + ΔnumChildren) / 2.
+   * every entry created since the listing was read is in it (none was, or the watch added each,
+   * as `entries`' Stat tells: `EntryListing.covers`) — the listing minus what was consumed is then
+   * every entry there is, so its first unlocked one is the one kazoo's full listing would pick.
    * A lock taken on a listing that turned out incomplete is handed back (`Held`, not yet held) for
    * the caller to keep or drop after listing again; undefined when nothing was taken.
    */
   private async takeListed(limits: WaitLimits): Promise<Buffer | Held | undefined> {
     const listing = this.listing;
     const ahead = this.claimAhead();
-    if (!listing || listing.head >= listing.names.length) {
+    if (!listing || listing.empty) {
       if (ahead) await this.deleteLock(joinPath(this.takenPath, ahead.name), ahead.session);
       return undefined;
     }
     // The lock consume() took ahead is checked like one sent now: the check sees the queue as it is with it.
     const checked = this.checkOf(ahead, limits);
-    const candidate = ahead ? ahead.name : this.firstAvailable(listing, this.locked);
+    const candidate = ahead ? ahead.name : listing.first(this.locked);
     const [check, took] = await Promise.allSettled([
       checked,
       ahead
@@ -399,7 +410,7 @@ export class LockingQueue {
     ]);
     if (took.status === 'rejected') throw took.reason; // take holds no lock when it fails
     const taken = typeof took.value === 'object' ? took.value : undefined;
-    if (took.value === 'gone') this.unlist(candidate!);
+    if (took.value === 'gone') listing.remove(candidate!);
     if (check.status === 'rejected') {
       if (taken) await this.drop(taken);
       throw check.reason;
@@ -409,9 +420,7 @@ export class LockingQueue {
       if (taken) await this.drop(taken);
       throw new NoNodeError({ op: 'get', path: this.entriesPath });
     }
-    const created =
-      (stat.cversion - listing.stat.cversion + (stat.numChildren - listing.stat.numChildren)) / 2;
-    if (created !== 0 || this.listing !== listing) return taken; // list again
+    if (this.listing !== listing || !listing.covers(stat)) return taken; // list again
     this.locked = new Set(names);
     if (ahead) this.locked.delete(ahead.name); // ours: `locked` holds the others' locks
     return this.takeAvailable(this.locked, limits, taken);
@@ -467,19 +476,6 @@ export class LockingQueue {
     };
   }
 
-  /** The first name of `listing` not locked by someone else (`own`, our lock, counts as available). */
-  private firstAvailable(
-    listing: NonNullable<LockingQueue['listing']>,
-    locked: ReadonlySet<string>,
-    own?: string,
-  ): string | undefined {
-    for (let i = listing.head; i < listing.names.length; i++) {
-      const name = listing.names[i]!;
-      if (name === own || !locked.has(name)) return name;
-    }
-    return undefined;
-  }
-
   /**
    * Lock the first listed entry that is not locked, in name order (priority, then sequence).
    * `holding`, a lock taken before this listing, is kept if its entry is that first one, else dropped.
@@ -491,16 +487,15 @@ export class LockingQueue {
   ): Promise<Buffer | undefined> {
     const listing = this.listing!;
     if (holding) {
-      if (this.firstAvailable(listing, locked, holding.name) === holding.name) return this.hold(holding);
+      if (listing.first(locked, holding.name) === holding.name) return this.hold(holding);
       await this.drop(holding);
     }
-    for (let i = listing.head; i < listing.names.length; i++) {
-      const name = listing.names[i]!;
-      if (locked.has(name)) continue;
+    // By name, not index: the watch may add and remove names meanwhile.
+    for (let name = listing.first(locked); name !== undefined; name = listing.after(name, locked)) {
       const taken = await this.take(name, limits);
       if (taken !== 'locked' && taken !== 'gone') return this.hold(taken);
       if (this.listing !== listing) return undefined;
-      if (taken === 'gone' && this.unlist(name)) i--; // the next name moved into its place
+      if (taken === 'gone') listing.remove(name);
     }
     return undefined;
   }
@@ -517,17 +512,47 @@ export class LockingQueue {
     await this.deleteLock(joinPath(this.takenPath, taken.name), taken.session);
   }
 
-  /** Drop a consumed (or vanished) entry from the listing (usually its first name); true if it was spliced out. */
-  private unlist(name: string): boolean {
-    const listing = this.listing;
-    if (!listing) return false;
-    if (listing.names[listing.head] === name) {
-      listing.head++;
+  /**
+   * Keep a persistent recursive watch on `entries` while this queue is used (until FOLLOW_IDLE_MS
+   * pass without a call): created entries are added to the listing, consumed ones removed, so a
+   * put does not make the next get list the whole backlog again. True when it is in place (set
+   * before the listing is read, a session's requests being handled in order). Its events only
+   * add evidence: one missed — a resync after a reconnect, the watch removed — stops the count
+   * (`EntryListing.unfollow`) and the next get lists again.
+   */
+  private async follow(request: RequestOptions): Promise<boolean> {
+    if (this.watch) {
+      this.watch.usedAt = Date.now();
+      return true;
+    }
+    const listener: WatchListener = (event) => {
+      const listing = this.listing;
+      if (!listing) return;
+      if (event.type === EventType.None) listing.unfollow();
+      if (parentPath(event.path) !== this.entriesPath) return; // `entries` itself
+      const name = event.path.slice(this.entriesPath.length + 1);
+      if (event.type === EventType.NodeCreated) listing.add(name);
+      else if (event.type === EventType.NodeDeleted) listing.remove(name);
+    };
+    try {
+      await this.client.addWatch(this.entriesPath, listener, { recursive: true, ...request });
+    } catch (error) {
+      this.client.logger.debug(`LockingQueue ${this.path}: no watch on entries (${String(error)})`);
       return false;
     }
-    const index = listing.names.indexOf(name, listing.head);
-    if (index >= 0) listing.names.splice(index, 1);
-    return index >= 0;
+    const expire = () => {
+      const watch = this.watch!;
+      const left = watch.usedAt + FOLLOW_IDLE_MS - Date.now();
+      if (left > 0) {
+        watch.timer = setTimeout(expire, left).unref();
+        return;
+      }
+      this.watch = undefined;
+      this.listing?.unfollow();
+      this.client.removeWatches(this.entriesPath, 'persistentRecursive', listener).catch(() => {}); // gone with the client or session
+    };
+    this.watch = { listener, usedAt: Date.now(), timer: setTimeout(expire, FOLLOW_IDLE_MS).unref() };
+    return true;
   }
 
   /**
@@ -659,6 +684,7 @@ export class LockingQueue {
    */
   private async finish(op: Op, limits: WaitLimits): Promise<boolean> {
     this.stopIdle();
+    if (this.watch) this.watch.usedAt = Date.now();
     const { held, applied } = await this.settled(limits);
     if (applied) return applied === op;
     if (!held) return false;
@@ -724,13 +750,7 @@ export class LockingQueue {
 
   /** The entry a consume of `current` locks ahead: the first listed after it that no one had locked when last looked. */
   private nextCandidate(current: string): string | undefined {
-    const listing = this.listing;
-    if (!listing) return undefined;
-    for (let i = listing.head; i < listing.names.length; i++) {
-      const name = listing.names[i]!;
-      if (name !== current && !this.locked.has(name)) return name;
-    }
-    return undefined;
+    return this.listing?.firstBesides(current, this.locked);
   }
 
   /** An attempt that was not applied leaves the marker it would have deleted to the next one. */
@@ -752,7 +772,7 @@ export class LockingQueue {
     check?: SentCheck,
   ): void {
     if (this.held === held) this.held = undefined;
-    if (attempt.op === 'consume') this.unlist(held.name);
+    if (attempt.op === 'consume') this.listing?.remove(held.name);
     if (attempt.session !== this.client.sessionId) return; // its nodes went with its session
     if (markerLeft) this.spent = { path: attempt.marker, session: attempt.session };
     if (attempt.next !== undefined) {
@@ -766,7 +786,7 @@ export class LockingQueue {
       // Consumed by its previous holder after our listing: hand the lock back at once (no entry, no item).
       void ahead.read.then((entry) => {
         if (entry !== 'gone' || this.ahead !== ahead) return;
-        this.unlist(ahead.name);
+        this.listing?.remove(ahead.name);
         this.handBack();
       });
     }

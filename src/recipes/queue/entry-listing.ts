@@ -1,0 +1,126 @@
+import type { Stat } from '../../client/protocol/records.js';
+
+/**
+ * A LockingQueue's listing of `<path>/entries`: the names in order (priority, then sequence),
+ * those before `head` consumed, and the directory's Stat when it was read (`since`).
+ *
+ * Entries created after that read are added from the queue's watch (`add`): a name counts as
+ * created since the listing when its sequence number is at least the number of children ever
+ * created under `entries` then — ZooKeeper numbers a sequential child by that count, which a
+ * Stat shows as (cversion + numChildren) / 2 (`cversion` counts creates and deletes; see
+ * ZooKeeper's DataNode.copyStat). `covers` then tells from a later Stat of the directory
+ * whether every entry created up to that Stat's state is listed: the Stat counts the creates
+ * since the listing, (Δcversion + ΔnumChildren) / 2, and the watch's events arrive in the order
+ * of the changes, before any reply that shows them; so once as many creates were added as the
+ * Stat counts, none up to its state is missing. That holds only while no event can have been
+ * missed: a listing read without the watch in place, or whose watch was resynced (a reconnect,
+ * a new session) or removed, is `followed` no more, and `covers` says no to any create since.
+ */
+export class EntryListing {
+  readonly names: string[];
+  head = 0;
+  /** The directory's Stat that `names` (with `created`) is complete for. */
+  private since: Stat;
+  /** Entries added since `since`, by the watch. */
+  private readonly created = new Set<string>();
+
+  /** `followed`: the watch was in place when the listing was read (sent before it). */
+  constructor(
+    names: string[],
+    since: Stat,
+    private followed: boolean,
+  ) {
+    this.names = names.sort();
+    this.since = since;
+  }
+
+  /** The watch may have missed an event (resynced or removed): creates since can no longer be counted. */
+  unfollow(): void {
+    this.followed = false;
+  }
+
+  /** Whether every listed entry was consumed. */
+  get empty(): boolean {
+    return this.head >= this.names.length;
+  }
+
+  /** The first entry not locked by someone else (`own`, our lock, counts as available). */
+  first(locked: ReadonlySet<string>, own?: string): string | undefined {
+    return this.from(this.head, locked, own);
+  }
+
+  /** The first entry after `name` (in order) not locked by someone else. */
+  after(name: string, locked: ReadonlySet<string>): string | undefined {
+    return this.from(this.indexAfter(name), locked);
+  }
+
+  /** The first entry other than `current` not locked by someone else. */
+  firstBesides(current: string, locked: ReadonlySet<string>): string | undefined {
+    for (let i = this.head; i < this.names.length; i++) {
+      const name = this.names[i]!;
+      if (name !== current && !locked.has(name)) return name;
+    }
+    return undefined;
+  }
+
+  /** Drop a consumed (or vanished) entry; usually the first, so the common case is O(1). */
+  remove(name: string): void {
+    if (this.names[this.head] === name) {
+      this.head++;
+      return;
+    }
+    const index = this.names.indexOf(name, this.head);
+    if (index >= 0) this.names.splice(index, 1);
+  }
+
+  /** An entry the watch saw created: listed in its place (once), and counted if created since the listing. */
+  add(name: string): void {
+    if (sequenceOf(name) >= createsBefore(this.since)) this.created.add(name);
+    const index = this.indexAfter(name);
+    if (index === this.head || this.names[index - 1] !== name) this.names.splice(index, 0, name);
+  }
+
+  /**
+   * Whether the listing holds every entry created up to the state `stat` (a later Stat of the
+   * directory) shows; if so, it is complete for `stat` from now on.
+   */
+  covers(stat: Stat): boolean {
+    const created = createsBefore(stat) - createsBefore(this.since);
+    if (created === 0) return true;
+    if (!this.followed || this.created.size < created) return false;
+    this.since = stat;
+    for (const name of this.created) if (sequenceOf(name) < createsBefore(stat)) this.created.delete(name);
+    return true;
+  }
+
+  private from(start: number, locked: ReadonlySet<string>, own?: string): string | undefined {
+    for (let i = start; i < this.names.length; i++) {
+      const name = this.names[i]!;
+      if (name === own || !locked.has(name)) return name;
+    }
+    return undefined;
+  }
+
+  /** The index of the first name after `name` at or past `head` (binary search). */
+  private indexAfter(name: string): number {
+    let low = this.head;
+    let high = this.names.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.names[middle]! <= name) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
+
+/** The sequence number ZooKeeper appended to a name (10 digits), or -1 when it has none. */
+function sequenceOf(name: string): number {
+  const digits = name.slice(-10);
+  return name.length > 10 && /^\d{10}$/.test(digits) ? Number(digits) : -1;
+}
+
+/** How many children were ever created under the node with Stat `stat`: the next sequential child's number. */
+function createsBefore(stat: Stat): number {
+  return (stat.cversion + stat.numChildren) / 2;
+}
