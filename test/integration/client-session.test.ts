@@ -7,15 +7,17 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import winston from 'winston';
 import { ConnectionState, KeeperState, ZooKeeperClient, errors, type WatchEvent } from '../../src/index.js';
-import { ZooKeeperServer, expireSession } from '../../src/testing/index.js';
+import { expireSession } from '../../src/testing/index.js';
 import { findFreePort } from '../../src/testing/free-port.js';
-import { connect, newClient, nextState, uniqueRoot } from '../support/client.js';
+import { connect, newClient, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { Recorder } from '../support/recorder.js';
 import { runToExit, type ProcessRun } from '../support/process.js';
 import { eventually, safety } from '../support/wait.js';
+
+const server = await serverForFile();
 
 const { AbortError, ClientClosedError, ConnectFailedError, ProtocolError, TimeoutError } = errors;
 
@@ -38,16 +40,6 @@ function runChild(script: string, limitMs = 20_000): Promise<ProcessRun> {
 }
 
 describe('ZooKeeperClient session', () => {
-  let server: ZooKeeperServer;
-
-  before(async () => {
-    server = await ZooKeeperServer.start();
-  });
-
-  after(async () => {
-    await server?.close();
-  });
-
   describe('start', () => {
     test('start() resolves CONNECTED and emits a single state event', async (t) => {
       const zk = newClient(t, server, { sessionTimeout: 10_000 });

@@ -7,11 +7,13 @@
  * sentinel node, which the client can only deliver after everything the server sent before it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { errors, type WatchEvent } from '../../src/index.js';
 import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, eventFence, uniqueRoot } from '../support/client.js';
+import { connect, eventFence, serverForFile, uniqueRoot } from '../support/client.js';
 import { Recorder } from '../support/recorder.js';
+
+const server = await serverForFile();
 
 const { NoWatcherError } = errors;
 
@@ -26,16 +28,6 @@ async function serverWatchedPaths(server: ZooKeeperServer): Promise<string[]> {
 }
 
 describe('ZooKeeperClient watches', () => {
-  let server: ZooKeeperServer;
-
-  before(async () => {
-    server = await ZooKeeperServer.start();
-  });
-
-  after(async () => {
-    await server?.close();
-  });
-
   /** The watching client `zk`, a second client `other` that writes, and a fresh `root` path. */
   async function watcherAndWriter(t: TestContext) {
     const zk = await connect(t, server);

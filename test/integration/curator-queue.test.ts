@@ -7,7 +7,7 @@
  * listeners and `flushPuts`. Interop with a real Curator process: interop-curator-queue.test.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   AbortError,
   ConnectionState,
@@ -22,8 +22,15 @@ import {
   epochToString,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import {
+  connect,
+  loseSessionAfter,
+  nextState,
+  serverForFile,
+  sorted,
+  uniqueRoot,
+} from '../support/client.js';
 import { children } from '../support/recipes.js';
 import { Deferred, eventually, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
@@ -40,12 +47,8 @@ async function reaperRan(zk: ZooKeeperClient): Promise<void> {
   );
 }
 
-let server: ZooKeeperServer;
-before(async () => {
-  // The container reaper runs every second (default: every minute).
-  server = await ZooKeeperServer.start({ javaOptions: ['-Dznode.container.checkIntervalMs=1000'] });
-});
-after(() => server?.close());
+// The container reaper runs every second (default: every minute).
+const server = await serverForFile({ javaOptions: ['-Dznode.container.checkIntervalMs=1000'] });
 
 const b = (text: string) => Buffer.from(text, 'utf8');
 const text = (value: Buffer | null) => (value === null ? null : value.toString('utf8'));

@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Container, inject, injectable, named } from 'inversify';
 import {
   ConnectionState,
@@ -29,18 +29,10 @@ import {
 } from '../../src/di/index.js';
 import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
 import { findFreePort } from '../../src/testing/free-port.js';
-import { connect, newClient, nextState, uniqueRoot } from '../support/client.js';
+import { connect, newClient, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { eventually, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-
-after(async () => {
-  await server?.close();
-});
+const server = await serverForFile();
 
 @injectable()
 class Ledger {

@@ -7,7 +7,7 @@
  * instances taken and re-registered); SUSPENDED and LOST.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import {
   ConnectionState,
   InvalidArgumentError,
@@ -19,18 +19,14 @@ import {
   type ServiceCacheChange,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { loseReplyAcrossSessions } from '../support/recipes.js';
 import { testRandom } from '../support/random.js';
 import { eventually, grace, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  // The container reaper runs every second (default: every minute).
-  server = await ZooKeeperServer.start({ javaOptions: ['-Dznode.container.checkIntervalMs=1000'] });
-});
-after(() => server?.close());
+// The container reaper runs every second (default: every minute).
+const server = await serverForFile({ javaOptions: ['-Dznode.container.checkIntervalMs=1000'] });
 
 async function setup(
   t: TestContext,

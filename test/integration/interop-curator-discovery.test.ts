@@ -7,7 +7,7 @@
  * ServiceProvider picks it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ServiceDiscovery,
   ServiceProvider,
@@ -15,16 +15,11 @@ import {
   springCloudZookeeper,
   type ZookeeperInstancePayload,
 } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { eventually } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 interface CuratorView {
   id: string;

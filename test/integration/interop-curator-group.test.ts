@@ -6,19 +6,15 @@
  * then back in its new session).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { GroupMember } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { eventually, safety } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 /** Curator's `getCurrentMembers()`: id → payload as hex. */
 async function curatorView(peer: CuratorPeer, name: string): Promise<Record<string, string>> {

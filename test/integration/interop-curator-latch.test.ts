@@ -5,18 +5,13 @@
  * process killed and its session expired).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { LeaderLatch } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { eventually, grace } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 async function curatorLeads(peer: CuratorPeer, name: string): Promise<boolean> {
   return (await peer.request('latch.has', { name }))['leader'] === true;

@@ -6,10 +6,9 @@
  * ours on one path keep one node alive until the last closes, then it expires.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CreateMode, PersistentNode, PersistentTtlNode, type ZooKeeperClient } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { children } from '../support/recipes.js';
 import { eventually, grace, safety } from '../support/wait.js';
@@ -17,11 +16,7 @@ import { eventually, grace, safety } from '../support/wait.js';
 /** The server's TTL / container sweep period, ms (ZooKeeper's default is 60 s). */
 const SWEEP_MS = 100;
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start({ javaOptions: [`-Dznode.container.checkIntervalMs=${SWEEP_MS}`] });
-});
-after(() => server?.close());
+const server = await serverForFile({ javaOptions: [`-Dznode.container.checkIntervalMs=${SWEEP_MS}`] });
 
 const hex = (text: string) => Buffer.from(text).toString('hex');
 

@@ -6,23 +6,19 @@
  * times honoured) — every item delivered once, none lost; `maxItems` bounds both sides' puts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   DistributedDelayQueue,
   DistributedPriorityQueue,
   DistributedQueue,
   SimpleDistributedQueue,
 } from '../../src/index.js';
-import { timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, sorted, uniqueRoot } from '../support/client.js';
+import { timing } from '../../src/testing/index.js';
+import { connect, serverForFile, sorted, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { eventually, probe, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 const strings = { encode: (s: string) => Buffer.from(s), decode: (bytes: Buffer) => bytes.toString() };
 const b64 = (items: string[]) => items.map((item) => Buffer.from(item).toString('base64'));

@@ -5,19 +5,14 @@
  * and a `trySet` against a value the other side changed fails on both.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { SharedCount, SharedValue } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 describe('SharedValue / SharedCount interop with Curator 5.4', () => {
   test("SharedValue: Curator seeds, we read and write, Curator's listener sees it; Curator writes, ours sees it", async (t) => {

@@ -4,19 +4,14 @@
  * directions: Counter ↔ SharedCount (whoever creates the counter node seeds it).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Counter, Election } from '../../src/index.js';
 import { LockUnavailableError, withLock } from '../../src/di/index.js';
 import { Deferred, eventually } from '../support/wait.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 describe('interop with Curator 5.4', () => {
   test('Counter({ curator: true }) reads what SharedCount seeded and incremented, and SharedCount ours', async (t) => {

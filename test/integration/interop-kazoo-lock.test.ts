@@ -7,7 +7,7 @@
  * session expiry of the kazoo holder, and kazoo's own ordering logic on fixed child lists.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { Election, Lock, ReadLock, WriteLock } from '../../src/index.js';
 import {
   blockersAhead,
@@ -17,8 +17,8 @@ import {
   sequenceOf,
   sortedContenders,
 } from '../../src/recipes/lock/contenders.js';
-import { expireSession, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { expireSession } from '../../src/testing/index.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { interopScript, KazooPeer, runPythonJson } from '../support/kazoo.js';
 import { Deferred, eventually, grace, probe, safety, within } from '../support/wait.js';
 
@@ -47,13 +47,7 @@ class LockPeer extends KazooPeer {
   }
 }
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(async () => {
-  await server?.close();
-});
+const server = await serverForFile();
 
 async function tsContendersReach(lock: Lock | Election, count: number): Promise<string[]> {
   return eventually(async () => {

@@ -7,7 +7,7 @@
  * and ours report the same values for the same writes. Skipped when kazoo is not installed.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ChildrenWatch,
   DataWatch,
@@ -15,8 +15,7 @@ import {
   SetPartitioner,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { interopScript, KazooPeer, runPythonJson } from '../support/kazoo.js';
 import { children } from '../support/recipes.js';
 import { Recorder } from '../support/recorder.js';
@@ -24,11 +23,7 @@ import { eventually, safety } from '../support/wait.js';
 
 const SCRIPT = interopScript('kazoo_partitioner.py');
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 /** kazoo's `_partitioner` on many cases at once. */
 function kazooSplit(

@@ -6,7 +6,7 @@
  * node) and a create whose reply was lost across a session change (never a second leader).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   AbortError,
   ConnectionLossError,
@@ -16,18 +16,14 @@ import {
   NotHeldError,
   RecipeStateError,
 } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, dropConnection, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, dropConnection, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { children, loseReplyAcrossSessions } from '../support/recipes.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, grace, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  // The container reaper runs every second (default: every minute).
-  server = await ZooKeeperServer.start({ javaOptions: ['-Dznode.container.checkIntervalMs=1000'] });
-});
-after(() => server?.close());
+// The container reaper runs every second (default: every minute).
+const server = await serverForFile({ javaOptions: ['-Dznode.container.checkIntervalMs=1000'] });
 
 function leaders(latches: readonly LeaderLatch[]): number {
   return latches.filter((latch) => latch.hasLeadership()).length;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import {
   AbortError,
   Lock,
@@ -20,10 +20,12 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { formatLeaseEnd } from '../../src/recipes/lease/non-blocking-lease.js';
-import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { runKazoo } from '../support/kazoo.js';
 import { eventually, within } from '../support/wait.js';
+
+const server = await serverForFile();
 
 const LIMIT = timing(20_000);
 const INDEX_URL = new URL('../../src/index.js', import.meta.url).href;
@@ -49,21 +51,12 @@ function childCount(zk: ZooKeeperClient, path: string, count: number): Promise<u
 }
 
 describe('NonBlockingLease', () => {
-  let server: ZooKeeperServer;
   // kazoo's fixture: client (default identity), client2 and client3 (other identities).
   let client: ZooKeeperClient;
   let client2: ZooKeeperClient;
   let client3: ZooKeeperClient;
   let path: string;
   let clock: MockClock;
-
-  before(async () => {
-    server = await ZooKeeperServer.start();
-  });
-
-  after(async () => {
-    await server?.close();
-  });
 
   async function setUp(t: TestContext): Promise<void> {
     client = await connect(t, server);

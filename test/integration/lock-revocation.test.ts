@@ -5,14 +5,14 @@
  * process (test/interop/curator/RevokeOps.java) both ways on one path, holders and waiters.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AbortError, Lock, type ZooKeeperClient } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, dropConnection, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import { connect, dropConnection, serverForFile, uniqueRoot } from '../support/client.js';
 import { CuratorPeer } from '../support/curator.js';
 import { Deferred, eventually, grace, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
+const server = await serverForFile();
 
 /** Drop `zk`'s connection, ask for `node` (through `other`) while it is suspended, wait for the reconnect. */
 async function revokeWhileSuspended(
@@ -26,10 +26,6 @@ async function revokeWhileSuspended(
   await Lock.attemptRevoke(other, node);
   await reconnected;
 }
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
 
 describe('Lock revocation', () => {
   for (const naming of ['kazoo', 'curator'] as const) {

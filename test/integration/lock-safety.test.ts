@@ -5,7 +5,7 @@
  * lost-reply shape for Semaphore and Election: never two holders, never two leaders).
  */
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import {
   ConnectionState,
   Election,
@@ -14,21 +14,13 @@ import {
   TransactionError,
   ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { children, CriticalSection, HolderTracker, loseReplyAcrossSessions } from '../support/recipes.js';
 import { Deferred, eventually, grace, within } from '../support/wait.js';
 import { testRandom } from '../support/random.js';
 
-let server: ZooKeeperServer;
-
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-
-after(async () => {
-  await server?.close();
-});
+const server = await serverForFile();
 
 interface Section {
   client: number;

@@ -1,20 +1,11 @@
 /** Ownership signals and fencing tokens of the semaphore and the leases. */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { MultiNonBlockingLease, NonBlockingLease, Semaphore } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, uniqueRoot } from '../support/client.js';
+import { connect, serverForFile, uniqueRoot } from '../support/client.js';
 import { within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-
-after(async () => {
-  await server?.close();
-});
+const server = await serverForFile();
 
 test('a lease signal aborts when the lease ends; the next holder gets a larger fencing token', async (t) => {
   const zk = await connect(t, server);

@@ -7,7 +7,7 @@
  * a process that exits by itself after close().
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import {
   ConnectionState,
   CreateMode,
@@ -18,8 +18,8 @@ import {
   RecipeStateError,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { runToExit } from '../support/process.js';
 import { children, loseReplyAcrossSessions } from '../support/recipes.js';
 import { Recorder } from '../support/recorder.js';
@@ -29,11 +29,7 @@ import { eventually, grace, safety, within } from '../support/wait.js';
 const SWEEP_MS = 100;
 const PROTECTED = /^_c_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-/;
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start({ javaOptions: [`-Dznode.container.checkIntervalMs=${SWEEP_MS}`] });
-});
-after(() => server?.close());
+const server = await serverForFile({ javaOptions: [`-Dznode.container.checkIntervalMs=${SWEEP_MS}`] });
 
 async function started(node: PersistentNode): Promise<string> {
   node.start();

@@ -17,10 +17,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import ts from 'typescript';
 import { ZooKeeperClient } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
+import { serverForFile } from '../support/client.js';
 import { eventually, safety, within } from '../support/wait.js';
 import { blockModule, codeBlocks, describeDiagnostics, writeStandIns, type Block } from './readme-blocks.js';
 
@@ -91,7 +91,6 @@ function run(file: string) {
   };
 }
 
-let server: ZooKeeperServer;
 let files: Map<Block, string>;
 const blocks = codeBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'), 'ts');
 const blockIn = (section: string) => {
@@ -100,13 +99,7 @@ const blockIn = (section: string) => {
   return files.get(block)!;
 };
 
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-
-after(async () => {
-  await server?.close();
-});
+const server = await serverForFile();
 
 test('every ts block of the README compiles as a user module (strict, exactOptionalPropertyTypes, imported by package name)', () => {
   assert.ok(blocks.length >= 3, 'the README has its examples');

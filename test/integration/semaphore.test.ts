@@ -4,7 +4,7 @@
  * (FaultProxy drop) and LOST (real session expiry), and interop with Debian's kazoo 2.8.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortError,
@@ -18,11 +18,21 @@ import {
   Semaphore,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer, timing } from '../../src/testing/index.js';
-import { connect, disconnect, dropConnection, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import {
+  connect,
+  disconnect,
+  dropConnection,
+  nextState,
+  serverForFile,
+  sorted,
+  uniqueRoot,
+} from '../support/client.js';
 import { runKazoo } from '../support/kazoo.js';
 import { acquireAcrossPartition, heldWhileBehindProxy } from '../support/recipes.js';
 import { eventually, within } from '../support/wait.js';
+
+const server = await serverForFile();
 
 const LIMIT = timing(20_000);
 
@@ -50,16 +60,6 @@ function childCount(zk: ZooKeeperClient, path: string, count: number): Promise<u
 }
 
 describe('Semaphore', () => {
-  let server: ZooKeeperServer;
-
-  before(async () => {
-    server = await ZooKeeperServer.start();
-  });
-
-  after(async () => {
-    await server?.close();
-  });
-
   describe('kazoo TestSemaphore', () => {
     test("test_basic: acquire and release; the znode layout is kazoo's", async (t) => {
       const zk = await connect(t, server);

@@ -9,7 +9,7 @@
  * event and read the recipe could act on has been processed before we look.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ChildrenWatch,
   InvalidArgumentError,
@@ -25,17 +25,13 @@ import {
   type Stat,
   type WatchEvent,
 } from '../../src/index.js';
-import { FaultProxy, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, nextState, uniqueRoot } from '../support/client.js';
+import { FaultProxy } from '../../src/testing/index.js';
+import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
 import { quiesce } from '../support/recipes.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, grace, probe, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 type DataCall = { data: string | null; stat: Stat | null; event: WatchEvent | undefined };
 const text = (data: Buffer | null) => (data === null ? null : data.toString('utf8'));
