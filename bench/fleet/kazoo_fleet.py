@@ -96,6 +96,41 @@ def locking_queue_fed(request, params, session):
     return timed(request, params["consume"], work)
 
 
+def locking_queue_consumers(request, params, session):
+    clients = [session() for _ in range(params["consumers"])]
+    queues = [zk.LockingQueue(request["root"] + "/q") for zk in clients]
+    queues[0]._ensure_paths()
+    fill(clients[0], queues[0]._entries_path + "/entry-100-", params["queued"])
+    taken = [0]
+    lock = threading.Lock()
+    errors = []
+
+    def consumer(queue):
+        try:
+            while True:
+                with lock:
+                    if taken[0] >= params["consume"]:
+                        return
+                    taken[0] += 1
+                if queue.get(10) is None:
+                    raise RuntimeError("queue empty")
+                if not queue.consume():
+                    raise RuntimeError("consume() found nothing held")
+        except Exception as error:  # reported by the main thread
+            errors.append(error)
+
+    def work():
+        threads = [threading.Thread(target=consumer, args=(q,), daemon=True) for q in queues]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+    return timed(request, params["consume"], work)
+
+
 def queue(request, params, session):
     zk = session()
     q = zk.Queue(request["root"] + "/q")
@@ -269,6 +304,7 @@ def percentile(values, q):
 WORKLOADS = {
     "locking_queue": locking_queue,
     "locking_queue_fed": locking_queue_fed,
+    "locking_queue_consumers": locking_queue_consumers,
     "queue": queue,
     "partitioner_allocate": partitioner(False),
     "partitioner_rebalance": partitioner(True),

@@ -94,6 +94,43 @@ export const lockingQueueFed: FleetWorkload = {
   },
 };
 
+/** Consumers of the `locking_queue_consumers` workload, each in its own session. */
+const CONSUMERS = 4;
+
+/**
+ * `CONSUMERS` consumers, each in its own session, get + consume `consume` items between them
+ * from N queued: the cost of consumers choosing at the same moment (a lost race for an entry
+ * costs a write round trip).
+ */
+export const lockingQueueConsumers: FleetWorkload = {
+  name: 'locking_queue_consumers',
+  title: `LockingQueue get + consume by ${CONSUMERS} consumers (N queued)`,
+  unit: 'items',
+  axis: 'items queued',
+  peers: [KAZOO],
+  cases: (scale) =>
+    depthCases(scale)
+      .filter((c) => c.n === 10_000)
+      .map((c) => ({ ...c, params: { ...c.params, consumers: CONSUMERS } })),
+  async ours(context, { queued, consume, consumers }) {
+    const sessions = await Promise.all(Array.from({ length: consumers! }, () => context.session()));
+    const queues = sessions.map((zk) => new LockingQueue(zk, `${context.root}/q`));
+    await fill(queues[0]!, queued!);
+    let taken = 0;
+    return timed(context, consume!, async () => {
+      await Promise.all(
+        queues.map(async (queue) => {
+          while (taken < consume!) {
+            taken++;
+            if ((await queue.get({ timeout: 10_000 })) === null) throw new Error('queue empty');
+            if (!(await queue.consume())) throw new Error('consume() found nothing held');
+          }
+        }),
+      );
+    });
+  },
+};
+
 /** Get the first `consume` of `queued` items from a `Queue`. */
 export const queue: FleetWorkload = {
   name: 'queue',
