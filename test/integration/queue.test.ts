@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import {
   AbortError,
   Barrier,
@@ -29,17 +29,20 @@ import {
   TimeoutError,
   type ZooKeeperClient,
 } from '../../src/index.js';
-import { FaultProxy, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, loseSessionAfter, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { FaultProxy, timing } from '../../src/testing/index.js';
+import {
+  connect,
+  loseSessionAfter,
+  nextState,
+  serverForFile,
+  sorted,
+  uniqueRoot,
+} from '../support/client.js';
 import { hex, KazooPeer, unhex } from '../support/kazoo.js';
 import { testRandom } from '../support/random.js';
 import { eventually, grace, probe, rejectsWithin, safety, within } from '../support/wait.js';
 
-let server: ZooKeeperServer;
-before(async () => {
-  server = await ZooKeeperServer.start();
-});
-after(() => server?.close());
+const server = await serverForFile();
 
 const b = (text: string) => Buffer.from(text, 'utf8');
 const text = (value: Buffer | null) => (value === null ? null : value.toString('utf8'));
