@@ -79,8 +79,8 @@ export class EntryListing {
       this.head++;
       return;
     }
-    const index = this.names.indexOf(name, this.head);
-    if (index >= 0) this.names.splice(index, 1);
+    const index = this.indexAfter(name) - 1; // binary search: the watch removes what we consumed a second time
+    if (index >= this.head && this.names[index] === name) this.names.splice(index, 1);
   }
 
   /** An entry the watch saw created: listed in its place (once), and counted if created since the listing. */
