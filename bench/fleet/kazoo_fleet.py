@@ -62,6 +62,14 @@ def timed(request, items, work):
     return {"seconds": seconds, "items": items, "requests_per_item": requests / items}
 
 
+def get_and_consume(queue, i):
+    """Get and consume one item (the i-th) of a LockingQueue; an empty queue fails the run."""
+    if queue.get(10) is None:
+        raise RuntimeError("queue empty after %d items" % i)
+    if not queue.consume():
+        raise RuntimeError("consume() found nothing held")
+
+
 def locking_queue(request, params, session):
     zk = session()
     queue = zk.LockingQueue(request["root"] + "/q")
@@ -70,10 +78,7 @@ def locking_queue(request, params, session):
 
     def work():
         for i in range(params["consume"]):
-            if queue.get(10) is None:
-                raise RuntimeError("queue empty after %d items" % i)
-            if not queue.consume():
-                raise RuntimeError("consume() found nothing held")
+            get_and_consume(queue, i)
 
     return timed(request, params["consume"], work)
 
@@ -88,10 +93,7 @@ def locking_queue_fed(request, params, session):
     def work():
         for i in range(params["consume"]):
             producer.put(PAYLOAD)
-            if queue.get(10) is None:
-                raise RuntimeError("queue empty after %d items" % i)
-            if not queue.consume():
-                raise RuntimeError("consume() found nothing held")
+            get_and_consume(queue, i)
 
     return timed(request, params["consume"], work)
 
@@ -112,10 +114,7 @@ def locking_queue_consumers(request, params, session):
                     if taken[0] >= params["consume"]:
                         return
                     taken[0] += 1
-                if queue.get(10) is None:
-                    raise RuntimeError("queue empty")
-                if not queue.consume():
-                    raise RuntimeError("consume() found nothing held")
+                get_and_consume(queue, taken[0])
         except Exception as error:  # reported by the main thread
             errors.append(error)
 

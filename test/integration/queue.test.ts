@@ -593,6 +593,36 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
     assert.equal(await queue.length, 0);
   });
 
+  test('after LOST (a new session) the next get lists entries again: a put made meanwhile is delivered, every item once', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await consumer(t, proxy, SHORT_SESSION);
+    const producer = new LockingQueue(observer, path);
+    await producer.putAll(['a', 'b'].map(b));
+    using lists = proxy.delayFrame({ op: 'getChildren2', path: `${path}/entries`, times: Infinity }, 0);
+    assert.equal(text(await queue.get()), 'a');
+    const lost = nextState(zk, ConnectionState.LOST);
+    proxy.blackhole(); // no event reaches the old session's watch from here on
+    await lost;
+    await producer.put(b('urgent'), 0);
+    const connected = nextState(zk, ConnectionState.CONNECTED);
+    proxy.drop();
+    proxy.heal();
+    await connected;
+    assert.equal(text(await queue.get()), 'urgent', 'the put made while no watch of ours could see it');
+    assert.equal(lists.fired, 2, 'listed again in the new session');
+    assert.equal(await queue.consume(), true);
+    // 'a' stays locked by the old session until the server expires it: then it comes back, once.
+    const rest: string[] = [];
+    while (rest.length < 2) {
+      const item = await queue.get({ timeout: safety() });
+      assert.ok(item, 'every item is delivered again');
+      rest.push(text(item)!);
+      assert.equal(await queue.consume(), true);
+    }
+    assert.deepEqual(rest.sort(), ['a', 'b']);
+    assert.equal(await queue.length, 0);
+  });
+
   test("the listing's watch is removed FOLLOW_IDLE_MS after the queue's last call; none is left behind", async (t) => {
     const zk = await connect(t, server);
     const queue = new LockingQueue(zk, uniqueRoot('lqueue'));

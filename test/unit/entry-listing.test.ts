@@ -63,6 +63,9 @@ test('covers: no create since the listing → yes; creates the watch added, coun
   assert.equal(listing.covers(dir(3, 2)), true, 'a delete only');
   listing.add(entry(100, 2)); // a late event for a listed entry: neither listed twice nor counted
   assert.equal(listing.names.length, 2);
+  listing.remove(entry(100, 1));
+  listing.add(entry(100, 1)); // a late event for one consumed from the head: not listed again
+  assert.deepEqual(listing.names.slice(listing.head), [entry(100, 2)]);
   assert.equal(listing.covers(dir(4, 2)), false, 'one create (number 3) the watch has not added');
   listing.add(entry(10, 3));
   assert.equal(listing.names[listing.head], entry(10, 3), 'a better priority goes first');

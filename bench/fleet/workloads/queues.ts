@@ -35,6 +35,12 @@ async function fill(queue: { putAll(values: Buffer[]): Promise<unknown> }, count
   }
 }
 
+/** Get and consume one item (the `i`th) of a LockingQueue; an empty queue fails the run. */
+async function getAndConsume(queue: LockingQueue, i: number): Promise<void> {
+  if ((await queue.get({ timeout: 10_000 })) === null) throw new Error(`queue empty after ${i} items`);
+  if (!(await queue.consume())) throw new Error('consume() found nothing held');
+}
+
 /** Time `work` on `items` items; the requests the server received meanwhile, per item. */
 async function timed(context: FleetContext, items: number, work: () => Promise<void>): Promise<FleetResult> {
   const before = await packetsReceived(context.host, context.port);
@@ -59,8 +65,7 @@ export const lockingQueue: FleetWorkload = {
     await fill(queue, queued!);
     return timed(context, consume!, async () => {
       for (let i = 0; i < consume!; i++) {
-        if ((await queue.get({ timeout: 10_000 })) === null) throw new Error(`queue empty after ${i} items`);
-        if (!(await queue.consume())) throw new Error('consume() found nothing held');
+        await getAndConsume(queue, i);
       }
     });
   },
@@ -87,8 +92,7 @@ export const lockingQueueFed: FleetWorkload = {
     return timed(context, consume!, async () => {
       for (let i = 0; i < consume!; i++) {
         await producer.put(PAYLOAD);
-        if ((await queue.get({ timeout: 10_000 })) === null) throw new Error(`queue empty after ${i} items`);
-        if (!(await queue.consume())) throw new Error('consume() found nothing held');
+        await getAndConsume(queue, i);
       }
     });
   },
@@ -120,11 +124,7 @@ export const lockingQueueConsumers: FleetWorkload = {
     return timed(context, consume!, async () => {
       await Promise.all(
         queues.map(async (queue) => {
-          while (taken < consume!) {
-            taken++;
-            if ((await queue.get({ timeout: 10_000 })) === null) throw new Error('queue empty');
-            if (!(await queue.consume())) throw new Error('consume() found nothing held');
-          }
+          while (taken < consume!) await getAndConsume(queue, taken++);
         }),
       );
     });

@@ -83,11 +83,14 @@ export class EntryListing {
     if (index >= this.head && this.names[index] === name) this.names.splice(index, 1);
   }
 
-  /** An entry the watch saw created: listed in its place (once), and counted if created since the listing. */
+  /**
+   * An entry the watch saw created: listed in its place once (not again when listed already, or
+   * consumed from the head), and counted if created since the listing.
+   */
   add(name: string): void {
     if (sequenceOf(name) >= createsBefore(this.since)) this.created.add(name);
     const index = this.indexAfter(name);
-    if (index === this.head || this.names[index - 1] !== name) this.names.splice(index, 0, name);
+    if (this.names[index - 1] !== name) this.names.splice(index, 0, name);
   }
 
   /**

@@ -951,15 +951,18 @@ export class LockingQueue {
 function statOf(result: ReadResult | undefined): Stat | null {
   if (result?.type === 'getData') return result.stat;
   if (result?.type === 'error' && result.error instanceof NoNodeError) return null;
-  throw result?.type === 'error'
-    ? result.error
-    : new ProtocolError('a multiRead answered fewer reads than it asked');
+  throw failureOf(result);
 }
 
 /** The names in `taken` from a check's read of it. */
 function childrenOf(result: ReadResult | undefined): string[] {
   if (result?.type === 'getChildren') return result.children;
-  throw result?.type === 'error'
+  throw failureOf(result);
+}
+
+/** Why a read of a check did not answer as asked. */
+function failureOf(result: ReadResult | undefined): Error {
+  return result?.type === 'error'
     ? result.error
     : new ProtocolError('a multiRead answered fewer reads than it asked');
 }
