@@ -23,7 +23,9 @@
  *   while the server has not expired the old session yet and still lists the node — and the
  *   next look deletes it. `takeLost()` tells the recipe (e.g. `onSessionLost: 'fail'`).
  * - **Remove** until the session ends: find (if uncertain), then delete, retried through
- *   connection loss; NoNode, SessionExpired and ClientClosed end it (`untilSessionEnds`). A
+ *   connection loss; NoNode, SessionExpired and ClientClosed end it (`untilSessionEnds`). After
+ *   a delete whose reply was lost it is sent again only while the node there is still the one we
+ *   made (its czxid; `deleteOwn`): a node others made at the name since is not ours. A
  *   persistent node outlives its session: its removal goes on in the next one.
  *   Between sessions an ephemeral's look is left to the next one (nothing there can be ours).
  *   A recipe that gives up (timeout, abort) removes in the background (`removeLater`) and
@@ -405,8 +407,40 @@ export class OwnNode {
     const held = this.held;
     this.held = undefined;
     if (held === undefined) return;
-    await retry(() => this.client.delete(joinPath(this.options.parent, held.name)));
+    const path = joinPath(this.options.parent, held.name);
+    await deleteOwn(this.client, path, retry, async () => {
+      const stat = await this.client.exists(path);
+      if (stat === null) return false;
+      if (held.czxid !== undefined) return stat.czxid === held.czxid; // the very node we made
+      return !this.options.ephemeral || stat.ephemeralOwner === held.session;
+    });
   }
+}
+
+/**
+ * Delete a node of ours at `path`, retried through connection loss by `retry` (NoNode ends it).
+ * After a delete whose reply was lost, the delete is sent again only while `stillOurs()` says
+ * the node at `path` is still ours: the lost one may have been applied, and another client (at a
+ * name others use too: a queue's item lock, a shared member name) may have created a node there
+ * since — deleting it again by path would delete theirs.
+ */
+export async function deleteOwn(
+  client: ZooKeeperClient,
+  path: string,
+  retry: (fn: () => Promise<void>) => Promise<void | undefined>,
+  stillOurs: () => Promise<boolean>,
+): Promise<void> {
+  let unsure = false;
+  await retry(async () => {
+    if (unsure && !(await stillOurs())) return; // gone, or someone else's now
+    unsure = false;
+    try {
+      await client.delete(path);
+    } catch (error) {
+      if (isOutcomeUnknown(error)) unsure = true;
+      throw error; // retried (connection loss) or settled (NoNode: gone)
+    }
+  });
 }
 
 /**

@@ -11,7 +11,7 @@ import { ConnectionLossError, ConnectionState } from '../../src/index.js';
 import { OwnNode } from '../../src/recipes/own-node.js';
 import { FaultProxy } from '../../src/testing/index.js';
 import { connect, nextState, serverForFile, uniqueRoot } from '../support/client.js';
-import { children, loseReplyAcrossSessions } from '../support/recipes.js';
+import { children, loseDeleteReply, loseReplyAcrossSessions } from '../support/recipes.js';
 import { safety, within } from '../support/wait.js';
 
 const server = await serverForFile();
@@ -161,4 +161,26 @@ test('persistent: a create whose reply is lost across a session change is adopte
   assert.equal((await admin.exists(own.path!))?.ephemeralOwner, 0n);
   await own.remove();
   assert.deepEqual(await children(admin, parent), []);
+});
+
+test('a remove whose delete reply is lost at a shared name leaves the node another client made there since', async (t) => {
+  const { parent, admin, proxy, zk } = await setup(t);
+  const own = new OwnNode(zk, {
+    parent,
+    prefix: 'member-1',
+    sequential: false,
+    ephemeral: true,
+    shared: true,
+  });
+  await own.create(DATA);
+  const path = `${parent}/member-1`;
+  await loseDeleteReply(
+    proxy,
+    path,
+    () => own.remove(),
+    () => admin.create(path, Buffer.from('theirs'), { ephemeral: true }),
+  );
+  const node = await admin.get(path);
+  assert.equal(node.data.toString(), 'theirs', 'their node stands');
+  assert.equal(node.stat.ephemeralOwner, admin.sessionId);
 });

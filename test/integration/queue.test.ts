@@ -988,6 +988,36 @@ describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => 
 });
 
 describe('LockingQueue: lost consume/release replies, within a session and across a session change (issue 11)', () => {
+  test('a lock handed back whose delete reply is lost: the delete is not sent again once another consumer holds the item', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await consumer(t, proxy);
+    const [, second] = await queue.putAll([b('first'), b('second')]);
+    const lock = `${path}/taken/${second!.split('/').pop()!}`;
+    assert.equal(text(await queue.get()), 'first');
+    const other = new LockingQueue(observer, path);
+    // The consume locks 'second' ahead; no get follows, so after LOCK_AHEAD_MS it is handed back.
+    const handedBack = proxy.swallowReply({ op: 'delete', path: lock }, { then: 'blackhole' });
+    assert.equal(await queue.consume(), true);
+    const taking = other.get(); // waits: 'second' is locked ahead
+    await within(handedBack.happened, 'the hand-back delete is applied, its reply lost');
+    assert.equal(text(await within(taking, 'the other consumer gets the item handed back')), 'second');
+    // The first request naming the lock after the reconnect settles the lost delete.
+    const settling = proxy.delayFrame({ path: lock }, 0);
+    proxy.drop();
+    proxy.heal();
+    await within(settling.happened, 'the lost delete is settled after the reconnect');
+    await zk.sync(lock); // answered after that request (a session's requests are handled in order)
+    assert.equal(
+      (await observer.exists(lock))?.ephemeralOwner,
+      observer.sessionId,
+      "the other consumer's lock stands",
+    );
+    assert.equal(await other.holdsLock(), true);
+    assert.equal(await other.consume(), true);
+    assert.equal(await queue.get({ timeout: timing(300) }), null, 'nothing left, nothing delivered twice');
+    assert.deepEqual(await observer.getChildren(`${path}/taken`), [], 'no orphan lock');
+  });
+
   test('scenario 3: a consume cut off until LOST, whose item another consumer consumed meanwhile, never resolves true', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const { zk: zk1, observer: zk2, path, queue: consumer1 } = await holding(t, proxy, SHORT_SESSION);

@@ -294,3 +294,23 @@ export function recipeAt(inspection: Inspection, path: string): InspectedRecipe 
   assert.ok(recipe, `a recipe at ${path}: ${JSON.stringify(inspection.recipes.map((r) => r.path))}`);
   return recipe;
 }
+
+/**
+ * A delete of our node at `path` (sent by `remove`, through `proxy`) whose reply is lost after
+ * the server applied it; `meanwhile` runs before the client reconnects (e.g. another client
+ * makes a node at that path). Resolves once `remove` settled, after the reconnect.
+ */
+export async function loseDeleteReply(
+  proxy: FaultProxy,
+  path: string,
+  remove: () => Promise<void>,
+  meanwhile: () => Promise<unknown>,
+): Promise<void> {
+  const lost = proxy.swallowReply({ op: 'delete', path }, { then: 'blackhole' });
+  const removing = remove();
+  await within(lost.happened, 'the delete is applied, its reply lost');
+  await meanwhile();
+  proxy.drop();
+  proxy.heal();
+  await within(removing, 'the delete settles after the reconnect');
+}

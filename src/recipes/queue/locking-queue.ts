@@ -18,7 +18,6 @@ import {
   pause,
   retriesWithinDeadline,
   settledWithin,
-  untilSessionEnds,
   withinDeadline,
 } from '../../client/retry.js';
 import { TransactionError, type ReadOp, type ReadResult } from '../../client/transaction.js';
@@ -26,6 +25,7 @@ import { OutcomeUnknownError } from '../errors.js';
 import { fenceAttempt, markerPath, removeMarker } from '../attempt-marker.js';
 import { ChangeWaiter, deadlineOf, requestLimits, type WaitLimits } from '../change-waiter.js';
 import { EntryListing } from './entry-listing.js';
+import { ItemLocks } from './item-lock.js';
 import { DEFAULT_PRIORITY, publishTaken, putEntries, putEntry, type EntryTarget } from './queue.js';
 
 /** Options of `LockingQueue.get`: timeout and signal. */
@@ -150,7 +150,9 @@ interface Held {
  * - A lock create whose reply was lost is settled by reading the lock node (our id and our
  *   session → ours; missing → not applied, since a session's requests are handled in order; so
  *   no orphan locks, kazoo #366). A lock of an earlier session is never adopted, nor deleted by
- *   path (by then the path may be another consumer's lock): it goes with its session. The lock's
+ *   path (by then the path may be another consumer's lock): it goes with its session. A lock
+ *   delete whose reply was lost is sent again only while the lock is still ours: the first may
+ *   have been applied, and another consumer may hold the item since (`ItemLocks`). The lock's
  *   name is the entry's, shared by every consumer, so the own-node lifecycle's look by an
  *   instance prefix (`own-node.ts`) does not apply; our id in the data stands in for the prefix.
  * - A `consume()`/`release()` whose reply was lost is proven by its marker (see `settle`): it
@@ -215,6 +217,7 @@ export class LockingQueue {
   private idle: NodeJS.Timeout | undefined;
 
   private readonly strictOrder: boolean;
+  private readonly locks: ItemLocks;
 
   constructor(
     readonly client: ZooKeeperClient,
@@ -228,6 +231,7 @@ export class LockingQueue {
     this.path = path;
     this.id = randomUUID().replaceAll('-', '');
     this.idBytes = Buffer.from(this.id, 'ascii');
+    this.locks = new ItemLocks(client, this.idBytes, 'LockingQueue');
     this.entriesPath = joinPath(path, 'entries');
     this.takenPath = joinPath(path, 'taken');
   }
@@ -419,7 +423,7 @@ export class LockingQueue {
     const listing = this.listing;
     const ahead = this.claimAhead();
     if (!listing || listing.empty) {
-      if (ahead) await this.deleteLock(joinPath(this.takenPath, ahead.name), ahead.session);
+      if (ahead) await this.locks.unlock(joinPath(this.takenPath, ahead.name), ahead.session);
       return undefined;
     }
     // The lock consume() took ahead is checked like one sent now: the check sees the queue as it is with it.
@@ -550,7 +554,7 @@ export class LockingQueue {
 
   /** Delete a lock we took but do not hold (the item is available again). */
   private async drop(taken: Held): Promise<void> {
-    await this.deleteLock(joinPath(this.takenPath, taken.name), taken.session);
+    await this.locks.unlock(joinPath(this.takenPath, taken.name), taken.session);
   }
 
   /**
@@ -601,26 +605,10 @@ export class LockingQueue {
    * `hold`), or 'locked' (someone else has it) or 'gone' (it was consumed).
    */
   private async take(name: string, limits: WaitLimits): Promise<Held | 'locked' | 'gone'> {
-    const lockPath = joinPath(this.takenPath, name);
-    const sentIn = this.client.sessionId;
-    const created = this.client.create(lockPath, this.idBytes, { ephemeral: true, ...requestLimits(limits) });
-    const read = this.readEntry(name);
-    let session: bigint;
-    try {
-      await created;
-      session = this.client.sessionId; // a reply comes in the session its request was sent in
-    } catch (error) {
-      if (error instanceof NodeExistsError) return 'locked'; // locked by someone else
-      if (error instanceof SessionExpiredError) return 'locked'; // never sent
-      if (!isOutcomeUnknown(error)) throw error;
-      const owner = await this.settleLock(lockPath, sentIn);
-      if (owner === undefined) {
-        if (error instanceof TimeoutError || error instanceof AbortError) throw error;
-        return 'locked';
-      }
-      session = owner;
-    }
-    return this.readLocked(name, session, read);
+    const locking = this.locks.lock(joinPath(this.takenPath, name), limits);
+    const read = this.readEntry(name); // sent behind the create
+    const session = await locking;
+    return session === undefined ? 'locked' : this.readLocked(name, session, read);
   }
 
   /**
@@ -652,14 +640,14 @@ export class LockingQueue {
     try {
       // Only while the lock's session lasts: once it ended, the lock is gone and so is our claim.
       const entry =
-        (await read) ?? (await this.whileSession(session, () => this.client.get(entryPath))) ?? 'gone';
+        (await read) ?? (await this.locks.whileSession(session, () => this.client.get(entryPath))) ?? 'gone';
       if (entry === 'gone' || this.client.sessionId !== session) {
-        await this.deleteLock(lockPath, session); // a no-op once the session ended
+        await this.locks.unlock(lockPath, session); // a no-op once the session ended
         return entry === 'gone' ? 'gone' : 'locked';
       }
       return { name, value: entry.data, session };
     } catch (error) {
-      await this.deleteLock(lockPath, session); // an unexpected failure: don't leak our lock
+      await this.locks.unlock(lockPath, session); // an unexpected failure: don't leak our lock
       throw error;
     }
   }
@@ -669,39 +657,6 @@ export class LockingQueue {
     const ahead = this.ahead;
     this.ahead = undefined;
     return ahead?.session === this.client.sessionId ? ahead : undefined;
-  }
-
-  /**
-   * After a lock create whose reply was lost: `sentIn`, if the lock is ours (our id, owned by
-   * that session, which is still the current one), else undefined. Missing → not applied (a
-   * session's requests are handled in order). Once `sentIn` ended the answer is undefined at once:
-   * a lock of an ended session is not ours, and is left to go with that session (deleting it by
-   * path could delete another consumer's lock created meanwhile).
-   */
-  private async settleLock(lockPath: string, sentIn: bigint): Promise<bigint | undefined> {
-    const lock = await this.whileSession(sentIn, () => this.client.get(lockPath));
-    if (lock === undefined || this.client.sessionId !== sentIn) return undefined;
-    return lock.data.equals(this.idBytes) && lock.stat.ephemeralOwner === sentIn ? sentIn : undefined;
-  }
-
-  /**
-   * `fn` retried through connection loss while `session` is the current one; undefined once it
-   * ended (or on NoNode). Bounded: a suspended session reconnects or is declared LOST within its
-   * timeout — never retried into a later session, where nothing of `session` can be ours.
-   */
-  private whileSession<T>(session: bigint, fn: () => Promise<T>): Promise<T | undefined> {
-    return untilSessionEnds(() => {
-      if (this.client.sessionId !== session) throw new SessionExpiredError({ op: 'get', path: this.path });
-      return fn();
-    });
-  }
-
-  /**
-   * Delete our lock, retried through connection loss while its session lasts (a leaked lock
-   * hides the item until then). Never in a later session: the path may be another consumer's lock.
-   */
-  private async deleteLock(lockPath: string, session: bigint): Promise<void> {
-    await this.whileSession(session, () => this.client.delete(lockPath));
   }
 
   /** `finish`, after the calls before it: nothing is sent when the caller's limits end first. */
@@ -773,7 +728,7 @@ export class LockingQueue {
           if (error.error instanceof NoNodeError) {
             // Deleted by hand (only the holder deletes them otherwise): nothing to do.
             this.held = undefined;
-            if (op === 'consume' && error.failedIndex === 0) await this.deleteLock(lockPath, held.session); // don't leak our lock
+            if (op === 'consume' && error.failedIndex === 0) await this.locks.unlock(lockPath, held.session); // don't leak our lock
             return false;
           }
           throw error;
@@ -835,13 +790,20 @@ export class LockingQueue {
     this.startIdle();
   }
 
-  /** Delete the lock ahead in the background, unless a get claimed it already. */
+  /**
+   * Delete the lock ahead, unless a get claimed it already: in the background, but in turn with
+   * the queue's calls (`serialize`), so no get of ours locks that name again while it goes.
+   */
   private handBack(): void {
     const ahead = this.claimAhead();
     if (!ahead) return;
-    this.deleteLock(joinPath(this.takenPath, ahead.name), ahead.session).catch((error: unknown) =>
-      this.client.logger.warn(`could not hand back lock ${ahead.name}: ${String(error)}`),
-    );
+    const previous = this.queue;
+    const run = previous
+      .then(() => this.locks.unlock(joinPath(this.takenPath, ahead.name), ahead.session))
+      .catch((error: unknown) =>
+        this.client.logger.warn(`could not hand back lock ${ahead.name}: ${String(error)}`),
+      );
+    this.queue = Promise.allSettled([previous, run]);
   }
 
   /** Hand back an unclaimed lock ahead and delete the last marker once no call came for LOCK_AHEAD_MS. */

@@ -7,8 +7,8 @@
  * - without a lock directory: read it, then delete it proven (`takeNode`): ours, or someone
  *   else's — never both, never dropped on a lost reply;
  * - with a lock directory (Curator's `lockPath`): create the ephemeral lock
- *   `<lockPath>/<item name>` first (Curator's layout; data = our id, so a lost create is
- *   settled as in LockingQueue), read the item, and delete it only when `finish` is called
+ *   `<lockPath>/<item name>` first (Curator's layout; data = our id: `ItemLocks` settles a lost
+ *   create or delete), read the item, and delete it only when `finish` is called
  *   (then the lock). A consumer that dies meanwhile loses its lock with its session, and the
  *   item is taken again.
  */
@@ -19,21 +19,15 @@ import {
   InvalidArgumentError,
   NodeExistsError,
   NoNodeError,
-  SessionExpiredError,
   TimeoutError,
 } from '../../client/errors.js';
 import { joinPath, validatePath } from '../../client/paths.js';
-import {
-  isOutcomeUnknown,
-  pause,
-  retriesWithinDeadline,
-  untilSessionEnds,
-  withinDeadline,
-} from '../../client/retry.js';
+import { pause, retriesWithinDeadline, withinDeadline } from '../../client/retry.js';
 import { startTimer, type Timer } from '../../client/timer.js';
 import type { Transaction } from '../../client/transaction.js';
 import { ChangeWaiter, requestLimits, type WaitLimits } from '../change-waiter.js';
 import { LockLostError } from '../errors.js';
+import { ItemLocks } from './item-lock.js';
 import { takeNode, type TakeTarget } from './take-node.js';
 
 /** An item node this consumer took (or, with a lock directory, locked). */
@@ -77,6 +71,8 @@ export class QueueCore {
   /** This instance's id (32 hex digits): the data of its locks and markers. */
   readonly id: string;
   private readonly idBytes: Buffer;
+  /** Our locks on items (lock directory only). */
+  private readonly locks: ItemLocks;
   private readonly target: TakeTarget;
   private ensured = false;
 
@@ -99,6 +95,7 @@ export class QueueCore {
     this.id = randomUUID().replaceAll('-', '');
     this.idBytes = Buffer.from(this.id, 'ascii');
     this.target = { client, path, markerDir: this.markerPath, id: this.idBytes };
+    this.locks = new ItemLocks(client, this.idBytes, 'take');
   }
 
   /**
@@ -245,7 +242,7 @@ export class QueueCore {
   async finish(claimed: Claimed, more?: (transaction: Transaction) => void): Promise<boolean> {
     const lock = claimed.lock!;
     if (lock.session !== this.client.sessionId) {
-      const session = await this.lockNode(lock.path, {});
+      const session = await this.locks.lock(lock.path, {});
       if (session === undefined)
         throw new LockLostError(
           { op: 'take', path: joinPath(this.path, claimed.name) },
@@ -263,7 +260,7 @@ export class QueueCore {
   /** Delete our lock on a claimed item (a no-op once its session ended). */
   async unlock(claimed: Claimed): Promise<void> {
     const lock = claimed.lock;
-    if (lock) await this.whileSession(lock.session, () => this.client.delete(lock.path));
+    if (lock) await this.locks.unlock(lock.path, lock.session);
   }
 
   /**
@@ -292,12 +289,12 @@ export class QueueCore {
     const node = joinPath(this.path, name);
     if (this.lockPath !== undefined && remove) {
       const lockPath = joinPath(this.lockPath, name);
-      const session = await this.lockNode(lockPath, limits);
+      const session = await this.locks.lock(lockPath, limits);
       if (session === undefined) return 'locked';
       const claimed: Claimed = { name, data: Buffer.alloc(0), lock: { path: lockPath, session } };
       try {
         // Whatever the caller's limits: we hold a lock that must not be leaked.
-        const entry = await this.whileSession(session, () => this.client.get(node));
+        const entry = await this.locks.whileSession(session, () => this.client.get(node));
         if (entry !== undefined && this.client.sessionId === session) return { ...claimed, data: entry.data };
       } catch (error) {
         await this.unlock(claimed);
@@ -316,36 +313,5 @@ export class QueueCore {
     if (!remove) return { name, data: entry.data };
     if (limits.signal?.aborted) throw new AbortError(limits.signal.reason, { op: 'take', path: this.path });
     return (await takeNode(this.target, node, entry.stat.version)) ? { name, data: entry.data } : undefined;
-  }
-
-  /**
-   * Create our lock `lockPath` (ephemeral, our id): the session that owns it, or undefined when
-   * another consumer has it. A lost reply is settled by reading it back (our id and the session
-   * it was sent in, still the current one); a lock of an ended session is never adopted.
-   */
-  private async lockNode(lockPath: string, limits: WaitLimits): Promise<bigint | undefined> {
-    const sentIn = this.client.sessionId;
-    try {
-      await this.client.create(lockPath, this.idBytes, { ephemeral: true, ...requestLimits(limits) });
-      return this.client.sessionId; // a reply comes in the session its request was sent in
-    } catch (error) {
-      if (error instanceof NodeExistsError || error instanceof SessionExpiredError) return undefined;
-      if (!isOutcomeUnknown(error)) throw error;
-      const lock = await this.whileSession(sentIn, () => this.client.get(lockPath));
-      if (lock?.data.equals(this.idBytes) && lock.stat.ephemeralOwner === sentIn) return sentIn;
-      if (error instanceof TimeoutError || error instanceof AbortError) throw error;
-      return undefined;
-    }
-  }
-
-  /**
-   * `fn` retried through connection loss while `session` is the current one; undefined once it
-   * ended (or on NoNode): nothing of an ended session is ours.
-   */
-  private whileSession<T>(session: bigint, fn: () => Promise<T>): Promise<T | undefined> {
-    return untilSessionEnds(() => {
-      if (this.client.sessionId !== session) throw new SessionExpiredError({ op: 'take', path: this.path });
-      return fn();
-    });
   }
 }
