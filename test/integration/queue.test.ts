@@ -569,6 +569,39 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
     assert.equal(await queue.length, 0);
   });
 
+  test('a put whose watch event came before the listing was in place, then a later put the watch added: the listing is not taken as complete; the better priority comes next once seen', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await consumer(t, proxy);
+    const producer = new LockingQueue(observer, path);
+    const [job] = await producer.putAll([b('job')]);
+    // The first listing reads entries, then taken: 'urgent' is put in between, so its event
+    // comes before the listing is in place and the listing does not have it.
+    const listed = proxy.delayFrame({ op: 'getChildren2', path: `${path}/entries` }, 0, 'reply');
+    proxy.delayFrame({ op: 'getChildren', path: `${path}/taken` }, timing(500));
+    const first = queue.get();
+    await within(listed.happened, 'entries listed, taken not yet');
+    await producer.put(b('urgent'), 0);
+    assert.equal(text(await first), 'job', "listed before 'urgent' was put");
+    assert.equal(await queue.release(), true);
+    await zk.sync(path); // this session has seen 'urgent' now
+    // The next get checks its listing and locks 'job' behind the check; 'later' is put between
+    // the two, and the watch adds it before the get looks at the check.
+    const checked = proxy.delayFrame({ op: 'multiRead', path: `${path}/entries` }, 0, 'reply');
+    proxy.delayFrame({ op: 'create', path: `${path}/taken/${job!.split('/').pop()!}` }, timing(500));
+    const second = queue.get();
+    await within(checked.happened, "the check answered, the lock of 'job' not sent yet");
+    await producer.put(b('later'));
+    assert.equal(text(await second), 'urgent', 'the better priority first');
+    const rest: string[] = [];
+    for (;;) {
+      assert.equal(await queue.consume(), true);
+      const item = await queue.get({ timeout: 0 });
+      if (item === null) break;
+      rest.push(text(item)!);
+    }
+    assert.deepEqual(rest, ['job', 'later']);
+  });
+
   test('after a reconnect the watch may have missed a put: the next get lists entries again, and the put is delivered', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const { zk, observer, path, queue } = await consumer(t, proxy);
@@ -1016,6 +1049,43 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     assert.equal(await other.consume(), true);
     assert.equal(await queue.get({ timeout: timing(300) }), null, 'nothing left, nothing delivered twice');
     assert.deepEqual(await observer.getChildren(`${path}/taken`), [], 'no orphan lock');
+  });
+
+  test('a get that drops the lock it took on an incomplete listing, then times out on its next lock, does not delete that lock again: another consumer holds the item', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await consumer(t, proxy);
+    const [first] = await queue.putAll([b('job')]);
+    const job = `${path}/taken/${first!.split('/').pop()!}`;
+    assert.equal(text(await queue.get()), 'job');
+    assert.equal(await queue.release(), true);
+    // A better item put while the listing's watch is blind: the next get takes 'job' from its
+    // listing, finds the listing incomplete, lists again and drops 'job' for 'urgent'.
+    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
+    proxy.refuse();
+    proxy.drop();
+    await suspended;
+    const urgent = `${path}/taken/${(await new LockingQueue(observer, path).put(b('urgent'), 0)).split('/').pop()!}`;
+    const connected = nextState(zk, ConnectionState.CONNECTED, safety());
+    proxy.accept();
+    await connected;
+    // Its lock of 'urgent' reaches the server after its deadline, when another consumer has it.
+    const late = proxy.delayFrame({ op: 'create', path: urgent }, timing(2000));
+    const getting = probe(queue.get({ timeout: timing(1000) }));
+    await within(late.happened, "the lock of 'urgent' is sent");
+    assert.equal(await observer.exists(job), null, "'job' dropped");
+    await observer.create(urgent, b('someone else'), { ephemeral: true });
+    const holder = new LockingQueue(await connect(t, server), path);
+    assert.equal(
+      text(await holder.get({ timeout: timing(1000) })),
+      'job',
+      'another consumer takes the item dropped',
+    );
+    assert.equal(await within(getting.promise, 'the get times out'), null);
+    await zk.sync(job); // answered after any request of the get's
+    const third = new LockingQueue(await connect(t, server), path);
+    assert.equal(await third.get({ timeout: 0 }), null, 'the item is not delivered twice');
+    assert.equal(await holder.holdsLock(), true, "the other consumer's lock stands");
+    assert.equal(await holder.consume(), true);
   });
 
   test('scenario 3: a consume cut off until LOST, whose item another consumer consumed meanwhile, never resolves true', async (t) => {

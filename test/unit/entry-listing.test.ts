@@ -96,3 +96,19 @@ test('names without a 10-digit sequence number are listed but never counted', ()
   assert.deepEqual(listing.names, ['entry-100-', 'odd']);
   assert.equal(listing.covers(dir(2, 0)), false);
 });
+
+test('covers counts only creates up to the Stat: an entry the watch added that was created after it does not stand in for a missing one', () => {
+  // Listed after 3 creates; create number 3 is missed (its event came before the listing was in
+  // place), number 4 added by the watch before the check's Stat, which shows 4 creates, is used.
+  const listing = new EntryListing([entry(100, 0), entry(100, 1), entry(100, 2)], dir(3, 0), true);
+  listing.add(entry(100, 4));
+  assert.equal(listing.covers(dir(4, 0)), false, 'number 3 is not listed');
+  assert.equal(listing.covers(dir(5, 0)), false, 'still not');
+  const later = new EntryListing([entry(100, 0)], dir(1, 0), true);
+  later.add(entry(100, 1));
+  later.add(entry(100, 2));
+  assert.equal(later.covers(dir(2, 0)), true, 'number 1 is listed');
+  assert.equal(later.covers(dir(3, 0)), true, 'number 2 still counts for the next Stat');
+  assert.equal(later.covers(dir(1, 0)), true, 'an older Stat: complete for it already');
+  assert.equal(later.covers(dir(3, 0)), true, 'and not moved back by it');
+});

@@ -16,10 +16,12 @@ export interface Taken {
  * ZooKeeper's DataNode.copyStat). `covers` then tells from a later Stat of the directory
  * whether every entry created up to that Stat's state is listed: the Stat counts the creates
  * since the listing, (Δcversion + ΔnumChildren) / 2, and the watch's events arrive in the order
- * of the changes, before any reply that shows them; so once as many creates were added as the
- * Stat counts, none up to its state is missing. That holds only while no event can have been
- * missed: a listing read without the watch in place, or whose watch was resynced (a reconnect,
- * a new session) or removed, is `followed` no more, and `covers` says no to any create since.
+ * of the changes, before any reply that shows them; so once as many creates up to that Stat's
+ * state (numbered below its count) were added as the Stat counts, none up to its state is
+ * missing. Later ones the watch added already (their events came after that reply) do not
+ * count: they could stand in for one it missed. A listing read without the watch in place, or
+ * whose watch was resynced (a reconnect, a new session) or removed, is `followed` no more, and
+ * `covers` says no to any create since.
  */
 export class EntryListing {
   readonly names: string[];
@@ -98,11 +100,16 @@ export class EntryListing {
    * directory) shows; if so, it is complete for `stat` from now on.
    */
   covers(stat: Stat): boolean {
-    const created = createsBefore(stat) - createsBefore(this.since);
-    if (created === 0) return true;
-    if (!this.followed || this.created.size < created) return false;
+    const until = createsBefore(stat);
+    const created = until - createsBefore(this.since);
+    if (created <= 0) return true; // no create since (an older Stat: complete for it already)
+    if (!this.followed) return false;
+    // Only those created up to `stat` count: the watch may have added later ones already (events
+    // that came after the check's reply), and they must not stand in for one it missed.
+    const upTo = [...this.created].filter((name) => sequenceOf(name) < until);
+    if (upTo.length < created) return false;
     this.since = stat;
-    for (const name of this.created) if (sequenceOf(name) < createsBefore(stat)) this.created.delete(name);
+    for (const name of upTo) this.created.delete(name);
     return true;
   }
 

@@ -382,8 +382,11 @@ export class LockingQueue {
           this.listing = new EntryListing(entries.children, entries.stat, followed);
           this.locked = new Set(taken);
           if (holding) this.locked.delete(holding.name); // ours
-          const value = await this.takeAvailable(this.locked, limits, holding);
-          holding = undefined; // kept or dropped by takeAvailable
+          const keep = holding;
+          // takeAvailable keeps or drops it before any other request: once dropped, the lock
+          // may be another consumer's, so no failure after that must delete it again.
+          holding = undefined;
+          const value = await this.takeAvailable(this.locked, limits, keep);
           if (value !== undefined) return value;
         } catch (error) {
           if (holding) await this.drop(holding);
