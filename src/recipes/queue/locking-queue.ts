@@ -675,14 +675,27 @@ export class LockingQueue {
   }
 
   /**
+   * `transact`, with the idle hand-back held off meanwhile (an attempt may use `spent`) and set
+   * again when the call ends, whatever it found: after `consume(); consume()` (false: nothing
+   * held) the first one's lock ahead and marker still go when no get comes.
+   */
+  private async finish(op: Op, limits: WaitLimits): Promise<boolean> {
+    this.stopIdle();
+    try {
+      return await this.transact(op, limits);
+    } finally {
+      if (this.idle === undefined && (this.ahead !== undefined || this.spent !== undefined)) this.startIdle();
+    }
+  }
+
+  /**
    * consume (delete entry + lock) or release (delete lock) the held item, proving the outcome of
    * a lost reply. The transaction also deletes the previous attempt's marker (`spent`), and a
    * consume locks the next entry of the listing for the next get (`ahead`, its read sent right
    * behind): so an item costs one round trip of writes, the transaction, and the next get only
    * checks the listing (reads). All or none (a multi): the marker proves the lock ahead too.
    */
-  private async finish(op: Op, limits: WaitLimits): Promise<boolean> {
-    this.stopIdle();
+  private async transact(op: Op, limits: WaitLimits): Promise<boolean> {
     if (this.watch) this.watch.usedAt = Date.now();
     const { held, applied } = await this.settled(limits);
     if (applied) return applied === op;
