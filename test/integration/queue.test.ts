@@ -847,6 +847,36 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
     assert.equal(await queue.consume(), true);
     assert.equal(await queue.length, 0);
   });
+  test("a get cut off after taking its lock ahead on an incomplete listing, which lists again only in a new session: never returns the old session's lock", async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await consumer(t, proxy, SHORT_SESSION);
+    const producer = new LockingQueue(observer, path);
+    await producer.putAll([b('first'), b('second')]);
+    // The listing's watch is never set (its request is cut off): the listing counts no put.
+    proxy.swallowReply({ op: 'addWatch' }, { then: 'cut' });
+    assert.equal(text(await queue.get()), 'first');
+    await producer.put(b('third'));
+    // The consume locks 'second' ahead; its check (incomplete: 'third') is answered, then the
+    // connection is cut and no new one accepted. The get lists again, in the next session.
+    proxy.refuse();
+    proxy.cutAfterReply({ op: 'multiRead', path: `${path}/entries` });
+    const suspended = nextState(zk, ConnectionState.SUSPENDED, safety());
+    const lost = nextState(zk, ConnectionState.LOST, safety());
+    const oldSession = zk.sessionId;
+    assert.equal(await queue.consume(), true);
+    await suspended;
+    const getting = queue.get();
+    await lost;
+    proxy.accept();
+    const got = text(await within(getting, 'the get in the new session'));
+    assert.notEqual(zk.sessionId, oldSession);
+    assert.equal(await queue.holdsLock(), true, `the lock of '${got}' is ours`);
+    const other = new LockingQueue(observer, path);
+    const rest = text(await other.get({ timeout: safety() }));
+    assert.notEqual(rest, got, 'not delivered twice');
+    assert.equal(await queue.consume(), true);
+    assert.equal(await other.consume(), true);
+  });
 });
 
 describe('LockingQueue: consumers that die, SUSPENDED, connection drops', () => {

@@ -511,7 +511,8 @@ export class LockingQueue {
   /**
    * Lock the first listed entry that is not locked, in name order (priority, then sequence) —
    * or, while others hold locks, one of the first few (`spread`, `EntryListing.choices`).
-   * `holding`, a lock taken before this listing, is kept if its entry is one of those, else dropped.
+   * `holding`, a lock taken before this listing, is kept if its entry is one of those and its
+   * session is still ours, else dropped.
    */
   private async takeAvailable(
     locked: ReadonlySet<string>,
@@ -522,8 +523,10 @@ export class LockingQueue {
     const spread = this.spread;
     if (holding) {
       const others = { has: (name: string) => name !== holding.name && locked.has(name) };
-      if (listing.choices(others, spread).includes(holding.name)) return this.hold(holding);
-      await this.drop(holding);
+      // Only while its session lasts: this listing may have been read in a later one.
+      const ours = holding.session === this.client.sessionId;
+      if (ours && listing.choices(others, spread).includes(holding.name)) return this.hold(holding);
+      await this.drop(holding); // a no-op once its session ended
     }
     const tried = new Set<string>();
     const taken = { has: (name: string) => tried.has(name) || locked.has(name) };
