@@ -65,6 +65,17 @@ async function markers(zk: ZooKeeperClient, path: string): Promise<string[]> {
   return (await zk.getChildren(path)).filter((name) => name.startsWith(QUEUE_MARKER_PREFIX));
 }
 
+/** Consume the held item, then get and consume the rest: the items in the order delivered. */
+async function consumeRest(queue: LockingQueue): Promise<string[]> {
+  const rest: string[] = [];
+  for (;;) {
+    assert.equal(await queue.consume(), true);
+    const item = await queue.get({ timeout: 0 });
+    if (item === null) return rest;
+    rest.push(text(item)!);
+  }
+}
+
 /** A LockingQueue consumer talking through `proxy` on a fresh path, and an observer beside it. */
 async function consumer(t: TestContext, proxy: FaultProxy, sessionTimeout = 10_000) {
   const zk = await connect(t, proxy.connectString, { sessionTimeout });
@@ -592,14 +603,7 @@ describe('LockingQueue: one round trip of writes per item (the lock ahead), read
     await within(checked.happened, "the check answered, the lock of 'job' not sent yet");
     await producer.put(b('later'));
     assert.equal(text(await second), 'urgent', 'the better priority first');
-    const rest: string[] = [];
-    for (;;) {
-      assert.equal(await queue.consume(), true);
-      const item = await queue.get({ timeout: 0 });
-      if (item === null) break;
-      rest.push(text(item)!);
-    }
-    assert.deepEqual(rest, ['job', 'later']);
+    assert.deepEqual(await consumeRest(queue), ['job', 'later']);
   });
 
   test('after a reconnect the watch may have missed a put: the next get lists entries again, and the put is delivered', async (t) => {
@@ -1197,6 +1201,25 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     assert.equal(await queue.holdsLock(), true);
     assert.equal(await queue.consume(), true);
     assert.equal(await queue.length, 0);
+  });
+
+  test('an entry read behind our lock whose reply is lost until LOST: the entry is not taken for consumed; it comes back in order', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const { zk, observer, path, queue } = await consumer(t, proxy, SHORT_SESSION);
+    const [a] = await new LockingQueue(observer, path).putAll(['a', 'b', 'c'].map(b));
+    const lost = proxy.swallowReply({ op: 'getData', path: a! }, { then: 'blackhole' });
+    const getting = queue.get();
+    await loseSessionAfter(zk, proxy, lost);
+    assert.equal(
+      text(await within(getting, 'get in the new session')),
+      'b',
+      "'a' was locked by the old session",
+    );
+    await eventually(
+      async () => (await observer.exists(`${path}/taken/${a!.split('/').pop()!}`)) === null,
+      "the old session's lock went",
+    );
+    assert.deepEqual(await consumeRest(queue), ['a', 'c']);
   });
 
   test('a consume whose reply is swallowed, then LOST, the old session expired before the settle: OutcomeUnknownError, never false', async (t) => {

@@ -643,19 +643,19 @@ export class LockingQueue {
     const lockPath = joinPath(this.takenPath, name);
     const entryPath = joinPath(this.entriesPath, name);
     // Whatever the caller's limits: we hold a lock that must not be leaked.
+    let entry: Awaited<Ahead['read']>;
     try {
-      // Only while the lock's session lasts: once it ended, the lock is gone and so is our claim.
-      const entry =
-        (await read) ?? (await this.locks.whileSession(session, () => this.client.get(entryPath))) ?? 'gone';
-      if (entry === 'gone' || this.client.sessionId !== session) {
-        await this.locks.unlock(lockPath, session); // a no-op once the session ended
-        return entry === 'gone' ? 'gone' : 'locked';
-      }
-      return { name, value: entry.data, session };
+      // Only while the lock's session lasts (undefined once it ended, or on NoNode): once it
+      // ended, the lock is gone and so is our claim.
+      entry = (await read) ?? (await this.locks.whileSession(session, () => this.client.get(entryPath)));
     } catch (error) {
       await this.locks.unlock(lockPath, session); // an unexpected failure: don't leak our lock
       throw error;
     }
+    if (this.client.sessionId !== session) return 'locked'; // our lock went with it; the entry may be there
+    if (entry !== undefined && entry !== 'gone') return { name, value: entry.data, session };
+    await this.locks.unlock(lockPath, session); // consumed (NoNode in the lock's session): drop our lock
+    return 'gone';
   }
 
   /** The lock consume() took ahead, if it belongs to the current session (else it went, or goes, with its own). */
