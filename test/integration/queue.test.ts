@@ -1096,6 +1096,7 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
   test('a get that drops the lock it took on an incomplete listing, then times out on its next lock, does not delete that lock again: another consumer holds the item', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const { zk, observer, path, queue } = await consumer(t, proxy);
+    const [holderClient, thirdClient] = await Promise.all([connect(t, server), connect(t, server)]);
     const [first] = await queue.putAll([b('job')]);
     const job = `${path}/taken/${first!.split('/').pop()!}`;
     assert.equal(text(await queue.get()), 'job');
@@ -1116,7 +1117,7 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     await within(late.happened, "the lock of 'urgent' is sent");
     assert.equal(await observer.exists(job), null, "'job' dropped");
     await observer.create(urgent, b('someone else'), { ephemeral: true });
-    const holder = new LockingQueue(await connect(t, server), path);
+    const holder = new LockingQueue(holderClient, path);
     assert.equal(
       text(await holder.get({ timeout: timing(1000) })),
       'job',
@@ -1124,7 +1125,7 @@ describe('LockingQueue: lost consume/release replies, within a session and acros
     );
     assert.equal(await within(getting.promise, 'the get times out'), null);
     await zk.sync(job); // answered after any request of the get's
-    const third = new LockingQueue(await connect(t, server), path);
+    const third = new LockingQueue(thirdClient, path);
     assert.equal(await third.get({ timeout: 0 }), null, 'the item is not delivered twice');
     assert.equal(await holder.holdsLock(), true, "the other consumer's lock stands");
     assert.equal(await holder.consume(), true);
