@@ -142,7 +142,10 @@ describe('inspect: Curator-compatible node recipes', () => {
     );
     assert.match(stale.stale[0]!.reason, new RegExp(`session ${goneSession} is not connected`));
 
-    proxy.heal(); // the client reconnects within its session: the node is its own again, then deleted
+    // The client reconnects within its session: the node is its own again, then deleted. Its connect
+    // attempt sent into the blackhole is lost and would wait out its connect timeout (30 s here).
+    proxy.heal();
+    proxy.drop();
     await eventually(async () => {
       const seen = recipeAt(await inspect(zk, root), nodePath);
       return seen.stale.length === 0 && seen.holders[0]?.client !== undefined;
