@@ -97,7 +97,7 @@ test('names without a 10-digit sequence number are listed but never counted', ()
   assert.equal(listing.covers(dir(2, 0)), false);
 });
 
-test('covers counts only creates up to the Stat: an entry the watch added that was created after it does not stand in for a missing one', () => {
+test('covers counts only creates up to the Stat: an entry the watch added that was created after it does not stand in for a missing one; a Stat of entries made again → no', () => {
   // Listed after 3 creates; create number 3 is missed (its event came before the listing was in
   // place), number 4 added by the watch before the check's Stat, which shows 4 creates, is used.
   const listing = new EntryListing([entry(100, 0), entry(100, 1), entry(100, 2)], dir(3, 0), true);
@@ -111,4 +111,5 @@ test('covers counts only creates up to the Stat: an entry the watch added that w
   assert.equal(later.covers(dir(3, 0)), true, 'number 2 still counts for the next Stat');
   assert.equal(later.covers(dir(1, 0)), true, 'an older Stat: complete for it already');
   assert.equal(later.covers(dir(3, 0)), true, 'and not moved back by it');
+  assert.equal(later.covers({ ...dir(0, 0), czxid: 2n }), false, 'entries deleted and made again');
 });

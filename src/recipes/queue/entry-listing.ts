@@ -100,6 +100,7 @@ export class EntryListing {
    * directory) shows; if so, it is complete for `stat` from now on.
    */
   covers(stat: Stat): boolean {
+    if (stat.czxid !== this.since.czxid) return false; // `entries` was deleted and made again
     const until = createsBefore(stat);
     const created = until - createsBefore(this.since);
     if (created <= 0) return true; // no create since (an older Stat: complete for it already)
