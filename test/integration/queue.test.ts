@@ -474,6 +474,27 @@ describe('LockingQueue: layout and limits', () => {
 });
 
 describe('LockingQueue: one round trip of writes per item (the lock ahead), reads only per get', () => {
+  test('a get that loses the race for the entry its listing put first does not try that entry again', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString);
+    const observer = await connect(t, server);
+    const queue = new LockingQueue(zk, uniqueRoot('lqueue'));
+    const other = new LockingQueue(observer, queue.path);
+    const [first] = (await queue.putAll(['p0', 'x'].map(b))).map((entry) => entry.split('/').pop()!);
+    assert.equal(text(await queue.get()), 'p0'); // listed here
+    assert.equal(await queue.release(), true); // available again, still first in our listing
+    const lock = `${queue.path}/taken/${first!}`;
+    using tries = proxy.delayFrame({ op: 'create', path: lock, times: Infinity }, 0);
+    using late = proxy.delayFrame({ op: 'create', path: lock }, timing(1000)); // reaches the server after the other's
+    using checked = proxy.delayFrame({ op: 'multiRead', path: `${queue.path}/entries` }, 0, 'reply');
+    const getting = queue.get();
+    await within(checked.happened, 'our check is answered: it saw no lock');
+    assert.equal(text(await other.get()), 'p0', 'the other consumer locks it first');
+    assert.equal(text(await within(getting, 'our get')), 'x');
+    assert.equal(late.fired, 1);
+    assert.equal(tries.fired, 1, 'p0 tried once: the race lost, not tried again');
+  });
+
   test('consume locks the next entry in its transaction and checks the listing behind it; the next get sends nothing while this session saw no later state, else checks again (a put meanwhile is in the listing by its watch): kept when its entry is still first, handed back when a better one was put', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString);

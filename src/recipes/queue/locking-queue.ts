@@ -455,6 +455,8 @@ export class LockingQueue {
     if (this.listing !== listing || !listing.covers(stat)) return taken; // list again
     this.locked = new Set(names);
     if (ahead) this.locked.delete(ahead.name); // ours: `locked` holds the others' locks
+    // Lost the race for it: locked since the check (sent before our create) looked, so not in `names`.
+    if (took.value === 'locked') this.locked.add(candidate!);
     return this.takeAvailable(this.locked, limits, taken);
   }
 
