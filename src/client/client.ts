@@ -64,7 +64,7 @@ import {
   type OperationContext,
   type SessionStateEvent,
 } from './diagnostics.js';
-import { WatchRegistry, type WatchKind } from './watch-registry.js';
+import { WatchRegistry, type ServerTable, type WatchKind } from './watch-registry.js';
 import { watchStream, type StreamEvent, type WatchStreamOptions } from './watch-stream.js';
 
 /** A credential added with `addAuth` (scheme and auth bytes), re-sent after every reconnect. */
@@ -153,7 +153,10 @@ export interface RequestOptions {
 }
 
 /** One operation as `call` takes it: the request minus how it settles. */
-type RequestSpec<T> = Omit<Request<T>, 'resolve' | 'reject'>;
+type RequestSpec<T> = Omit<Request<T>, 'resolve' | 'reject'> & {
+  /** The reply (its server error code) of a request the call gave up on after it was sent. */
+  onLateReply?(err: number): void;
+};
 
 /** Options of `start()`: how long to wait for the first connection, and a signal to give up. */
 export interface StartOptions {
@@ -483,7 +486,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
   /**
    * Submit one request. Without `timeout`/`signal` this is the lean hot path; with them, giving
    * up withdraws a request still waiting for a connection, or stops waiting for one already sent
-   * (its outcome is then unknown, and a watch it would set is not registered).
+   * (its outcome is then unknown, and a watch it would set is not registered: `onLateReply`).
    */
   private call<T>(
     spec: RequestSpec<T>,
@@ -549,6 +552,7 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
     }
     return new Promise<T>((resolve, reject) => {
       const { op, path } = spec;
+      const { onLateReply, ...rest } = spec;
       const onReply = options.onZxid ? withZxid(spec.onReply, options.onZxid) : spec.onReply;
       if (options.timeout !== undefined) checkDuration(options.timeout, { op, path });
       if (signal?.aborted) {
@@ -563,8 +567,11 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
         signal?.removeEventListener('abort', onAbort);
       };
       const request: Request<T> = {
-        ...spec,
-        onReply: onReply && ((err, zxid) => (settled ? undefined : onReply(err, zxid))),
+        ...rest,
+        onReply:
+          onReply || onLateReply
+            ? (err, zxid) => (settled ? onLateReply?.(err) : onReply?.(err, zxid))
+            : undefined,
         resolve: (value) => settled || (settle(), resolve(value)),
         reject: (error) => settled || (settle(), reject(error)),
       };
@@ -870,6 +877,25 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
           const kind = onReply(err);
           if (trace !== undefined && kind !== undefined) trace.watch = kind;
           pending.settle(kind);
+        },
+        // Given up on: its listener was not registered, but the server may have set the watch,
+        // shared per (path, table) by the session's listeners. Removed unless a listener
+        // registered or in flight meanwhile needs it; else an addWatch's would send events
+        // for the connection's life, and a one-shot's stays until its node changes — on a
+        // quiet node as long; the removal costs a round trip on this rare path only.
+        // Submitted now, before any later request, so it cannot remove a watch set after it.
+        onLateReply: (err) => {
+          const kind = onReply(err);
+          if (kind === undefined) return;
+          const unused = this.registry.unused([kind], serverPath);
+          this.removeServerWatches(spec.path ?? serverPath, serverPath, unused, {}).catch(
+            (error: unknown) => {
+              if (!(error instanceof ClientClosedError))
+                this.logger.warn(
+                  `removing the watch of an abandoned ${spec.op} on ${spec.path}: ${String(error)}`,
+                );
+            },
+          );
         },
       },
       options,
@@ -1234,33 +1260,8 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       throw new InvalidArgumentError(`unknown watch type ${String(type)}`, { op: 'removeWatches', path });
     const { removed, unused } = this.registry.remove(selected, serverPath, listener);
     if (removed.length === 0) throw new NoWatcherError({ op: 'removeWatches', path });
-    // Servers up to 3.8 know Children, Data and Any: Any removes both tables, persistent
-    // watches included (ZooKeeper's DataTree.removeWatch).
-    let wireType = 0;
-    for (const table of unused) wireType |= table === 'child' ? WatcherType.children : WatcherType.data;
     try {
-      // Not connected: the server's watches went with the connection, and a reconnect
-      // re-registers only what the registry holds (Session.restoreWatches), so nothing is sent.
-      if (wireType !== 0)
-        await this.call(
-          {
-            type: OpCode.removeWatches,
-            op: 'removeWatches',
-            path,
-            write: (w) => writePathInt(w, serverPath, wireType),
-            read: () => undefined,
-          },
-          { ...options, failFast: true },
-        );
-    } catch (error) {
-      // NoWatcher: the server dropped it already (it fired). ConnectionLoss / SessionExpired: it
-      // went with the connection or the session. The local removal stands either way.
-      if (!(
-        error instanceof NoWatcherError ||
-        error instanceof ConnectionLossError ||
-        error instanceof SessionExpiredError
-      ))
-        throw error;
+      await this.removeServerWatches(path, serverPath, unused, options);
     } finally {
       const byEvent = new Map<EventType, [WatchListener, string][]>();
       for (const { kind, listener: removedListener, path: registeredAs } of removed) {
@@ -1276,6 +1277,46 @@ export class ZooKeeperClient extends EventEmitter<ClientEvents> implements Async
       }
       for (const [eventType, targets] of byEvent)
         this.registry.deliverAll(targets, eventType, this.session.keeperState);
+    }
+  }
+
+  /**
+   * Remove the session's server watches in `tables` at `serverPath` (removeWatches, op 18). The
+   * local removal stands whatever happens to the server's; resolves when the server has none.
+   */
+  private async removeServerWatches(
+    path: string,
+    serverPath: string,
+    tables: readonly ServerTable[],
+    options: RequestOptions,
+  ): Promise<void> {
+    // Servers up to 3.8 know Children, Data and Any: Any removes both tables, persistent
+    // watches included (ZooKeeper's DataTree.removeWatch).
+    let wireType = 0;
+    for (const table of tables) wireType |= table === 'child' ? WatcherType.children : WatcherType.data;
+    if (wireType === 0) return;
+    // failFast: not connected, the server's watches went with the connection, and a reconnect
+    // re-registers only what the registry holds (Session.restoreWatches), so nothing is sent.
+    try {
+      await this.call(
+        {
+          type: OpCode.removeWatches,
+          op: 'removeWatches',
+          path,
+          write: (w) => writePathInt(w, serverPath, wireType),
+          read: () => undefined,
+        },
+        { ...options, failFast: true },
+      );
+    } catch (error) {
+      // NoWatcher: the server dropped it already (it fired). ConnectionLoss / SessionExpired: it
+      // went with the connection or the session.
+      if (!(
+        error instanceof NoWatcherError ||
+        error instanceof ConnectionLossError ||
+        error instanceof SessionExpiredError
+      ))
+        throw error;
     }
   }
 

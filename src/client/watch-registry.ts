@@ -191,8 +191,19 @@ export class WatchRegistry {
       expected.onCancel?.();
       removed.push({ kind, listener: expected.listener, path: expected.path.client });
     }
-    const touched = new Set(removed.flatMap(({ kind }) => TABLES[kind]));
-    return { removed, unused: [...touched].filter((table) => !this.inUse(table, serverPath)) };
+    return {
+      removed,
+      unused: this.unused(
+        removed.map(({ kind }) => kind),
+        serverPath,
+      ),
+    };
+  }
+
+  /** The server tables watches of `kinds` at `serverPath` occupy that no listener, registered or in flight, needs. */
+  unused(kinds: readonly WatchKind[], serverPath: string): ServerTable[] {
+    const touched = new Set(kinds.flatMap((kind) => TABLES[kind]));
+    return [...touched].filter((table) => !this.inUse(table, serverPath));
   }
 
   /** Whether a registered listener or a registration in flight needs the server's `table` watch at `serverPath`. */

@@ -1,21 +1,22 @@
 /**
  * Watches against a real ZooKeeper 3.8: one-shot data/exist/child watches, fan-out of one
  * server event to several local listeners, delivery order, throwing listeners, persistent and
- * recursive watches, and removeWatches.
+ * recursive watches, removeWatches, and the server watch of a watch-setting request given up on.
  *
  * "Nothing more arrives" is checked with an event fence (helpers.eventFence): a later event on a
  * sentinel node, which the client can only deliver after everything the server sent before it.
  */
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { errors, type WatchEvent } from '../../src/index.js';
-import { ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, eventFence, serverForFile, uniqueRoot } from '../support/client.js';
+import { errors, type WatchEvent, type ZooKeeperClient } from '../../src/index.js';
+import { FaultProxy, ZooKeeperServer, type FrameMatch } from '../../src/testing/index.js';
+import { connect, eventFence, serverForFile, serverWatchCount, uniqueRoot } from '../support/client.js';
 import { Recorder } from '../support/recorder.js';
+import { rejectsWithin, within } from '../support/wait.js';
 
 const server = await serverForFile();
 
-const { NoWatcherError } = errors;
+const { NoWatcherError, TimeoutError } = errors;
 
 function event(type: WatchEvent['type'], path: string): WatchEvent {
   return { type, state: 'CONNECTED', path };
@@ -405,6 +406,106 @@ describe('ZooKeeperClient watches', () => {
       assert.equal(first.calls.length, 1);
       assert.equal(second.calls.length, 1);
       assert.equal(zk.watchCount, 0);
+    });
+  });
+
+  describe('a watch-setting request given up on after it was sent', () => {
+    /** `zk` behind a FaultProxy (to hold a reply back), a direct writer `other`, and a created `root`. */
+    async function behindProxy(t: TestContext) {
+      const proxy = await FaultProxy.start(server.connectString);
+      t.after(() => proxy.close());
+      const zk = await connect(t, proxy.connectString);
+      const other = await connect(t, server);
+      const root = uniqueRoot();
+      await other.create(root);
+      return { proxy, zk, other, root };
+    }
+
+    /**
+     * Submit `request` with its reply held back past its 100 ms timeout; resolves once the late
+     * reply has reached `zk` and a request `zk` sent while handling it has reached the server
+     * (the server answers a session's requests in order, and the proxy keeps their order).
+     */
+    async function abandon(
+      proxy: FaultProxy,
+      zk: ZooKeeperClient,
+      match: FrameMatch,
+      request: (timeout: number) => Promise<unknown>,
+    ): Promise<void> {
+      const held = proxy.delayFrame(match, 500, 'reply');
+      const error = await rejectsWithin(request(100), 'the request');
+      assert.ok(error instanceof TimeoutError, String(error));
+      assert.equal(error.outcomeUnknown, true);
+      assert.equal((await within(held.happened, 'the reply')).reply?.err, 0, 'the server set the watch');
+      await zk.sync('/'); // behind the late reply
+      await zk.sync('/'); // behind anything sent while handling it
+    }
+
+    const cases: {
+      name: string;
+      op: FrameMatch['op'];
+      set: (
+        zk: ZooKeeperClient,
+        root: string,
+        watch: (e: WatchEvent) => void,
+        timeout: number,
+      ) => Promise<unknown>;
+    }[] = [
+      {
+        name: 'addWatch',
+        op: 'addWatch',
+        set: (zk, root, watch, timeout) => zk.addWatch(root, watch, { timeout }),
+      },
+      {
+        name: 'addWatch recursive',
+        op: 'addWatch',
+        set: (zk, root, watch, timeout) => zk.addWatch(root, watch, { timeout, recursive: true }),
+      },
+      { name: 'get', op: 'getData', set: (zk, root, watch, timeout) => zk.get(root, { watch, timeout }) },
+      {
+        name: 'exists',
+        op: 'exists',
+        set: (zk, root, watch, timeout) => zk.exists(root, { watch, timeout }),
+      },
+      {
+        name: 'getChildren',
+        op: 'getChildren',
+        set: (zk, root, watch, timeout) => zk.getChildren(root, { watch, timeout }),
+      },
+    ];
+    for (const { name, op, set } of cases) {
+      test(`${name}: the server keeps no watch for it, and its listener is never called`, async (t) => {
+        const { proxy, zk, other, root } = await behindProxy(t);
+        const log = new Recorder<WatchEvent>();
+        const before = await serverWatchCount(server);
+        await abandon(proxy, zk, { op, path: root }, (timeout) => set(zk, root, log.listener, timeout));
+        assert.equal(zk.watchCount, 0, 'not registered');
+        assert.equal(await serverWatchCount(server), before, 'the server holds no watch for it');
+        await other.set(root, 'changed');
+        await other.create(`${root}/child`);
+        await eventFence(zk, other, root);
+        assert.deepEqual(log.calls, []);
+      });
+    }
+
+    test('addWatch: a listener registered for the same path meanwhile keeps the shared server watch', async (t) => {
+      const { proxy, zk, other, root } = await behindProxy(t);
+      const abandoned = new Recorder<WatchEvent>();
+      const kept = new Recorder<WatchEvent>();
+      let second: Promise<void> | undefined;
+      await abandon(proxy, zk, { op: 'addWatch', path: root }, (timeout) => {
+        const first = zk.addWatch(root, abandoned.listener, { timeout });
+        // Sent once the first gave up, while its reply is still held back: in flight when it comes.
+        second = first.catch(() => zk.addWatch(root, kept.listener));
+        return first;
+      });
+      await second;
+      assert.equal(zk.watchCount, 1);
+      assert.ok((await serverWatchedPaths(server)).includes(root), 'the server still holds the watch');
+      await other.set(root, '1');
+      assert.deepEqual(await kept.nth(1), event('NodeDataChanged', root));
+      await eventFence(zk, other, root);
+      assert.deepEqual(abandoned.calls, []);
     });
   });
 });

@@ -23,7 +23,7 @@ import {
   type ZooKeeperClient,
 } from '../../src/index.js';
 import { FaultProxy, openRawSession, timing, ZooKeeperServer } from '../../src/testing/index.js';
-import { connect, eventFence, nextState, sorted, uniqueRoot } from '../support/client.js';
+import { connect, eventFence, nextState, serverWatchCount, sorted, uniqueRoot } from '../support/client.js';
 import { Recorder } from '../support/recorder.js';
 import { eventually, rejectsWithin, within } from '../support/wait.js';
 
@@ -80,14 +80,6 @@ function watchedPaths(wchc: string, sessionId: bigint): string[] {
     else if (line.startsWith('\t') && current === sid) paths.push(line.trim());
   }
   return paths;
-}
-
-/** `zk_watch_count` of `mntr` (data + child watches of every session). */
-async function serverWatchCount(server: ZooKeeperServer): Promise<number> {
-  const mntr = await server.fourLetterWord('mntr');
-  const match = /^zk_watch_count\s+(\d+)$/m.exec(mntr);
-  assert.ok(match, `no zk_watch_count in mntr:\n${mntr}`);
-  return Number(match[1]);
 }
 
 /** Run `make(i)` for i in [0, n) with at most `chunk` in flight, as pipelined batches. */

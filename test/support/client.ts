@@ -1,6 +1,6 @@
 /**
  * Clients for the integration tests: a test file's server, unique paths, started clients that are always closed,
- * state waits, a dropped connection, a disconnect, a lost-session scenario and an event fence. Every wait is bounded (`safety()`).
+ * state waits, a dropped connection, a disconnect, a lost-session scenario, an event fence and the server's watch count. Every wait is bounded (`safety()`).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -143,6 +143,14 @@ export async function eventFence(
   const event = await log.nth(1);
   assert.equal(event.type, 'NodeCreated');
   await writer.delete(sentinel);
+}
+
+/** `zk_watch_count` of `mntr` (data + child watches of every session). */
+export async function serverWatchCount(server: ZooKeeperServer): Promise<number> {
+  const mntr = await server.fourLetterWord('mntr');
+  const match = /^zk_watch_count\s+(\d+)$/m.exec(mntr);
+  assert.ok(match, `no zk_watch_count in mntr:\n${mntr}`);
+  return Number(match[1]);
 }
 
 /** Sorted copy, for order-insensitive comparisons of child lists. */

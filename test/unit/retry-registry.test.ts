@@ -570,6 +570,25 @@ describe('WatchRegistry', () => {
     assert.deepEqual(registry.remove(['persistent'], '/r').unused.sort(), ['child', 'data']);
   });
 
+  test("unused: the tables of a watch no listener has (an abandoned request's), less those a registered or in-flight one needs", () => {
+    const registry = new WatchRegistry(logger);
+    const listener: WatchListener = () => {};
+    assert.deepEqual(registry.unused(['persistent'], '/p').sort(), ['child', 'data']);
+    assert.deepEqual(registry.unused(['exist'], '/p'), ['data']);
+    add(registry, 'data', '/p', listener);
+    assert.deepEqual(registry.unused(['persistentRecursive'], '/p'), ['child'], 'the data watch stays');
+    assert.deepEqual(registry.unused(['data'], '/p'), []);
+    const inFlight = registry.expect(['child'], { server: '/p', client: '/p' }, listener);
+    assert.deepEqual(
+      registry.unused(['persistent'], '/p'),
+      [],
+      'a getChildren in flight needs the child table',
+    );
+    inFlight.settle();
+    assert.deepEqual(registry.unused(['child'], '/p'), ['child']);
+    assert.deepEqual(registry.unused(['child'], '/other'), ['child'], 'per path');
+  });
+
   test('scenario 8: entries are keyed by server path; events carry the path each listener registered with', async () => {
     const registry = new WatchRegistry(logger, (server) =>
       server === '/app' ? '/' : server.startsWith('/app/') ? server.slice(4) : server,
