@@ -150,6 +150,23 @@ describe('SimpleDistributedQueue', () => {
     );
   });
 
+  test('its own marker directory (a container) reaped while items remain: the next take creates it again and takes the item', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('squeue');
+    const queue = new SimpleDistributedQueue(zk, `${root}/q`, { markerPath: `${root}/markers` });
+    await queue.offer(b('one'));
+    await queue.offer(b('two'));
+    assert.equal(text(await queue.poll()), 'one');
+    // Its marker deleted, the emptied container goes; the queue, holding 'two', stays.
+    await eventually(
+      async () => (await zk.exists(`${root}/markers`)) === null,
+      'the emptied marker directory is reaped',
+      safety(30_000),
+    );
+    assert.equal(text(await within(queue.poll(), 'poll without a marker directory')), 'two');
+    assert.equal(await queue.poll(), null);
+  });
+
   test('a waiting take() survives a dropped connection and gets the item put meanwhile', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString);

@@ -94,7 +94,16 @@ export class QueueCore {
       throw new InvalidArgumentError('lockPath must differ from the queue path', { op: recipe, path });
     this.id = randomUUID().replaceAll('-', '');
     this.idBytes = Buffer.from(this.id, 'ascii');
-    this.target = { client, path, markerDir: this.markerPath, id: this.idBytes };
+    this.target = {
+      client,
+      path,
+      markerDir: this.markerPath,
+      id: this.idBytes,
+      ensureMarkerDir: () => {
+        this.ensured = false; // a container reaped, or the directory deleted
+        return this.ensure({});
+      },
+    };
     this.locks = new ItemLocks(client, this.idBytes, 'take');
   }
 

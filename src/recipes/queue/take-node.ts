@@ -30,6 +30,8 @@ export interface TakeTarget {
   markerDir: string;
   /** Data of our markers (the instance's id): anything but `FENCE`. */
   id: Buffer;
+  /** Create the marker directory again (found missing: e.g. a container the server reaped). */
+  ensureMarkerDir(): Promise<void>;
 }
 
 /**
@@ -58,6 +60,15 @@ export async function takeNode(
       return true;
     } catch (error) {
       if (error instanceof TransactionError && error.failedIndex === 0 && gone(error.error)) return false;
+      if (
+        error instanceof TransactionError &&
+        error.failedIndex === error.results.length - 1 &&
+        error.error instanceof NoNodeError
+      ) {
+        // The marker's directory is gone (nothing was applied: a multi is all or none): make it, try again.
+        await target.ensureMarkerDir();
+        continue;
+      }
       if (error instanceof SessionExpiredError) continue; // never sent
       if (!isOutcomeUnknown(error)) throw error;
     }
