@@ -259,6 +259,7 @@ describe('DistributedQueue', () => {
     const path = uniqueRoot('dqueue');
     const lockPath = `${path}-locks`;
     const started = new Deferred();
+    const got = new Deferred<string>();
     const victimErrors: unknown[] = [];
     let aborted: unknown;
     const crashing = new DistributedQueue(victim, path, {
@@ -271,13 +272,14 @@ describe('DistributedQueue', () => {
           signal.addEventListener('abort', () => resolve(), { once: true }),
         );
         aborted = signal.reason;
+        // Still busy until the survivor has it: returning earlier, the victim may lock it again first and finish it.
+        await got.promise;
       },
     });
     await crashing.start();
     await new DistributedQueue(survivor, path, strings).put('job');
     await within(started.promise, 'the victim got the item');
     assert.equal((await survivor.getChildren(lockPath)).length, 1, 'locked while processed');
-    const got = new Deferred<string>();
     const other = new DistributedQueue(survivor, path, {
       ...strings,
       lockPath,
