@@ -150,6 +150,23 @@ describe('SimpleDistributedQueue', () => {
     );
   });
 
+  test('its own marker directory (a container) reaped while items remain: the next take creates it again and takes the item', async (t) => {
+    const zk = await connect(t, server);
+    const root = uniqueRoot('squeue');
+    const queue = new SimpleDistributedQueue(zk, `${root}/q`, { markerPath: `${root}/markers` });
+    await queue.offer(b('one'));
+    await queue.offer(b('two'));
+    assert.equal(text(await queue.poll()), 'one');
+    // Its marker deleted, the emptied container goes; the queue, holding 'two', stays.
+    await eventually(
+      async () => (await zk.exists(`${root}/markers`)) === null,
+      'the emptied marker directory is reaped',
+      safety(30_000),
+    );
+    assert.equal(text(await within(queue.poll(), 'poll without a marker directory')), 'two');
+    assert.equal(await queue.poll(), null);
+  });
+
   test('a waiting take() survives a dropped connection and gets the item put meanwhile', async (t) => {
     await using proxy = await FaultProxy.start(server.connectString);
     const zk = await connect(t, proxy.connectString);
@@ -242,6 +259,7 @@ describe('DistributedQueue', () => {
     const path = uniqueRoot('dqueue');
     const lockPath = `${path}-locks`;
     const started = new Deferred();
+    const got = new Deferred<string>();
     const victimErrors: unknown[] = [];
     let aborted: unknown;
     const crashing = new DistributedQueue(victim, path, {
@@ -254,13 +272,14 @@ describe('DistributedQueue', () => {
           signal.addEventListener('abort', () => resolve(), { once: true }),
         );
         aborted = signal.reason;
+        // Still busy until the survivor has it: returning earlier, the victim may lock it again first and finish it.
+        await got.promise;
       },
     });
     await crashing.start();
     await new DistributedQueue(survivor, path, strings).put('job');
     await within(started.promise, 'the victim got the item');
     assert.equal((await survivor.getChildren(lockPath)).length, 1, 'locked while processed');
-    const got = new Deferred<string>();
     const other = new DistributedQueue(survivor, path, {
       ...strings,
       lockPath,
@@ -339,6 +358,49 @@ describe('DistributedQueue', () => {
       async () => (await observer.getChildren(lockPath)).length === 0,
       'no lock and no marker left',
     );
+  });
+  test("lockPath take(): the session ends between the item's read and its delete, and another consumer locks it meanwhile: the take never deletes it in the new session", async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: SHORT_SESSION });
+    const observer = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const lockPath = `${path}-locks`;
+    const queue = new DistributedQueue(zk, path, { ...strings, lockPath });
+    const node = (await queue.put('job'))!;
+    const processing = new Deferred<string>();
+    const done = new Deferred();
+    const processed: string[] = [];
+    const other = new DistributedQueue(observer, path, {
+      ...strings,
+      lockPath,
+      consumer: async (item) => {
+        processing.resolve(item);
+        await done.promise;
+        processed.push(item);
+      },
+    });
+    // Locked and read, then cut off: the delete goes out (or waits) only after the session is LOST.
+    const cut = proxy.cutAfterReply({ op: 'getData', path: node });
+    proxy.refuse();
+    const lost = nextState(zk, ConnectionState.LOST, safety(30_000));
+    const taking = probe(queue.take({ timeout: safety(30_000) }));
+    await within(cut.happened, 'the item was read');
+    await lost;
+    await other.start();
+    assert.equal(await within(processing.promise, 'the other consumer locked it once our lock went'), 'job');
+    const connected = nextState(zk, ConnectionState.CONNECTED);
+    proxy.accept();
+    await connected;
+    await queue.put('next');
+    assert.equal(await within(taking.promise, 'the take goes on in the new session'), 'next');
+    assert.notEqual(await observer.exists(node), null, 'the item the other consumer holds is still there');
+    done.resolve();
+    await eventually(async () => (await observer.exists(node)) === null, 'the other consumer finished it');
+    assert.deepEqual(processed, ['job'], 'processed once, by its holder');
+    await other.close();
+    const locks = async () =>
+      (await children(observer, lockPath)).filter((name) => !name.startsWith('__take_op__'));
+    assert.deepEqual(await locks(), [], 'no lock left (a fence of ours may stay until our session ends)');
   });
 });
 

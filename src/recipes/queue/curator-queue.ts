@@ -10,7 +10,7 @@ import { joinPath } from '../../client/paths.js';
 import { settledWithin, sleep } from '../../client/retry.js';
 import { ConnectionState } from '../../client/states.js';
 import { deadlineOf, type WaitLimits } from '../change-waiter.js';
-import { RecipeStateError } from '../errors.js';
+import { LockLostError, RecipeStateError } from '../errors.js';
 import { Listeners } from '../listeners.js';
 import { deserializeItems, serializeItems } from './item-serializer.js';
 import { publishTaken } from './queue.js';
@@ -297,9 +297,22 @@ export abstract class CuratorQueue<T> implements AsyncDisposable {
       if (this.buffered.length > 0) return this.buffered.shift()!;
       const claimed = await this.core.claim(limits, { remove: true, wait: true });
       if (!claimed) return null;
-      if (claimed.lock && !(await this.core.finish(claimed))) continue; // gone meanwhile
+      if (claimed.lock && !(await this.finishUndelivered(claimed))) continue;
       const items = this.decoded(claimed);
       if (items) this.buffered.push(...items);
+    }
+  }
+
+  /**
+   * `finish` a locked node none of whose items was delivered yet: false when it was gone, or
+   * locked by another consumer after our lock's session ended (it is theirs to process).
+   */
+  private async finishUndelivered(claimed: Claimed): Promise<boolean> {
+    try {
+      return await this.core.finish(claimed);
+    } catch (error) {
+      if (error instanceof LockLostError) return false;
+      throw error;
     }
   }
 

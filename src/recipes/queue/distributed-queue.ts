@@ -33,7 +33,9 @@ import {
  * waiting for room waits for the reconnect, and goes on in the new session after LOST.
  * LOST: with `lockPath`, the lock went with the session: the consumer's `signal` aborts, and
  * the item is removed afterwards only if we can lock it again (else `onError` gets
- * `LockLostError`: another consumer has it, and it may be processed twice). A take whose reply
+ * `LockLostError`: another consumer has it, and it may be processed twice); a `take()` whose
+ * lock went before its delete was applied moves on to the next item if another consumer
+ * locked it meanwhile. A take whose reply
  * was lost as the session ended, on an item gone since, reports `OutcomeUnknownError`. Puts are
  * not retried (Curator neither): on `ConnectionLossError` the item may or may not be enqueued.
  *

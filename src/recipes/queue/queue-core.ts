@@ -94,7 +94,16 @@ export class QueueCore {
       throw new InvalidArgumentError('lockPath must differ from the queue path', { op: recipe, path });
     this.id = randomUUID().replaceAll('-', '');
     this.idBytes = Buffer.from(this.id, 'ascii');
-    this.target = { client, path, markerDir: this.markerPath, id: this.idBytes };
+    this.target = {
+      client,
+      path,
+      markerDir: this.markerPath,
+      id: this.idBytes,
+      ensureMarkerDir: () => {
+        this.ensured = false; // a container reaped, or the directory deleted
+        return this.ensure({});
+      },
+    };
     this.locks = new ItemLocks(client, this.idBytes, 'take');
   }
 
@@ -235,23 +244,28 @@ export class QueueCore {
 
   /**
    * Delete a locked item (plus what `more` adds to the transaction), then its lock. True when
-   * our delete was applied, false when the item was gone. If the lock's session ended, the
-   * item is locked again first: `LockLostError` when another consumer holds it now (it may be
-   * processed twice).
+   * our delete was applied, false when the item was gone. The delete goes out only in the
+   * session of our lock: if that session ended (before, or while the delete was on its way),
+   * the item is locked again first: `LockLostError` when another consumer holds it now (it may
+   * be processed twice).
    */
   async finish(claimed: Claimed, more?: (transaction: Transaction) => void): Promise<boolean> {
     const lock = claimed.lock!;
-    if (lock.session !== this.client.sessionId) {
-      const session = await this.locks.lock(lock.path, {});
-      if (session === undefined)
-        throw new LockLostError(
-          { op: 'take', path: joinPath(this.path, claimed.name) },
-          'the session that locked the item ended while it was processed, and another consumer locked it: it may be processed twice',
-        );
-      lock.session = session;
-    }
+    const node = joinPath(this.path, claimed.name);
     try {
-      return await takeNode(this.target, joinPath(this.path, claimed.name), -1, more);
+      for (;;) {
+        if (lock.session !== this.client.sessionId) {
+          const session = await this.locks.lock(lock.path, {});
+          if (session === undefined)
+            throw new LockLostError(
+              { op: 'take', path: node },
+              'the session that locked the item ended while it was processed, and another consumer locked it: it may be processed twice',
+            );
+          lock.session = session;
+        }
+        const taken = await takeNode(this.target, node, -1, more, lock.session);
+        if (taken !== 'lockLost') return taken;
+      }
     } finally {
       await this.unlock(claimed);
     }
@@ -312,6 +326,8 @@ export class QueueCore {
     }
     if (!remove) return { name, data: entry.data };
     if (limits.signal?.aborted) throw new AbortError(limits.signal.reason, { op: 'take', path: this.path });
-    return (await takeNode(this.target, node, entry.stat.version)) ? { name, data: entry.data } : undefined;
+    return (await takeNode(this.target, node, entry.stat.version)) === true
+      ? { name, data: entry.data }
+      : undefined;
   }
 }

@@ -30,6 +30,8 @@ export interface TakeTarget {
   markerDir: string;
   /** Data of our markers (the instance's id): anything but `FENCE`. */
   id: Buffer;
+  /** Create the marker directory again (found missing: e.g. a container the server reaped). */
+  ensureMarkerDir(): Promise<void>;
 }
 
 /**
@@ -39,16 +41,23 @@ export interface TakeTarget {
  * rejected with `OutcomeUnknownError` when only an ended session could tell (the node is gone
  * and our marker went with that session). Not bounded by a caller's limits: once the delete
  * may have been sent, the item may be ours and must not be dropped unsettled.
+ *
+ * `lockedIn`: the session of the caller's lock on the node (a Curator `lockPath` lock). The
+ * delete is sent only in that session: once it ended, another consumer may hold the node
+ * (our lock went with the session), so instead of sending it again in a new one this resolves
+ * `'lockLost'` — never applied (never sent, or proven not applied by the fence).
  */
 export async function takeNode(
   target: TakeTarget,
   node: string,
   version: number,
   more?: (transaction: Transaction) => void,
-): Promise<boolean> {
+  lockedIn?: bigint,
+): Promise<boolean | 'lockLost'> {
   const { client } = target;
   for (;;) {
     const session = client.sessionId;
+    if (lockedIn !== undefined && session !== lockedIn) return 'lockLost';
     const marker = markerPath(target.markerDir, TAKE_MARKER_PREFIX);
     try {
       const transaction = client.transaction().delete(node, { version });
@@ -58,6 +67,15 @@ export async function takeNode(
       return true;
     } catch (error) {
       if (error instanceof TransactionError && error.failedIndex === 0 && gone(error.error)) return false;
+      if (
+        error instanceof TransactionError &&
+        error.failedIndex === error.results.length - 1 &&
+        error.error instanceof NoNodeError
+      ) {
+        // The marker's directory is gone (nothing was applied: a multi is all or none): make it, try again.
+        await target.ensureMarkerDir();
+        continue;
+      }
       if (error instanceof SessionExpiredError) continue; // never sent
       if (!isOutcomeUnknown(error)) throw error;
     }
