@@ -41,6 +41,7 @@ test('unlock whose delete reply is lost leaves the lock another consumer took me
   const node = await other.get(path);
   assert.equal(node.data.toString(), 'theirs', 'their lock stands');
   assert.equal(node.stat.ephemeralOwner, other.sessionId);
+  assert.equal(await ours.lock(path, {}), 'theirs', "locking it again finds the other consumer's lock");
 });
 
 test('unlock whose delete never reached the server deletes the lock after the reconnect', async (t) => {

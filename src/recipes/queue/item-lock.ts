@@ -20,6 +20,7 @@ import { isOutcomeUnknown, untilSessionEnds } from '../../client/retry.js';
 import { deleteOwn } from '../own-node.js';
 import { requestLimits, type WaitLimits } from '../change-waiter.js';
 
+/** One consumer's locks on items (see the module doc): create, settle a lost reply, delete only ours. */
 export class ItemLocks {
   /**
    * @param id this consumer's id, the data of its locks
@@ -32,18 +33,19 @@ export class ItemLocks {
   ) {}
 
   /**
-   * Create our lock at `path` (ephemeral, our id): the session that owns it, or undefined when
-   * another consumer has it. The create is sent before this returns, so a read sent right after
-   * the call is handled after it. `TimeoutError`/`AbortError` when `limits` ended and the lock
-   * is not ours.
+   * Create our lock at `path` (ephemeral, our id): the session that owns it; `'theirs'` when
+   * another consumer's lock is there (NodeExists); undefined when not locked for another reason
+   * (never sent: SessionExpired; a lost create proven not ours). The create is sent before this
+   * returns, so a read sent right after the call is handled after it. `TimeoutError`/`AbortError`
+   * when `limits` ended and the lock is not ours.
    */
-  async lock(path: string, limits: WaitLimits): Promise<bigint | undefined> {
+  async lock(path: string, limits: WaitLimits): Promise<bigint | 'theirs' | undefined> {
     const sentIn = this.client.sessionId;
     try {
       await this.client.create(path, this.id, { ephemeral: true, ...requestLimits(limits) });
       return this.client.sessionId; // a reply comes in the session its request was sent in
     } catch (error) {
-      if (error instanceof NodeExistsError) return undefined; // another consumer's
+      if (error instanceof NodeExistsError) return 'theirs';
       if (error instanceof SessionExpiredError) return undefined; // never sent
       if (!isOutcomeUnknown(error)) throw error;
       if (await this.ours(path, sentIn)) return sentIn;

@@ -456,7 +456,7 @@ export class LockingQueue {
     this.locked = new Set(names);
     if (ahead) this.locked.delete(ahead.name); // ours: `locked` holds the others' locks
     // Lost the race for it: locked since the check (sent before our create) looked, so not in `names`.
-    if (took.value === 'locked') this.locked.add(candidate!);
+    if (took.value === 'theirs') this.locked.add(candidate!);
     return this.takeAvailable(this.locked, limits, taken);
   }
 
@@ -535,7 +535,7 @@ export class LockingQueue {
     for (let name = listing.pick(taken, spread); name !== undefined; name = listing.pick(taken, spread)) {
       tried.add(name);
       const took = await this.take(name, limits);
-      if (took !== 'locked' && took !== 'gone') return this.hold(took);
+      if (typeof took === 'object') return this.hold(took);
       if (this.listing !== listing) return undefined;
       if (took === 'gone') listing.remove(name);
     }
@@ -610,12 +610,14 @@ export class LockingQueue {
 
   /**
    * Lock one entry and read it (`readEntry`, no extra round trip): the lock (not yet held: see
-   * `hold`), or 'locked' (someone else has it) or 'gone' (it was consumed).
+   * `hold`), or 'theirs' (another consumer's lock is there), 'locked' (not ours for another
+   * reason: never sent, a lost create not applied, the session ended) or 'gone' (consumed).
    */
-  private async take(name: string, limits: WaitLimits): Promise<Held | 'locked' | 'gone'> {
+  private async take(name: string, limits: WaitLimits): Promise<Held | 'theirs' | 'locked' | 'gone'> {
     const locking = this.locks.lock(joinPath(this.takenPath, name), limits);
     const read = this.readEntry(name); // sent behind the create
     const session = await locking;
+    if (session === 'theirs') return 'theirs';
     return session === undefined ? 'locked' : this.readLocked(name, session, read);
   }
 
@@ -818,13 +820,10 @@ export class LockingQueue {
   private handBack(): void {
     const ahead = this.claimAhead();
     if (!ahead) return;
-    const previous = this.queue;
-    const run = previous
-      .then(() => this.locks.unlock(joinPath(this.takenPath, ahead.name), ahead.session))
-      .catch((error: unknown) =>
-        this.client.logger.warn(`could not hand back lock ${ahead.name}: ${String(error)}`),
-      );
-    this.queue = Promise.allSettled([previous, run]);
+    const unlock = () => this.locks.unlock(joinPath(this.takenPath, ahead.name), ahead.session);
+    this.serialize({}, () => undefined, unlock).catch((error: unknown) =>
+      this.client.logger.warn(`could not hand back lock ${ahead.name}: ${String(error)}`),
+    );
   }
 
   /** Hand back an unclaimed lock ahead and delete the last marker once no call came for LOCK_AHEAD_MS. */

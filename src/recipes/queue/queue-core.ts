@@ -256,7 +256,7 @@ export class QueueCore {
       for (;;) {
         if (lock.session !== this.client.sessionId) {
           const session = await this.locks.lock(lock.path, {});
-          if (session === undefined)
+          if (typeof session !== 'bigint')
             throw new LockLostError(
               { op: 'take', path: node },
               'the session that locked the item ended while it was processed, and another consumer locked it: it may be processed twice',
@@ -304,7 +304,7 @@ export class QueueCore {
     if (this.lockPath !== undefined && remove) {
       const lockPath = joinPath(this.lockPath, name);
       const session = await this.locks.lock(lockPath, limits);
-      if (session === undefined) return 'locked';
+      if (typeof session !== 'bigint') return 'locked';
       const claimed: Claimed = { name, data: Buffer.alloc(0), lock: { path: lockPath, session } };
       try {
         // Whatever the caller's limits: we hold a lock that must not be leaked.
