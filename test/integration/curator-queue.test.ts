@@ -301,6 +301,49 @@ describe('DistributedQueue', () => {
     assert.deepEqual(await survivor.getChildren(lockPath), []);
   });
 
+  test('lockPath: the session ends while an item is processed, and the re-lock in the new session is lost on its way: locked again and deleted, processed once', async (t) => {
+    await using proxy = await FaultProxy.start(server.connectString);
+    const zk = await connect(t, proxy.connectString, { sessionTimeout: SHORT_SESSION });
+    const observer = await connect(t, server);
+    const path = uniqueRoot('dqueue');
+    const lockPath = `${path}-locks`;
+    const started = new Deferred();
+    const gate = new Deferred();
+    const processed: string[] = [];
+    const errors: unknown[] = [];
+    const queue = new DistributedQueue(zk, path, {
+      ...strings,
+      lockPath,
+      onError: (error) => errors.push(error),
+      consumer: async (item) => {
+        started.resolve();
+        await gate.promise;
+        processed.push(item);
+      },
+    });
+    await queue.start();
+    const node = (await queue.put('job'))!;
+    await within(started.promise, 'the item is being processed');
+    const lost = nextState(zk, ConnectionState.LOST, safety(30_000));
+    await server.expireSession(zk);
+    await lost;
+    await nextState(zk, ConnectionState.CONNECTED, safety(30_000));
+    // The lock is made again in the new session; that create never reaches the server.
+    const relock = proxy.delayFrame(
+      { op: 'create', path: `${lockPath}/${node.split('/').pop()!}` },
+      timing(2000),
+    );
+    gate.resolve();
+    await within(relock.happened, 'the re-lock is sent');
+    proxy.drop();
+    await eventually(async () => (await observer.exists(node)) === null, 'the item is deleted');
+    await queue.close();
+    assert.deepEqual(processed, ['job'], 'processed once');
+    assert.deepEqual(errors, [], 'no LockLostError: nobody else held it');
+    const locks = (await children(observer, lockPath)).filter((name) => !name.startsWith('__take_op__'));
+    assert.deepEqual(locks, [], 'no lock left');
+  });
+
   test("lockPath, errorMode 'requeue': a consumer's throw puts the node back (same prefix, new sequence); 'delete' drops it", async (t) => {
     const zk = await connect(t, server);
     const path = uniqueRoot('dqueue');

@@ -256,7 +256,8 @@ export class QueueCore {
       for (;;) {
         if (lock.session !== this.client.sessionId) {
           const session = await this.locks.lock(lock.path, {});
-          if (typeof session !== 'bigint')
+          if (session === undefined) continue; // not sent, or not applied: nobody holds it, lock again
+          if (session === 'theirs')
             throw new LockLostError(
               { op: 'take', path: node },
               'the session that locked the item ended while it was processed, and another consumer locked it: it may be processed twice',
